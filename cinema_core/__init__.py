@@ -1,0 +1,86 @@
+"""cinema_core: a box office that never sells a seat twice.
+
+Pure Python: the model, its rules, the use cases (``BoxOffice``), the ports they need, and
+in-memory implementations of every port (``cinema_core.memory``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .box_office import DEFAULT_HOLD, BoxOffice
+from .clock import Clock, ManualClock, SystemClock
+from .errors import (
+    BackendUnavailable,
+    CinemaError,
+    Forbidden,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    NotFound,
+    RateLimited,
+    ReservationCancelled,
+    ReservationConfirmed,
+    ReservationExpired,
+    ReservationNotFound,
+    SeatsUnavailable,
+    SessionNotFound,
+    StoreUnavailable,
+    TooFewSeats,
+    UnknownSeat,
+    ValidationFailed,
+)
+from .events import Event
+from .memory import InMemoryReservationRepo, InMemorySeatLock
+from .money import Money
+from .outages import Outages
+from .pagination import Page
+from .relay import Relay
+from .reservations import Reservation, ReservationStatus, Sale
+from .seats import Seat, SeatLabel, SeatMap, SeatStatus
+from .sessions import Session, SessionView
+
+__all__ = [
+    "DEFAULT_HOLD",
+    "BackendUnavailable",
+    "BoxOffice",
+    "CinemaError",
+    "Clock",
+    "Event",
+    "Forbidden",
+    "IdempotencyInProgress",
+    "IdempotencyKeyReused",
+    "ManualClock",
+    "Money",
+    "NotFound",
+    "Outages",
+    "Page",
+    "RateLimited",
+    "Relay",
+    "Reservation",
+    "ReservationCancelled",
+    "ReservationConfirmed",
+    "ReservationExpired",
+    "ReservationNotFound",
+    "ReservationStatus",
+    "Sale",
+    "Seat",
+    "SeatLabel",
+    "SeatMap",
+    "SeatStatus",
+    "SeatsUnavailable",
+    "Session",
+    "SessionNotFound",
+    "SessionView",
+    "StoreUnavailable",
+    "SystemClock",
+    "TooFewSeats",
+    "UnknownSeat",
+    "ValidationFailed",
+    "in_memory_box_office",
+]
+
+
+def in_memory_box_office(clock: Clock | None = None, hold: timedelta = DEFAULT_HOLD) -> BoxOffice:
+    """A complete box office in this process: no database, no Redis, no broker."""
+    clock = clock or SystemClock()
+    return BoxOffice(InMemoryReservationRepo(), InMemorySeatLock(clock), clock, hold)

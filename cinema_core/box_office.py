@@ -1,0 +1,265 @@
+"""The use cases: what the box office does, each one a transaction against the store.
+
+Services load, let the model decide, save and emit; the rules live in the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+import attrs
+
+from . import events
+from .clock import Clock, SystemClock
+from .errors import BackendUnavailable, ReservationNotFound, SessionNotFound, UnknownSeat
+from .money import Money
+from .outages import Outages
+from .pagination import Cursor, Page, check_limit
+from .ports import ReservationRepo, SeatLock, Transaction
+from .reservations import Reservation, ReservationStatus, Sale, claim_labels, hold_seats
+from .seats import SeatMap
+from .sessions import Session, SessionView
+
+DEFAULT_HOLD = timedelta(seconds=30)
+
+
+@attrs.define
+class BoxOffice:
+    """The box office as a library: every use case of the API, with no HTTP in between.
+
+    >>> from cinema_core import in_memory_box_office
+    >>> box = in_memory_box_office()
+    """
+
+    repo: ReservationRepo
+    seat_lock: SeatLock
+    clock: Clock = attrs.field(factory=SystemClock)
+    hold: timedelta = DEFAULT_HOLD
+    outages: Outages = attrs.field(factory=Outages)
+    new_id: Callable[[], UUID] = uuid4
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def create_session(
+        self,
+        *,
+        movie: str,
+        room: str,
+        starts_at: datetime,
+        price: Money,
+        rows: int,
+        seats_per_row: int,
+    ) -> SessionView:
+        session = Session.create(
+            id=self.new_id(),
+            movie=movie,
+            room=room,
+            starts_at=starts_at,
+            price=price,
+            rows=rows,
+            seats_per_row=seats_per_row,
+            now=self.clock.now(),
+        )
+        self.repo.atomic(lambda tx: tx.add_session(session))
+        return SessionView(session, session.seat_count)
+
+    def session(self, session_id: UUID) -> SessionView:
+        session = self._session(session_id)
+        counts = self.repo.available_counts([session.id], self.clock.now())
+        return SessionView(session, counts.get(session.id, 0))
+
+    def sessions(self, limit: int = 50, cursor: str | None = None) -> Page[SessionView]:
+        check_limit(limit)
+        after = Cursor.decode(cursor) if cursor else None
+        found = self.repo.list_sessions(after, limit + 1)
+        page = found[:limit]
+        counts = self.repo.available_counts([session.id for session in page], self.clock.now())
+        more = Cursor(page[-1].starts_at, page[-1].id).encode() if len(found) > limit else None
+        return Page([SessionView(session, counts.get(session.id, 0)) for session in page], more)
+
+    def seat_map(self, session_id: UUID) -> SeatMap:
+        seats = self.repo.seats(session_id)
+        if not seats:
+            self._session(session_id)
+        return SeatMap.at(session_id, seats, self.clock.now())
+
+    # -- reservations ---------------------------------------------------------------------
+
+    def reserve(self, user_id: str, session_id: UUID, seats: Sequence[str]) -> Reservation:
+        """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones)."""
+        labels = claim_labels(list(seats))
+        session = self._session(session_id)
+        unknown = [label for label in labels if not session.has_seat(label)]
+        if unknown:
+            raise UnknownSeat(unknown)
+        now = self.clock.now()
+        reservation = Reservation(
+            id=self.new_id(),
+            session_id=session.id,
+            user_id=user_id,
+            seats=labels,
+            amount=session.price * len(labels),
+            created_at=now,
+            expires_at=now + self.hold,
+        )
+        # The lock mirrors the hold and lapses with it, so later requests for these seats are
+        # turned away before they reach the store. It only filters: the store decides.
+        locked = self._lock(reservation)
+
+        def work(tx: Transaction) -> Reservation:
+            held = tx.lock_seats(session.id, labels)
+            hold_seats(reservation.id, held, labels, reservation.expires_at, self.clock.now())
+            tx.save_seats(session.id, held)
+            tx.add_reservation(reservation)
+            tx.emit(events.reservation_created(self.new_id(), reservation, now))
+            return reservation
+
+        try:
+            return self.repo.atomic(work)
+        except BaseException:
+            if locked:
+                self._unlock(reservation)
+            raise
+
+    def reservation(
+        self, reservation_id: UUID, user_id: str, *, admin: bool = False
+    ) -> Reservation:
+        """The reservation as it is now (a lapsed pending one reads ``expired``)."""
+        reservation = self.repo.get_reservation(reservation_id)
+        if reservation is None or not (admin or reservation.user_id == user_id):
+            raise ReservationNotFound()
+        return reservation.as_of(self.clock.now())
+
+    def cancel(self, reservation_id: UUID, user_id: str) -> Reservation:
+        """Free the seats at once. Cancelling again answers the same; paid or lapsed refuses."""
+
+        def work(tx: Transaction) -> tuple[Reservation, bool]:
+            now = self.clock.now()
+            reservation = self._owned(tx, reservation_id, user_id)
+            seats = tx.lock_seats(reservation.session_id, reservation.seats)
+            if not reservation.cancel(seats, now):
+                return reservation, False
+            tx.save_seats(reservation.session_id, seats)
+            tx.save_reservation(reservation)
+            tx.emit(
+                events.reservation_ended(
+                    self.new_id(), events.RESERVATION_CANCELLED, reservation, now
+                )
+            )
+            tx.emit(events.seat_released(self.new_id(), reservation, "cancelled", now))
+            return reservation, True
+
+        reservation, changed = self.repo.atomic(work)
+        if changed:
+            self._unlock(reservation)
+        return reservation
+
+    def pay(self, reservation_id: UUID, user_id: str) -> tuple[Sale, bool]:
+        """Turn the hold into a sale. Returns the sale and whether it is new: paying again
+        returns the first sale, never a second one."""
+
+        def work(tx: Transaction) -> tuple[Sale, bool]:
+            now = self.clock.now()
+            reservation = self._owned(tx, reservation_id, user_id)
+            if (
+                reservation.status is ReservationStatus.CONFIRMED
+                and reservation.sale_id is not None
+            ):
+                sale = tx.get_sale(reservation.sale_id)
+                if sale is not None:
+                    return sale, False
+            seats = tx.lock_seats(reservation.session_id, reservation.seats)
+            sale = Sale(
+                id=self.new_id(),
+                reservation_id=reservation.id,
+                session_id=reservation.session_id,
+                user_id=reservation.user_id,
+                seats=reservation.seats,
+                amount=reservation.amount,
+                paid_at=now,
+            )
+            reservation.confirm(sale.id, seats, now)
+            tx.save_seats(reservation.session_id, seats)
+            tx.save_reservation(reservation)
+            tx.add_sale(sale)
+            tx.emit(events.payment_confirmed(self.new_id(), sale, now))
+            return sale, True
+
+        return self.repo.atomic(work)
+
+    def sale(self, sale_id: UUID) -> Sale | None:
+        return self.repo.get_sale(sale_id)
+
+    def purchases(self, user_id: str, limit: int = 50, cursor: str | None = None) -> Page[Sale]:
+        """The user's sales, newest first."""
+        check_limit(limit)
+        before = Cursor.decode(cursor) if cursor else None
+        found = self.repo.purchases(user_id, before, limit + 1)
+        page = found[:limit]
+        more = Cursor(page[-1].paid_at, page[-1].id).encode() if len(found) > limit else None
+        return Page(page, more)
+
+    def expire_due(self, limit: int = 100) -> int:
+        """Record every lapsed hold as expired and publish its events; returns how many.
+
+        One transaction per reservation: a sweeper then never holds locks on two sessions'
+        seats at once, so it cannot deadlock with buyers. Safe with any number of sweepers.
+        """
+        expired = 0
+        while expired < limit and self.repo.atomic(self._expire_one):
+            expired += 1
+        return expired
+
+    def _expire_one(self, tx: Transaction) -> bool:
+        now = self.clock.now()
+        due = tx.lock_lapsed(now, 1)
+        if not due:
+            return False
+        reservation = due[0]
+        seats = tx.lock_seats(reservation.session_id, reservation.seats)
+        reservation.expire(seats, now)
+        tx.save_seats(reservation.session_id, seats)
+        tx.save_reservation(reservation)
+        tx.emit(
+            events.reservation_ended(self.new_id(), events.RESERVATION_EXPIRED, reservation, now)
+        )
+        tx.emit(events.seat_released(self.new_id(), reservation, "expired", now))
+        return True
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _session(self, session_id: UUID) -> Session:
+        session = self.repo.get_session(session_id)
+        if session is None:
+            raise SessionNotFound()
+        return session
+
+    @staticmethod
+    def _owned(tx: Transaction, reservation_id: UUID, user_id: str) -> Reservation:
+        reservation = tx.lock_reservation(reservation_id)
+        if reservation is None or reservation.user_id != user_id:
+            raise ReservationNotFound()
+        return reservation
+
+    def _lock(self, reservation: Reservation) -> bool:
+        try:
+            self.seat_lock.acquire(
+                reservation.session_id,
+                reservation.seats,
+                str(reservation.id),
+                self.hold.total_seconds(),
+            )
+        except BackendUnavailable as error:
+            self.outages.failed("redis", error)
+            return False
+        self.outages.recovered("redis")
+        return True
+
+    def _unlock(self, reservation: Reservation) -> None:
+        try:
+            self.seat_lock.release(reservation.session_id, reservation.seats, str(reservation.id))
+        except BackendUnavailable as error:
+            # The lock lapses with the hold anyway; the store already freed the seats.
+            self.outages.failed("redis", error)

@@ -1,0 +1,119 @@
+"""Every error the box office raises on purpose, each with its API code and HTTP status.
+
+Adapters translate driver exceptions into these; nothing from psycopg, redis or pika crosses a port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+
+class CinemaError(Exception):
+    """Base of the domain's errors: ``code`` and ``status`` are what the API answers with."""
+
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    default_message: ClassVar[str] = "The request cannot be served."
+
+    def __init__(self, message: str | None = None, details: Mapping[str, Any] | None = None):
+        self.message = message or self.default_message
+        self.details: dict[str, Any] = dict(details or {})
+        super().__init__(self.message)
+
+
+class NotFound(CinemaError):
+    code, status, default_message = "not_found", 404, "Nothing is here."
+
+
+class SessionNotFound(NotFound):
+    code, default_message = "session_not_found", "No such session."
+
+
+class ReservationNotFound(NotFound):
+    code, default_message = "reservation_not_found", "No such reservation."
+
+
+class ValidationFailed(CinemaError):
+    """Input that breaks a rule; ``details.fields`` maps each bad field to what is wrong."""
+
+    code, status, default_message = "validation_error", 422, "The request has invalid fields."
+
+    def __init__(self, fields: Mapping[str, str], message: str | None = None):
+        super().__init__(message, {"fields": dict(fields)})
+        self.fields = dict(fields)
+
+
+class TooFewSeats(ValidationFailed):
+    code = "too_few_seats"
+
+    def __init__(self, seat_count: int, minimum: int):
+        super().__init__(
+            {"rows": f"rows × seats_per_row is {seat_count}; at least {minimum} seats are needed"},
+            f"A session needs at least {minimum} seats.",
+        )
+
+
+class _SeatsError(CinemaError):
+    def __init__(self, seats: Iterable[object], message: str | None = None):
+        self.seats = sorted({str(seat) for seat in seats}, key=_label_order)
+        super().__init__(message, {"seats": self.seats})
+
+
+def _label_order(text: str) -> tuple[str, int]:
+    return (text[:1], int(text[1:]) if text[1:].isdigit() else 0)
+
+
+class UnknownSeat(_SeatsError):
+    code, status, default_message = "unknown_seat", 422, "Some seats do not exist in this session."
+
+
+class SeatsUnavailable(_SeatsError):
+    code, status, default_message = "seats_unavailable", 409, "Some seats are held or sold."
+
+
+class ReservationExpired(CinemaError):
+    code, status, default_message = "reservation_expired", 410, "The reservation has lapsed."
+
+
+class ReservationCancelled(CinemaError):
+    code, status, default_message = "reservation_cancelled", 409, "The reservation was cancelled."
+
+
+class ReservationConfirmed(CinemaError):
+    code, status, default_message = "reservation_confirmed", 409, "The reservation is already paid."
+
+
+class IdempotencyKeyReused(CinemaError):
+    code, status = "idempotency_key_reused", 422
+    default_message = "This Idempotency-Key was used with a different request."
+
+
+class IdempotencyInProgress(CinemaError):
+    code, status = "idempotency_in_progress", 409
+    default_message = "A request with this Idempotency-Key is still being processed; retry."
+
+
+class Forbidden(CinemaError):
+    code, status, default_message = "forbidden", 403, "You may not do that."
+
+
+class RateLimited(CinemaError):
+    code, status, default_message = "rate_limited", 429, "Too many requests; slow down."
+
+    def __init__(self, retry_after: float):
+        self.retry_after = retry_after
+        super().__init__(None, {"retry_after_seconds": retry_after})
+
+
+class BackendUnavailable(Exception):
+    """An optional backend (seat lock, broker, cache) cannot be reached.
+
+    Not a client error: the box office falls back (the database stays the judge) and says so.
+    """
+
+
+class StoreUnavailable(CinemaError):
+    """The source of truth cannot serve; nothing was changed."""
+
+    code, status, default_message = "unavailable", 503, "The box office cannot serve right now."

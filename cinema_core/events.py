@@ -1,0 +1,104 @@
+"""The events the box office publishes: one envelope, five types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+from uuid import UUID
+
+import attrs
+
+from .reservations import Reservation, Sale
+from .times import iso
+
+RESERVATION_CREATED: Final = "reservation.created"
+RESERVATION_EXPIRED: Final = "reservation.expired"
+RESERVATION_CANCELLED: Final = "reservation.cancelled"
+SEAT_RELEASED: Final = "seat.released"
+PAYMENT_CONFIRMED: Final = "payment.confirmed"
+EVENT_TYPES: Final = (
+    RESERVATION_CREATED,
+    RESERVATION_EXPIRED,
+    RESERVATION_CANCELLED,
+    SEAT_RELEASED,
+    PAYMENT_CONFIRMED,
+)
+
+
+@attrs.frozen
+class Event:
+    """One published fact. ``id`` is stable across redeliveries; ``data`` is plain JSON."""
+
+    id: UUID
+    type: str
+    occurred_at: datetime
+    data: Mapping[str, Any]
+
+    @property
+    def session_id(self) -> str | None:
+        value = self.data.get("session_id")
+        return str(value) if value is not None else None
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON envelope of the contract."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "occurred_at": iso(self.occurred_at),
+            "data": dict(self.data),
+        }
+
+
+def _who(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "reservation_id": str(reservation.id),
+        "session_id": str(reservation.session_id),
+        "user_id": reservation.user_id,
+        "seats": [str(label) for label in reservation.seats],
+    }
+
+
+def reservation_created(id: UUID, reservation: Reservation, at: datetime) -> Event:
+    return Event(
+        id,
+        RESERVATION_CREATED,
+        at,
+        {**_who(reservation), "expires_at": iso(reservation.expires_at)},
+    )
+
+
+def reservation_ended(id: UUID, type: str, reservation: Reservation, at: datetime) -> Event:
+    """``reservation.expired`` or ``reservation.cancelled``."""
+    return Event(id, type, at, _who(reservation))
+
+
+def seat_released(id: UUID, reservation: Reservation, reason: str, at: datetime) -> Event:
+    return Event(
+        id,
+        SEAT_RELEASED,
+        at,
+        {
+            "session_id": str(reservation.session_id),
+            "seats": [str(label) for label in reservation.seats],
+            "reservation_id": str(reservation.id),
+            "reason": reason,
+        },
+    )
+
+
+def payment_confirmed(id: UUID, sale: Sale, at: datetime) -> Event:
+    return Event(
+        id,
+        PAYMENT_CONFIRMED,
+        at,
+        {
+            "sale_id": str(sale.id),
+            "reservation_id": str(sale.reservation_id),
+            "session_id": str(sale.session_id),
+            "user_id": sale.user_id,
+            "seats": [str(label) for label in sale.seats],
+            "amount": str(sale.amount),
+            "currency": sale.amount.currency,
+        },
+    )

@@ -1,0 +1,242 @@
+"""The store in memory: the whole box office state in one process, for demos, tests and embedding.
+
+Transactions are serialized on one lock and write to a private copy that is applied only on
+commit, so a use case that raises leaves nothing behind, exactly as a rolled-back database would.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+import attrs
+
+from ..errors import SeatsUnavailable
+from ..events import Event
+from ..pagination import Cursor
+from ..reservations import Reservation, ReservationStatus, Sale
+from ..seats import Seat, SeatLabel, SeatStatus
+from ..sessions import Session
+
+T = TypeVar("T")
+
+
+@attrs.define
+class _State:
+    sessions: dict[UUID, Session] = attrs.Factory(dict)
+    session_order: list[tuple[datetime, UUID]] = attrs.Factory(list)
+    seats: dict[UUID, dict[SeatLabel, Seat]] = attrs.Factory(dict)
+    reservations: dict[UUID, Reservation] = attrs.Factory(dict)
+    # (expires_at, id) of reservations stored as pending; stale entries are skipped lazily.
+    expiry_queue: list[tuple[datetime, UUID]] = attrs.Factory(list)
+    sales: dict[UUID, Sale] = attrs.Factory(dict)
+    sold: dict[tuple[UUID, SeatLabel], UUID] = attrs.Factory(dict)
+    sold_reservations: set[UUID] = attrs.Factory(set)
+    purchases: dict[str, list[tuple[datetime, UUID]]] = attrs.Factory(dict)
+    events: list[Event] = attrs.Factory(list)
+    published: int = 0
+
+
+class _Transaction:
+    def __init__(self, state: _State):
+        self._state = state
+        self.sessions: list[Session] = []
+        self.seats: dict[tuple[UUID, SeatLabel], Seat] = {}
+        self.reservations: dict[UUID, Reservation] = {}
+        self.sales: list[Sale] = []
+        self.events: list[Event] = []
+
+    def add_session(self, session: Session) -> None:
+        self.sessions.append(session)
+        for label in session.labels():
+            self.seats[(session.id, label)] = Seat(label)
+
+    def lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
+        stored = self._state.seats.get(session_id, {})
+        found = []
+        for label in sorted(labels):
+            seat = self.seats.get((session_id, label)) or stored.get(label)
+            if seat is not None:
+                found.append(attrs.evolve(seat))
+        return found
+
+    def save_seats(self, session_id: UUID, seats: Sequence[Seat]) -> None:
+        for seat in seats:
+            self.seats[(session_id, seat.label)] = attrs.evolve(seat)
+
+    def add_reservation(self, reservation: Reservation) -> None:
+        if reservation.id in self._state.reservations:
+            raise ValueError(f"reservation {reservation.id} exists")
+        self.reservations[reservation.id] = attrs.evolve(reservation)
+
+    def lock_reservation(self, reservation_id: UUID) -> Reservation | None:
+        found = self.reservations.get(reservation_id) or self._state.reservations.get(
+            reservation_id
+        )
+        return attrs.evolve(found) if found else None
+
+    def save_reservation(self, reservation: Reservation) -> None:
+        self.reservations[reservation.id] = attrs.evolve(reservation)
+
+    def add_sale(self, sale: Sale) -> None:
+        # The same guarantees the database's constraints give: one sale per seat and per
+        # reservation, whatever the use case above got wrong.
+        taken = [label for label in sale.seats if (sale.session_id, label) in self._state.sold]
+        if taken:
+            raise SeatsUnavailable(taken, "A seat of this sale is already sold.")
+        if sale.reservation_id in self._state.sold_reservations or any(
+            s.reservation_id == sale.reservation_id for s in self.sales
+        ):
+            raise ValueError(f"reservation {sale.reservation_id} is already sold")
+        self.sales.append(sale)
+
+    def get_sale(self, sale_id: UUID) -> Sale | None:
+        return next((s for s in self.sales if s.id == sale_id), None) or self._state.sales.get(
+            sale_id
+        )
+
+    def lock_lapsed(self, now: datetime, limit: int) -> list[Reservation]:
+        due: list[Reservation] = []
+        queue = self._state.expiry_queue
+        skipped: list[tuple[datetime, UUID]] = []
+        while queue and queue[0][0] <= now and len(due) < limit:
+            entry = heapq.heappop(queue)
+            reservation = self.reservations.get(entry[1]) or self._state.reservations.get(entry[1])
+            if reservation is not None and reservation.status is ReservationStatus.PENDING:
+                due.append(attrs.evolve(reservation))
+                skipped.append(entry)
+        # Put them back: if this transaction rolls back they are still due; if it commits,
+        # their stored status is no longer pending and they are dropped on the next pass.
+        for entry in skipped:
+            heapq.heappush(queue, entry)
+        return due
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def commit(self) -> None:
+        state = self._state
+        for session in self.sessions:
+            state.sessions[session.id] = session
+            bisect.insort(state.session_order, (session.starts_at, session.id))
+            state.seats[session.id] = {}
+        for (session_id, label), seat in self.seats.items():
+            state.seats[session_id][label] = seat
+        for reservation in self.reservations.values():
+            is_new = reservation.id not in state.reservations
+            state.reservations[reservation.id] = reservation
+            if is_new and reservation.status is ReservationStatus.PENDING:
+                heapq.heappush(state.expiry_queue, (reservation.expires_at, reservation.id))
+        for sale in self.sales:
+            state.sales[sale.id] = sale
+            state.sold_reservations.add(sale.reservation_id)
+            for label in sale.seats:
+                state.sold[(sale.session_id, label)] = sale.id
+            bisect.insort(state.purchases.setdefault(sale.user_id, []), (sale.paid_at, sale.id))
+        state.events.extend(self.events)
+
+
+class InMemoryReservationRepo:
+    """The ``ReservationRepo`` port in process memory; thread-safe."""
+
+    def __init__(self) -> None:
+        self._state = _State()
+        self._lock = threading.RLock()
+        self._relaying = threading.Lock()
+        self.on_commit: list[Callable[[], None]] = []
+
+    def atomic(self, work: Callable[[_Transaction], T]) -> T:
+        with self._lock:
+            tx = _Transaction(self._state)
+            result = work(tx)
+            tx.commit()
+        if tx.events:
+            for callback in self.on_commit:
+                callback()
+        return result
+
+    def get_session(self, session_id: UUID) -> Session | None:
+        with self._lock:
+            return self._state.sessions.get(session_id)
+
+    def list_sessions(self, after: Cursor | None, limit: int) -> list[Session]:
+        with self._lock:
+            order = self._state.session_order
+            start = bisect.bisect_right(order, (after.at, after.id)) if after else 0
+            return [self._state.sessions[id] for _, id in order[start : start + limit]]
+
+    def available_counts(self, session_ids: Sequence[UUID], now: datetime) -> dict[UUID, int]:
+        with self._lock:
+            return {
+                id: sum(
+                    1
+                    for seat in self._state.seats[id].values()
+                    if seat.status_at(now) is SeatStatus.AVAILABLE
+                )
+                for id in session_ids
+                if id in self._state.seats
+            }
+
+    def seats(self, session_id: UUID) -> list[Seat]:
+        with self._lock:
+            stored = self._state.seats.get(session_id, {})
+            return [attrs.evolve(stored[label]) for label in sorted(stored)]
+
+    def get_reservation(self, reservation_id: UUID) -> Reservation | None:
+        with self._lock:
+            found = self._state.reservations.get(reservation_id)
+            return attrs.evolve(found) if found else None
+
+    def get_sale(self, sale_id: UUID) -> Sale | None:
+        with self._lock:
+            return self._state.sales.get(sale_id)
+
+    def purchases(self, user_id: str, before: Cursor | None, limit: int) -> list[Sale]:
+        with self._lock:
+            order = self._state.purchases.get(user_id, [])
+            end = bisect.bisect_left(order, (before.at, before.id)) if before else len(order)
+            return [self._state.sales[id] for _, id in reversed(order[max(0, end - limit) : end])]
+
+    def events(
+        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+    ) -> list[tuple[int, Event]]:
+        with self._lock:
+            found: list[tuple[int, Event]] = []
+            end = (
+                len(self._state.events) if before is None else min(before, len(self._state.events))
+            )
+            for seq in range(end - 1, -1, -1):
+                event = self._state.events[seq]
+                if type is not None and event.type != type:
+                    continue
+                if session_id is not None and event.session_id != str(session_id):
+                    continue
+                found.append((seq, event))
+                if len(found) == limit:
+                    break
+            return found
+
+    def relay_outbox(self, publish: Callable[[Sequence[Event]], None], limit: int) -> int:
+        # One relay at a time, outside the store lock: publishing must not stall buyers.
+        with self._relaying:
+            with self._lock:
+                start = self._state.published
+                batch = self._state.events[start : start + limit]
+            if not batch:
+                return 0
+            publish(batch)
+            with self._lock:
+                self._state.published = start + len(batch)
+            return len(batch)
+
+    def ping(self) -> None:
+        return None
+
+    def unpublished(self) -> int:
+        with self._lock:
+            return len(self._state.events) - self._state.published

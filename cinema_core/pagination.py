@@ -1,0 +1,54 @@
+"""Keyset pages: an opaque cursor names the last item seen, so pages stay stable as data grows."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+from uuid import UUID
+
+import attrs
+
+from .errors import ValidationFailed
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+@attrs.frozen
+class Cursor:
+    """A position in an ordering by (instant, id)."""
+
+    at: datetime
+    id: UUID
+
+    def encode(self) -> str:
+        raw = json.dumps([self.at.isoformat(), str(self.id)]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            at, id = json.loads(raw)
+            instant = datetime.fromisoformat(at)
+            if instant.tzinfo is None:
+                raise ValueError
+            return cls(instant, UUID(id))
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            raise ValidationFailed({"cursor": "is not a cursor this API gave out"}) from None
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    items: Sequence[T]
+    next_cursor: str | None
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed({"limit": f"must be 1 to {MAX_LIMIT}"})
+    return limit

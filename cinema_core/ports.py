@@ -1,0 +1,196 @@
+"""The ports: what the box office needs from the outside world, typed in domain terms only.
+
+Each has an in-memory implementation in ``cinema_core.memory`` (the in-memory mode) and a real one
+in ``adapters``; ``tests/contract`` holds both to the same behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+import attrs
+
+from .clock import Clock
+from .events import Event
+from .pagination import Cursor
+from .reservations import Reservation, Sale
+from .seats import Seat, SeatLabel
+from .sessions import Session
+
+T = TypeVar("T")
+
+__all__ = [
+    "Clock",
+    "EventBus",
+    "IdempotencyStore",
+    "RateLimiter",
+    "ReservationRepo",
+    "SeatLock",
+    "StoredAnswer",
+    "Transaction",
+]
+
+
+class Transaction(Protocol):
+    """One unit of work in the store. Everything written through it, the events it emits
+    included, commits together or not at all."""
+
+    def add_session(self, session: Session) -> None:
+        """Store a new session and all its seats, available."""
+        ...
+
+    def lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
+        """The named seats that exist, locked against other transactions until this one ends.
+
+        Locks are taken in label order, so two requests for crossed seats queue instead of
+        deadlocking.
+        """
+        ...
+
+    def save_seats(self, session_id: UUID, seats: Sequence[Seat]) -> None: ...
+
+    def add_reservation(self, reservation: Reservation) -> None: ...
+
+    def lock_reservation(self, reservation_id: UUID) -> Reservation | None:
+        """The reservation, locked until the transaction ends: payment, cancellation and expiry
+        of one reservation are serialized on it."""
+        ...
+
+    def save_reservation(self, reservation: Reservation) -> None: ...
+
+    def add_sale(self, sale: Sale) -> None:
+        """Store a sale; a second sale of a seat or of a reservation is refused by the store."""
+        ...
+
+    def get_sale(self, sale_id: UUID) -> Sale | None: ...
+
+    def lock_lapsed(self, now: datetime, limit: int) -> list[Reservation]:
+        """Up to ``limit`` pending reservations lapsed at ``now``, locked; ones locked by another
+        transaction are skipped, so any number of sweepers can run side by side."""
+        ...
+
+    def emit(self, event: Event) -> None:
+        """Record an event in the outbox, to be published once this transaction commits."""
+        ...
+
+
+class ReservationRepo(Protocol):
+    """The source of truth: sessions, seats, reservations, sales and the event outbox."""
+
+    def atomic(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` in one transaction and commit it, or roll it all back if it raises.
+
+        A transient conflict (deadlock, serialization failure) re-runs ``work`` from the
+        start, so ``work`` must not act outside the transaction.
+        """
+        ...
+
+    def get_session(self, session_id: UUID) -> Session | None: ...
+
+    def list_sessions(self, after: Cursor | None, limit: int) -> list[Session]:
+        """Sessions ordered by ``(starts_at, id)``, strictly after the cursor."""
+        ...
+
+    def available_counts(self, session_ids: Sequence[UUID], now: datetime) -> dict[UUID, int]:
+        """How many seats of each session are neither sold nor held at ``now``."""
+        ...
+
+    def seats(self, session_id: UUID) -> list[Seat]:
+        """Every seat of the session, in label order (empty for an unknown session)."""
+        ...
+
+    def get_reservation(self, reservation_id: UUID) -> Reservation | None: ...
+
+    def get_sale(self, sale_id: UUID) -> Sale | None: ...
+
+    def purchases(self, user_id: str, before: Cursor | None, limit: int) -> list[Sale]:
+        """The user's sales, newest first by ``(paid_at, id)``, strictly before the cursor."""
+        ...
+
+    def events(
+        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+    ) -> list[tuple[int, Event]]:
+        """The audit trail: recorded events with their sequence number, newest first."""
+        ...
+
+    def relay_outbox(self, publish: Callable[[Sequence[Event]], None], limit: int) -> int:
+        """Hand the oldest unpublished events, in order, to ``publish``; mark them published
+        if it returns. Returns how many went out. Only one relay at a time gets a batch, so
+        order is kept and nothing goes out twice in the ordinary course."""
+        ...
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the store cannot serve."""
+        ...
+
+
+class SeatLock(Protocol):
+    """Fast, advisory seat locks that turn away most losers of a race before the store.
+
+    Never the judge: the store refuses a double sale by itself, so the box office keeps
+    selling (more slowly) when the lock service is down.
+    """
+
+    def acquire(
+        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+    ) -> None:
+        """Take every seat for ``owner`` for ``ttl`` seconds, in one atomic step, or none.
+
+        Raises ``SeatsUnavailable`` naming the seats another owner has, or
+        ``BackendUnavailable``.
+        """
+        ...
+
+    def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
+        """Drop those of the locks that ``owner`` still has; others' are left alone."""
+        ...
+
+
+@attrs.frozen
+class StoredAnswer:
+    """The answer first given to an idempotent request, replayed to its retries."""
+
+    status: int
+    body: bytes
+
+
+class IdempotencyStore(Protocol):
+    """Remembers each (scope, key) for at least 24 h, across every process."""
+
+    def begin(self, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
+        """Claim the key. ``None``: the caller runs the request, then calls ``finish``.
+
+        A stored answer: the request already ran; replay it. The same key with another
+        fingerprint raises ``IdempotencyKeyReused``. A duplicate that arrives while the first is
+        still running waits for its answer, and raises ``IdempotencyInProgress`` if it takes
+        too long. Raises ``BackendUnavailable`` if the store cannot be reached.
+        """
+        ...
+
+    def finish(self, scope: str, key: str, fingerprint: str, answer: StoredAnswer) -> None: ...
+
+    def abandon(self, scope: str, key: str) -> None:
+        """Forget a claim whose request failed unexpectedly, so that a retry runs it afresh."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """Token buckets shared by every process."""
+
+    def take(self, key: str, rate: float, burst: int) -> float:
+        """Take one token from ``key``'s bucket (``rate`` per second, at most ``burst``).
+
+        Returns 0 if it was there, else the seconds until one will be.
+        """
+        ...
+
+
+class EventBus(Protocol):
+    """Where committed events go out to the world."""
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """Deliver the events durably, in order, or raise ``BackendUnavailable``."""
+        ...

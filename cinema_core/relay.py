@@ -1,0 +1,27 @@
+"""The relay: moves committed events from the store's outbox to the event bus."""
+
+from __future__ import annotations
+
+from .errors import BackendUnavailable
+from .outages import Outages
+from .ports import EventBus, ReservationRepo
+
+
+class Relay:
+    """Publishes the outbox in order. With the bus down, events wait in the store (nothing is
+    lost, the box office keeps selling) and go out on the first call after it is back."""
+
+    def __init__(self, repo: ReservationRepo, bus: EventBus, outages: Outages | None = None):
+        self.repo = repo
+        self.bus = bus
+        self.outages = outages or Outages()
+
+    def run_once(self, limit: int = 500) -> int:
+        """Publish up to ``limit`` events; returns how many went out."""
+        try:
+            sent = self.repo.relay_outbox(self.bus.publish, limit)
+        except BackendUnavailable as error:
+            self.outages.failed("broker", error)
+            return 0
+        self.outages.recovered("broker")
+        return sent

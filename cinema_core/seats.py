@@ -1,0 +1,112 @@
+"""Seats: their labels (``A1`` … ``Z100``), their state inside a session, and the seat map."""
+
+from __future__ import annotations
+
+import enum
+import re
+import string
+from collections.abc import Iterator
+from datetime import datetime
+from uuid import UUID
+
+import attrs
+
+MAX_ROWS = 26
+MAX_SEATS_PER_ROW = 100
+_LABEL = re.compile(r"([A-Z])([1-9][0-9]{0,2})")
+
+
+@attrs.frozen(order=True)
+class SeatLabel:
+    """A seat's name inside its session: row letter and number. Orders row by row."""
+
+    row: str
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> SeatLabel:
+        """``"A1"`` → ``SeatLabel("A", 1)``; raises ``ValueError`` for anything not of that form."""
+        match = _LABEL.fullmatch(text.strip().upper()) if isinstance(text, str) else None
+        if match is None:
+            raise ValueError(f"not a seat label: {text!r}")
+        return cls(match[1], int(match[2]))
+
+    def __str__(self) -> str:
+        return f"{self.row}{self.number}"
+
+
+def seat_labels(rows: int, seats_per_row: int) -> Iterator[SeatLabel]:
+    """Every label of a room of this size, in order (the order locks are taken in)."""
+    for row in string.ascii_uppercase[:rows]:
+        for number in range(1, seats_per_row + 1):
+            yield SeatLabel(row, number)
+
+
+class SeatStatus(enum.StrEnum):
+    AVAILABLE = "available"
+    HELD = "held"
+    SOLD = "sold"
+
+
+@attrs.define
+class Seat:
+    """One seat of one session, with what holds or owns it.
+
+    A hold lapses by itself at ``hold_expires_at``: the seat reads as available from that
+    instant, whether or not anything has cleaned the hold up yet.
+    """
+
+    label: SeatLabel
+    held_by: UUID | None = None
+    hold_expires_at: datetime | None = None
+    sale_id: UUID | None = None
+
+    def status_at(self, now: datetime) -> SeatStatus:
+        if self.sale_id is not None:
+            return SeatStatus.SOLD
+        if self.is_held_at(now):
+            return SeatStatus.HELD
+        return SeatStatus.AVAILABLE
+
+    def is_held_at(self, now: datetime) -> bool:
+        return (
+            self.sale_id is None
+            and self.held_by is not None
+            and self.hold_expires_at is not None
+            and now < self.hold_expires_at
+        )
+
+    def is_held_by(self, reservation_id: UUID, now: datetime) -> bool:
+        return self.held_by == reservation_id and self.is_held_at(now)
+
+    def hold(self, reservation_id: UUID, until: datetime) -> None:
+        self.held_by = reservation_id
+        self.hold_expires_at = until
+
+    def release(self, reservation_id: UUID) -> bool:
+        """Drop the hold if it is this reservation's; says whether it was."""
+        if self.held_by != reservation_id or self.sale_id is not None:
+            return False
+        self.held_by = None
+        self.hold_expires_at = None
+        return True
+
+    def sell(self, sale_id: UUID) -> None:
+        self.sale_id = sale_id
+        self.hold_expires_at = None
+
+
+@attrs.frozen
+class SeatMap:
+    """A session's seats as a buyer sees them at one instant."""
+
+    session_id: UUID
+    seats: tuple[tuple[SeatLabel, SeatStatus], ...]
+
+    @classmethod
+    def at(cls, session_id: UUID, seats: list[Seat], now: datetime) -> SeatMap:
+        ordered = sorted(seats, key=lambda seat: seat.label)
+        return cls(session_id, tuple((seat.label, seat.status_at(now)) for seat in ordered))
+
+    def count(self, status: SeatStatus) -> int:
+        return sum(1 for _, seat_status in self.seats if seat_status is status)
