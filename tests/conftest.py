@@ -1,0 +1,62 @@
+"""Fixtures shared by every suite: clocks, and the real services each run gets to itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from cinema_core import ManualClock
+from tests import services
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    services.need("PostgreSQL", services.POSTGRES_ADMIN_URL, 5432)
+    import sqlalchemy as sa
+
+    name = services.unique("cinema_test")
+    admin = sa.create_engine(services.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield services.POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    services.need("Redis", services.REDIS_URL, 6379)
+    return services.REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix no other run uses; its keys are deleted afterwards."""
+    import redis
+
+    prefix = services.unique("cinema_test") + ":"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    services.need("RabbitMQ", services.AMQP_URL, 5672)
+    return services.AMQP_URL

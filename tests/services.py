@@ -1,0 +1,48 @@
+"""Finding the real services for tests: each run gets its own database, key prefix and vhost-free
+queue names, so runs never see each other's data.
+
+Without a service a test that needs it is skipped with the reason; with
+``CINEMA_REQUIRE_SERVICES=1`` (as CI sets) it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CINEMA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("CINEMA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+AMQP_URL = os.environ.get("CINEMA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+def services_required() -> bool:
+    return os.environ.get("CINEMA_REQUIRE_SERVICES", "") not in ("", "0", "false", "no")
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1.0):
+            return True
+    except OSError:
+        return False
+
+
+def need(name: str, url: str, default_port: int) -> None:
+    """Skip (or, when services are required, fail) unless the service answers."""
+    if reachable(url, default_port):
+        return
+    reason = f"{name} is not reachable at {urlsplit(url).netloc}"
+    if services_required():
+        pytest.fail(f"{reason}, and CINEMA_REQUIRE_SERVICES=1 forbids skipping", pytrace=False)
+    pytest.skip(f"{reason} (set CINEMA_REQUIRE_SERVICES=1 to make this a failure)")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
