@@ -1,0 +1,53 @@
+"""Developer tasks: ``nox`` runs the tests; ``nox -s lint typecheck`` the checks CI also runs."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+PYTHON = "3.11"
+
+
+def install(session: nox.Session, *extras: str) -> None:
+    """Install the project with the given extras into the session's virtualenv."""
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install("-e", spec)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Unit, contract and flow suites, with coverage of cinema_core (fails under 90 %)."""
+    install(session, "test")
+    session.run(
+        "pytest",
+        "--cov=cinema_core",
+        "--cov-report=term-missing:skip-covered",
+        "--cov-fail-under=90",
+        *session.posargs,
+    )
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and format check (pass ``-- --fix`` style options through posargs)."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy in strict mode on the core."""
+    install(session)
+    session.install("mypy>=1.10")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Throughput and latency benchmarks (see bench/README.md); options via posargs."""
+    install(session, "test")
+    session.run("python", "-m", "bench", *session.posargs)
