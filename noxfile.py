@@ -6,9 +6,6 @@ import nox
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
-nox.options.error_on_missing_interpreters = False
-
-PYTHON = "3.11"
 
 
 def install(session: nox.Session, *extras: str) -> None:
@@ -17,7 +14,7 @@ def install(session: nox.Session, *extras: str) -> None:
     session.install("-e", spec)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def tests(session: nox.Session) -> None:
     """Unit, contract and flow suites, with coverage of cinema_core (fails under 90 %)."""
     install(session, "test")
@@ -30,7 +27,7 @@ def tests(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and format check (pass ``-- --fix`` style options through posargs)."""
     session.install("ruff>=0.6")
@@ -38,7 +35,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy in strict mode on the core."""
     install(session)
@@ -46,7 +43,7 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def bench(session: nox.Session) -> None:
     """Throughput and latency benchmarks (see bench/README.md); options via posargs."""
     install(session, "test")
