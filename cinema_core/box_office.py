@@ -23,6 +23,7 @@ from .seats import SeatMap
 from .sessions import Session, SessionView
 
 DEFAULT_HOLD = timedelta(seconds=30)
+SESSION_CACHE_SIZE = 10_000
 
 
 @attrs.define
@@ -39,6 +40,9 @@ class BoxOffice:
     hold: timedelta = DEFAULT_HOLD
     outages: Outages = attrs.field(factory=Outages)
     new_id: Callable[[], UUID] = uuid4
+    # Sessions never change once created, so every process may keep them: it saves the store a
+    # round trip on each reservation.
+    _sessions: dict[UUID, Session] = attrs.field(factory=dict, init=False, repr=False)
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -231,9 +235,14 @@ class BoxOffice:
     # -- helpers --------------------------------------------------------------------------
 
     def _session(self, session_id: UUID) -> Session:
-        session = self.repo.get_session(session_id)
+        session = self._sessions.get(session_id)
         if session is None:
-            raise SessionNotFound()
+            session = self.repo.get_session(session_id)
+            if session is None:
+                raise SessionNotFound()
+            if len(self._sessions) >= SESSION_CACHE_SIZE:
+                self._sessions.clear()
+            self._sessions[session_id] = session
         return session
 
     @staticmethod
