@@ -108,5 +108,6 @@ class SeatMap:
         ordered = sorted(seats, key=lambda seat: seat.label)
         return cls(session_id, tuple((seat.label, seat.status_at(now)) for seat in ordered))
 
-    def count(self, status: SeatStatus) -> int:
-        return sum(1 for _, seat_status in self.seats if seat_status is status)
+    def count(self, status: SeatStatus | str) -> int:
+        wanted = SeatStatus(status)
+        return sum(1 for _, seat_status in self.seats if seat_status is wanted)
