@@ -1,0 +1,98 @@
+"""A TCP forwarder that tests can cut and restore: a service outage for the system under test,
+without stopping the real server that other test runs share."""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import struct
+import threading
+from types import TracebackType
+
+
+class Outage:
+    """Forwards ``127.0.0.1:<port>`` to ``target``. ``cut()`` drops every open connection and
+    refuses new ones (as a stopped server would); ``restore()`` serves again on the same port."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._up = threading.Event()
+        self._up.set()
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._serve, name=f"outage-proxy-{self.port}", daemon=True
+        )
+        self._thread.start()
+
+    def url(self, template: str) -> str:
+        """``template`` with ``{port}`` replaced, e.g. ``redis://127.0.0.1:{port}/0``."""
+        return template.format(port=self.port)
+
+    def cut(self) -> None:
+        self._up.clear()
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+        for client, upstream in pairs:
+            for end in (client, upstream):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()
+
+    def restore(self) -> None:
+        self._up.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self.cut()
+        self._listener.close()
+
+    def __enter__(self) -> Outage:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def _serve(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if not self._up.is_set():
+                # A stopped server refuses: close at once, before any byte is exchanged.
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=2)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._pairs.append((client, upstream))
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(client, selectors.EVENT_READ, upstream)
+        selector.register(upstream, selectors.EVENT_READ, client)
+        try:
+            while self._up.is_set():
+                for key, _ in selector.select(timeout=0.2):
+                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except (OSError, ValueError):
+            return
+        finally:
+            selector.close()
+            for end in (client, upstream):
+                with contextlib.suppress(OSError):
+                    end.close()
