@@ -1,0 +1,189 @@
+"""Contract fixtures: every port's suite runs against every implementation registered here.
+
+How an adapter joins its port's suite
+-------------------------------------
+Add ONE entry to that port's registry below, for instance in ``REPO_FACTORIES``::
+
+    "postgres": Impl(make_postgres_repo, manual_clock=False, marks=(pytest.mark.postgres,)),
+
+``Impl.make`` is called as ``make(request, clock)`` and returns a ready implementation:
+
+- ``request`` is the pytest ``FixtureRequest``: take service fixtures from it with
+  ``request.getfixturevalue("postgres_url")`` (or ``"redis_url"``, ``"redis_prefix"``,
+  ``"amqp_url"``); their teardown (dropping the database, deleting the keys) runs after the
+  test. Register closing with ``request.addfinalizer(thing.close)``.
+- ``clock`` is the test's ``ManualClock``. ``manual_clock=True`` says the implementation measures
+  time on it (TTL checks then turn the clock); ``False`` says it uses real time (Redis TTLs), and
+  those checks then use short real TTLs (``TimePasses.SHORT_TTL``, via the ``time_passes``
+  fixture) and sleep, for that implementation only.
+- ``marks`` tags the generated tests (``-m "not redis"``); the service fixtures themselves skip,
+  or fail under ``CINEMA_REQUIRE_SERVICES=1``, when the service is missing.
+
+A plain function is accepted in place of ``Impl`` (manual clock, no marks). Define the factory
+just above the registries (or import it from your adapter's test module) and import drivers
+inside it, so a memory-only run needs none of them. For example::
+
+    def make_postgres_repo(request, clock):
+        from adapters.postgres import ...  # your constructor
+        repo = ...(request.getfixturevalue("postgres_url"))
+        request.addfinalizer(repo.close)
+        return repo
+
+Port-specific agreements:
+
+- ``IDEMPOTENCY_FACTORIES``: build the store so that a duplicate waits at most
+  ``IDEMPOTENCY_WAIT`` seconds for the first request's answer.
+- ``EVENT_BUS_FACTORIES``: return a ``BusUnderTest``: the publishing side (the port) plus a
+  way to see what a subscriber received (for RabbitMQ: a queue bound to the exchange).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import pytest
+
+from cinema_core import Event, ManualClock
+from cinema_core.memory import (
+    InMemoryEventBus,
+    InMemoryIdempotencyStore,
+    InMemoryRateLimiter,
+    InMemoryReservationRepo,
+    InMemorySeatLock,
+)
+from cinema_core.ports import EventBus
+
+IDEMPOTENCY_WAIT = 0.5
+
+Factory = Callable[[pytest.FixtureRequest, ManualClock], Any]
+
+
+@attrs.frozen
+class Impl:
+    """One implementation of a port, as the suites need to know it."""
+
+    make: Factory
+    manual_clock: bool = True
+    marks: tuple[pytest.MarkDecorator, ...] = ()
+
+
+@attrs.define
+class BusUnderTest:
+    """An event bus's publishing side, and what a subscriber of it has received."""
+
+    bus: EventBus
+    # received(count, timeout): the events received so far, once there are ``count`` of them
+    # or ``timeout`` seconds have passed.
+    received: Callable[[int, float], list[Event]]
+
+
+def _memory_bus(request: pytest.FixtureRequest, clock: ManualClock) -> BusUnderTest:
+    bus = InMemoryEventBus()
+    got: list[Event] = []
+    bus.subscribe(got.append)
+    return BusUnderTest(bus, lambda count, timeout: list(got))
+
+
+REPO_FACTORIES: dict[str, Impl | Factory] = {
+    "memory": lambda request, clock: InMemoryReservationRepo(),
+}
+SEAT_LOCK_FACTORIES: dict[str, Impl | Factory] = {
+    "memory": lambda request, clock: InMemorySeatLock(clock),
+}
+IDEMPOTENCY_FACTORIES: dict[str, Impl | Factory] = {
+    "memory": lambda request, clock: InMemoryIdempotencyStore(clock, wait=IDEMPOTENCY_WAIT),
+}
+RATE_LIMITER_FACTORIES: dict[str, Impl | Factory] = {
+    "memory": lambda request, clock: InMemoryRateLimiter(clock),
+}
+EVENT_BUS_FACTORIES: dict[str, Impl | Factory] = {
+    "memory": _memory_bus,
+}
+
+
+class TimePasses:
+    """How a suite lets time pass for the implementation under test: by turning the test's
+    ``ManualClock`` when the implementation reads it, else by sleeping (briefly) for real."""
+
+    SHORT_TTL = 0.15
+
+    def __init__(self, clock: ManualClock):
+        self.clock = clock
+        self.manual = True
+
+    @property
+    def short_ttl(self) -> float:
+        """A TTL a test can wait out: long on a manual clock (it costs nothing), else short."""
+        return 30.0 if self.manual else self.SHORT_TTL
+
+    def wait(self, seconds: float) -> None:
+        if self.manual:
+            self.clock.advance(seconds)
+        else:
+            time.sleep(seconds)
+
+
+def _impl(entry: Impl | Factory) -> Impl:
+    return entry if isinstance(entry, Impl) else Impl(entry)
+
+
+def _params(registry: Mapping[str, Impl | Factory]) -> list[Any]:
+    return [
+        pytest.param(name, id=name, marks=_impl(entry).marks) for name, entry in registry.items()
+    ]
+
+
+def _build(
+    registry: Mapping[str, Impl | Factory],
+    request: pytest.FixtureRequest,
+    clock: ManualClock,
+    time_passes: TimePasses,
+) -> Any:
+    impl = _impl(registry[request.param])
+    time_passes.manual = impl.manual_clock
+    return impl.make(request, clock)
+
+
+@pytest.fixture
+def time_passes(clock: ManualClock) -> TimePasses:
+    """Lets time pass for whichever implementation the test runs against."""
+    return TimePasses(clock)
+
+
+@pytest.fixture(params=_params(REPO_FACTORIES))
+def repo(request: pytest.FixtureRequest, clock: ManualClock, time_passes: TimePasses) -> Any:
+    return _build(REPO_FACTORIES, request, clock, time_passes)
+
+
+@pytest.fixture(params=_params(SEAT_LOCK_FACTORIES))
+def seat_lock(request: pytest.FixtureRequest, clock: ManualClock, time_passes: TimePasses) -> Any:
+    return _build(SEAT_LOCK_FACTORIES, request, clock, time_passes)
+
+
+@pytest.fixture(params=_params(IDEMPOTENCY_FACTORIES))
+def idempotency_store(
+    request: pytest.FixtureRequest, clock: ManualClock, time_passes: TimePasses
+) -> Any:
+    return _build(IDEMPOTENCY_FACTORIES, request, clock, time_passes)
+
+
+@pytest.fixture(params=_params(RATE_LIMITER_FACTORIES))
+def rate_limiter(
+    request: pytest.FixtureRequest, clock: ManualClock, time_passes: TimePasses
+) -> Any:
+    return _build(RATE_LIMITER_FACTORIES, request, clock, time_passes)
+
+
+@pytest.fixture(params=_params(EVENT_BUS_FACTORIES))
+def event_bus(
+    request: pytest.FixtureRequest, clock: ManualClock, time_passes: TimePasses
+) -> BusUnderTest:
+    bus = _build(EVENT_BUS_FACTORIES, request, clock, time_passes)
+    assert isinstance(bus, BusUnderTest), "EVENT_BUS_FACTORIES entries return a BusUnderTest"
+    return bus
+
+
+__all__ = ["IDEMPOTENCY_WAIT", "BusUnderTest", "Impl", "TimePasses"]
