@@ -23,9 +23,11 @@ from .sessions import Session
 T = TypeVar("T")
 
 __all__ = [
+    "AuditTrail",
     "Clock",
     "EventBus",
     "IdempotencyStore",
+    "ProcessedEvents",
     "RateLimiter",
     "ReservationRepo",
     "SeatLock",
@@ -193,4 +195,30 @@ class EventBus(Protocol):
 
     def publish(self, events: Sequence[Event]) -> None:
         """Deliver the events durably, in order, or raise ``BackendUnavailable``."""
+        ...
+
+
+class AuditTrail(Protocol):
+    """Every published event, kept for admins to read; fed by the ``audit`` consumer."""
+
+    def record(self, events: Sequence[Event]) -> None:
+        """Keep the events; one already kept (same id) is left as it is."""
+        ...
+
+    def events(
+        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+    ) -> list[tuple[int, Event]]:
+        """Kept events with their sequence number, newest first, strictly before ``before``."""
+        ...
+
+
+class ProcessedEvents(Protocol):
+    """Which events each consumer has already handled: what makes a redelivery harmless."""
+
+    def seen(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of ``event_ids`` that ``consumer`` has handled."""
+        ...
+
+    def mark(self, consumer: str, event_ids: Sequence[UUID]) -> None:
+        """Record that ``consumer`` has handled these events (again is harmless)."""
         ...
