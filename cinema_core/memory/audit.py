@@ -1,0 +1,42 @@
+"""The audit trail in process memory: every published event once, newest first."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from uuid import UUID
+
+from ..events import Event
+
+
+class InMemoryAuditTrail:
+    """The ``AuditTrail`` port in process memory; thread-safe, idempotent by event id."""
+
+    def __init__(self) -> None:
+        self._events: list[Event] = []
+        self._ids: set[UUID] = set()
+        self._mutex = threading.Lock()
+
+    def record(self, events: Sequence[Event]) -> None:
+        with self._mutex:
+            for event in events:
+                if event.id not in self._ids:
+                    self._ids.add(event.id)
+                    self._events.append(event)
+
+    def events(
+        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+    ) -> list[tuple[int, Event]]:
+        with self._mutex:
+            end = len(self._events) if before is None else min(before, len(self._events))
+            found: list[tuple[int, Event]] = []
+            for seq in range(end - 1, -1, -1):
+                event = self._events[seq]
+                if type is not None and event.type != type:
+                    continue
+                if session_id is not None and event.session_id != str(session_id):
+                    continue
+                found.append((seq, event))
+                if len(found) == limit:
+                    break
+            return found
