@@ -1,0 +1,82 @@
+"""Seat locks in Redis, shared by every process: one key per seat, holding its owner."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from uuid import UUID
+
+import redis
+
+from cinema_core.errors import SeatsUnavailable
+from cinema_core.seats import SeatLabel
+
+from .client import namespaced, translated
+
+# All the seats of a request in one script, so taking them is atomic: no other client runs
+# between the check and the sets, and there is no lock order to get wrong. Returns the
+# 1-based positions of the keys another owner has; empty means they are all ours now.
+_ACQUIRE = """
+local taken = {}
+for i, key in ipairs(KEYS) do
+    local holder = redis.call('GET', key)
+    if holder and holder ~= ARGV[1] then
+        taken[#taken + 1] = i
+    end
+end
+if #taken == 0 then
+    for _, key in ipairs(KEYS) do
+        redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+    end
+end
+return taken
+"""
+
+# Compare-and-delete: a lock that lapsed and was taken by someone else is not ours to drop.
+_RELEASE = """
+local released = 0
+for _, key in ipairs(KEYS) do
+    if redis.call('GET', key) == ARGV[1] then
+        released = released + redis.call('DEL', key)
+    end
+end
+return released
+"""
+
+
+class RedisSeatLock:
+    """The ``SeatLock`` port in Redis; all-or-none, with owners and TTLs on Redis' clock.
+
+    Keys are ``{namespace}:seat:{<session id>}:<label>``: the braces put every seat of a
+    session in one hash slot, so the scripts also run on Redis Cluster.
+    """
+
+    def __init__(self, client: redis.Redis, namespace: str = "cinema"):
+        self._client = client
+        self._prefix = f"{namespaced(namespace)}:seat"
+        self._acquire = client.register_script(_ACQUIRE)
+        self._release = client.register_script(_RELEASE)
+
+    def acquire(
+        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+    ) -> None:
+        """Take every seat for ``owner`` for ``ttl`` seconds, or none of them."""
+        if not labels:
+            return
+        # PX needs a positive whole number of milliseconds; round up so a lock never lapses
+        # before the hold it mirrors.
+        ttl_ms = max(1, math.ceil(ttl * 1000))
+        with translated("seat lock acquire"):
+            taken = self._acquire(keys=self._keys(session_id, labels), args=[owner, ttl_ms])
+        if taken:
+            raise SeatsUnavailable([labels[int(position) - 1] for position in taken])
+
+    def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
+        """Drop those of the locks that ``owner`` still has."""
+        if not labels:
+            return
+        with translated("seat lock release"):
+            self._release(keys=self._keys(session_id, labels), args=[owner])
+
+    def _keys(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[str]:
+        return [f"{self._prefix}:{{{session_id}}}:{label}" for label in labels]
