@@ -31,15 +31,16 @@ class Money:
             raise ValueError('must be a decimal string such as "25.00"') from None
         if not amount.is_finite():
             raise ValueError("must be a finite amount")
+        # Size first: quantizing a number longer than the decimal context's precision raises
+        # InvalidOperation, which is no ValueError.
+        if abs(amount) >= 10**13:
+            raise ValueError("is too large")
         exponent = amount.as_tuple().exponent
         if not isinstance(exponent, int) or (
             exponent < -2 and amount != amount.quantize(Decimal("0.01"))
         ):
             raise ValueError("must have at most two decimal places")
-        cents = amount * 100
-        if abs(cents) >= 10**15:
-            raise ValueError("is too large")
-        return cls(int(cents), currency)
+        return cls(int(amount * 100), currency)
 
     def __mul__(self, times: int) -> Money:
         return Money(self.cents * times, self.currency)
