@@ -1,0 +1,173 @@
+"""Degraded operation: a shared backend first, a stand-in while it is down, and back by itself.
+
+Idempotency keys and rate limits live in Redis so that every process shares them; when Redis is
+unreachable the box office must still serve, so these wrappers turn to a fallback (the database's
+idempotency store, or this process's memory) and tell ``Outages``, which warns once per outage.
+After a failure the primary is left alone for a short pause, so an outage costs one failed probe
+per pause rather than a timeout per request; the first success after it ends the outage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from .clock import Clock, SystemClock
+from .errors import BackendUnavailable, CinemaError
+from .outages import Outages
+from .ports import IdempotencyStore, RateLimiter, StoredAnswer
+
+S = TypeVar("S")
+T = TypeVar("T")
+
+PAUSE = timedelta(seconds=1)
+
+__all__ = ["PAUSE", "IdempotencyWithFallback", "RateLimiterWithFallback"]
+
+
+class _Failover(Generic[S]):
+    """Which of two implementations of a port to call, and the outage bookkeeping."""
+
+    def __init__(
+        self,
+        primary: S,
+        fallback: S,
+        outages: Outages,
+        backend: str,
+        clock: Clock | None,
+        pause: timedelta,
+    ):
+        self.primary = primary
+        self.fallback = fallback
+        self._outages = outages
+        self._backend = backend
+        self._clock = clock or SystemClock()
+        self._pause = pause
+        self._retry_at: datetime | None = None
+        self._mutex = threading.Lock()
+
+    def call(self, action: Callable[[S], T]) -> tuple[T, S]:
+        """``action`` on the primary if it may be tried and answers, else on the fallback."""
+        if self._resting():
+            return action(self.fallback), self.fallback
+        try:
+            return self.on_primary(action), self.primary
+        except BackendUnavailable:
+            return action(self.fallback), self.fallback
+
+    def on_primary(self, action: Callable[[S], T]) -> T:
+        """``action`` on the primary whatever the pause; a failure is recorded, then raised."""
+        try:
+            result = action(self.primary)
+        except BackendUnavailable as error:
+            self.failed(error)
+            raise
+        except CinemaError:
+            # A refusal is an answer: the primary is up.
+            self._succeeded()
+            raise
+        self._succeeded()
+        return result
+
+    def failed(self, error: BackendUnavailable) -> None:
+        with self._mutex:
+            self._retry_at = self._clock.now() + self._pause
+        self._outages.failed(self._backend, error)
+
+    def _succeeded(self) -> None:
+        with self._mutex:
+            self._retry_at = None
+        self._outages.recovered(self._backend)
+
+    def _resting(self) -> bool:
+        with self._mutex:
+            return self._retry_at is not None and self._clock.now() < self._retry_at
+
+
+class IdempotencyWithFallback:
+    """The ``IdempotencyStore`` port over a shared primary, with a fallback while it is down.
+
+    A claim is finished (or abandoned) in the store that made it, even if the primary came
+    back or went away meanwhile; an answer the primary cannot take is kept by the fallback.
+    Keys claimed during an outage are known to the fallback only: a retry that reaches the
+    primary after it recovers runs afresh (and the store still refuses a second hold).
+    """
+
+    def __init__(
+        self,
+        primary: IdempotencyStore,
+        fallback: IdempotencyStore,
+        outages: Outages,
+        *,
+        backend: str = "redis",
+        clock: Clock | None = None,
+        pause: timedelta = PAUSE,
+    ):
+        self._stores = _Failover(primary, fallback, outages, backend, clock, pause)
+        self._claims: dict[tuple[str, str], IdempotencyStore] = {}
+        self._mutex = threading.Lock()
+
+    def begin(self, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
+        """Claim the key in the primary, or in the fallback while the primary is down."""
+        answer, store = self._stores.call(lambda s: s.begin(scope, key, fingerprint))
+        if answer is None:
+            with self._mutex:
+                self._claims[(scope, key)] = store
+        return answer
+
+    def finish(self, scope: str, key: str, fingerprint: str, answer: StoredAnswer) -> None:
+        """Store the answer where the claim was made (the fallback if that store is gone)."""
+        store = self._claimant(scope, key)
+        if store is self._stores.primary:
+            try:
+                self._stores.on_primary(lambda s: s.finish(scope, key, fingerprint, answer))
+                return
+            except BackendUnavailable:
+                # Keep the answer somewhere: duplicates arriving during the outage replay it.
+                store = self._stores.fallback
+        if store is self._stores.fallback:
+            self._stores.fallback.finish(scope, key, fingerprint, answer)
+        else:
+            self._stores.call(lambda s: s.finish(scope, key, fingerprint, answer))
+
+    def abandon(self, scope: str, key: str) -> None:
+        """Drop the claim where it was made; a primary that is down is left to its lease."""
+        store = self._claimant(scope, key)
+        if store is self._stores.fallback:
+            self._stores.fallback.abandon(scope, key)
+            return
+        # Abandoning is cleanup after a failure already being reported; the claim's lease
+        # runs out by itself, and an error here would hide the one that matters.
+        with contextlib.suppress(BackendUnavailable):
+            self._stores.on_primary(lambda s: s.abandon(scope, key))
+
+    def _claimant(self, scope: str, key: str) -> IdempotencyStore | None:
+        with self._mutex:
+            return self._claims.pop((scope, key), None)
+
+
+class RateLimiterWithFallback:
+    """The ``RateLimiter`` port over a shared primary, with a fallback while it is down.
+
+    During an outage each process limits on its own: looser across processes, never off.
+    """
+
+    def __init__(
+        self,
+        primary: RateLimiter,
+        fallback: RateLimiter,
+        outages: Outages,
+        *,
+        backend: str = "redis",
+        clock: Clock | None = None,
+        pause: timedelta = PAUSE,
+    ):
+        self._limiters = _Failover(primary, fallback, outages, backend, clock, pause)
+
+    def take(self, key: str, rate: float, burst: int) -> float:
+        """Take a token from the primary's bucket, or from the fallback's while it is down."""
+        wait, _ = self._limiters.call(lambda limiter: limiter.take(key, rate, burst))
+        return wait
