@@ -1,0 +1,250 @@
+"""Degraded operation: idempotency and rate limits carry on over a stand-in while the shared
+backend is down, say so once, and go back to it by themselves."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from cinema_core import BackendUnavailable, IdempotencyKeyReused, ManualClock, Outages
+from cinema_core.fallbacks import PAUSE, IdempotencyWithFallback, RateLimiterWithFallback
+from cinema_core.memory import InMemoryIdempotencyStore, InMemoryRateLimiter
+from cinema_core.ports import StoredAnswer
+
+ANSWER = StoredAnswer(201, b'{"id": "r1"}')
+
+
+class SwitchedIdempotencyStore(InMemoryIdempotencyStore):
+    """An in-memory store that can be taken down: then every call raises BackendUnavailable."""
+
+    def __init__(self, clock: ManualClock):
+        super().__init__(clock, wait=0.2)
+        self.up = True
+        self.calls = 0
+
+    def begin(self, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
+        self._answering()
+        return super().begin(scope, key, fingerprint)
+
+    def finish(self, scope: str, key: str, fingerprint: str, answer: StoredAnswer) -> None:
+        self._answering()
+        super().finish(scope, key, fingerprint, answer)
+
+    def abandon(self, scope: str, key: str) -> None:
+        self._answering()
+        super().abandon(scope, key)
+
+    def _answering(self) -> None:
+        self.calls += 1
+        if not self.up:
+            raise BackendUnavailable("switched off")
+
+
+class SwitchedRateLimiter(InMemoryRateLimiter):
+    """An in-memory limiter that can be taken down, like the store above."""
+
+    def __init__(self, clock: ManualClock):
+        super().__init__(clock)
+        self.up = True
+        self.calls = 0
+
+    def take(self, key: str, rate: float, burst: int) -> float:
+        self.calls += 1
+        if not self.up:
+            raise BackendUnavailable("switched off")
+        return super().take(key, rate, burst)
+
+
+@pytest.fixture
+def outages() -> Outages:
+    return Outages()
+
+
+@pytest.fixture
+def primary(clock: ManualClock) -> SwitchedIdempotencyStore:
+    return SwitchedIdempotencyStore(clock)
+
+
+@pytest.fixture
+def fallback(clock: ManualClock) -> SwitchedIdempotencyStore:
+    return SwitchedIdempotencyStore(clock)
+
+
+@pytest.fixture
+def store(
+    primary: SwitchedIdempotencyStore,
+    fallback: SwitchedIdempotencyStore,
+    outages: Outages,
+    clock: ManualClock,
+) -> IdempotencyWithFallback:
+    return IdempotencyWithFallback(primary, fallback, outages, clock=clock)
+
+
+def _warnings(caplog: pytest.LogCaptureFixture, text: str) -> int:
+    return sum(1 for r in caplog.records if r.levelno == logging.WARNING and text in r.getMessage())
+
+
+def _run_once(store: IdempotencyWithFallback, key: str) -> StoredAnswer | None:
+    """What the HTTP layer does with a keyed request: claim, run, store the answer."""
+    found = store.begin("u1", key, "fp")
+    if found is None:
+        store.finish("u1", key, "fp", ANSWER)
+    return found
+
+
+def test_primary_serves_while_it_is_up(store, primary, fallback, outages):
+    """With the primary up, claims and answers go there and the fallback is never asked."""
+    assert _run_once(store, "k1") is None
+    assert _run_once(store, "k1") == ANSWER
+    assert primary.begin("u1", "k1", "fp") == ANSWER
+    assert fallback.calls == 0
+    assert outages.down() == {}
+
+
+def test_fallback_serves_while_primary_is_down(store, primary, fallback, outages):
+    """With the primary down, the request runs once and its duplicate replays from the fallback."""
+    primary.up = False
+    assert _run_once(store, "k1") is None
+    assert _run_once(store, "k1") == ANSWER
+    assert fallback.begin("u1", "k1", "fp") == ANSWER
+    assert "redis" in outages.down()
+
+
+def test_reuse_is_refused_by_the_fallback_too(store, primary):
+    """A key reused with another body is refused during an outage as well."""
+    primary.up = False
+    _run_once(store, "k1")
+    with pytest.raises(IdempotencyKeyReused):
+        store.begin("u1", "k1", "another body")
+
+
+def test_outage_is_warned_once_not_per_request(store, primary, clock, caplog):
+    """Many requests, and several probes, during one outage give one warning."""
+    caplog.set_level(logging.WARNING, logger="cinema.backends")
+    primary.up = False
+    for number in range(20):
+        _run_once(store, f"k{number}")
+        clock.advance(0.3)
+    assert primary.calls >= 4, "the primary was probed again during the outage"
+    assert _warnings(caplog, "unreachable") == 1
+
+
+def test_primary_is_left_alone_for_a_pause_after_failing(store, primary, clock):
+    """After a failure the primary is not asked again until the pause is over."""
+    primary.up = False
+    _run_once(store, "k0")
+    probes = primary.calls
+    for number in range(10):
+        _run_once(store, f"k{number + 1}")
+    assert primary.calls == probes
+    clock.advance(PAUSE.total_seconds())
+    _run_once(store, "late")
+    assert primary.calls == probes + 1
+
+
+def test_recovery_is_picked_up_without_a_restart(store, primary, fallback, outages, clock, caplog):
+    """Once the primary answers again it is used again, and the outage is over."""
+    caplog.set_level(logging.WARNING, logger="cinema.backends")
+    primary.up = False
+    _run_once(store, "during")
+    primary.up = True
+    clock.advance(PAUSE.total_seconds())
+    asked = fallback.calls
+    assert _run_once(store, "after") is None
+    assert primary.begin("u1", "after", "fp") == ANSWER
+    assert fallback.calls == asked
+    assert outages.down() == {}
+    assert _warnings(caplog, "reachable again") == 1
+
+
+def test_claim_made_in_the_fallback_is_finished_there(store, primary, fallback, clock):
+    """A request begun during the outage stores its answer in the fallback, even if the
+    primary came back while it ran."""
+    primary.up = False
+    assert store.begin("u1", "k1", "fp") is None
+    primary.up = True
+    clock.advance(PAUSE.total_seconds())
+    store.finish("u1", "k1", "fp", ANSWER)
+    assert fallback.begin("u1", "k1", "fp") == ANSWER
+    assert primary.begin("u1", "k1", "fp") is None
+
+
+def test_answer_is_kept_by_the_fallback_when_primary_fails_at_finish(store, primary, outages):
+    """If the primary goes away between claim and answer, the answer is not lost: duplicates
+    during the outage replay it."""
+    assert store.begin("u1", "k1", "fp") is None
+    primary.up = False
+    store.finish("u1", "k1", "fp", ANSWER)
+    assert "redis" in outages.down()
+    assert store.begin("u1", "k1", "fp") == ANSWER
+
+
+def test_refusal_by_the_primary_is_not_an_outage(store, fallback, outages):
+    """A domain refusal from the primary is its answer: no fallback, no outage."""
+    _run_once(store, "k1")
+    with pytest.raises(IdempotencyKeyReused):
+        store.begin("u1", "k1", "another body")
+    assert fallback.calls == 0
+    assert outages.down() == {}
+
+
+def test_abandon_on_a_primary_that_went_down_is_quiet(store, primary):
+    """Abandoning cleans up after a failure: a primary that is down does not add an error."""
+    assert store.begin("u1", "k1", "fp") is None
+    primary.up = False
+    store.abandon("u1", "k1")
+
+
+def test_abandoned_claim_in_the_fallback_runs_afresh(store, primary):
+    """A claim abandoned during the outage lets the retry run the request."""
+    primary.up = False
+    assert store.begin("u1", "k1", "fp") is None
+    store.abandon("u1", "k1")
+    assert store.begin("u1", "k1", "fp") is None
+
+
+# -- rate limits ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limiters(clock: ManualClock, outages: Outages):
+    primary = SwitchedRateLimiter(clock)
+    fallback = SwitchedRateLimiter(clock)
+    return primary, fallback, RateLimiterWithFallback(primary, fallback, outages, clock=clock)
+
+
+def test_rate_limit_uses_the_primary_bucket_while_it_is_up(limiters, outages):
+    """With the primary up its bucket decides; the fallback is never asked."""
+    primary, fallback, limiter = limiters
+    assert [limiter.take("u1", 1.0, 2) for _ in range(3)] == [0.0, 0.0, 1.0]
+    assert primary.take("u1", 1.0, 2) == 1.0
+    assert fallback.calls == 0
+    assert outages.down() == {}
+
+
+def test_rate_limit_keeps_limiting_on_the_fallback_during_an_outage(limiters, caplog, clock):
+    """During an outage the fallback's bucket limits (never unlimited), warned once."""
+    caplog.set_level(logging.WARNING, logger="cinema.backends")
+    primary, fallback, limiter = limiters
+    primary.up = False
+    assert [limiter.take("u1", 1.0, 2) for _ in range(3)] == [0.0, 0.0, 1.0]
+    clock.advance(PAUSE.total_seconds())
+    assert limiter.take("u1", 1.0, 2) == 0.0
+    assert fallback.calls == 4
+    assert _warnings(caplog, "unreachable") == 1
+
+
+def test_rate_limit_returns_to_the_primary_after_recovery(limiters, outages, clock):
+    """When the primary answers again, its bucket is the one taken from."""
+    primary, fallback, limiter = limiters
+    primary.up = False
+    limiter.take("u1", 1.0, 2)
+    primary.up = True
+    clock.advance(PAUSE.total_seconds())
+    asked = fallback.calls
+    limiter.take("u1", 1.0, 2)
+    limiter.take("u1", 1.0, 2)
+    assert primary.take("u1", 1.0, 2) == 1.0
+    assert fallback.calls == asked
+    assert outages.down() == {}
