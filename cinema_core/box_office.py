@@ -223,13 +223,13 @@ class BoxOffice:
             return False
         reservation = due[0]
         seats = tx.lock_seats(reservation.session_id, reservation.seats)
-        reservation.expire(seats, now)
+        released = reservation.expire(seats, now)
         tx.save_seats(reservation.session_id, seats)
         tx.save_reservation(reservation)
         tx.emit(
             events.reservation_ended(self.new_id(), events.RESERVATION_EXPIRED, reservation, now)
         )
-        tx.emit(events.seat_released(self.new_id(), reservation, "expired", now))
+        tx.emit(events.seat_released(self.new_id(), reservation, "expired", now, released))
         return True
 
     # -- helpers --------------------------------------------------------------------------

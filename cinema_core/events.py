@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
@@ -10,6 +10,7 @@ from uuid import UUID
 import attrs
 
 from .reservations import Reservation, Sale
+from .seats import SeatLabel
 from .times import iso
 
 RESERVATION_CREATED: Final = "reservation.created"
@@ -73,14 +74,22 @@ def reservation_ended(id: UUID, type: str, reservation: Reservation, at: datetim
     return Event(id, type, at, _who(reservation))
 
 
-def seat_released(id: UUID, reservation: Reservation, reason: str, at: datetime) -> Event:
+def seat_released(
+    id: UUID,
+    reservation: Reservation,
+    reason: str,
+    at: datetime,
+    seats: Sequence[SeatLabel] | None = None,
+) -> Event:
+    """The reservation's seats freed; ``seats`` narrows them to those really released (a
+    lapsed hold's seat may already be held by someone else, and must not be announced free)."""
     return Event(
         id,
         SEAT_RELEASED,
         at,
         {
             "session_id": str(reservation.session_id),
-            "seats": [str(label) for label in reservation.seats],
+            "seats": [str(label) for label in (reservation.seats if seats is None else seats)],
             "reservation_id": str(reservation.id),
             "reason": reason,
         },
