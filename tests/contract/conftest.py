@@ -87,17 +87,50 @@ def _memory_bus(request: pytest.FixtureRequest, clock: ManualClock) -> BusUnderT
     return BusUnderTest(bus, lambda count, timeout: list(got))
 
 
+def _redis(request: pytest.FixtureRequest) -> tuple[Any, str]:
+    """A Redis client and a key prefix no other test uses (deleted afterwards)."""
+    from adapters.redis import connect
+
+    client = connect(request.getfixturevalue("redis_url"))
+    request.addfinalizer(client.close)
+    return client, request.getfixturevalue("redis_prefix")
+
+
+def make_redis_seat_lock(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+    from adapters.redis import RedisSeatLock
+
+    return RedisSeatLock(*_redis(request))
+
+
+def make_redis_idempotency(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+    from adapters.redis import RedisIdempotencyStore
+
+    return RedisIdempotencyStore(*_redis(request), wait=IDEMPOTENCY_WAIT)
+
+
+def make_redis_rate_limiter(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+    from adapters.redis import RedisRateLimiter
+
+    return RedisRateLimiter(*_redis(request))
+
+
+_ON_REDIS = {"manual_clock": False, "marks": (pytest.mark.redis,)}
+
+
 REPO_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryReservationRepo(),
 }
 SEAT_LOCK_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemorySeatLock(clock),
+    "redis": Impl(make_redis_seat_lock, **_ON_REDIS),
 }
 IDEMPOTENCY_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryIdempotencyStore(clock, wait=IDEMPOTENCY_WAIT),
+    "redis": Impl(make_redis_idempotency, **_ON_REDIS),
 }
 RATE_LIMITER_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryRateLimiter(clock),
+    "redis": Impl(make_redis_rate_limiter, **_ON_REDIS),
 }
 EVENT_BUS_FACTORIES: dict[str, Impl | Factory] = {
     "memory": _memory_bus,
