@@ -250,9 +250,18 @@ class Dispatcher:
             if len(fresh) == 1:
                 self._failed(fresh[0], error)
                 return
-            for delivery in fresh:
-                self._deliver([delivery])
+            # Pin the failure on the events that cause it: the others go through.
+            for i, delivery in enumerate(fresh):
+                try:
+                    self._deliver([delivery])
+                except BaseException:
+                    self._requeue(fresh[i + 1 :])
+                    raise
             return
+        except BaseException:
+            # A crash, not a failure: as with an unacked message, the events stay queued.
+            self._requeue(fresh)
+            raise
         self._mark(consumer, [d.event.id for d in fresh])
 
     def _unseen(self, consumer: Consumer, batch: list[_Delivery]) -> list[_Delivery]:
@@ -264,6 +273,11 @@ class Dispatcher:
     def _mark(self, consumer: Consumer, ids: list[UUID]) -> None:
         if self._processed is not None and not consumer.idempotent:
             self._processed.mark(consumer.name, ids)
+
+    def _requeue(self, deliveries: list[_Delivery]) -> None:
+        with self._mutex:
+            for delivery in deliveries:
+                heapq.heappush(self._queue, delivery)
 
     def _failed(self, delivery: _Delivery, error: Exception) -> None:
         reason = failure_reason(error)

@@ -1,0 +1,111 @@
+"""The ``EventBus`` port on RabbitMQ: persistent messages, publisher confirms, in order."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+
+import pika
+from pika.adapters.blocking_connection import BlockingChannel
+
+from cinema_core.consumers import Consumer
+from cinema_core.errors import BackendUnavailable
+from cinema_core.events import Event
+
+from .codec import encode
+from .connection import close_quietly, connect, translated
+from .topology import Topology
+
+log = logging.getLogger("cinema.rabbitmq")
+
+
+class RabbitEventBus:
+    """Publishes to the topic exchange with routing key = event type, message id = event id.
+
+    ``publish`` returns once the broker has confirmed every message of the batch (so the relay
+    may mark them published), and raises ``BackendUnavailable`` for any failure, having dropped
+    the connection: the next call connects afresh. A batch that fails halfway is published
+    again whole by the relay; consumers skip the copies by event id.
+
+    The queues of ``consumers`` are declared on connecting, so events published before any
+    worker has ever run are kept for it. Thread-safe (one connection, behind a lock: pika
+    connections must not be shared between threads unguarded).
+    """
+
+    def __init__(
+        self, url: str, topology: Topology | None = None, consumers: Iterable[Consumer] = ()
+    ):
+        self._url = url
+        self.topology = topology or Topology()
+        self._consumers = list(consumers)
+        self._lock = threading.Lock()
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+
+    def publish(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        with self._lock:
+            reused = self._channel is not None
+            try:
+                self._publish(events)
+                return
+            except BackendUnavailable:
+                self._drop()
+                if not reused:
+                    raise
+            # The broker closes a connection left idle past its heartbeats: that says nothing
+            # about the broker now, so one fresh connection gets a second chance.
+            try:
+                self._publish(events)
+            except BackendUnavailable:
+                self._drop()
+                raise
+
+    def ping(self) -> None:
+        """Raise ``BackendUnavailable`` unless the broker answers (serves heartbeats too)."""
+        with self._lock:
+            try:
+                with translated("RabbitMQ does not answer"):
+                    channel = self._open()
+                    channel.connection.process_data_events(time_limit=0)
+            except BackendUnavailable:
+                self._drop()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _publish(self, events: Sequence[Event]) -> None:
+        with translated("cannot publish to RabbitMQ"):
+            channel = self._open()
+            for event in events:
+                body, properties = encode(event)
+                # In confirm mode this returns once the broker has taken the message (persisted
+                # for durable queues), and raises NackError if it refused it.
+                channel.basic_publish(
+                    self.topology.exchange, event.type, body, properties=properties
+                )
+
+    def _open(self) -> BlockingChannel:
+        if self._channel is not None and self._channel.is_open:
+            return self._channel
+        self._drop()
+        connection = connect(self._url)
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            self.topology.declare_exchange(channel)
+            for consumer in self._consumers:
+                self.topology.declare_consumer(channel, consumer)
+        except BaseException:
+            close_quietly(connection)
+            raise
+        self._connection, self._channel = connection, channel
+        return channel
+
+    def _drop(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        close_quietly(connection)

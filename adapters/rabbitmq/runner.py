@@ -1,0 +1,345 @@
+"""Running consumers on RabbitMQ: manual acks, batches, dedup by event id, retries, dead letters.
+
+One connection, one channel per consumer (acks are per channel, so a batch is acked with one
+``multiple`` ack without touching another consumer's messages), one thread. Per batch:
+
+1. decode; a message that is not an event envelope goes straight to the dead queue;
+2. skip events the consumer has already handled (by event id), unless it is ``idempotent``;
+3. run the handler on the batch; if it raises, run it one event at a time, so the failure is
+   pinned on the events that cause it;
+4. a failed event is republished (with confirms) to the retry queue of its next delay, or after
+   ``max_attempts`` failures to the dead queue with the reason and attempt count in headers;
+5. only then ack the batch. A crash anywhere before leaves the messages unacked: the broker
+   gives them to the next runner, which skips those already handled.
+
+A handler that raises ``BackendUnavailable`` or ``StoreUnavailable`` is not blamed: the batch
+goes back to the queue untouched and the runner pauses, so a database outage does not send
+every event to the dead queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+import pika
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.spec import Basic, BasicProperties
+
+from cinema_core.consumers import Consumer, failure_reason
+from cinema_core.errors import BackendUnavailable, StoreUnavailable
+from cinema_core.events import Event
+from cinema_core.outages import Outages
+from cinema_core.ports import ProcessedEvents
+
+from .codec import PERSISTENT, decode
+from .connection import DRIVER_ERRORS, close_quietly, connect, translated
+from .topology import ATTEMPTS_HEADER, CONSUMER_HEADER, REASON_HEADER, Topology
+
+log = logging.getLogger("cinema.consumers")
+
+DEFAULT_PREFETCH = 100
+_INFRASTRUCTURE = (BackendUnavailable, StoreUnavailable)
+
+
+@attrs.define
+class _Message:
+    tag: int
+    properties: BasicProperties
+    body: bytes
+    event: Event | None = None
+
+    @property
+    def failures(self) -> int:
+        headers = self.properties.headers or {}
+        try:
+            return int(headers.get(ATTEMPTS_HEADER, 0))
+        except (TypeError, ValueError):
+            return 0
+
+
+@attrs.define
+class _Lane:
+    """One consumer's channel and the messages it has received and not yet settled."""
+
+    consumer: Consumer
+    channel: BlockingChannel
+    pending: list[_Message] = attrs.Factory(list)
+
+    def on_message(
+        self,
+        channel: BlockingChannel,
+        method: Basic.Deliver,
+        properties: BasicProperties,
+        body: bytes,
+    ) -> None:
+        self.pending.append(_Message(method.delivery_tag, properties, body))
+
+
+class _Pause(Exception):
+    """A backend the handler needs is down: put the batch back and wait a little."""
+
+
+class ConsumerRunner:
+    """Runs registered ``Consumer``s against their RabbitMQ queues until stopped.
+
+    ``start()`` runs it on a daemon thread that reconnects by itself after an outage (reported
+    to ``outages`` as ``broker``); ``run(stop)`` runs it in the calling thread.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        consumers: Iterable[Consumer],
+        *,
+        topology: Topology | None = None,
+        processed: ProcessedEvents | None = None,
+        outages: Outages | None = None,
+        prefetch: int = DEFAULT_PREFETCH,
+        poll: float = 0.2,
+        reconnect_delay: float = 1.0,
+    ):
+        self._url = url
+        self.consumers = list(consumers)
+        self.topology = topology or Topology()
+        self._processed = processed
+        self.outages = outages or Outages()
+        self._prefetch = prefetch
+        self._poll = poll
+        self._reconnect_delay = reconnect_delay
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # Set while connected with every consumer subscribed: tests and readiness wait on it.
+        self.consuming = threading.Event()
+        names = [c.name for c in self.consumers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"consumer names must be unique: {names}")
+
+    def start(self) -> None:
+        """Run on a background thread."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="cinema-consumers", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the batch in hand; unacked messages go back to their queues."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    close = stop
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Consume until ``stop`` (or ``self.stop()``), reconnecting after outages."""
+        stop = stop or self._stop
+        delay = self._reconnect_delay
+        while not (stop.is_set() or self._stop.is_set()):
+            try:
+                self._serve(stop)
+                delay = self._reconnect_delay
+            except BackendUnavailable as error:
+                self.consuming.clear()
+                self.outages.failed("broker", error)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+            except _Pause:
+                self.consuming.clear()
+                self._stop.wait(delay)
+
+    def _stopping(self, stop: threading.Event) -> bool:
+        return stop.is_set() or self._stop.is_set()
+
+    def _serve(self, stop: threading.Event) -> None:
+        connection = connect(self._url)
+        try:
+            with translated("RabbitMQ consumer connection failed"):
+                publisher = connection.channel()
+                publisher.confirm_delivery()
+                lanes = [self._subscribe(connection, consumer) for consumer in self.consumers]
+            self.outages.recovered("broker")
+            self.consuming.set()
+            while not self._stopping(stop):
+                with translated("RabbitMQ consumer connection failed"):
+                    connection.process_data_events(time_limit=self._poll)
+                    # A burst arrives over several reads: gather it (up to the prefetch) so
+                    # the handlers get real batches.
+                    for _ in range(20):
+                        if all(
+                            len(lane.pending) >= self._prefetch for lane in lanes if lane.pending
+                        ):
+                            break
+                        before = sum(len(lane.pending) for lane in lanes)
+                        connection.process_data_events(time_limit=0)
+                        if sum(len(lane.pending) for lane in lanes) == before:
+                            break
+                for lane in lanes:
+                    if lane.pending:
+                        self._settle(lane, publisher)
+        finally:
+            self.consuming.clear()
+            close_quietly(connection)
+
+    def _subscribe(self, connection: pika.BlockingConnection, consumer: Consumer) -> _Lane:
+        channel = connection.channel()
+        channel.basic_qos(prefetch_count=self._prefetch)
+        self.topology.declare_consumer(channel, consumer)
+        lane = _Lane(consumer, channel)
+        channel.basic_consume(self.topology.queue(consumer.name), lane.on_message)
+        return lane
+
+    # -- one batch ------------------------------------------------------------------------
+
+    def _settle(self, lane: _Lane, publisher: BlockingChannel) -> None:
+        batch, lane.pending = lane.pending, []
+        consumer = lane.consumer
+        try:
+            good: list[_Message] = []
+            for message in batch:
+                try:
+                    message.event = decode(message.body)
+                except ValueError as error:
+                    self._dead(publisher, consumer, message, f"undecodable: {error}", 1)
+                    continue
+                good.append(message)
+            fresh = self._unseen(consumer, good)
+            if fresh:
+                self._handle(consumer, publisher, fresh)
+        except _Pause:
+            with translated("RabbitMQ consumer connection failed"):
+                lane.channel.basic_nack(batch[-1].tag, multiple=True, requeue=True)
+            raise
+        with translated("RabbitMQ consumer connection failed"):
+            lane.channel.basic_ack(batch[-1].tag, multiple=True)
+
+    def _handle(
+        self, consumer: Consumer, publisher: BlockingChannel, fresh: Sequence[_Message]
+    ) -> None:
+        try:
+            self._run(consumer, fresh)
+            return
+        except _Pause:
+            raise
+        except Exception as error:
+            if len(fresh) == 1:
+                self._failed(publisher, consumer, fresh[0], error)
+                return
+        for message in fresh:
+            try:
+                self._run(consumer, [message])
+            except _Pause:
+                raise
+            except Exception as error:
+                self._failed(publisher, consumer, message, error)
+
+    def _run(self, consumer: Consumer, messages: Sequence[_Message]) -> None:
+        events = [m.event for m in messages if m.event is not None]
+        try:
+            consumer.run(events)
+        except _INFRASTRUCTURE as error:
+            log.warning(
+                "consumer paused: a backend it needs is down",
+                extra={"consumer": consumer.name, "error": str(error)},
+            )
+            raise _Pause(str(error)) from error
+        self._mark(consumer, events)
+
+    def _unseen(self, consumer: Consumer, messages: list[_Message]) -> list[_Message]:
+        if self._processed is None or consumer.idempotent or not messages:
+            return messages
+        ids = [m.event.id for m in messages if m.event is not None]
+        try:
+            seen = self._processed.seen(consumer.name, ids)
+        except _INFRASTRUCTURE as error:
+            raise _Pause(str(error)) from error
+        return [m for m in messages if m.event is not None and m.event.id not in seen]
+
+    def _mark(self, consumer: Consumer, events: Sequence[Event]) -> None:
+        if self._processed is None or consumer.idempotent:
+            return
+        try:
+            self._processed.mark(consumer.name, [e.id for e in events])
+        except _INFRASTRUCTURE as error:
+            raise _Pause(str(error)) from error
+
+    def _failed(
+        self,
+        publisher: BlockingChannel,
+        consumer: Consumer,
+        message: _Message,
+        error: Exception,
+    ) -> None:
+        failures = message.failures + 1
+        reason = failure_reason(error)
+        if failures >= consumer.max_attempts:
+            self._dead(publisher, consumer, message, reason, failures)
+            return
+        delay = consumer.delay_after(failures)
+        log.warning(
+            "event handler failed; will retry",
+            extra={
+                "consumer": consumer.name,
+                "event_id": message.properties.message_id,
+                "attempts": failures,
+                "retry_in": delay,
+                "reason": reason,
+            },
+        )
+        self._republish(
+            publisher,
+            self.topology.retry_queue(consumer.name, delay),
+            message,
+            {ATTEMPTS_HEADER: failures, REASON_HEADER: reason[:1000]},
+        )
+
+    def _dead(
+        self,
+        publisher: BlockingChannel,
+        consumer: Consumer,
+        message: _Message,
+        reason: str,
+        attempts: int,
+    ) -> None:
+        log.error(
+            "event dead-lettered",
+            extra={
+                "consumer": consumer.name,
+                "event_id": message.properties.message_id,
+                "attempts": attempts,
+                "reason": reason,
+            },
+        )
+        self._republish(
+            publisher,
+            self.topology.dead_queue(consumer.name),
+            message,
+            {
+                ATTEMPTS_HEADER: attempts,
+                REASON_HEADER: reason[:1000],
+                CONSUMER_HEADER: consumer.name,
+            },
+        )
+
+    @staticmethod
+    def _republish(
+        publisher: BlockingChannel, queue: str, message: _Message, headers: dict[str, Any]
+    ) -> None:
+        old = message.properties
+        properties = pika.BasicProperties(
+            content_type=old.content_type,
+            content_encoding=old.content_encoding,
+            delivery_mode=PERSISTENT,
+            message_id=old.message_id,
+            type=old.type,
+            headers={**(old.headers or {}), **headers},
+        )
+        with translated("cannot republish to RabbitMQ"):
+            publisher.basic_publish("", queue, message.body, properties=properties)
+
+
+__all__ = ["DEFAULT_PREFETCH", "DRIVER_ERRORS", "ConsumerRunner"]
