@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import attrs
@@ -33,6 +34,9 @@ class Services:
     rate_limiter: RateLimiter
     outages: Outages
     closers: list[object] = attrs.Factory(list)
+    # Readiness probes by check name (``database``, ``redis``, ``broker``): each raises if its
+    # backend cannot answer. Adapters add theirs; a check without one is judged by ``outages``.
+    pings: dict[str, Callable[[], None]] = attrs.Factory(dict)
 
     @property
     def backends(self) -> dict[str, str]:
@@ -43,6 +47,23 @@ class Services:
             "redis": "redis" if s.redis_url else "memory",
             "broker": "rabbitmq" if s.amqp_url else "memory",
         }
+
+    def readiness(self) -> tuple[str, dict[str, str]]:
+        """``(status, checks)``: ``ok``; ``degraded`` when Redis or the broker is down (the box
+        office still sells); ``unavailable`` when the database cannot serve."""
+        down = self.outages.down()
+        checks: dict[str, str] = {}
+        for name in ("database", "redis", "broker"):
+            ping = self.pings.get(name)
+            try:
+                if ping is not None:
+                    ping()
+                checks[name] = "down" if name in down and ping is None else "ok"
+            except Exception:
+                checks[name] = "down"
+        if checks["database"] != "ok":
+            return "unavailable", checks
+        return ("ok" if all(v == "ok" for v in checks.values()) else "degraded"), checks
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -65,4 +86,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
 
     box = BoxOffice(repo, seat_lock, clock, timedelta(seconds=settings.hold_seconds), outages)
     relay = Relay(repo, bus, outages)
-    return Services(settings, box, relay, bus, local_events, idempotency, rate_limiter, outages)
+    services = Services(settings, box, relay, bus, local_events, idempotency, rate_limiter, outages)
+    services.pings["database"] = repo.ping
+    return services
