@@ -38,7 +38,8 @@ class Cursor:
             if instant.tzinfo is None:
                 raise ValueError
             return cls(instant, UUID(id))
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # AttributeError: UUID() given a number instead of text (a hand-made cursor).
+        except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
             raise ValidationFailed({"cursor": "is not a cursor this API gave out"}) from None
 
 
