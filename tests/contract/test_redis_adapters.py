@@ -1,0 +1,407 @@
+"""The Redis adapters against a real Redis: seat locks, idempotency keys, token buckets.
+
+What only a shared server shows: several clients (standing for several processes) seeing each
+other's state, races between them, Redis' own TTLs, and the key layout. TTLs here are short and
+real (Redis' clock cannot be turned by hand).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+import redis
+
+from adapters.redis import (
+    RedisIdempotencyStore,
+    RedisRateLimiter,
+    RedisSeatLock,
+    connect,
+)
+from cinema_core import IdempotencyInProgress, IdempotencyKeyReused, SeatLabel, SeatsUnavailable
+from cinema_core.ports import StoredAnswer
+from tests.concurrency import run_together
+
+pytestmark = pytest.mark.redis
+
+ANSWER = StoredAnswer(201, b'{"id": "r1"}\xff\x00 bytes, not text')
+
+
+def seats(*texts: str) -> list[SeatLabel]:
+    return [SeatLabel.parse(text) for text in texts]
+
+
+@pytest.fixture
+def clients(redis_url: str) -> Iterator[list[redis.Redis]]:
+    """Three separate clients: three processes sharing one Redis."""
+    made = [connect(redis_url) for _ in range(3)]
+    yield made
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(clients: list[redis.Redis]) -> redis.Redis:
+    return clients[0]
+
+
+@pytest.fixture
+def session_id() -> UUID:
+    return uuid.uuid4()
+
+
+# -- seat locks -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def locks(clients: list[redis.Redis], redis_prefix: str) -> list[RedisSeatLock]:
+    return [RedisSeatLock(c, redis_prefix) for c in clients]
+
+
+def test_seats_are_taken_all_or_none(locks, session_id):
+    """A request with one taken seat gets none, and is told which seat was taken."""
+    a, b, _ = locks
+    a.acquire(session_id, seats("A2"), "owner-a", 30)
+    with pytest.raises(SeatsUnavailable) as refused:
+        b.acquire(session_id, seats("A1", "A2", "A3"), "owner-b", 30)
+    assert refused.value.seats == ["A2"]
+    b.acquire(session_id, seats("A1", "A3"), "owner-c", 30)
+
+
+def test_every_taken_seat_is_named(locks, session_id):
+    """The refusal lists every seat another owner has, not just the first."""
+    a, b, _ = locks
+    a.acquire(session_id, seats("B3", "A5"), "owner-a", 30)
+    with pytest.raises(SeatsUnavailable) as refused:
+        b.acquire(session_id, seats("A5", "A6", "B3"), "owner-b", 30)
+    assert refused.value.seats == ["A5", "B3"]
+
+
+def test_owner_may_take_its_seats_again(locks, session_id):
+    """Re-acquiring by the same owner succeeds (a retried request is not turned away)."""
+    a, b, _ = locks
+    a.acquire(session_id, seats("A1"), "owner-a", 30)
+    b.acquire(session_id, seats("A1", "A2"), "owner-a", 30)
+
+
+def test_only_the_owner_releases(locks, session_id):
+    """Releasing someone else's lock leaves it; the owner's release frees the seat."""
+    a, b, c = locks
+    a.acquire(session_id, seats("A1"), "owner-a", 30)
+    b.release(session_id, seats("A1"), "owner-b")
+    with pytest.raises(SeatsUnavailable):
+        c.acquire(session_id, seats("A1"), "owner-c", 30)
+    a.release(session_id, seats("A1"), "owner-a")
+    c.acquire(session_id, seats("A1"), "owner-c", 30)
+
+
+def test_lock_lapses_after_its_ttl(locks, session_id):
+    """A lock is gone once its TTL has passed, without anyone releasing it."""
+    a, b, _ = locks
+    a.acquire(session_id, seats("A1"), "owner-a", 0.15)
+    with pytest.raises(SeatsUnavailable):
+        b.acquire(session_id, seats("A1"), "owner-b", 30)
+    time.sleep(0.25)
+    b.acquire(session_id, seats("A1"), "owner-b", 30)
+
+
+def test_lapsed_owner_cannot_release_the_next_owners_lock(locks, session_id):
+    """After a lapse and a new owner, the old owner's late release leaves the new lock alone."""
+    a, b, c = locks
+    a.acquire(session_id, seats("A1"), "owner-a", 0.15)
+    time.sleep(0.25)
+    b.acquire(session_id, seats("A1"), "owner-b", 30)
+    a.release(session_id, seats("A1"), "owner-a")
+    with pytest.raises(SeatsUnavailable):
+        c.acquire(session_id, seats("A1"), "owner-c", 30)
+
+
+def test_sessions_do_not_share_seats(locks):
+    """A1 of one session and A1 of another are different locks."""
+    a, b, _ = locks
+    a.acquire(uuid.uuid4(), seats("A1"), "owner-a", 30)
+    b.acquire(uuid.uuid4(), seats("A1"), "owner-b", 30)
+
+
+def test_keys_are_namespaced_and_hash_tagged_by_session(locks, client, redis_prefix, session_id):
+    """Every key starts with the namespace and carries the session as its hash tag, so one
+    request's keys share a Redis Cluster slot."""
+    locks[0].acquire(session_id, seats("A1", "B2"), "owner-a", 30)
+    keys = sorted(key.decode() for key in client.scan_iter(match=f"{redis_prefix}*"))
+    assert keys == [
+        f"{redis_prefix}seat:{{{session_id}}}:A1",
+        f"{redis_prefix}seat:{{{session_id}}}:B2",
+    ]
+    assert 0 < client.pttl(keys[0]) <= 30_000
+
+
+class CheckThenSetSeatLock:
+    """The control: the same keys, but checked and set in separate round trips, with every
+    racer made to finish checking before any sets (the window a real race would hit)."""
+
+    def __init__(self, client: redis.Redis, prefix: str, racers: int):
+        self._client = client
+        self._prefix = prefix
+        self._checked = threading.Barrier(racers)
+
+    def acquire(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float):
+        keys = [f"{self._prefix}seat:{{{session_id}}}:{label}" for label in labels]
+        holders = self._client.mget(keys)
+        self._checked.wait()
+        taken = [label for label, h in zip(labels, holders, strict=True) if h not in (None, owner)]
+        if taken:
+            raise SeatsUnavailable(taken)
+        for key in keys:
+            self._client.set(key, owner, px=int(ttl * 1000))
+
+
+def _winners(lock, session_id: UUID, racers: int) -> list[int]:
+    def attempt(index: int) -> None:
+        lock.acquire(session_id, seats("A1", "A2", "A3"), f"owner-{index}", 30)
+
+    results = run_together(racers, attempt)
+    for result in results:
+        assert result is None or isinstance(result, SeatsUnavailable), result
+    return [index for index, result in enumerate(results) if result is None]
+
+
+def test_control_racers_checking_then_setting_all_win(client, redis_prefix, session_id):
+    """Control run: without the atomic script the race really fires (several winners)."""
+    racers = 8
+    lock = CheckThenSetSeatLock(client, redis_prefix, racers)
+    assert len(_winners(lock, session_id, racers)) == racers
+
+
+def test_exactly_one_of_many_racing_acquirers_wins(redis_url, redis_prefix, session_id):
+    """Many processes racing for the same seats: exactly one gets them."""
+    racers = 16
+    clients = [connect(redis_url) for _ in range(4)]
+    try:
+        lock_per_thread = [RedisSeatLock(clients[i % 4], redis_prefix) for i in range(racers)]
+
+        def attempt(index: int) -> None:
+            lock_per_thread[index].acquire(
+                session_id, seats("A3", "A1", "A2")[: 3 - index % 2], f"owner-{index}", 30
+            )
+
+        results = run_together(racers, attempt)
+    finally:
+        for c in clients:
+            c.close()
+    assert sum(result is None for result in results) == 1
+    assert all(r is None or isinstance(r, SeatsUnavailable) for r in results)
+
+
+# -- idempotency keys -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stores(clients: list[redis.Redis], redis_prefix: str) -> list[RedisIdempotencyStore]:
+    return [RedisIdempotencyStore(c, redis_prefix, wait=0.5) for c in clients]
+
+
+def test_answer_is_replayed_by_any_process(stores):
+    """The first answer, status and exact bytes, is what a retry anywhere gets."""
+    a, b, _ = stores
+    assert a.begin("u1", "key-1", "fp") is None
+    a.finish("u1", "key-1", "fp", ANSWER)
+    assert b.begin("u1", "key-1", "fp") == ANSWER
+    assert a.begin("u1", "key-1", "fp") == ANSWER
+
+
+def test_key_reused_with_another_body_is_refused(stores):
+    """The same key with another fingerprint is refused, while running and once answered."""
+    a, b, _ = stores
+    a.begin("u1", "key-1", "fp")
+    with pytest.raises(IdempotencyKeyReused):
+        b.begin("u1", "key-1", "other")
+    a.finish("u1", "key-1", "fp", ANSWER)
+    with pytest.raises(IdempotencyKeyReused):
+        b.begin("u1", "key-1", "other")
+
+
+def test_keys_are_per_scope(stores):
+    """Two users may use the same key for their own requests."""
+    a, b, _ = stores
+    assert a.begin("u1", "key-1", "fp") is None
+    assert b.begin("u2", "key-1", "fp") is None
+
+
+def test_scope_and_key_cannot_be_confused(stores):
+    """("a:b", "c") and ("a", "b:c") are different keys, whatever characters they hold."""
+    a, b, _ = stores
+    assert a.begin("a:b", "c", "fp") is None
+    assert b.begin("a", "b:c", "fp") is None
+
+
+def test_concurrent_duplicates_run_once_and_share_the_answer(redis_url, redis_prefix):
+    """Duplicates racing in from many processes: one runs, the others wait for its answer."""
+    clients = [connect(redis_url) for _ in range(4)]
+    executions: list[int] = []
+    try:
+        stores = [RedisIdempotencyStore(clients[i % 4], redis_prefix, wait=5) for i in range(8)]
+
+        def request(index: int) -> StoredAnswer:
+            found = stores[index].begin("u1", "key-1", "fp")
+            if found is not None:
+                return found
+            executions.append(index)
+            time.sleep(0.2)  # the request's work, during which the duplicates arrive
+            stores[index].finish("u1", "key-1", "fp", ANSWER)
+            return ANSWER
+
+        results = run_together(8, request)
+    finally:
+        for c in clients:
+            c.close()
+    assert len(executions) == 1
+    assert results == [ANSWER] * 8
+
+
+def test_duplicate_gives_up_waiting_after_the_bound(stores):
+    """A duplicate waits at most its bound for a first request that does not finish."""
+    a, b, _ = stores
+    a.begin("u1", "key-1", "fp")
+    started = time.monotonic()
+    with pytest.raises(IdempotencyInProgress):
+        b.begin("u1", "key-1", "fp")
+    assert 0.4 <= time.monotonic() - started < 1.5
+
+
+def test_waiting_duplicate_runs_the_request_once_abandoned(stores):
+    """If the first request is abandoned, the waiting duplicate runs it instead."""
+    a, b, _ = stores
+    a.begin("u1", "key-1", "fp")
+    timer = threading.Timer(0.1, a.abandon, args=("u1", "key-1"))
+    timer.start()
+    try:
+        assert b.begin("u1", "key-1", "fp") is None
+    finally:
+        timer.join()
+
+
+def test_waiting_duplicate_gets_the_answer_when_it_comes(stores):
+    """A duplicate arriving mid-request gets the answer the first one stores."""
+    a, b, _ = stores
+    a.begin("u1", "key-1", "fp")
+    timer = threading.Timer(0.1, a.finish, args=("u1", "key-1", "fp", ANSWER))
+    timer.start()
+    try:
+        assert b.begin("u1", "key-1", "fp") == ANSWER
+    finally:
+        timer.join()
+
+
+def test_claim_of_a_crashed_process_is_taken_over_after_its_lease(clients, redis_prefix):
+    """A claim whose process died stops blocking the key once its lease runs out."""
+    lease = timedelta(milliseconds=150)
+    crashed = RedisIdempotencyStore(clients[0], redis_prefix, wait=0.05, lease=lease)
+    other = RedisIdempotencyStore(clients[1], redis_prefix, wait=0.05, lease=lease)
+    assert crashed.begin("u1", "key-1", "fp") is None
+    with pytest.raises(IdempotencyInProgress):
+        other.begin("u1", "key-1", "fp")
+    time.sleep(0.2)
+    assert other.begin("u1", "key-1", "fp") is None
+
+
+def test_late_abandon_does_not_drop_the_claim_that_took_over(clients, redis_prefix):
+    """A process whose lease ran out cannot abandon the claim another process took over."""
+    lease = timedelta(milliseconds=150)
+    slow, other, third = (
+        RedisIdempotencyStore(c, redis_prefix, wait=0.05, lease=lease) for c in clients
+    )
+    slow.begin("u1", "key-1", "fp")
+    time.sleep(0.2)
+    assert other.begin("u1", "key-1", "fp") is None
+    slow.abandon("u1", "key-1")
+    with pytest.raises(IdempotencyInProgress):
+        third.begin("u1", "key-1", "fp")
+
+
+def test_abandon_never_forgets_an_answer(stores):
+    """Once answered, a key keeps its answer whatever else happens to it."""
+    a, b, _ = stores
+    a.begin("u1", "key-1", "fp")
+    a.finish("u1", "key-1", "fp", ANSWER)
+    b.abandon("u1", "key-1")
+    assert b.begin("u1", "key-1", "fp") == ANSWER
+
+
+def test_keys_are_kept_for_at_least_a_day(stores, client, redis_prefix):
+    """Claims and answers live ≥ 24 h in Redis, under the namespace."""
+    a, _, _ = stores
+    a.begin("u1", "key-1", "fp")
+    a.begin("u1", "key-2", "fp")
+    a.finish("u1", "key-2", "fp", ANSWER)
+    keys = list(client.scan_iter(match=f"{redis_prefix}idem:*"))
+    assert len(keys) == 2
+    for key in keys:
+        assert client.pttl(key) > 24 * 3600 * 1000 - 60_000
+
+
+# -- token buckets ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limiters(clients: list[redis.Redis], redis_prefix: str) -> list[RedisRateLimiter]:
+    return [RedisRateLimiter(c, redis_prefix) for c in clients]
+
+
+def test_burst_is_served_then_the_wait_is_exact(limiters):
+    """A full bucket serves ``burst`` at once; then the wait is the time to the next token."""
+    limiter = limiters[0]
+    assert [limiter.take("u1", 0.001, 3) for _ in range(3)] == [0.0, 0.0, 0.0]
+    # One token per 1000 s: the next is 1000 s away, less the instants that passed meanwhile.
+    assert limiter.take("u1", 0.001, 3) == pytest.approx(1000, abs=0.1)
+
+
+def test_bucket_refills_at_the_rate(limiters):
+    """Tokens come back at ``rate`` per second, measured on Redis' clock."""
+    limiter = limiters[0]
+    assert limiter.take("u1", 10, 1) == 0.0
+    wait = limiter.take("u1", 10, 1)
+    assert 0.08 < wait <= 0.1
+    time.sleep(wait + 0.02)
+    assert limiter.take("u1", 10, 1) == 0.0
+
+
+def test_bucket_never_holds_more_than_the_burst(limiters):
+    """However long a bucket rests, it holds at most ``burst`` tokens."""
+    limiter = limiters[0]
+    limiter.take("u1", 5, 2)
+    time.sleep(0.5)  # 2.5 tokens' worth of time
+    assert [limiter.take("u1", 5, 2) for _ in range(2)] == [0.0, 0.0]
+    assert limiter.take("u1", 5, 2) > 0.15
+
+
+def test_bucket_is_shared_by_every_process(limiters):
+    """Takes from several processes drain one bucket."""
+    a, b, c = limiters
+    assert [a.take("u1", 0.001, 2), b.take("u1", 0.001, 2)] == [0.0, 0.0]
+    assert c.take("u1", 0.001, 2) > 999
+
+
+def test_buckets_are_per_key(limiters):
+    """One key's empty bucket does not limit another key."""
+    limiter = limiters[0]
+    limiter.take("u1", 0.001, 1)
+    assert limiter.take("u1", 0.001, 1) > 0
+    assert limiter.take("u2", 0.001, 1) == 0.0
+
+
+def test_bucket_is_forgotten_once_it_would_be_full(limiters, client, redis_prefix):
+    """Redis drops a bucket when it would have refilled, so idle keys cost no memory."""
+    limiters[0].take("u1", 10, 5)
+    (key,) = client.scan_iter(match=f"{redis_prefix}rate:*")
+    assert 0 < client.pttl(key) <= 100 + 1000
+
+
+def test_rate_must_be_positive(limiters):
+    """A bucket that never refills is refused rather than dividing by zero in Redis."""
+    with pytest.raises(ValueError, match="rate"):
+        limiters[0].take("u1", 0, 5)
