@@ -142,6 +142,7 @@ class TimePasses:
     ``ManualClock`` when the implementation reads it, else by sleeping (briefly) for real."""
 
     SHORT_TTL = 0.15
+    MARGIN = 0.05
 
     def __init__(self, clock: ManualClock):
         self.clock = clock
@@ -153,10 +154,11 @@ class TimePasses:
         return 30.0 if self.manual else self.SHORT_TTL
 
     def wait(self, seconds: float) -> None:
+        """Let ``seconds`` pass (and, on real time, a little more: servers expire keys late)."""
         if self.manual:
             self.clock.advance(seconds)
         else:
-            time.sleep(seconds)
+            time.sleep(seconds + self.MARGIN)
 
 
 def _impl(entry: Impl | Factory) -> Impl:
