@@ -1,0 +1,61 @@
+"""Building the SQLAlchemy engine the adapters share: pooled, pre-pinged, on psycopg 3, in UTC."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+
+# Sized for one API process: a threadpool of about 40 workers, each needing at most one
+# connection at a time. The overflow is closed again when idle.
+POOL_SIZE = 20
+MAX_OVERFLOW = 20
+# A request waiting longer than this for a connection gets StoreUnavailable (503) rather
+# than hanging: the pool being exhausted that long means the database is not keeping up.
+POOL_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 5
+
+
+def psycopg_url(url: str) -> str:
+    """The URL with the psycopg 3 driver named (``postgresql://`` alone would mean psycopg2)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string(hide_password=True)}")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
+    pooled: bool = True,
+) -> Engine:
+    """An engine for ``url``; connections run in UTC so instants come back as UTC.
+
+    ``pooled=False`` opens a connection per use (one-off commands such as migrations).
+    """
+    connect_args = {
+        "connect_timeout": CONNECT_TIMEOUT,
+        "options": "-c timezone=UTC",
+        "application_name": "cinema",
+    }
+    if not pooled:
+        return sa.create_engine(psycopg_url(url), poolclass=NullPool, connect_args=connect_args)
+    return sa.create_engine(
+        psycopg_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=POOL_TIMEOUT,
+        # A connection the server closed (restart, idle timeout) is replaced on checkout
+        # instead of failing the request that drew it.
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+def engine_for(engine_or_url: Engine | str, *, pooled: bool = True) -> tuple[Engine, bool]:
+    """The engine to use, and whether the caller built it (and so must dispose of it)."""
+    if isinstance(engine_or_url, Engine):
+        return engine_or_url, False
+    return create_engine(engine_or_url, pooled=pooled), True

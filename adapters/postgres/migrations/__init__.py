@@ -1,0 +1,92 @@
+"""Schema migrations (Alembic, configured here in code: no ``alembic.ini`` at runtime).
+
+``upgrade(url)`` is what ``cinema migrate`` runs; it is safe to run twice and from several
+processes at once. ``require_current_schema`` is what the app checks before serving.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
+
+from cinema_core.errors import StoreUnavailable
+
+from ..engine import engine_for
+
+__all__ = ["SchemaNotCurrent", "require_current_schema", "schema_is_current", "upgrade"]
+
+SCRIPTS = Path(__file__).resolve().parent
+# pg_advisory_xact_lock key held while migrating ("cinema" in ASCII): processes that start
+# together queue; the ones after the first find the schema current and do nothing.
+MIGRATION_LOCK = 0x63696E656D61
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database schema is older (or newer) than this code; run ``cinema migrate``."""
+
+    def __init__(self, current: tuple[str, ...], expected: tuple[str, ...]):
+        self.current = current
+        self.expected = expected
+        at = ", ".join(current) or "empty"
+        super().__init__(
+            f"The database schema is at revision {at}, but this version of the box office needs "
+            f"{', '.join(expected)}. Run `cinema migrate` (with the same CINEMA_DATABASE_URL) "
+            "first."
+        )
+
+
+def upgrade(url: str | Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision``, in one transaction, under an advisory lock."""
+    engine, owned = engine_for(url, pooled=False)
+    try:
+        with engine.connect() as connection, connection.begin():
+            # A transaction-level lock: released by the commit that publishes the new schema,
+            # so a waiting process sees the finished upgrade, never half of one.
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+            command.upgrade(_config(connection), revision)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def schema_is_current(url_or_engine: str | Engine) -> bool:
+    """Whether the database is at the newest revision this code knows."""
+    current, expected = _revisions(url_or_engine)
+    return current == expected
+
+
+def require_current_schema(url_or_engine: str | Engine) -> None:
+    """Raise ``SchemaNotCurrent`` (telling to run ``cinema migrate``) unless it is current,
+    or ``StoreUnavailable`` if the database cannot be reached."""
+    current, expected = _revisions(url_or_engine)
+    if current != expected:
+        raise SchemaNotCurrent(current, expected)
+
+
+def _revisions(url_or_engine: str | Engine) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    expected = tuple(sorted(ScriptDirectory.from_config(_config(None)).get_heads()))
+    engine, owned = engine_for(url_or_engine, pooled=False)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    except sa.exc.OperationalError as error:
+        raise StoreUnavailable(
+            f"cannot reach the database to check its schema: {error.orig}"
+        ) from error
+    finally:
+        if owned:
+            engine.dispose()
+    return tuple(sorted(current)), expected
+
+
+def _config(connection: Connection | None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPTS))
+    config.attributes["connection"] = connection
+    return config

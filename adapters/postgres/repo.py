@@ -1,0 +1,242 @@
+"""The ``ReservationRepo`` port on PostgreSQL: the source of truth of the box office."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cinema_core.events import Event
+from cinema_core.pagination import Cursor
+from cinema_core.reservations import Reservation, Sale
+from cinema_core.seats import Seat
+from cinema_core.sessions import Session
+
+from . import rows
+from .driver_errors import is_transient, sqlstate, unavailable
+from .engine import engine_for
+from .tables import outbox, reservations, sales, seats, sessions
+from .transaction import PostgresTransaction
+
+T = TypeVar("T")
+log = logging.getLogger("cinema.postgres")
+
+# pg_try_advisory_xact_lock key of the outbox relay ("outbox" in ASCII).
+RELAY_LOCK = 0x6F7574626F78
+# Re-runs of a transaction that hit a deadlock or serialization failure, and the base of the
+# jittered exponential pause between them. Lock ordering makes these rare; the retry is the net.
+ATTEMPTS = 8
+BACKOFF = 0.005
+
+
+class PostgresReservationRepo:
+    """The ``ReservationRepo`` port on PostgreSQL (SQLAlchemy Core over psycopg 3).
+
+    ``engine_or_url``: an engine to share, or a URL to build (and later dispose of) one.
+
+    ``row_locks`` is a TEST-ONLY guard switch: ``False`` makes ``lock_seats`` read without
+    ``FOR UPDATE``, so a race test's control run can show what the locks prevent. Never turn
+    it off anywhere else.
+    """
+
+    def __init__(
+        self,
+        engine_or_url: Engine | str,
+        *,
+        row_locks: bool = True,
+        attempts: int = ATTEMPTS,
+        backoff: float = BACKOFF,
+    ):
+        self.engine, self._owns_engine = engine_for(engine_or_url)
+        self._row_locks = row_locks
+        self._attempts = attempts
+        self._backoff = backoff
+        # Called after each commit that recorded events (e.g. to wake the relay at once).
+        self.on_commit: list[Callable[[], None]] = []
+
+    def atomic(self, work: Callable[[PostgresTransaction], T]) -> T:
+        # READ COMMITTED is enough: every row a decision depends on is locked first (seats and
+        # the reservation FOR UPDATE), and a locked row is always read at its newest committed
+        # version; the rest (sale_seats, sales.reservation_id) is guarded by constraints. A
+        # stricter level would only turn waits into serialization failures to retry.
+        attempt = 1
+        while True:
+            try:
+                with self.engine.connect() as connection, connection.begin():
+                    tx = PostgresTransaction(connection, row_locks=self._row_locks)
+                    result = work(tx)
+            except sa.exc.DBAPIError as error:
+                if is_transient(error) and attempt < self._attempts:
+                    log.info(
+                        "transaction conflict (%s), retrying",
+                        sqlstate(error),
+                        extra={"sqlstate": sqlstate(error), "attempt": attempt},
+                    )
+                    time.sleep(random.uniform(0, self._backoff * 2**attempt))
+                    attempt += 1
+                    continue
+                raise self._failed(error, "running a transaction") from error
+            except sa.exc.SQLAlchemyError as error:
+                raise self._failed(error, "running a transaction") from error
+            if tx.emitted:
+                for callback in self.on_commit:
+                    callback()
+            return result
+
+    def get_session(self, session_id: UUID) -> Session | None:
+        row = self._read(
+            "reading a session",
+            lambda c: (
+                c.execute(sa.select(sessions).where(sessions.c.id == session_id)).mappings().first()
+            ),
+        )
+        return rows.session_from_row(row) if row else None
+
+    def list_sessions(self, after: Cursor | None, limit: int) -> list[Session]:
+        query = sa.select(sessions).order_by(sessions.c.starts_at, sessions.c.id).limit(limit)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(sessions.c.starts_at, sessions.c.id) > sa.tuple_(after.at, after.id)
+            )
+        found = self._read("listing sessions", lambda c: c.execute(query).mappings().all())
+        return [rows.session_from_row(row) for row in found]
+
+    def available_counts(self, session_ids: Sequence[UUID], now: datetime) -> dict[UUID, int]:
+        if not session_ids:
+            return {}
+        # The availability rule in SQL; Seat.status_at is the same rule in Python, and
+        # tests/contract/test_postgres_repo.py pins that both agree. A seat is taken when
+        # sold, or held by a hold that has not lapsed at ``now``; the rest are available.
+        taken = sa.or_(
+            seats.c.sale_id.is_not(None),
+            sa.and_(seats.c.held_by.is_not(None), seats.c.hold_expires_at > now),
+        )
+        # Spelled out so the planner matches seats_taken_idx, a partial index of just the
+        # seats that are not plainly free: a 2,600-seat room is counted from its few taken seats.
+        maybe_taken = sa.or_(seats.c.sale_id.is_not(None), seats.c.hold_expires_at.is_not(None))
+        taken_count = (
+            sa.select(sa.func.count())
+            .where(seats.c.session_id == sessions.c.id, maybe_taken, taken)
+            .scalar_subquery()
+        )
+        query = sa.select(
+            sessions.c.id, sessions.c.rows * sessions.c.seats_per_row - taken_count
+        ).where(sessions.c.id.in_(list(session_ids)))
+        found = self._read("counting available seats", lambda c: c.execute(query).all())
+        return {id: int(available) for id, available in found}
+
+    def seats(self, session_id: UUID) -> list[Seat]:
+        query = (
+            sa.select(seats)
+            .where(seats.c.session_id == session_id)
+            .order_by(seats.c.row, seats.c.number)
+        )
+        found = self._read("reading the seat map", lambda c: c.execute(query).mappings().all())
+        return [rows.seat_from_row(row) for row in found]
+
+    def get_reservation(self, reservation_id: UUID) -> Reservation | None:
+        query = sa.select(reservations).where(reservations.c.id == reservation_id)
+        row = self._read("reading a reservation", lambda c: c.execute(query).mappings().first())
+        return rows.reservation_from_row(row) if row else None
+
+    def get_sale(self, sale_id: UUID) -> Sale | None:
+        query = sa.select(sales).where(sales.c.id == sale_id)
+        row = self._read("reading a sale", lambda c: c.execute(query).mappings().first())
+        return rows.sale_from_row(row) if row else None
+
+    def purchases(self, user_id: str, before: Cursor | None, limit: int) -> list[Sale]:
+        query = (
+            sa.select(sales)
+            .where(sales.c.user_id == user_id)
+            .order_by(sales.c.paid_at.desc(), sales.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(
+                sa.tuple_(sales.c.paid_at, sales.c.id) < sa.tuple_(before.at, before.id)
+            )
+        found = self._read("reading purchases", lambda c: c.execute(query).mappings().all())
+        return [rows.sale_from_row(row) for row in found]
+
+    def events(
+        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+    ) -> list[tuple[int, Event]]:
+        query = sa.select(outbox).order_by(outbox.c.seq.desc()).limit(limit)
+        if type is not None:
+            query = query.where(outbox.c.type == type)
+        if session_id is not None:
+            query = query.where(outbox.c.session_id == str(session_id))
+        if before is not None:
+            query = query.where(outbox.c.seq < before)
+        found = self._read("reading events", lambda c: c.execute(query).mappings().all())
+        return [(row["seq"], rows.event_from_row(row)) for row in found]
+
+    def relay_outbox(self, publish: Callable[[Sequence[Event]], None], limit: int) -> int:
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                # One relay at a time across every process: the others return at once rather
+                # than queue, and the lock goes with the transaction however it ends.
+                got = connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK)))
+                if not got:
+                    return 0
+                batch = (
+                    connection.execute(
+                        sa.select(outbox)
+                        .where(outbox.c.published_at.is_(None))
+                        .order_by(outbox.c.seq)
+                        .limit(limit)
+                    )
+                    .mappings()
+                    .all()
+                )
+                if not batch:
+                    return 0
+                # If publishing raises, the transaction rolls back and the events stay
+                # unpublished for the next call.
+                publish([rows.event_from_row(row) for row in batch])
+                connection.execute(
+                    outbox.update()
+                    .where(outbox.c.seq.in_([row["seq"] for row in batch]))
+                    .values(published_at=sa.func.now())
+                )
+                return len(batch)
+        except sa.exc.SQLAlchemyError as error:
+            raise self._failed(error, "relaying the outbox") from error
+
+    def ping(self) -> None:
+        self._read("answering a ping", lambda c: c.execute(sa.text("SELECT 1")).scalar())
+
+    def close(self) -> None:
+        """Dispose of the engine if this repo built it."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def unpublished(self) -> int:
+        """How many recorded events the relay has not yet published."""
+        query = (
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+        )
+        return int(
+            self._read("counting unpublished events", lambda c: c.execute(query).scalar_one())
+        )
+
+    def _read(self, doing: str, read: Callable[[Connection], T]) -> T:
+        try:
+            with self.engine.connect() as connection:
+                return read(connection)
+        except sa.exc.SQLAlchemyError as error:
+            raise self._failed(error, doing) from error
+
+    @staticmethod
+    def _failed(error: sa.exc.SQLAlchemyError, doing: str) -> Exception:
+        if not isinstance(error, sa.exc.OperationalError | sa.exc.TimeoutError):
+            # Not an outage: a bug or a schema that does not match. Loud in the logs.
+            log.error("database error while %s", doing, exc_info=error)
+        return unavailable(error, doing)
