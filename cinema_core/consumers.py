@@ -242,27 +242,33 @@ class Dispatcher:
     def _deliver(self, batch: list[_Delivery]) -> None:
         consumer = batch[0].consumer
         fresh = self._unseen(consumer, batch)
-        if not fresh:
+        if consumer.handle_batch is None or len(fresh) < 2:
+            self._one_by_one(consumer, fresh)
             return
         try:
-            consumer.run([d.event for d in fresh])
-        except Exception as error:
-            if len(fresh) == 1:
-                self._failed(fresh[0], error)
-                return
+            self._attempt(consumer, fresh)
+        except Exception:
             # Pin the failure on the events that cause it: the others go through.
-            for i, delivery in enumerate(fresh):
-                try:
-                    self._deliver([delivery])
-                except BaseException:
-                    self._requeue(fresh[i + 1 :])
-                    raise
-            return
+            self._one_by_one(consumer, fresh)
         except BaseException:
             # A crash, not a failure: as with an unacked message, the events stay queued.
             self._requeue(fresh)
             raise
-        self._mark(consumer, [d.event.id for d in fresh])
+
+    def _one_by_one(self, consumer: Consumer, deliveries: list[_Delivery]) -> None:
+        for i, delivery in enumerate(deliveries):
+            try:
+                self._attempt(consumer, [delivery])
+            except Exception as error:
+                self._failed(delivery, error)
+            except BaseException:
+                self._requeue(deliveries[i:])
+                raise
+
+    def _attempt(self, consumer: Consumer, deliveries: list[_Delivery]) -> None:
+        consumer.run([d.event for d in deliveries])
+        # Marked as soon as handled, so a crash later in the batch does not undo it.
+        self._mark(consumer, [d.event.id for d in deliveries])
 
     def _unseen(self, consumer: Consumer, batch: list[_Delivery]) -> list[_Delivery]:
         if self._processed is None or consumer.idempotent:

@@ -5,16 +5,17 @@ One connection, one channel per consumer (acks are per channel, so a batch is ac
 
 1. decode; a message that is not an event envelope goes straight to the dead queue;
 2. skip events the consumer has already handled (by event id), unless it is ``idempotent``;
-3. run the handler on the batch; if it raises, run it one event at a time, so the failure is
-   pinned on the events that cause it;
+3. run a batch handler on the whole batch, and if it raises, one event at a time, so the
+   failure is pinned on the events that cause it; a per-event handler gets them one at a time,
+   each marked handled as soon as it is;
 4. a failed event is republished (with confirms) to the retry queue of its next delay, or after
    ``max_attempts`` failures to the dead queue with the reason and attempt count in headers;
 5. only then ack the batch. A crash anywhere before leaves the messages unacked: the broker
    gives them to the next runner, which skips those already handled.
 
 A handler that raises ``BackendUnavailable`` or ``StoreUnavailable`` is not blamed: the batch
-goes back to the queue untouched and the runner pauses, so a database outage does not send
-every event to the dead queue.
+goes back to the queue (handled events stay marked) and the runner pauses, so a database
+outage does not send every event to the dead queue.
 """
 
 from __future__ import annotations
@@ -220,16 +221,21 @@ class ConsumerRunner:
     def _handle(
         self, consumer: Consumer, publisher: BlockingChannel, fresh: Sequence[_Message]
     ) -> None:
+        if consumer.handle_batch is None or len(fresh) < 2:
+            self._one_by_one(consumer, publisher, fresh)
+            return
         try:
             self._run(consumer, fresh)
-            return
         except _Pause:
             raise
-        except Exception as error:
-            if len(fresh) == 1:
-                self._failed(publisher, consumer, fresh[0], error)
-                return
-        for message in fresh:
+        except Exception:
+            # Pin the failure on the events that cause it: the others go through.
+            self._one_by_one(consumer, publisher, fresh)
+
+    def _one_by_one(
+        self, consumer: Consumer, publisher: BlockingChannel, messages: Sequence[_Message]
+    ) -> None:
+        for message in messages:
             try:
                 self._run(consumer, [message])
             except _Pause:
