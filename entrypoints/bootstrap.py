@@ -15,7 +15,7 @@ from cinema_core.memory import (
     InMemoryReservationRepo,
     InMemorySeatLock,
 )
-from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter
+from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo
 
 from .config import Settings
 
@@ -78,14 +78,40 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     outages = Outages()
     local_events = InMemoryEventBus()
 
-    repo = InMemoryReservationRepo()
+    closers: list[object] = []
+    repo: ReservationRepo = InMemoryReservationRepo()
     seat_lock = InMemorySeatLock(clock)
     idempotency: IdempotencyStore = InMemoryIdempotencyStore(clock)
+    if settings.database_url:
+        repo, idempotency = _postgres(settings.database_url, clock, closers)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
     bus: EventBus = local_events
 
     box = BoxOffice(repo, seat_lock, clock, timedelta(seconds=settings.hold_seconds), outages)
     relay = Relay(repo, bus, outages)
-    services = Services(settings, box, relay, bus, local_events, idempotency, rate_limiter, outages)
+    services = Services(
+        settings, box, relay, bus, local_events, idempotency, rate_limiter, outages, closers
+    )
     services.pings["database"] = repo.ping
     return services
+
+
+def _postgres(
+    url: str, clock: Clock, closers: list[object]
+) -> tuple[ReservationRepo, IdempotencyStore]:
+    """The PostgreSQL store and idempotency keys on one pooled engine; refuses to run on a
+    schema that is not current (``SchemaNotCurrent`` says to run ``cinema migrate``)."""
+    from adapters.postgres import (
+        PostgresIdempotencyStore,
+        PostgresReservationRepo,
+        require_current_schema,
+    )
+
+    repo = PostgresReservationRepo(url)  # builds the engine; repo.close() disposes of it
+    try:
+        require_current_schema(repo.engine)
+    except BaseException:
+        repo.close()
+        raise
+    closers.append(repo)
+    return repo, PostgresIdempotencyStore(repo.engine, clock)
