@@ -34,6 +34,45 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A database migrated to the newest schema once per run; tests get clones of it."""
+    services.need("PostgreSQL", services.POSTGRES_ADMIN_URL, 5432)
+    import sqlalchemy as sa
+
+    from adapters.postgres.migrations import upgrade
+
+    name = services.unique("cinema_template")
+    admin = sa.create_engine(services.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(services.POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def migrated_postgres_url(postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest schema for this test (a clone of the
+    template, much faster than migrating), dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = services.unique("cinema_test")
+    admin = sa.create_engine(services.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    try:
+        yield services.POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def redis_url() -> str:
     services.need("Redis", services.REDIS_URL, 6379)
