@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import attrs
 
 from cinema_core import BoxOffice, Clock, Outages, Relay, SystemClock
+from cinema_core.fallbacks import IdempotencyWithFallback, RateLimiterWithFallback
 from cinema_core.memory import (
     InMemoryEventBus,
     InMemoryIdempotencyStore,
@@ -15,7 +17,7 @@ from cinema_core.memory import (
     InMemoryReservationRepo,
     InMemorySeatLock,
 )
-from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo
+from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo, SeatLock
 
 from .config import Settings
 
@@ -80,12 +82,36 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
 
     closers: list[object] = []
     repo: ReservationRepo = InMemoryReservationRepo()
-    seat_lock = InMemorySeatLock(clock)
+    seat_lock: SeatLock = InMemorySeatLock(clock)
     idempotency: IdempotencyStore = InMemoryIdempotencyStore(clock)
     if settings.database_url:
         repo, idempotency = _postgres(settings.database_url, clock, closers)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
     bus: EventBus = local_events
+
+    redis_ping: Callable[[], None] | None = None
+    if settings.redis_url:
+        # Imported here so that a process without Redis never loads the driver.
+        from adapters.redis import (
+            RedisIdempotencyStore,
+            RedisRateLimiter,
+            RedisSeatLock,
+            connect,
+            ping,
+        )
+
+        redis_client = connect(settings.redis_url)
+        closers.append(redis_client)
+        redis_ping = partial(ping, redis_client)
+        seat_lock = RedisSeatLock(redis_client, settings.namespace)
+        # While Redis is down, keys go to the store built above (the database's when one is
+        # configured, so still shared by every process) and buckets to this process's memory.
+        idempotency = IdempotencyWithFallback(
+            RedisIdempotencyStore(redis_client, settings.namespace), idempotency, outages
+        )
+        rate_limiter = RateLimiterWithFallback(
+            RedisRateLimiter(redis_client, settings.namespace), rate_limiter, outages
+        )
 
     box = BoxOffice(repo, seat_lock, clock, timedelta(seconds=settings.hold_seconds), outages)
     relay = Relay(repo, bus, outages)
@@ -93,6 +119,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         settings, box, relay, bus, local_events, idempotency, rate_limiter, outages, closers
     )
     services.pings["database"] = repo.ping
+    if redis_ping is not None:
+        services.pings["redis"] = redis_ping
     return services
 
 
