@@ -114,11 +114,37 @@ def make_redis_rate_limiter(request: pytest.FixtureRequest, clock: ManualClock) 
     return RedisRateLimiter(*_redis(request))
 
 
+def make_postgres_repo(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+    from adapters.postgres import PostgresReservationRepo
+
+    repo = PostgresReservationRepo(request.getfixturevalue("migrated_postgres_url"))
+    request.addfinalizer(repo.close)
+    return repo
+
+
+def make_postgres_idempotency(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+    from adapters.postgres import PostgresIdempotencyStore
+
+    store = PostgresIdempotencyStore(
+        request.getfixturevalue("migrated_postgres_url"), clock, wait=IDEMPOTENCY_WAIT
+    )
+    request.addfinalizer(store.close)
+    return store
+
+
+def make_rabbit_bus(request: pytest.FixtureRequest, clock: ManualClock) -> BusUnderTest:
+    from tests.contract.test_event_bus_rabbitmq import make_rabbit_bus as make
+
+    return make(request, clock)
+
+
+_ON_POSTGRES = {"marks": (pytest.mark.postgres,)}
 _ON_REDIS = {"manual_clock": False, "marks": (pytest.mark.redis,)}
 
 
 REPO_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryReservationRepo(),
+    "postgres": Impl(make_postgres_repo, **_ON_POSTGRES),
 }
 SEAT_LOCK_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemorySeatLock(clock),
@@ -127,6 +153,7 @@ SEAT_LOCK_FACTORIES: dict[str, Impl | Factory] = {
 IDEMPOTENCY_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryIdempotencyStore(clock, wait=IDEMPOTENCY_WAIT),
     "redis": Impl(make_redis_idempotency, **_ON_REDIS),
+    "postgres": Impl(make_postgres_idempotency, **_ON_POSTGRES),
 }
 RATE_LIMITER_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryRateLimiter(clock),
@@ -134,6 +161,7 @@ RATE_LIMITER_FACTORIES: dict[str, Impl | Factory] = {
 }
 EVENT_BUS_FACTORIES: dict[str, Impl | Factory] = {
     "memory": _memory_bus,
+    "rabbitmq": Impl(make_rabbit_bus, manual_clock=False, marks=(pytest.mark.rabbitmq,)),
 }
 
 
