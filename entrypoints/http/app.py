@@ -1,0 +1,97 @@
+"""The Starlette app: routes from the operations, one middleware, a lifespan that runs the
+background worker and closes the services. Nothing connects at import."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from entrypoints.bootstrap import Services, bootstrap
+from entrypoints.config import Settings
+from entrypoints.logs import configure_logging, log_event
+from entrypoints.worker import BackgroundWorker
+
+from . import audit, purchases, reservations, sessions, system
+from .auth import Authenticator
+from .docs import assets, doc_operations
+from .errors import http_exception
+from .middleware import RequestContext
+from .openapi import document
+from .operations import Gate, Operation, routes
+from .stream import SeatFeed, stream_operation
+
+log = logging.getLogger("cinema.http")
+
+
+def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
+    """The HTTP service over ``services``; its lifespan starts the worker (unless told not to)
+    and closes the services on shutdown."""
+    secret = services.settings.auth_secret
+    if not secret:
+        log.warning("no CINEMA_AUTH_SECRET: using a random one, so no token will be accepted")
+        secret = secrets.token_urlsafe(32)
+    feed = SeatFeed(services.local_events)
+    operations: list[Operation] = [
+        *system.OPERATIONS,
+        *sessions.OPERATIONS,
+        stream_operation(feed),
+        *reservations.OPERATIONS,
+        *purchases.OPERATIONS,
+        *audit.OPERATIONS,
+    ]
+    schemas: dict[str, Any] = {
+        **sessions.SCHEMAS,
+        **reservations.SCHEMAS,
+        **purchases.SCHEMAS,
+        **audit.SCHEMAS,
+        **system.SCHEMAS,
+    }
+    spec: dict[str, Any] = {}
+    operations += doc_operations(spec)
+    spec.update(document(operations, schemas))
+    gate = Gate(services, Authenticator(secret))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker = BackgroundWorker(services) if run_worker else None
+        services.local_events.subscribe(log_event)
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            feed.close()
+            if worker is not None:
+                worker.stop()
+            services.local_events.unsubscribe(log_event)
+            services.close()
+
+    app = Starlette(
+        routes=[*routes(operations, gate), assets()],
+        middleware=[Middleware(RequestContext)],
+        exception_handlers={HTTPException: http_exception},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.feed = feed
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The factory uvicorn calls in each worker process (``--factory``): settings from the
+    environment; ``CINEMA_RUN_WORKER=0`` leaves the sweeper and relay to someone else."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    run_worker = os.environ.get("CINEMA_RUN_WORKER", "1") not in ("0", "false", "no")
+    return create_app(bootstrap(settings), run_worker=run_worker)
+
+
+__all__ = ["app_from_env", "create_app"]

@@ -1,0 +1,95 @@
+"""The audit trail for admins: every recorded event, newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from starlette.responses import Response
+
+from cinema_core import ValidationFailed
+from cinema_core.events import EVENT_TYPES
+
+from .operations import Call, Operation, Param, Reply
+from .responses import json_response
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Event": {
+        "type": "object",
+        "required": ["id", "type", "occurred_at", "data"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "type": {"type": "string", "enum": list(EVENT_TYPES)},
+            "occurred_at": {"type": "string", "format": "date-time"},
+            "data": {"type": "object", "additionalProperties": True},
+        },
+    },
+    "EventPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+            "next_cursor": {"type": "string", "nullable": True},
+        },
+    },
+}
+
+
+def events(call: Call) -> Response:
+    query = call.query
+    fields: dict[str, str] = {}
+    limit = 50
+    try:
+        limit = call.limit()
+    except ValidationFailed as error:
+        fields.update(error.fields)
+    type_ = query.get("type") or None
+    if type_ is not None and type_ not in EVENT_TYPES:
+        fields["type"] = f"must be one of {', '.join(EVENT_TYPES)}"
+    session_id: UUID | None = None
+    if raw_session := query.get("session_id"):
+        try:
+            session_id = UUID(raw_session)
+        except ValueError:
+            fields["session_id"] = "must be a UUID"
+    before: int | None = None
+    if cursor := call.cursor():
+        if cursor.isdigit() and cursor.isascii() and len(cursor) < 19:
+            before = int(cursor)
+        else:
+            fields["cursor"] = "is not a cursor this API gave out"
+    if fields:
+        raise ValidationFailed(fields)
+    found = call.services.box.repo.events(
+        type=type_, session_id=session_id, before=before, limit=limit + 1
+    )
+    page = found[:limit]
+    more = str(page[-1][0]) if len(found) > limit else None
+    return json_response({"items": [event.envelope() for _, event in page], "next_cursor": more})
+
+
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/admin/events",
+        events,
+        "The audit trail of published events, newest first (admin)",
+        {200: Reply("A page of event envelopes.", "EventPage")},
+        tag="admin",
+        access="admin",
+        query=(
+            Param(
+                "type", "Only events of this type.", {"type": "string", "enum": list(EVENT_TYPES)}
+            ),
+            Param(
+                "session_id", "Only events of this session.", {"type": "string", "format": "uuid"}
+            ),
+            Param(
+                "limit",
+                "Page size, 1–200 (default 50).",
+                {"type": "integer", "minimum": 1, "maximum": 200},
+            ),
+            Param("cursor", "The next_cursor of the previous page."),
+        ),
+    ),
+)

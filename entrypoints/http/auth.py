@@ -1,0 +1,100 @@
+"""Bearer tokens: HS256 JWTs carrying ``sub`` and ``role``, checked once and then remembered."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Literal
+
+import attrs
+import jwt
+
+from .errors import Unauthorized
+
+Role = Literal["customer", "admin"]
+ROLES: tuple[Role, ...] = ("customer", "admin")
+MAX_SUB = 64
+_CACHE_SIZE = 10_000
+
+
+@attrs.frozen
+class Identity:
+    """Who is calling: the token's subject and role."""
+
+    user_id: str
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def issue_token(
+    secret: str, user_id: str, role: Role = "customer", ttl: float | None = None
+) -> str:
+    """A signed token for ``user_id``; with ``ttl`` it lapses that many seconds from now."""
+    if not 1 <= len(user_id) <= MAX_SUB:
+        raise ValueError(f"the user id must be 1 to {MAX_SUB} characters")
+    if role not in ROLES:
+        raise ValueError(f"the role must be one of {', '.join(ROLES)}")
+    claims: dict[str, object] = {"sub": user_id, "role": role, "iat": int(time.time())}
+    if ttl is not None:
+        claims["exp"] = int(time.time() + ttl)
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class Authenticator:
+    """Checks bearer tokens against one secret.
+
+    Verifying a signature costs more than the rest of a cheap request, and clients send the same
+    token again and again, so verified tokens are remembered (keyed by the whole token string,
+    whose signature was checked) until their ``exp``. The cache is bounded and simply cleared
+    when full.
+    """
+
+    def __init__(self, secret: str):
+        self._secret = secret
+        self._known: dict[str, tuple[Identity, float]] = {}
+        self._lock = threading.Lock()
+
+    def identify(self, authorization: str | None) -> Identity:
+        """The caller named by an ``Authorization`` header value, or ``Unauthorized``."""
+        if not authorization:
+            raise Unauthorized("An Authorization: Bearer <token> header is needed.")
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+        now = time.time()
+        known = self._known.get(token)
+        if known is not None:
+            identity, expires = known
+            if now < expires:
+                return identity
+            raise Unauthorized("The token has expired.")
+        identity, expires = self._verify(token)
+        with self._lock:
+            if len(self._known) >= _CACHE_SIZE:
+                self._known.clear()
+            self._known[token] = (identity, expires)
+        return identity
+
+    def _verify(self, token: str) -> tuple[Identity, float]:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                options={"require": ["sub", "role"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The token has expired.") from None
+        except (jwt.InvalidTokenError, ValueError, TypeError):
+            raise Unauthorized("The token is malformed or not signed by this box office.") from None
+        sub, role, exp = claims.get("sub"), claims.get("role"), claims.get("exp")
+        if not isinstance(sub, str) or not 1 <= len(sub) <= MAX_SUB:
+            raise Unauthorized(f"The token's sub must be 1 to {MAX_SUB} characters.")
+        if role not in ROLES:
+            raise Unauthorized("The token's role must be customer or admin.")
+        expires = float(exp) if isinstance(exp, int | float) else float("inf")
+        return Identity(sub, role), expires

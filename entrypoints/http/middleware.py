@@ -1,0 +1,101 @@
+"""The one pure ASGI middleware: request id, one access-log line per request, and the last net
+that turns any unexpected exception into the contract's 500 answer (logged with its traceback).
+
+Pure ASGI rather than ``BaseHTTPMiddleware``: no per-request task, and streaming passes through.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import attrs
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import server_error_body
+
+access_log = logging.getLogger("cinema.access")
+error_log = logging.getLogger("cinema.http")
+MAX_REQUEST_ID = 128
+
+
+@attrs.define(slots=True)
+class RequestInfo:
+    """What the access log says about a request; routes fill in ``route`` and ``user``."""
+
+    request_id: str
+    route: str | None = None
+    user: str | None = None
+
+
+def request_info(scope: Scope) -> RequestInfo | None:
+    info: RequestInfo | None = scope.get("cinema")
+    return info
+
+
+def _sane(value: bytes) -> bool:
+    return 0 < len(value) <= MAX_REQUEST_ID and all(0x20 <= byte <= 0x7E for byte in value)
+
+
+class RequestContext:
+    """Gives each request an ``X-Request-Id`` (the client's when sane) and logs its outcome."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = given.decode("latin-1") if given and _sane(given) else uuid.uuid4().hex
+        info = RequestInfo(request_id)
+        scope["cinema"] = info
+        id_header = (b"x-request-id", request_id.encode("latin-1"))
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), id_header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            status = status or 499
+        except Exception:
+            error_log.exception(
+                "unhandled error", extra={"request_id": request_id, "path": scope.get("path")}
+            )
+            if not status:
+                await _send_500(send_with_id)
+        finally:
+            _log_access(scope, info, status, started)
+
+
+async def _send_500(send: Send) -> None:
+    body = server_error_body()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _log_access(scope: Scope, info: RequestInfo, status: int, started: float) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    extra: dict[str, Any] = {
+        "request_id": info.request_id,
+        "method": scope["method"],
+        "route": info.route or scope["path"],
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+    if info.user is not None:
+        extra["user"] = info.user
+    access_log.info("%s %s %s", scope["method"], extra["route"], status, extra=extra)

@@ -1,0 +1,190 @@
+"""The OpenAPI 3.0 document, built from the operations themselves and their attrs bodies."""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from cinema_core import Money
+
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import MAX_KEY
+from .operations import Operation, Reply
+
+_PATH_PARAM = re.compile(r"{([a-z_]+)}")
+_TYPES: dict[object, dict[str, Any]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    datetime: {"type": "string", "format": "date-time"},
+    UUID: {"type": "string", "format": "uuid"},
+    Money: {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+    list[str]: {"type": "array", "items": {"type": "string"}},
+}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "example": "validation_error"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "description": "fields (422: bad field → reason) or seats (409/422).",
+                },
+            },
+        }
+    },
+}
+
+# The answers every operation of a kind can give, besides its own.
+_COMMON = {
+    400: "malformed_json: the body is not JSON",
+    401: "unauthorized: missing, malformed, badly signed or expired token",
+    403: "forbidden",
+    404: "not_found (session_not_found, reservation_not_found); a malformed id too",
+    413: "payload_too_large: the body is over 64 KiB",
+    422: "validation_error: details.fields names each bad field",
+    429: "rate_limited: retry after Retry-After seconds",
+}
+_HEADERS = {
+    "X-Request-Id": {
+        "description": "The client's X-Request-Id when sane, else one made up.",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "Where the new resource lives.", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
+}
+
+
+def body_schema(cls: type) -> dict[str, Any]:
+    """A request class as a JSON schema: its fields, their types and declared constraints."""
+    hints = typing.get_type_hints(cls)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for field in attrs.fields(cls):
+        properties[field.name] = {**_TYPES[hints[field.name]], **field.metadata.get("schema", {})}
+        if field.default is attrs.NOTHING:
+            required.append(field.name)
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole OpenAPI document for these operations."""
+    paths: dict[str, dict[str, Any]] = {}
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA, **schemas}
+    for op in operations:
+        if op.body is not None:
+            components[op.body.__name__] = body_schema(op.body)
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Cinema box office",
+            "version": "1.0.0",
+            "description": (
+                "Sells seats for screenings without ever selling a seat twice. Errors are "
+                '{"error": {"code", "message", "details"}}; every response carries X-Request-Id.'
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "headers": dict(_HEADERS),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": op.handler.__name__,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "responses": _responses(op),
+    }
+    if op.description:
+        spec["description"] = op.description
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PATH_PARAM.findall(op.path)
+    ]
+    parameters += [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": False,
+            "description": p.description,
+            "schema": dict(p.schema),
+        }
+        for p in op.query
+    ]
+    if op.idempotent:
+        parameters.append(
+            {
+                "name": IDEMPOTENCY_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "Retry safely: the same key and body get the first answer again.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY},
+            }
+        )
+    if parameters:
+        spec["parameters"] = parameters
+    if op.access != "public":
+        spec["security"] = [{"bearer": []}]
+    if op.body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}
+            },
+        }
+    return spec
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    replies: dict[int, Reply] = dict(op.replies)
+    common: list[int] = []
+    if op.body is not None:
+        common += [400, 413, 422]
+    if op.query or op.idempotent:
+        common.append(422)
+    if "{" in op.path:
+        common.append(404)
+    if op.access != "public":
+        common.append(401)
+    if op.access == "admin":
+        common.append(403)
+    if op.limited:
+        common.append(429)
+    for status in common:
+        replies.setdefault(status, Reply(_COMMON[status], "Error"))
+    return {str(status): _reply(status, reply) for status, reply in sorted(replies.items())}
+
+
+def _reply(status: int, reply: Reply) -> dict[str, Any]:
+    headers = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
+    for name in reply.headers:
+        headers[name] = {"$ref": f"#/components/headers/{name}"}
+    if status == 429:
+        headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+    answer: dict[str, Any] = {"description": reply.description, "headers": headers}
+    if reply.schema is not None:
+        schema = {"$ref": f"#/components/schemas/{reply.schema}"}
+        answer["content"] = {reply.media: {"schema": schema}}
+    elif reply.media != "application/json":
+        answer["content"] = {reply.media: {"schema": {"type": "string"}}}
+    return answer

@@ -1,0 +1,190 @@
+"""Operations: each route declared once, with what it needs (access, body, query, answers).
+
+The same declaration builds the Starlette route, runs the gate (rate limits, then the token),
+and describes the route in the OpenAPI document, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Literal
+from uuid import UUID
+
+import attrs
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cinema_core import CinemaError, Forbidden, RateLimited, ValidationFailed
+from cinema_core.errors import NotFound
+from entrypoints.bootstrap import Services
+
+from .auth import Authenticator, Identity
+from .bodies import parse_object, read_body, structure
+from .errors import error_response
+from .middleware import request_info
+
+Access = Literal["public", "user", "admin"]
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+@attrs.frozen
+class Param:
+    """A query parameter, as OpenAPI describes it."""
+
+    name: str
+    description: str
+    schema: Mapping[str, Any] = attrs.field(factory=lambda: {"type": "string"})
+
+
+@attrs.frozen
+class Reply:
+    """One answer a route gives: its description, the component schema of its body, headers."""
+
+    description: str
+    schema: str | None = None
+    media: str = "application/json"
+    headers: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Operation:
+    """A route and method with everything the app and its documentation need to know."""
+
+    method: str
+    path: str
+    handler: Callable[[Call], Response] | Callable[[Call], Awaitable[Response]]
+    summary: str
+    replies: Mapping[int, Reply]
+    tag: str
+    access: Access = "public"
+    body: type | None = None
+    query: tuple[Param, ...] = ()
+    idempotent: bool = False
+    limited: bool = True
+    streams: bool = False
+    description: str = ""
+
+
+@attrs.define(slots=True)
+class Call:
+    """One request as a handler sees it: already admitted, its body structured."""
+
+    request: Request
+    services: Services
+    identity: Identity | None
+    body: Any = None
+
+    @property
+    def user(self) -> Identity:
+        assert self.identity is not None, "only routes that need a token read the user"
+        return self.identity
+
+    def path_uuid(self, name: str, missing: type[NotFound]) -> UUID:
+        """A path id; a malformed one is the same 404 as an unknown one."""
+        try:
+            return UUID(self.request.path_params[name])
+        except ValueError:
+            raise missing() from None
+
+    @property
+    def query(self) -> QueryParams:
+        return self.request.query_params
+
+    def limit(self, default: int = 50, maximum: int = 200) -> int:
+        raw = self.query.get("limit")
+        if raw is None:
+            return default
+        if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= maximum:
+            raise ValidationFailed({"limit": f"must be an integer from 1 to {maximum}"})
+        return int(raw)
+
+    def cursor(self) -> str | None:
+        raw = self.query.get("cursor")
+        if raw is None or raw == "":
+            return None
+        if len(raw) > 200:
+            raise ValidationFailed({"cursor": "is not a cursor this API gave out"})
+        return raw
+
+
+class Gate:
+    """Admits a request: the client's rate limit, then the token, then the user's rate limit."""
+
+    def __init__(self, services: Services, authenticator: Authenticator):
+        self.services = services
+        self.authenticator = authenticator
+        s = services.settings
+        self._client = (s.rate_per_client, s.burst_per_client)
+        self._user = (s.rate_per_user, s.burst_per_user)
+
+    def admit(self, request: Request, op: Operation) -> Identity | None:
+        if op.limited:
+            # Only the socket's peer address: any header naming a client could be forged.
+            client = request.scope.get("client")
+            self._take(f"client:{client[0] if client else 'unknown'}", *self._client)
+        if op.access == "public":
+            return None
+        identity = self.authenticator.identify(request.headers.get("authorization"))
+        info = request_info(request.scope)
+        if info is not None:
+            info.user = identity.user_id
+        if op.access == "admin" and not identity.is_admin:
+            raise Forbidden("Only an admin may do that.")
+        if op.limited:
+            self._take(f"user:{identity.user_id}", *self._user)
+        return identity
+
+    def _take(self, key: str, rate: float, burst: int) -> None:
+        if rate <= 0:
+            return
+        wait = self.services.rate_limiter.take(key, rate, burst)
+        if wait > 0:
+            raise RateLimited(wait)
+
+
+def routes(operations: Iterable[Operation], gate: Gate) -> list[Route]:
+    """One Starlette route per path, dispatching on the method (so 405 lists every method)."""
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in operations:
+        by_path.setdefault(op.path, {})[op.method] = op
+    return [
+        Route(path, _endpoint(methods, gate), methods=list(methods), name=path)
+        for path, methods in by_path.items()
+    ]
+
+
+def _endpoint(
+    methods: dict[str, Operation], gate: Gate
+) -> Callable[[Request], Awaitable[Response]]:
+    def run(op: Operation, request: Request, raw: bytes | None) -> Response:
+        try:
+            identity = gate.admit(request, op)
+            body = structure(parse_object(raw), op.body) if op.body and raw is not None else None
+            call = Call(request, gate.services, identity, body)
+            response = op.handler(call)
+            assert isinstance(response, Response)
+            return response
+        except CinemaError as error:
+            return error_response(error)
+
+    async def endpoint(request: Request) -> Response:
+        op = methods.get(request.method) or methods["GET"]  # HEAD is served as GET
+        info = request_info(request.scope)
+        if info is not None:
+            info.route = op.path
+        try:
+            if op.streams:
+                identity = await run_in_threadpool(gate.admit, request, op)
+                streamed = op.handler(Call(request, gate.services, identity))
+                assert not isinstance(streamed, Response)
+                return await streamed
+            raw = await read_body(request) if op.body is not None else None
+        except CinemaError as error:
+            return error_response(error)
+        return await run_in_threadpool(run, op, request, raw)
+
+    return endpoint

@@ -1,0 +1,185 @@
+"""Routes of reservations: hold seats, read, cancel, pay (each only by its owner)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import attrs
+from starlette.responses import Response
+
+from cinema_core import ReservationNotFound
+
+from . import views
+from .idempotency import answer_once, fingerprint
+from .operations import Call, Operation, Reply
+from .responses import json_response
+from .sessions import SCHEMAS as SESSION_SCHEMAS
+
+
+@attrs.frozen
+class CreateReservation:
+    """Body of ``POST /reservations``: 1–10 distinct seat labels of one session."""
+
+    session_id: UUID
+    seats: list[str] = attrs.field(
+        metadata={"schema": {"minItems": 1, "maxItems": 10, "example": ["A1", "A3"]}}
+    )
+
+
+_ID = {"type": "string", "format": "uuid"}
+_MONEY = SESSION_SCHEMAS["Session"]["properties"]["price"]
+_INSTANT = {"type": "string", "format": "date-time"}
+_SEATS = {"type": "array", "items": {"type": "string", "example": "A1"}}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Reservation": {
+        "type": "object",
+        "required": [
+            "id",
+            "session_id",
+            "user_id",
+            "seats",
+            "status",
+            "amount",
+            "currency",
+            "created_at",
+            "expires_at",
+            "sale_id",
+        ],
+        "properties": {
+            "id": _ID,
+            "session_id": _ID,
+            "user_id": {"type": "string"},
+            "seats": _SEATS,
+            "status": {"type": "string", "enum": ["pending", "confirmed", "expired", "cancelled"]},
+            "amount": _MONEY,
+            "currency": {"type": "string"},
+            "created_at": _INSTANT,
+            "expires_at": _INSTANT,
+            "sale_id": {"type": "string", "format": "uuid", "nullable": True},
+        },
+    },
+    "Sale": {
+        "type": "object",
+        "required": [
+            "id",
+            "reservation_id",
+            "session_id",
+            "user_id",
+            "seats",
+            "amount",
+            "currency",
+            "paid_at",
+        ],
+        "properties": {
+            "id": _ID,
+            "reservation_id": _ID,
+            "session_id": _ID,
+            "user_id": {"type": "string"},
+            "seats": _SEATS,
+            "amount": _MONEY,
+            "currency": {"type": "string"},
+            "paid_at": _INSTANT,
+        },
+    },
+}
+
+
+def reserve(call: Call) -> Response:
+    body: CreateReservation = call.body
+    canonical = fingerprint(str(body.session_id), *sorted(s.strip().upper() for s in body.seats))
+
+    def produce() -> Response:
+        made = call.services.box.reserve(call.user.user_id, body.session_id, body.seats)
+        return json_response(views.reservation(made), 201)
+
+    return answer_once(call, "POST /reservations", canonical, produce)
+
+
+def get_reservation(call: Call) -> Response:
+    reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
+    user = call.user
+    found = call.services.box.reservation(reservation_id, user.user_id, admin=user.is_admin)
+    return json_response(views.reservation(found))
+
+
+def cancel(call: Call) -> Response:
+    reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
+    cancelled = call.services.box.cancel(reservation_id, call.user.user_id)
+    return json_response(views.reservation(cancelled))
+
+
+def pay(call: Call) -> Response:
+    reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
+
+    def produce() -> Response:
+        sale, new = call.services.box.pay(reservation_id, call.user.user_id)
+        return json_response(views.sale(sale), 201 if new else 200)
+
+    return answer_once(call, "POST /reservations/{id}/payment", str(reservation_id), produce)
+
+
+_PENDING_ONLY = "409 reservation_confirmed if paid; 410 reservation_expired if lapsed."
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        "/reservations",
+        reserve,
+        "Hold seats for a while (all or none)",
+        {
+            201: Reply("The pending reservation.", "Reservation"),
+            404: Reply("session_not_found", "Error"),
+            409: Reply("seats_unavailable (details.seats) or idempotency_in_progress", "Error"),
+        },
+        tag="reservations",
+        access="user",
+        body=CreateReservation,
+        idempotent=True,
+        description=(
+            "Holds every seat or none. Seat order does not matter. unknown_seat (422) names "
+            "labels the session does not have. With Idempotency-Key, a retry with the same body "
+            "gets the first answer again; another body with that key is 422 "
+            "idempotency_key_reused."
+        ),
+    ),
+    Operation(
+        "GET",
+        "/reservations/{reservation_id}",
+        get_reservation,
+        "Read a reservation (its owner, or an admin)",
+        {200: Reply("The reservation; a lapsed pending one reads expired.", "Reservation")},
+        tag="reservations",
+        access="user",
+    ),
+    Operation(
+        "DELETE",
+        "/reservations/{reservation_id}",
+        cancel,
+        "Cancel a pending reservation, freeing its seats at once",
+        {
+            200: Reply("The cancelled reservation (again on a cancelled one).", "Reservation"),
+            409: Reply("reservation_confirmed", "Error"),
+            410: Reply("reservation_expired", "Error"),
+        },
+        tag="reservations",
+        access="user",
+        description=_PENDING_ONLY,
+    ),
+    Operation(
+        "POST",
+        "/reservations/{reservation_id}/payment",
+        pay,
+        "Pay a pending reservation: its seats are sold",
+        {
+            201: Reply("The new sale.", "Sale"),
+            200: Reply("The reservation was already paid: the same sale.", "Sale"),
+            409: Reply("reservation_cancelled or idempotency_in_progress", "Error"),
+            410: Reply("reservation_expired: the hold lapsed, nothing was sold", "Error"),
+        },
+        tag="reservations",
+        access="user",
+        idempotent=True,
+    ),
+)

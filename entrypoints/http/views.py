@@ -1,0 +1,68 @@
+"""Domain objects as the contract's JSON: money as "25.00", instants as ISO 8601 UTC with Z."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from cinema_core import Reservation, Sale, SeatMap, SessionView
+
+
+def instant(moment: datetime) -> str:
+    """ISO 8601 in UTC with ``Z``; whole seconds are written without a fraction."""
+    moment = moment.astimezone(UTC)
+    spec = "seconds" if moment.microsecond == 0 else "milliseconds"
+    return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def session(view: SessionView) -> dict[str, Any]:
+    s = view.session
+    return {
+        "id": str(s.id),
+        "movie": s.movie,
+        "room": s.room,
+        "starts_at": instant(s.starts_at),
+        "price": str(s.price),
+        "currency": s.price.currency,
+        "seat_count": s.seat_count,
+        "available": view.available,
+    }
+
+
+def reservation(r: Reservation) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "session_id": str(r.session_id),
+        "user_id": r.user_id,
+        "seats": [str(label) for label in r.seats],
+        "status": str(r.status),
+        "amount": str(r.amount),
+        "currency": r.amount.currency,
+        "created_at": instant(r.created_at),
+        "expires_at": instant(r.expires_at),
+        "sale_id": str(r.sale_id) if r.sale_id else None,
+    }
+
+
+def sale(s: Sale) -> dict[str, Any]:
+    return {
+        "id": str(s.id),
+        "reservation_id": str(s.reservation_id),
+        "session_id": str(s.session_id),
+        "user_id": s.user_id,
+        "seats": [str(label) for label in s.seats],
+        "amount": str(s.amount),
+        "currency": s.amount.currency,
+        "paid_at": instant(s.paid_at),
+    }
+
+
+def seat_map(m: SeatMap) -> dict[str, Any]:
+    counts = {"available": 0, "held": 0, "sold": 0}
+    seats = []
+    for label, status in m.seats:
+        counts[status] += 1
+        seats.append(
+            {"label": str(label), "row": label.row, "number": label.number, "status": str(status)}
+        )
+    return {"session_id": str(m.session_id), **counts, "seats": seats}

@@ -1,0 +1,101 @@
+"""The background worker: the expiry sweeper and the outbox relay, each on its own thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from .bootstrap import Services
+
+log = logging.getLogger("cinema.worker")
+SWEEP_EVERY = 0.2
+RELAY_EVERY = 0.2
+_BACKOFF = 1.0
+
+
+class BackgroundWorker:
+    """Sweeps lapsed holds (their events go out well within 1 s of ``expires_at``) and relays
+    committed events to the bus, waking at once when the store commits events.
+
+    Errors are logged and the loop carries on after a short pause; ``stop`` ends both threads.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        sweep_every: float = SWEEP_EVERY,
+        relay_every: float = RELAY_EVERY,
+    ):
+        self.services = services
+        self.sweep_every = sweep_every
+        self.relay_every = relay_every
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stopping.clear()
+        self._commit_hooks().append(self._wake.set)
+        for name, loop in (("sweeper", self._sweep), ("relay", self._relay)):
+            thread = threading.Thread(target=loop, name=f"cinema-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("worker started", extra={"sweep_every": self.sweep_every})
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        hooks = self._commit_hooks()
+        if self._wake.set in hooks:
+            hooks.remove(self._wake.set)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        # A last pass, so events committed just before the stop still go out.
+        self._guarded(self.services.relay.run_once)
+        log.info("worker stopped")
+
+    def run_forever(self) -> None:
+        """Start and block until ``stop`` is called (from a signal handler, say)."""
+        self.start()
+        self._stopping.wait()
+
+    def _commit_hooks(self) -> list[Callable[[], None]]:
+        # The in-memory store calls these after a commit that emitted events; stores without
+        # the hook are simply polled.
+        hooks: list[Callable[[], None]] = getattr(self.services.box.repo, "on_commit", [])
+        return hooks
+
+    def _sweep(self) -> None:
+        box = self.services.box
+        while not self._stopping.is_set():
+            expired = self._guarded(box.expire_due, 500)
+            if expired is None:
+                self._stopping.wait(_BACKOFF)
+            elif expired < 500:
+                self._stopping.wait(self.sweep_every)
+
+    def _relay(self) -> None:
+        relay = self.services.relay
+        while not self._stopping.is_set():
+            self._wake.wait(self.relay_every)
+            self._wake.clear()
+            while not self._stopping.is_set():
+                sent = self._guarded(relay.run_once)
+                if sent is None:
+                    self._stopping.wait(_BACKOFF)
+                    break
+                if sent == 0:
+                    break
+
+    @staticmethod
+    def _guarded(work: Callable[..., int], *args: int) -> int | None:
+        try:
+            return work(*args)
+        except Exception:
+            log.exception("background work failed; carrying on", extra={"work": work.__name__})
+            return None
