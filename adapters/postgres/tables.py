@@ -101,3 +101,25 @@ idempotency_keys = sa.Table(
     sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# The audit trail, fed by the ``audit`` consumer (migration 0002; queries in audit.py).
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("id", pg.UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("session_id", sa.Text),
+    sa.Column("data", pg.JSONB, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The event ids each consumer has handled: what makes a redelivery harmless (migration 0002).
+processed_events = sa.Table(
+    "processed_events",
+    metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("event_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+)
