@@ -1,0 +1,112 @@
+"""The audit trail and the consumers' handled event ids, in PostgreSQL.
+
+Both are idempotent by event id through their keys: recording an event twice, or marking it
+handled twice, leaves one row, so a redelivery has no second effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.engine import Connection, Engine
+
+from cinema_core.events import Event
+
+from .driver_errors import unavailable
+from .engine import engine_for
+from .tables import audit_events, processed_events
+
+T = TypeVar("T")
+
+
+class _Database:
+    def __init__(self, engine_or_url: Engine | str):
+        self.engine, self._owns_engine = engine_for(engine_or_url)
+
+    def _run(self, doing: str, work: Callable[[Connection], T]) -> T:
+        try:
+            with self.engine.begin() as connection:
+                return work(connection)
+        except sa.exc.SQLAlchemyError as error:
+            raise unavailable(error, doing) from error
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+
+
+class PostgresAuditTrail(_Database):
+    """The ``AuditTrail`` port on the ``audit_events`` table."""
+
+    def record(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        # The event id is recorded in the same statement as the effect (it is the row's key),
+        # so a redelivered batch inserts nothing new. Order within the batch is kept in seq.
+        statement = (
+            pg.insert(audit_events)
+            .values(
+                [
+                    {
+                        "id": event.id,
+                        "type": event.type,
+                        "occurred_at": event.occurred_at,
+                        "session_id": event.session_id,
+                        "data": dict(event.data),
+                        "recorded_at": sa.func.now(),
+                    }
+                    for event in events
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        self._run("recording the audit trail", lambda c: c.execute(statement))
+
+    def events(
+        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+    ) -> list[tuple[int, Event]]:
+        query = sa.select(audit_events).order_by(audit_events.c.seq.desc()).limit(limit)
+        if type is not None:
+            query = query.where(audit_events.c.type == type)
+        if session_id is not None:
+            query = query.where(audit_events.c.session_id == str(session_id))
+        if before is not None:
+            query = query.where(audit_events.c.seq < before)
+        found = self._run("reading the audit trail", lambda c: c.execute(query).mappings().all())
+        return [
+            (row["seq"], Event(row["id"], row["type"], row["occurred_at"], row["data"]))
+            for row in found
+        ]
+
+
+class PostgresProcessedEvents(_Database):
+    """The ``ProcessedEvents`` port on the ``processed_events`` table."""
+
+    def seen(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
+        if not event_ids:
+            return set()
+        query = sa.select(processed_events.c.event_id).where(
+            processed_events.c.consumer == consumer,
+            processed_events.c.event_id.in_(list(event_ids)),
+        )
+        found = self._run("reading handled events", lambda c: c.scalars(query).all())
+        return set(found)
+
+    def mark(self, consumer: str, event_ids: Sequence[UUID]) -> None:
+        if not event_ids:
+            return
+        statement = (
+            pg.insert(processed_events)
+            .values(
+                [
+                    {"consumer": consumer, "event_id": id, "processed_at": sa.func.now()}
+                    for id in dict.fromkeys(event_ids)
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+        self._run("recording handled events", lambda c: c.execute(statement))
