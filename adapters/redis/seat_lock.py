@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -63,9 +62,10 @@ class RedisSeatLock:
         """Take every seat for ``owner`` for ``ttl`` seconds, or none of them."""
         if not labels:
             return
-        # PX needs a positive whole number of milliseconds; round up so a lock never lapses
-        # before the hold it mirrors.
-        ttl_ms = max(1, math.ceil(ttl * 1000))
+        # Redis counts a key expired once its deadline, in whole milliseconds, is strictly
+        # past: up to 1 ms after the TTL. One millisecond less makes the lock lapse no later
+        # than ``ttl`` (as the in-memory lock does) and no more than 1 ms sooner.
+        ttl_ms = max(1, round(ttl * 1000) - 1)
         with translated("seat lock acquire"):
             taken = self._acquire(keys=self._keys(session_id, labels), args=[owner, ttl_ms])
         if taken:
