@@ -13,7 +13,12 @@ from cinema_core import Event
 from cinema_core.memory import InMemoryEventBus
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 events_log = logging.getLogger("cinema.events")
 
 

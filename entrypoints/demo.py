@@ -1,0 +1,172 @@
+"""``cinema demo``: the challenge's story, told step by step, in memory with real threads."""
+
+from __future__ import annotations
+
+import string
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from cinema_core import (
+    CinemaError,
+    Event,
+    Money,
+    Reservation,
+    SeatMap,
+    SeatStatus,
+    SeatsUnavailable,
+)
+
+from .bootstrap import Services, bootstrap
+from .config import Settings
+from .worker import BackgroundWorker
+
+HOLD_SECONDS = 2.0
+BUYERS = 10
+_MARK = {SeatStatus.AVAILABLE: "·", SeatStatus.HELD: "h", SeatStatus.SOLD: "■"}
+
+
+def play(out: TextIO) -> int:
+    """Play the story on a fresh in-memory box office; returns 0 when it went as it must."""
+    services = bootstrap(Settings(hold_seconds=HOLD_SECONDS, auth_secret="demo"))
+    published: list[Event] = []
+    services.local_events.subscribe(published.append)
+    worker = BackgroundWorker(services, sweep_every=0.05, relay_every=0.05)
+    worker.start()
+    try:
+        return _story(services, published, out)
+    finally:
+        worker.stop()
+        services.close()
+
+
+def _story(services: Services, published: list[Event], out: TextIO) -> int:
+    box = services.box
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    now = datetime.now(UTC)
+    starts = now.replace(hour=19, minute=0, second=0, microsecond=0)
+    if starts <= now:
+        starts += timedelta(days=1)
+    view = box.create_session(
+        movie="Filme X – 19:00",
+        room="Sala 1",
+        starts_at=starts,
+        price=Money.parse("25.00"),
+        rows=4,
+        seats_per_row=4,
+    )
+    session = view.session
+    say(f"1. The box office opens “{session.movie}” in {session.room}:")
+    say(f"   {session.seat_count} seats (4 rows × 4), R$ {session.price} each.")
+
+    say(f"\n2. {BUYERS} people click at the same instant: 5 want seat A1, 5 want seat A2.")
+    barrier = threading.Barrier(BUYERS)
+    won: dict[str, Reservation] = {}
+    refused: list[str] = []
+    lock = threading.Lock()
+
+    def buy(user: str, seat: str) -> None:
+        barrier.wait()
+        try:
+            reservation = box.reserve(user, session.id, [seat])
+        except SeatsUnavailable:
+            with lock:
+                refused.append(user)
+            return
+        with lock:
+            won[user] = reservation
+
+    threads = [
+        threading.Thread(target=buy, args=(f"user-{n}", "A1" if n <= 5 else "A2"))
+        for n in range(1, BUYERS + 1)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    say(f"   {len(won)} reservations were made and {len(refused)} refused (seats_unavailable):")
+    for user, reservation in sorted(won.items(), key=lambda item: str(item[1].seats)):
+        seats = ", ".join(str(label) for label in reservation.seats)
+        say(f"   - {user} holds {seats} until {reservation.expires_at:%H:%M:%S} UTC")
+    for line in _grid(box.seat_map(session.id), session.rows, session.seats_per_row):
+        say(line)
+    if len(won) != 2 or len(refused) != BUYERS - 2:
+        say("   That is not what must happen: two winners, eight refused.")
+        return 1
+
+    (payer, paid), (waiter, lapsing) = sorted(won.items(), key=lambda item: str(item[1].seats))
+    sale, _ = box.pay(paid.id, payer)
+    say(
+        f"\n3. {payer} pays: sale {str(sale.id)[:8]}…, seats {_labels(sale.seats)} sold, "
+        f"R$ {sale.amount}."
+    )
+
+    say(f"\n4. {waiter} walks away; the hold on {_labels(lapsing.seats)} lapses by itself:")
+    deadline = lapsing.expires_at
+    while (left := (deadline - datetime.now(UTC)).total_seconds()) > 0:
+        say(f"   … {left:.1f} s left")
+        time.sleep(min(0.5, left))
+    say(f"   {waiter}'s reservation now reads “{box.reservation(lapsing.id, waiter).status}”.")
+    if not _wait_for(lambda: any(e.type == "seat.released" for e in published), 2.0):
+        say("   The sweeper did not release the seat in time.")
+        return 1
+    try:
+        box.pay(lapsing.id, waiter)
+        say("   Paying it now was accepted — that must not happen.")
+        return 1
+    except CinemaError as error:
+        say(f"   Paying it now is refused: {error.code}.")
+
+    say("\n5. The seat map (■ sold, h held, · available):")
+    seat_map = box.seat_map(session.id)
+    for line in _grid(seat_map, session.rows, session.seats_per_row):
+        say(line)
+    say(
+        f"   available {seat_map.count(SeatStatus.AVAILABLE)}, held "
+        f"{seat_map.count(SeatStatus.HELD)}, sold {seat_map.count(SeatStatus.SOLD)}"
+    )
+
+    say(f"\n6. {payer}'s purchase history:")
+    for bought in box.purchases(payer).items:
+        say(
+            f"   - {bought.paid_at:%Y-%m-%d %H:%M:%S} UTC  {_labels(bought.seats)}  "
+            f"R$ {bought.amount}  (sale {str(bought.id)[:8]}…)"
+        )
+
+    _wait_for(lambda: services.relay.run_once() == 0, 1.0)
+    say(f"\n7. Events published ({len(published)}):")
+    for event in published:
+        data = event.data
+        who = data.get("user_id") or data.get("reason", "")
+        say(
+            f"   {event.occurred_at:%H:%M:%S.%f}"[:-3] + f"  {event.type:<22} "
+            f"{','.join(data.get('seats', []))}  {who}"
+        )
+    say("\nNo seat was sold twice; every lapsed hold was released exactly once.")
+    return 0
+
+
+def _labels(labels: Iterable[object]) -> str:
+    return ", ".join(str(label) for label in labels)
+
+
+def _grid(seat_map: SeatMap, rows: int, per_row: int) -> list[str]:
+    lines = ["        " + " ".join(str(n) for n in range(1, per_row + 1))]
+    for row in string.ascii_uppercase[:rows]:
+        marks = [_MARK[status] for label, status in seat_map.seats if label.row == row]
+        lines.append(f"     {row}  " + " ".join(marks))
+    return lines
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
