@@ -40,7 +40,7 @@ Port-specific agreements:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -250,3 +250,26 @@ def event_bus(
 
 
 __all__ = ["IDEMPOTENCY_WAIT", "BusUnderTest", "Impl", "TimePasses"]
+
+
+# -- the HTTP app in memory (tests/contract/test_http_*.py) ---------------------------------
+
+
+@pytest.fixture
+def api(clock: ManualClock) -> Iterator[Any]:
+    """The HTTP app over a fresh in-memory box office on the test's clock; no worker."""
+    from tests.contract.http_app import open_api
+
+    with open_api(clock) as client:
+        yield client
+
+
+@pytest.fixture
+def open_http_api(clock: ManualClock) -> Iterator[Callable[..., Any]]:
+    """Open an app with other settings (``open_http_api(rate_per_user=1)``); closed after."""
+    from contextlib import ExitStack
+
+    from tests.contract.http_app import open_api
+
+    with ExitStack() as stack:
+        yield lambda **settings: stack.enter_context(open_api(clock, **settings))

@@ -1,0 +1,172 @@
+"""The HTTP app in memory for contract tests: a client whose every JSON answer is checked
+against the app's own ``/openapi.json`` (status declared, body conforming to its schema)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import httpx2 as httpx
+from starlette.testclient import TestClient
+
+from cinema_core import ManualClock
+from entrypoints.bootstrap import Services, bootstrap
+from entrypoints.config import Settings
+from entrypoints.http.app import create_app
+from entrypoints.http.auth import issue_token
+
+SECRET = "contract-tests-secret-that-is-long-enough-for-hs256"
+STARTS_AT = "2026-12-01T19:00:00Z"
+NEW_SESSION: dict[str, Any] = {
+    "movie": "Filme X",
+    "room": "Sala 1",
+    "starts_at": STARTS_AT,
+    "price": "25.00",
+    "rows": 4,
+    "seats_per_row": 4,
+}
+
+
+def conforms(value: Any, schema: Mapping[str, Any], doc: Mapping[str, Any], at: str = "$") -> None:
+    """Raise AssertionError unless ``value`` fits ``schema`` (the OpenAPI 3.0 subset we use)."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        conforms(value, doc["components"]["schemas"][name], doc, at)
+        return
+    if value is None:
+        assert schema.get("nullable"), f"{at} is null but not nullable"
+        return
+    kind = schema.get("type")
+    checks = {
+        "object": lambda v: isinstance(v, dict),
+        "array": lambda v: isinstance(v, list),
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+    }
+    if kind is not None:
+        assert checks[kind](value), f"{at} = {value!r} is not of type {kind}"
+    if "enum" in schema:
+        assert value in schema["enum"], f"{at} = {value!r} not in {schema['enum']}"
+    if "pattern" in schema:
+        assert re.search(schema["pattern"], value), f"{at} = {value!r} !~ {schema['pattern']}"
+    if schema.get("format") == "date-time":
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", value), f"{at} = {value!r}"
+    if schema.get("format") == "uuid":
+        assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", value), f"{at}"
+    if kind == "object":
+        for name in schema.get("required", ()):
+            assert name in value, f"{at}.{name} is missing"
+        properties = schema.get("properties", {})
+        if properties and not schema.get("additionalProperties"):
+            extra = set(value) - set(properties)
+            assert not extra, f"{at} has undocumented fields {extra}"
+        for name, sub in properties.items():
+            if name in value:
+                conforms(value[name], sub, doc, f"{at}.{name}")
+    if kind == "array":
+        for index, item in enumerate(value):
+            conforms(item, schema.get("items", {}), doc, f"{at}[{index}]")
+
+
+def _template(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"{[a-z_]+}", "[^/]+", path) + "$")
+
+
+@attrs.define
+class Api:
+    """A test client over a fresh in-memory box office, with tokens at hand."""
+
+    client: TestClient
+    services: Services
+    clock: ManualClock
+    doc: dict[str, Any] = attrs.Factory(dict)
+    checked: int = 0
+
+    def token(self, user: str = "alice", role: str = "customer") -> str:
+        return issue_token(SECRET, user, role)  # type: ignore[arg-type]
+
+    def auth(self, user: str = "alice", role: str = "customer") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user, role)}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.auth("root", "admin")
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = self.client.request(method, url, **kwargs)
+        self.check(response)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def check(self, response: httpx.Response) -> None:
+        """Every answer carries X-Request-Id; a JSON answer of a documented route has a
+        documented status and conforms to the schema declared for it."""
+        assert response.headers.get("x-request-id"), "X-Request-Id missing"
+        if not self.doc:
+            self.doc = self.client.get("/openapi.json").json()
+        if response.headers.get("content-type") != "application/json":
+            return
+        body = response.json()
+        path, method = response.request.url.path, response.request.method.lower()
+        for template, operations in self.doc["paths"].items():
+            if _template(template).match(path) and method in operations:
+                replies = operations[method]["responses"]
+                assert str(response.status_code) in replies, (
+                    f"{method.upper()} {template} answered {response.status_code}, "
+                    f"not documented: {body}"
+                )
+                schema = replies[str(response.status_code)]["content"]["application/json"]
+                conforms(body, schema["schema"], self.doc)
+                self.checked += 1
+                return
+        conforms(body, {"$ref": "#/components/schemas/Error"}, self.doc)
+
+    # -- shortcuts ----------------------------------------------------------------------
+
+    def create_session(self, **overrides: Any) -> dict[str, Any]:
+        response = self.post("/sessions", json={**NEW_SESSION, **overrides}, headers=self.admin)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def reserve(
+        self, session_id: str, seats: list[str], user: str = "alice", key: str | None = None
+    ) -> httpx.Response:
+        headers = self.auth(user)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return self.post(
+            "/reservations", json={"session_id": session_id, "seats": seats}, headers=headers
+        )
+
+    def pay(self, reservation_id: str, user: str = "alice") -> httpx.Response:
+        return self.post(f"/reservations/{reservation_id}/payment", headers=self.auth(user))
+
+
+def error_code(response: httpx.Response) -> str:
+    return str(response.json()["error"]["code"])
+
+
+def bad_fields(response: httpx.Response) -> set[str]:
+    assert response.status_code == 422, response.text
+    return set(response.json()["error"]["details"]["fields"])
+
+
+@contextmanager
+def open_api(clock: ManualClock, *, run_worker: bool = False, **settings: Any) -> Iterator[Api]:
+    """A running app (lifespan included) over a fresh in-memory box office."""
+    services = bootstrap(Settings(auth_secret=SECRET, **settings), clock)
+    app = create_app(services, run_worker=run_worker)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, services, clock)
