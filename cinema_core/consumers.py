@@ -31,7 +31,7 @@ import attrs
 
 from .clock import Clock
 from .events import Event
-from .ports import ProcessedEvents
+from .ports import AuditTrail, ProcessedEvents
 
 log = logging.getLogger("cinema.consumers")
 
@@ -309,3 +309,8 @@ class Dispatcher:
         with self._mutex:
             delivery.seq = next(self._seq)
             heapq.heappush(self._queue, delivery)
+
+
+def audit_consumer(trail: AuditTrail) -> Consumer:
+    """The consumer that keeps every event in the audit trail (idempotent by event id)."""
+    return Consumer("audit", ["#"], handle_batch=trail.record, idempotent=True)

@@ -43,6 +43,17 @@ class RabbitEventBus:
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
 
+    def register(self, consumer: Consumer) -> None:
+        """Declare ``consumer``'s queues too (now if connected, else on connecting)."""
+        with self._lock:
+            self._consumers.append(consumer)
+            if self._channel is not None:
+                try:
+                    with translated("cannot declare a consumer's queues"):
+                        self.topology.declare_consumer(self._channel, consumer)
+                except BackendUnavailable:
+                    self._drop()
+
     def publish(self, events: Sequence[Event]) -> None:
         if not events:
             return

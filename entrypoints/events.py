@@ -1,0 +1,205 @@
+"""The events wiring: where the relay publishes, which consumers run, and what runs them.
+
+Without a broker, an in-process ``Dispatcher`` is the bus: the audit consumer and this process's
+live seat maps are fed as the relay publishes, with the same retry and dead-letter rules as on
+RabbitMQ. With ``CINEMA_AMQP_URL``, the relay publishes to RabbitMQ only; the worker's
+``ConsumerRunner`` runs the durable consumers, and each API process's ``LiveFeed`` brings every
+process's seat events into its own ``local_events`` (so SSE clients never see one twice).
+
+A library user adds a consumer in a line, before the worker starts::
+
+    services.events.register(Consumer("mailer", ["payment.confirmed"], handle=send_receipt))
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import attrs
+
+from cinema_core import Clock, Outages
+from cinema_core.consumers import Consumer, DeadLetter, Dispatcher, audit_consumer
+from cinema_core.memory import InMemoryAuditTrail, InMemoryEventBus, InMemoryProcessedEvents
+from cinema_core.ports import AuditTrail, EventBus, ProcessedEvents
+
+from .config import Settings
+
+log = logging.getLogger("cinema.events")
+
+# How often the in-process dispatcher looks for retries that have come due.
+RETRY_POLL = 0.2
+# local_events carries every type, as it did when the relay fed it directly: the SSE hub picks
+# the seat events, the demo and the event log read the rest. The volume is one message per
+# event per API process.
+LOCAL_TYPES = ("#",)
+
+
+def _forward_to(local: InMemoryEventBus) -> Consumer:
+    # Showing a seat change twice is harmless, so no handled-ids bookkeeping.
+    return Consumer("live", LOCAL_TYPES, handle_batch=local.publish, idempotent=True)
+
+
+@attrs.define
+class InProcessEvents:
+    """Events in this process: the ``Dispatcher`` is the bus."""
+
+    dispatcher: Dispatcher
+    audit: AuditTrail
+    _stop: threading.Event = attrs.Factory(threading.Event)
+    _thread: threading.Thread | None = None
+
+    @property
+    def bus(self) -> EventBus:
+        return self.dispatcher
+
+    @property
+    def consumers(self) -> list[Consumer]:
+        return self.dispatcher.consumers
+
+    def register(self, consumer: Consumer) -> None:
+        """Run ``consumer`` on every event published from now on."""
+        self.dispatcher.register(consumer)
+
+    def dead_letters(self, consumer: str) -> list[DeadLetter]:
+        return [d for d in self.dispatcher.dead_letters if d.consumer == consumer]
+
+    def start_consumers(self) -> None:
+        """Drive retries that come due (first attempts run as the relay publishes)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._retry_loop, name="cinema-retries", daemon=True)
+        self._thread.start()
+
+    def stop_consumers(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def start_live_feed(self) -> None:
+        """Nothing to do: the dispatcher feeds ``local_events`` directly."""
+
+    def stop_live_feed(self) -> None:
+        """Nothing to do."""
+
+    def close(self) -> None:
+        self.stop_consumers()
+
+    def _retry_loop(self) -> None:
+        while not self._stop.wait(RETRY_POLL):
+            try:
+                self.dispatcher.run_due()
+            except Exception:
+                log.exception("retrying consumers failed; carrying on")
+
+
+@attrs.define
+class BrokerEvents:
+    """Events through RabbitMQ."""
+
+    bus: Any  # adapters.rabbitmq.RabbitEventBus
+    audit: AuditTrail
+    consumers: list[Consumer]
+    url: str
+    topology: Any  # adapters.rabbitmq.Topology
+    processed: ProcessedEvents
+    outages: Outages
+    local_events: InMemoryEventBus
+    _runner: Any = None
+    _feed: Any = None
+
+    def register(self, consumer: Consumer) -> None:
+        """Run ``consumer`` in the worker, on its own durable queue (declared at once)."""
+        if self._runner is not None:
+            raise RuntimeError("register consumers before the worker starts")
+        self.consumers.append(consumer)
+        self.bus.register(consumer)
+
+    def dead_letters(self, consumer: str) -> list[DeadLetter]:
+        from adapters.rabbitmq import peek_dead_letters
+
+        return peek_dead_letters(self.url, consumer, self.topology)
+
+    def start_consumers(self) -> None:
+        from adapters.rabbitmq import ConsumerRunner
+
+        if self._runner is None:
+            self._runner = ConsumerRunner(
+                self.url,
+                self.consumers,
+                topology=self.topology,
+                processed=self.processed,
+                outages=self.outages,
+            )
+            self._runner.start()
+
+    def stop_consumers(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+            self._runner = None
+
+    def start_live_feed(self) -> None:
+        from adapters.rabbitmq import LiveFeed
+
+        if self._feed is None:
+            self._feed = LiveFeed(
+                self.url,
+                self.local_events,
+                topology=self.topology,
+                types=LOCAL_TYPES,
+                outages=self.outages,
+            )
+            self._feed.start()
+
+    def stop_live_feed(self) -> None:
+        if self._feed is not None:
+            self._feed.stop()
+            self._feed = None
+
+    def close(self) -> None:
+        self.stop_live_feed()
+        self.stop_consumers()
+        self.bus.close()
+
+
+Events = InProcessEvents | BrokerEvents
+
+
+def build_events(
+    settings: Settings,
+    clock: Clock,
+    outages: Outages,
+    local_events: InMemoryEventBus,
+    engine: Any = None,
+) -> Events:
+    """The events wiring for these settings; ``engine`` is the PostgreSQL engine, if any."""
+    audit: AuditTrail = InMemoryAuditTrail()
+    processed: ProcessedEvents = InMemoryProcessedEvents()
+    if engine is not None:
+        from adapters.postgres.audit import PostgresAuditTrail, PostgresProcessedEvents
+
+        audit, processed = PostgresAuditTrail(engine), PostgresProcessedEvents(engine)
+    if not settings.amqp_url:
+        dispatcher = Dispatcher(
+            clock, [audit_consumer(audit), _forward_to(local_events)], processed
+        )
+        return InProcessEvents(dispatcher, audit)
+
+    from adapters.rabbitmq import RabbitEventBus, Topology
+
+    topology = Topology(settings.namespace)
+    consumers = [audit_consumer(audit)]
+    bus = RabbitEventBus(settings.amqp_url, topology, consumers)
+    return BrokerEvents(
+        bus,
+        audit,
+        list(consumers),
+        settings.amqp_url,
+        topology,
+        processed,
+        outages,
+        local_events,
+    )
