@@ -20,6 +20,7 @@ from cinema_core.memory import (
 from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo, SeatLock
 
 from .config import Settings
+from .events import Events, build_events
 
 
 @attrs.define
@@ -39,6 +40,9 @@ class Services:
     # Readiness probes by check name (``database``, ``redis``, ``broker``): each raises if its
     # backend cannot answer. Adapters add theirs; a check without one is judged by ``outages``.
     pings: dict[str, Callable[[], None]] = attrs.Factory(dict)
+    # The consumers and what runs them (entrypoints/events.py): the worker starts them, each
+    # API process starts its live feed; ``events.audit`` is what GET /admin/events reads.
+    events: Events | None = None
 
     @property
     def backends(self) -> dict[str, str]:
@@ -87,7 +91,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if settings.database_url:
         repo, idempotency = _postgres(settings.database_url, clock, closers)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
-    bus: EventBus = local_events
+    events = build_events(settings, clock, outages, local_events, getattr(repo, "engine", None))
+    closers.append(events)
+    # With a broker the relay publishes there only, and the live feed brings the seat events
+    # back into local_events: feeding both would show SSE clients every change twice.
+    bus: EventBus = events.bus
 
     redis_ping: Callable[[], None] | None = None
     if settings.redis_url:
@@ -118,7 +126,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     services = Services(
         settings, box, relay, bus, local_events, idempotency, rate_limiter, outages, closers
     )
+    services.events = events
     services.pings["database"] = repo.ping
+    if settings.amqp_url:
+        services.pings["broker"] = events.bus.ping
     if redis_ping is not None:
         services.pings["redis"] = redis_ping
     return services
