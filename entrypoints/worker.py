@@ -44,6 +44,8 @@ class BackgroundWorker:
             thread = threading.Thread(target=loop, name=f"cinema-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.services.events is not None:
+            self.services.events.start_consumers()
         log.info("worker started", extra={"sweep_every": self.sweep_every})
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -57,6 +59,8 @@ class BackgroundWorker:
         self._threads.clear()
         # A last pass, so events committed just before the stop still go out.
         self._guarded(self.services.relay.run_once)
+        if self.services.events is not None:
+            self.services.events.stop_consumers()
         log.info("worker stopped")
 
     def run_forever(self) -> None:

@@ -63,6 +63,9 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         worker = BackgroundWorker(services) if run_worker else None
         services.local_events.subscribe(log_event)
+        if services.events is not None:
+            # Seat changes made through any process reach this one's SSE clients.
+            services.events.start_live_feed()
         if worker is not None:
             worker.start()
         try:
