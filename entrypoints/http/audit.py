@@ -60,9 +60,10 @@ def events(call: Call) -> Response:
             fields["cursor"] = "is not a cursor this API gave out"
     if fields:
         raise ValidationFailed(fields)
-    found = call.services.box.repo.events(
-        type=type_, session_id=session_id, before=before, limit=limit + 1
-    )
+    # The audit consumer's trail: every event the relay has published (any process's).
+    events = call.services.events
+    trail = events.audit if events is not None else call.services.box.repo
+    found = trail.events(type=type_, session_id=session_id, before=before, limit=limit + 1)
     page = found[:limit]
     more = str(page[-1][0]) if len(found) > limit else None
     return json_response({"items": [event.envelope() for _, event in page], "next_cursor": more})
