@@ -1,15 +1,37 @@
 """Degraded operation: idempotency and rate limits carry on over a stand-in while the shared
-backend is down, say so once, and go back to it by themselves."""
+backend is down, say so once, and go back to it by themselves; seat locks rest after a failure."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from uuid import UUID, uuid4
 
 import pytest
 
-from cinema_core import BackendUnavailable, IdempotencyKeyReused, ManualClock, Outages
-from cinema_core.fallbacks import PAUSE, IdempotencyWithFallback, RateLimiterWithFallback
-from cinema_core.memory import InMemoryIdempotencyStore, InMemoryRateLimiter
+from cinema_core import (
+    BackendUnavailable,
+    BoxOffice,
+    IdempotencyKeyReused,
+    ManualClock,
+    Money,
+    Outages,
+    SeatLabel,
+    SeatsUnavailable,
+)
+from cinema_core.fallbacks import (
+    PAUSE,
+    IdempotencyWithFallback,
+    RateLimiterWithFallback,
+    SeatLockWithPause,
+)
+from cinema_core.memory import (
+    InMemoryIdempotencyStore,
+    InMemoryRateLimiter,
+    InMemoryReservationRepo,
+    InMemorySeatLock,
+)
 from cinema_core.ports import StoredAnswer
 
 ANSWER = StoredAnswer(201, b'{"id": "r1"}')
@@ -248,3 +270,114 @@ def test_rate_limit_returns_to_the_primary_after_recovery(limiters, outages, clo
     assert primary.take("u1", 1.0, 2) == 1.0
     assert fallback.calls == asked
     assert outages.down() == {}
+
+
+# -- seat locks -------------------------------------------------------------------------------
+
+
+class SwitchedSeatLock(InMemorySeatLock):
+    """An in-memory seat lock that can be taken down, like the store above."""
+
+    def __init__(self, clock: ManualClock):
+        super().__init__(clock)
+        self.up = True
+        self.calls = 0
+
+    def acquire(
+        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+    ) -> None:
+        self._answering()
+        super().acquire(session_id, labels, owner, ttl)
+
+    def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
+        self._answering()
+        super().release(session_id, labels, owner)
+
+    def _answering(self) -> None:
+        self.calls += 1
+        if not self.up:
+            raise BackendUnavailable("switched off")
+
+
+SESSION = uuid4()
+A1 = [SeatLabel.parse("A1")]
+
+
+@pytest.fixture
+def switched_lock(clock: ManualClock) -> SwitchedSeatLock:
+    return SwitchedSeatLock(clock)
+
+
+@pytest.fixture
+def paused_lock(switched_lock, outages, clock) -> SeatLockWithPause:
+    return SeatLockWithPause(switched_lock, outages, clock=clock)
+
+
+def test_seat_lock_conflicts_pass_through_and_are_no_outage(paused_lock, outages):
+    """With the lock service up, its refusals reach the caller and nothing is marked down."""
+    paused_lock.acquire(SESSION, A1, "o1", 30)
+    with pytest.raises(SeatsUnavailable):
+        paused_lock.acquire(SESSION, A1, "o2", 30)
+    assert outages.down() == {}
+
+
+def test_seat_lock_is_not_asked_for_a_pause_after_failing(paused_lock, switched_lock, clock):
+    """After a failure, acquiring raises at once without asking the service, until the pause
+    is over; then the service is probed again."""
+    switched_lock.up = False
+    with pytest.raises(BackendUnavailable):
+        paused_lock.acquire(SESSION, A1, "o1", 30)
+    asked = switched_lock.calls
+    for _ in range(10):
+        with pytest.raises(BackendUnavailable):
+            paused_lock.acquire(SESSION, A1, "o1", 30)
+    assert switched_lock.calls == asked
+    clock.advance(PAUSE.total_seconds())
+    with pytest.raises(BackendUnavailable):
+        paused_lock.acquire(SESSION, A1, "o1", 30)
+    assert switched_lock.calls == asked + 1
+
+
+def test_seat_lock_release_is_tried_even_during_the_pause(paused_lock, switched_lock):
+    """A release is always attempted: a lock left behind would turn buyers away."""
+    paused_lock.acquire(SESSION, A1, "o1", 30)
+    switched_lock.up = False
+    with pytest.raises(BackendUnavailable):
+        paused_lock.acquire(SESSION, [SeatLabel.parse("B1")], "o2", 30)
+    switched_lock.up = True
+    paused_lock.release(SESSION, A1, "o1")
+    switched_lock.acquire(SESSION, A1, "o3", 30)
+
+
+def test_seat_lock_is_used_again_after_recovery(paused_lock, switched_lock, outages, clock):
+    """Once the service answers after the pause, locks are taken there again."""
+    switched_lock.up = False
+    with pytest.raises(BackendUnavailable):
+        paused_lock.acquire(SESSION, A1, "o1", 30)
+    switched_lock.up = True
+    clock.advance(PAUSE.total_seconds())
+    paused_lock.acquire(SESSION, A1, "o1", 30)
+    assert outages.down() == {}
+    with pytest.raises(SeatsUnavailable):
+        switched_lock.acquire(SESSION, A1, "o2", 30)
+
+
+def test_box_office_sells_on_the_store_alone_while_the_lock_rests(
+    paused_lock, switched_lock, outages, clock
+):
+    """With the lock service down, reservations still go through, and the store still refuses
+    a second hold of the same seat."""
+    box = BoxOffice(InMemoryReservationRepo(), paused_lock, clock, outages=outages)
+    session = box.create_session(
+        movie="Filme X",
+        room="Sala 1",
+        starts_at=clock.now() + timedelta(days=1),
+        price=Money.parse("25.00"),
+        rows=4,
+        seats_per_row=4,
+    ).session
+    switched_lock.up = False
+    box.reserve("u1", session.id, ["A1", "A2"])
+    with pytest.raises(SeatsUnavailable):
+        box.reserve("u2", session.id, ["A2", "A3"])
+    assert "redis" in outages.down()
