@@ -9,7 +9,11 @@ from functools import partial
 import attrs
 
 from cinema_core import BoxOffice, Clock, Outages, Relay, SystemClock
-from cinema_core.fallbacks import IdempotencyWithFallback, RateLimiterWithFallback
+from cinema_core.fallbacks import (
+    IdempotencyWithFallback,
+    RateLimiterWithFallback,
+    SeatLockWithPause,
+)
 from cinema_core.memory import (
     InMemoryEventBus,
     InMemoryIdempotencyStore,
@@ -111,7 +115,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         redis_client = connect(settings.redis_url)
         closers.append(redis_client)
         redis_ping = partial(ping, redis_client)
-        seat_lock = RedisSeatLock(redis_client, settings.namespace)
+        seat_lock = SeatLockWithPause(RedisSeatLock(redis_client, settings.namespace), outages)
         # While Redis is down, keys go to the store built above (the database's when one is
         # configured, so still shared by every process) and buckets to this process's memory.
         idempotency = IdempotencyWithFallback(
