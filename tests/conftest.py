@@ -73,6 +73,46 @@ def migrated_postgres_url(postgres_template: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _postgres_shared(postgres_template: str) -> Iterator[str]:
+    import sqlalchemy as sa
+
+    name = services.unique("cinema_shared")
+    admin = sa.create_engine(services.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    try:
+        yield services.POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clean_postgres_url(_postgres_shared: str) -> str:
+    """A PostgreSQL database at the newest schema with every table emptied for this test.
+
+    Shared by the run and truncated (about ten times quicker than cloning a database): for
+    tests that change data only. A test that alters the schema takes ``migrated_postgres_url``.
+    """
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(_postgres_shared, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        # A connection a previous test leaked would make TRUNCATE wait: fail instead.
+        conn.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+        tables = conn.scalars(
+            sa.text(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return _postgres_shared
+
+
 @pytest.fixture
 def redis_url() -> str:
     services.need("Redis", services.REDIS_URL, 6379)

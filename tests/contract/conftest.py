@@ -117,7 +117,7 @@ def make_redis_rate_limiter(request: pytest.FixtureRequest, clock: ManualClock) 
 def make_postgres_repo(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
     from adapters.postgres import PostgresReservationRepo
 
-    repo = PostgresReservationRepo(request.getfixturevalue("migrated_postgres_url"))
+    repo = PostgresReservationRepo(request.getfixturevalue("clean_postgres_url"))
     request.addfinalizer(repo.close)
     return repo
 
@@ -126,7 +126,7 @@ def make_postgres_idempotency(request: pytest.FixtureRequest, clock: ManualClock
     from adapters.postgres import PostgresIdempotencyStore
 
     store = PostgresIdempotencyStore(
-        request.getfixturevalue("migrated_postgres_url"), clock, wait=IDEMPOTENCY_WAIT
+        request.getfixturevalue("clean_postgres_url"), clock, wait=IDEMPOTENCY_WAIT
     )
     request.addfinalizer(store.close)
     return store

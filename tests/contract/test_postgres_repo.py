@@ -38,8 +38,8 @@ B1, B2, B3 = (SeatLabel("B", n) for n in range(1, 4))
 
 
 @pytest.fixture
-def repo(migrated_postgres_url: str) -> Iterator[PostgresReservationRepo]:
-    repo = PostgresReservationRepo(migrated_postgres_url)
+def repo(clean_postgres_url: str) -> Iterator[PostgresReservationRepo]:
+    repo = PostgresReservationRepo(clean_postgres_url)
     yield repo
     repo.close()
 
