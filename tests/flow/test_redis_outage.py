@@ -16,7 +16,9 @@ import redis
 
 from adapters.redis import RedisSeatLock, connect
 from cinema_core import BoxOffice, ManualClock, Money, Outages, SeatsUnavailable
+from cinema_core.fallbacks import PAUSE, SeatLockWithPause
 from cinema_core.memory import InMemoryReservationRepo
+from cinema_core.ports import SeatLock
 from tests.concurrency import run_together
 from tests.proxy import Outage
 
@@ -62,11 +64,19 @@ def repo(request: pytest.FixtureRequest) -> Any:
     return _postgres_repo(request)
 
 
-def _box(repo: Any, outage: Outage, prefix: str, request: pytest.FixtureRequest) -> BoxOffice:
+def _box(
+    repo: Any, outage: Outage, prefix: str, request: pytest.FixtureRequest, *, paused: bool = False
+) -> BoxOffice:
+    """A box office on ``repo`` with Redis seat locks reached through ``outage``; ``paused``
+    composes the lock as bootstrap does (resting for a pause after a failure)."""
     client = connect(outage.url("redis://127.0.0.1:{port}/0"))
     request.addfinalizer(client.close)
     clock = ManualClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
-    return BoxOffice(repo, RedisSeatLock(client, prefix), clock, timedelta(seconds=30), Outages())
+    outages = Outages()
+    lock: SeatLock = RedisSeatLock(client, prefix)
+    if paused:
+        lock = SeatLockWithPause(lock, outages, clock=clock)
+    return BoxOffice(repo, lock, clock, timedelta(seconds=30), outages)
 
 
 def _race(box: BoxOffice, session_id: Any, seats: list[str]) -> list[Any]:
@@ -115,11 +125,14 @@ def test_one_buyer_wins_while_redis_is_up(repo, outage, direct, redis_prefix, re
     assert box.outages.down() == {}
 
 
-def test_one_buyer_wins_while_redis_is_down(repo, outage, direct, redis_prefix, request, caplog):
+@pytest.mark.parametrize("paused", [False, True], ids=["bare-lock", "paused-lock"])
+def test_one_buyer_wins_while_redis_is_down(
+    repo, outage, direct, redis_prefix, request, caplog, paused
+):
     """Redis cut: the store alone still lets exactly one buyer have the seats, nobody waits
     on Redis, and the outage is logged once."""
     caplog.set_level(logging.WARNING, logger="cinema.backends")
-    box = _box(repo, outage, redis_prefix, request)
+    box = _box(repo, outage, redis_prefix, request, paused=paused)
     session_id = _new_session(box)
     outage.cut()
     started = time.monotonic()
@@ -131,13 +144,16 @@ def test_one_buyer_wins_while_redis_is_down(repo, outage, direct, redis_prefix, 
     assert sum("unreachable" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_redis_is_used_again_once_it_is_back(repo, outage, direct, redis_prefix, request):
+@pytest.mark.parametrize("paused", [False, True], ids=["bare-lock", "paused-lock"])
+def test_redis_is_used_again_once_it_is_back(repo, outage, direct, redis_prefix, request, paused):
     """After the outage the next reservation takes its locks in Redis again, no restart."""
-    box = _box(repo, outage, redis_prefix, request)
+    box = _box(repo, outage, redis_prefix, request, paused=paused)
     session_id = _new_session(box)
     outage.cut()
     box.reserve("early", session_id, ["B1"])
     outage.restore()
+    assert isinstance(box.clock, ManualClock)
+    box.clock.advance(PAUSE.total_seconds())
     reservation = box.reserve("late", session_id, ["C1", "C2"])
     owners = {direct.get(key) for key in _lock_keys(direct, redis_prefix)}
     assert owners == {str(reservation.id).encode()}
