@@ -110,3 +110,47 @@ class PostgresProcessedEvents(_Database):
             .on_conflict_do_nothing()
         )
         self._run("recording handled events", lambda c: c.execute(statement))
+
+    def exactly_once(
+        self, consumer: str, effect: Callable[[Connection, Sequence[Event]], None]
+    ) -> Callable[[Sequence[Event]], None]:
+        """A batch handler applying ``effect`` in the same transaction that marks the events
+        handled, to those not marked before: a redelivery has no second effect, even after a
+        crash between the two. Register it with ``idempotent=True``::
+
+            handle = processed.exactly_once("ledger", lambda conn, events: ...)
+            Consumer("ledger", ["payment.confirmed"], handle_batch=handle, idempotent=True)
+        """
+
+        def handle(events: Sequence[Event]) -> None:
+            if not events:
+                return
+            claim = (
+                pg.insert(processed_events)
+                .values(
+                    [
+                        {"consumer": consumer, "event_id": id, "processed_at": sa.func.now()}
+                        for id in dict.fromkeys(e.id for e in events)
+                    ]
+                )
+                # A concurrent claim of the same id waits for the other transaction: after
+                # its commit this one skips the id, after its rollback this one takes it.
+                .on_conflict_do_nothing()
+                .returning(processed_events.c.event_id)
+            )
+
+            def work(connection: Connection) -> None:
+                claimed = set(connection.scalars(claim).all())
+                fresh = [e for e in events if e.id in claimed]
+                if fresh:
+                    effect(connection, fresh)
+
+            try:
+                with self.engine.begin() as connection:
+                    work(connection)
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+                # The database is down: not the events' fault, so the runner pauses rather
+                # than count an attempt. Any other error is the effect's, retried as usual.
+                raise unavailable(error, f"handling events for {consumer}") from error
+
+        return handle

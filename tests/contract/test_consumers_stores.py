@@ -95,3 +95,41 @@ def test_processed_ids_are_per_consumer_and_marking_twice_is_harmless(processed:
     assert processed.seen("audit", [a, b, c]) == {a, b}
     assert processed.seen("mailer", [a, b, c]) == set()
     assert processed.seen("audit", []) == set()
+
+
+@pytest.mark.postgres
+def test_exactly_once_applies_each_event_once_in_the_marking_transaction(
+    migrated_postgres_url: str,
+) -> None:
+    """A redelivered batch has no second effect; an effect that fails marks nothing."""
+    import sqlalchemy as sa
+
+    from adapters.postgres.audit import PostgresProcessedEvents
+
+    store = PostgresProcessedEvents(migrated_postgres_url)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE ledger (event_id uuid NOT NULL)"))
+        fail = {"now": False}
+
+        def effect(conn: Any, events: Any) -> None:
+            for e in events:
+                conn.execute(sa.text("INSERT INTO ledger VALUES (:id)"), {"id": e.id})
+            if fail["now"]:
+                raise ValueError("effect failed")
+
+        handle = store.exactly_once("ledger", effect)
+        first, second, third = event(n=1), event(n=2), event(n=3)
+        handle([first, second])
+        handle([second, first, third])
+        fail["now"] = True
+        fourth = event(n=4)
+        with pytest.raises(ValueError, match="effect failed"):
+            handle([fourth])
+
+        with store.engine.connect() as conn:
+            ids = conn.scalars(sa.text("SELECT event_id FROM ledger")).all()
+        assert sorted(map(str, ids)) == sorted(str(e.id) for e in (first, second, third))
+        assert store.seen("ledger", [fourth.id]) == set()
+    finally:
+        store.close()
