@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from uuid import UUID
 
 from .clock import Clock, SystemClock
-from .errors import BackendUnavailable, CinemaError
+from .errors import BackendUnavailable, CinemaError, IdempotencyInProgress, IdempotencyKeyReused
 from .outages import Outages
 from .ports import IdempotencyStore, RateLimiter, SeatLock, StoredAnswer
 from .seats import SeatLabel
@@ -27,8 +27,16 @@ S = TypeVar("S")
 T = TypeVar("T")
 
 PAUSE = timedelta(seconds=1)
+# As long as idempotency keys are remembered: a key used during an outage may be retried later.
+RECALL = timedelta(hours=24)
 
-__all__ = ["PAUSE", "IdempotencyWithFallback", "RateLimiterWithFallback", "SeatLockWithPause"]
+__all__ = [
+    "PAUSE",
+    "RECALL",
+    "IdempotencyWithFallback",
+    "RateLimiterWithFallback",
+    "SeatLockWithPause",
+]
 
 
 class _Probe:
@@ -96,8 +104,9 @@ class IdempotencyWithFallback:
 
     A claim is finished (or abandoned) in the store that made it, even if the primary came
     back or went away meanwhile; an answer the primary cannot take is kept by the fallback.
-    Keys claimed during an outage are known to the fallback only: a retry that reaches the
-    primary after it recovers runs afresh (and the store still refuses a second hold).
+    Keys used during an outage are known to the fallback only, so for ``recall`` after this
+    process last used it, a key new to the primary is looked up in the fallback too: a retry
+    arriving after the outage replays the answer given during it instead of running again.
     """
 
     def __init__(
@@ -109,14 +118,22 @@ class IdempotencyWithFallback:
         backend: str = "redis",
         clock: Clock | None = None,
         pause: timedelta = PAUSE,
+        recall: timedelta = RECALL,
     ):
-        self._stores = _Failover(primary, fallback, _Probe(outages, backend, clock, pause))
+        self._clock = clock or SystemClock()
+        self._stores = _Failover(primary, fallback, _Probe(outages, backend, self._clock, pause))
+        self._recall = recall
+        self._recall_until: datetime | None = None
         self._claims: dict[tuple[str, str], IdempotencyStore] = {}
         self._mutex = threading.Lock()
 
     def begin(self, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
         """Claim the key in the primary, or in the fallback while the primary is down."""
         answer, store = self._stores.call(lambda s: s.begin(scope, key, fingerprint))
+        if store is self._stores.fallback:
+            self._fallback_used()
+        elif answer is None and self._recalling():
+            answer = self._recalled(scope, key, fingerprint)
         if answer is None:
             with self._mutex:
                 self._claims[(scope, key)] = store
@@ -125,17 +142,15 @@ class IdempotencyWithFallback:
     def finish(self, scope: str, key: str, fingerprint: str, answer: StoredAnswer) -> None:
         """Store the answer where the claim was made (the fallback if that store is gone)."""
         store = self._claimant(scope, key)
-        if store is self._stores.primary:
+        if store is not self._stores.fallback:
             try:
                 self._stores.on_primary(lambda s: s.finish(scope, key, fingerprint, answer))
                 return
             except BackendUnavailable:
                 # Keep the answer somewhere: duplicates arriving during the outage replay it.
-                store = self._stores.fallback
-        if store is self._stores.fallback:
-            self._stores.fallback.finish(scope, key, fingerprint, answer)
-        else:
-            self._stores.call(lambda s: s.finish(scope, key, fingerprint, answer))
+                pass
+        self._fallback_used()
+        self._stores.fallback.finish(scope, key, fingerprint, answer)
 
     def abandon(self, scope: str, key: str) -> None:
         """Drop the claim where it was made; a primary that is down is left to its lease."""
@@ -147,6 +162,36 @@ class IdempotencyWithFallback:
         # runs out by itself, and an error here would hide the one that matters.
         with contextlib.suppress(BackendUnavailable):
             self._stores.on_primary(lambda s: s.abandon(scope, key))
+
+    def _recalled(self, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
+        """The fallback's answer for a key the primary has just let us claim, if it has one;
+        it is copied to the primary so that later duplicates find it there."""
+        primary, fallback = self._stores.primary, self._stores.fallback
+        try:
+            found = fallback.begin(scope, key, fingerprint)
+        except (IdempotencyKeyReused, IdempotencyInProgress):
+            with contextlib.suppress(BackendUnavailable):
+                primary.abandon(scope, key)
+            raise
+        except (BackendUnavailable, CinemaError):
+            # The fallback cannot tell (the database is down too): the primary's claim stands.
+            return None
+        if found is None:
+            # New to both: the fallback's claim was only a question; the primary's stands.
+            with contextlib.suppress(BackendUnavailable, CinemaError):
+                fallback.abandon(scope, key)
+            return None
+        with contextlib.suppress(BackendUnavailable):
+            primary.finish(scope, key, fingerprint, found)
+        return found
+
+    def _fallback_used(self) -> None:
+        with self._mutex:
+            self._recall_until = self._clock.now() + self._recall
+
+    def _recalling(self) -> bool:
+        with self._mutex:
+            return self._recall_until is not None and self._clock.now() < self._recall_until
 
     def _claimant(self, scope: str, key: str) -> IdempotencyStore | None:
         with self._mutex:

@@ -22,6 +22,7 @@ from cinema_core import (
 )
 from cinema_core.fallbacks import (
     PAUSE,
+    RECALL,
     IdempotencyWithFallback,
     RateLimiterWithFallback,
     SeatLockWithPause,
@@ -172,12 +173,53 @@ def test_recovery_is_picked_up_without_a_restart(store, primary, fallback, outag
     _run_once(store, "during")
     primary.up = True
     clock.advance(PAUSE.total_seconds())
-    asked = fallback.calls
     assert _run_once(store, "after") is None
     assert primary.begin("u1", "after", "fp") == ANSWER
-    assert fallback.calls == asked
+    assert fallback.begin("u1", "after", "fp") is None, "nothing was left in the fallback"
     assert outages.down() == {}
     assert _warnings(caplog, "reachable again") == 1
+
+
+def test_answer_given_during_the_outage_is_replayed_after_it(store, primary, clock):
+    """A retry arriving after recovery replays the answer the fallback gave during the outage
+    (and the primary learns it), instead of running the request a second time."""
+    primary.up = False
+    assert _run_once(store, "k1") is None
+    primary.up = True
+    clock.advance(PAUSE.total_seconds())
+    assert store.begin("u1", "k1", "fp") == ANSWER
+    assert primary.begin("u1", "k1", "fp") == ANSWER
+
+
+def test_key_reused_across_the_outage_is_refused(store, primary, clock):
+    """A key used during the outage, reused with another body after it, is refused, and the
+    primary keeps no claim for it."""
+    primary.up = False
+    _run_once(store, "k1")
+    primary.up = True
+    clock.advance(PAUSE.total_seconds())
+    with pytest.raises(IdempotencyKeyReused):
+        store.begin("u1", "k1", "another body")
+    assert primary.begin("u1", "k1", "another body") is None
+
+
+def test_fallback_is_not_consulted_once_the_recall_is_over(store, primary, fallback, clock):
+    """A day after the fallback was last used, keys new to the primary are not looked up
+    there any more."""
+    primary.up = False
+    _run_once(store, "k1")
+    primary.up = True
+    clock.advance(RECALL.total_seconds())
+    asked = fallback.calls
+    assert _run_once(store, "k2") is None
+    assert fallback.calls == asked
+
+
+def test_no_lookup_in_the_fallback_without_an_outage(store, fallback):
+    """While the primary has always answered, the fallback costs nothing."""
+    for number in range(5):
+        _run_once(store, f"k{number}")
+    assert fallback.calls == 0
 
 
 def test_claim_made_in_the_fallback_is_finished_there(store, primary, fallback, clock):
