@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Literal
 
 import attrs
@@ -52,8 +53,9 @@ class Authenticator:
     when full.
     """
 
-    def __init__(self, secret: str):
+    def __init__(self, secret: str, now: Callable[[], float] = time.time):
         self._secret = secret
+        self._now = now
         self._known: dict[str, tuple[Identity, float]] = {}
         self._lock = threading.Lock()
 
@@ -65,11 +67,10 @@ class Authenticator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
-        now = time.time()
         known = self._known.get(token)
         if known is not None:
             identity, expires = known
-            if now < expires:
+            if self._now() < expires:
                 return identity
             raise Unauthorized("The token has expired.")
         identity, expires = self._verify(token)

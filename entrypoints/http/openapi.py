@@ -56,6 +56,8 @@ _COMMON = {
     413: "payload_too_large: the body is over 64 KiB",
     422: "validation_error: details.fields names each bad field",
     429: "rate_limited: retry after Retry-After seconds",
+    500: "internal_error: something unexpected went wrong on our side (logged)",
+    503: "unavailable: the store cannot serve right now; nothing was changed",
 }
 _HEADERS = {
     "X-Request-Id": {
@@ -170,6 +172,9 @@ def _responses(op: Operation) -> dict[str, Any]:
         common.append(403)
     if op.limited:
         common.append(429)
+    common.append(500)
+    if op.tag != "system":
+        common.append(503)
     for status in common:
         replies.setdefault(status, Reply(_COMMON[status], "Error"))
     return {str(status): _reply(status, reply) for status, reply in sorted(replies.items())}
@@ -185,6 +190,7 @@ def _reply(status: int, reply: Reply) -> dict[str, Any]:
     if reply.schema is not None:
         schema = {"$ref": f"#/components/schemas/{reply.schema}"}
         answer["content"] = {reply.media: {"schema": schema}}
-    elif reply.media != "application/json":
-        answer["content"] = {reply.media: {"schema": {"type": "string"}}}
+    else:
+        kind = "object" if reply.media == "application/json" else "string"
+        answer["content"] = {reply.media: {"schema": {"type": kind}}}
     return answer
