@@ -1,0 +1,46 @@
+"""What a scenario reports: its figures, merged samples and invariant check."""
+
+from __future__ import annotations
+
+import attrs
+
+from .generator import Outcome
+from .invariant import Check
+from .samples import Samples
+
+
+@attrs.frozen
+class Figure:
+    """One measured number. ``target`` names its entry in ``targets.TARGETS``; ``rate`` figures
+    are also shown as a fraction of the ceiling (requests/s of GET /health on the same stack)."""
+
+    name: str
+    value: float
+    unit: str
+    target: str | None = None
+    rate: bool = False
+
+
+@attrs.define
+class ScenarioResult:
+    name: str
+    figures: list[Figure] = attrs.Factory(list)
+    samples: Samples = attrs.Factory(Samples)
+    check: Check | None = None
+    sql_check: Check | None = None
+    notes: list[str] = attrs.Factory(list)
+    seconds: float = 0.0
+
+    @property
+    def checks(self) -> list[Check]:
+        return [c for c in (self.check, self.sql_check) if c is not None]
+
+
+def merge(outcomes: list[Outcome]) -> tuple[Samples, float]:
+    """All parts' samples, and the seconds from the first part's start to the last one's end."""
+    samples = Samples()
+    for outcome in outcomes:
+        samples.merge(outcome.samples)
+    start = min(outcome.started for outcome in outcomes)
+    end = max(outcome.ended for outcome in outcomes)
+    return samples, end - start

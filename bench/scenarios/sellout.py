@@ -1,0 +1,165 @@
+"""Sell-out: many buyers, one session, until every seat is sold.
+
+Each buyer knows only what it was told: it starts believing every seat free, picks 1–4 at
+random among those it believes free, reserves them, pays when it wins, and forgets the seats a
+409 names. It stops when the shared count of sold seats says the session is sold out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import attrs
+import orjson
+
+from ..admin import Admin
+from ..api import User, seat_labels, token
+from ..generator import Context, Outcome
+from ..invariant import Check, check_session, sales_of
+from ..options import Options
+from ..results import Figure, ScenarioResult, merge
+
+RESERVE = "POST /reservations"
+PAY = "POST /reservations/{id}/payment"
+
+
+@attrs.frozen
+class Plan:
+    session_id: str
+    rows: int
+    seats_per_row: int
+    price: str
+    buyers: int
+    secret: str
+    timeout: float
+    seed: int
+
+
+async def prepare(admin: Admin, options: Options) -> Plan:
+    session_id = await admin.create_session(
+        options.rows, options.seats_per_row, options.price, "Sell-out"
+    )
+    return Plan(
+        session_id,
+        options.rows,
+        options.seats_per_row,
+        options.price,
+        options.buyers,
+        admin.secret,
+        options.sellout_timeout,
+        options.seed,
+    )
+
+
+def buyer_name(index: int) -> str:
+    return f"sellout-{index}"
+
+
+class _Believed:
+    """The seats one buyer believes free: O(1) removal and random picks without copying."""
+
+    def __init__(self, labels: list[str]):
+        self.free = list(labels)
+        self.at = {label: i for i, label in enumerate(self.free)}
+
+    def forget(self, label: str) -> None:
+        i = self.at.pop(label, None)
+        if i is None:
+            return
+        last = self.free.pop()
+        if i < len(self.free):
+            self.free[i] = last
+            self.at[last] = i
+
+
+async def drive(context: Context) -> dict[str, Any]:
+    plan: Plan = context.part.plan
+    part, parts = context.part.index, context.part.parts
+    labels = seat_labels(plan.rows, plan.seats_per_row)
+    seat_count = len(labels)
+    samples, pool, sold = context.samples, context.pool, context.shared
+    sales: list[dict[str, Any]] = []
+    attempts = 0
+    sold_out_at = 0.0
+    deadline = context.started + plan.timeout
+    path = plan.session_id
+
+    async def buyer(index: int) -> None:
+        nonlocal attempts, sold_out_at
+        user = User(buyer_name(index), token(plan.secret, buyer_name(index)))
+        rng = random.Random(plan.seed * 100_003 + index)
+        believed = _Believed(labels)
+        while believed.free and sold.value < seat_count and time.perf_counter() < deadline:
+            pick = rng.sample(believed.free, min(rng.randint(1, 4), len(believed.free)))
+            try:
+                status, body, ns = await pool.request(user.reserve(path, pick))
+            except ConnectionError:
+                samples.failed(RESERVE)
+                continue
+            attempts += 1
+            samples.add(RESERVE, status, ns)
+            if status == 409:
+                for label in orjson.loads(body)["error"]["details"].get("seats", pick):
+                    believed.forget(label)
+                continue
+            if status != 201:
+                await asyncio.sleep(0.01)
+                continue
+            reservation = orjson.loads(body)["id"]
+            for _ in range(3):
+                try:
+                    status, body, ns = await pool.request(user.pay(reservation))
+                except ConnectionError:
+                    samples.failed(PAY)
+                    continue
+                samples.add(PAY, status, ns)
+                if status in (200, 201):
+                    break
+            if status not in (200, 201):
+                continue
+            sale = orjson.loads(body)
+            sales.append(sale)
+            for label in pick:
+                believed.forget(label)
+            with sold.get_lock():
+                sold.value += len(sale["seats"])
+                if sold.value >= seat_count:
+                    sold_out_at = time.perf_counter()
+
+    await asyncio.gather(*(buyer(i) for i in range(part, plan.buyers, parts)))
+    return {"sales": sales, "attempts": attempts, "sold_out_at": sold_out_at}
+
+
+async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> ScenarioResult:
+    samples, seconds = merge(outcomes)
+    started = min(outcome.started for outcome in outcomes)
+    sold_out_at = max(outcome.data["sold_out_at"] for outcome in outcomes)
+    attempts = sum(outcome.data["attempts"] for outcome in outcomes)
+    recorded = [sale for outcome in outcomes for sale in outcome.data["sales"]]
+    result = ScenarioResult("sell-out", samples=samples, seconds=seconds)
+    check = Check("sell-out")
+    check.expect(
+        sold_out_at > 0,
+        f"sold out after {attempts} attempts",
+        f"not sold out within {plan.timeout:.0f} s",
+    )
+    to_sell_out = (sold_out_at or time.perf_counter()) - started
+    seat_map = await admin.seat_map(plan.session_id)
+    purchases = await admin.purchases_of([buyer_name(i) for i in range(plan.buyers)])
+    check_session(
+        check, seat_map, sales_of(plan.session_id, purchases), recorded, plan.price, sold_out=True
+    )
+    result.check = check
+    result.figures = [
+        Figure("time to sell out", to_sell_out, "s"),
+        Figure("reservation attempts/s", attempts / to_sell_out, "/s", "sellout_rate", rate=True),
+        Figure("p99 latency, all routes", samples.overall().p99, "ms", "sellout_p99"),
+    ]
+    result.notes.append(
+        f"{plan.buyers} buyers on one {plan.rows}×{plan.seats_per_row} session, "
+        f"{attempts} reservation attempts, {len(recorded)} sales"
+    )
+    return result

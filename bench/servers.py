@@ -1,0 +1,253 @@
+"""The stack under test: a fresh database, then ``cinema migrate`` and ``cinema serve`` as
+subprocesses configured only through CINEMA_* variables, torn down (database dropped, Redis keys
+deleted) at the end whatever happens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+
+from .options import Options
+from .process_memory import descendants
+
+HOST = "127.0.0.1"
+# Switched off for the bench (0 = off, see entrypoints/config.py): the generator is one client
+# address and thousands of buyers sharing it would otherwise be throttled, not measured.
+RATE_LIMITS_OFF = {
+    "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
+    "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
+}
+
+
+class StackError(RuntimeError):
+    """The servers could not be started; the message says why and where their log is."""
+
+
+@attrs.define
+class Stack:
+    """The running servers, and what the report says about how they were set up."""
+
+    options: Options
+    port: int
+    secret: str
+    namespace: str
+    workers: int
+    env: dict[str, str]
+    log: Path
+    database: str | None = None
+    process: subprocess.Popen[bytes] | None = None
+    notes: list[str] = attrs.Factory(list)
+
+    @property
+    def host(self) -> str:
+        return HOST
+
+    @property
+    def database_url(self) -> str | None:
+        return self.env.get("CINEMA_DATABASE_URL")
+
+    @property
+    def label(self) -> str:
+        if self.options.backend == "memory":
+            return "in-memory"
+        return "PostgreSQL + Redis" + (" + RabbitMQ" if self.options.rabbitmq else "")
+
+    def server_pids(self) -> list[int]:
+        """The processes that answer requests: uvicorn's workers, or the server itself when it
+        runs a single process."""
+        assert self.process is not None
+        return self.worker_children() or [self.process.pid]
+
+    def worker_children(self) -> list[int]:
+        assert self.process is not None
+        return [pid for pid in descendants(self.process.pid) if _is_worker(pid)]
+
+
+def _is_worker(pid: int) -> bool:
+    # uvicorn spawns its workers with multiprocessing; its resource tracker is not one.
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"resource_tracker" not in cmdline
+
+
+def cinema_command() -> list[str]:
+    """``cinema``, from the interpreter's own environment (the nox session's or the venv's)."""
+    beside = Path(sys.executable).parent / "cinema"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("cinema")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from entrypoints.cli import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running(options: Options) -> Iterator[Stack]:
+    """Create the database, migrate, serve; yield the stack once it answers; tear it all down."""
+    namespace = f"bench_{uuid.uuid4().hex[:10]}"
+    workdir = Path(tempfile.mkdtemp(prefix="cinema-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CINEMA_")}
+    env.update(RATE_LIMITS_OFF)
+    secret = secrets.token_urlsafe(32)
+    env.update(
+        CINEMA_AUTH_SECRET=secret,
+        CINEMA_NAMESPACE=namespace,
+        CINEMA_LOG_LEVEL=options.log_level,
+        CINEMA_LOG_FORMAT="json",
+    )
+    workers = options.workers
+    stack = Stack(options, free_port(), secret, namespace, workers, env, workdir / "server.log")
+    stack.notes.append(
+        "rate limits switched off for the run: "
+        + ", ".join(f"{k}={v}" for k, v in RATE_LIMITS_OFF.items())
+    )
+    stack.notes.append(f"server log level {options.log_level} (CINEMA_LOG_LEVEL); log: {stack.log}")
+    if options.backend == "memory" and workers > 1:
+        # Each process of the in-memory mode has its own store: two of them would sell the
+        # same seat, so the in-memory mode is one process by design.
+        stack.workers = 1
+        stack.notes.append(f"in-memory mode runs one server process (asked for {workers})")
+    try:
+        if options.backend == "postgres":
+            stack.database = _create_database(options.postgres_url, namespace)
+            env["CINEMA_DATABASE_URL"] = _server_url(options.postgres_url, stack.database)
+            env["CINEMA_REDIS_URL"] = options.redis_url
+            if options.rabbitmq:
+                env["CINEMA_AMQP_URL"] = options.amqp_url
+            stack.notes.append(f"fresh database {stack.database}, namespace {namespace}")
+            _run([*cinema_command(), "migrate"], env, stack.log, "cinema migrate")
+        _serve(stack)
+        yield stack
+    finally:
+        _stop(stack)
+        if stack.database:
+            _drop_database(options.postgres_url, stack.database)
+        if options.backend == "postgres":
+            _forget_redis_keys(options.redis_url, namespace)
+
+
+def _serve(stack: Stack) -> None:
+    command = [
+        *cinema_command(),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(stack.port),
+        "--workers",
+        str(stack.workers),
+    ]
+    log = stack.log.open("ab")
+    stack.process = subprocess.Popen(
+        command, env=stack.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    log.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            raise StackError(
+                f"cinema serve exited with {stack.process.returncode}; see {stack.log}"
+            )
+        if _answers(stack.port) and (
+            stack.workers == 1 or len(stack.worker_children()) >= stack.workers
+        ):
+            return
+        time.sleep(0.2)
+    raise StackError(f"cinema serve did not answer within 60 s; see {stack.log}")
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), 1) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            return sock.recv(16).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def _stop(stack: Stack) -> None:
+    process = stack.process
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        # The whole group: uvicorn's workers too.
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
+def _run(command: list[str], env: dict[str, str], log: Path, what: str) -> None:
+    with log.open("ab") as out:
+        done = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise StackError(f"{what} failed ({done.returncode}); see {log}")
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _server_url(admin_url: str, database: str) -> str:
+    base = _libpq(admin_url).rsplit("/", 1)[0]
+    return base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{database}"
+
+
+def database_dsn(admin_url: str, database: str) -> str:
+    """A libpq URL of the bench's database, for the SQL side of the invariant check."""
+    return _libpq(admin_url).rsplit("/", 1)[0] + f"/{database}"
+
+
+def _create_database(admin_url: str, namespace: str) -> str:
+    import psycopg
+
+    try:
+        with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{namespace}"')
+    except psycopg.Error as error:
+        raise StackError(f"cannot create the bench database at {admin_url}: {error}") from error
+    return namespace
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _forget_redis_keys(url: str, namespace: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"*{namespace}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # Nothing to clean if Redis is gone; the keys carry TTLs anyway.
+    finally:
+        client.close()
