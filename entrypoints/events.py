@@ -30,6 +30,7 @@ log = logging.getLogger("cinema.events")
 
 # How often the in-process dispatcher looks for retries that have come due.
 RETRY_POLL = 0.2
+LIVE_FEED_WAIT = 3.0
 # local_events carries every type, as it did when the relay fed it directly: the SSE hub picks
 # the seat events, the demo and the event log read the rest. The volume is one message per
 # event per API process.
@@ -153,6 +154,9 @@ class BrokerEvents:
                 outages=self.outages,
             )
             self._feed.start()
+            # Serve SSE only once this process hears the broker's events (or give up waiting:
+            # the feed keeps reconnecting, and /ready names the broker meanwhile).
+            self._feed.listening.wait(LIVE_FEED_WAIT)
 
     def stop_live_feed(self) -> None:
         if self._feed is not None:
