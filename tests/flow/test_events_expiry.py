@@ -1,0 +1,153 @@
+"""Expiry on time, measured: with two ``cinema worker`` processes on PostgreSQL and RabbitMQ,
+each of 240 lapsed reservations yields exactly one ``reservation.expired`` and one
+``seat.released``, arriving at a subscriber within 2 s of ``expires_at``.
+
+Prints the delay (arrival at a subscriber − ``expires_at``): run with ``-s`` to see it.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pika
+import pytest
+
+from adapters.rabbitmq.codec import decode
+from cinema_core import Money
+from entrypoints.bootstrap import bootstrap
+from entrypoints.config import Settings
+from tests import services as test_services
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
+
+RESERVATIONS = 240
+HOLD_SECONDS = 3.0
+WORKERS = 2
+WORKER = "import sys; from entrypoints.cli import main; sys.exit(main())"
+
+
+@pytest.fixture
+def namespace(amqp_url: str) -> Iterator[str]:
+    name = test_services.unique("cinema_test")
+    yield name
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    channel = connection.channel()
+    for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
+        channel.queue_delete(f"{name}.audit{suffix}")
+    channel.exchange_delete(f"{name}.events")
+    connection.close()
+
+
+class Arrivals:
+    """A subscriber of the expiry events, noting when each arrives."""
+
+    def __init__(self, url: str, exchange: str):
+        self.got: list[tuple[str, str, float]] = []
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(url, exchange), daemon=True)
+        self._thread.start()
+        assert self.ready.wait(10)
+
+    def _run(self, url: str, exchange: str) -> None:
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        channel = connection.channel()
+        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        for key in ("reservation.expired", "seat.released"):
+            channel.queue_bind(queue, exchange, routing_key=key)
+
+        def on_message(ch: Any, method: Any, properties: Any, body: bytes) -> None:
+            event = decode(body)
+            self.got.append((event.type, event.data["reservation_id"], time.time()))
+
+        channel.basic_consume(queue, on_message, auto_ack=True)
+        self.ready.set()
+        while not self._stop.is_set():
+            connection.process_data_events(time_limit=0.05)
+        connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def test_each_lapsed_hold_yields_its_two_events_once_within_2_seconds(
+    migrated_postgres_url: str, amqp_url: str, namespace: str
+) -> None:
+    """240 holds lapse with two workers running: one expired and one seat.released each,
+    every one at the subscriber within 2 s of expires_at."""
+    env = {
+        **os.environ,
+        "CINEMA_DATABASE_URL": migrated_postgres_url,
+        "CINEMA_AMQP_URL": amqp_url,
+        "CINEMA_NAMESPACE": namespace,
+        "CINEMA_LOG_LEVEL": "ERROR",
+    }
+    arrivals = Arrivals(amqp_url, f"{namespace}.events")
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(WORKERS)
+    ]
+    services = bootstrap(
+        Settings(
+            database_url=migrated_postgres_url,
+            amqp_url=amqp_url,
+            namespace=namespace,
+            hold_seconds=HOLD_SECONDS,
+        )
+    )
+    expires: dict[str, float] = {}
+    try:
+        view = services.box.create_session(
+            movie="Filme X",
+            room="Sala 1",
+            starts_at=datetime.now(UTC) + timedelta(days=1),
+            price=Money.parse("10.00"),
+            rows=20,
+            seats_per_row=20,
+        )
+        time.sleep(1.0)  # let the workers start before the first hold can lapse
+        for n in range(RESERVATIONS):
+            label = f"{'ABCDEFGHIJKLMNOPQRST'[n // 20]}{n % 20 + 1}"
+            reservation = services.box.reserve(f"u{n}", view.session.id, [label])
+            expires[str(reservation.id)] = reservation.expires_at.timestamp()
+        deadline = time.monotonic() + HOLD_SECONDS + 10
+        while len(arrivals.got) < 2 * RESERVATIONS and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # duplicates, if any, would arrive now
+    finally:
+        arrivals.stop()
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(10)
+        services.close()
+
+    counts = Counter((type, reservation) for type, reservation, _ in arrivals.got)
+    assert set(counts.values()) == {1}, "an expiry event arrived twice"
+    for type in ("reservation.expired", "seat.released"):
+        assert {r for t, r in counts if t == type} == set(expires), f"missing {type}"
+    delays = sorted(at - expires[reservation] for _, reservation, at in arrivals.got)
+    median, worst = statistics.median(delays), delays[-1]
+    print(
+        f"\nexpiry → event at subscriber: n={len(delays)} median={median * 1000:.0f} ms "
+        f"p95={delays[int(0.95 * len(delays)) - 1] * 1000:.0f} ms worst={worst * 1000:.0f} ms "
+        f"(workers={WORKERS}, hold={HOLD_SECONDS}s)"
+    )
+    assert delays[0] >= 0, "an event went out before its hold lapsed"
+    assert worst < 2.0
