@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
+from functools import partial
 
 import attrs
 
@@ -31,24 +33,25 @@ class InMemoryIdempotencyStore:
         self._changed = threading.Condition()
 
     def begin(self, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
+        deadline = time.monotonic() + self._wait
         with self._changed:
             self._forget_old()
-            entry = self._entries.get((scope, key))
-            if entry is None:
-                self._entries[(scope, key)] = _Entry(fingerprint, self._clock.now())
-                return None
-            if entry.fingerprint != fingerprint:
-                raise IdempotencyKeyReused()
-            if not self._changed.wait_for(
-                lambda: self._settled(scope, key, entry), timeout=self._wait
-            ):
-                raise IdempotencyInProgress()
-            current = self._entries.get((scope, key))
-            if current is None:
-                # The first attempt was abandoned: this one runs it.
-                self._entries[(scope, key)] = _Entry(fingerprint, self._clock.now())
-                return None
-            return current.answer
+            # Look again after every change: an abandoned claim may have been taken up by
+            # another duplicate meanwhile, whose answer this one must then wait for.
+            while True:
+                entry = self._entries.get((scope, key))
+                if entry is None:
+                    self._entries[(scope, key)] = _Entry(fingerprint, self._clock.now())
+                    return None
+                if entry.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                if entry.answer is not None:
+                    return entry.answer
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._changed.wait_for(
+                    partial(self._settled, scope, key, entry), timeout=remaining
+                ):
+                    raise IdempotencyInProgress()
 
     def finish(self, scope: str, key: str, fingerprint: str, answer: StoredAnswer) -> None:
         with self._changed:
