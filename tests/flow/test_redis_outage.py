@@ -18,7 +18,7 @@ from adapters.redis import RedisSeatLock, connect
 from cinema_core import BoxOffice, ManualClock, Money, Outages, SeatsUnavailable
 from cinema_core.fallbacks import PAUSE, SeatLockWithPause
 from cinema_core.memory import InMemoryReservationRepo
-from cinema_core.ports import SeatLock
+from cinema_core.ports import SeatLock, StoredAnswer
 from tests.concurrency import run_together
 from tests.proxy import Outage
 
@@ -94,7 +94,7 @@ def _new_session(box: BoxOffice) -> Any:
     return box.create_session(
         movie="Filme X",
         room="Sala 1",
-        starts_at=datetime(2026, 12, 1, 19, 0, tzinfo=UTC),
+        starts_at=box.clock.now() + timedelta(days=30),
         price=Money.parse("25.00"),
         rows=4,
         seats_per_row=4,
@@ -179,3 +179,40 @@ def test_control_without_row_locks_the_down_redis_race_really_fires(outage, redi
         if len(held) > 1:
             return
     pytest.fail("the race never fired in five rounds: the runs above prove nothing")
+
+
+def test_bootstrapped_services_degrade_and_recover_with_redis(outage, direct, redis_prefix):
+    """Wired from settings: Redis serves locks, keys and buckets; cut, readiness says degraded
+    while reservations, keys and limits carry on; restored, readiness is ok again."""
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.config import Settings
+
+    url = outage.url("redis://127.0.0.1:{port}/0")
+    services = bootstrap(Settings(redis_url=url, namespace=redis_prefix))
+    try:
+        assert services.readiness() == ("ok", {"database": "ok", "redis": "ok", "broker": "ok"})
+        box = services.box
+        session_id = _new_session(box)
+        box.reserve("u1", session_id, ["A1"])
+        assert services.rate_limiter.take("user:u1", 1.0, 5) == 0.0
+        assert services.idempotency.begin("u1", "k1", "fp") is None
+        services.idempotency.finish("u1", "k1", "fp", StoredAnswer(201, b"{}"))
+        assert {key.split(b":")[1] for key in direct.scan_iter(match=f"{redis_prefix}*")} == {
+            b"seat",
+            b"rate",
+            b"idem",
+        }
+
+        outage.cut()
+        status, checks = services.readiness()
+        assert (status, checks["redis"]) == ("degraded", "down")
+        box.reserve("u2", session_id, ["A2"])
+        with pytest.raises(SeatsUnavailable):
+            box.reserve("u3", session_id, ["A2"])
+        assert services.rate_limiter.take("user:u1", 1.0, 5) == 0.0
+        assert services.idempotency.begin("u1", "k2", "fp") is None
+
+        outage.restore()
+        assert services.readiness()[0] == "ok"
+    finally:
+        services.close()
