@@ -58,6 +58,7 @@ def doc_operations(document: dict[str, Any]) -> tuple[Operation, ...]:
             "This document",
             {200: Reply("The OpenAPI 3.0 description of every route.")},
             tag="system",
+            blocking=False,
         ),
         Operation(
             "GET",
@@ -66,6 +67,7 @@ def doc_operations(document: dict[str, Any]) -> tuple[Operation, ...]:
             "Swagger UI for this API",
             {200: Reply("An HTML page.", media="text/html")},
             tag="system",
+            blocking=False,
         ),
     )
 

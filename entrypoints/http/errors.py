@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cinema_core import CinemaError, RateLimited
+from cinema_core import CinemaError, RateLimited, StoreUnavailable
 
 from .responses import dump, json_response
 
@@ -33,13 +33,6 @@ class MethodNotAllowed(CinemaError):
     default_message = "This route does not answer that method."
 
 
-def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> bytes:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return dump({"error": error})
-
-
 def error_response(error: CinemaError) -> Response:
     """The contract's error shape for a domain or HTTP-layer error, with the headers it needs."""
     headers: dict[str, str] = {}
@@ -47,6 +40,8 @@ def error_response(error: CinemaError) -> Response:
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
     elif isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
+    elif isinstance(error, StoreUnavailable):
+        headers["Retry-After"] = "1"
     return json_response(
         {"error": _error(error.code, error.message, error.details)}, error.status, headers
     )
@@ -60,7 +55,8 @@ def _error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
 
 
 def server_error_body() -> bytes:
-    return error_body("internal_error", "Something went wrong on our side; it has been logged.")
+    message = "Something went wrong on our side; it has been logged."
+    return dump({"error": _error("internal_error", message, {})})
 
 
 _HTTP_CODES = {

@@ -66,6 +66,9 @@ class Operation:
     idempotent: bool = False
     limited: bool = True
     streams: bool = False
+    # False for handlers that do no I/O (probes, docs): they run on the event loop, sparing
+    # the hop to the thread pool that store and Redis calls need.
+    blocking: bool = True
     description: str = ""
 
 
@@ -185,6 +188,8 @@ def _endpoint(
             raw = await read_body(request) if op.body is not None else None
         except CinemaError as error:
             return error_response(error)
+        if not op.blocking:
+            return run(op, request, raw)
         return await run_in_threadpool(run, op, request, raw)
 
     return endpoint

@@ -51,6 +51,7 @@ OPERATIONS = (
         {200: Reply("Always ok while the process serves.", "Health")},
         tag="system",
         limited=False,
+        blocking=False,
     ),
     Operation(
         "GET",
