@@ -106,3 +106,37 @@ def test_a_duplicate_gives_up_when_the_first_takes_too_long(idempotency_store: A
         idempotency_store.begin("u1", "k1", "fp")
     waited = time.monotonic() - started
     assert IDEMPOTENCY_WAIT * 0.8 <= waited < IDEMPOTENCY_WAIT + 2
+
+
+def _abandon_while_two_wait(store: Any, key: str) -> list[StoredAnswer | None]:
+    """Claim ``key``; start a duplicate waiting on it; abandon it as a newcomer arrives.
+    Whichever of the two is told to run finishes; returns what each was told."""
+    store.begin("u1", key, "fp")
+    results: list[StoredAnswer | None] = []
+    lock = threading.Lock()
+
+    def duplicate() -> None:
+        stored = store.begin("u1", key, "fp")
+        with lock:
+            results.append(stored)
+        if stored is None:
+            time.sleep(0.05)
+            store.finish("u1", key, "fp", ANSWER)
+
+    waiter = threading.Thread(target=duplicate)
+    waiter.start()
+    time.sleep(0.02)  # the waiter is now waiting on the first claim
+    newcomer = threading.Thread(target=duplicate)
+    store.abandon("u1", key)
+    newcomer.start()
+    waiter.join(5)
+    newcomer.join(5)
+    return results
+
+
+def test_after_an_abandon_only_one_duplicate_takes_over(idempotency_store: Any) -> None:
+    """A waiting duplicate and a newcomer racing for an abandoned key: exactly one runs the
+    request, the other gets its answer."""
+    for round_ in range(10):
+        results = _abandon_while_two_wait(idempotency_store, f"k-{round_}")
+        assert sorted(results, key=lambda r: r is not None) == [None, ANSWER], round_
