@@ -135,7 +135,7 @@ class RedisIdempotencyStore:
 
     def _key(self, scope: str, key: str) -> str:
         # Hashed: scope and key are the client's text, of any length and any characters.
-        digest = hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{scope}\x00{key}".encode("utf-8", "surrogatepass")).hexdigest()
         return f"{self._prefix}:{digest}"
 
 

@@ -49,5 +49,10 @@ class RedisRateLimiter:
             # limit off before it gets here), and the script would divide by zero.
             raise ValueError(f"rate must be > 0 and burst ≥ 1, not {rate} and {burst}")
         with translated("rate limit"):
-            wait = self._take(keys=[f"{self._prefix}:{key}"], args=[repr(rate), burst])
+            wait = self._take(keys=[self._bucket(key)], args=[repr(rate), burst])
         return float(wait)
+
+    def _bucket(self, key: str) -> bytes:
+        # Keys carry client text (a user id may hold any character a JSON string can, lone
+        # surrogates included); encoded here so none can fail in the driver.
+        return f"{self._prefix}:{key}".encode("utf-8", "surrogatepass")

@@ -405,3 +405,13 @@ def test_rate_must_be_positive(limiters):
     """A bucket that never refills is refused rather than dividing by zero in Redis."""
     with pytest.raises(ValueError, match="rate"):
         limiters[0].take("u1", 0, 5)
+
+
+def test_client_text_of_any_characters_is_a_valid_key(limiters, stores):
+    """User ids and keys come from clients: braces, colons, emoji and lone surrogates work."""
+    odd = "u{1}:🎬\udc80"
+    assert limiters[0].take(odd, 0.001, 1) == 0.0
+    assert limiters[1].take(odd, 0.001, 1) > 0
+    assert stores[0].begin(odd, odd, "fp") is None
+    stores[0].finish(odd, odd, "fp", ANSWER)
+    assert stores[1].begin(odd, odd, "fp") == ANSWER
