@@ -1,0 +1,77 @@
+"""The core as a library: one call builds a working box office; errors carry their API codes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from cinema_core import (
+    CinemaError,
+    ManualClock,
+    Money,
+    RateLimited,
+    ReservationCancelled,
+    ReservationConfirmed,
+    ReservationExpired,
+    SeatsUnavailable,
+    StoreUnavailable,
+    in_memory_box_office,
+)
+
+
+def test_an_in_memory_box_office_sells_end_to_end(clock: ManualClock) -> None:
+    """in_memory_box_office() needs nothing else: create, reserve, pay, and read the sale."""
+    box = in_memory_box_office(clock, hold=timedelta(seconds=5))
+    view = box.create_session(
+        movie="M",
+        room="R",
+        starts_at=clock.now() + timedelta(hours=2),
+        price=Money.parse("12.50"),
+        rows=4,
+        seats_per_row=4,
+    )
+    reservation = box.reserve("u1", view.session.id, ["A1", "A2"])
+    assert reservation.expires_at - reservation.created_at == timedelta(seconds=5)
+    sale, _ = box.pay(reservation.id, "u1")
+    assert box.sale(sale.id) == sale
+    assert str(sale.amount) == "25.00"
+    assert box.sale(uuid4()) is None
+
+
+def test_the_default_box_office_runs_on_the_system_clock() -> None:
+    """Without a clock, the box office reads real time and holds for 30 s."""
+    box = in_memory_box_office()
+    assert box.hold == timedelta(seconds=30)
+    assert box.clock.now().tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "status"),
+    [
+        (SeatsUnavailable(["A2", "A10", "A1"]), "seats_unavailable", 409),
+        (ReservationExpired(), "reservation_expired", 410),
+        (ReservationCancelled(), "reservation_cancelled", 409),
+        (ReservationConfirmed(), "reservation_confirmed", 409),
+        (StoreUnavailable(), "unavailable", 503),
+        (RateLimited(2.5), "rate_limited", 429),
+    ],
+)
+def test_errors_carry_their_api_code_and_status(error: CinemaError, code: str, status: int) -> None:
+    """Each domain error knows the code and HTTP status the API answers with, and a message."""
+    assert (error.code, error.status) == (code, status)
+    assert error.message
+
+
+def test_seat_errors_name_seats_in_label_order() -> None:
+    """details.seats lists each seat once, A2 before A10."""
+    error = SeatsUnavailable(["A10", "A2", "A2", "B1"])
+    assert error.details == {"seats": ["A2", "A10", "B1"]}
+
+
+def test_rate_limited_says_when_to_retry() -> None:
+    """A 429 carries the seconds to wait, for the Retry-After header."""
+    error = RateLimited(1.5)
+    assert error.retry_after == 1.5
+    assert error.details == {"retry_after_seconds": 1.5}
