@@ -37,6 +37,7 @@ class Options:
     log_level: str = "WARNING"
     profile: Path | None = None
     profile_scenario: str = "sellout"
+    profile_gil: bool = False
     json: Path | None = None
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -108,6 +109,11 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     p.add_argument("--log-level", default=d.log_level, help="CINEMA_LOG_LEVEL of the servers")
     p.add_argument("--profile", type=Path, help="py-spy record every server process into DIR")
     p.add_argument("--profile-scenario", default=d.profile_scenario, choices=SCENARIOS)
+    p.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="sample only the thread holding the GIL (where Python CPU time goes)",
+    )
     p.add_argument("--json", type=Path, help="also write the results to this file")
     p.add_argument(
         "--postgres-url",
@@ -149,6 +155,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         log_level=a.log_level.upper(),
         profile=a.profile,
         profile_scenario=a.profile_scenario,
+        profile_gil=a.profile_gil,
         json=a.json,
         postgres_url=a.postgres_url,
         redis_url=a.redis_url,

@@ -22,8 +22,11 @@ def py_spy() -> str | None:
 
 
 @contextmanager
-def recording(pids: list[int], directory: Path, name: str, notes: list[str]) -> Iterator[None]:
-    """Record each pid into ``directory/name-PID.txt`` until the block ends."""
+def recording(
+    pids: list[int], directory: Path, name: str, notes: list[str], *, gil: bool = False
+) -> Iterator[None]:
+    """Record each pid into ``directory/name-PID.txt`` until the block ends; with ``gil``, only
+    samples of the thread holding the GIL (Python CPU time, not waiting)."""
     tool = py_spy()
     if tool is None:
         notes.append("--profile: py-spy not found (pip install py-spy); nothing recorded")
@@ -35,6 +38,8 @@ def recording(pids: list[int], directory: Path, name: str, notes: list[str]) -> 
         out = directory / f"{name}-{pid}.txt"
         command = [tool, "record", "--pid", str(pid), "--rate", "200", "--format", "raw"]
         command += ["--output", str(out), "--nonblocking", "--threads"]
+        if gil:
+            command.append("--gil")
         spies.append(
             (out, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         )

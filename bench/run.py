@@ -77,7 +77,8 @@ def play(stack: Stack, name: str, options: Options) -> ScenarioResult:
     parts = _parts(name, plan, options, stack.host, stack.port)
     timeout = _timeout(name, options)
     if options.profile and name == options.profile_scenario:
-        with recording(stack.server_pids(), options.profile, name, stack.notes):
+        pids = stack.server_pids()
+        with recording(pids, options.profile, name, stack.notes, gil=options.profile_gil):
             outcomes = generator.run(parts, timeout)
     else:
         outcomes = generator.run(parts, timeout)

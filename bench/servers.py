@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -104,8 +104,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(options: Options) -> Iterator[Stack]:
-    """Create the database, migrate, serve; yield the stack once it answers; tear it all down."""
+def running(
+    options: Options,
+    *,
+    serve_args: Sequence[str] = (),
+    on_database: Callable[[str], None] | None = None,
+) -> Iterator[Stack]:
+    """Create the database, migrate, serve; yield the stack once it answers; tear it all down.
+
+    ``on_database`` is called with the fresh database's libpq URL before the servers connect;
+    ``serve_args`` are added to ``cinema serve``'s."""
     namespace = f"bench_{uuid.uuid4().hex[:10]}"
     workdir = Path(tempfile.mkdtemp(prefix="cinema-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CINEMA_")}
@@ -138,7 +146,9 @@ def running(options: Options) -> Iterator[Stack]:
                 env["CINEMA_AMQP_URL"] = options.amqp_url
             stack.notes.append(f"fresh database {stack.database}, namespace {namespace}")
             _run([*cinema_command(), "migrate"], env, stack.log, "cinema migrate")
-        _serve(stack)
+            if on_database is not None:
+                on_database(database_dsn(options.postgres_url, stack.database))
+        _serve(stack, serve_args)
         yield stack
     finally:
         _stop(stack)
@@ -148,7 +158,7 @@ def running(options: Options) -> Iterator[Stack]:
             _forget_redis_keys(options.redis_url, namespace)
 
 
-def _serve(stack: Stack) -> None:
+def _serve(stack: Stack, extra: Sequence[str]) -> None:
     command = [
         *cinema_command(),
         "serve",
@@ -158,6 +168,7 @@ def _serve(stack: Stack) -> None:
         str(stack.port),
         "--workers",
         str(stack.workers),
+        *extra,
     ]
     log = stack.log.open("ab")
     stack.process = subprocess.Popen(
