@@ -3,6 +3,7 @@ RabbitMQ; SSE clients on two of them both see, once each, a change made through 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -97,27 +99,46 @@ def api_processes(migrated_postgres_url: str, amqp_url: str, namespace: str) -> 
 
 
 class StreamReader:
-    """An SSE client on a thread, keeping each ``event: seats`` payload it receives."""
+    """An SSE client on a thread, keeping each ``event: seats`` payload it receives.
+
+    Plain HTTP/1.0 on a socket (so the body is not chunked), because a socket can be shut from
+    another thread: ``close()`` hangs up at once and the server need not wait for the stream.
+    """
 
     def __init__(self, url: str):
         self.snapshot = threading.Event()
         self.changes: list[dict[str, Any]] = []
-        self._thread = threading.Thread(target=self._read, args=(url,), daemon=True)
+        parts = urlsplit(url)
+        self._sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+        self._sock.settimeout(None)
+        self._sock.sendall(
+            f"GET {parts.path} HTTP/1.0\r\nHost: {parts.netloc}\r\n"
+            "Accept: text/event-stream\r\n\r\n".encode()
+        )
+        self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
-    def _read(self, url: str) -> None:
+    def _read(self) -> None:
         event = None
         try:
-            with httpx.stream("GET", url, timeout=httpx.Timeout(5, read=None)) as answer:
-                for line in answer.iter_lines():
-                    if line.startswith("event: "):
-                        event = line[len("event: ") :]
-                    elif line.startswith("data: ") and event == "snapshot":
-                        self.snapshot.set()
-                    elif line.startswith("data: ") and event == "seats":
-                        self.changes.extend(json.loads(line[len("data: ") :])["changes"])
-        except httpx.HTTPError:
+            for raw in self._sock.makefile("rb"):
+                line = raw.decode().rstrip("\r\n")
+                if line.startswith("event: "):
+                    event = line[len("event: ") :]
+                elif line.startswith("data: ") and event == "snapshot":
+                    self.snapshot.set()
+                elif line.startswith("data: ") and event == "seats":
+                    self.changes.extend(json.loads(line[len("data: ") :])["changes"])
+        except (OSError, ValueError):
+            # Shut by close(), or by the server going away: either ends the stream.
             return
+
+    def close(self) -> None:
+        """Hang up."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+        self._thread.join(5)
 
     def wait_for(self, change: dict[str, Any], timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -179,3 +200,5 @@ def test_seat_changes_reach_sse_clients_of_every_api_process_once(
             {"label": "A1", "status": "sold"},
             {"label": "B2", "status": "sold"},
         ]
+    for reader in readers:
+        reader.close()
