@@ -203,6 +203,17 @@ def test_key_reused_across_the_outage_is_refused(store, primary, clock):
     assert primary.begin("u1", "k1", "another body") is None
 
 
+def test_fallback_that_cannot_answer_after_recovery_does_not_block(store, primary, fallback, clock):
+    """If the fallback is down when the primary is back, the primary's claim stands."""
+    primary.up = False
+    _run_once(store, "k1")
+    primary.up = True
+    fallback.up = False
+    clock.advance(PAUSE.total_seconds())
+    assert _run_once(store, "k2") is None
+    assert primary.begin("u1", "k2", "fp") == ANSWER
+
+
 def test_fallback_is_not_consulted_once_the_recall_is_over(store, primary, fallback, clock):
     """A day after the fallback was last used, keys new to the primary are not looked up
     there any more."""
