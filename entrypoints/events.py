@@ -48,6 +48,7 @@ class InProcessEvents:
 
     dispatcher: Dispatcher
     audit: AuditTrail
+    processed: ProcessedEvents
     _stop: threading.Event = attrs.Factory(threading.Event)
     _thread: threading.Thread | None = None
 
@@ -190,7 +191,7 @@ def build_events(
         dispatcher = Dispatcher(
             clock, [audit_consumer(audit), _forward_to(local_events)], processed
         )
-        return InProcessEvents(dispatcher, audit)
+        return InProcessEvents(dispatcher, audit, processed)
 
     from adapters.rabbitmq import RabbitEventBus, Topology
 
