@@ -51,9 +51,18 @@ class _Probe:
         self._mutex = threading.Lock()
 
     def resting(self) -> bool:
-        """Whether the backend failed less than a pause ago (and is best left alone)."""
+        """Whether to leave the backend alone: it failed less than a pause ago, or another
+        request has just been chosen to probe it."""
         with self._mutex:
-            return self._retry_at is not None and self._clock.now() < self._retry_at
+            if self._retry_at is None:
+                return False
+            now = self._clock.now()
+            if now < self._retry_at:
+                return True
+            # This caller probes; the others keep resting until it answers (or another pause
+            # passes), so a backend that hangs costs one timeout per pause, not one per request.
+            self._retry_at = now + self._pause
+            return False
 
     def attempt(self, action: Callable[[], T]) -> T:
         """Run ``action`` against the backend; a failure is recorded, then raised."""
