@@ -86,7 +86,12 @@ class _Transaction:
     def add_sale(self, sale: Sale) -> None:
         # The same guarantees the database's constraints give: one sale per seat and per
         # reservation, whatever the use case above got wrong.
-        taken = [label for label in sale.seats if (sale.session_id, label) in self._state.sold]
+        sold_here = {(s.session_id, label) for s in self.sales for label in s.seats}
+        taken = [
+            label
+            for label in sale.seats
+            if (sale.session_id, label) in self._state.sold or (sale.session_id, label) in sold_here
+        ]
         if taken:
             raise SeatsUnavailable(taken, "A seat of this sale is already sold.")
         if sale.reservation_id in self._state.sold_reservations or any(
