@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from .operations import Call, Operation, Reply
 from .responses import dump, raw_json_response
