@@ -8,7 +8,9 @@ Tokens are made here with PyJWT, as any client of the contract would make them.
 
 from __future__ import annotations
 
+import functools
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +51,7 @@ class LiveServer:
             base_url=self.url,
             headers={"Authorization": f"Bearer {token(user, role)}"},
             timeout=timeout,
+            verify=_tls(),
         )
 
     def new_session(self, rows: int = 4, seats_per_row: int = 4) -> str:
@@ -86,6 +89,13 @@ class LiveServer:
         assert answer.status_code == 200, answer.text
         items: list[dict[str, Any]] = answer.json()["items"]
         return items
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Plain HTTP only, but httpx builds a TLS context per client unless given one, and that
+    # costs ~0.1 s on a busy machine: a race with 100 clients would spend its time there.
+    return ssl.create_default_context()
 
 
 def _free_socket() -> socket.socket:
