@@ -85,6 +85,19 @@ def _is_worker(pid: int) -> bool:
     return b"resource_tracker" not in cmdline
 
 
+def server_runtime() -> str:
+    """What uvicorn will run on: it picks uvloop and httptools up when they are installed, and
+    they about double what one process answers (bench/FINDINGS.md)."""
+    from importlib.util import find_spec
+
+    loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    parser = "httptools" if find_spec("httptools") else "h11"
+    hint = (
+        "" if loop == "uvloop" and parser == "httptools" else " (uvicorn[standard] not installed)"
+    )
+    return f"servers run uvicorn on {loop} + {parser}{hint}"
+
+
 def cinema_command() -> list[str]:
     """``cinema``, from the interpreter's own environment (the nox session's or the venv's)."""
     beside = Path(sys.executable).parent / "cinema"
@@ -131,6 +144,7 @@ def running(
         "rate limits switched off for the run: "
         + ", ".join(f"{k}={v}" for k, v in RATE_LIMITS_OFF.items())
     )
+    stack.notes.append(server_runtime())
     stack.notes.append(f"server log level {options.log_level} (CINEMA_LOG_LEVEL); log: {stack.log}")
     if options.backend == "memory" and workers > 1:
         # Each process of the in-memory mode has its own store: two of them would sell the
