@@ -40,8 +40,8 @@ class _Unlocked:
 
 
 class _SlowSeats:
-    """A transaction that pauses after reading seats: widens the window between check and
-    write, as a busy database would."""
+    """A transaction that pauses after reading seats and after adding a sale: widens the
+    window between check and write, as a busy database would."""
 
     def __init__(self, tx: Transaction, pause: float):
         self._tx = tx
@@ -51,6 +51,11 @@ class _SlowSeats:
         seats = self._tx.lock_seats(session_id, labels)
         time.sleep(self._pause)
         return seats
+
+    def add_sale(self, sale: Any) -> None:
+        # The in-memory store's own one-sale-per-seat check is only atomic under its lock.
+        self._tx.add_sale(sale)
+        time.sleep(self._pause)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
@@ -265,9 +270,7 @@ def test_one_idempotency_key_makes_one_reservation(serve: Callable[..., LiveServ
     assert [event["data"]["reservation_id"] for event in created] == [reservation_id]
 
 
-def test_concurrent_payments_make_one_sale(serve: Callable[..., LiveServer]) -> None:
-    """10 payments of one reservation at once: one 201, nine 200, all with the same sale."""
-    server = serve()
+def pay_ten_times_at_once(server: LiveServer) -> list[httpx.Response]:
     session_id = server.new_session()
     with server.client("payer") as client:
         reservation = client.post(
@@ -277,7 +280,22 @@ def test_concurrent_payments_make_one_sale(serve: Callable[..., LiveServer]) -> 
     def pay(client: httpx.Client, i: int) -> httpx.Response:
         return client.post(f"/reservations/{reservation['id']}/payment")
 
-    answers = race(server, ["payer"] * 10, pay)
+    return race(server, ["payer"] * 10, pay)
+
+
+def test_control_without_guards_a_reservation_is_paid_twice(
+    serve: Callable[..., LiveServer],
+) -> None:
+    """Control: with the store not serializing, concurrent payments make several sales."""
+    server = serve(prepare=without_guards, run_worker=False)
+    answers = pay_ten_times_at_once(server)
+    assert codes(answers)[201] > 1, codes(answers)
+
+
+def test_concurrent_payments_make_one_sale(serve: Callable[..., LiveServer]) -> None:
+    """10 payments of one reservation at once: one 201, nine 200, all with the same sale."""
+    server = serve()
+    answers = pay_ten_times_at_once(server)
     assert codes(answers) == {201: 1, 200: 9}
     assert len({answer.json()["id"] for answer in answers}) == 1
     with server.client("payer") as client:
