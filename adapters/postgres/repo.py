@@ -72,6 +72,7 @@ class PostgresReservationRepo:
                 with self.engine.connect() as connection, connection.begin():
                     tx = PostgresTransaction(connection, row_locks=self._row_locks)
                     result = work(tx)
+                    tx.flush()
             except sa.exc.DBAPIError as error:
                 if is_transient(error) and attempt < self._attempts:
                     log.info(

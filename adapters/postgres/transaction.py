@@ -34,7 +34,8 @@ class PostgresTransaction:
     def __init__(self, connection: Connection, *, row_locks: bool = True):
         self._conn = connection
         self._row_locks = row_locks
-        self.emitted = 0
+        self._events: list[Event] = []
+        self._emitted = 0
 
     def add_session(self, session: Session) -> None:
         self._conn.execute(sessions.insert().values(rows.session_values(session)))
@@ -192,5 +193,17 @@ class PostgresTransaction:
         return [rows.reservation_from_row(row) for row in self._conn.execute(query).mappings()]
 
     def emit(self, event: Event) -> None:
-        self._conn.execute(outbox.insert().values(rows.event_values(event)))
-        self.emitted += 1
+        # Held until flush(), just before the commit: the events of a unit of work (two for a
+        # cancellation or an expiry) then cost one INSERT. Nothing in a transaction reads them.
+        self._events.append(event)
+
+    @property
+    def emitted(self) -> int:
+        return self._emitted
+
+    def flush(self) -> None:
+        """Write the emitted events to the outbox; ``atomic`` calls it right before committing."""
+        if self._events:
+            self._conn.execute(outbox.insert().values([rows.event_values(e) for e in self._events]))
+            self._emitted += len(self._events)
+            self._events.clear()
