@@ -1,9 +1,11 @@
 """Count the SQL statements each request costs: ``python -m bench.round_trips``.
 
-Starts one server process on a fresh database with ``log_statement = all`` (and without the
-background worker, whose polling would blur the count), sends each kind of request a few times,
-and counts the statements PostgreSQL logged for the database in between, BEGIN, COMMIT and the
-pool's pre-ping included: each one is a round trip from the server to the database.
+Starts one server process on a fresh database with ``log_statement = all`` (without the
+background worker, whose polling would blur the count, unless ``--with-worker``), sends each kind
+of request a few times, and counts the statements PostgreSQL logged for the database in
+between, BEGIN, COMMIT and the pool's pre-ping included: each one is a round trip from the
+server to the database. With ``--with-worker`` it first counts what the idle worker (sweeper and
+relay polling) sends in two seconds, and the counts per request include the relay's work.
 """
 
 from __future__ import annotations
@@ -44,11 +46,16 @@ def _statements(log: Path, since: int, database: str) -> list[str]:
     return found
 
 
-async def _measure(stack_host: str, port: int, secret: str, log: Path, database: str, times: int):
+async def _measure(
+    stack_host: str, port: int, secret: str, log: Path, database: str, times: int
+) -> dict[str, list[list[str]]]:
     async with Admin(stack_host, port, secret, connections=1) as admin:
+        counts: dict[str, list[list[str]]] = {}
+        before = _log_size(log)
+        await asyncio.sleep(2.0)
+        counts["(idle, 2 s)"] = [_statements(log, before, database)]
         session_id = await admin.create_session(10, 10, "25.00", "Round trips")
         user = User("rt", token(secret, "rt"))
-        counts: dict[str, list[list[str]]] = {}
 
         async def one(name: str, raw: bytes, expect: int) -> bytes:
             await asyncio.sleep(0.3)  # let anything earlier reach the log
@@ -78,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--times", type=int, default=5)
     parser.add_argument("--log", type=Path, default=POSTGRES_LOG)
     parser.add_argument("--show", action="store_true", help="print the statements themselves")
+    parser.add_argument("--with-worker", action="store_true", help="keep the background worker")
     args = parser.parse_args(argv)
     options = attrs.evolve(Options(), workers=1, log_level="WARNING")
 
@@ -88,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"ALTER DATABASE \"{database}\" SET log_statement = 'all'")
 
-    with running(options, serve_args=["--no-worker"], on_database=log_everything) as stack:
+    serve_args = [] if args.with_worker else ["--no-worker"]
+    with running(options, serve_args=serve_args, on_database=log_everything) as stack:
         assert stack.database is not None
         time.sleep(0.5)
         counts = asyncio.run(
