@@ -62,6 +62,11 @@ class PostgresReservationRepo:
         self.on_commit: list[Callable[[], None]] = []
 
     def atomic(self, work: Callable[[PostgresTransaction], T]) -> T:
+        """Run ``work`` in one transaction on one connection; see ``ReservationRepo.atomic``.
+
+        Deadlocks and serialization failures re-run it (up to ``attempts`` times in all);
+        connection failures raise ``StoreUnavailable``; errors ``work`` raises pass unchanged.
+        """
         # READ COMMITTED is enough: every row a decision depends on is locked first (seats and
         # the reservation FOR UPDATE), and a locked row is always read at its newest committed
         # version; the rest (sale_seats, sales.reservation_id) is guarded by constraints. A

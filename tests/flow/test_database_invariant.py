@@ -8,6 +8,7 @@ fires; the guarded run, identical otherwise, shows it never does.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from cinema_core import (
     ReservationStatus,
     Sale,
     SeatLabel,
+    SeatStatus,
     SeatsUnavailable,
     SessionView,
 )
@@ -85,8 +87,6 @@ class PausingRepo:
 
 def pause(seconds: float) -> None:
     # A real pause, on purpose: it is the race window, not a stand-in for a clock.
-    import time
-
     time.sleep(seconds)
 
 
@@ -259,7 +259,7 @@ def test_crossed_seat_orders_queue_instead_of_deadlocking(
                 seats = tx.lock_seats(session_id, orders[index])
                 pause(0.01)
                 now = clock.now()
-                if any(not seat.status_at(now) == "available" for seat in seats):
+                if any(seat.status_at(now) is not SeatStatus.AVAILABLE for seat in seats):
                     raise SeatsUnavailable([seat.label for seat in seats])
                 for seat in seats:
                     seat.hold(reservation_id, now + HOLD)
