@@ -166,6 +166,8 @@ def running(
         yield stack
     finally:
         _stop(stack)
+        if options.rabbitmq and options.backend == "postgres":
+            _forget_rabbitmq(env, options.amqp_url, namespace, stack.notes)
         if stack.database:
             _drop_database(options.postgres_url, stack.database)
         if options.backend == "postgres":
@@ -262,6 +264,27 @@ def _drop_database(admin_url: str, name: str) -> None:
 
     with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _forget_rabbitmq(env: dict[str, str], url: str, namespace: str, notes: list[str]) -> None:
+    """Delete the exchange and queues the run declared (they are named after its namespace)."""
+    try:
+        import pika
+
+        from adapters.rabbitmq.topology import Topology
+        from entrypoints.bootstrap import bootstrap
+        from entrypoints.config import Settings
+
+        services = bootstrap(Settings.from_env(env))
+        consumers = list(services.events.consumers)
+        services.close()
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        try:
+            Topology(namespace=namespace).delete(connection.channel(), consumers)
+        finally:
+            connection.close()
+    except Exception as error:  # cleaning up must not hide the run's results
+        notes.append(f"could not delete the run's RabbitMQ queues ({namespace}.*): {error}")
 
 
 def _forget_redis_keys(url: str, namespace: str) -> None:
