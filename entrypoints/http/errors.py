@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -12,6 +13,8 @@ from starlette.responses import Response
 from cinema_core import CinemaError, RateLimited, StoreUnavailable
 
 from .responses import dump, json_response
+
+log = logging.getLogger("cinema.http")
 
 
 class MalformedJson(CinemaError):
@@ -42,6 +45,8 @@ def error_response(error: CinemaError) -> Response:
         headers["WWW-Authenticate"] = "Bearer"
     elif isinstance(error, StoreUnavailable):
         headers["Retry-After"] = "1"
+        # The client is only told to retry; the operator needs the driver's reason.
+        log.error("answered 503: %s", error.message, exc_info=error)
     return json_response(
         {"error": _error(error.code, error.message, error.details)}, error.status, headers
     )
