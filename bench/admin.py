@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -75,7 +76,7 @@ class Admin:
         while True:
             path = f"/users/{user}/purchases?limit=200"
             if cursor:
-                path += f"&cursor={cursor}"
+                path += f"&cursor={quote(cursor, safe='')}"
             page = await self.call(self.user.get(path))
             sales.extend(page["items"])
             cursor = page.get("next_cursor")

@@ -59,7 +59,7 @@ class Connection(asyncio.Protocol):
         """Send one request; answer ``(status, body, latency in nanoseconds)``."""
         if self.closed or self._transport is None:
             raise ConnectionResetError("connection is closed")
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[tuple[int, bytes, int]] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         self._sent_at = time.perf_counter_ns()
         self._transport.write(raw)

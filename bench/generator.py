@@ -103,7 +103,7 @@ def _event_loop_run(coroutine: Awaitable[Outcome]) -> Outcome:
         import uvloop
     except ImportError:  # uvloop is optional: the standard loop is ~30 % slower per request
         return asyncio.run(coroutine)  # type: ignore[arg-type]
-    return uvloop.run(coroutine)  # type: ignore[arg-type,no-any-return]
+    return uvloop.run(coroutine)  # type: ignore[arg-type]
 
 
 def event_loop_name() -> str:

@@ -90,8 +90,8 @@ def check_session(
         f"{label}: every amount is {price} × seats",
         f"{label}: wrong amounts in sales {wrong[:10]}",
     )
-    total = sum((Decimal(sale["amount"]) for sale in api_sales), Decimal(0))
-    check.sold[seat_map["session_id"]] = (len(sold_labels), f"{total:.2f}")
+    takings = sum((Decimal(sale["amount"]) for sale in api_sales), Decimal(0))
+    check.sold[seat_map["session_id"]] = (len(sold_labels), f"{takings:.2f}")
     told = {sale["id"]: sale for sale in recorded}
     listed = {sale["id"]: sale for sale in api_sales}
     check.expect(

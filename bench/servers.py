@@ -276,7 +276,7 @@ def _forget_rabbitmq(env: dict[str, str], url: str, namespace: str, notes: list[
         from entrypoints.config import Settings
 
         services = bootstrap(Settings.from_env(env))
-        consumers = list(services.events.consumers)
+        consumers = list(services.events.consumers) if services.events else []
         services.close()
         connection = pika.BlockingConnection(pika.URLParameters(url))
         try:

@@ -98,6 +98,7 @@ async def drive(context: Context) -> dict[str, Any]:
                 status, body, ns = await pool.request(user.reserve(path, pick))
             except ConnectionError:
                 samples.failed(RESERVE)
+                await asyncio.sleep(0.01)  # the server may be gone: do not spin
                 continue
             attempts += 1
             samples.add(RESERVE, status, ns)

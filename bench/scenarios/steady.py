@@ -105,6 +105,7 @@ async def drive(context: Context) -> dict[str, Any]:
                 status, body, ns = await pool.request(user.reserve(session_id, seats))
             except ConnectionError:
                 samples.failed(RESERVE)
+                await asyncio.sleep(0.01)  # the server may be gone: do not spin
                 continue
             samples.add(RESERVE, status, ns)
             if status != 201:
