@@ -64,7 +64,7 @@ class _SlowSeats:
 class UnguardedRepo(InMemoryReservationRepo):
     """The in-memory store with its transaction lock switched off (the control run's store)."""
 
-    def __init__(self, pause: float = 0.05):
+    def __init__(self, pause: float = 0.2):
         super().__init__()
         self._lock = _Unlocked()  # type: ignore[assignment]
         self._pause = pause
