@@ -145,7 +145,9 @@ class Report:
             g = self.generator_ceiling.figures
             out.append(
                 f"generator ceiling ({event_loop_name()}, against a null server in another "
-                f"process): {g[0].value:,.0f} requests/s, p99 {g[1].value:.2f} ms"
+                f"process): {g[0].value:,.0f} requests/s, p99 {g[1].value:.2f} ms, using "
+                f"{self.generator_ceiling.generator_load:.2f} cores (a lower bound on what it "
+                "can drive)"
             )
         ceiling = self._ceiling()
         if ceiling:
@@ -212,6 +214,10 @@ class Report:
         for result in self._all_results():
             for note in result.notes:
                 out.append(f"  {result.name}: {note}")
+        out.append(
+            "  generator CPU while each scenario ran (cores busy, all its processes): "
+            + ", ".join(f"{r.name} {r.generator_load:.2f}" for r in self._all_results())
+        )
         out.append("")
         out.append("INVARIANT CHECKS")
         for result in self._all_results():

@@ -30,10 +30,19 @@ class ScenarioResult:
     sql_check: Check | None = None
     notes: list[str] = attrs.Factory(list)
     seconds: float = 0.0
+    # Generator CPU seconds per wall second, summed over its processes (1.0 = one core busy).
+    generator_load: float = 0.0
 
     @property
     def checks(self) -> list[Check]:
         return [c for c in (self.check, self.sql_check) if c is not None]
+
+
+def generator_load(outcomes: list[Outcome]) -> float:
+    """Cores' worth of CPU the generator processes used while the scenario ran."""
+    start = min(outcome.started for outcome in outcomes)
+    end = max(outcome.ended for outcome in outcomes)
+    return sum(outcome.cpu for outcome in outcomes) / max(end - start, 1e-9)
 
 
 def merge(outcomes: list[Outcome]) -> tuple[Samples, float]:

@@ -18,7 +18,7 @@ from .options import Options, parse
 from .process_memory import Memory, read
 from .profiling import recording
 from .report import Report, Soak
-from .results import ScenarioResult
+from .results import ScenarioResult, generator_load
 from .scenarios import ceiling, race, seat_map, sellout, steady
 from .servers import Stack, running
 
@@ -63,6 +63,7 @@ def measure_generator(options: Options) -> ScenarioResult:
         outcomes = generator.run(parts, plan.seconds + _GRACE)
     result = asyncio.run(ceiling.conclude(None, plan, outcomes))
     result.name = "generator"
+    result.generator_load = generator_load(outcomes)
     return result
 
 
@@ -89,6 +90,7 @@ def play(stack: Stack, name: str, options: Options) -> ScenarioResult:
             return result
 
     result = asyncio.run(conclude())
+    result.generator_load = generator_load(outcomes)
     _check_by_sql(stack, result)
     return result
 
@@ -122,6 +124,7 @@ def soak(stack: Stack, options: Options) -> Soak:
             return await steady.conclude(admin, plan, found[0])
 
     result = asyncio.run(conclude())
+    result.generator_load = generator_load(found[0])
     _check_by_sql(stack, result)
     return Soak(result, samples)
 
