@@ -78,6 +78,10 @@ class BackgroundWorker:
         box = self.services.box
         while not self._stopping.is_set():
             expired = self._guarded(box.expire_due, 500)
+            if expired:
+                # Their events are in the outbox now: relay them at once, not on the next tick
+                # (stores without a commit hook would otherwise wait up to relay_every).
+                self._wake.set()
             if expired is None:
                 self._stopping.wait(_BACKOFF)
             elif expired < 500:
