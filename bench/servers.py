@@ -197,7 +197,7 @@ def _serve(stack: Stack, extra: Sequence[str]) -> None:
             raise StackError(
                 f"cinema serve exited with {stack.process.returncode}; see {stack.log}"
             )
-        if _answers(stack.port) and (
+        if answers(stack.port) and (
             stack.workers == 1 or len(stack.worker_children()) >= stack.workers
         ):
             return
@@ -205,10 +205,11 @@ def _serve(stack: Stack, extra: Sequence[str]) -> None:
     raise StackError(f"cinema serve did not answer within 60 s; see {stack.log}")
 
 
-def _answers(port: int) -> bool:
+def answers(port: int, path: str = "/health") -> bool:
     try:
         with socket.create_connection((HOST, port), 1) as sock:
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            head = f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
+            sock.sendall(head.encode())
             return sock.recv(16).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
