@@ -77,7 +77,7 @@ class Services:
 
     def close(self) -> None:
         for closer in reversed(self.closers):
-            close = getattr(closer, "close", None)
+            close = getattr(closer, "close", None) or getattr(closer, "dispose", None)
             if close is not None:
                 close()
 
@@ -93,7 +93,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     seat_lock: SeatLock = InMemorySeatLock(clock)
     idempotency: IdempotencyStore = InMemoryIdempotencyStore(clock)
     if settings.database_url:
-        repo, idempotency = _postgres(settings.database_url, clock, closers)
+        repo, idempotency = _postgres(settings, clock, closers)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
     events = build_events(settings, clock, outages, local_events, getattr(repo, "engine", None))
     closers.append(events)
@@ -140,7 +140,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
 
 
 def _postgres(
-    url: str, clock: Clock, closers: list[object]
+    settings: Settings, clock: Clock, closers: list[object]
 ) -> tuple[ReservationRepo, IdempotencyStore]:
     """The PostgreSQL store and idempotency keys on one pooled engine; refuses to run on a
     schema that is not current (``SchemaNotCurrent`` says to run ``cinema migrate``)."""
@@ -149,12 +149,16 @@ def _postgres(
         PostgresReservationRepo,
         require_current_schema,
     )
+    from adapters.postgres.engine import create_engine
 
-    repo = PostgresReservationRepo(url)  # builds the engine; repo.close() disposes of it
+    assert settings.database_url is not None
+    pool = settings.database_pool_size
+    engine = create_engine(settings.database_url, pool_size=pool, max_overflow=max(1, pool // 2))
+    closers.append(engine)
+    repo = PostgresReservationRepo(engine)
     try:
-        require_current_schema(repo.engine)
+        require_current_schema(engine)
     except BaseException:
-        repo.close()
+        engine.dispose()
         raise
-    closers.append(repo)
-    return repo, PostgresIdempotencyStore(repo.engine, clock)
+    return repo, PostgresIdempotencyStore(engine, clock)

@@ -8,7 +8,11 @@ from collections.abc import Mapping
 import attrs
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-_DEFAULTS = {"rate_per_user": 50.0, "burst_per_user": 100, "rate_per_client": 500.0, "burst_per_client": 1000}
+# Token buckets: sustained requests per second and burst, per user and per client address.
+# Generous by default; a rate of 0 switches a limit off (an operator's choice, never a client's).
+RATE_PER_USER, BURST_PER_USER = 50.0, 100
+RATE_PER_CLIENT, BURST_PER_CLIENT = 500.0, 1000
+DATABASE_POOL_SIZE = 10
 
 
 class ConfigError(ValueError):
@@ -24,12 +28,13 @@ class Settings:
     auth_secret: str | None = None
     log_level: str = "INFO"
     log_format: str = "json"
-    # Token buckets: sustained requests per second and burst, per user and per client address.
-    # Generous by default; 0 switches a limit off (an operator's choice, never a client's).
-    rate_per_user: float = _DEFAULTS["rate_per_user"]
-    burst_per_user: int = int(_DEFAULTS["burst_per_user"])
-    rate_per_client: float = _DEFAULTS["rate_per_client"]
-    burst_per_client: int = int(_DEFAULTS["burst_per_client"])
+    rate_per_user: float = RATE_PER_USER
+    burst_per_user: int = BURST_PER_USER
+    rate_per_client: float = RATE_PER_CLIENT
+    burst_per_client: int = BURST_PER_CLIENT
+    # Connections each process may hold: PostgreSQL's max_connections (100 by default) must
+    # cover processes × (pool + overflow), or the excess requests fail instead of waiting.
+    database_pool_size: int = DATABASE_POOL_SIZE
     # Prefix for every Redis key and RabbitMQ queue this deployment owns (tests give each run one).
     namespace: str = "cinema"
 
@@ -70,9 +75,14 @@ class Settings:
             auth_secret=text("CINEMA_AUTH_SECRET"),
             log_level=level,
             log_format=log_format,
-            rate_per_user=number("CINEMA_RATE_LIMIT_USER_PER_SECOND", _DEFAULTS['rate_per_user']),
-            burst_per_user=int(number("CINEMA_RATE_LIMIT_USER_BURST", _DEFAULTS["burst_per_user"], minimum=1)),
-            rate_per_client=number("CINEMA_RATE_LIMIT_CLIENT_PER_SECOND", _DEFAULTS['rate_per_client']),
-            burst_per_client=int(number("CINEMA_RATE_LIMIT_CLIENT_BURST", _DEFAULTS["burst_per_client"], minimum=1)),
+            rate_per_user=number("CINEMA_RATE_LIMIT_USER_PER_SECOND", RATE_PER_USER),
+            burst_per_user=int(number("CINEMA_RATE_LIMIT_USER_BURST", BURST_PER_USER, minimum=1)),
+            rate_per_client=number("CINEMA_RATE_LIMIT_CLIENT_PER_SECOND", RATE_PER_CLIENT),
+            burst_per_client=int(
+                number("CINEMA_RATE_LIMIT_CLIENT_BURST", BURST_PER_CLIENT, minimum=1)
+            ),
             namespace=text("CINEMA_NAMESPACE") or "cinema",
+            database_pool_size=int(
+                number("CINEMA_DATABASE_POOL_SIZE", DATABASE_POOL_SIZE, minimum=1)
+            ),
         )

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
-# Sized for one API process: a threadpool of about 40 workers, each needing at most one
-# connection at a time. The overflow is closed again when idle.
-POOL_SIZE = 20
-MAX_OVERFLOW = 20
+# Sized for one API process of several on one database (see CINEMA_DATABASE_POOL_SIZE): a
+# thread waits for a connection rather than the server refusing one. Overflow closes when idle.
+POOL_SIZE = 10
+MAX_OVERFLOW = 5
 # A request waiting longer than this for a connection gets StoreUnavailable (503) rather
 # than hanging: the pool being exhausted that long means the database is not keeping up.
 POOL_TIMEOUT = 10.0
