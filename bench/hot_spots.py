@@ -25,8 +25,10 @@ def frame_key(frame: str, keep_path: int = 2) -> str:
     return f"{match['name']} ({path})"
 
 
-def rank(lines: Iterable[str]) -> tuple[int, Counter[str], Counter[str]]:
-    """Total samples, and self and total counts per function."""
+def rank(lines: Iterable[str], within: str = "") -> tuple[int, Counter[str], Counter[str]]:
+    """Total samples, and self and total counts per function; with ``within``, functions are
+    counted only in stacks that pass through a frame containing that text (the total still
+    counts every sample, so shares stay shares of all the process's time)."""
     total = 0
     own: Counter[str] = Counter()
     anywhere: Counter[str] = Counter()
@@ -41,6 +43,8 @@ def rank(lines: Iterable[str]) -> tuple[int, Counter[str], Counter[str]]:
         if not frames:
             continue
         total += n
+        if within and not any(within in frame for frame in frames):
+            continue
         own[frames[-1]] += n
         for key in set(frames):
             anywhere[key] += n
@@ -52,9 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--match", default="", help="only functions whose key contains this")
+    parser.add_argument("--within", default="", help="only stacks through a frame with this")
     args = parser.parse_args(argv)
     lines = [line for path in args.files for line in path.read_text().splitlines()]
-    total, own, anywhere = rank(lines)
+    total, own, anywhere = rank(lines, args.within)
     if not total:
         print("no samples")
         return 1

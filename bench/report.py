@@ -187,6 +187,29 @@ class Report:
         ]
         out += _table(["scenario", "route", "status", "count"], lines)
         out.append("")
+        out.append(
+            "CPU per request, ms (servers = all uvicorn workers; PostgreSQL = the run "
+            "database's backends; on 2 cores a rate above 2,000 / total is out of reach)"
+        )
+        lines = [
+            [
+                r.name,
+                f"{r.requests}",
+                *(
+                    f"{1000 * cpu / r.requests:.3f}" if r.requests else "–"
+                    for cpu in (r.server_cpu, r.database_cpu, r.generator_cpu)
+                ),
+                f"{1000 * (r.server_cpu + r.database_cpu + r.generator_cpu) / r.requests:.3f}"
+                if r.requests
+                else "–",
+            ]
+            for r in self._all_results()
+            if r.name != "generator"
+        ]
+        out += _table(
+            ["scenario", "requests", "servers", "PostgreSQL", "generator", "total"], lines
+        )
+        out.append("")
         out.append("MEMORY of each server process, MiB (VmRSS now / VmHWM peak)")
         lines = [
             [name, str(m.pid), f"{m.rss:.1f}", f"{m.peak:.1f}"]

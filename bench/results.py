@@ -32,10 +32,22 @@ class ScenarioResult:
     seconds: float = 0.0
     # Generator CPU seconds per wall second, summed over its processes (1.0 = one core busy).
     generator_load: float = 0.0
+    # CPU seconds the generator, the servers and PostgreSQL spent during the scenario.
+    generator_cpu: float = 0.0
+    server_cpu: float = 0.0
+    database_cpu: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return sum(self.samples.statuses.values())
 
     @property
     def checks(self) -> list[Check]:
         return [c for c in (self.check, self.sql_check) if c is not None]
+
+
+def generator_cpu(outcomes: list[Outcome]) -> float:
+    return sum(outcome.cpu for outcome in outcomes)
 
 
 def generator_load(outcomes: list[Outcome]) -> float:

@@ -15,10 +15,11 @@ from .generator import Part
 from .invariant import Check
 from .null_server import NullServer
 from .options import Options, parse
+from .process_cpu import CpuMeter
 from .process_memory import Memory, read
 from .profiling import recording
 from .report import Report, Soak
-from .results import ScenarioResult, generator_load
+from .results import ScenarioResult, generator_cpu, generator_load
 from .scenarios import ceiling, race, seat_map, sellout, steady
 from .servers import Stack, running
 
@@ -77,12 +78,15 @@ def play(stack: Stack, name: str, options: Options) -> ScenarioResult:
     plan = asyncio.run(prepare())
     parts = _parts(name, plan, options, stack.host, stack.port)
     timeout = _timeout(name, options)
+    meter = _meter(stack)
+    meter.start()
     if options.profile and name == options.profile_scenario:
         pids = stack.server_pids()
         with recording(pids, options.profile, name, stack.notes, gil=options.profile_gil):
             outcomes = generator.run(parts, timeout)
     else:
         outcomes = generator.run(parts, timeout)
+    spent = meter.stop()
 
     async def conclude() -> ScenarioResult:
         async with Admin(stack.host, stack.port, stack.secret) as admin:
@@ -91,8 +95,14 @@ def play(stack: Stack, name: str, options: Options) -> ScenarioResult:
 
     result = asyncio.run(conclude())
     result.generator_load = generator_load(outcomes)
+    result.generator_cpu = generator_cpu(outcomes)
+    result.server_cpu, result.database_cpu = spent.servers, spent.database
     _check_by_sql(stack, result)
     return result
+
+
+def _meter(stack: Stack) -> CpuMeter:
+    return CpuMeter(stack.server_pids(), stack.options.postgres_url, stack.database)
 
 
 def soak(stack: Stack, options: Options) -> Soak:
@@ -111,11 +121,14 @@ def soak(stack: Stack, options: Options) -> Soak:
     pids = stack.server_pids()
     samples: list[tuple[float, list[Memory]]] = []
     started = time.monotonic()
+    meter = _meter(stack)
+    meter.start()
     worker.start()
     step = max(1.0, options.soak_seconds / 60)
     while worker.is_alive():
         samples.append((time.monotonic() - started, [m for pid in pids if (m := read(pid))]))
         worker.join(step)
+    spent = meter.stop()
     if not found:
         raise RuntimeError("the soak's generators failed; see the messages above")
 
@@ -125,6 +138,8 @@ def soak(stack: Stack, options: Options) -> Soak:
 
     result = asyncio.run(conclude())
     result.generator_load = generator_load(found[0])
+    result.generator_cpu = generator_cpu(found[0])
+    result.server_cpu, result.database_cpu = spent.servers, spent.database
     _check_by_sql(stack, result)
     return Soak(result, samples)
 
