@@ -1,9 +1,11 @@
 """Races through HTTP: real clients on real threads, released together by a barrier.
 
 The invariant: a seat is never sold twice and never held by two pending reservations at once.
-Each guard test is preceded by a control run with the guards switched off (a store that does
-not serialize its units of work, and a seat lock that grants everything), which shows that the
-same race, driven the same way, really does break the invariant without them.
+The one-seat race and the concurrent payments each have a control run with the guards switched
+off (a store that does not serialize its units of work and pauses between check and write, and
+a seat lock that grants everything): the same requests, driven the same way, then really do
+break the invariant, so the guarded runs passing means the guards work, not that the race
+never happened.
 """
 
 from __future__ import annotations
