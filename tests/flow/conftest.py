@@ -92,9 +92,10 @@ class LiveServer:
 
 
 @functools.cache
+@functools.cache
 def _tls() -> ssl.SSLContext:
     # Plain HTTP only, but httpx builds a TLS context per client unless given one, and that
-    # costs ~0.1 s on a busy machine: a race with 100 clients would spend its time there.
+    # costs ~40 ms of CPU: a race with 100 clients would spend its time there. One, shared.
     return ssl.create_default_context()
 
 
