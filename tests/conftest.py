@@ -20,73 +20,33 @@ def clock() -> ManualClock:
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
     services.need("PostgreSQL", services.POSTGRES_ADMIN_URL, 5432)
-    import sqlalchemy as sa
-
-    name = services.unique("cinema_test")
-    admin = sa.create_engine(services.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield services.POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with services.database("cinema_test") as (_, url):
+        yield url
 
 
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """A database migrated to the newest schema once per run; tests get clones of it."""
     services.need("PostgreSQL", services.POSTGRES_ADMIN_URL, 5432)
-    import sqlalchemy as sa
-
     from adapters.postgres.migrations import upgrade
 
-    name = services.unique("cinema_template")
-    admin = sa.create_engine(services.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        upgrade(services.POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    with services.database("cinema_template") as (name, url):
+        upgrade(url)
         yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
 def migrated_postgres_url(postgres_template: str) -> Iterator[str]:
     """A fresh PostgreSQL database at the newest schema for this test (a clone of the
     template, much faster than migrating), dropped afterwards."""
-    import sqlalchemy as sa
-
-    name = services.unique("cinema_test")
-    admin = sa.create_engine(services.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    try:
-        yield services.POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with services.database("cinema_test", template=postgres_template) as (_, url):
+        yield url
 
 
 @pytest.fixture(scope="session")
 def _postgres_shared(postgres_template: str) -> Iterator[str]:
-    import sqlalchemy as sa
-
-    name = services.unique("cinema_shared")
-    admin = sa.create_engine(services.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    try:
-        yield services.POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with services.database("cinema_shared", template=postgres_template) as (_, url):
+        yield url
 
 
 @pytest.fixture

@@ -7,9 +7,11 @@ Without a service a test that needs it is skipped with the reason; with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -48,3 +50,24 @@ def need(name: str, url: str, default_port: int) -> None:
 
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@contextlib.contextmanager
+def database(prefix: str, template: str | None = None) -> Iterator[tuple[str, str]]:
+    """A new PostgreSQL database (a copy of ``template`` if given), dropped on exit, even with
+    connections still open. Yields its name and its URL."""
+    import sqlalchemy as sa
+
+    name = unique(prefix)
+    copy = f' TEMPLATE "{template}"' if template else ""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+        try:
+            yield name, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
