@@ -39,6 +39,7 @@ class Options:
     profile_scenario: str = "sellout"
     profile_gil: bool = False
     json: Path | None = None
+    no_worker: bool = False
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     redis_url: str = "redis://127.0.0.1:6379/0"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -114,6 +115,11 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         action="store_true",
         help="sample only the thread holding the GIL (where Python CPU time goes)",
     )
+    p.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve with --no-worker (no sweeper, no relay): to measure what they cost",
+    )
     p.add_argument("--json", type=Path, help="also write the results to this file")
     p.add_argument(
         "--postgres-url",
@@ -157,6 +163,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         profile_scenario=a.profile_scenario,
         profile_gil=a.profile_gil,
         json=a.json,
+        no_worker=a.no_worker,
         postgres_url=a.postgres_url,
         redis_url=a.redis_url,
         amqp_url=a.amqp_url,

@@ -162,6 +162,12 @@ def running(
             _run([*cinema_command(), "migrate"], env, stack.log, "cinema migrate")
             if on_database is not None:
                 on_database(database_dsn(options.postgres_url, stack.database))
+        if options.no_worker:
+            serve_args = [*serve_args, "--no-worker"]
+            stack.notes.append(
+                "served with --no-worker: no expiry sweeper, no event relay "
+                "(not a production set-up)"
+            )
         _serve(stack, serve_args)
         yield stack
     finally:
