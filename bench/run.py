@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -44,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with running(options) as stack:
         report.stack = stack
         for name in sorted(options.scenarios, key=_ORDER.index):
-            report.results.append(play(stack, name, options))
+            report.results.append(_played(stack, name, options))
             report.memory_after[name] = _memory(stack)
         if options.soak_seconds:
             report.soak = soak(stack, options)
@@ -54,6 +56,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.json:
         report.write_json(options.json)
     return 0 if report.invariant_held else 1
+
+
+def _played(stack: Stack, name: str, options: Options) -> ScenarioResult:
+    """The scenario's result; one that could not finish is a failed check (exit status 1), and
+    the run goes on to the next scenario."""
+    try:
+        return play(stack, name, options)
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        check = Check(name, problems=[f"the scenario did not complete: {error!r}"])
+        return ScenarioResult(name, check=check)
 
 
 def measure_generator(options: Options) -> ScenarioResult:

@@ -53,6 +53,23 @@ def test_tiny_bench_run_passes_its_invariant_check_and_prints_the_table(tmp_path
     assert json.loads(out.read_text())["invariant_held"] is True
 
 
+@pytest.mark.slow
+def test_a_scenario_that_cannot_be_checked_fails_the_command() -> None:
+    """A scenario that cannot finish (here: a seat map too big for the API) exits 1, reported."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--backend", "memory", "--scenarios", "seatmap",
+         "--map-rows", "30", "--duration", "1", "--no-generator-ceiling"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "seatmap: FAILED" in done.stdout
+    assert "RESULT: invariant FAILED" in done.stdout
+
+
 def test_invariant_check_catches_a_seat_sold_twice() -> None:
     """Two sales of one seat, or a sale the buyer was never told of, fail the check."""
     seat_map = {
