@@ -74,12 +74,16 @@ class Report:
         self.load_after = os.getloadavg()
         backend = self.options.backend
         ceiling = self._ceiling()
+        ceiling_p99 = self._ceiling_p99()
         for result in self.results + ([self.soak.result] if self.soak else []):
             for figure in result.figures:
                 goal = target(figure.target, backend) if figure.target else None
                 fraction = ""
                 if figure.rate and ceiling:
                     fraction = f"{figure.value / ceiling:.2f}"
+                elif figure.unit == "ms" and result.name != "ceiling" and ceiling_p99:
+                    # A latency against the p99 of GET /health in the same run.
+                    fraction = f"×{figure.value / ceiling_p99:.1f} p99"
                 self.rows.append(
                     Row(
                         result.name,
@@ -116,6 +120,12 @@ class Report:
         for result in self.results:
             if result.name == "ceiling" and result.figures:
                 return result.figures[0].value
+        return None
+
+    def _ceiling_p99(self) -> float | None:
+        for result in self.results:
+            if result.name == "ceiling" and len(result.figures) > 1:
+                return result.figures[1].value
         return None
 
     def targets_met(self) -> tuple[int, int]:
@@ -155,7 +165,10 @@ class Report:
                 f"stack ceiling (GET /health, same stack, same run): {ceiling:,.0f} requests/s"
             )
         out.append("")
-        out.append("FIGURES (of ceiling = this rate / GET /health rate of the same run)")
+        out.append(
+            "FIGURES (of ceiling: a rate / GET /health's rate, a latency / GET /health's p99, "
+            "both of the same run)"
+        )
         out += _table(
             ["scenario", "figure", "measured", "of ceiling", "target", "verdict"],
             [[r.scenario, r.figure, r.value, r.fraction, r.target, r.verdict] for r in self.rows],
