@@ -14,7 +14,7 @@ from cinema_core.errors import BackendUnavailable
 from cinema_core.events import Event
 
 from .codec import encode
-from .connection import close_quietly, connect, translated
+from .connection import HEARTBEAT, close_quietly, connect, translated
 from .topology import Topology
 
 log = logging.getLogger("cinema.rabbitmq")
@@ -42,6 +42,8 @@ class RabbitEventBus:
         self._lock = threading.Lock()
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
+        self._closed = threading.Event()
+        self._keepalive: threading.Thread | None = None
 
     def register(self, consumer: Consumer) -> None:
         """Declare ``consumer``'s queues too (now if connected, else on connecting)."""
@@ -86,8 +88,22 @@ class RabbitEventBus:
                 raise
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             self._drop()
+
+    def _keep_alive(self) -> None:
+        # Between publications nothing reads the socket, so the broker would see no heartbeats
+        # and drop the connection (pika then logs errors on the next use). Serve them here.
+        while not self._closed.wait(HEARTBEAT / 3):
+            with self._lock:
+                if self._connection is None:
+                    continue
+                try:
+                    with translated("RabbitMQ heartbeat failed"):
+                        self._connection.process_data_events(time_limit=0)
+                except BackendUnavailable:
+                    self._drop()
 
     def _publish(self, events: Sequence[Event]) -> None:
         with translated("cannot publish to RabbitMQ"):
@@ -115,6 +131,11 @@ class RabbitEventBus:
             close_quietly(connection)
             raise
         self._connection, self._channel = connection, channel
+        if self._keepalive is None:
+            self._keepalive = threading.Thread(
+                target=self._keep_alive, name="cinema-bus-heartbeats", daemon=True
+            )
+            self._keepalive.start()
         return channel
 
     def _drop(self) -> None:
