@@ -291,7 +291,21 @@ class Report:
                 }
                 for result in self._all_results()
             },
+            "cpu_seconds": {
+                result.name: {
+                    "requests": result.requests,
+                    "servers": result.server_cpu,
+                    "postgresql": result.database_cpu,
+                    "generator": result.generator_cpu,
+                }
+                for result in self._all_results()
+            },
             "memory": [attrs.asdict(m) for m in self.memory],
+            "soak_growth_mib": {
+                str(pid): growth for pid, (_, _, growth) in self.soak.growth().items()
+            }
+            if self.soak
+            else None,
         }
         path.write_text(json.dumps(data, indent=2, default=str))
 
