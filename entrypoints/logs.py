@@ -71,6 +71,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         logger.propagate = True
     # Ours replaces uvicorn's access log (it knows the route template and the user).
     logging.getLogger("uvicorn.access").disabled = True
+    # pika logs an ERROR for every connection it loses or fails to open; an outage is said
+    # once, as a WARNING, by cinema.backends, and the relay retries on its own.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
 def log_event(event: Event) -> None:
