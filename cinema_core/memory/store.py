@@ -20,7 +20,7 @@ from ..errors import SeatsUnavailable
 from ..events import Event
 from ..pagination import Cursor
 from ..reservations import Reservation, ReservationStatus, Sale
-from ..seats import Seat, SeatLabel, SeatStatus
+from ..seats import Seat, SeatLabel, count_available
 from ..sessions import Session
 
 T = TypeVar("T")
@@ -177,20 +177,22 @@ class InMemoryReservationRepo:
 
     def available_counts(self, session_ids: Sequence[UUID], now: datetime) -> dict[UUID, int]:
         with self._lock:
-            return {
-                id: sum(
-                    1
-                    for seat in self._state.seats[id].values()
-                    if seat.status_at(now) is SeatStatus.AVAILABLE
-                )
+            snapshots = {
+                id: list(self._state.seats[id].values())
                 for id in session_ids
                 if id in self._state.seats
             }
+        # Counted outside the lock: the snapshots are never mutated (see ``seats``).
+        return {id: count_available(seats, now) for id, seats in snapshots.items()}
 
     def seats(self, session_id: UUID) -> list[Seat]:
+        # Stored seats are snapshots nothing mutates: a transaction copies a seat when it locks
+        # one and again when it saves it, and a commit swaps the saved copy in. So a reader may
+        # share them (copying 2,600 seats was most of a seat-map read) and never sees a later
+        # write. Callers must not mutate them. The dict is in label order: a session's seats are
+        # inserted in label order when it is created and only ever replaced in place.
         with self._lock:
-            stored = self._state.seats.get(session_id, {})
-            return [attrs.evolve(stored[label]) for label in sorted(stored)]
+            return list(self._state.seats.get(session_id, {}).values())
 
     def get_reservation(self, reservation_id: UUID) -> Reservation | None:
         with self._lock:

@@ -12,7 +12,7 @@ from cinema_core import Money, SessionNotFound
 
 from . import views
 from .operations import Call, Operation, Param, Reply
-from .responses import json_response
+from .responses import json_response, raw_json_response
 
 PAGE = (
     Param(
@@ -122,7 +122,7 @@ def get_session(call: Call) -> Response:
 
 def get_seats(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
-    return json_response(views.seat_map(call.services.box.seat_map(session_id)))
+    return raw_json_response(views.seat_map_json(call.services.box.seat_map(session_id)))
 
 
 OPERATIONS = (

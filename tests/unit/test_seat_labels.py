@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from cinema_core import Money, Seat, SeatLabel, SeatMap, SeatStatus, Session
-from cinema_core.seats import seat_labels
+from cinema_core.seats import count_available, seat_labels
 
 
 @pytest.mark.parametrize(
@@ -114,3 +114,19 @@ def test_seat_map_orders_seats_and_counts_by_status() -> None:
     assert seat_map.count(SeatStatus.AVAILABLE) == 1
     assert seat_map.count("held") == 1
     assert seat_map.count(SeatStatus.SOLD) == 1
+
+
+def test_seat_map_and_available_count_agree_with_each_seat_status() -> None:
+    """The seat map and count_available read every seat as Seat.status_at does, a hold
+    lapsing at this very instant included."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    seats = [Seat(label) for label in seat_labels(2, 8)]
+    seats[0].sell(uuid4())
+    seats[1].hold(uuid4(), now + timedelta(microseconds=1))
+    seats[2].hold(uuid4(), now)
+    seats[3].hold(uuid4(), now - timedelta(seconds=1))
+    seats[4].hold(uuid4(), now + timedelta(seconds=1))
+    seats[4].sell(uuid4())
+    seat_map = SeatMap.at(uuid4(), seats, now)
+    assert list(seat_map.seats) == [(seat.label, seat.status_at(now)) for seat in seats]
+    assert count_available(seats, now) == seat_map.count(SeatStatus.AVAILABLE) == 13
