@@ -11,6 +11,9 @@ from .bootstrap import Services
 log = logging.getLogger("cinema.worker")
 SWEEP_EVERY = 0.2
 RELAY_EVERY = 0.2
+# After a commit wakes the relay it waits this long, so the commits of a busy moment go out in
+# one pass (one outbox transaction) instead of one pass each; delivery may take seconds.
+RELAY_COALESCE = 0.05
 _BACKOFF = 1.0
 
 
@@ -27,10 +30,12 @@ class BackgroundWorker:
         *,
         sweep_every: float = SWEEP_EVERY,
         relay_every: float = RELAY_EVERY,
+        relay_coalesce: float = RELAY_COALESCE,
     ):
         self.services = services
         self.sweep_every = sweep_every
         self.relay_every = relay_every
+        self.relay_coalesce = relay_coalesce
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -39,7 +44,7 @@ class BackgroundWorker:
         if self._threads:
             return
         self._stopping.clear()
-        self._commit_hooks().append(self._wake.set)
+        self._commit_hooks().append(self._committed)
         for name, loop in (("sweeper", self._sweep), ("relay", self._relay)):
             thread = threading.Thread(target=loop, name=f"cinema-{name}", daemon=True)
             thread.start()
@@ -52,8 +57,8 @@ class BackgroundWorker:
         self._stopping.set()
         self._wake.set()
         hooks = self._commit_hooks()
-        if self._wake.set in hooks:
-            hooks.remove(self._wake.set)
+        if self._committed in hooks:
+            hooks.remove(self._committed)
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -74,6 +79,12 @@ class BackgroundWorker:
         hooks: list[Callable[[], None]] = getattr(self.services.box.repo, "on_commit", [])
         return hooks
 
+    def _committed(self) -> None:
+        # Runs after every commit that emitted events, on the buyer's thread: while a wake-up
+        # is pending it costs one attribute read, not Event.set's lock and notify.
+        if not self._wake.is_set():
+            self._wake.set()
+
     def _sweep(self) -> None:
         box = self.services.box
         while not self._stopping.is_set():
@@ -90,7 +101,9 @@ class BackgroundWorker:
     def _relay(self) -> None:
         relay = self.services.relay
         while not self._stopping.is_set():
-            self._wake.wait(self.relay_every)
+            if self._wake.wait(self.relay_every) and self.relay_coalesce > 0:
+                # Woken by a commit: let the commits right behind it join this pass.
+                self._stopping.wait(self.relay_coalesce)
             self._wake.clear()
             while not self._stopping.is_set():
                 sent = self._guarded(relay.run_once)
