@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
 from datetime import datetime, timedelta
@@ -30,6 +32,10 @@ class InMemoryIdempotencyStore:
         self._clock = clock or SystemClock()
         self._wait = wait
         self._entries: dict[tuple[str, str], _Entry] = {}
+        # (created_at, tie-breaker, key) of the entries, oldest first: forgetting pops only the
+        # old ones instead of scanning every key on every request.
+        self._ages: list[tuple[datetime, int, tuple[str, str]]] = []
+        self._tie = itertools.count()
         self._changed = threading.Condition()
 
     def begin(self, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
@@ -41,7 +47,7 @@ class InMemoryIdempotencyStore:
             while True:
                 entry = self._entries.get((scope, key))
                 if entry is None:
-                    self._entries[(scope, key)] = _Entry(fingerprint, self._clock.now())
+                    self._remember((scope, key), _Entry(fingerprint, self._clock.now()))
                     return None
                 if entry.fingerprint != fingerprint:
                     raise IdempotencyKeyReused()
@@ -55,7 +61,12 @@ class InMemoryIdempotencyStore:
 
     def finish(self, scope: str, key: str, fingerprint: str, answer: StoredAnswer) -> None:
         with self._changed:
-            self._entries[(scope, key)] = _Entry(fingerprint, self._clock.now(), answer)
+            entry = _Entry(fingerprint, self._clock.now(), answer)
+            if (scope, key) in self._entries:
+                # Its heap entry, from begin, is pushed again when it comes up (see _forget_old).
+                self._entries[(scope, key)] = entry
+            else:
+                self._remember((scope, key), entry)
             self._changed.notify_all()
 
     def abandon(self, scope: str, key: str) -> None:
@@ -67,9 +78,20 @@ class InMemoryIdempotencyStore:
         current = self._entries.get((scope, key))
         return current is not entry or entry.answer is not None
 
+    def _remember(self, key: tuple[str, str], entry: _Entry) -> None:
+        self._entries[key] = entry
+        heapq.heappush(self._ages, (entry.created_at, next(self._tie), key))
+
     def _forget_old(self) -> None:
-        if len(self._entries) < 10_000:
-            return
         cutoff = self._clock.now() - REMEMBER
-        for key in [key for key, entry in self._entries.items() if entry.created_at < cutoff]:
-            del self._entries[key]
+        ages = self._ages
+        while ages and ages[0][0] < cutoff:
+            _, _, key = heapq.heappop(ages)
+            entry = self._entries.get(key)
+            if entry is None:
+                continue
+            if entry.created_at < cutoff:
+                del self._entries[key]
+            else:
+                # Answered (or claimed again) since: due again at its newer age.
+                heapq.heappush(ages, (entry.created_at, next(self._tie), key))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -11,13 +13,20 @@ from ..clock import Clock, SystemClock
 from ..errors import SeatsUnavailable
 from ..seats import SeatLabel
 
+_Key = tuple[UUID, SeatLabel]
+
 
 class InMemorySeatLock:
     """The ``SeatLock`` port in process memory; all-or-none, thread-safe."""
 
     def __init__(self, clock: Clock | None = None):
         self._clock = clock or SystemClock()
-        self._locks: dict[tuple[UUID, SeatLabel], tuple[str, datetime]] = {}
+        self._locks: dict[_Key, tuple[str, datetime]] = {}
+        # (until, tie-breaker, key) of every lock taken: lapsed locks are forgotten by popping
+        # this heap, O(log n) each, never by scanning every lock. Entries of locks released
+        # or renewed since are stale and skipped when they come up.
+        self._expiry: list[tuple[datetime, int, _Key]] = []
+        self._tie = itertools.count()
         self._mutex = threading.Lock()
 
     def acquire(
@@ -25,6 +34,7 @@ class InMemorySeatLock:
     ) -> None:
         now = self._clock.now()
         with self._mutex:
+            self._forget_lapsed(now)
             taken = [
                 label
                 for label in labels
@@ -36,9 +46,9 @@ class InMemorySeatLock:
                 raise SeatsUnavailable(taken)
             until = now + timedelta(seconds=ttl)
             for label in labels:
-                self._locks[(session_id, label)] = (owner, until)
-            if len(self._locks) > 10_000:
-                self._forget_lapsed(now)
+                key = (session_id, label)
+                self._locks[key] = (owner, until)
+                heapq.heappush(self._expiry, (until, next(self._tie), key))
 
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         with self._mutex:
@@ -49,5 +59,10 @@ class InMemorySeatLock:
                     del self._locks[key]
 
     def _forget_lapsed(self, now: datetime) -> None:
-        for key in [key for key, (_, until) in self._locks.items() if until <= now]:
-            del self._locks[key]
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            _, _, key = heapq.heappop(expiry)
+            held = self._locks.get(key)
+            # Only if the lock now stored has lapsed too: a renewed one has its own entry.
+            if held is not None and held[1] <= now:
+                del self._locks[key]
