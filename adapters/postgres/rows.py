@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
@@ -114,6 +115,18 @@ def sale_values(sale: Sale) -> dict[str, Any]:
 
 def event_from_row(row: Row) -> Event:
     return Event(row["id"], row["type"], row["occurred_at"], row["data"])
+
+
+def events_arrays(events: Sequence[Event]) -> dict[str, list[Any]]:
+    """The events as the parallel arrays ``statements.ADD_EVENTS`` unnests into rows."""
+    return {
+        "ids": [event.id for event in events],
+        "types": [event.type for event in events],
+        "occurred_at": [event.occurred_at for event in events],
+        "session_ids": [event.session_id for event in events],
+        # JSON text, cast to jsonb by the statement.
+        "data": [json.dumps(dict(event.data)) for event in events],
+    }
 
 
 def event_values(event: Event) -> dict[str, Any]:

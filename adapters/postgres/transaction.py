@@ -17,15 +17,13 @@ from sqlalchemy.engine import Connection
 
 from cinema_core.errors import SeatsUnavailable
 from cinema_core.events import Event
-from cinema_core.reservations import Reservation, ReservationStatus, Sale
+from cinema_core.reservations import Reservation, Sale
 from cinema_core.seats import Seat, SeatLabel
 from cinema_core.sessions import Session
 
-from . import rows
-from .driver_errors import UNIQUE_VIOLATION, constraint_name, sqlstate
-from .tables import outbox, reservations, sale_seats, sales, seats, sessions
-
-_SEAT_KEY = sa.tuple_(seats.c.row, seats.c.number)
+from . import rows, statements
+from .driver_errors import constraint_name
+from .tables import seats, sessions
 
 
 class PostgresTransaction:
@@ -63,54 +61,41 @@ class PostgresTransaction:
     def lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
         if not labels:
             return []
-        query = (
-            sa.select(seats)
-            .where(
-                seats.c.session_id == session_id,
-                _SEAT_KEY.in_(sorted({(label.row, label.number) for label in labels})),
-            )
-            .order_by(seats.c.row, seats.c.number)
+        keys = sorted({(label.row, label.number) for label in labels})
+        found = self._conn.exec_driver_sql(
+            statements.LOCK_SEATS if self._row_locks else statements.READ_SEATS_UNLOCKED,
+            {
+                "session_id": session_id,
+                "rows": [row for row, _ in keys],
+                "numbers": [number for _, number in keys],
+            },
         )
-        if self._row_locks:
-            # Rows are locked as they leave the sort, i.e. in label order: two requests for
-            # crossed seats ([A1, A3] and [A3, A1]) queue on A1 instead of deadlocking. Under
-            # READ COMMITTED a locked row is re-read at its newest committed version, so a
-            # request that waited sees the hold or sale the winner made.
-            query = query.with_for_update()
-        return [rows.seat_from_row(row) for row in self._conn.execute(query).mappings()]
+        return [
+            Seat(SeatLabel(row, number), held_by, hold_expires_at, sale_id)
+            for row, number, held_by, hold_expires_at, sale_id in found
+        ]
 
     def save_seats(self, session_id: UUID, seats_: Sequence[Seat]) -> None:
         if not seats_:
             return
-        # One statement for all of them: UPDATE ... FROM (VALUES ...). The casts are needed
-        # because a column of NULLs (every hold released) would otherwise read as text.
-        values = sa.values(
-            sa.column("row", sa.CHAR(1)),
-            sa.column("number", sa.Integer),
-            sa.column("held_by", pg.UUID(as_uuid=True)),
-            sa.column("hold_expires_at", sa.DateTime(timezone=True)),
-            sa.column("sale_id", pg.UUID(as_uuid=True)),
-            name="v",
-        ).data(
-            [(s.label.row, s.label.number, s.held_by, s.hold_expires_at, s.sale_id) for s in seats_]
-        )
-        self._conn.execute(
-            seats.update()
-            .where(
-                seats.c.session_id == session_id,
-                seats.c.row == values.c.row,
-                seats.c.number == values.c.number,
-            )
-            .values(
-                held_by=sa.cast(values.c.held_by, pg.UUID(as_uuid=True)),
-                hold_expires_at=sa.cast(values.c.hold_expires_at, sa.DateTime(timezone=True)),
-                sale_id=sa.cast(values.c.sale_id, pg.UUID(as_uuid=True)),
-            )
+        # One statement for all of them, the seats as parallel arrays (statements.SAVE_SEATS).
+        self._conn.exec_driver_sql(
+            statements.SAVE_SEATS,
+            {
+                "session_id": session_id,
+                "rows": [seat.label.row for seat in seats_],
+                "numbers": [seat.label.number for seat in seats_],
+                "held_by": [seat.held_by for seat in seats_],
+                "hold_expires_at": [seat.hold_expires_at for seat in seats_],
+                "sale_ids": [seat.sale_id for seat in seats_],
+            },
         )
 
     def add_reservation(self, reservation: Reservation) -> None:
         try:
-            self._conn.execute(reservations.insert().values(rows.reservation_values(reservation)))
+            self._conn.exec_driver_sql(
+                statements.ADD_RESERVATION, rows.reservation_values(reservation)
+            )
         except sa.exc.IntegrityError as error:
             if constraint_name(error) == "reservations_pkey":
                 raise ValueError(f"reservation {reservation.id} exists") from None
@@ -118,9 +103,7 @@ class PostgresTransaction:
 
     def lock_reservation(self, reservation_id: UUID) -> Reservation | None:
         row = (
-            self._conn.execute(
-                sa.select(reservations).where(reservations.c.id == reservation_id).with_for_update()
-            )
+            self._conn.exec_driver_sql(statements.LOCK_RESERVATION, {"id": reservation_id})
             .mappings()
             .first()
         )
@@ -128,69 +111,39 @@ class PostgresTransaction:
 
     def save_reservation(self, reservation: Reservation) -> None:
         values = rows.reservation_values(reservation)
-        insert = pg.insert(reservations).values(values)
-        self._conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=[reservations.c.id],
-                set_={name: insert.excluded[name] for name in values if name != "id"},
-            )
-        )
+        saved = self._conn.exec_driver_sql(statements.SAVE_RESERVATION, values)
+        if saved.rowcount == 0:
+            # Never added (the port lets save store a new one too): insert it.
+            self._conn.exec_driver_sql(statements.ADD_RESERVATION, values)
 
     def add_sale(self, sale: Sale) -> None:
-        # A savepoint, so that a refused sale leaves this transaction usable (as the in-memory
-        # store does) and its other work intact.
-        try:
-            with self._conn.begin_nested():
-                self._conn.execute(sales.insert().values(rows.sale_values(sale)))
-                self._conn.execute(
-                    sale_seats.insert(),
-                    [
-                        {
-                            "session_id": sale.session_id,
-                            "row": label.row,
-                            "number": label.number,
-                            "sale_id": sale.id,
-                        }
-                        for label in sale.seats
-                    ],
-                )
-        except sa.exc.IntegrityError as error:
-            if sqlstate(error) != UNIQUE_VIOLATION:
-                raise
-            if constraint_name(error) == "sales_reservation_id_key":
-                raise ValueError(f"reservation {sale.reservation_id} is already sold") from None
+        labels = sorted(set(sale.seats))
+        values = rows.sale_values(sale)
+        values["rows"] = [label.row for label in labels]
+        values["numbers"] = [label.number for label in labels]
+        # One statement; a refusal by the constraints comes back as counts, not as an error,
+        # so the transaction stays usable (as with the in-memory store). See statements.ADD_SALE.
+        added = self._conn.exec_driver_sql(statements.ADD_SALE, values).one()
+        sales_added, seats_sold = int(added[0]), set(added[1])
+        if sales_added == 0:
+            raise ValueError(f"reservation {sale.reservation_id} is already sold")
+        if len(seats_sold) < len(labels):
+            self._conn.exec_driver_sql(statements.UNDO_SALE_SEATS, {"id": sale.id})
+            self._conn.exec_driver_sql(statements.UNDO_SALE, {"id": sale.id})
             raise SeatsUnavailable(
-                self._sold(sale.session_id, sale.seats), "A seat of this sale is already sold."
-            ) from None
-
-    def _sold(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[SeatLabel]:
-        key = sa.tuple_(sale_seats.c.row, sale_seats.c.number)
-        found = self._conn.execute(
-            sa.select(sale_seats.c.row, sale_seats.c.number).where(
-                sale_seats.c.session_id == session_id,
-                key.in_([(label.row, label.number) for label in labels]),
+                [label for label in labels if str(label) not in seats_sold],
+                "A seat of this sale is already sold.",
             )
-        )
-        return [SeatLabel(row, number) for row, number in found]
 
     def get_sale(self, sale_id: UUID) -> Sale | None:
-        row = self._conn.execute(sa.select(sales).where(sales.c.id == sale_id)).mappings().first()
+        row = self._conn.exec_driver_sql(statements.GET_SALE, {"id": sale_id}).mappings().first()
         return rows.sale_from_row(row) if row else None
 
     def lock_lapsed(self, now: datetime, limit: int) -> list[Reservation]:
-        # SKIP LOCKED: a reservation another sweeper (or its payer) holds is left to them, so
-        # each lapsed reservation is expired exactly once however many sweepers run.
-        query = (
-            sa.select(reservations)
-            .where(
-                reservations.c.status == ReservationStatus.PENDING.value,
-                reservations.c.expires_at <= now,
-            )
-            .order_by(reservations.c.expires_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [rows.reservation_from_row(row) for row in self._conn.execute(query).mappings()]
+        # SKIP LOCKED (statements.LOCK_LAPSED): each lapsed reservation is expired exactly once
+        # however many sweepers run.
+        found = self._conn.exec_driver_sql(statements.LOCK_LAPSED, {"now": now, "limit": limit})
+        return [rows.reservation_from_row(row) for row in found.mappings()]
 
     def emit(self, event: Event) -> None:
         # Held until flush(), just before the commit: the events of a unit of work (two for a
@@ -204,6 +157,7 @@ class PostgresTransaction:
     def flush(self) -> None:
         """Write the emitted events to the outbox; ``atomic`` calls it right before committing."""
         if self._events:
-            self._conn.execute(outbox.insert().values([rows.event_values(e) for e in self._events]))
+            # One INSERT for all of them, whatever their number: the events as parallel arrays.
+            self._conn.exec_driver_sql(statements.ADD_EVENTS, rows.events_arrays(self._events))
             self._emitted += len(self._events)
             self._events.clear()
