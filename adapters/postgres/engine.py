@@ -1,4 +1,4 @@
-"""Building the SQLAlchemy engine the adapters share: pooled, pre-pinged, on psycopg 3, in UTC."""
+"""Building the SQLAlchemy engine the adapters share: pooled, on psycopg 3, in UTC."""
 
 from __future__ import annotations
 
@@ -47,9 +47,9 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=POOL_TIMEOUT,
-        # A connection the server closed (restart, idle timeout) is replaced on checkout
-        # instead of failing the request that drew it.
-        pool_pre_ping=True,
+        # No pre-ping (a round trip on every checkout): a connection the server closed
+        # (restart, idle timeout) fails its first statement, SQLAlchemy invalidates the pool's
+        # older connections, and PostgresReservationRepo re-runs the work once on a fresh one.
         connect_args=connect_args,
     )
 

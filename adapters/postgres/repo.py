@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -16,13 +17,13 @@ from sqlalchemy.engine import Connection, Engine
 from cinema_core.events import Event
 from cinema_core.pagination import Cursor
 from cinema_core.reservations import Reservation, Sale
-from cinema_core.seats import Seat
+from cinema_core.seats import Seat, SeatLabel, seat_labels
 from cinema_core.sessions import Session
 
-from . import rows
+from . import rows, statements
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for
-from .tables import outbox, reservations, sales, seats, sessions
+from .tables import outbox, reservations, sales, sessions
 from .transaction import PostgresTransaction
 
 T = TypeVar("T")
@@ -34,6 +35,12 @@ RELAY_LOCK = 0x6F7574626F78
 # jittered exponential pause between them. Lock ordering makes these rare; the retry is the net.
 ATTEMPTS = 8
 BACKOFF = 0.005
+
+
+@functools.lru_cache(maxsize=64)
+def _room_labels(rows: int, seats_per_row: int) -> tuple[SeatLabel, ...]:
+    """Every label of a room of this size, in order; labels are immutable, so rooms share them."""
+    return tuple(seat_labels(rows, seats_per_row))
 
 
 class PostgresReservationRepo:
@@ -55,6 +62,7 @@ class PostgresReservationRepo:
         backoff: float = BACKOFF,
     ):
         self.engine, self._owns_engine = engine_for(engine_or_url)
+        self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._row_locks = row_locks
         self._attempts = attempts
         self._backoff = backoff
@@ -72,13 +80,24 @@ class PostgresReservationRepo:
         # version; the rest (sale_seats, sales.reservation_id) is guarded by constraints. A
         # stricter level would only turn waits into serialization failures to retry.
         attempt = 1
+        reconnected = False
         while True:
+            committing = False
             try:
                 with self.engine.connect() as connection, connection.begin():
                     tx = PostgresTransaction(connection, row_locks=self._row_locks)
                     result = work(tx)
                     tx.flush()
+                    committing = True
             except sa.exc.DBAPIError as error:
+                if error.connection_invalidated and not committing and not reconnected:
+                    # The connection was dead (server restart, idle timeout): nothing was
+                    # committed, and SQLAlchemy has invalidated the pool's older connections, so
+                    # one more run on a fresh one is safe. This replaces a pre-ping, which cost
+                    # a round trip on every checkout. A failure during COMMIT is not re-run:
+                    # the commit may have happened.
+                    reconnected = True
+                    continue
                 if is_transient(error) and attempt < self._attempts:
                     log.info(
                         "transaction conflict (%s), retrying",
@@ -100,7 +119,7 @@ class PostgresReservationRepo:
         row = self._read(
             "reading a session",
             lambda c: (
-                c.execute(sa.select(sessions).where(sessions.c.id == session_id)).mappings().first()
+                c.exec_driver_sql(statements.GET_SESSION, {"id": session_id}).mappings().first()
             ),
         )
         return rows.session_from_row(row) if row else None
@@ -117,35 +136,33 @@ class PostgresReservationRepo:
     def available_counts(self, session_ids: Sequence[UUID], now: datetime) -> dict[UUID, int]:
         if not session_ids:
             return {}
-        # The availability rule in SQL; Seat.status_at is the same rule in Python, and
-        # tests/contract/test_postgres_repo.py pins that both agree. A seat is taken when
-        # sold, or held by a hold that has not lapsed at ``now``; the rest are available.
-        taken = sa.or_(
-            seats.c.sale_id.is_not(None),
-            sa.and_(seats.c.held_by.is_not(None), seats.c.hold_expires_at > now),
+        # The rule in SQL, counted from the partial index of taken seats: statements.py.
+        found = self._read(
+            "counting available seats",
+            lambda c: c.exec_driver_sql(
+                statements.AVAILABLE_COUNTS, {"ids": list(session_ids), "now": now}
+            ).all(),
         )
-        # Spelled out so the planner matches seats_taken_idx, a partial index of just the
-        # seats that are not plainly free: a 2,600-seat room is counted from its few taken seats.
-        maybe_taken = sa.or_(seats.c.sale_id.is_not(None), seats.c.hold_expires_at.is_not(None))
-        taken_count = (
-            sa.select(sa.func.count())
-            .where(seats.c.session_id == sessions.c.id, maybe_taken, taken)
-            .scalar_subquery()
-        )
-        query = sa.select(
-            sessions.c.id, sessions.c.rows * sessions.c.seats_per_row - taken_count
-        ).where(sessions.c.id.in_(list(session_ids)))
-        found = self._read("counting available seats", lambda c: c.execute(query).all())
         return {id: int(available) for id, available in found}
 
     def seats(self, session_id: UUID) -> list[Seat]:
-        query = (
-            sa.select(seats)
-            .where(seats.c.session_id == session_id)
-            .order_by(seats.c.row, seats.c.number)
+        found = self._read(
+            "reading the seat map",
+            lambda c: c.exec_driver_sql(statements.TOUCHED_SEATS, {"session_id": session_id}).all(),
         )
-        found = self._read("reading the seat map", lambda c: c.execute(query).mappings().all())
-        return [rows.seat_from_row(row) for row in found]
+        if not found:
+            return []
+        # Only the seats that are not plainly free come from the database, with the room's
+        # size; every other label is a free seat. add_session stores exactly the room's labels,
+        # so this is every seat of the session, in label order, as stored.
+        rows_, per_row = found[0][0], found[0][1]
+        labels = _room_labels(rows_, per_row)
+        every = [Seat(label) for label in labels]
+        for _, _, row, number, held_by, hold_expires_at, sale_id in found:
+            if row is not None:
+                index = (ord(row) - ord("A")) * per_row + number - 1
+                every[index] = Seat(labels[index], held_by, hold_expires_at, sale_id)
+        return every
 
     def get_reservation(self, reservation_id: UUID) -> Reservation | None:
         query = sa.select(reservations).where(reservations.c.id == reservation_id)
@@ -234,9 +251,19 @@ class PostgresReservationRepo:
         )
 
     def _read(self, doing: str, read: Callable[[Connection], T]) -> T:
+        # Autocommit: the read is its one statement, with no BEGIN and no ROLLBACK; a rollback
+        # would also make psycopg drop the statements it prepared on the connection.
         try:
-            with self.engine.connect() as connection:
-                return read(connection)
+            try:
+                with self._reader.connect() as connection:
+                    return read(connection)
+            except sa.exc.DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                # A dead connection (see atomic): once more on a fresh one; reads are safe to
+                # repeat.
+                with self._reader.connect() as connection:
+                    return read(connection)
         except sa.exc.SQLAlchemyError as error:
             raise self._failed(error, doing) from error
 
