@@ -111,12 +111,16 @@ LIMIT %(limit)s
 FOR UPDATE SKIP LOCKED
 """
 
+# The events as one JSON array (rows.events_json), inserted in the order they were emitted, which
+# is the order of their seq and so of publication.
 ADD_EVENTS: Final = """
 INSERT INTO outbox (id, type, occurred_at, session_id, data)
-SELECT * FROM unnest(
-    %(ids)s::uuid[], %(types)s::text[], %(occurred_at)s::timestamptz[],
-    %(session_ids)s::text[], %(data)s::text[]::jsonb[]
-)
+SELECT e.id, e.type, e.occurred_at, e.session_id, e.data
+FROM ROWS FROM (
+    jsonb_to_recordset(%(events)s::jsonb)
+        AS (id uuid, type text, occurred_at timestamptz, session_id text, data jsonb)
+) WITH ORDINALITY AS e(id, type, occurred_at, session_id, data, emitted)
+ORDER BY e.emitted
 """
 
 GET_SESSION: Final = """

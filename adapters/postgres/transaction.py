@@ -66,8 +66,8 @@ class PostgresTransaction:
             statements.LOCK_SEATS if self._row_locks else statements.READ_SEATS_UNLOCKED,
             {
                 "session_id": session_id,
-                "rows": [row for row, _ in keys],
-                "numbers": [number for _, number in keys],
+                "rows": rows.array(row for row, _ in keys),
+                "numbers": rows.array(number for _, number in keys),
             },
         )
         return [
@@ -83,11 +83,11 @@ class PostgresTransaction:
             statements.SAVE_SEATS,
             {
                 "session_id": session_id,
-                "rows": [seat.label.row for seat in seats_],
-                "numbers": [seat.label.number for seat in seats_],
-                "held_by": [seat.held_by for seat in seats_],
-                "hold_expires_at": [seat.hold_expires_at for seat in seats_],
-                "sale_ids": [seat.sale_id for seat in seats_],
+                "rows": rows.array(seat.label.row for seat in seats_),
+                "numbers": rows.array(seat.label.number for seat in seats_),
+                "held_by": rows.array(seat.held_by for seat in seats_),
+                "hold_expires_at": rows.array(seat.hold_expires_at for seat in seats_),
+                "sale_ids": rows.array(seat.sale_id for seat in seats_),
             },
         )
 
@@ -119,8 +119,8 @@ class PostgresTransaction:
     def add_sale(self, sale: Sale) -> None:
         labels = sorted(set(sale.seats))
         values = rows.sale_values(sale)
-        values["rows"] = [label.row for label in labels]
-        values["numbers"] = [label.number for label in labels]
+        values["rows"] = rows.array(label.row for label in labels)
+        values["numbers"] = rows.array(label.number for label in labels)
         # One statement; a refusal by the constraints comes back as counts, not as an error,
         # so the transaction stays usable (as with the in-memory store). See statements.ADD_SALE.
         added = self._conn.exec_driver_sql(statements.ADD_SALE, values).one()
@@ -157,7 +157,9 @@ class PostgresTransaction:
     def flush(self) -> None:
         """Write the emitted events to the outbox; ``atomic`` calls it right before committing."""
         if self._events:
-            # One INSERT for all of them, whatever their number: the events as parallel arrays.
-            self._conn.exec_driver_sql(statements.ADD_EVENTS, rows.events_arrays(self._events))
+            # One INSERT for all of them, whatever their number: the events as one JSON array.
+            self._conn.exec_driver_sql(
+                statements.ADD_EVENTS, {"events": rows.events_json(self._events)}
+            )
             self._emitted += len(self._events)
             self._events.clear()
