@@ -20,11 +20,13 @@ from .outages import Outages
 from .pagination import Cursor, Page, check_limit
 from .ports import ReservationRepo, SeatLock, Transaction
 from .reservations import Reservation, ReservationStatus, Sale, claim_labels, hold_seats
-from .seats import SeatMap
+from .seats import Seat, SeatMap
 from .sessions import Session, SessionView
 
 DEFAULT_HOLD = timedelta(seconds=30)
 SESSION_CACHE_SIZE = 10_000
+# Seat maps kept for reuse (each up to 2,600 seats, ~0.5 MB): the sessions being watched.
+SEAT_MAP_CACHE_SIZE = 16
 # Lapsed reservations expired in one transaction: one commit instead of a hundred.
 EXPIRY_BATCH = 100
 
@@ -46,6 +48,11 @@ class BoxOffice:
     # Sessions never change once created, so every process may keep them: it saves the store a
     # round trip on each reservation.
     _sessions: dict[UUID, Session] = attrs.field(factory=dict, init=False, repr=False)
+    # The last seat map of each watched session, with the seats it was made from and the
+    # instants it holds for (see ``seat_map``).
+    _seat_maps: dict[UUID, tuple[list[Seat], SeatMap, datetime, datetime | None]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -90,7 +97,35 @@ class BoxOffice:
         seats = self.repo.seats(session_id)
         if not seats:
             self._session(session_id)
-        return SeatMap.at(session_id, seats, self.clock.now())
+            return SeatMap.at(session_id, seats, self.clock.now())
+        now = self.clock.now()
+        cached = self._seat_maps.get(session_id)
+        if cached is not None:
+            seen, seat_map, since, until = cached
+            # A store that hands out its stored seats (the in-memory one; it replaces a seat on
+            # every write, never mutates it) gives back the very same objects while nothing
+            # changed, and a map stays true until the next hold in it lapses. A store that
+            # makes fresh seats per read fails the first identity check and never pays more.
+            if (
+                seats[0] is seen[0]
+                and since <= now
+                and (until is None or now < until)
+                and seats == seen
+            ):
+                return seat_map
+        seat_map = SeatMap.at(session_id, seats, now)
+        until = min(
+            (
+                seat.hold_expires_at
+                for seat in seats
+                if seat.hold_expires_at is not None and seat.is_held_at(now)
+            ),
+            default=None,
+        )
+        if session_id not in self._seat_maps and len(self._seat_maps) >= SEAT_MAP_CACHE_SIZE:
+            self._seat_maps.clear()  # atomic, unlike evicting one while other threads write
+        self._seat_maps[session_id] = (seats, seat_map, now, until)
+        return seat_map
 
     # -- reservations ---------------------------------------------------------------------
 

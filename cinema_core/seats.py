@@ -130,17 +130,19 @@ class SeatMap:
         return cls(
             session_id,
             tuple(
-                (
-                    seat.label,
-                    sold
-                    if seat.sale_id is not None
-                    else held
-                    if seat.held_by is not None
-                    and seat.hold_expires_at is not None
-                    and now < seat.hold_expires_at
-                    else available,
-                )
-                for seat in seats
+                [
+                    (
+                        seat.label,
+                        sold
+                        if seat.sale_id is not None
+                        else held
+                        if seat.held_by is not None
+                        and seat.hold_expires_at is not None
+                        and now < seat.hold_expires_at
+                        else available,
+                    )
+                    for seat in seats
+                ]
             ),
         )
 

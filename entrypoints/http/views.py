@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -91,12 +92,30 @@ class _SeatFragments(dict[tuple[str, int], tuple[bytes, bytes, bytes]]):
 _FRAGMENTS = _SeatFragments()
 
 
+# The last body made of each session's seat map: the box office hands out the same SeatMap
+# object while nothing in it changed, and then its body is the same too.
+_BODIES: dict[UUID, tuple[SeatMap, bytes]] = {}
+_BODIES_SIZE = 16
+
+
 def seat_map_json(m: SeatMap) -> bytes:
     """``seat_map(m)`` already encoded, byte for byte what ``orjson.dumps`` makes of it.
 
     A 2,600-seat map is the API's largest answer: it is spliced from per-label fragments
-    encoded once, instead of building and encoding 2,600 dicts per read.
+    encoded once, instead of building and encoding 2,600 dicts per read; and the body of an
+    unchanged map is reused.
     """
+    last = _BODIES.get(m.session_id)
+    if last is not None and last[0] is m:
+        return last[1]
+    body = _encode_seat_map(m)
+    if m.session_id not in _BODIES and len(_BODIES) >= _BODIES_SIZE:
+        _BODIES.clear()
+    _BODIES[m.session_id] = (m, body)
+    return body
+
+
+def _encode_seat_map(m: SeatMap) -> bytes:
     available, held = SeatStatus.AVAILABLE, SeatStatus.HELD
     fragments = _FRAGMENTS
     statuses = [status for _, status in m.seats]
