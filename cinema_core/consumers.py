@@ -18,6 +18,7 @@ it the same guarantees:
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
@@ -43,6 +44,9 @@ DEFAULT_MAX_ATTEMPTS: Final = 5
 DEFAULT_BACKOFF: Final = (1.0, 5.0, 25.0, 125.0)
 
 
+# Patterns and event types are a handful of fixed strings, and every event published asks each
+# consumer again: remembering the answers takes the matching off the relay's path.
+@functools.lru_cache(maxsize=4096)
 def topic_matches(pattern: str, routing_key: str) -> bool:
     """RabbitMQ topic matching: words split on ``.``, ``*`` is one word, ``#`` zero or more."""
 
