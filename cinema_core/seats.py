@@ -16,12 +16,34 @@ MAX_SEATS_PER_ROW = 100
 _LABEL = re.compile(r"([A-Z])([1-9][0-9]{0,2})")
 
 
-@attrs.frozen(order=True)
+@attrs.frozen
 class SeatLabel:
     """A seat's name inside its session: row letter and number. Orders row by row."""
 
     row: str
     number: int
+
+    # Written out rather than attrs' order=True, whose comparisons build their tuples through
+    # a generator: sorting a reservation's labels was a visible share of a sale's CPU.
+    def __lt__(self, other: SeatLabel) -> bool:
+        if other.__class__ is not SeatLabel:
+            return NotImplemented
+        return (self.row, self.number) < (other.row, other.number)
+
+    def __le__(self, other: SeatLabel) -> bool:
+        if other.__class__ is not SeatLabel:
+            return NotImplemented
+        return (self.row, self.number) <= (other.row, other.number)
+
+    def __gt__(self, other: SeatLabel) -> bool:
+        if other.__class__ is not SeatLabel:
+            return NotImplemented
+        return (self.row, self.number) > (other.row, other.number)
+
+    def __ge__(self, other: SeatLabel) -> bool:
+        if other.__class__ is not SeatLabel:
+            return NotImplemented
+        return (self.row, self.number) >= (other.row, other.number)
 
     @classmethod
     def parse(cls, text: str) -> SeatLabel:
