@@ -42,6 +42,45 @@ class _State:
     published: int = 0
 
 
+# Copies made field by field: attrs.evolve introspects the class on every call, at six times
+# the cost, and a sale copies a seat or reservation a dozen times. The check below makes a
+# field added later fail loudly here instead of being dropped from the copies.
+_SEAT_FIELDS = ("label", "held_by", "hold_expires_at", "sale_id")
+_RESERVATION_FIELDS = (
+    "id",
+    "session_id",
+    "user_id",
+    "seats",
+    "amount",
+    "created_at",
+    "expires_at",
+    "status",
+    "sale_id",
+)
+if tuple(f.name for f in attrs.fields(Seat)) != _SEAT_FIELDS or (
+    tuple(f.name for f in attrs.fields(Reservation)) != _RESERVATION_FIELDS
+):
+    raise ImportError("the in-memory store's copies no longer cover Seat or Reservation")
+
+
+def _copy_seat(seat: Seat) -> Seat:
+    return Seat(seat.label, seat.held_by, seat.hold_expires_at, seat.sale_id)
+
+
+def _copy_reservation(r: Reservation) -> Reservation:
+    return Reservation(
+        r.id,
+        r.session_id,
+        r.user_id,
+        r.seats,
+        r.amount,
+        r.created_at,
+        r.expires_at,
+        r.status,
+        r.sale_id,
+    )
+
+
 class _Transaction:
     def __init__(self, state: _State):
         self._state = state
@@ -62,26 +101,26 @@ class _Transaction:
         for label in sorted(labels):
             seat = self.seats.get((session_id, label)) or stored.get(label)
             if seat is not None:
-                found.append(attrs.evolve(seat))
+                found.append(_copy_seat(seat))
         return found
 
     def save_seats(self, session_id: UUID, seats: Sequence[Seat]) -> None:
         for seat in seats:
-            self.seats[(session_id, seat.label)] = attrs.evolve(seat)
+            self.seats[(session_id, seat.label)] = _copy_seat(seat)
 
     def add_reservation(self, reservation: Reservation) -> None:
         if reservation.id in self._state.reservations:
             raise ValueError(f"reservation {reservation.id} exists")
-        self.reservations[reservation.id] = attrs.evolve(reservation)
+        self.reservations[reservation.id] = _copy_reservation(reservation)
 
     def lock_reservation(self, reservation_id: UUID) -> Reservation | None:
         found = self.reservations.get(reservation_id) or self._state.reservations.get(
             reservation_id
         )
-        return attrs.evolve(found) if found else None
+        return _copy_reservation(found) if found else None
 
     def save_reservation(self, reservation: Reservation) -> None:
-        self.reservations[reservation.id] = attrs.evolve(reservation)
+        self.reservations[reservation.id] = _copy_reservation(reservation)
 
     def add_sale(self, sale: Sale) -> None:
         # The same guarantees the database's constraints give: one sale per seat and per
@@ -113,7 +152,7 @@ class _Transaction:
             entry = heapq.heappop(queue)
             reservation = self.reservations.get(entry[1]) or self._state.reservations.get(entry[1])
             if reservation is not None and reservation.status is ReservationStatus.PENDING:
-                due.append(attrs.evolve(reservation))
+                due.append(_copy_reservation(reservation))
                 skipped.append(entry)
         # Put them back: if this transaction rolls back they are still due; if it commits,
         # their stored status is no longer pending and they are dropped on the next pass.
@@ -197,7 +236,7 @@ class InMemoryReservationRepo:
     def get_reservation(self, reservation_id: UUID) -> Reservation | None:
         with self._lock:
             found = self._state.reservations.get(reservation_id)
-            return attrs.evolve(found) if found else None
+            return _copy_reservation(found) if found else None
 
     def get_sale(self, sale_id: UUID) -> Sale | None:
         with self._lock:
