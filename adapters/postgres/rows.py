@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy.engine import RowMapping
 
 from cinema_core.events import Event
 from cinema_core.money import Money
@@ -15,7 +13,8 @@ from cinema_core.reservations import Reservation, ReservationStatus, Sale
 from cinema_core.seats import Seat, SeatLabel
 from cinema_core.sessions import Session
 
-Row = RowMapping
+# A row by column name: SQLAlchemy's RowMapping or a psycopg dict_row.
+Row = Mapping[Any, Any]
 
 
 def session_from_row(row: Row) -> Session:

@@ -394,6 +394,38 @@ def test_a_deadlock_is_retried_and_both_transactions_succeed(
     assert sorted(attempts) == [1, 2]
 
 
+def test_connections_the_server_closed_are_replaced_without_the_caller_seeing_it(
+    repo: PostgresReservationRepo, clock: ManualClock, clean_postgres_url: str
+) -> None:
+    """With no pre-ping, a pooled connection found dead (server restart) makes atomic and the
+    reads run once more on a fresh one: every pooled connection killed, nothing fails."""
+    session = add_session(repo, clock)
+    pooled = [repo.engine.connect() for _ in range(3)]
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar() for c in pooled]
+    for connection in pooled:
+        connection.close()
+    admin = sa.create_engine(clean_postgres_url, poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        killed = connection.execute(
+            sa.text("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest(:p) pid"),
+            {"p": pids},
+        ).scalar()
+    admin.dispose()
+    assert killed == 3
+    assert [s.label for s in repo.atomic(lambda tx: tx.lock_seats(session.id, [A1]))] == [A1]
+    assert repo.get_session(session.id) == session
+    pooled = [repo.engine.connect() for _ in range(3)]
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar() for c in pooled]
+    for connection in pooled:
+        connection.close()
+    with admin.connect() as connection:
+        connection.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM unnest(:p) pid"), {"p": pids}
+        )
+    admin.dispose()
+    assert len(repo.seats(session.id)) == 16
+
+
 def test_lapsed_reservations_locked_by_one_sweeper_are_skipped_by_another(
     repo: PostgresReservationRepo, clock: ManualClock
 ) -> None:
