@@ -131,25 +131,27 @@ FROM sessions WHERE id = %(id)s
 # The seats that are not plainly free, with the room's size: the free ones are every other
 # label, which the caller fills in (a 2,600-seat map is then a few rows, not 2,600). A session
 # without seats of note still returns its one row (LEFT JOIN); an unknown one returns none.
-# held_by alone (no expiry) is no hold, but the port hands seats over as stored, so it counts.
+# held_by alone (no expiry) is no hold, but the port hands seats over as stored, so it counts;
+# a hold time always has a holder (seats_hold_has_holder). The condition is seats_touched_idx's
+# predicate, so the few touched seats come from that partial index (migration 0003).
 TOUCHED_SEATS: Final = f"""
 SELECT se."rows", se.seats_per_row, {_SEAT_COLUMNS}
 FROM sessions AS se
 LEFT JOIN seats AS s ON s.session_id = se.id
-    AND (s.sale_id IS NOT NULL OR s.hold_expires_at IS NOT NULL OR s.held_by IS NOT NULL)
+    AND (s.held_by IS NOT NULL OR s.sale_id IS NOT NULL)
 WHERE se.id = %(session_id)s
 """
 
 # The availability rule in SQL; Seat.status_at is the same rule in Python, and
 # tests/contract/test_postgres_repo.py pins that both agree. A seat is taken when sold, or held
 # by a hold that has not lapsed at ``now``; the rest are available. The first condition is
-# seats_taken_idx's predicate, spelled out so the planner counts from that partial index (a
-# 2,600-seat room is counted from its few taken seats).
+# seats_touched_idx's predicate, spelled out so the planner counts from that partial index (a
+# 2,600-seat room is counted from its few touched seats).
 AVAILABLE_COUNTS: Final = """
 SELECT se.id, se."rows" * se.seats_per_row - (
     SELECT count(*) FROM seats AS s
     WHERE s.session_id = se.id
-        AND (s.sale_id IS NOT NULL OR s.hold_expires_at IS NOT NULL)
+        AND (s.held_by IS NOT NULL OR s.sale_id IS NOT NULL)
         AND (s.sale_id IS NOT NULL OR (s.held_by IS NOT NULL AND s.hold_expires_at > %(now)s))
 )
 FROM sessions AS se
