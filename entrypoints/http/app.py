@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -29,6 +30,8 @@ from .operations import Gate, Operation, routes
 from .stream import SeatFeed, stream_operation
 
 log = logging.getLogger("cinema.http")
+# Request threads beyond the database pool's connections, for requests that need none.
+_SPARE_THREADS = 2
 
 
 def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
@@ -62,6 +65,12 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         worker = BackgroundWorker(services) if run_worker else None
+        if services.settings.database_url:
+            # Fewer request threads than anyio's 40: past the pool's connections extra threads
+            # only wait for one, or hold a transaction open while they wait for the GIL
+            # (bench/FINDINGS.md 8).
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = services.settings.database_pool_size + _SPARE_THREADS
         services.local_events.subscribe(log_event)
         if services.events is not None:
             # Seat changes made through any process reach this one's SSE clients.
