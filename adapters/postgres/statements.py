@@ -60,15 +60,17 @@ LOCK_RESERVATION: Final = f"""
 SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = %(id)s FOR UPDATE
 """
 
-# A reservation is saved after it was added (or read): a plain UPDATE, no upsert. Zero rows
-# updated means it was never added; the caller then inserts it.
-SAVE_RESERVATION: Final = """
-UPDATE reservations
-SET session_id = %(session_id)s, user_id = %(user_id)s, seats = %(seats)s::text[],
-    amount_cents = %(amount_cents)s, currency = %(currency)s, status = %(status)s,
-    created_at = %(created_at)s, expires_at = %(expires_at)s, sale_id = %(sale_id)s
-WHERE id = %(id)s
+# A saved reservation: an upsert, so that nothing needs its row count (it may ride along with a
+# later statement, below); the row exists whenever a use case saves a reservation it has read.
+SAVE_RESERVATION: Final = (
+    ADD_RESERVATION
+    + """ON CONFLICT (id) DO UPDATE SET
+    session_id = EXCLUDED.session_id, user_id = EXCLUDED.user_id, seats = EXCLUDED.seats,
+    amount_cents = EXCLUDED.amount_cents, currency = EXCLUDED.currency,
+    status = EXCLUDED.status, created_at = EXCLUDED.created_at,
+    expires_at = EXCLUDED.expires_at, sale_id = EXCLUDED.sale_id
 """
+)
 
 # The sale and its seats in one statement. The database stays the judge of "never sold twice":
 # sales.reservation_id is UNIQUE and sale_seats' primary key admits one sale per seat. Instead
@@ -95,6 +97,7 @@ WITH sale AS (
 )
 SELECT (SELECT count(*) FROM sale), array(SELECT "row" || number FROM sold)
 """
+assert ADD_SALE.startswith("\nWITH ")
 # Undoing a refused sale (the rare path): what ADD_SALE inserted before it found a seat sold.
 UNDO_SALE_SEATS: Final = "DELETE FROM sale_seats WHERE sale_id = %(id)s"
 UNDO_SALE: Final = "DELETE FROM sales WHERE id = %(id)s"
@@ -157,3 +160,23 @@ SELECT se.id, se."rows" * se.seats_per_row - (
 FROM sessions AS se
 WHERE se.id = ANY(%(ids)s::uuid[])
 """
+
+
+# A reservation write is held back (PostgresTransaction._defer) and sent as a data-modifying CTE
+# of the next statement that does not read reservations: the outbox INSERT for a reservation
+# (reserve, cancel), the sale for a payment. One round trip fewer per use case. The CTE runs in
+# the same statement, in the same transaction; constraints (reservations_pkey, the sales
+# foreign key) are checked at the end of the statement as for a statement of its own. The
+# reservation's parameters are prefixed ``r_`` so as not to clash with the statement's.
+def _with_reservation(reservation_sql: str, sql: str) -> str:
+    cte = "WITH r AS (" + reservation_sql.replace("%(", "%(r_") + ")"
+    if sql.startswith("\nWITH "):
+        return cte + ", " + sql[len("\nWITH ") :]
+    return cte + sql
+
+
+WITH_RESERVATION: Final = {
+    (kind, sql): _with_reservation(reservation_sql, sql)
+    for kind, reservation_sql in (("add", ADD_RESERVATION), ("save", SAVE_RESERVATION))
+    for sql in (ADD_SALE, ADD_EVENTS)
+}

@@ -38,8 +38,11 @@ class PostgresTransaction:
         self._row_locks = row_locks
         self._events: list[Event] = []
         self._emitted = 0
+        # A reservation write held back to ride along with the next statement (see _defer).
+        self._deferred: tuple[str, dict[str, Any]] | None = None
 
     def add_session(self, session: Session) -> None:
+        self._send_deferred()
         self._conn.execute(sessions.insert().values(rows.session_values(session)))
         # Every seat in one statement: the labels (Session.labels(), the one place that names
         # seats) go as two arrays that unnest() zips into rows. A 2,600-seat room is one round
@@ -96,12 +99,9 @@ class PostgresTransaction:
         )
 
     def add_reservation(self, reservation: Reservation) -> None:
-        try:
-            self._execute(statements.ADD_RESERVATION, rows.reservation_values(reservation))
-        except sa.exc.IntegrityError as error:
-            if constraint_name(error) == "reservations_pkey":
-                raise ValueError(f"reservation {reservation.id} exists") from None
-            raise
+        # A second reservation with this id is refused by reservations_pkey, as ValueError
+        # (_execute), when the insert goes out.
+        self._defer("add", rows.reservation_values(reservation))
 
     def lock_reservation(self, reservation_id: UUID) -> Reservation | None:
         row = self._execute(
@@ -110,11 +110,7 @@ class PostgresTransaction:
         return rows.reservation_from_row(row) if row else None
 
     def save_reservation(self, reservation: Reservation) -> None:
-        values = rows.reservation_values(reservation)
-        saved = self._execute(statements.SAVE_RESERVATION, values)
-        if saved.rowcount == 0:
-            # Never added (the port lets save store a new one too): insert it.
-            self._execute(statements.ADD_RESERVATION, values)
+        self._defer("save", rows.reservation_values(reservation))
 
     def add_sale(self, sale: Sale) -> None:
         labels = sorted(set(sale.seats))
@@ -123,7 +119,7 @@ class PostgresTransaction:
         values["numbers"] = rows.array(label.number for label in labels)
         # One statement; a refusal by the constraints comes back as counts, not as an error,
         # so the transaction stays usable (as with the in-memory store). See statements.ADD_SALE.
-        added = self._execute(statements.ADD_SALE, values).fetchone()
+        added = self._execute(statements.ADD_SALE, values, carries=True).fetchone()
         assert added is not None  # the statement's SELECT always returns its one row
         sales_added, seats_sold = int(added[0]), set(added[1])
         if sales_added == 0:
@@ -146,8 +142,25 @@ class PostgresTransaction:
         found = self._execute(statements.LOCK_LAPSED, {"now": now, "limit": limit}, mapped=True)
         return [rows.reservation_from_row(row) for row in found]
 
+    def _defer(self, kind: str, values: dict[str, Any]) -> None:
+        """Hold a reservation write (``add`` or ``save``) back for the next statement.
+
+        It goes out as a CTE of the next statement that can carry it (the sale, the outbox
+        INSERT: statements.WITH_RESERVATION), saving a round trip; before any other statement
+        it goes out on its own, so the transaction always reads its own writes.
+        """
+        self._send_deferred()
+        self._deferred = (kind, values)
+
+    def _send_deferred(self) -> None:
+        if self._deferred is not None:
+            kind, values = self._deferred
+            self._deferred = None
+            sql = statements.ADD_RESERVATION if kind == "add" else statements.SAVE_RESERVATION
+            self._execute(sql, values)
+
     def _execute(
-        self, sql: str, params: dict[str, Any], *, mapped: bool = False
+        self, sql: str, params: dict[str, Any], *, mapped: bool = False, carries: bool = False
     ) -> psycopg.Cursor[Any]:
         """Run one of ``statements`` on the driver's connection, under this transaction.
 
@@ -157,6 +170,14 @@ class PostgresTransaction:
         statement, errors arrive as SQLAlchemy's ``DBAPIError`` subclasses, and a lost
         connection is invalidated (``connection_invalidated``, which ``atomic`` acts on).
         """
+        if self._deferred is not None:
+            if carries:
+                kind, values = self._deferred
+                self._deferred = None
+                sql = statements.WITH_RESERVATION[(kind, sql)]
+                params = {**params, **{"r_" + name: value for name, value in values.items()}}
+            else:
+                self._send_deferred()
         cursor = self._driver.cursor(row_factory=dict_row) if mapped else self._driver.cursor()
         dispatch = self._conn.dispatch
         if dispatch.before_cursor_execute:
@@ -164,6 +185,10 @@ class PostgresTransaction:
         try:
             cursor.execute(sql, params)
         except psycopg.Error as error:
+            if constraint_name(error) == "reservations_pkey":
+                # Only ADD_RESERVATION can break it (SAVE_RESERVATION upserts).
+                id = params.get("id", params.get("r_id"))
+                raise ValueError(f"reservation {id} exists") from None
             lost = self._conn.dialect.is_disconnect(
                 cast(Any, error), self._conn.connection.dbapi_connection, None
             )
@@ -192,6 +217,9 @@ class PostgresTransaction:
         """Write the emitted events to the outbox; ``atomic`` calls it right before committing."""
         if self._events:
             # One INSERT for all of them, whatever their number: the events as one JSON array.
-            self._execute(statements.ADD_EVENTS, {"events": rows.events_json(self._events)})
+            self._execute(
+                statements.ADD_EVENTS, {"events": rows.events_json(self._events)}, carries=True
+            )
             self._emitted += len(self._events)
             self._events.clear()
+        self._send_deferred()
