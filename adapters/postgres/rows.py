@@ -140,17 +140,26 @@ def array(values: Iterable[object]) -> str:
     inspects every element and costs more than the rest of a hot statement's execution.
     Strings are quoted and escaped; the other types' text never needs it.
     """
-    return "{" + ",".join(map(_element, values)) + "}"
+    return (
+        "{"
+        + ",".join(
+            [
+                "NULL"
+                if value is None
+                else _quoted(value)
+                if isinstance(value, str)
+                else value.isoformat()
+                if isinstance(value, datetime)
+                else str(value)
+                for value in values
+            ]
+        )
+        + "}"
+    )
 
 
-def _element(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def event_values(event: Event) -> dict[str, Any]:
