@@ -98,9 +98,12 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 0
     from .bootstrap import bootstrap
+    from .garbage_collector import tune_for_serving
     from .http.app import create_app
 
-    uvicorn.run(create_app(bootstrap(settings), run_worker=not args.no_worker), **options)
+    app = create_app(bootstrap(settings), run_worker=not args.no_worker)
+    tune_for_serving()
+    uvicorn.run(app, **options)
     return 0
 
 

@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
+from entrypoints.garbage_collector import tune_for_serving
 from entrypoints.logs import configure_logging, log_event
 from entrypoints.worker import BackgroundWorker
 
@@ -103,7 +104,9 @@ def app_from_env() -> Starlette:
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     run_worker = os.environ.get("CINEMA_RUN_WORKER", "1") not in ("0", "false", "no")
-    return create_app(bootstrap(settings), run_worker=run_worker)
+    app = create_app(bootstrap(settings), run_worker=run_worker)
+    tune_for_serving()
+    return app
 
 
 __all__ = ["app_from_env", "create_app"]
