@@ -206,16 +206,13 @@ class PostgresReservationRepo:
             with self.engine.connect() as connection, connection.begin():
                 # One relay at a time across every process: the others return at once rather
                 # than queue, and the lock goes with the transaction however it ends.
-                got = connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK)))
+                got = connection.exec_driver_sql(
+                    statements.TRY_RELAY_LOCK, {"key": RELAY_LOCK}
+                ).scalar()
                 if not got:
                     return 0
                 batch = (
-                    connection.execute(
-                        sa.select(outbox)
-                        .where(outbox.c.published_at.is_(None))
-                        .order_by(outbox.c.seq)
-                        .limit(limit)
-                    )
+                    connection.exec_driver_sql(statements.UNPUBLISHED_EVENTS, {"limit": limit})
                     .mappings()
                     .all()
                 )
@@ -224,10 +221,8 @@ class PostgresReservationRepo:
                 # If publishing raises, the transaction rolls back and the events stay
                 # unpublished for the next call.
                 publish([rows.event_from_row(row) for row in batch])
-                connection.execute(
-                    outbox.update()
-                    .where(outbox.c.seq.in_([row["seq"] for row in batch]))
-                    .values(published_at=sa.func.now())
+                connection.exec_driver_sql(
+                    statements.MARK_PUBLISHED, {"seqs": rows.array(row["seq"] for row in batch)}
                 )
                 return len(batch)
         except sa.exc.SQLAlchemyError as error:

@@ -180,3 +180,17 @@ WITH_RESERVATION: Final = {
     for kind, reservation_sql in (("add", ADD_RESERVATION), ("save", SAVE_RESERVATION))
     for sql in (ADD_SALE, ADD_EVENTS)
 }
+
+
+# The outbox relay (PostgresReservationRepo.relay_outbox), run after every commit that recorded
+# events, in every process. The lock and the read stay two statements: under READ COMMITTED the
+# read's snapshot must be taken after the lock is held, so that it sees what the previous holder
+# marked published.
+TRY_RELAY_LOCK: Final = "SELECT pg_try_advisory_xact_lock(%(key)s)"
+UNPUBLISHED_EVENTS: Final = """
+SELECT seq, id, type, occurred_at, data FROM outbox
+WHERE published_at IS NULL
+ORDER BY seq
+LIMIT %(limit)s
+"""
+MARK_PUBLISHED: Final = "UPDATE outbox SET published_at = now() WHERE seq = ANY(%(seqs)s::bigint[])"
