@@ -7,7 +7,7 @@ handled twice, leaves one row, so a redelivery has no second effect.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -16,21 +16,56 @@ from sqlalchemy.engine import Connection, Engine
 
 from cinema_core.events import Event
 
+from . import rows
 from .driver_errors import unavailable
 from .engine import engine_for
 from .tables import audit_events, processed_events
 
 T = TypeVar("T")
 
+# The statements run for every relayed event (the audit consumer and the handled-id marks), as
+# fixed texts: one SQL text whatever the batch size, no statement building per call, and
+# prepared by psycopg after a few uses (see statements.py).
+RECORD_EVENTS = """
+INSERT INTO audit_events (id, type, occurred_at, session_id, data, recorded_at)
+SELECT e.id, e.type, e.occurred_at, e.session_id, e.data, now()
+FROM ROWS FROM (
+    jsonb_to_recordset(%(events)s::jsonb)
+        AS (id uuid, type text, occurred_at timestamptz, session_id text, data jsonb)
+) WITH ORDINALITY AS e(id, type, occurred_at, session_id, data, position)
+ORDER BY e.position
+ON CONFLICT (id) DO NOTHING
+"""
+SEEN_EVENTS = """
+SELECT event_id FROM processed_events
+WHERE consumer = %(consumer)s AND event_id = ANY(%(ids)s::uuid[])
+"""
+MARK_EVENTS = """
+INSERT INTO processed_events (consumer, event_id, processed_at)
+SELECT %(consumer)s, id, now() FROM unnest(%(ids)s::uuid[]) AS id
+ON CONFLICT DO NOTHING
+"""
+
 
 class _Database:
     def __init__(self, engine_or_url: Engine | str):
         self.engine, self._owns_engine = engine_for(engine_or_url)
+        # For work that is one statement: atomic by itself, so no BEGIN and COMMIT round trips.
+        self._single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def _run(self, doing: str, work: Callable[[Connection], T]) -> T:
         try:
             with self.engine.begin() as connection:
                 return work(connection)
+        except sa.exc.SQLAlchemyError as error:
+            raise unavailable(error, doing) from error
+
+    def _one(self, doing: str, sql: str, params: dict[str, Any]) -> list[Any]:
+        """Run one statement on its own (autocommit); its rows, if it returns any."""
+        try:
+            with self._single.connect() as connection:
+                result = connection.exec_driver_sql(sql, params)
+                return list(result.scalars()) if result.returns_rows else []
         except sa.exc.SQLAlchemyError as error:
             raise unavailable(error, doing) from error
 
@@ -47,24 +82,7 @@ class PostgresAuditTrail(_Database):
             return
         # The event id is recorded in the same statement as the effect (it is the row's key),
         # so a redelivered batch inserts nothing new. Order within the batch is kept in seq.
-        statement = (
-            pg.insert(audit_events)
-            .values(
-                [
-                    {
-                        "id": event.id,
-                        "type": event.type,
-                        "occurred_at": event.occurred_at,
-                        "session_id": event.session_id,
-                        "data": dict(event.data),
-                        "recorded_at": sa.func.now(),
-                    }
-                    for event in events
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        self._run("recording the audit trail", lambda c: c.execute(statement))
+        self._one("recording the audit trail", RECORD_EVENTS, {"events": rows.events_json(events)})
 
     def events(
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
@@ -89,27 +107,21 @@ class PostgresProcessedEvents(_Database):
     def seen(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
         if not event_ids:
             return set()
-        query = sa.select(processed_events.c.event_id).where(
-            processed_events.c.consumer == consumer,
-            processed_events.c.event_id.in_(list(event_ids)),
+        found = self._one(
+            "reading handled events",
+            SEEN_EVENTS,
+            {"consumer": consumer, "ids": rows.array(event_ids)},
         )
-        found = self._run("reading handled events", lambda c: c.scalars(query).all())
         return set(found)
 
     def mark(self, consumer: str, event_ids: Sequence[UUID]) -> None:
         if not event_ids:
             return
-        statement = (
-            pg.insert(processed_events)
-            .values(
-                [
-                    {"consumer": consumer, "event_id": id, "processed_at": sa.func.now()}
-                    for id in dict.fromkeys(event_ids)
-                ]
-            )
-            .on_conflict_do_nothing()
+        self._one(
+            "recording handled events",
+            MARK_EVENTS,
+            {"consumer": consumer, "ids": rows.array(dict.fromkeys(event_ids))},
         )
-        self._run("recording handled events", lambda c: c.execute(statement))
 
     def exactly_once(
         self, consumer: str, effect: Callable[[Connection, Sequence[Event]], None]
