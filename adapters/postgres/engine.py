@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 # Sized for one API process of several on one database (see CINEMA_DATABASE_POOL_SIZE): a
-# thread waits for a connection rather than the server refusing one. Overflow closes when idle.
+# thread waits for a connection rather than the server refusing one. Opened on demand, then kept.
 POOL_SIZE = 10
 MAX_OVERFLOW = 5
 # A request waiting longer than this for a connection gets StoreUnavailable (503) rather
@@ -33,6 +33,7 @@ def create_engine(
 ) -> Engine:
     """An engine for ``url``; connections run in UTC so instants come back as UTC.
 
+    At most ``pool_size + max_overflow`` connections; once opened they are kept.
     ``pooled=False`` opens a connection per use (one-off commands such as migrations).
     """
     connect_args = {
@@ -49,8 +50,12 @@ def create_engine(
         return sa.create_engine(psycopg_url(url), poolclass=NullPool, connect_args=connect_args)
     return sa.create_engine(
         psycopg_url(url),
-        pool_size=pool_size,
-        max_overflow=max_overflow,
+        # Every connection opened is kept (no overflow closed on return): with more threads
+        # than pool_size busy (request threads + the worker's), SQLAlchemy closed an overflow
+        # connection on every other return and opened a new one soon after, i.e. a PostgreSQL
+        # backend forked and its prepared statements lost every few requests.
+        pool_size=pool_size + max_overflow,
+        max_overflow=0,
         pool_timeout=POOL_TIMEOUT,
         # No pre-ping (a round trip on every checkout): a connection the server closed
         # (restart, idle timeout) fails its first statement, SQLAlchemy invalidates the pool's
