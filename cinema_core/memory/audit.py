@@ -28,15 +28,30 @@ class InMemoryAuditTrail:
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
     ) -> list[tuple[int, Event]]:
         with self._mutex:
-            end = len(self._events) if before is None else min(before, len(self._events))
-            found: list[tuple[int, Event]] = []
-            for seq in range(end - 1, -1, -1):
-                event = self._events[seq]
-                if type is not None and event.type != type:
-                    continue
-                if session_id is not None and event.session_id != str(session_id):
-                    continue
-                found.append((seq, event))
-                if len(found) == limit:
-                    break
-            return found
+            return newest_first(
+                self._events, type=type, session_id=session_id, before=before, limit=limit
+            )
+
+
+def newest_first(
+    events: Sequence[Event],
+    *,
+    type: str | None,
+    session_id: UUID | None,
+    before: int | None,
+    limit: int,
+) -> list[tuple[int, Event]]:
+    """Events (with their index as sequence number) matching the filters, newest first,
+    strictly before ``before``: what the audit trail's readers ask of an in-memory log."""
+    end = len(events) if before is None else min(before, len(events))
+    found: list[tuple[int, Event]] = []
+    for seq in range(end - 1, -1, -1):
+        event = events[seq]
+        if type is not None and event.type != type:
+            continue
+        if session_id is not None and event.session_id != str(session_id):
+            continue
+        found.append((seq, event))
+        if len(found) == limit:
+            break
+    return found

@@ -22,6 +22,7 @@ from ..pagination import Cursor
 from ..reservations import Reservation, ReservationStatus, Sale
 from ..seats import Seat, SeatLabel, count_available
 from ..sessions import Session
+from .audit import newest_first
 
 T = TypeVar("T")
 
@@ -252,20 +253,9 @@ class InMemoryReservationRepo:
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
     ) -> list[tuple[int, Event]]:
         with self._lock:
-            found: list[tuple[int, Event]] = []
-            end = (
-                len(self._state.events) if before is None else min(before, len(self._state.events))
+            return newest_first(
+                self._state.events, type=type, session_id=session_id, before=before, limit=limit
             )
-            for seq in range(end - 1, -1, -1):
-                event = self._state.events[seq]
-                if type is not None and event.type != type:
-                    continue
-                if session_id is not None and event.session_id != str(session_id):
-                    continue
-                found.append((seq, event))
-                if len(found) == limit:
-                    break
-            return found
 
     def relay_outbox(self, publish: Callable[[Sequence[Event]], None], limit: int) -> int:
         # One relay at a time, outside the store lock: publishing must not stall buyers.
