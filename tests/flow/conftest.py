@@ -26,6 +26,7 @@ import uvicorn
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from tests import services as test_services
 
 # Long enough for HS256 (PyJWT warns about shorter HMAC keys, and warnings are errors here).
 SECRET = "flow-tests-secret-long-enough-for-hs256-signatures"
@@ -153,3 +154,18 @@ def serve() -> Iterator[Callable[..., LiveServer]]:
         server.should_exit = True
     for _, thread in running:
         thread.join(10)
+
+
+@pytest.fixture
+def namespace(amqp_url: str) -> Iterator[str]:
+    """A namespace for this test's exchange and the audit consumer's queues, deleted after."""
+    import pika
+
+    name = test_services.unique("cinema_test")
+    yield name
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    channel = connection.channel()
+    for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
+        channel.queue_delete(f"{name}.audit{suffix}")
+    channel.exchange_delete(f"{name}.events")
+    connection.close()

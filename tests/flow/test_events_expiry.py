@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from adapters.rabbitmq.codec import decode
 from cinema_core import Money
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
-from tests import services as test_services
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
@@ -34,18 +32,6 @@ RESERVATIONS = 240
 HOLD_SECONDS = 3.0
 WORKERS = 2
 WORKER = "import sys; from entrypoints.cli import main; sys.exit(main())"
-
-
-@pytest.fixture
-def namespace(amqp_url: str) -> Iterator[str]:
-    name = test_services.unique("cinema_test")
-    yield name
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    channel = connection.channel()
-    for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
-        channel.queue_delete(f"{name}.audit{suffix}")
-    channel.exchange_delete(f"{name}.events")
-    connection.close()
 
 
 class Arrivals:

@@ -7,7 +7,6 @@ The outage is a forwarder the test cuts and restores; the real broker stays up f
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,28 +17,12 @@ from adapters.rabbitmq.codec import decode
 from cinema_core import Money, SeatsUnavailable
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
-from tests import services as test_services
 from tests.concurrency import run_together
 from tests.proxy import Outage
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
 
 AMQP = "amqp://guest:guest@127.0.0.1:{port}/%2F"
-
-
-@pytest.fixture
-def namespace(amqp_url: str) -> Iterator[str]:
-    """A namespace for this run's exchange and queues, all deleted afterwards."""
-    name = test_services.unique("cinema_test")
-    yield name
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    channel = connection.channel()
-    for queue in (f"{name}.audit", f"{name}.audit.dead"):
-        channel.queue_delete(queue)
-    for delay in ("1s", "5s", "25s", "125s"):
-        channel.queue_delete(f"{name}.audit.retry.{delay}")
-    channel.exchange_delete(f"{name}.events")
-    connection.close()
 
 
 class Tap:

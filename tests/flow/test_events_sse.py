@@ -18,10 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import jwt
-import pika
 import pytest
-
-from tests import services as test_services
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
@@ -38,18 +35,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-@pytest.fixture
-def namespace(amqp_url: str) -> Iterator[str]:
-    name = test_services.unique("cinema_test")
-    yield name
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    channel = connection.channel()
-    for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
-        channel.queue_delete(f"{name}.audit{suffix}")
-    channel.exchange_delete(f"{name}.events")
-    connection.close()
 
 
 @pytest.fixture
