@@ -19,7 +19,7 @@ from cinema_core.events import Event
 from . import rows
 from .driver_errors import unavailable
 from .engine import engine_for
-from .tables import audit_events, processed_events
+from .tables import audit_events, newest_events, processed_events
 
 T = TypeVar("T")
 
@@ -87,18 +87,15 @@ class PostgresAuditTrail(_Database):
     def events(
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
     ) -> list[tuple[int, Event]]:
-        query = sa.select(audit_events).order_by(audit_events.c.seq.desc()).limit(limit)
-        if type is not None:
-            query = query.where(audit_events.c.type == type)
-        if session_id is not None:
-            query = query.where(audit_events.c.session_id == str(session_id))
-        if before is not None:
-            query = query.where(audit_events.c.seq < before)
+        query = newest_events(
+            audit_events,
+            type=type,
+            session_id=None if session_id is None else str(session_id),
+            before=before,
+            limit=limit,
+        )
         found = self._run("reading the audit trail", lambda c: c.execute(query).mappings().all())
-        return [
-            (row["seq"], Event(row["id"], row["type"], row["occurred_at"], row["data"]))
-            for row in found
-        ]
+        return [(row["seq"], rows.event_from_row(row)) for row in found]
 
 
 class PostgresProcessedEvents(_Database):

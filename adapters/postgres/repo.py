@@ -23,7 +23,7 @@ from cinema_core.sessions import Session
 from . import rows, statements
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for
-from .tables import outbox, reservations, sales, sessions
+from .tables import newest_events, outbox, reservations, sales, sessions
 from .transaction import PostgresTransaction
 
 T = TypeVar("T")
@@ -191,13 +191,13 @@ class PostgresReservationRepo:
     def events(
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
     ) -> list[tuple[int, Event]]:
-        query = sa.select(outbox).order_by(outbox.c.seq.desc()).limit(limit)
-        if type is not None:
-            query = query.where(outbox.c.type == type)
-        if session_id is not None:
-            query = query.where(outbox.c.session_id == str(session_id))
-        if before is not None:
-            query = query.where(outbox.c.seq < before)
+        query = newest_events(
+            outbox,
+            type=type,
+            session_id=None if session_id is None else str(session_id),
+            before=before,
+            limit=limit,
+        )
         found = self._read("reading events", lambda c: c.execute(query).mappings().all())
         return [(row["seq"], rows.event_from_row(row)) for row in found]
 

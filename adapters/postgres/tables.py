@@ -123,3 +123,18 @@ processed_events = sa.Table(
     sa.Column("event_id", pg.UUID(as_uuid=True), primary_key=True),
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+def newest_events(
+    table: sa.Table, *, type: str | None, session_id: str | None, before: int | None, limit: int
+) -> sa.Select[tuple[object, ...]]:
+    """Events of ``outbox`` or ``audit_events`` (same columns for this), newest first by
+    ``seq``, filtered as the audit trail's readers ask; each filter is on an index."""
+    query = sa.select(table).order_by(table.c.seq.desc()).limit(limit)
+    if type is not None:
+        query = query.where(table.c.type == type)
+    if session_id is not None:
+        query = query.where(table.c.session_id == session_id)
+    if before is not None:
+        query = query.where(table.c.seq < before)
+    return query
