@@ -12,12 +12,8 @@ import argparse
 import cProfile
 import pstats
 import time
-from datetime import UTC, datetime, timedelta
 
-import attrs
-
-from .options import Options
-from .servers import running
+from .in_process import large_session
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,22 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the sales")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
-    from cinema_core import Money
-    from entrypoints.bootstrap import bootstrap
-    from entrypoints.config import Settings
 
-    options = attrs.evolve(Options(), backend=args.backend, workers=1)
-    with running(options) as stack:
-        services = bootstrap(Settings.from_env(stack.env))
-        box = services.box
-        show = box.create_session(
-            movie="Cost",
-            room="Sala",
-            starts_at=datetime.now(UTC) + timedelta(days=1),
-            price=Money.parse("25.00"),
-            rows=26,
-            seats_per_row=100,
-        ).session
+    with large_session(args.backend) as (box, show, label):
         labels = [f"{chr(65 + i // 100)}{i % 100 + 1}" for i in range(2600)]
         pairs = [labels[i : i + 2] for i in range(0, 2 * args.sales, 2)]
         box.pay(box.reserve("warm", show.id, pairs.pop()).id, "warm")
@@ -62,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             spent["pay"][1] += time.thread_time() - cpu
         if profiler:
             profiler.disable()
-        services.close()
-    print(f"{len(pairs)} sales of 2 seats, one at a time, in process ({stack.label}):")
+    print(f"{len(pairs)} sales of 2 seats, one at a time, in process ({label}):")
     for name, (wall, cpu) in spent.items():
         print(
             f"  {name:8} wall {1000 * wall / len(pairs):6.2f} ms"

@@ -12,13 +12,10 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import attrs
-
-from .options import Options
-from .servers import running
+from .in_process import large_session
 
 
 def _timed(name: str, work: Callable[[], Any], times: int) -> Any:
@@ -36,28 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("memory", "postgres"), default="postgres")
     parser.add_argument("--times", type=int, default=50)
     args = parser.parse_args(argv)
-    from cinema_core import Money
-    from entrypoints.bootstrap import bootstrap
-    from entrypoints.config import Settings
     from entrypoints.http import views
     from entrypoints.http.responses import dump
 
-    options = attrs.evolve(Options(), backend=args.backend, workers=1)
-    with running(options) as stack:
-        services = bootstrap(Settings.from_env(stack.env))
-        box = services.box
-        show = box.create_session(
-            movie="Cost",
-            room="Sala",
-            starts_at=datetime.now(UTC) + timedelta(days=1),
-            price=Money.parse("25.00"),
-            rows=26,
-            seats_per_row=100,
-        ).session
+    with large_session(args.backend) as (box, show, label):
         for row in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:26]:
             hold = box.reserve("cost", show.id, [f"{row}{n}" for n in range(1, 11)])
             box.pay(hold.id, "cost")
-        print(f"GET /sessions/{{id}}/seats of a 2,600-seat session ({stack.label}), per read:")
+        print(f"GET /sessions/{{id}}/seats of a 2,600-seat session ({label}), per read:")
         seats = _timed("store: repo.seats(id)", lambda: box.repo.seats(show.id), args.times)
         now = datetime.now(UTC)
         from cinema_core import SeatMap
@@ -82,7 +65,6 @@ def main(argv: list[str] | None = None) -> int:
             args.times,
         )
         print(f"  body: {len(dump(view)):,} bytes")
-        services.close()
     return 0
 
 
