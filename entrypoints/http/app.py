@@ -21,7 +21,7 @@ from entrypoints.garbage_collector import tune_for_serving
 from entrypoints.logs import configure_logging, log_event
 from entrypoints.worker import BackgroundWorker
 
-from . import audit, purchases, reservations, sessions, system
+from . import audit, pages, purchases, reservations, sessions, system
 from .auth import Authenticator
 from .docs import assets, doc_operations
 from .errors import http_exception
@@ -50,6 +50,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         *reservations.OPERATIONS,
         *purchases.OPERATIONS,
         *audit.OPERATIONS,
+        *pages.OPERATIONS,
     ]
     schemas: dict[str, Any] = {
         **sessions.SCHEMAS,
@@ -88,7 +89,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
             services.close()
 
     app = Starlette(
-        routes=[*routes(operations, gate), assets()],
+        routes=[*routes(operations, gate), assets(), pages.assets()],
         middleware=[Middleware(RequestContext)],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
