@@ -82,17 +82,9 @@ def redis_url() -> str:
 @pytest.fixture
 def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix no other run uses; its keys are deleted afterwards."""
-    import redis
-
     prefix = services.unique("cinema_test") + ":"
     yield prefix
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    services.drop_redis_keys(redis_url, prefix)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ const state = {
   timer: 0,
   warned: false,
   busy: false,
-  refreshed: 0,
+  refreshed: -Infinity,
 };
 
 const view = new SeatMapView($('seat-map'), { look, onChoose: choose });
@@ -415,8 +415,8 @@ function busy(on) {
   if (!on) order();
 }
 
-function remember(kind, id) {
-  sessionStorage.setItem(`cinema.order.${sessionId}`, JSON.stringify({ [kind]: id }));
+function remember(kind, id, until = null) {
+  sessionStorage.setItem(`cinema.order.${sessionId}`, JSON.stringify({ [kind]: id, until }));
 }
 
 function forget() {
@@ -438,7 +438,7 @@ async function hold() {
     const tickets = counts(seats.length);
     if (Object.keys(tickets).length) body.tickets = tickets;
     const { data, served } = await call('POST', '/reservations', { body, idempotent: true });
-    holding(data, served, false);
+    holding(data, null);
   } catch (error) {
     explain(error, { seats });
   } finally {
@@ -465,7 +465,7 @@ async function best(event) {
     if (Object.keys(tickets).length) body.tickets = tickets;
     const { data, served } = await call('POST', '/reservations', { body, idempotent: true });
     state.chosen.clear();
-    holding(data, served, false);
+    holding(data, null);
   } catch (error) {
     if (error.code === 'validation_error' && 'seats' in (error.details?.fields ?? {})) {
       problem('This box office does not pick seats yet: choose them on the map.', 'best_unsupported');
@@ -477,14 +477,17 @@ async function best(event) {
   }
 }
 
-// A pending hold: ``served`` is the server's clock when it answered, for a restored hold.
-function holding(reservation, served, restored) {
+// A pending hold. A new one runs for expires_at - created_at from now, whatever this
+// computer's clock says; a restored one until the instant noted when it was made, or else by
+// the server's clock (``served``, from its Date header).
+function holding(reservation, served, until = null) {
   state.reservation = reservation;
   state.chosen.clear();
-  remember('reservation', reservation.id);
   const expires = Date.parse(reservation.expires_at);
-  // A new hold runs for expires_at - created_at from now, whatever this computer's clock says.
-  const left = restored ? expires - served : expires - Date.parse(reservation.created_at);
+  let left = expires - Date.parse(reservation.created_at);
+  if (until !== null) left = until - Date.now();
+  else if (served !== null) left = expires - served;
+  remember('reservation', reservation.id, Date.now() + left);
   state.deadline = performance.now() + left;
   state.warned = false;
   for (const label of reservation.seats) if (view.seat(label)?.status === 'available') view.update(label, 'held');
@@ -533,7 +536,7 @@ function lapsed() {
   const seats = released();
   if (hadFocus) view.focus();
   problem(`Your hold on ${listed(seats)} lapsed before payment, so the seats were released and nothing was charged. Choose seats again.`, 'hold_lapsed');
-  state.refreshed = 0;
+  state.refreshed = -Infinity;
   refreshMap();
 }
 
@@ -644,7 +647,7 @@ async function restore() {
   try {
     if (saved.reservation) {
       const { data, served } = await call('GET', `/reservations/${saved.reservation}`);
-      if (data.status === 'pending') holding(data, served, true);
+      if (data.status === 'pending') holding(data, served, saved.until ?? null);
       else if (data.status === 'confirmed' && data.sale_id) await paid(await get(`/sales/${data.sale_id}`));
       else forget();
     } else if (saved.sale) {
