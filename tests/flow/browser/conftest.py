@@ -124,7 +124,6 @@ def new_context(browser: Browser, contexts: list[BrowserContext]):  # type: igno
     return make
 
 
-
 @pytest.fixture
 def open_page(new_context):  # type: ignore[no-untyped-def]
     """``open_page(url, context=None, viewport=None)``: a page in a new (or the given) browser.

@@ -140,36 +140,39 @@ def start_site(
         if url:
             env[name] = url
     ports = [_free_port() for _ in range(processes)]
-    logs = [tempfile.TemporaryFile() for _ in ports]
-    running = [
-        subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        for port, log in zip(ports, logs, strict=True)
-    ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url, process, log in zip(urls, running, logs, strict=True):
-            _wait_ready(url, process, log)
-        yield Site(urls)
-    finally:
-        for process in running:
-            process.terminate()
-        for process in running:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        for log in logs:
-            log.close()
-        if amqp_url:
-            services.drop_amqp_namespace(amqp_url, namespace)
-        if redis_url:
-            services.drop_redis_keys(redis_url, namespace + ":")
+    with contextlib.ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in ports]
+        running = [
+            subprocess.Popen(
+                [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            for port, log in zip(ports, logs, strict=True)
+        ]
+        try:
+            for url, process, log in zip(urls, running, logs, strict=True):
+                _wait_ready(url, process, log)
+            yield Site(urls)
+        finally:
+            _stop(running)
+            if amqp_url:
+                services.drop_amqp_namespace(amqp_url, namespace)
+            if redis_url:
+                services.drop_redis_keys(redis_url, namespace + ":")
+
+
+def _stop(running: list[subprocess.Popen[bytes]]) -> None:
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Any) -> None:

@@ -28,7 +28,7 @@ def test_a_hold_in_one_browser_greys_the_seat_in_the_other_within_a_second(
     held = time.monotonic()
     expect(bia.seat("B3")).to_have_attribute("data-status", "held", timeout=1000)
     assert time.monotonic() - held < 1.0
-    expect(bia.seat("B3")).to_have_attribute("aria-label", "B3, standard, held by someone else")
+    expect(bia.seat("B3")).to_have_accessible_name("B3, standard, held by someone else")
 
     ana.pay()
     expect(bia.seat("B3")).to_have_attribute("data-status", "sold", timeout=1000)

@@ -11,7 +11,7 @@ import { isoZ, showTime } from './when.js';
 
 const $ = (id) => document.getElementById(id);
 const KIND = { standard: 'Standard', premium: 'Premium', couple: 'Couple', accessible: 'Wheelchair' };
-const REFRESH_MS = 3000;
+const REFRESH_MS = 2000;
 const WATCHED = 20;
 let rooms = [];
 let polling = 0;

@@ -127,7 +127,22 @@ export class SeatMapView {
     const element = document.createElement(this.interactive ? 'button' : 'span');
     element.className = `seat cat-${seat.category}`;
     element.dataset.seat = seat.label;
-    element.textContent = String(seat.number);
+    if (this.interactive) {
+      // The name is the button's own text, so the visible number is part of it: the row
+      // letter before it and the rest after it are text of no size.
+      const row = document.createElement('span');
+      row.className = 'unseen';
+      row.textContent = seat.row;
+      const rest = document.createElement('span');
+      rest.className = 'unseen';
+      // One inline box: inside the flex button, loose children would each be a block, and
+      // a browser puts spaces between blocks when it reads them as one name.
+      const name = document.createElement('span');
+      name.append(row, String(seat.number), rest);
+      element.append(name);
+    } else {
+      element.textContent = String(seat.number);
+    }
     if (seat.pair) {
       const partner = this.seats.get(seat.pair);
       element.classList.add(partner && partner.column < seat.column ? 'pair-right' : 'pair-left');
@@ -153,8 +168,8 @@ export class SeatMapView {
     element.dataset.status = seat.status;
     element.dataset.state = state;
     if (!this.interactive) return;
-    element.setAttribute('aria-label', name);
-    element.title = name;
+    const prefix = `${seat.row}${seat.number}`;
+    element.firstChild.lastChild.textContent = name.startsWith(prefix) ? name.slice(prefix.length) : `, ${name}`;
     element.setAttribute('aria-pressed', String(state === 'chosen'));
     element.setAttribute('aria-disabled', String(state !== 'available' && state !== 'chosen'));
   }
