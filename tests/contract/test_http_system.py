@@ -25,6 +25,9 @@ CONTRACT_ROUTES = {
     ("get", "/ready"),
     ("get", "/openapi.json"),
     ("get", "/api-docs"),
+    ("get", "/"),
+    ("get", "/s/{session_id}"),
+    ("get", "/admin"),
 }
 
 

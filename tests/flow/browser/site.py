@@ -28,7 +28,7 @@ def token(user: str, role: str = "customer") -> str:
     return jwt.encode({"sub": user, "role": role}, SECRET, algorithm="HS256")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -139,7 +139,7 @@ def start_site(
     for name, url in zip(_BACKENDS, (database_url, redis_url, amqp_url), strict=True):
         if url:
             env[name] = url
-    ports = [_free_port() for _ in range(processes)]
+    ports = [free_port() for _ in range(processes)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     with contextlib.ExitStack() as stack:
         logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in ports]
