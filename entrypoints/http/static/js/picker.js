@@ -180,7 +180,13 @@ async function loadSession() {
 }
 
 function drawMap(map) {
+  const first = view.seats.size === 0;
   view.draw(map);
+  if (first) {
+    // A room wider than the screen opens on its middle, where the best seats are.
+    const box = $('seat-map').parentElement;
+    box.scrollLeft = (box.scrollWidth - box.clientWidth) / 2;
+  }
   for (const label of [...state.chosen]) if (view.seat(label)?.status !== 'available') unchoose(label);
   legend();
   order();

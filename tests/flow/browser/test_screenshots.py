@@ -1,0 +1,87 @@
+"""Pictures of the pages as a buyer and a manager see them: the seat picker (desktop and
+phone) and the admin screen. ``nox -s screenshots`` writes them to ``docs/screenshots`` (the
+README shows them); a plain test run writes them to a temporary folder and checks they were
+drawn."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.flow.browser.conftest import DESKTOP, PHONE
+from tests.flow.browser.picker import SeatPicker
+from tests.flow.browser.site import Site, start_site
+
+SOLD = ["C6", "C7", "D6", "D7", "D8", "E3", "E4", "F10", "F11", "G7", "H1", "H2"]
+
+
+@pytest.fixture(scope="module")
+def showroom() -> Iterator[tuple[Site, list[str]]]:
+    """A fresh box office with tonight's sessions, some seats sold and held."""
+    with start_site() as site:
+        tonight = datetime.now(ZoneInfo("America/Sao_Paulo")).replace(
+            hour=19, minute=30, second=0, microsecond=0
+        ) + timedelta(days=1)
+        sessions = [
+            site.new_session("Filme X", rows=8, seats_per_row=14, starts_at=tonight),
+            site.new_session(
+                "Cidade de Deus", rows=6, seats_per_row=10, price="22.50",
+                starts_at=tonight + timedelta(hours=2, minutes=30),
+            ),
+        ]
+        site.buy("bia", sessions[0], SOLD[:6])
+        site.buy("caio", sessions[0], SOLD[6:])
+        site.hold("duda", sessions[0], ["E9", "E10"])
+        site.buy("bia", sessions[1], ["B4", "B5", "B6"])
+        yield site, sessions
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    wanted = os.environ.get("CINEMA_SCREENSHOTS")
+    path = Path(wanted) if wanted else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _page(browser: Browser, viewport: dict[str, int], contexts: list) -> Page:  # type: ignore[type-arg]
+    context = browser.new_context(
+        viewport=viewport,
+        locale="en-US",
+        timezone_id="America/Sao_Paulo",
+        reduced_motion="reduce",
+        device_scale_factor=1,
+    )
+    contexts.append(context)
+    return context.new_page()
+
+
+def test_screenshots_of_the_picker_and_the_admin_screen(
+    showroom: tuple[Site, list[str]], browser: Browser, contexts: list, folder: Path  # type: ignore[type-arg]
+) -> None:
+    site, sessions = showroom
+    for name, viewport in (("picker", DESKTOP), ("picker-phone", PHONE)):
+        page = _page(browser, viewport, contexts)
+        page.goto(site.page(f"/s/{sessions[0]}", "ana"))
+        picker = SeatPicker(page).wait_live()
+        picker.choose("E7", "E8")
+        expect(picker.total).to_contain_text("50,00")
+        page.mouse.move(0, 0)
+        page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+    page = _page(browser, DESKTOP, contexts)
+    page.goto(site.page("/admin", "boss", "admin"))
+    expect(page.locator("#reports tbody tr[data-session]")).to_have_count(2)
+    page.get_by_label("Movie", exact=True).fill("Bacurau")
+    page.screenshot(path=folder / "admin.png", full_page=True)
+
+    for name in ("picker", "picker-phone", "admin"):
+        png = (folder / f"{name}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(png) > 20_000, name
