@@ -31,7 +31,10 @@ def showroom() -> Iterator[tuple[Site, list[str]]]:
         sessions = [
             site.new_session("Filme X", rows=8, seats_per_row=14, starts_at=tonight),
             site.new_session(
-                "Cidade de Deus", rows=6, seats_per_row=10, price="22.50",
+                "Cidade de Deus",
+                rows=6,
+                seats_per_row=10,
+                price="22.50",
                 starts_at=tonight + timedelta(hours=2, minutes=30),
             ),
         ]
@@ -63,7 +66,10 @@ def _page(browser: Browser, viewport: dict[str, int], contexts: list) -> Page:  
 
 
 def test_screenshots_of_the_picker_and_the_admin_screen(
-    showroom: tuple[Site, list[str]], browser: Browser, contexts: list, folder: Path  # type: ignore[type-arg]
+    showroom: tuple[Site, list[str]],
+    browser: Browser,
+    contexts: list,
+    folder: Path,  # type: ignore[type-arg]
 ) -> None:
     site, sessions = showroom
     for name, viewport in (("picker", DESKTOP), ("picker-phone", PHONE)):

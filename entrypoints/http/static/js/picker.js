@@ -3,23 +3,20 @@
 // payment, cancellation, and the tickets with their QR codes. Every refusal is explained.
 
 import { askToSignIn } from './account.js';
-import { blob, call, get, unsupported } from './api.js';
+import { call, get } from './api.js';
 import { onIdentityChange, token } from './auth.js';
-import { cents, money, percentOf } from './money.js';
+import { cents, money } from './money.js';
+import { TicketChoice } from './order.js';
 import { SeatMapView, byLabelOrder } from './seatmap.js';
+import { follow } from './stream.js';
+import { showTickets } from './tickets.js';
 import { clock, showTime } from './when.js';
+import { KIND, lapse, listed, refusal } from './words.js';
 
 const $ = (id) => document.getElementById(id);
 const sessionId = $('picker').dataset.sessionId;
 const MAX_SEATS = 10;
 const WARN_AT = 10_000;
-const FIRST_VERSION_TYPES = [{ code: 'full', name: 'Full price', percent: 100 }];
-const KIND = {
-  standard: 'standard',
-  premium: 'premium',
-  couple: 'couple seat',
-  accessible: 'wheelchair space',
-};
 const WORD = {
   available: 'available',
   chosen: 'chosen',
@@ -32,9 +29,7 @@ const PRICED = new Set(['available', 'chosen', 'mine']);
 
 const state = {
   session: null,
-  types: FIRST_VERSION_TYPES,
   chosen: new Set(),
-  counts: {}, // ticket type code → how many seats of that type (every type but the first)
   reservation: null,
   deadline: 0,
   timer: 0,
@@ -44,23 +39,26 @@ const state = {
 };
 
 const view = new SeatMapView($('seat-map'), { look, onChoose: choose });
+let drawn;
+const mapDrawn = new Promise((resolve) => {
+  drawn = resolve;
+});
+const tickets = new TicketChoice($('ticket-types'), () => order());
+const button = (action) => document.querySelector(`[data-action="${action}"]`);
 
 // -- what each seat looks like ---------------------------------------------------------------
 
-function held() {
-  return state.reservation?.status === 'pending' ? new Set(state.reservation.seats) : new Set();
-}
-
 function stateOf(seat) {
   if (seat.status === 'blocked') return 'blocked';
-  if (seat.status !== 'sold' && held().has(seat.label)) return 'mine';
+  const mine = state.reservation?.status === 'pending' && state.reservation.seats.includes(seat.label);
+  if (mine && seat.status !== 'sold') return 'mine';
   if (state.chosen.has(seat.label)) return 'chosen';
   return seat.status;
 }
 
 function priceOf(seat) {
-  const prices = state.session?.prices;
-  return cents(prices?.[seat.category] ?? state.session?.price ?? '0');
+  const s = state.session;
+  return cents(s?.prices?.[seat.category] ?? s?.price ?? '0');
 }
 
 function currency() {
@@ -75,11 +73,6 @@ function look(seat) {
   return { state: now, name: `${seat.label}, ${kind}${pair}, ${WORD[now]}${price}` };
 }
 
-function listed(labels) {
-  const items = [...labels];
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
-
 // -- messages ---------------------------------------------------------------------------------
 
 function problem(text, code) {
@@ -87,7 +80,7 @@ function problem(text, code) {
   box.textContent = text;
   box.dataset.code = code;
   box.hidden = false;
-  $('info').textContent = '';
+  info('');
 }
 
 function info(text) {
@@ -101,60 +94,22 @@ function clearMessages() {
   info('');
 }
 
-function typeName(code) {
-  return state.types.find((t) => t.code === code)?.name ?? code;
-}
-
-function explain(error, { seats = [], together = true } = {}) {
-  const d = error.details ?? {};
-  switch (error.code) {
-    case 'seats_unavailable': {
-      const taken = d.seats ?? seats;
-      for (const label of taken) {
-        if (view.seat(label)?.status === 'available') view.update(label, 'held');
-        unchoose(label);
-      }
-      const rest = state.chosen.size
-        ? ' Your other seats are still chosen: hold them, or add another.'
-        : ' Choose another seat.';
-      problem(`${listed(taken)} ${taken.length > 1 ? 'were' : 'was'} just taken by someone else, so nothing was held.${rest}`, error.code);
-      refreshMap();
-      break;
+// Say why a request was refused, and put the page right where the refusal tells us something.
+function refused(error, { seats = [], together = true } = {}) {
+  if (error.code === 'reservation_expired') return lapsed();
+  if (error.code === 'seats_unavailable') {
+    error.details.seats ??= seats;
+    for (const label of error.details.seats) {
+      if (view.seat(label)?.status === 'available') view.update(label, 'held');
+      unchoose(label);
     }
-    case 'single_seat_gap':
-      problem(`That would leave ${listed(d.seats ?? [])} alone between taken seats, which this session does not sell. Include it, or move one seat over.`, error.code);
-      break;
-    case 'ticket_quota_exhausted': {
-      const name = typeName(d.ticket);
-      problem(`Only ${d.remaining ?? 0} ${name} tickets are left for this session. Choose fewer ${name} tickets.`, error.code);
-      break;
-    }
-    case 'couple_seat_split':
-      problem(`${listed(d.seats ?? [])} ${(d.seats ?? []).length > 1 ? 'are' : 'is'} the other half of a couple seat, which is sold only as a pair.`, error.code);
-      break;
-    case 'not_enough_seats':
-      problem(`Not enough seats are free${together ? ' side by side' : ''} (${d.available ?? 0} available). Ask for fewer${together ? ', or untick “Side by side”' : ''}.`, error.code);
-      break;
-    case 'reservation_expired':
-      lapsed();
-      break;
-    case 'reservation_cancelled':
-      problem('This hold was cancelled, so it cannot be paid. Choose seats again.', error.code);
-      released();
-      break;
-    case 'unauthorized':
-      problem('Your sign-in was not accepted (it may have expired). Sign in again to go on.', error.code);
-      askToSignIn();
-      break;
-    case 'rate_limited':
-      problem('Too many tries in a short time. Wait a moment, then try again.', error.code);
-      break;
-    case 'session_not_found':
-      problem('This session no longer exists.', error.code);
-      break;
-    default:
-      problem(error.message, error.code);
+    order();
+    refreshMap();
   }
+  if (error.code === 'reservation_cancelled') released();
+  problem(refusal(error, { typeName: (c) => tickets.name(c), together, stillChosen: state.chosen.size }), error.code);
+  if (error.code === 'unauthorized') askToSignIn();
+  return undefined;
 }
 
 // -- the session and its map ------------------------------------------------------------------
@@ -163,14 +118,13 @@ async function loadSession() {
   try {
     state.session = await get(`/sessions/${sessionId}`);
   } catch (error) {
-    explain(error);
+    refused(error);
     return;
   }
   const s = state.session;
-  state.types = s.ticket_types?.length ? s.ticket_types : FIRST_VERSION_TYPES;
   $('starts').textContent = showTime(s.starts_at);
   if (s.cinema) $('room').textContent = `${s.room} · ${s.cinema}`;
-  ticketFields();
+  tickets.setTypes(s.ticket_types);
   bestCategories();
   if (view.seats.size) {
     view.paint();
@@ -191,6 +145,7 @@ function drawMap(map) {
   legend();
   order();
   free();
+  drawn();
 }
 
 async function refreshMap() {
@@ -209,33 +164,20 @@ function live(on) {
   mark.textContent = on ? 'live' : 'reconnecting…';
 }
 
-function listen() {
-  const source = new EventSource(`/sessions/${sessionId}/seats/stream`);
-  source.addEventListener('snapshot', (event) => {
-    live(true);
-    drawMap(JSON.parse(event.data));
-  });
-  source.addEventListener('seats', (event) => {
-    for (const change of JSON.parse(event.data).changes) changed(change.label, change.status);
-    free();
-  });
-  source.addEventListener('error', () => {
-    live(false);
-    // Meanwhile, draw the map as it is now; the stream sends a fresh snapshot when it is back.
-    refreshMap();
-    if (source.readyState === EventSource.CLOSED) setTimeout(listen, 3000);
-  });
-}
-
-function changed(label, status) {
-  const seat = view.update(label, status);
-  if (!seat) return;
-  if (state.chosen.has(label) && status !== 'available') {
-    unchoose(label);
-    view.paint(label);
-    info(`${label} was just taken by someone else.`);
+function changed(changes) {
+  let lost = [];
+  for (const { label, status } of changes) {
+    if (!view.update(label, status)) continue;
+    if (state.chosen.has(label) && status !== 'available') {
+      lost = [...lost, label];
+      unchoose(label);
+    }
+  }
+  if (lost.length) {
+    info(`${listed(lost)} ${lost.length > 1 ? 'were' : 'was'} just taken by someone else.`);
     order();
   }
+  free();
 }
 
 function free() {
@@ -246,22 +188,22 @@ function free() {
 
 function legend() {
   const items = [];
-  const present = new Set([...view.seats.values()].map((s) => s.category));
+  const seats = [...view.seats.values()];
   for (const category of Object.keys(KIND)) {
-    if (!present.has(category)) continue;
-    const sample = [...view.seats.values()].find((s) => s.category === category);
+    const sample = seats.find((s) => s.category === category && s.status !== 'blocked');
+    if (!sample) continue;
     const each = category === 'couple' ? ' each' : '';
     items.push([category, 'available', `${KIND[category]} ${money(priceOf(sample), currency())}${each}`]);
   }
   items.push(['standard', 'chosen', 'chosen'], ['standard', 'mine', 'held for you']);
   items.push(['standard', 'held', 'held'], ['standard', 'sold', 'sold']);
-  if (view.count((s) => s.status === 'blocked')) items.push(['standard', 'blocked', 'not for sale']);
+  if (seats.some((s) => s.status === 'blocked')) items.push(['standard', 'blocked', 'not for sale']);
   $('legend').replaceChildren(
-    ...items.map(([category, look, text]) => {
+    ...items.map(([category, shown, text]) => {
       const item = document.createElement('li');
       const mark = document.createElement('span');
       mark.className = `seat mini cat-${category}`;
-      mark.dataset.state = look;
+      mark.dataset.state = shown;
       mark.setAttribute('aria-hidden', 'true');
       item.append(mark, text);
       return item;
@@ -269,7 +211,7 @@ function legend() {
   );
 }
 
-// -- choosing ---------------------------------------------------------------------------------
+// -- choosing and the price -------------------------------------------------------------------
 
 function group(seat) {
   return seat.pair ? [seat.label, seat.pair] : [seat.label];
@@ -313,111 +255,33 @@ function choose(seat) {
   order();
 }
 
-// -- ticket types and the price ---------------------------------------------------------------
-
-function ticketFields() {
-  const extra = state.types.slice(1);
-  $('ticket-types').hidden = extra.length === 0;
-  const rows = extra.map((type) => {
-    const field = document.createElement('div');
-    field.className = 'field inline';
-    const label = document.createElement('label');
-    label.htmlFor = `ticket-${type.code}`;
-    label.textContent = `${type.name} (${type.percent} %)`;
-    const input = document.createElement('input');
-    input.type = 'number';
-    input.id = `ticket-${type.code}`;
-    input.min = '0';
-    input.value = '0';
-    input.dataset.ticket = type.code;
-    input.addEventListener('input', () => {
-      state.counts[type.code] = Math.max(0, Number.parseInt(input.value, 10) || 0);
-      order();
-    });
-    field.append(label, input);
-    return field;
-  });
-  const first = document.createElement('p');
-  first.className = 'hint';
-  first.id = 'ticket-rest';
-  $('ticket-fields').replaceChildren(...rows, first);
-}
-
-// How many seats of each type, at most ``n`` in all: the rest are the session's first type.
-function counts(n) {
-  const out = {};
-  let left = n;
-  for (const type of state.types.slice(1)) {
-    const wanted = Math.min(state.counts[type.code] ?? 0, left);
-    if (wanted > 0) out[type.code] = wanted;
-    left -= wanted;
-  }
-  return out;
-}
-
-// The server's way: the counted types go to the seats in label order, the rest are the first.
-function lines(labels) {
-  const kinds = [];
-  for (const [code, n] of Object.entries(counts(labels.length))) {
-    const type = state.types.find((t) => t.code === code);
-    for (let i = 0; i < n; i += 1) kinds.push(type);
-  }
-  return byLabelOrder(labels, (l) => view.seat(l)).map((label, i) => {
-    const seat = view.seat(label);
-    const type = kinds[i] ?? state.types[0];
-    return { seat: label, category: seat.category, ticket: type.code, price: percentOf(priceOf(seat), type.percent) };
-  });
-}
-
-function line(item) {
-  const li = document.createElement('li');
-  const seat = document.createElement('strong');
-  seat.textContent = item.seat;
-  const what = document.createElement('span');
-  what.textContent = `${KIND[item.category] ?? item.category ?? ''}${state.types.length > 1 ? ` · ${typeName(item.ticket)}` : ''}`;
-  const price = document.createElement('span');
-  price.className = 'price';
-  price.textContent = money(item.price, currency());
-  li.append(seat, what, price);
-  return li;
+function chosenSeats() {
+  return byLabelOrder(state.chosen, (l) => view.seat(l)).map((l) => view.seat(l));
 }
 
 function order() {
-  const chosen = [...state.chosen];
-  const n = chosen.length || Number($('best-count').value) || 0;
-  const picked = counts(n);
-  for (const type of state.types.slice(1)) {
-    const input = $(`ticket-${type.code}`);
-    if (!input) continue;
-    input.max = String(n);
-    input.value = String(picked[type.code] ?? 0);
-  }
-  const rest = $('ticket-rest');
-  if (rest) rest.textContent = `${state.types[0].name}: ${n - Object.values(picked).reduce((a, b) => a + b, 0)}`;
-  const items = lines(chosen);
-  $('chosen-lines').replaceChildren(...items.map(line));
-  $('chosen-empty').hidden = items.length > 0;
-  $('total').textContent = money(items.reduce((sum, item) => sum + item.price, 0), currency());
-  const button = document.querySelector('[data-action="hold"]');
-  button.disabled = state.busy || items.length === 0;
-  button.textContent = items.length > 1 ? `Hold ${items.length} seats` : 'Hold seat';
+  const seats = chosenSeats();
+  tickets.show(seats.length || Number($('best-count').value) || 0);
+  const lines = tickets.lines(seats, priceOf);
+  $('chosen-lines').replaceChildren(...lines.map((line) => tickets.item(line, currency())));
+  $('chosen-empty').hidden = lines.length > 0;
+  $('total').textContent = money(lines.reduce((sum, line) => sum + line.price, 0), currency());
+  const hold = button('hold');
+  hold.disabled = state.busy || lines.length === 0;
+  hold.textContent = lines.length > 1 ? `Hold ${lines.length} seats` : 'Hold seat';
 }
 
 function bestCategories() {
-  const select = $('best-category');
   const kinds = Object.keys(state.session?.prices ?? {});
   $('best-category-field').hidden = kinds.length < 2;
-  select.replaceChildren(
-    new Option('Any', ''),
-    ...kinds.map((k) => new Option(KIND[k] ?? k, k)),
-  );
+  $('best-category').replaceChildren(new Option('Any', ''), ...kinds.map((k) => new Option(KIND[k] ?? k, k)));
 }
 
 // -- holding, paying, cancelling --------------------------------------------------------------
 
 function busy(on) {
   state.busy = on;
-  for (const button of document.querySelectorAll('[data-action]')) button.disabled = on;
+  for (const each of document.querySelectorAll('[data-action]')) each.disabled = on;
   if (!on) order();
 }
 
@@ -429,58 +293,49 @@ function forget() {
   sessionStorage.removeItem(`cinema.order.${sessionId}`);
 }
 
-function needSignIn() {
-  problem('Sign in to hold seats: paste your token in the form above.', 'unauthorized');
-  askToSignIn();
-}
-
-async function hold() {
-  if (!token()) return needSignIn();
-  const seats = byLabelOrder(state.chosen, (l) => view.seat(l));
+// POST /reservations with this body (seats, or best available), then the hold.
+async function reserve(body, context) {
+  if (!token()) {
+    problem('Sign in to hold seats: paste your token in the form above.', 'unauthorized');
+    askToSignIn();
+    return;
+  }
   clearMessages();
   busy(true);
   try {
-    const body = { session_id: sessionId, seats };
-    const tickets = counts(seats.length);
-    if (Object.keys(tickets).length) body.tickets = tickets;
-    const { data, served } = await call('POST', '/reservations', { body, idempotent: true });
+    const { data } = await call('POST', '/reservations', { body: { session_id: sessionId, ...body }, idempotent: true });
     holding(data, null);
   } catch (error) {
-    explain(error, { seats });
+    if (error.code === 'validation_error' && 'count' in body && 'seats' in (error.details?.fields ?? {})) {
+      problem('This box office does not pick seats yet: choose them on the map.', 'best_unsupported');
+    } else {
+      refused(error, context);
+    }
   } finally {
     busy(false);
   }
 }
 
-async function best(event) {
+function hold() {
+  const seats = chosenSeats().map((s) => s.label);
+  const counted = tickets.counts(seats.length);
+  reserve(Object.keys(counted).length ? { seats, tickets: counted } : { seats }, { seats });
+}
+
+function best(event) {
   event.preventDefault();
-  if (!token()) return needSignIn();
   const count = Number($('best-count').value);
   const together = $('best-together').checked;
   if (!(count >= 1 && count <= MAX_SEATS)) {
     problem(`Ask for 1 to ${MAX_SEATS} seats.`, 'validation_error');
     return;
   }
-  clearMessages();
-  busy(true);
-  try {
-    const body = { session_id: sessionId, count, together };
-    const category = $('best-category').value;
-    if (category) body.category = category;
-    const tickets = counts(count);
-    if (Object.keys(tickets).length) body.tickets = tickets;
-    const { data, served } = await call('POST', '/reservations', { body, idempotent: true });
-    state.chosen.clear();
-    holding(data, null);
-  } catch (error) {
-    if (error.code === 'validation_error' && 'seats' in (error.details?.fields ?? {})) {
-      problem('This box office does not pick seats yet: choose them on the map.', 'best_unsupported');
-    } else {
-      explain(error, { together });
-    }
-  } finally {
-    busy(false);
-  }
+  const body = { count, together };
+  if ($('best-category').value) body.category = $('best-category').value;
+  const counted = tickets.counts(count);
+  if (Object.keys(counted).length) body.tickets = counted;
+  state.chosen.clear();
+  reserve(body, { together });
 }
 
 // A pending hold. A new one runs for expires_at - created_at from now, whatever this
@@ -498,20 +353,20 @@ function holding(reservation, served, until = null) {
   state.warned = false;
   for (const label of reservation.seats) if (view.seat(label)?.status === 'available') view.update(label, 'held');
   view.paint();
-  const items = reservation.lines
-    ? reservation.lines.map((l) => ({ ...l, price: cents(l.price) }))
-    : reservation.seats.map((label) => ({ seat: label, category: view.seat(label)?.category, ticket: state.types[0].code, price: priceOf(view.seat(label)) }));
-  $('held-lines').replaceChildren(...items.map(line));
+  const lines = reservation.lines
+    ? reservation.lines.map((line) => ({ ...line, price: cents(line.price) }))
+    : tickets.lines(reservation.seats.map((l) => view.seat(l) ?? { label: l, category: 'standard' }), priceOf);
+  $('held-lines').replaceChildren(...lines.map((line) => tickets.item(line, currency())));
   const amount = money(cents(reservation.amount), reservation.currency);
   $('held-total').textContent = amount;
-  document.querySelector('[data-action="pay"]').textContent = `Pay ${amount}`;
+  button('pay').textContent = `Pay ${amount}`;
   show('hold');
   info(`${listed(reservation.seats)} ${reservation.seats.length > 1 ? 'are' : 'is'} held for you. Pay before the time runs out.`);
   clearInterval(state.timer);
   state.timer = setInterval(tick, 200);
   tick();
   // After the request's buttons are enabled again.
-  setTimeout(() => document.querySelector('[data-action="pay"]').focus(), 0);
+  setTimeout(() => button('pay').focus(), 0);
 }
 
 function tick() {
@@ -541,7 +396,7 @@ function lapsed() {
   const hadFocus = $('hold-panel').contains(document.activeElement);
   const seats = released();
   if (hadFocus) view.focus();
-  problem(`Your hold on ${listed(seats)} lapsed before payment, so the seats were released and nothing was charged. Choose seats again.`, 'hold_lapsed');
+  problem(lapse(seats), 'hold_lapsed');
   state.refreshed = -Infinity;
   refreshMap();
 }
@@ -555,7 +410,7 @@ async function pay() {
     const { data } = await call('POST', `/reservations/${reservation.id}/payment`, { idempotent: true });
     await paid(data);
   } catch (error) {
-    explain(error);
+    refused(error);
   } finally {
     busy(false);
   }
@@ -572,7 +427,7 @@ async function cancel() {
     info('Hold cancelled: the seats are free again.');
     view.focus();
   } catch (error) {
-    explain(error);
+    refused(error);
   } finally {
     busy(false);
   }
@@ -584,59 +439,16 @@ async function paid(sale) {
   remember('sale', sale.id);
   for (const label of sale.seats) view.update(label, 'sold');
   view.paint();
-  $('paid').textContent = `Paid ${money(cents(sale.amount), sale.currency)} for ${listed(sale.seats)}. Show these at the door.`;
+  const paidNote = $('paid');
+  paidNote.textContent = `Paid ${money(cents(sale.amount), sale.currency)} for ${listed(sale.seats)}. Show these at the door.`;
   show('tickets');
   info('Payment confirmed.');
-  $('paid').setAttribute('tabindex', '-1');
-  $('paid').focus();
-  await tickets(sale);
-}
-
-async function tickets(sale) {
-  let items;
+  paidNote.setAttribute('tabindex', '-1');
+  paidNote.focus();
   try {
-    items = (await get(`/sales/${sale.id}/tickets`)).items;
+    await showTickets($('tickets'), sale, (code) => tickets.name(code));
   } catch (error) {
-    if (!unsupported(error)) {
-      explain(error);
-      return;
-    }
-    // A box office without tickets yet: the sale itself is the proof of purchase.
-    items = sale.seats.map((seat) => ({ id: null, seat, ticket: null, code: sale.id }));
-  }
-  $('tickets').replaceChildren(...items.map(ticket));
-  for (const item of items) if (item.id) qr(item);
-}
-
-function ticket(item) {
-  const li = document.createElement('li');
-  li.className = 'ticket';
-  li.dataset.ticket = item.seat;
-  const figure = document.createElement('div');
-  figure.className = 'qr';
-  figure.id = `qr-${item.seat}`;
-  const text = document.createElement('div');
-  const seat = document.createElement('strong');
-  seat.textContent = `Seat ${item.seat}`;
-  const type = document.createElement('span');
-  type.textContent = item.ticket ? typeName(item.ticket) : '';
-  const code = document.createElement('code');
-  code.textContent = item.code;
-  text.append(seat, type, code);
-  li.append(figure, text);
-  return li;
-}
-
-async function qr(item) {
-  try {
-    const image = new Image();
-    image.src = URL.createObjectURL(await blob(`/tickets/${item.id}/qr.svg`, 'image/svg+xml'));
-    image.alt = `QR code of the ticket for seat ${item.seat}`;
-    image.width = 128;
-    image.height = 128;
-    $(`qr-${item.seat}`).replaceChildren(image);
-  } catch {
-    $(`qr-${item.seat}`).textContent = 'QR code unavailable';
+    refused(error);
   }
 }
 
@@ -664,9 +476,9 @@ async function restore() {
   }
 }
 
-document.querySelector('[data-action="hold"]').addEventListener('click', hold);
-document.querySelector('[data-action="pay"]').addEventListener('click', pay);
-document.querySelector('[data-action="cancel"]').addEventListener('click', cancel);
+button('hold').addEventListener('click', hold);
+button('pay').addEventListener('click', pay);
+button('cancel').addEventListener('click', cancel);
 $('best').addEventListener('submit', best);
 $('best-count').addEventListener('input', order);
 $('again').addEventListener('click', () => {
@@ -677,6 +489,19 @@ $('again').addEventListener('click', () => {
 });
 onIdentityChange(() => clearMessages());
 
-listen();
+follow(sessionId, {
+  snapshot(map) {
+    live(true);
+    drawMap(map);
+  },
+  seats: changed,
+  down() {
+    live(false);
+    // Meanwhile, draw the map as it is now; the stream sends a fresh snapshot when it is back.
+    refreshMap();
+  },
+});
 await loadSession();
+// A hold is shown on the map, with its seats' kinds and prices: the map comes first.
+await mapDrawn;
 await restore();
