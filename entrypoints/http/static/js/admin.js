@@ -127,7 +127,7 @@ function priceFields() {
       input.required = true;
       input.value = old[input.name] ?? (kind === 'premium' ? '40.00' : '25.00');
       label.htmlFor = input.id;
-      label.textContent = kind ? KIND[kind] ?? kind : 'Every seat';
+      label.textContent = kind ? `${KIND[kind] ?? kind}${kind === 'couple' ? ' (each half)' : ''}` : 'Every seat';
       field.append(label, input);
       return field;
     }),
@@ -202,7 +202,7 @@ function reportRow(session, figures) {
   const link = document.createElement('a');
   link.href = `/s/${session.id}`;
   link.textContent = session.movie;
-  title.append(link, ` · ${session.room}`);
+  title.append(link, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`);
   const cells = [showTime(session.starts_at), figures.sold, figures.held, figures.available, figures.revenue];
   tr.append(title, ...cells.map((value, i) => {
     const td = document.createElement('td');

@@ -214,7 +214,8 @@ function legend() {
 // -- choosing and the price -------------------------------------------------------------------
 
 function group(seat) {
-  return seat.pair ? [seat.label, seat.pair] : [seat.label];
+  if (!seat.pair) return [seat.label];
+  return byLabelOrder([seat.label, seat.pair], (l) => view.seat(l) ?? seat);
 }
 
 function unchoose(label) {
