@@ -22,13 +22,16 @@ from cinema_core import (
     Reservation,
     ReservationExpired,
     ReservationStatus,
+    Room,
     Sale,
     SeatLabel,
     SeatStatus,
     SeatsUnavailable,
     Session,
+    SessionFilter,
 )
 from cinema_core.pagination import Cursor
+from cinema_core.reservations import priced_lines
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.postgres
@@ -55,11 +58,9 @@ def add_session(
     session = Session.create(
         id=uuid4(),
         movie="Filme X",
-        room="Sala 1",
+        room=Room.rectangle(id=uuid4(), name="Sala 1", rows=rows, seats_per_row=seats_per_row),
         starts_at=clock.now() + starts_in,
-        price=Money.parse("25.00"),
-        rows=rows,
-        seats_per_row=seats_per_row,
+        prices=Money.parse("25.00"),
         now=clock.now(),
     )
     repo.atomic(lambda tx: tx.add_session(session))
@@ -73,8 +74,7 @@ def reservation(
         id=uuid4(),
         session_id=session.id,
         user_id=user,
-        seats=tuple(sorted(labels)),
-        amount=session.price * len(labels),
+        lines=priced_lines(session, tuple(sorted(labels)), {}),
         created_at=clock.now(),
         expires_at=clock.now() + timedelta(seconds=ttl),
     )
@@ -86,8 +86,7 @@ def sale_of(held: Reservation, clock: ManualClock) -> Sale:
         reservation_id=held.id,
         session_id=held.session_id,
         user_id=held.user_id,
-        seats=held.seats,
-        amount=held.amount,
+        lines=held.lines,
         paid_at=clock.now(),
     )
 
@@ -138,7 +137,7 @@ def test_a_2600_seat_room_is_created_and_read_in_one_statement_each(
     """All 2,600 seats are inserted by one statement and read back by one."""
     with StatementCounter(repo.engine) as created:
         session = add_session(repo, clock, rows=26, seats_per_row=100)
-    assert len(created.statements) == 2  # the session, then every seat
+    assert len(created.statements) == 3  # its private room, the session, then every seat
     with StatementCounter(repo.engine) as read:
         seats = repo.seats(session.id)
     assert len(read.statements) == 1
@@ -154,7 +153,7 @@ def test_sessions_are_listed_by_start_then_id_strictly_after_the_cursor(
     expected = sorted(made, key=lambda s: (s.starts_at, s.id))
     seen: list[Session] = []
     after: Cursor | None = None
-    while page := repo.list_sessions(after, 2):
+    while page := repo.list_sessions(after, 2, SessionFilter()):
         seen.extend(page)
         after = Cursor(page[-1].starts_at, page[-1].id)
     assert seen == expected
@@ -171,10 +170,10 @@ def test_availability_in_sql_agrees_with_seat_status_at(
 
     def arrange(tx: PostgresTransaction) -> None:
         seats = {seat.label: seat for seat in tx.lock_seats(session.id, session.labels())}
-        seats[A2].hold(holder, now + timedelta(seconds=10))  # held
-        seats[A3].hold(holder, now - timedelta(seconds=1))  # lapsed hold, not cleaned up
-        seats[A4].hold(holder, now)  # lapses exactly now
-        seats[B1].hold(holder, now + timedelta(seconds=10))
+        seats[A2].hold(holder, now + timedelta(seconds=10), "full")  # held
+        seats[A3].hold(holder, now - timedelta(seconds=1), "full")  # lapsed, not cleaned up
+        seats[A4].hold(holder, now, "full")  # lapses exactly now
+        seats[B1].hold(holder, now + timedelta(seconds=10), "full")
         seats[B1].sell(sale)  # sold
         seats[B2].sale_id = sale  # sold with a hold time left behind
         seats[B2].held_by, seats[B2].hold_expires_at = holder, now + timedelta(seconds=20)
@@ -210,16 +209,14 @@ def test_save_seats_writes_holds_and_releases_in_one_statement(
     def hold(tx: PostgresTransaction) -> None:
         seats = tx.lock_seats(session.id, [A1, A2, A3])
         for seat in seats:
-            seat.hold(owner, until)
+            seat.hold(owner, until, "half")
         with StatementCounter(repo.engine) as saved:
             tx.save_seats(session.id, seats)
         assert len(saved.statements) == 1
 
     repo.atomic(hold)
-    assert {s.label: (s.held_by, s.hold_expires_at) for s in repo.seats(session.id)}[A2] == (
-        owner,
-        until,
-    )
+    stored = {s.label: (s.held_by, s.hold_expires_at, s.ticket) for s in repo.seats(session.id)}
+    assert stored[A2] == (owner, until, "half")
 
     def release(tx: PostgresTransaction) -> None:
         seats = tx.lock_seats(session.id, [A1, A2, A3])
@@ -228,7 +225,10 @@ def test_save_seats_writes_holds_and_releases_in_one_statement(
         tx.save_seats(session.id, seats)
 
     repo.atomic(release)
-    assert all(s.held_by is None and s.hold_expires_at is None for s in repo.seats(session.id))
+    assert all(
+        s.held_by is None and s.hold_expires_at is None and s.ticket is None
+        for s in repo.seats(session.id)
+    )
 
 
 def test_a_row_lock_makes_the_second_transaction_wait_and_see_the_first_ones_hold(
@@ -244,7 +244,7 @@ def test_a_row_lock_makes_the_second_transaction_wait_and_see_the_first_ones_hol
         seats = tx.lock_seats(session.id, [A1])
         first_locked.set()
         time.sleep(0.3)
-        seats[0].hold(owner, clock.now() + timedelta(seconds=30))
+        seats[0].hold(owner, clock.now() + timedelta(seconds=30), "full")
         tx.save_seats(session.id, seats)
 
     def second(tx: PostgresTransaction) -> tuple[UUID | None, float]:
@@ -345,11 +345,9 @@ def test_work_that_raises_leaves_nothing_behind_and_its_error_passes_unchanged(
     session = Session.create(
         id=uuid4(),
         movie="X",
-        room="1",
+        room=Room.rectangle(id=uuid4(), name="1", rows=4, seats_per_row=4),
         starts_at=clock.now() + timedelta(days=1),
-        price=Money.parse("10.00"),
-        rows=4,
-        seats_per_row=4,
+        prices=Money.parse("10.00"),
         now=clock.now(),
     )
     error = ReservationExpired()
