@@ -33,6 +33,7 @@ class CreateReservation:
                     "Seats by ticket type code, given to the seats in label order; the rest "
                     "are the session's first type."
                 ),
+                "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10},
                 "example": {"half": 1},
             }
         },

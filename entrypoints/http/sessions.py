@@ -35,6 +35,10 @@ PAGE = (
 )
 
 
+# What a price in a request may be (Money.parse): a decimal with at most two places.
+_PRICE = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "25.00"}
+
+
 @attrs.frozen
 class TicketTypeBody:
     """A ticket type: what share of a seat's price it costs, and its quota if it has one."""
@@ -63,6 +67,8 @@ class CreateSession:
         metadata={
             "schema": {
                 "description": "A price per seat of each category the room has.",
+                "properties": {str(category): _PRICE for category in Category},
+                "additionalProperties": False,
                 "example": {"standard": "25.00", "premium": "40.00"},
             }
         },
