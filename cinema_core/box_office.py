@@ -103,19 +103,37 @@ class BoxOffice:
         ``room_id`` make a private rectangular room of standard seats for this session only.
         Two sessions of one room never overlap (``RoomBusy``).
         """
+        now = self.clock.now()
+        cost: Mapping[Category, Money] | Money | None = price if prices is None else prices
+        if cost is None:
+            raise ValidationFailed({"prices": "is required (or one price for every seat)"})
         if room_id is not None:
             found = self.repo.get_room(room_id)
             if found is None or found.private:
                 raise RoomNotFound()
             venue = found
         else:
-            venue = Room.rectangle(
-                id=self.new_id(), name=room or "", rows=rows or 0, seats_per_row=seats_per_row or 0
-            )
-        cost: Mapping[Category, Money] | Money | None = price if prices is None else prices
-        if cost is None:
-            raise ValidationFailed({"prices": "is required (or one price for every seat)"})
-        now = self.clock.now()
+            try:
+                venue = Room.rectangle(
+                    id=self.new_id(),
+                    name=room or "",
+                    rows=rows or 0,
+                    seats_per_row=seats_per_row or 0,
+                )
+            except ValidationFailed as refused:
+                # Every broken field at once, the room's and the session's alike; a room too
+                # small is said only once the fields are right.
+                fields = Session.problems(
+                    movie=movie,
+                    starts_at=starts_at,
+                    now=now,
+                    duration_minutes=duration_minutes,
+                    ticket_types=ticket_types,
+                    price=cost if isinstance(cost, Money) else None,
+                )
+                if fields:
+                    raise ValidationFailed({**refused.fields, **fields}) from None
+                raise
         session = Session.create(
             id=self.new_id(),
             movie=movie,

@@ -51,34 +51,28 @@ class Session:
 
         ``prices`` names a price for each category the room has, or is one price for all.
         """
-        fields: dict[str, str] = {}
-        if not 1 <= len(movie.strip()) <= MAX_NAME:
-            fields["movie"] = f"must be 1 to {MAX_NAME} characters"
-        if starts_at.tzinfo is None:
-            fields["starts_at"] = "must carry a timezone"
-        elif starts_at < now:
-            fields["starts_at"] = "must not be in the past"
-        if not 1 <= duration_minutes <= MAX_DURATION:
-            fields["duration_minutes"] = f"must be 1 to {MAX_DURATION}"
+        fields = cls.problems(
+            movie=movie,
+            starts_at=starts_at,
+            now=now,
+            duration_minutes=duration_minutes,
+            ticket_types=ticket_types,
+            price=prices if isinstance(prices, Money) else None,
+        )
         if isinstance(prices, Money):
             field = "price"
             prices = dict.fromkeys(room.categories, prices)
         else:
             field = "prices"
-            missing = [str(category) for category in room.categories if category not in prices]
-            for category in missing:
-                fields[f"prices.{category}"] = "is required: the room has seats of this category"
-        for category, price in prices.items():
-            if price.cents <= 0:
-                fields[field if field == "price" else f"prices.{category}"] = (
-                    "must be greater than zero"
-                )
-        try:
-            types = check_ticket_types(ticket_types)
-        except ValidationFailed as refused:
-            fields.update(refused.fields)
+            for category in room.categories:
+                if category not in prices:
+                    fields[f"prices.{category}"] = "is required: the room has seats of this kind"
+            for category, price in prices.items():
+                if price.cents <= 0:
+                    fields[f"prices.{category}"] = "must be greater than zero"
         if fields:
             raise ValidationFailed(fields)
+        types = check_ticket_types(ticket_types)
         currencies = {price.currency for price in prices.values()}
         if len(currencies) > 1:
             raise ValidationFailed({field: "must all be in one currency"})
@@ -93,6 +87,34 @@ class Session:
             types,
             forbid_single_gaps,
         )
+
+    @staticmethod
+    def problems(
+        *,
+        movie: str,
+        starts_at: datetime,
+        now: datetime,
+        duration_minutes: int,
+        ticket_types: Sequence[TicketType],
+        price: Money | None,
+    ) -> dict[str, str]:
+        """What is wrong with a session's own fields, whatever its room (field → reason)."""
+        fields: dict[str, str] = {}
+        if not 1 <= len(movie.strip()) <= MAX_NAME:
+            fields["movie"] = f"must be 1 to {MAX_NAME} characters"
+        if starts_at.tzinfo is None:
+            fields["starts_at"] = "must carry a timezone"
+        elif starts_at < now:
+            fields["starts_at"] = "must not be in the past"
+        if not 1 <= duration_minutes <= MAX_DURATION:
+            fields["duration_minutes"] = f"must be 1 to {MAX_DURATION}"
+        if price is not None and price.cents <= 0:
+            fields["price"] = "must be greater than zero"
+        try:
+            check_ticket_types(ticket_types)
+        except ValidationFailed as refused:
+            fields.update(refused.fields)
+        return fields
 
     @property
     def ends_at(self) -> datetime:
