@@ -1,11 +1,11 @@
 """The database alone keeps the other limits: a ticket quota is never passed, a room never hosts
-two sessions at once.
+two sessions at once, a couple seat is never half held.
 
 As in test_database_invariant.py, a seat lock that grants everything leaves PostgreSQL alone
 between the racers (real threads, each on a connection of its own from the pool, released
-together). Each control run switches the guard off (the quota lock, the exclusion constraint)
-and shows the race firing; the guarded run, identical otherwise, shows it never does. Each ends
-with the database's own account in SQL.
+together). Each control run switches the guard off (the quota lock, the exclusion constraint,
+the pair rule) and shows the race firing; the guarded run, identical otherwise, shows it never
+does. Each ends with the database's own account in SQL.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from adapters.postgres import PostgresReservationRepo, create_engine
 from adapters.postgres.transaction import PostgresTransaction
 from cinema_core import (
     BoxOffice,
+    CoupleSeatSplit,
     ManualClock,
     Money,
     Reservation,
     RoomBusy,
+    SeatsUnavailable,
     SessionView,
     TicketQuotaExhausted,
 )
@@ -242,3 +244,72 @@ def test_with_the_exclusion_constraint_one_of_many_overlapping_sessions_is_store
     assert overlapping_pairs(engine) == []
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM sessions")).scalar() == ROUNDS
+
+
+# -- a couple seat is held whole or not at all -------------------------------------------------
+
+COUPLE_BUYERS = 12
+
+
+def split_couple_seats(engine: sa.Engine, now: Any) -> list[tuple[Any, ...]]:
+    """Every couple seat (cells 1+2, 3+4, … of an all-couple room) whose two halves are under
+    live holds of different reservations, or one half under a live hold and the other free."""
+    sql = """
+    SELECT a.session_id, a."row", a.number FROM seats a JOIN seats b
+        ON b.session_id = a.session_id AND b."row" = a."row" AND b.number = a.number + 1
+    WHERE a.number % 2 = 1
+        AND (a.hold_expires_at > :now OR b.hold_expires_at > :now)
+        AND a.held_by IS DISTINCT FROM b.held_by
+    """
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(sql), {"now": now})]
+
+
+def couples_race(box: BoxOffice, round_: int) -> list[Any]:
+    """COUPLE_BUYERS threads released together ask for A1, A2 or both of couple seat A1+A2."""
+    room = box.create_room(cinema="Centro", name=f"Sala casal {round_}", layout=["cccccccc"] * 2)
+    session = box.create_session(
+        movie="Filme X",
+        room_id=room.id,
+        starts_at=box.clock.now() + timedelta(days=1),
+        price=Money.parse("30.00"),
+    ).session
+    wanted = [["A1"], ["A2"], ["A1", "A2"]]
+    return run_together(
+        COUPLE_BUYERS, lambda i: box.reserve(f"buyer-{i}", session.id, wanted[i % 3])
+    )
+
+
+def test_control_without_the_pair_rule_a_couple_seat_is_held_in_halves(
+    engine: sa.Engine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CONTROL: with the model's pair rule switched off (a claim priced without asking for the
+    other half), concurrent buyers of one half each hold a couple seat in two halves."""
+    from cinema_core import reservations, tickets
+
+    def any_half(session: Any, labels: Any, counts: Any) -> Any:
+        seats = [session.seat(label) for label in labels]
+        codes = tickets.assign_tickets(labels, counts, session.ticket_types)
+        return tickets.price_lines(seats, codes, session.prices, session.ticket_types)
+
+    monkeypatch.setattr(reservations, "priced_lines", any_half)
+    box = BoxOffice(PostgresReservationRepo(engine), GrantsEverything(), clock, HOLD)
+    for round_ in range(ROUNDS):
+        couples_race(box, round_)
+    assert split_couple_seats(engine, clock.now())
+
+
+def test_with_the_pair_rule_a_couple_seat_is_only_ever_held_whole(
+    engine: sa.Engine, clock: ManualClock
+) -> None:
+    """The same race with the rule: one buyer of the whole couple seat wins each round, every
+    half alone is refused (couple_seat_split), and no couple seat is ever held in halves."""
+    box = BoxOffice(PostgresReservationRepo(engine), GrantsEverything(), clock, HOLD)
+    for round_ in range(ROUNDS):
+        results = couples_race(box, round_)
+        won = [r for r in results if isinstance(r, Reservation)]
+        assert [[str(s) for s in r.seats] for r in won] == [["A1", "A2"]], results
+        split = [r for r in results if isinstance(r, CoupleSeatSplit)]
+        assert len(split) == 2 * COUPLE_BUYERS // 3, results
+        assert all(isinstance(r, (Reservation, CoupleSeatSplit, SeatsUnavailable)) for r in results)
+    assert split_couple_seats(engine, clock.now()) == []
