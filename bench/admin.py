@@ -53,6 +53,24 @@ class Admin:
         created = await self.call(self.user.post_json("/sessions", payload), expect=201)
         return str(created["id"])
 
+    async def create_room(self, cinema: str, name: str, layout: list[str]) -> str:
+        """A new room of the chain; answers its id."""
+        payload = {"cinema": cinema, "name": name, "layout": layout}
+        created = await self.call(self.user.post_json("/rooms", payload), expect=201)
+        return str(created["id"])
+
+    async def create_session_in(self, room_id: str, prices: dict[str, str], name: str) -> str:
+        """A new session in a room of the chain, starting tomorrow; answers its id."""
+        starts = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+        payload = {
+            "movie": name,
+            "room_id": room_id,
+            "starts_at": starts.isoformat().replace("+00:00", "Z"),
+            "prices": prices,
+        }
+        created = await self.call(self.user.post_json("/sessions", payload), expect=201)
+        return str(created["id"])
+
     async def create_sessions(
         self, count: int, rows: int, seats_per_row: int, price: str, name: str
     ) -> list[str]:

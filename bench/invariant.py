@@ -5,7 +5,7 @@ no seat twice, amounts right. Read back through the API, and by SQL when Postgre
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +46,7 @@ def check_session(
     seat_map: dict[str, Any],
     api_sales: list[dict[str, Any]],
     recorded: Iterable[dict[str, Any]],
-    price: str,
+    prices: Mapping[str, str],
     *,
     sold_out: bool = False,
 ) -> None:
@@ -62,7 +62,7 @@ def check_session(
         f"{label}: {held} seats still held at the end",
     )
     if sold_out:
-        total = len(seat_map["seats"])
+        total = sum(1 for seat in seat_map["seats"] if seat["status"] != "blocked")
         check.expect(
             len(sold_labels) == total and seat_map["sold"] == total,
             f"{label}: all {total} seats sold",
@@ -81,13 +81,20 @@ def check_session(
         f"{label}: seat map sold {len(sold_labels)} seats, sales list {len(per_seat)}; "
         f"differ on {sorted(set(per_seat) ^ sold_labels)[:20]}",
     )
-    unit = Decimal(price)
+    category = {seat["label"]: seat["category"] for seat in seat_map["seats"]}
     wrong = [
-        sale["id"] for sale in api_sales if Decimal(sale["amount"]) != unit * len(sale["seats"])
+        sale["id"]
+        for sale in api_sales
+        if Decimal(sale["amount"]) != sum(Decimal(line["price"]) for line in sale["lines"])
+        or any(
+            Decimal(line["price"]) != Decimal(prices[category[line["seat"]]])
+            for line in sale["lines"]
+        )
+        or [line["seat"] for line in sale["lines"]] != sale["seats"]
     ]
     check.expect(
         not wrong,
-        f"{label}: every amount is {price} × seats",
+        f"{label}: every amount is the sum of its seats' prices by category",
         f"{label}: wrong amounts in sales {wrong[:10]}",
     )
     takings = sum((Decimal(sale["amount"]) for sale in api_sales), Decimal(0))

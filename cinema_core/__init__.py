@@ -13,6 +13,7 @@ from .clock import Clock, ManualClock, SystemClock
 from .errors import (
     BackendUnavailable,
     CinemaError,
+    CoupleSeatSplit,
     Forbidden,
     IdempotencyInProgress,
     IdempotencyKeyReused,
@@ -22,11 +23,16 @@ from .errors import (
     ReservationConfirmed,
     ReservationExpired,
     ReservationNotFound,
+    RoomBusy,
+    RoomExists,
+    RoomNotFound,
     SeatsUnavailable,
     SessionNotFound,
     StoreUnavailable,
+    TicketQuotaExhausted,
     TooFewSeats,
     UnknownSeat,
+    UnknownTicketType,
     ValidationFailed,
 )
 from .events import Event
@@ -36,19 +42,26 @@ from .outages import Outages
 from .pagination import Page
 from .relay import Relay
 from .reservations import Reservation, ReservationStatus, Sale
-from .seats import Seat, SeatLabel, SeatMap, SeatStatus
-from .sessions import Session, SessionView
+from .rooms import Category, Room, RoomSeat
+from .seat_map import SeatMap
+from .seats import Seat, SeatLabel, SeatStatus
+from .sessions import Session, SessionFilter, SessionView
+from .tickets import DEFAULT_TICKET_TYPES, Line, TicketType
 
 __all__ = [
     "DEFAULT_HOLD",
+    "DEFAULT_TICKET_TYPES",
     "BackendUnavailable",
     "BoxOffice",
+    "Category",
     "CinemaError",
     "Clock",
+    "CoupleSeatSplit",
     "Event",
     "Forbidden",
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
+    "Line",
     "ManualClock",
     "Money",
     "NotFound",
@@ -62,6 +75,11 @@ __all__ = [
     "ReservationExpired",
     "ReservationNotFound",
     "ReservationStatus",
+    "Room",
+    "RoomBusy",
+    "RoomExists",
+    "RoomNotFound",
+    "RoomSeat",
     "Sale",
     "Seat",
     "SeatLabel",
@@ -69,12 +87,16 @@ __all__ = [
     "SeatStatus",
     "SeatsUnavailable",
     "Session",
+    "SessionFilter",
     "SessionNotFound",
     "SessionView",
     "StoreUnavailable",
     "SystemClock",
+    "TicketQuotaExhausted",
+    "TicketType",
     "TooFewSeats",
     "UnknownSeat",
+    "UnknownTicketType",
     "ValidationFailed",
     "in_memory_box_office",
 ]

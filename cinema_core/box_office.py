@@ -6,7 +6,8 @@ Services load, let the model decide, save and emit; the rules live in the model.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -14,14 +15,23 @@ import attrs
 
 from . import events
 from .clock import Clock, SystemClock
-from .errors import BackendUnavailable, ReservationNotFound, SessionNotFound, UnknownSeat
+from .errors import (
+    BackendUnavailable,
+    ReservationNotFound,
+    RoomNotFound,
+    SessionNotFound,
+    ValidationFailed,
+)
 from .money import Money
 from .outages import Outages
 from .pagination import Cursor, Page, check_limit
 from .ports import ReservationRepo, SeatLock, Transaction
-from .reservations import Reservation, ReservationStatus, Sale, claim_labels, hold_seats
-from .seats import Seat, SeatMap
-from .sessions import Session, SessionView
+from .reservations import Reservation, ReservationStatus, Sale, hold_seats
+from .rooms import Category, Room
+from .seat_map import SeatMap
+from .seats import Seat
+from .sessions import DEFAULT_DURATION, Session, SessionFilter, SessionView
+from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_quotas, with_quota
 
 DEFAULT_HOLD = timedelta(seconds=30)
 SESSION_CACHE_SIZE = 10_000
@@ -56,27 +66,91 @@ class BoxOffice:
 
     # -- sessions -------------------------------------------------------------------------
 
+    def create_room(self, *, cinema: str, name: str, layout: Sequence[str]) -> Room:
+        """A new room of a cinema; ``(cinema, name)`` is unique (``RoomExists``)."""
+        room = Room.create(id=self.new_id(), cinema=cinema, name=name, layout=layout)
+        self.repo.atomic(lambda tx: tx.add_room(room))
+        return room
+
+    def room(self, room_id: UUID) -> Room:
+        room = self.repo.get_room(room_id)
+        if room is None or room.private:
+            raise RoomNotFound()
+        return room
+
+    def rooms(self, cinema: str | None = None) -> list[Room]:
+        """The chain's rooms (of one cinema if named), by cinema and name."""
+        return self.repo.list_rooms(cinema)
+
     def create_session(
         self,
         *,
         movie: str,
-        room: str,
         starts_at: datetime,
-        price: Money,
-        rows: int,
-        seats_per_row: int,
+        room_id: UUID | None = None,
+        prices: Mapping[Category, Money] | None = None,
+        price: Money | None = None,
+        duration_minutes: int = DEFAULT_DURATION,
+        ticket_types: Sequence[TicketType] = DEFAULT_TICKET_TYPES,
+        forbid_single_gaps: bool = False,
+        room: str | None = None,
+        rows: int | None = None,
+        seats_per_row: int | None = None,
     ) -> SessionView:
+        """A new session in the room ``room_id``, at ``prices`` per category (or one ``price``).
+
+        The first shape stays valid: ``room`` (a name), ``rows`` and ``seats_per_row`` instead of
+        ``room_id`` make a private rectangular room of standard seats for this session only.
+        Two sessions of one room never overlap (``RoomBusy``).
+        """
+        now = self.clock.now()
+        cost: Mapping[Category, Money] | Money | None = price if prices is None else prices
+        if cost is None:
+            raise ValidationFailed({"prices": "is required (or one price for every seat)"})
+        if room_id is not None:
+            found = self.repo.get_room(room_id)
+            if found is None or found.private:
+                raise RoomNotFound()
+            venue = found
+        else:
+            try:
+                venue = Room.rectangle(
+                    id=self.new_id(),
+                    name=room or "",
+                    rows=rows or 0,
+                    seats_per_row=seats_per_row or 0,
+                )
+            except ValidationFailed as refused:
+                # Every broken field at once, the room's and the session's alike; a room too
+                # small is said only once the fields are right.
+                fields = Session.problems(
+                    movie=movie,
+                    starts_at=starts_at,
+                    now=now,
+                    duration_minutes=duration_minutes,
+                    ticket_types=ticket_types,
+                    price=cost if isinstance(cost, Money) else None,
+                )
+                if fields:
+                    raise ValidationFailed({**refused.fields, **fields}) from None
+                raise
         session = Session.create(
             id=self.new_id(),
             movie=movie,
-            room=room,
+            room=venue,
             starts_at=starts_at,
-            price=price,
-            rows=rows,
-            seats_per_row=seats_per_row,
-            now=self.clock.now(),
+            prices=cost,
+            now=now,
+            duration_minutes=duration_minutes,
+            ticket_types=ticket_types,
+            forbid_single_gaps=forbid_single_gaps,
         )
-        self.repo.atomic(lambda tx: tx.add_session(session))
+
+        def work(tx: Transaction) -> None:
+            tx.add_session(session)
+            tx.emit(events.session_created(self.new_id(), session, now))
+
+        self.repo.atomic(work)
         return SessionView(session, session.seat_count)
 
     def session(self, session_id: UUID) -> SessionView:
@@ -84,10 +158,13 @@ class BoxOffice:
         counts = self.repo.available_counts([session.id], self.clock.now())
         return SessionView(session, counts.get(session.id, 0))
 
-    def sessions(self, limit: int = 50, cursor: str | None = None) -> Page[SessionView]:
+    def sessions(
+        self, limit: int = 50, cursor: str | None = None, where: SessionFilter | None = None
+    ) -> Page[SessionView]:
+        """Sessions by start time, narrowed by ``where``, a page at a time."""
         check_limit(limit)
         after = Cursor.decode(cursor) if cursor else None
-        found = self.repo.list_sessions(after, limit + 1)
+        found = self.repo.list_sessions(after, limit + 1, where or SessionFilter())
         page = found[:limit]
         counts = self.repo.available_counts([session.id for session in page], self.clock.now())
         more = Cursor(page[-1].starts_at, page[-1].id).encode() if len(found) > limit else None
@@ -95,9 +172,9 @@ class BoxOffice:
 
     def seat_map(self, session_id: UUID) -> SeatMap:
         seats = self.repo.seats(session_id)
+        room = self._session(session_id).room
         if not seats:
-            self._session(session_id)
-            return SeatMap.at(session_id, seats, self.clock.now())
+            return SeatMap.at(session_id, room, seats, self.clock.now())
         now = self.clock.now()
         cached = self._seat_maps.get(session_id)
         if cached is not None:
@@ -113,7 +190,7 @@ class BoxOffice:
                 and seats == seen
             ):
                 return seat_map
-        seat_map = SeatMap.at(session_id, seats, now)
+        seat_map = SeatMap.at(session_id, room, seats, now)
         until = min(
             (
                 seat.hold_expires_at
@@ -129,30 +206,39 @@ class BoxOffice:
 
     # -- reservations ---------------------------------------------------------------------
 
-    def reserve(self, user_id: str, session_id: UUID, seats: Sequence[str]) -> Reservation:
-        """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones)."""
-        labels = claim_labels(list(seats))
+    def reserve(
+        self,
+        user_id: str,
+        session_id: UUID,
+        seats: Sequence[str],
+        tickets: Mapping[str, int] | None = None,
+    ) -> Reservation:
+        """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones).
+
+        ``tickets`` counts seats by ticket type (the rest are the session's first type); a type
+        with a quota is never held or sold past it (``TicketQuotaExhausted``).
+        """
         session = self._session(session_id)
-        unknown = [label for label in labels if not session.has_seat(label)]
-        if unknown:
-            raise UnknownSeat(unknown)
         now = self.clock.now()
-        reservation = Reservation(
+        reservation = Reservation.claim(
             id=self.new_id(),
-            session_id=session.id,
+            session=session,
             user_id=user_id,
-            seats=labels,
-            amount=session.price * len(labels),
-            created_at=now,
-            expires_at=now + self.hold,
+            seats=seats,
+            tickets=tickets or {},
+            now=now,
+            hold=self.hold,
         )
+        labels = reservation.seats
         # The lock mirrors the hold and lapses with it, so later requests for these seats are
         # turned away before they reach the store. It only filters: the store decides.
         locked = self._lock(reservation)
 
         def work(tx: Transaction) -> Reservation:
             held = tx.lock_seats(session.id, labels)
-            hold_seats(reservation.id, held, labels, reservation.expires_at, self.clock.now())
+            at = self.clock.now()
+            hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
+            self._check_quotas(tx, session, reservation.tickets(), at)
             tx.save_seats(session.id, held)
             tx.add_reservation(reservation)
             tx.emit(events.reservation_created(self.new_id(), reservation, now))
@@ -164,6 +250,18 @@ class BoxOffice:
             if locked:
                 self._unlock(reservation)
             raise
+
+    @staticmethod
+    def _check_quotas(
+        tx: Transaction, session: Session, wanted: Counter[str], now: datetime
+    ) -> None:
+        # After the seats: the quota lock is the last one a transaction takes, so it can never
+        # be held by someone waiting for a seat (no deadlock), and types without a quota never
+        # take it (no queue for full-price buyers).
+        limited = with_quota(session.ticket_types, set(wanted))
+        if limited:
+            used = tx.quota_usage(session.id, limited, now)
+            check_quotas(session.ticket_types, session.seat_count, wanted, used)
 
     def reservation(
         self, reservation_id: UUID, user_id: str, *, admin: bool = False
@@ -218,8 +316,7 @@ class BoxOffice:
                 reservation_id=reservation.id,
                 session_id=reservation.session_id,
                 user_id=reservation.user_id,
-                seats=reservation.seats,
-                amount=reservation.amount,
+                lines=reservation.lines,
                 paid_at=now,
             )
             reservation.confirm(sale.id, seats, now)

@@ -44,14 +44,53 @@ class ValidationFailed(CinemaError):
         self.fields = dict(fields)
 
 
+class RoomNotFound(NotFound):
+    code, default_message = "room_not_found", "No such room."
+
+
 class TooFewSeats(ValidationFailed):
     code = "too_few_seats"
 
-    def __init__(self, seat_count: int, minimum: int):
+    def __init__(self, seat_count: int, minimum: int, field: str = "rows"):
+        what = "the layout has" if field == "layout" else "rows × seats_per_row is"
         super().__init__(
-            {"rows": f"rows × seats_per_row is {seat_count}; at least {minimum} seats are needed"},
-            f"A session needs at least {minimum} seats.",
+            {field: f"{what} {seat_count} seats for sale; at least {minimum} are needed"},
+            f"A room needs at least {minimum} seats for sale.",
         )
+
+
+class UnknownTicketType(ValidationFailed):
+    code = "unknown_ticket_type"
+
+    def __init__(self, codes: Iterable[str]):
+        self.codes = sorted(set(codes))
+        super().__init__(
+            {"tickets": f"no such ticket type in this session: {', '.join(self.codes)}"},
+            "Some ticket types are not sold for this session.",
+        )
+        self.details["tickets"] = self.codes
+
+
+class RoomExists(CinemaError):
+    code, status = "room_exists", 409
+    default_message = "This cinema already has a room of that name."
+
+
+class RoomBusy(CinemaError):
+    code, status = "room_busy", 409
+    default_message = "The room has another session at that time."
+
+    def __init__(self, session_id: object):
+        super().__init__(None, {"session_id": str(session_id)})
+
+
+class TicketQuotaExhausted(CinemaError):
+    code, status = "ticket_quota_exhausted", 409
+    default_message = "No more tickets of this type are left for this session."
+
+    def __init__(self, ticket: str, remaining: int):
+        self.ticket, self.remaining = ticket, remaining
+        super().__init__(None, {"ticket": ticket, "remaining": remaining})
 
 
 class _SeatsError(CinemaError):
@@ -69,7 +108,13 @@ class UnknownSeat(_SeatsError):
 
 
 class SeatsUnavailable(_SeatsError):
-    code, status, default_message = "seats_unavailable", 409, "Some seats are held or sold."
+    code, status = "seats_unavailable", 409
+    default_message = "Some seats are held, sold or not for sale."
+
+
+class CoupleSeatSplit(_SeatsError):
+    code, status = "couple_seat_split", 422
+    default_message = "A couple seat is sold only whole: add its other half."
 
 
 class ReservationExpired(CinemaError):

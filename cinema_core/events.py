@@ -1,4 +1,4 @@
-"""The events the box office publishes: one envelope, five types."""
+"""The events the box office publishes: one envelope, a type per fact."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ import attrs
 
 from .reservations import Reservation, Sale
 from .seats import SeatLabel
+from .sessions import Session
 from .times import iso
 
+SESSION_CREATED: Final = "session.created"
 RESERVATION_CREATED: Final = "reservation.created"
 RESERVATION_EXPIRED: Final = "reservation.expired"
 RESERVATION_CANCELLED: Final = "reservation.cancelled"
 SEAT_RELEASED: Final = "seat.released"
 PAYMENT_CONFIRMED: Final = "payment.confirmed"
 EVENT_TYPES: Final = (
+    SESSION_CREATED,
     RESERVATION_CREATED,
     RESERVATION_EXPIRED,
     RESERVATION_CANCELLED,
@@ -58,6 +61,21 @@ def _who(reservation: Reservation) -> dict[str, Any]:
         "user_id": reservation.user_id,
         "seats": [str(label) for label in reservation.seats],
     }
+
+
+def session_created(id: UUID, session: Session, at: datetime) -> Event:
+    return Event(
+        id,
+        SESSION_CREATED,
+        at,
+        {
+            "session_id": str(session.id),
+            "room_id": str(session.room.id),
+            "movie": session.movie,
+            "starts_at": iso(session.starts_at),
+            "seat_count": session.seat_count,
+        },
+    )
 
 
 def reservation_created(id: UUID, reservation: Reservation, at: datetime) -> Event:

@@ -49,3 +49,13 @@ class Money:
         sign = "-" if self.cents < 0 else ""
         whole, part = divmod(abs(self.cents), 100)
         return f"{sign}{whole}.{part:02d}"
+
+    def percent(self, percent: int) -> Money:
+        """This amount × ``percent`` / 100, rounded half up to the cent: the one place a
+        percentage of a price is taken (a ticket type's share of a seat's price)."""
+        return Money((self.cents * percent * 2 + 100) // 200, self.currency)
+
+    def __add__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Money(self.cents + other.cents, self.currency)

@@ -17,8 +17,9 @@ from .clock import Clock
 from .events import Event
 from .pagination import Cursor
 from .reservations import Reservation, Sale
+from .rooms import Room
 from .seats import Seat, SeatLabel
-from .sessions import Session
+from .sessions import Session, SessionFilter
 
 T = TypeVar("T")
 
@@ -40,8 +41,17 @@ class Transaction(Protocol):
     """One unit of work in the store. Everything written through it, the events it emits
     included, commits together or not at all."""
 
+    def add_room(self, room: Room) -> None:
+        """Store a new room; another room of that cinema with that name raises ``RoomExists``."""
+        ...
+
     def add_session(self, session: Session) -> None:
-        """Store a new session and all its seats, available."""
+        """Store a new session (and its room, if private) with its seats for sale, available.
+
+        A session whose ``[starts_at, ends_at)`` overlaps another's in the same room raises
+        ``RoomBusy`` naming the other, judged by the store itself: two overlapping sessions
+        created at once in different processes cannot both be stored.
+        """
         ...
 
     def lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
@@ -53,6 +63,17 @@ class Transaction(Protocol):
         ...
 
     def save_seats(self, session_id: UUID, seats: Sequence[Seat]) -> None: ...
+
+    def quota_usage(
+        self, session_id: UUID, tickets: Sequence[str], now: datetime
+    ) -> dict[str, int]:
+        """Lock the session's ticket quotas until the transaction ends, then count, for each of
+        ``tickets``, the session's seats that count against it at ``now`` (``Seat.counts_for``).
+
+        The lock serializes every hold that could take a quota; it is taken after the seats,
+        the last lock of a transaction, so it never closes a cycle of waits.
+        """
+        ...
 
     def add_reservation(self, reservation: Reservation) -> None: ...
 
@@ -90,10 +111,19 @@ class ReservationRepo(Protocol):
         """
         ...
 
+    def get_room(self, room_id: UUID) -> Room | None: ...
+
+    def list_rooms(self, cinema: str | None) -> list[Room]:
+        """The rooms that are not private (of ``cinema`` if given), by cinema and name."""
+        ...
+
     def get_session(self, session_id: UUID) -> Session | None: ...
 
-    def list_sessions(self, after: Cursor | None, limit: int) -> list[Session]:
-        """Sessions ordered by ``(starts_at, id)``, strictly after the cursor."""
+    def list_sessions(
+        self, after: Cursor | None, limit: int, where: SessionFilter
+    ) -> list[Session]:
+        """Sessions that ``where`` admits, ordered by ``(starts_at, id)``, strictly after the
+        cursor."""
         ...
 
     def available_counts(self, session_ids: Sequence[UUID], now: datetime) -> dict[UUID, int]:
@@ -101,7 +131,7 @@ class ReservationRepo(Protocol):
         ...
 
     def seats(self, session_id: UUID) -> list[Seat]:
-        """Every seat of the session, in label order (empty for an unknown session)."""
+        """Every seat for sale of the session, in label order (empty for an unknown session)."""
         ...
 
     def get_reservation(self, reservation_id: UUID) -> Reservation | None: ...

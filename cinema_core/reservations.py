@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import attrs
 
 from .errors import (
+    CoupleSeatSplit,
     ReservationCancelled,
     ReservationConfirmed,
     ReservationExpired,
     SeatsUnavailable,
+    UnknownSeat,
     ValidationFailed,
 )
 from .money import Money
 from .seats import Seat, SeatLabel, SeatStatus
+from .sessions import Session
+from .tickets import Line, assign_tickets, price_lines
 
 MIN_SEATS_PER_RESERVATION = 1
 MAX_SEATS_PER_RESERVATION = 10
@@ -44,6 +50,25 @@ def claim_labels(raw: list[str]) -> tuple[SeatLabel, ...]:
     return tuple(sorted(labels))
 
 
+def priced_lines(
+    session: Session, labels: tuple[SeatLabel, ...], tickets: Mapping[str, int]
+) -> tuple[Line, ...]:
+    """The lines of a claim on ``labels`` (checked, in canonical order) of ``session``: every
+    seat must exist, a couple seat must come whole, and ``tickets`` counts seats by type."""
+    unknown = [label for label in labels if not session.has_seat(label)]
+    if unknown:
+        raise UnknownSeat(unknown)
+    wanted = set(labels)
+    halves = [session.seat(label) for label in labels]
+    missing = [seat.pair for seat in halves if seat and seat.pair and seat.pair not in wanted]
+    if missing:
+        raise CoupleSeatSplit(missing)
+    codes = assign_tickets(labels, tickets, session.ticket_types)
+    return price_lines(
+        [seat for seat in halves if seat is not None], codes, session.prices, session.ticket_types
+    )
+
+
 @attrs.define
 class Reservation:
     """A pending claim on 1–10 seats of one session, until ``expires_at``.
@@ -55,12 +80,39 @@ class Reservation:
     id: UUID
     session_id: UUID
     user_id: str
-    seats: tuple[SeatLabel, ...]
-    amount: Money
+    lines: tuple[Line, ...]
     created_at: datetime
     expires_at: datetime
     status: ReservationStatus = ReservationStatus.PENDING
     sale_id: UUID | None = None
+
+    @classmethod
+    def claim(
+        cls,
+        *,
+        id: UUID,
+        session: Session,
+        user_id: str,
+        seats: Sequence[str],
+        tickets: Mapping[str, int],
+        now: datetime,
+        hold: timedelta,
+    ) -> Reservation:
+        """A new pending claim on ``seats`` of ``session`` (the rules of a claim checked)."""
+        lines = priced_lines(session, claim_labels(list(seats)), tickets)
+        return cls(id, session.id, user_id, lines, now, now + hold)
+
+    @property
+    def seats(self) -> tuple[SeatLabel, ...]:
+        return tuple([line.seat for line in self.lines])
+
+    @property
+    def amount(self) -> Money:
+        return total(self.lines)
+
+    def tickets(self) -> Counter[str]:
+        """How many seats of each ticket type the claim covers."""
+        return Counter(line.ticket for line in self.lines)
 
     def status_at(self, now: datetime) -> ReservationStatus:
         if self.status is ReservationStatus.PENDING and now >= self.expires_at:
@@ -115,18 +167,27 @@ class Reservation:
 def hold_seats(
     reservation_id: UUID,
     seats: list[Seat],
-    wanted: tuple[SeatLabel, ...],
+    lines: Sequence[Line],
     until: datetime,
     now: datetime,
 ) -> None:
-    """Hold every wanted seat for the reservation, or none: any seat held or sold refuses all."""
-    found = {seat.label for seat in seats}
+    """Hold every wanted seat for the reservation, each as its line's ticket type, or none: any
+    seat held or sold (or not for sale, so not in the store) refuses all."""
+    found = {seat.label: seat for seat in seats}
     taken = [seat.label for seat in seats if seat.status_at(now) is not SeatStatus.AVAILABLE]
-    taken += [label for label in wanted if label not in found]
+    taken += [line.seat for line in lines if line.seat not in found]
     if taken:
         raise SeatsUnavailable(taken)
-    for seat in seats:
-        seat.hold(reservation_id, until)
+    for line in lines:
+        found[line.seat].hold(reservation_id, until, line.ticket)
+
+
+def total(lines: Sequence[Line]) -> Money:
+    """What the lines cost together."""
+    amount = lines[0].price
+    for line in lines[1:]:
+        amount = amount + line.price
+    return amount
 
 
 @attrs.frozen
@@ -137,6 +198,13 @@ class Sale:
     reservation_id: UUID
     session_id: UUID
     user_id: str
-    seats: tuple[SeatLabel, ...]
-    amount: Money
+    lines: tuple[Line, ...]
     paid_at: datetime
+
+    @property
+    def seats(self) -> tuple[SeatLabel, ...]:
+        return tuple([line.seat for line in self.lines])
+
+    @property
+    def amount(self) -> Money:
+        return total(self.lines)

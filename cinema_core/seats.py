@@ -1,4 +1,4 @@
-"""Seats: their labels (``A1`` … ``Z100``), their state inside a session, and the seat map."""
+"""Seats: their labels (``A1`` … ``Z100``) and their state inside a session."""
 
 from __future__ import annotations
 
@@ -68,6 +68,8 @@ class SeatStatus(enum.StrEnum):
     AVAILABLE = "available"
     HELD = "held"
     SOLD = "sold"
+    # Never for sale (a broken seat): a room's fact, not a seat state any transaction changes.
+    BLOCKED = "blocked"
 
 
 @attrs.define
@@ -82,6 +84,8 @@ class Seat:
     held_by: UUID | None = None
     hold_expires_at: datetime | None = None
     sale_id: UUID | None = None
+    # The ticket type it is held or sold as: what a ticket type's quota counts.
+    ticket: str | None = None
 
     def status_at(self, now: datetime) -> SeatStatus:
         if self.sale_id is not None:
@@ -101,9 +105,10 @@ class Seat:
     def is_held_by(self, reservation_id: UUID, now: datetime) -> bool:
         return self.held_by == reservation_id and self.is_held_at(now)
 
-    def hold(self, reservation_id: UUID, until: datetime) -> None:
+    def hold(self, reservation_id: UUID, until: datetime, ticket: str) -> None:
         self.held_by = reservation_id
         self.hold_expires_at = until
+        self.ticket = ticket
 
     def release(self, reservation_id: UUID) -> bool:
         """Drop the hold if it is this reservation's; says whether it was."""
@@ -111,7 +116,13 @@ class Seat:
             return False
         self.held_by = None
         self.hold_expires_at = None
+        self.ticket = None
         return True
+
+    def counts_for(self, ticket: str, now: datetime) -> bool:
+        """Whether this seat uses up one of ``ticket``'s quota at ``now``: sold as it, or held
+        as it by a hold that has not lapsed (a lapsed hold counts for nothing, as for seats)."""
+        return self.ticket == ticket and (self.sale_id is not None or self.is_held_at(now))
 
     def sell(self, sale_id: UUID) -> None:
         self.sale_id = sale_id
@@ -131,43 +142,3 @@ def count_available(seats: Iterable[Seat], now: datetime) -> int:
             and now < seat.hold_expires_at
         )
     )
-
-
-@attrs.frozen
-class SeatMap:
-    """A session's seats as a buyer sees them at one instant."""
-
-    session_id: UUID
-    seats: tuple[tuple[SeatLabel, SeatStatus], ...]
-
-    @classmethod
-    def at(cls, session_id: UUID, seats: list[Seat], now: datetime) -> SeatMap:
-        # Stores hand seats over in label order already; checking that on plain tuples costs a
-        # fraction of sorting 2,600 labels through attrs' generated comparisons.
-        keys = [(seat.label.row, seat.label.number) for seat in seats]
-        if keys != sorted(keys):
-            seats = sorted(seats, key=lambda seat: (seat.label.row, seat.label.number))
-        sold, held, available = SeatStatus.SOLD, SeatStatus.HELD, SeatStatus.AVAILABLE
-        # Seat.status_at inlined: a method call per seat is most of the cost of a 2,600-seat map.
-        return cls(
-            session_id,
-            tuple(
-                [
-                    (
-                        seat.label,
-                        sold
-                        if seat.sale_id is not None
-                        else held
-                        if seat.held_by is not None
-                        and seat.hold_expires_at is not None
-                        and now < seat.hold_expires_at
-                        else available,
-                    )
-                    for seat in seats
-                ]
-            ),
-        )
-
-    def count(self, status: SeatStatus | str) -> int:
-        wanted = SeatStatus(status)
-        return sum(1 for _, seat_status in self.seats if seat_status is wanted)

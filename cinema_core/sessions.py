@@ -1,31 +1,37 @@
-"""Sessions: one screening of a movie in a room at a time, at a price per seat."""
+"""Sessions: one screening of a movie in a room, with a price per seat category and the ticket
+types it sells."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import attrs
 
-from .errors import TooFewSeats, ValidationFailed
+from .errors import ValidationFailed
 from .money import Money
-from .seats import MAX_ROWS, MAX_SEATS_PER_ROW, SeatLabel, seat_labels
+from .rooms import MAX_NAME, Category, Room, RoomSeat
+from .seats import SeatLabel
+from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_ticket_types
 
-MIN_SEATS = 16
-MAX_NAME = 200
+DEFAULT_DURATION = 120
+MAX_DURATION = 600
 
 
 @attrs.frozen
 class Session:
-    """A screening. Its seats are ``rows`` × ``seats_per_row``, labelled ``A1`` onwards."""
+    """A screening of ``movie`` in ``room`` over ``[starts_at, ends_at)``. Sessions never change
+    once created, so any process may keep them."""
 
     id: UUID
     movie: str
-    room: str
+    room: Room
     starts_at: datetime
-    price: Money
-    rows: int
-    seats_per_row: int
+    duration_minutes: int
+    prices: Mapping[Category, Money]
+    ticket_types: tuple[TicketType, ...] = DEFAULT_TICKET_TYPES
+    forbid_single_gaps: bool = False
 
     @classmethod
     def create(
@@ -33,44 +39,108 @@ class Session:
         *,
         id: UUID,
         movie: str,
-        room: str,
+        room: Room,
         starts_at: datetime,
-        price: Money,
-        rows: int,
-        seats_per_row: int,
+        prices: Mapping[Category, Money] | Money,
         now: datetime,
+        duration_minutes: int = DEFAULT_DURATION,
+        ticket_types: Sequence[TicketType] = DEFAULT_TICKET_TYPES,
+        forbid_single_gaps: bool = False,
     ) -> Session:
-        """A new session, after checking every rule; all broken rules are named at once."""
+        """A new session, after checking every rule; all broken rules are named at once.
+
+        ``prices`` names a price for each category the room has, or is one price for all.
+        """
+        fields = cls.problems(
+            movie=movie,
+            starts_at=starts_at,
+            now=now,
+            duration_minutes=duration_minutes,
+            ticket_types=ticket_types,
+            price=prices if isinstance(prices, Money) else None,
+        )
+        if isinstance(prices, Money):
+            field = "price"
+            prices = dict.fromkeys(room.categories, prices)
+        else:
+            field = "prices"
+            for category in room.categories:
+                if category not in prices:
+                    fields[f"prices.{category}"] = "is required: the room has seats of this kind"
+            for category, price in prices.items():
+                if price.cents <= 0:
+                    fields[f"prices.{category}"] = "must be greater than zero"
+        if fields:
+            raise ValidationFailed(fields)
+        types = check_ticket_types(ticket_types)
+        currencies = {price.currency for price in prices.values()}
+        if len(currencies) > 1:
+            raise ValidationFailed({field: "must all be in one currency"})
+        return cls(
+            id,
+            movie.strip(),
+            room,
+            starts_at,
+            duration_minutes,
+            # Only the room's categories: a price for a category it lacks would be dead data.
+            {category: prices[category] for category in room.categories},
+            types,
+            forbid_single_gaps,
+        )
+
+    @staticmethod
+    def problems(
+        *,
+        movie: str,
+        starts_at: datetime,
+        now: datetime,
+        duration_minutes: int,
+        ticket_types: Sequence[TicketType],
+        price: Money | None,
+    ) -> dict[str, str]:
+        """What is wrong with a session's own fields, whatever its room (field → reason)."""
         fields: dict[str, str] = {}
-        for name, text in (("movie", movie), ("room", room)):
-            if not 1 <= len(text.strip()) <= MAX_NAME:
-                fields[name] = f"must be 1 to {MAX_NAME} characters"
+        if not 1 <= len(movie.strip()) <= MAX_NAME:
+            fields["movie"] = f"must be 1 to {MAX_NAME} characters"
         if starts_at.tzinfo is None:
             fields["starts_at"] = "must carry a timezone"
         elif starts_at < now:
             fields["starts_at"] = "must not be in the past"
-        if price.cents <= 0:
+        if not 1 <= duration_minutes <= MAX_DURATION:
+            fields["duration_minutes"] = f"must be 1 to {MAX_DURATION}"
+        if price is not None and price.cents <= 0:
             fields["price"] = "must be greater than zero"
-        if not 1 <= rows <= MAX_ROWS:
-            fields["rows"] = f"must be 1 to {MAX_ROWS}"
-        if not 1 <= seats_per_row <= MAX_SEATS_PER_ROW:
-            fields["seats_per_row"] = f"must be 1 to {MAX_SEATS_PER_ROW}"
-        if fields:
-            raise ValidationFailed(fields)
-        if rows * seats_per_row < MIN_SEATS:
-            raise TooFewSeats(rows * seats_per_row, MIN_SEATS)
-        return cls(id, movie.strip(), room.strip(), starts_at, price, rows, seats_per_row)
+        try:
+            check_ticket_types(ticket_types)
+        except ValidationFailed as refused:
+            fields.update(refused.fields)
+        return fields
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def price(self) -> Money:
+        """The lowest of the prices: what a session "costs from"."""
+        return min(self.prices.values(), key=lambda money: money.cents)
 
     @property
     def seat_count(self) -> int:
-        return self.rows * self.seats_per_row
+        return self.room.seat_count
 
     def labels(self) -> list[SeatLabel]:
-        return list(seat_labels(self.rows, self.seats_per_row))
+        """Every seat for sale, in label order."""
+        return self.room.labels()
+
+    def seat(self, label: SeatLabel) -> RoomSeat | None:
+        return self.room.seat(label)
 
     def has_seat(self, label: SeatLabel) -> bool:
-        row_index = ord(label.row) - ord("A")
-        return 0 <= row_index < self.rows and 1 <= label.number <= self.seats_per_row
+        return self.room.seat(label) is not None
+
+    def ticket_type(self, code: str) -> TicketType | None:
+        return next((kind for kind in self.ticket_types if kind.code == code), None)
 
 
 @attrs.frozen
@@ -79,3 +149,22 @@ class SessionView:
 
     session: Session
     available: int
+
+
+@attrs.frozen
+class SessionFilter:
+    """What ``GET /sessions`` narrows to: a cinema (exact), a movie (case-insensitive part of
+    its title, as SQL's ``lower`` compares), and bounds on ``starts_at``, both included."""
+
+    cinema: str | None = None
+    movie: str | None = None
+    starts_from: datetime | None = None
+    starts_to: datetime | None = None
+
+    def admits(self, session: Session) -> bool:
+        return (
+            (self.cinema is None or session.room.cinema == self.cinema)
+            and (self.movie is None or self.movie.lower() in session.movie.lower())
+            and (self.starts_from is None or session.starts_at >= self.starts_from)
+            and (self.starts_to is None or session.starts_at <= self.starts_to)
+        )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from cinema_core import (
+    Category,
     CinemaError,
     Event,
     Money,
@@ -25,7 +26,19 @@ from .worker import BackgroundWorker
 
 HOLD_SECONDS = 2.0
 BUYERS = 10
-_MARK = {SeatStatus.AVAILABLE: "·", SeatStatus.HELD: "h", SeatStatus.SOLD: "■"}
+_MARK = {
+    SeatStatus.AVAILABLE: "·",
+    SeatStatus.HELD: "h",
+    SeatStatus.SOLD: "■",
+    SeatStatus.BLOCKED: "x",
+}
+# A small room of the chain: an aisle, a premium row, two couple seats and a broken seat.
+LAYOUT = ("ssss_ssss", "ssss_ssss", "pppp_pppp", "cc_ssxs_cc")
+PRICES = {
+    Category.STANDARD: Money.parse("25.00"),
+    Category.PREMIUM: Money.parse("40.00"),
+    Category.COUPLE: Money.parse("30.00"),
+}
 
 
 def play(out: TextIO) -> int:
@@ -52,17 +65,21 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
     starts = now.replace(hour=19, minute=0, second=0, microsecond=0)
     if starts <= now:
         starts += timedelta(days=1)
+    room = box.create_room(cinema="Centro", name="Sala 1", layout=LAYOUT)
     view = box.create_session(
         movie="Filme X – 19:00",
-        room="Sala 1",
+        room_id=room.id,
         starts_at=starts,
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
+        prices=PRICES,
     )
     session = view.session
-    say(f"1. The box office opens “{session.movie}” in {session.room}:")
-    say(f"   {session.seat_count} seats (4 rows × 4), R$ {session.price} each.")
+    say(f"1. The box office opens “{session.movie}” in {room.name} of {room.cinema}:")
+    say(f"   {session.seat_count} seats for sale in {room.rows} rows, an aisle down the middle,")
+    say("   a premium row and two couple seats sold only whole:")
+    prices = ", ".join(f"{category} R$ {price}" for category, price in session.prices.items())
+    say(f"   {prices}; meia-entrada half price, at most 40 % of the seats.")
+    for line in _grid(box.seat_map(session.id)):
+        say(line)
 
     say(f"\n2. {BUYERS} people click at the same instant: 5 want seat A1, 5 want seat A2.")
     barrier = threading.Barrier(BUYERS)
@@ -93,7 +110,7 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
     for user, reservation in sorted(won.items(), key=lambda item: str(item[1].seats)):
         seats = ", ".join(str(label) for label in reservation.seats)
         say(f"   - {user} holds {seats} until {reservation.expires_at:%H:%M:%S} UTC")
-    for line in _grid(box.seat_map(session.id), session.rows, session.seats_per_row):
+    for line in _grid(box.seat_map(session.id)):
         say(line)
     if len(won) != 2 or len(refused) != BUYERS - 2:
         say("   That is not what must happen: two winners, eight refused.")
@@ -122,16 +139,44 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
     except CinemaError as error:
         say(f"   Paying it now is refused: {error.code}.")
 
-    say("\n5. The seat map (■ sold, h held, · available):")
+    say("\n5. A couple wants D1 alone; a couple seat is sold whole, so they take D1 and D2:")
+    try:
+        box.reserve("casal", session.id, ["D1"])
+        say("   D1 alone was accepted — that must not happen.")
+        return 1
+    except CinemaError as error:
+        say(f"   D1 alone is refused: {error.code} (missing {_labels(error.details['seats'])}).")
+    pair = box.reserve("casal", session.id, ["D1", "D2"])
+    box.pay(pair.id, "casal")
+    say(f"   D1 + D2 sold for R$ {pair.amount}.")
+
+    quota = session.ticket_types[1].quota(session.seat_count)
+    say(f"\n6. Students buy meia-entrada (quota: {quota} of {session.seat_count} seats):")
+    school = box.reserve("escola", session.id, [*_seats("B", 1, 8), "C1", "C2"], {"half": 10})
+    say(f"   a school holds 10 seats at half price, R$ {school.amount}")
+    late = box.reserve("bia", session.id, ["C3", "C4"], {"half": 2})
+    say(f"   bia holds 2 more at half price, R$ {late.amount}: the quota is used up")
+    try:
+        box.reserve("caio", session.id, ["C5"], {"half": 1})
+        say("   A 13th half-price seat was accepted — that must not happen.")
+        return 1
+    except CinemaError as error:
+        say(
+            f"   caio's half-price seat is refused: {error.code}, {error.details['remaining']} left"
+        )
+    full = box.reserve("caio", session.id, ["C5"])
+    say(f"   caio takes C5 at full price instead, R$ {full.amount}")
+
+    say("\n7. The seat map (■ sold, h held, · available, x blocked):")
     seat_map = box.seat_map(session.id)
-    for line in _grid(seat_map, session.rows, session.seats_per_row):
+    for line in _grid(seat_map):
         say(line)
     say(
         f"   available {seat_map.count(SeatStatus.AVAILABLE)}, held "
         f"{seat_map.count(SeatStatus.HELD)}, sold {seat_map.count(SeatStatus.SOLD)}"
     )
 
-    say(f"\n6. {payer}'s purchase history:")
+    say(f"\n8. {payer}'s purchase history:")
     for bought in box.purchases(payer).items:
         say(
             f"   - {bought.paid_at:%Y-%m-%d %H:%M:%S} UTC  {_labels(bought.seats)}  "
@@ -139,7 +184,7 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
         )
 
     _wait_for(lambda: services.relay.run_once() == 0, 1.0)
-    say(f"\n7. Events published ({len(published)}):")
+    say(f"\n9. Events published ({len(published)}):")
     for event in published:
         data = event.data
         who = data.get("user_id") or data.get("reason", "")
@@ -155,11 +200,21 @@ def _labels(labels: Iterable[object]) -> str:
     return ", ".join(str(label) for label in labels)
 
 
-def _grid(seat_map: SeatMap, rows: int, per_row: int) -> list[str]:
-    lines = ["        " + " ".join(str(n) for n in range(1, per_row + 1))]
-    for row in string.ascii_uppercase[:rows]:
-        marks = [_MARK[status] for label, status in seat_map.seats if label.row == row]
-        lines.append(f"     {row}  " + " ".join(marks))
+def _seats(row: str, first: int, last: int) -> list[str]:
+    return [f"{row}{number}" for number in range(first, last + 1)]
+
+
+def _grid(seat_map: SeatMap) -> list[str]:
+    """The room as drawn from the screen down: a mark per cell, gaps left blank."""
+    status = dict(seat_map.seats)
+    width = seat_map.room.columns
+    lines = ["        " + "screen".center(width * 2 - 1, "─")]
+    for letter in string.ascii_uppercase[: seat_map.room.rows]:
+        cells = [" "] * width
+        for seat in seat_map.room.plan.seats:
+            if seat.label.row == letter:
+                cells[seat.column - 1] = _MARK[status[seat.label]]
+        lines.append(f"     {letter}  " + " ".join(cells).rstrip())
     return lines
 
 

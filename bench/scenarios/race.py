@@ -95,7 +95,9 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
     )
     seat_map = await admin.seat_map(plan.session_id)
     purchases = await admin.purchases_of([buyer_name(i) for i in range(plan.buyers)])
-    check_session(check, seat_map, sales_of(plan.session_id, purchases), recorded, plan.price)
+    check_session(
+        check, seat_map, sales_of(plan.session_id, purchases), recorded, {"standard": plan.price}
+    )
     check.expect(
         seat_map["sold"] == plan.rounds,
         f"{plan.rounds} seats sold, one per round",

@@ -112,7 +112,9 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
     check = Check("seat map")
     seat_map = await admin.seat_map(plan.session_id)
     purchases = await admin.purchases_of([seller_name(i) for i in range(sellers)])
-    check_session(check, seat_map, sales_of(plan.session_id, purchases), recorded, plan.price)
+    check_session(
+        check, seat_map, sales_of(plan.session_id, purchases), recorded, {"standard": plan.price}
+    )
     result = ScenarioResult("seat map", samples=samples, seconds=seconds, check=check)
     result.figures = [
         Figure("seat map reads/s", reads / seconds, "/s", "map_rate", rate=True),

@@ -1,8 +1,10 @@
-"""Sell-out: many buyers, one session, until every seat is sold.
+"""Sell-out: many buyers, one session in a room like a real one, until every seat is sold.
 
-Each buyer knows only what it was told: it starts believing every seat free, picks 1–4 at
-random among those it believes free, reserves them, pays when it wins, and forgets the seats a
-409 names. It stops when the shared count of sold seats says the session is sold out.
+The room has a centre aisle, premium rows, couple seats at the back, wheelchair spaces in front
+and a broken seat, each category at its own price. Each buyer knows only what it was told: it
+starts believing every seat free, picks 1–4 places at random among those it believes free (a
+couple seat is one place of two seats), reserves them, pays when it wins, and forgets the seats
+a 409 names. It stops when the shared count of sold seats says the session is sold out.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import attrs
 import orjson
 
 from ..admin import Admin
-from ..api import User, seat_labels, token
+from ..api import User, token
 from ..generator import Context, Outcome
 from ..invariant import Check, check_session, sales_of
 from ..options import Options
@@ -31,22 +35,62 @@ class Plan:
     session_id: str
     rows: int
     seats_per_row: int
-    price: str
+    # Each place a buyer can pick: one seat, or the two seats of a couple seat.
+    places: tuple[tuple[str, ...], ...]
+    prices: dict[str, str]
     buyers: int
     secret: str
     timeout: float
     seed: int
 
 
+def theatre(rows: int, seats_per_row: int) -> list[str]:
+    """A layout of ``rows`` rows of ``seats_per_row`` seats split by a centre aisle: the front
+    row's ends are wheelchair spaces, the middle third premium, the back row's ends couple
+    seats, and one seat of the second row broken."""
+    left = seats_per_row // 2
+    layout = []
+    for row in range(rows):
+        cells = ["s"] * seats_per_row
+        if rows // 3 <= row < rows - rows // 3:
+            cells = ["p"] * seats_per_row
+        if row == 0:
+            cells[0] = cells[-1] = "w"
+        if row == rows - 1 and seats_per_row >= 8:
+            cells[:2] = cells[-2:] = ["c", "c"]
+        if row == 1:
+            cells[left] = "x"
+        layout.append("".join(cells[:left]) + "_" + "".join(cells[left:]))
+    return layout
+
+
 async def prepare(admin: Admin, options: Options) -> Plan:
-    session_id = await admin.create_session(
-        options.rows, options.seats_per_row, options.price, "Sell-out"
-    )
+    price = Decimal(options.price)
+    prices = {
+        "standard": f"{price:.2f}",
+        "premium": f"{price * 8 / 5:.2f}",
+        "couple": f"{price * 6 / 5:.2f}",
+        "accessible": f"{price:.2f}",
+    }
+    layout = theatre(options.rows, options.seats_per_row)
+    room_id = await admin.create_room("Bench", f"Sell-out {uuid4()}", layout)
+    session_id = await admin.create_session_in(room_id, prices, "Sell-out")
+    seat_map = await admin.seat_map(session_id)
+    places: list[tuple[str, ...]] = []
+    for seat in seat_map["seats"]:
+        if seat["status"] != "available":
+            continue
+        pair = seat.get("pair")
+        if pair is None:
+            places.append((seat["label"],))
+        elif seat["number"] % 2:  # the left half names the couple seat
+            places.append((seat["label"], pair))
     return Plan(
         session_id,
         options.rows,
         options.seats_per_row,
-        options.price,
+        tuple(places),
+        prices,
         options.buyers,
         admin.secret,
         options.sellout_timeout,
@@ -59,14 +103,15 @@ def buyer_name(index: int) -> str:
 
 
 class _Believed:
-    """The seats one buyer believes free: O(1) removal and random picks without copying."""
+    """The places one buyer believes free: O(1) removal and random picks without copying."""
 
-    def __init__(self, labels: list[str]):
-        self.free = list(labels)
-        self.at = {label: i for i, label in enumerate(self.free)}
+    def __init__(self, places: tuple[tuple[str, ...], ...]):
+        self.free = list(places)
+        self.at = {place: i for i, place in enumerate(self.free)}
+        self.place_of = {label: place for place in places for label in place}
 
     def forget(self, label: str) -> None:
-        i = self.at.pop(label, None)
+        i = self.at.pop(self.place_of.get(label, ()), None)
         if i is None:
             return
         last = self.free.pop()
@@ -78,8 +123,7 @@ class _Believed:
 async def drive(context: Context) -> dict[str, Any]:
     plan: Plan = context.part.plan
     part, parts = context.part.index, context.part.parts
-    labels = seat_labels(plan.rows, plan.seats_per_row)
-    seat_count = len(labels)
+    seat_count = sum(len(place) for place in plan.places)
     samples, pool, sold = context.samples, context.pool, context.shared
     sales: list[dict[str, Any]] = []
     attempts = 0
@@ -91,9 +135,10 @@ async def drive(context: Context) -> dict[str, Any]:
         nonlocal attempts, sold_out_at
         user = User(buyer_name(index), token(plan.secret, buyer_name(index)))
         rng = random.Random(plan.seed * 100_003 + index)
-        believed = _Believed(labels)
+        believed = _Believed(plan.places)
         while believed.free and sold.value < seat_count and time.perf_counter() < deadline:
-            pick = rng.sample(believed.free, min(rng.randint(1, 4), len(believed.free)))
+            places = rng.sample(believed.free, min(rng.randint(1, 4), len(believed.free)))
+            pick = [label for place in places for label in place]
             try:
                 status, body, ns = await pool.request(user.reserve(path, pick))
             except ConnectionError:
@@ -151,7 +196,7 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
     seat_map = await admin.seat_map(plan.session_id)
     purchases = await admin.purchases_of([buyer_name(i) for i in range(plan.buyers)])
     check_session(
-        check, seat_map, sales_of(plan.session_id, purchases), recorded, plan.price, sold_out=True
+        check, seat_map, sales_of(plan.session_id, purchases), recorded, plan.prices, sold_out=True
     )
     result.check = check
     result.figures = [
@@ -160,7 +205,9 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
         Figure("p99 latency, all routes", samples.overall().p99, "ms", "sellout_p99"),
     ]
     result.notes.append(
-        f"{plan.buyers} buyers on one {plan.rows}×{plan.seats_per_row} session, "
+        f"{plan.buyers} buyers on one {plan.rows}×{plan.seats_per_row} room with an aisle, "
+        f"premium rows, couple seats and wheelchair spaces "
+        f"({sum(len(place) for place in plan.places)} seats), "
         f"{attempts} reservation attempts, {len(recorded)} sales"
     )
     return result

@@ -195,7 +195,9 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
     check = Check(plan.name)
     for session_id in touched:
         seat_map = await admin.seat_map(session_id)
-        check_session(check, seat_map, by_session[session_id], told[session_id], plan.price)
+        check_session(
+            check, seat_map, by_session[session_id], told[session_id], {"standard": plan.price}
+        )
     _summarise(check, len(touched))
     result = ScenarioResult(plan.name, samples=samples, seconds=seconds, check=check)
     result.figures = [

@@ -16,12 +16,13 @@ from uuid import UUID
 
 import attrs
 
-from ..errors import SeatsUnavailable
+from ..errors import RoomBusy, RoomExists, SeatsUnavailable
 from ..events import Event
 from ..pagination import Cursor
 from ..reservations import Reservation, ReservationStatus, Sale
+from ..rooms import Room
 from ..seats import Seat, SeatLabel, count_available
-from ..sessions import Session
+from ..sessions import Session, SessionFilter
 from .audit import newest_first
 
 T = TypeVar("T")
@@ -29,6 +30,10 @@ T = TypeVar("T")
 
 @attrs.define
 class _State:
+    rooms: dict[UUID, Room] = attrs.Factory(dict)
+    room_names: dict[tuple[str, str], UUID] = attrs.Factory(dict)
+    # The sessions of each room that is not private, for the overlap rule.
+    room_sessions: dict[UUID, list[Session]] = attrs.Factory(dict)
     sessions: dict[UUID, Session] = attrs.Factory(dict)
     session_order: list[tuple[datetime, UUID]] = attrs.Factory(list)
     seats: dict[UUID, dict[SeatLabel, Seat]] = attrs.Factory(dict)
@@ -46,13 +51,12 @@ class _State:
 # Copies made field by field: attrs.evolve introspects the class on every call, at six times
 # the cost, and a sale copies a seat or reservation a dozen times. The check below makes a
 # field added later fail loudly here instead of being dropped from the copies.
-_SEAT_FIELDS = ("label", "held_by", "hold_expires_at", "sale_id")
+_SEAT_FIELDS = ("label", "held_by", "hold_expires_at", "sale_id", "ticket")
 _RESERVATION_FIELDS = (
     "id",
     "session_id",
     "user_id",
-    "seats",
-    "amount",
+    "lines",
     "created_at",
     "expires_at",
     "status",
@@ -65,7 +69,7 @@ if tuple(f.name for f in attrs.fields(Seat)) != _SEAT_FIELDS or (
 
 
 def _copy_seat(seat: Seat) -> Seat:
-    return Seat(seat.label, seat.held_by, seat.hold_expires_at, seat.sale_id)
+    return Seat(seat.label, seat.held_by, seat.hold_expires_at, seat.sale_id, seat.ticket)
 
 
 def _copy_reservation(r: Reservation) -> Reservation:
@@ -73,8 +77,7 @@ def _copy_reservation(r: Reservation) -> Reservation:
         r.id,
         r.session_id,
         r.user_id,
-        r.seats,
-        r.amount,
+        r.lines,
         r.created_at,
         r.expires_at,
         r.status,
@@ -85,16 +88,50 @@ def _copy_reservation(r: Reservation) -> Reservation:
 class _Transaction:
     def __init__(self, state: _State):
         self._state = state
+        self.rooms: list[Room] = []
         self.sessions: list[Session] = []
         self.seats: dict[tuple[UUID, SeatLabel], Seat] = {}
         self.reservations: dict[UUID, Reservation] = {}
         self.sales: list[Sale] = []
         self.events: list[Event] = []
 
+    def add_room(self, room: Room) -> None:
+        # The same rule as the database's unique index: one name per cinema, private rooms apart.
+        names = {(r.cinema, r.name) for r in self.rooms if not r.private}
+        if not room.private and (
+            (room.cinema, room.name) in self._state.room_names or (room.cinema, room.name) in names
+        ):
+            raise RoomExists()
+        self.rooms.append(room)
+
     def add_session(self, session: Session) -> None:
+        if session.room.private:
+            self.add_room(session.room)
+        else:
+            # The database's exclusion constraint: [starts_at, ends_at) of one room never overlap.
+            others = self._state.room_sessions.get(session.room.id, []) + [
+                s for s in self.sessions if s.room.id == session.room.id
+            ]
+            for other in others:
+                if other.starts_at < session.ends_at and session.starts_at < other.ends_at:
+                    raise RoomBusy(other.id)
         self.sessions.append(session)
         for label in session.labels():
             self.seats[(session.id, label)] = Seat(label)
+
+    def quota_usage(
+        self, session_id: UUID, tickets: Sequence[str], now: datetime
+    ) -> dict[str, int]:
+        # Transactions are serialized on the store's lock: that is this quota's lock.
+        stored = self._state.seats.get(session_id, {})
+        seats = {
+            **stored,
+            **{label: seat for (id, label), seat in self.seats.items() if id == session_id},
+        }
+        return {
+            ticket: sum(1 for seat in seats.values() if seat.counts_for(ticket, now))
+            for ticket in tickets
+        }
 
     def lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
         stored = self._state.seats.get(session_id, {})
@@ -166,8 +203,14 @@ class _Transaction:
 
     def commit(self) -> None:
         state = self._state
+        for room in self.rooms:
+            state.rooms[room.id] = room
+            if not room.private:
+                state.room_names[(room.cinema, room.name)] = room.id
         for session in self.sessions:
             state.sessions[session.id] = session
+            if not session.room.private:
+                state.room_sessions.setdefault(session.room.id, []).append(session)
             bisect.insort(state.session_order, (session.starts_at, session.id))
             state.seats[session.id] = {}
         for (session_id, label), seat in self.seats.items():
@@ -205,15 +248,37 @@ class InMemoryReservationRepo:
                 callback()
         return result
 
+    def get_room(self, room_id: UUID) -> Room | None:
+        with self._lock:
+            return self._state.rooms.get(room_id)
+
+    def list_rooms(self, cinema: str | None) -> list[Room]:
+        with self._lock:
+            found = [
+                room
+                for room in self._state.rooms.values()
+                if not room.private and (cinema is None or room.cinema == cinema)
+            ]
+        return sorted(found, key=lambda room: (room.cinema, room.name, room.id))
+
     def get_session(self, session_id: UUID) -> Session | None:
         with self._lock:
             return self._state.sessions.get(session_id)
 
-    def list_sessions(self, after: Cursor | None, limit: int) -> list[Session]:
+    def list_sessions(
+        self, after: Cursor | None, limit: int, where: SessionFilter
+    ) -> list[Session]:
         with self._lock:
             order = self._state.session_order
             start = bisect.bisect_right(order, (after.at, after.id)) if after else 0
-            return [self._state.sessions[id] for _, id in order[start : start + limit]]
+            found: list[Session] = []
+            for _, id in order[start:]:
+                if len(found) == limit:
+                    break
+                session = self._state.sessions[id]
+                if where.admits(session):
+                    found.append(session)
+            return found
 
     def available_counts(self, session_ids: Sequence[UUID], now: datetime) -> dict[UUID, int]:
         with self._lock:

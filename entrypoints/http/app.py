@@ -21,7 +21,7 @@ from entrypoints.garbage_collector import tune_for_serving
 from entrypoints.logs import configure_logging, log_event
 from entrypoints.worker import BackgroundWorker
 
-from . import audit, pages, purchases, reservations, sessions, system
+from . import audit, pages, purchases, reservations, rooms, sessions, system
 from .auth import Authenticator
 from .docs import assets, doc_operations
 from .errors import http_exception
@@ -45,6 +45,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
     feed = SeatFeed(services.local_events)
     operations: list[Operation] = [
         *system.OPERATIONS,
+        *rooms.OPERATIONS,
         *sessions.OPERATIONS,
         stream_operation(feed),
         *reservations.OPERATIONS,
@@ -53,6 +54,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         *pages.OPERATIONS,
     ]
     schemas: dict[str, Any] = {
+        **rooms.SCHEMAS,
         **sessions.SCHEMAS,
         **reservations.SCHEMAS,
         **purchases.SCHEMAS,

@@ -100,6 +100,12 @@ def _integer(value: Any, _: Any) -> int:
     return value
 
 
+def _boolean(value: Any, _: Any) -> bool:
+    if type(value) is not bool:
+        raise ValueError("must be true or false")
+    return value
+
+
 def _uuid(value: Any, _: Any) -> UUID:
     if not isinstance(value, str):
         raise ValueError("must be a UUID string")
@@ -141,6 +147,7 @@ def _converter() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=True)
     converter.register_structure_hook(str, _string)
     converter.register_structure_hook(int, _integer)
+    converter.register_structure_hook(bool, _boolean)
     converter.register_structure_hook(UUID, _uuid)
     converter.register_structure_hook(datetime, _instant)
     converter.register_structure_hook(Money, _money)

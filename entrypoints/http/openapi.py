@@ -21,6 +21,7 @@ _PATH_PARAM = re.compile(r"{([a-z_]+)}")
 _TYPES: dict[object, dict[str, Any]] = {
     str: {"type": "string"},
     int: {"type": "integer"},
+    bool: {"type": "boolean"},
     datetime: {"type": "string", "format": "date-time"},
     UUID: {"type": "string", "format": "uuid"},
     Money: {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
@@ -66,7 +67,23 @@ _HEADERS = {
     },
     "Location": {"description": "Where the new resource lives.", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
+    "ETag": {"description": "The entity tag of this version.", "schema": {"type": "string"}},
 }
+
+
+def _type_schema(hint: Any) -> dict[str, Any]:
+    args = typing.get_args(hint)
+    if type(None) in args:  # X | None: optional, and null means absent
+        (inner,) = [arg for arg in args if arg is not type(None)]
+        return _type_schema(inner)
+    if hint in _TYPES:
+        return dict(_TYPES[hint])
+    origin = typing.get_origin(hint)
+    if origin is list and attrs.has(args[0]):
+        return {"type": "array", "items": body_schema(args[0])}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _type_schema(args[1])}
+    raise TypeError(f"no schema for {hint!r}")
 
 
 def body_schema(cls: type) -> dict[str, Any]:
@@ -75,10 +92,16 @@ def body_schema(cls: type) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for field in attrs.fields(cls):
-        properties[field.name] = {**_TYPES[hints[field.name]], **field.metadata.get("schema", {})}
+        properties[field.name] = {
+            **_type_schema(hints[field.name]),
+            **field.metadata.get("schema", {}),
+        }
         if field.default is attrs.NOTHING:
             required.append(field.name)
-    return {"type": "object", "required": required, "properties": properties}
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dict[str, Any]:
@@ -187,7 +210,9 @@ def _reply(status: int, reply: Reply) -> dict[str, Any]:
     if status == 429:
         headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
     answer: dict[str, Any] = {"description": reply.description, "headers": headers}
-    if reply.schema is not None:
+    if status == 304:
+        pass  # no body
+    elif reply.schema is not None:
         schema = {"$ref": f"#/components/schemas/{reply.schema}"}
         answer["content"] = {reply.media: {"schema": schema}}
     else:

@@ -25,14 +25,38 @@ class CreateReservation:
     seats: list[str] = attrs.field(
         metadata={"schema": {"minItems": 1, "maxItems": 10, "example": ["A1", "A3"]}}
     )
+    tickets: dict[str, int] | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {
+                "description": (
+                    "Seats by ticket type code, given to the seats in label order; the rest "
+                    "are the session's first type."
+                ),
+                "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10},
+                "example": {"half": 1},
+            }
+        },
+    )
 
 
 _ID = {"type": "string", "format": "uuid"}
 _MONEY = SESSION_SCHEMAS["Session"]["properties"]["price"]
 _INSTANT = {"type": "string", "format": "date-time"}
 _SEATS = {"type": "array", "items": {"type": "string", "example": "A1"}}
+_LINES = {"type": "array", "items": {"$ref": "#/components/schemas/Line"}}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
+    "Line": {
+        "type": "object",
+        "required": ["seat", "category", "ticket", "price"],
+        "properties": {
+            "seat": {"type": "string", "example": "A1"},
+            "category": SESSION_SCHEMAS["Seat"]["properties"]["category"],
+            "ticket": {"type": "string", "example": "half"},
+            "price": _MONEY,
+        },
+    },
     "Reservation": {
         "type": "object",
         "required": [
@@ -46,6 +70,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "created_at",
             "expires_at",
             "sale_id",
+            "lines",
         ],
         "properties": {
             "id": _ID,
@@ -58,6 +83,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "created_at": _INSTANT,
             "expires_at": _INSTANT,
             "sale_id": {"type": "string", "format": "uuid", "nullable": True},
+            "lines": _LINES,
         },
     },
     "Sale": {
@@ -71,6 +97,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "amount",
             "currency",
             "paid_at",
+            "lines",
         ],
         "properties": {
             "id": _ID,
@@ -81,6 +108,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "amount": _MONEY,
             "currency": {"type": "string"},
             "paid_at": _INSTANT,
+            "lines": _LINES,
         },
     },
 }
@@ -88,10 +116,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 def reserve(call: Call) -> Response:
     body: CreateReservation = call.body
-    canonical = fingerprint(str(body.session_id), *sorted(s.strip().upper() for s in body.seats))
+    tickets = {code: count for code, count in (body.tickets or {}).items() if count}
+    canonical = fingerprint(
+        str(body.session_id),
+        *sorted(s.strip().upper() for s in body.seats),
+        *(f"{code}={count}" for code, count in sorted(tickets.items())),
+    )
 
     def produce() -> Response:
-        made = call.services.box.reserve(call.user.user_id, body.session_id, body.seats)
+        box = call.services.box
+        made = box.reserve(call.user.user_id, body.session_id, body.seats, tickets)
         return json_response(views.reservation(made), 201)
 
     return answer_once(call, "POST /reservations", canonical, produce)
@@ -131,7 +165,12 @@ OPERATIONS = (
         {
             201: Reply("The pending reservation.", "Reservation"),
             404: Reply("session_not_found", "Error"),
-            409: Reply("seats_unavailable (details.seats) or idempotency_in_progress", "Error"),
+            409: Reply(
+                "seats_unavailable (details.seats: held, sold or blocked), "
+                "ticket_quota_exhausted (details.ticket, details.remaining) or "
+                "idempotency_in_progress",
+                "Error",
+            ),
         },
         tag="reservations",
         access="user",
@@ -139,9 +178,10 @@ OPERATIONS = (
         idempotent=True,
         description=(
             "Holds every seat or none. Seat order does not matter. unknown_seat (422) names "
-            "labels the session does not have. With Idempotency-Key, a retry with the same body "
-            "gets the first answer again; another body with that key is 422 "
-            "idempotency_key_reused."
+            "labels the session does not have; couple_seat_split (422) names the missing half "
+            "of a couple seat; unknown_ticket_type (422) a ticket type the session lacks. With "
+            "Idempotency-Key, a retry with the same body gets the first answer again; another "
+            "body with that key is 422 idempotency_key_reused."
         ),
     ),
     Operation(

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import attrs
 from starlette.responses import Response
 
-from cinema_core import Money, SessionNotFound
+from cinema_core import (
+    DEFAULT_TICKET_TYPES,
+    Category,
+    Money,
+    SessionFilter,
+    SessionNotFound,
+    TicketType,
+    ValidationFailed,
+)
+from cinema_core.sessions import DEFAULT_DURATION, MAX_DURATION
+from cinema_core.times import parse_iso
 
 from . import views
 from .operations import Call, Operation, Param, Reply
 from .responses import json_response, raw_json_response
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PAGE = (
     Param(
         "limit", "Page size, 1–200 (default 50).", {"type": "integer", "minimum": 1, "maximum": 200}
@@ -22,44 +35,115 @@ PAGE = (
 )
 
 
+# What a price in a request may be (Money.parse): a decimal with at most two places.
+_PRICE = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "25.00"}
+
+
+@attrs.frozen
+class TicketTypeBody:
+    """A ticket type: what share of a seat's price it costs, and its quota if it has one."""
+
+    code: str = attrs.field(metadata={"schema": {"pattern": "^[a-z_]{1,20}$", "example": "half"}})
+    name: str = attrs.field(
+        metadata={"schema": {"minLength": 1, "maxLength": 60, "example": "Meia-entrada"}}
+    )
+    percent: int = attrs.field(metadata={"schema": {"minimum": 1, "maximum": 100, "example": 50}})
+    quota_percent: int | None = attrs.field(
+        default=None, metadata={"schema": {"minimum": 1, "maximum": 100, "example": 40}}
+    )
+
+
 @attrs.frozen
 class CreateSession:
-    """Body of ``POST /sessions``."""
+    """Body of ``POST /sessions``: a session in a room of the chain (``room_id`` and ``prices``
+    or ``price``), or, in the first API's shape, in a private rectangular room of its own
+    (``room``, ``rows``, ``seats_per_row`` and ``price``)."""
 
     movie: str = attrs.field(metadata={"schema": {"minLength": 1, "maxLength": 200}})
-    room: str = attrs.field(metadata={"schema": {"minLength": 1, "maxLength": 200}})
     starts_at: datetime = attrs.field(metadata={"schema": {"example": "2026-12-01T19:00:00Z"}})
-    price: Money = attrs.field(metadata={"schema": {"example": "25.00"}})
-    rows: int = attrs.field(metadata={"schema": {"minimum": 1, "maximum": 26}})
-    seats_per_row: int = attrs.field(metadata={"schema": {"minimum": 1, "maximum": 100}})
+    room_id: UUID | None = None
+    prices: dict[str, Money] | None = attrs.field(
+        default=None,
+        metadata={
+            "schema": {
+                "description": "A price per seat of each category the room has.",
+                "properties": {str(category): _PRICE for category in Category},
+                "additionalProperties": False,
+                "example": {"standard": "25.00", "premium": "40.00"},
+            }
+        },
+    )
+    price: Money | None = attrs.field(default=None, metadata={"schema": {"example": "25.00"}})
+    duration_minutes: int = attrs.field(
+        default=DEFAULT_DURATION, metadata={"schema": {"minimum": 1, "maximum": MAX_DURATION}}
+    )
+    ticket_types: list[TicketTypeBody] | None = attrs.field(
+        default=None, metadata={"schema": {"minItems": 1, "maxItems": 10}}
+    )
+    forbid_single_gaps: bool = False
+    room: str | None = attrs.field(
+        default=None, metadata={"schema": {"minLength": 1, "maxLength": 200}}
+    )
+    rows: int | None = attrs.field(default=None, metadata={"schema": {"minimum": 1, "maximum": 26}})
+    seats_per_row: int | None = attrs.field(
+        default=None, metadata={"schema": {"minimum": 1, "maximum": 100}}
+    )
 
 
 _ID = {"type": "string", "format": "uuid"}
 _MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "25.00"}
 _INSTANT = {"type": "string", "format": "date-time"}
+_CATEGORY = {"type": "string", "enum": [str(category) for category in Category]}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
+    "TicketType": {
+        "type": "object",
+        "required": ["code", "name", "percent"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "percent": {"type": "integer"},
+            "quota_percent": {"type": "integer"},
+        },
+    },
     "Session": {
         "type": "object",
         "required": [
             "id",
             "movie",
             "room",
+            "room_id",
+            "cinema",
             "starts_at",
+            "ends_at",
+            "duration_minutes",
             "price",
+            "prices",
             "currency",
             "seat_count",
             "available",
+            "ticket_types",
+            "forbid_single_gaps",
         ],
         "properties": {
             "id": _ID,
             "movie": {"type": "string"},
-            "room": {"type": "string"},
+            "room": {"type": "string", "description": "The room's name."},
+            "room_id": _ID,
+            "cinema": {"type": "string", "description": "Empty for a private room."},
             "starts_at": _INSTANT,
-            "price": _MONEY,
+            "ends_at": _INSTANT,
+            "duration_minutes": {"type": "integer"},
+            "price": {**_MONEY, "description": "The lowest of prices."},
+            "prices": {"type": "object", "additionalProperties": _MONEY},
             "currency": {"type": "string", "example": "BRL"},
-            "seat_count": {"type": "integer"},
+            "seat_count": {"type": "integer", "description": "Seats for sale."},
             "available": {"type": "integer", "description": "Seats neither sold nor held now."},
+            "ticket_types": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/TicketType"},
+            },
+            "forbid_single_gaps": {"type": "boolean"},
         },
     },
     "SessionPage": {
@@ -72,35 +156,91 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "Seat": {
         "type": "object",
-        "required": ["label", "row", "number", "status"],
+        "required": ["label", "row", "number", "column", "category", "status"],
         "properties": {
             "label": {"type": "string", "example": "A1"},
             "row": {"type": "string", "example": "A"},
             "number": {"type": "integer", "example": 1},
-            "status": {"type": "string", "enum": ["available", "held", "sold"]},
+            "column": {
+                "type": "integer",
+                "description": "The cell's 1-based place in its layout row (gaps count).",
+            },
+            "category": _CATEGORY,
+            "status": {"type": "string", "enum": ["available", "held", "sold", "blocked"]},
+            "pair": {"type": "string", "description": "The other half of a couple seat."},
         },
     },
     "SeatMap": {
         "type": "object",
-        "required": ["session_id", "available", "held", "sold", "seats"],
+        "required": [
+            "session_id",
+            "available",
+            "held",
+            "sold",
+            "blocked",
+            "rows",
+            "columns",
+            "seats",
+        ],
         "properties": {
             "session_id": _ID,
             "available": {"type": "integer"},
             "held": {"type": "integer"},
             "sold": {"type": "integer"},
+            "blocked": {"type": "integer"},
+            "rows": {"type": "integer"},
+            "columns": {"type": "integer"},
             "seats": {"type": "array", "items": {"$ref": "#/components/schemas/Seat"}},
         },
     },
 }
 
 
+def _prices(raw: dict[str, Money]) -> dict[Category, Money]:
+    known = {str(category): category for category in Category}
+    odd = [name for name in raw if name not in known]
+    if odd:
+        raise ValidationFailed(
+            {f"prices.{name}": f"is not a category ({', '.join(known)})" for name in odd}
+        )
+    return {known[name]: price for name, price in raw.items()}
+
+
+def _legacy_fields(body: CreateSession) -> dict[str, str]:
+    """What the first shape (a private room) lacks, when no room_id is given."""
+    missing = {
+        name: "is required (or room_id, to use a room of the chain)"
+        for name in ("room", "rows", "seats_per_row")
+        if getattr(body, name) is None
+    }
+    if body.price is None and body.prices is None:
+        missing["price"] = "is required"
+    return missing
+
+
 def create_session(call: Call) -> Response:
     body: CreateSession = call.body
+    if body.room_id is None and _legacy_fields(body):
+        raise ValidationFailed(_legacy_fields(body))
+    if body.room_id is not None and body.price is None and body.prices is None:
+        raise ValidationFailed({"prices": "is required (or one price for every seat)"})
+    types = (
+        DEFAULT_TICKET_TYPES
+        if body.ticket_types is None
+        else tuple(
+            TicketType(t.code, t.name, t.percent, t.quota_percent) for t in body.ticket_types
+        )
+    )
     view = call.services.box.create_session(
         movie=body.movie,
-        room=body.room,
         starts_at=body.starts_at,
+        room_id=body.room_id,
+        prices=None if body.prices is None else _prices(body.prices),
         price=body.price,
+        duration_minutes=body.duration_minutes,
+        ticket_types=types,
+        forbid_single_gaps=body.forbid_single_gaps,
+        room=body.room,
         rows=body.rows,
         seats_per_row=body.seats_per_row,
     )
@@ -109,7 +249,7 @@ def create_session(call: Call) -> Response:
 
 
 def list_sessions(call: Call) -> Response:
-    page = call.services.box.sessions(call.limit(), call.cursor())
+    page = call.services.box.sessions(call.limit(), call.cursor(), _filter(call))
     return json_response(
         {"items": [views.session(view) for view in page.items], "next_cursor": page.next_cursor}
     )
@@ -120,9 +260,38 @@ def get_session(call: Call) -> Response:
     return json_response(views.session(call.services.box.session(session_id)))
 
 
+def _filter(call: Call) -> SessionFilter:
+    fields: dict[str, str] = {}
+    bounds: dict[str, datetime | None] = {}
+    for name in ("from", "to"):
+        raw = call.query.get(name)
+        bounds[name] = None
+        if raw:
+            try:
+                bounds[name] = parse_iso(raw)
+            except (ValueError, OverflowError):
+                fields[name] = "must be an ISO 8601 instant with a timezone"
+    texts = {name: call.query.get(name) or None for name in ("cinema", "movie")}
+    for name, text in texts.items():
+        if text is not None and (len(text) > 200 or _CONTROL.search(text)):
+            fields[name] = "must be up to 200 characters, none of them control characters"
+    if fields:
+        raise ValidationFailed(fields)
+    return SessionFilter(texts["cinema"], texts["movie"], bounds["from"], bounds["to"])
+
+
+def _tags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
 def get_seats(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
-    return raw_json_response(views.seat_map_json(call.services.box.seat_map(session_id)))
+    body, tag = views.seat_map_json(call.services.box.seat_map(session_id))
+    headers = {"ETag": tag, "Cache-Control": "no-cache"}
+    wanted = call.request.headers.get("if-none-match")
+    if wanted is not None and (wanted.strip() == "*" or tag in _tags(wanted)):
+        return Response(status_code=304, headers=headers)
+    return raw_json_response(body, headers=headers)
 
 
 OPERATIONS = (
@@ -131,11 +300,22 @@ OPERATIONS = (
         "/sessions",
         create_session,
         "Create a session (admin)",
-        {201: Reply("The new session.", "Session", headers=("Location",))},
+        {
+            201: Reply("The new session.", "Session", headers=("Location",)),
+            404: Reply("room_not_found", "Error"),
+            409: Reply(
+                "room_busy: the room has an overlapping session (details.session_id)", "Error"
+            ),
+        },
         tag="sessions",
         access="admin",
         body=CreateSession,
-        description="At least 16 seats in all (else 422 too_few_seats).",
+        description=(
+            "In a room of the chain: room_id with prices (one per category the room has) or "
+            "one price. Or the first shape: room, rows, seats_per_row and price make a private "
+            "rectangular room of standard seats (at least 16, else 422 too_few_seats). Two "
+            "sessions of one room never overlap in [starts_at, starts_at + duration)."
+        ),
     ),
     Operation(
         "GET",
@@ -144,7 +324,13 @@ OPERATIONS = (
         "List sessions by start time",
         {200: Reply("A page of sessions.", "SessionPage")},
         tag="sessions",
-        query=PAGE,
+        query=(
+            *PAGE,
+            Param("cinema", "Only this cinema's sessions (exact name)."),
+            Param("movie", "Only movies whose title contains this, in any case."),
+            Param("from", "Only sessions starting at or after this instant.", _INSTANT),
+            Param("to", "Only sessions starting at or before this instant.", _INSTANT),
+        ),
     ),
     Operation(
         "GET",
@@ -159,8 +345,14 @@ OPERATIONS = (
         "/sessions/{session_id}/seats",
         get_seats,
         "The seat map, as it is now",
-        {200: Reply("Every seat with its status.", "SeatMap")},
+        {
+            200: Reply("Every seat with its status.", "SeatMap", headers=("ETag",)),
+            304: Reply("Not modified: If-None-Match named the current ETag.", headers=("ETag",)),
+        },
         tag="sessions",
-        description="A hold whose expires_at has passed reads as available at once.",
+        description=(
+            "A hold whose expires_at has passed reads as available at once. Blocked seats are "
+            "listed with status blocked; couple seats carry pair."
+        ),
     ),
 )

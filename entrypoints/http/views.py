@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
 
-from cinema_core import Reservation, Sale, SeatMap, SeatStatus, SessionView
+from cinema_core import (
+    Line,
+    Reservation,
+    Room,
+    RoomSeat,
+    Sale,
+    SeatMap,
+    SeatStatus,
+    SessionView,
+    TicketType,
+)
 
 
 def instant(moment: datetime) -> str:
@@ -18,18 +30,55 @@ def instant(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
+def room(r: Room) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "cinema": r.cinema,
+        "name": r.name,
+        "layout": list(r.layout),
+        "seat_count": r.seat_count,
+        "categories": {str(category): count for category, count in r.categories.items()},
+    }
+
+
+def ticket_type(t: TicketType) -> dict[str, Any]:
+    kind: dict[str, Any] = {"code": t.code, "name": t.name, "percent": t.percent}
+    if t.quota_percent is not None:
+        kind["quota_percent"] = t.quota_percent
+    return kind
+
+
 def session(view: SessionView) -> dict[str, Any]:
     s = view.session
     return {
         "id": str(s.id),
         "movie": s.movie,
-        "room": s.room,
+        "room": s.room.name,
+        "room_id": str(s.room.id),
+        "cinema": s.room.cinema,
         "starts_at": instant(s.starts_at),
+        "ends_at": instant(s.ends_at),
+        "duration_minutes": s.duration_minutes,
         "price": str(s.price),
+        "prices": {str(category): str(price) for category, price in s.prices.items()},
         "currency": s.price.currency,
         "seat_count": s.seat_count,
         "available": view.available,
+        "ticket_types": [ticket_type(t) for t in s.ticket_types],
+        "forbid_single_gaps": s.forbid_single_gaps,
     }
+
+
+def lines(found: Sequence[Line]) -> list[dict[str, Any]]:
+    return [
+        {
+            "seat": str(line.seat),
+            "category": str(line.category),
+            "ticket": line.ticket,
+            "price": str(line.price),
+        }
+        for line in found
+    ]
 
 
 def reservation(r: Reservation) -> dict[str, Any]:
@@ -44,6 +93,7 @@ def reservation(r: Reservation) -> dict[str, Any]:
         "created_at": instant(r.created_at),
         "expires_at": instant(r.expires_at),
         "sale_id": str(r.sale_id) if r.sale_id else None,
+        "lines": lines(r.lines),
     }
 
 
@@ -57,80 +107,106 @@ def sale(s: Sale) -> dict[str, Any]:
         "amount": str(s.amount),
         "currency": s.amount.currency,
         "paid_at": instant(s.paid_at),
+        "lines": lines(s.lines),
     }
 
 
+_COUNTED = (SeatStatus.AVAILABLE, SeatStatus.HELD, SeatStatus.SOLD, SeatStatus.BLOCKED)
+
+
+def _seat(seat: RoomSeat, status: SeatStatus) -> dict[str, Any]:
+    label = seat.label
+    found: dict[str, Any] = {
+        "label": str(label),
+        "row": label.row,
+        "number": label.number,
+        "column": seat.column,
+        "category": str(seat.category),
+        "status": str(status),
+    }
+    if seat.pair is not None:
+        found["pair"] = str(seat.pair)
+    return found
+
+
 def seat_map(m: SeatMap) -> dict[str, Any]:
-    counts = {"available": 0, "held": 0, "sold": 0}
+    counts = dict.fromkeys(map(str, _COUNTED), 0)
     seats = []
-    for label, status in m.seats:
+    plan = m.room.plan
+    for (label, status), room_seat in zip(m.seats, plan.seats, strict=True):
+        assert room_seat.label == label
         counts[status] += 1
-        seats.append(
-            {"label": str(label), "row": label.row, "number": label.number, "status": str(status)}
-        )
-    return {"session_id": str(m.session_id), **counts, "seats": seats}
+        seats.append(_seat(room_seat, status))
+    return {
+        "session_id": str(m.session_id),
+        **counts,
+        "rows": m.room.rows,
+        "columns": m.room.columns,
+        "seats": seats,
+    }
 
 
-class _SeatFragments(dict[tuple[str, int], tuple[bytes, bytes, bytes]]):
-    """Each seat's JSON object, encoded once per label for each status (available, held, sold).
+class _SeatFragments(dict[RoomSeat, tuple[bytes, ...]]):
+    """Each room seat's JSON object, encoded once for each status (in ``_COUNTED``'s order).
 
-    Labels are the same in every session (at most 26 × 100 of them), so this stays small.
+    Keyed by the room's seat (label, column, category, pair): rooms share most of them.
     """
 
-    def __missing__(self, key: tuple[str, int]) -> tuple[bytes, bytes, bytes]:
-        row, number = key
-        seat = {"label": f"{row}{number}", "row": row, "number": number}
-        found = (
-            orjson.dumps({**seat, "status": "available"}),
-            orjson.dumps({**seat, "status": "held"}),
-            orjson.dumps({**seat, "status": "sold"}),
-        )
+    def __missing__(self, key: RoomSeat) -> tuple[bytes, ...]:
+        found = tuple(orjson.dumps(_seat(key, status)) for status in _COUNTED)
         self[key] = found
         return found
 
 
 _FRAGMENTS = _SeatFragments()
+_INDEX = {status: index for index, status in enumerate(_COUNTED)}
 
 
-# The last body made of each session's seat map: the box office hands out the same SeatMap
-# object while nothing in it changed, and then its body is the same too.
-_BODIES: dict[UUID, tuple[SeatMap, bytes]] = {}
+# The last body made of each session's seat map, with its ETag: the box office hands out the
+# same SeatMap object while nothing in it changed, and then its body is the same too.
+_BODIES: dict[UUID, tuple[SeatMap, bytes, str]] = {}
 _BODIES_SIZE = 16
 
 
-def seat_map_json(m: SeatMap) -> bytes:
-    """``seat_map(m)`` already encoded, byte for byte what ``orjson.dumps`` makes of it.
+def seat_map_json(m: SeatMap) -> tuple[bytes, str]:
+    """``seat_map(m)`` already encoded, byte for byte what ``orjson.dumps`` makes of it, with
+    its entity tag (a digest of the body).
 
-    A 2,600-seat map is the API's largest answer: it is spliced from per-label fragments
+    A 2,600-seat map is the API's largest answer: it is spliced from per-seat fragments
     encoded once, instead of building and encoding 2,600 dicts per read; and the body of an
     unchanged map is reused.
     """
     last = _BODIES.get(m.session_id)
     if last is not None and last[0] is m:
-        return last[1]
+        return last[1], last[2]
     body = _encode_seat_map(m)
+    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     if m.session_id not in _BODIES and len(_BODIES) >= _BODIES_SIZE:
         _BODIES.clear()
-    _BODIES[m.session_id] = (m, body)
-    return body
+    _BODIES[m.session_id] = (m, body, tag)
+    return body, tag
 
 
 def _encode_seat_map(m: SeatMap) -> bytes:
-    available, held = SeatStatus.AVAILABLE, SeatStatus.HELD
-    fragments = _FRAGMENTS
+    fragments, index = _FRAGMENTS, _INDEX
     statuses = [status for _, status in m.seats]
     seats = b",".join(
         [
-            fragments[label.row, label.number][
-                0 if status is available else 1 if status is held else 2
-            ]
-            for label, status in m.seats
+            fragments[room_seat][index[status]]
+            for (_, status), room_seat in zip(m.seats, m.room.plan.seats, strict=True)
         ]
     )
-    head = b'{"session_id":"%s","available":%d,"held":%d,"sold":%d,"seats":[' % (
-        str(m.session_id).encode(),
-        statuses.count(available),
-        statuses.count(held),
-        statuses.count(SeatStatus.SOLD),
+    head = (
+        b'{"session_id":"%s","available":%d,"held":%d,"sold":%d,"blocked":%d,'
+        b'"rows":%d,"columns":%d,"seats":['
+        % (
+            str(m.session_id).encode(),
+            statuses.count(SeatStatus.AVAILABLE),
+            statuses.count(SeatStatus.HELD),
+            statuses.count(SeatStatus.SOLD),
+            statuses.count(SeatStatus.BLOCKED),
+            m.room.rows,
+            m.room.columns,
+        )
     )
     return head + seats + b"]}"

@@ -80,7 +80,8 @@ def test_migrate_in_memory_has_nothing_to_do(capsys: pytest.CaptureFixture[str])
 
 
 def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
-    """`cinema demo`: two of ten racers win, one pays, one lapses, and the events are shown."""
+    """`cinema demo`: two of ten racers win, one pays, one lapses; a couple seat is sold only
+    whole; meia-entrada stops at its quota; and the events are shown."""
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "2 reservations were made and 8 refused" in out
@@ -93,4 +94,7 @@ def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
         "seat.released",
     ):
         assert event in out
-    assert "available 15, held 0, sold 1" in out
+    assert "available 15, held 13, sold 3" in out
+    assert "couple_seat_split (missing D2)" in out
+    assert "ticket_quota_exhausted, 0 left" in out
+    assert "session.created" in out

@@ -36,6 +36,7 @@ def test_events_newest_first_in_envelopes(api: Api) -> None:
         "reservation.created",
         "payment.confirmed",
         "reservation.created",
+        "session.created",
     ]
     assert set(items[0]) == {"id", "type", "occurred_at", "data"}
     assert items[0]["data"]["reason"] == "expired"
@@ -48,7 +49,7 @@ def test_events_filter_and_page(api: Api) -> None:
     created = api.get("/admin/events?type=reservation.created", headers=api.admin).json()
     assert len(created["items"]) == 4
     mine = api.get(f"/admin/events?session_id={session_id}", headers=api.admin).json()
-    assert len(mine["items"]) == 5
+    assert len(mine["items"]) == 6
     assert {item["data"]["session_id"] for item in mine["items"]} == {session_id}
     seen: list[str] = []
     cursor = None
@@ -59,7 +60,7 @@ def test_events_filter_and_page(api: Api) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert len(seen) == len(set(seen)) == 10
+    assert len(seen) == len(set(seen)) == 12
 
 
 @pytest.mark.parametrize(
@@ -108,7 +109,10 @@ def test_published_events_are_logged(
     api.reserve(session_id, ["A1"])
     api.services.relay.run_once()
     logged = [r for r in caplog.records if r.name == "cinema.events"]
-    assert [getattr(r, "event_type", None) for r in logged] == ["reservation.created"]
+    assert [getattr(r, "event_type", None) for r in logged] == [
+        "session.created",
+        "reservation.created",
+    ]
 
 
 def test_json_log_lines_carry_extra_fields() -> None:

@@ -18,11 +18,21 @@ def test_admin_creates_a_session_with_location(api: Api) -> None:
         "id": body["id"],
         "movie": "Filme X",
         "room": "Sala 1",
+        "room_id": body["room_id"],
+        "cinema": "",
         "starts_at": STARTS_AT,
+        "ends_at": "2026-12-01T21:00:00Z",
+        "duration_minutes": 120,
         "price": "25.00",
+        "prices": {"standard": "25.00"},
         "currency": "BRL",
         "seat_count": 16,
         "available": 16,
+        "ticket_types": [
+            {"code": "full", "name": "Inteira", "percent": 100},
+            {"code": "half", "name": "Meia-entrada", "percent": 50, "quota_percent": 40},
+        ],
+        "forbid_single_gaps": False,
     }
     assert response.headers["location"] == f"/sessions/{body['id']}"
     assert api.get(response.headers["location"]).json() == body
@@ -73,9 +83,16 @@ def test_each_bad_field_is_a_validation_error_naming_it(api: Api, field: str, va
 
 def test_every_malformed_field_is_named_at_once(api: Api) -> None:
     """Several wrongly typed or missing fields are all named in one answer."""
-    body = {"movie": 1, "starts_at": "soon", "price": 2.5, "rows": True}
+    body = {"movie": 1, "starts_at": "soon", "price": 2.5, "rows": True, "room_id": 5}
     response = api.post("/sessions", json=body, headers=api.admin)
-    assert bad_fields(response) == {"movie", "room", "starts_at", "rows", "seats_per_row"}
+    assert bad_fields(response) == {"movie", "starts_at", "rows", "room_id"}
+
+
+def test_the_first_shape_names_what_it_lacks(api: Api) -> None:
+    """Without room_id, a session needs room, rows, seats_per_row and price."""
+    body = {"movie": "M", "starts_at": STARTS_AT}
+    response = api.post("/sessions", json=body, headers=api.admin)
+    assert bad_fields(response) == {"room", "rows", "seats_per_row", "price"}
 
 
 def test_fewer_than_sixteen_seats_is_too_few_seats(api: Api) -> None:
@@ -162,8 +179,17 @@ def test_seat_map_lists_every_seat_with_counts(api: Api) -> None:
     seat_map = api.get(f"/sessions/{session['id']}/seats").json()
     assert (seat_map["available"], seat_map["held"], seat_map["sold"]) == (14, 1, 1)
     assert seat_map["session_id"] == session["id"]
-    assert seat_map["seats"][0] == {"label": "A1", "row": "A", "number": 1, "status": "sold"}
-    assert seat_map["seats"][5] == {"label": "B2", "row": "B", "number": 2, "status": "held"}
+    assert (seat_map["blocked"], seat_map["rows"], seat_map["columns"]) == (0, 4, 4)
+    assert seat_map["seats"][0] == {
+        "label": "A1",
+        "row": "A",
+        "number": 1,
+        "column": 1,
+        "category": "standard",
+        "status": "sold",
+    }
+    assert seat_map["seats"][5]["status"] == "held"
+    assert seat_map["seats"][5]["label"] == "B2"
     assert [seat["label"] for seat in seat_map["seats"]][:5] == ["A1", "A2", "A3", "A4", "B1"]
     assert api.get(f"/sessions/{session['id']}").json()["available"] == 14
 
@@ -175,5 +201,6 @@ def test_lapsed_hold_reads_available_at_once(api: Api) -> None:
     api.clock.advance(api.services.settings.hold_seconds)
     seat_map = api.get(f"/sessions/{session['id']}/seats").json()
     assert seat_map["held"] == 0
-    assert seat_map["seats"][10] == {"label": "C3", "row": "C", "number": 3, "status": "available"}
+    assert seat_map["seats"][10]["label"] == "C3"
+    assert seat_map["seats"][10]["status"] == "available"
     assert api.get(f"/sessions/{session['id']}").json()["available"] == 16

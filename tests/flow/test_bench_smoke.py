@@ -48,7 +48,7 @@ def test_tiny_bench_run_passes_its_invariant_check_and_prints_the_table(tmp_path
         assert heading in text
     for scenario in ("race", "sell-out", "steady", "seat map", "soak"):
         assert f"  {scenario}: passed" in text
-    assert "all 20 seats sold" in text
+    assert "all 19 seats sold" in text  # 4 rows of 5, one seat broken
     assert "RESULT: invariant held in every scenario" in text
     assert json.loads(out.read_text())["invariant_held"] is True
 
@@ -77,15 +77,20 @@ def test_invariant_check_catches_a_seat_sold_twice() -> None:
         "held": 0,
         "sold": 2,
         "seats": [
-            {"label": "A1", "status": "sold"},
-            {"label": "A2", "status": "sold"},
-            {"label": "A3", "status": "available"},
+            {"label": "A1", "category": "standard", "status": "sold"},
+            {"label": "A2", "category": "standard", "status": "sold"},
+            {"label": "A3", "category": "standard", "status": "available"},
         ],
     }
-    first = {"id": "1", "session_id": "s-1", "seats": ["A1", "A2"], "amount": "50.00"}
-    second = {"id": "2", "session_id": "s-1", "seats": ["A2"], "amount": "25.00"}
+
+    def sale(id: str, seats: list[str]) -> dict[str, object]:
+        lines = [{"seat": seat, "price": "25.00"} for seat in seats]
+        amount = f"{25 * len(seats)}.00"
+        return {"id": id, "session_id": "s-1", "seats": seats, "amount": amount, "lines": lines}
+
+    first, second = sale("1", ["A1", "A2"]), sale("2", ["A2"])
     check = Check("doubled")
-    check_session(check, seat_map, [first, second], [first], "25.00")
+    check_session(check, seat_map, [first, second], [first], {"standard": "25.00"})
     assert not check.passed
     assert any("sold twice: ['A2']" in problem for problem in check.problems)
     assert any("1 unknown" in problem for problem in check.problems)

@@ -13,14 +13,30 @@ from cinema_core.events import (
     RESERVATION_CREATED,
     RESERVATION_EXPIRED,
     SEAT_RELEASED,
+    SESSION_CREATED,
 )
 from cinema_core.memory import InMemoryReservationRepo
 
 
 def emitted(repo: InMemoryReservationRepo) -> list[Event]:
-    """Every event recorded so far, oldest first."""
+    """Every event recorded so far after the sessions were created, oldest first."""
     newest_first = repo.events(type=None, session_id=None, before=None, limit=1000)
-    return [event for _, event in reversed(newest_first)]
+    return [event for _, event in reversed(newest_first) if event.type != SESSION_CREATED]
+
+
+def test_creating_a_session_emits_session_created(
+    box: BoxOffice, repo: InMemoryReservationRepo, session: SessionView, clock: ManualClock
+) -> None:
+    """session.created names the session, its room, movie, start and seats for sale."""
+    (_, event), *_ = repo.events(type=SESSION_CREATED, session_id=None, before=None, limit=9)
+    assert event.envelope()["data"] == {
+        "session_id": str(session.session.id),
+        "room_id": str(session.session.room.id),
+        "movie": "Filme X",
+        "starts_at": "2026-12-01T12:00:00.000Z",
+        "seat_count": 16,
+    }
+    assert event.occurred_at == clock.now()
 
 
 def test_reserving_emits_reservation_created(
@@ -144,6 +160,7 @@ def test_events_can_be_filtered_by_type_and_session(
         SEAT_RELEASED,
         RESERVATION_CANCELLED,
         RESERVATION_CREATED,
+        SESSION_CREATED,
     ]
     created = repo.events(type=RESERVATION_CREATED, session_id=None, before=None, limit=10)
     assert [e.data["session_id"] for _, e in created] == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -75,3 +76,14 @@ def test_rate_limited_says_when_to_retry() -> None:
     error = RateLimited(1.5)
     assert error.retry_after == 1.5
     assert error.details == {"retry_after_seconds": 1.5}
+
+
+def test_the_readme_library_example_prints_what_its_comments_say(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The README's Python example runs as written and prints what its comments promise."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(example, "README.md", "exec"), {})
+    promised = [line.split("# ", 1)[1] for line in example.splitlines() if "print(" in line]
+    assert capsys.readouterr().out.splitlines() == promised

@@ -121,7 +121,7 @@ def test_paying_is_refused_when_a_seat_was_taken_by_another_process(
 
     def steal(tx: Transaction) -> None:
         seats = tx.lock_seats(session.session.id, [SeatLabel("A", 3)])
-        seats[0].hold(uuid4(), clock.now() + timedelta(minutes=5))
+        seats[0].hold(uuid4(), clock.now() + timedelta(minutes=5), "full")
         tx.save_seats(session.session.id, seats)
 
     box.repo.atomic(steal)

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from cinema_core import Money, Seat, SeatLabel, SeatMap, SeatStatus, Session
+from cinema_core import Money, Room, Seat, SeatLabel, SeatMap, SeatStatus, Session
 from cinema_core.seats import count_available, seat_labels
 
 
@@ -64,11 +64,9 @@ def test_a_session_has_only_the_seats_of_its_room(text: str, inside: bool) -> No
     session = Session.create(
         id=uuid4(),
         movie="M",
-        room="R",
+        room=Room.rectangle(id=uuid4(), name="R", rows=4, seats_per_row=4),
         starts_at=now,
-        price=Money(100),
-        rows=4,
-        seats_per_row=4,
+        prices=Money(100),
         now=now,
     )
     assert session.has_seat(SeatLabel.parse(text)) is inside
@@ -80,7 +78,7 @@ def test_a_seat_is_sold_held_or_available() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     seat = Seat(SeatLabel("A", 1))
     assert seat.status_at(now) is SeatStatus.AVAILABLE
-    seat.hold(uuid4(), now + timedelta(seconds=5))
+    seat.hold(uuid4(), now + timedelta(seconds=5), "full")
     assert seat.status_at(now) is SeatStatus.HELD
     assert seat.status_at(now + timedelta(seconds=5)) is SeatStatus.AVAILABLE
     seat.sell(uuid4())
@@ -92,25 +90,28 @@ def test_only_the_holder_releases_a_hold_and_never_a_sold_seat() -> None:
     mine, theirs = uuid4(), uuid4()
     now = datetime(2026, 1, 1, tzinfo=UTC)
     seat = Seat(SeatLabel("A", 1))
-    seat.hold(theirs, now + timedelta(seconds=5))
+    seat.hold(theirs, now + timedelta(seconds=5), "full")
     assert not seat.release(mine)
     assert seat.held_by == theirs
     assert seat.release(theirs)
     assert seat.status_at(now) is SeatStatus.AVAILABLE
-    seat.hold(mine, now + timedelta(seconds=5))
+    seat.hold(mine, now + timedelta(seconds=5), "full")
     seat.sell(uuid4())
     assert not seat.release(mine)
     assert seat.status_at(now) is SeatStatus.SOLD
 
 
 def test_seat_map_orders_seats_and_counts_by_status() -> None:
-    """The seat map lists seats in label order and counts each status (enum or its text)."""
+    """The seat map lists every seat of the room in label order, blocked ones included, and
+    counts each status (enum or its text)."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
     seats = [Seat(SeatLabel("B", 1)), Seat(SeatLabel("A", 2)), Seat(SeatLabel("A", 1))]
-    seats[0].hold(uuid4(), now + timedelta(seconds=1))
+    seats[0].hold(uuid4(), now + timedelta(seconds=1), "full")
     seats[1].sell(uuid4())
-    seat_map = SeatMap.at(uuid4(), seats, now)
-    assert [str(label) for label, _ in seat_map.seats] == ["A1", "A2", "B1"]
+    room = Room(uuid4(), "", "R", ("ss_x", "s"))
+    seat_map = SeatMap.at(uuid4(), room, seats, now)
+    assert [str(label) for label, _ in seat_map.seats] == ["A1", "A2", "A3", "B1"]
+    assert seat_map.count(SeatStatus.BLOCKED) == 1
     assert seat_map.count(SeatStatus.AVAILABLE) == 1
     assert seat_map.count("held") == 1
     assert seat_map.count(SeatStatus.SOLD) == 1
@@ -122,11 +123,12 @@ def test_seat_map_and_available_count_agree_with_each_seat_status() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     seats = [Seat(label) for label in seat_labels(2, 8)]
     seats[0].sell(uuid4())
-    seats[1].hold(uuid4(), now + timedelta(microseconds=1))
-    seats[2].hold(uuid4(), now)
-    seats[3].hold(uuid4(), now - timedelta(seconds=1))
-    seats[4].hold(uuid4(), now + timedelta(seconds=1))
+    seats[1].hold(uuid4(), now + timedelta(microseconds=1), "full")
+    seats[2].hold(uuid4(), now, "full")
+    seats[3].hold(uuid4(), now - timedelta(seconds=1), "full")
+    seats[4].hold(uuid4(), now + timedelta(seconds=1), "full")
     seats[4].sell(uuid4())
-    seat_map = SeatMap.at(uuid4(), seats, now)
+    room = Room.rectangle(id=uuid4(), name="R", rows=2, seats_per_row=8)
+    seat_map = SeatMap.at(uuid4(), room, seats, now)
     assert list(seat_map.seats) == [(seat.label, seat.status_at(now)) for seat in seats]
     assert count_available(seats, now) == seat_map.count(SeatStatus.AVAILABLE) == 13

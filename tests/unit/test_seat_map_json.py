@@ -7,27 +7,50 @@ from uuid import uuid4
 
 import orjson
 
-from cinema_core import Seat, SeatMap
-from cinema_core.seats import seat_labels
+from cinema_core import Room, Seat, SeatMap
 from entrypoints.http import views
 
 
 def test_seat_map_json_is_byte_for_byte_the_encoded_view() -> None:
     """seat_map_json gives exactly the bytes orjson makes of the seat map's dict view."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    seats = [Seat(label) for label in seat_labels(26, 100)]
+    room = Room(uuid4(), "C", "R", ("cc_" + "s" * 96 + "x_p",) * 26)
+    seats = [Seat(label) for label in room.labels()]
     for seat in seats[::7]:
         seat.sell(uuid4())
     for seat in seats[1::5]:
-        seat.hold(uuid4(), now + timedelta(seconds=5))
-    seat_map = SeatMap.at(uuid4(), seats, now)
-    body = views.seat_map_json(seat_map)
+        seat.hold(uuid4(), now + timedelta(seconds=5), "full")
+    seat_map = SeatMap.at(uuid4(), room, seats, now)
+    body, tag = views.seat_map_json(seat_map)
     assert body == orjson.dumps(views.seat_map(seat_map))
     decoded = orjson.loads(body)
-    assert (decoded["available"], decoded["held"], decoded["sold"]) == (1782, 446, 372)
+    assert (decoded["available"], decoded["held"], decoded["sold"], decoded["blocked"]) == (
+        1764,
+        442,
+        368,
+        26,
+    )
+    assert (decoded["rows"], decoded["columns"]) == (26, 102)
+    assert decoded["seats"][0] == {
+        "label": "A1",
+        "row": "A",
+        "number": 1,
+        "column": 1,
+        "category": "couple",
+        "status": "sold",
+        "pair": "A2",
+    }
+    assert decoded["seats"][99]["column"] == 102
+    assert views.seat_map_json(seat_map) == (body, tag)
 
 
-def test_an_empty_seat_map_encodes_as_the_view_does() -> None:
-    """A map with no seats still carries its counts and an empty list."""
-    seat_map = SeatMap(uuid4(), ())
-    assert views.seat_map_json(seat_map) == orjson.dumps(views.seat_map(seat_map))
+def test_the_entity_tag_changes_with_the_map() -> None:
+    """Two maps that differ in one seat have different tags."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    room = Room.rectangle(id=uuid4(), name="R", rows=4, seats_per_row=4)
+    seats = [Seat(label) for label in room.labels()]
+    session_id = uuid4()
+    _, before = views.seat_map_json(SeatMap.at(session_id, room, seats, now))
+    seats[3].sell(uuid4())
+    _, after = views.seat_map_json(SeatMap.at(session_id, room, seats, now))
+    assert before != after

@@ -87,7 +87,7 @@ def test_each_out_of_bounds_field_is_named(box: BoxOffice, field: str, value: ob
 def test_names_of_two_hundred_characters_are_accepted(box: BoxOffice) -> None:
     """movie and room may be 1 to 200 characters; blanks around them are trimmed."""
     view = create(box, movie="m" * 200, room="  Sala 2  ")
-    assert view.session.room == "Sala 2"
+    assert view.session.room.name == "Sala 2"
 
 
 def test_start_without_timezone_is_refused(box: BoxOffice) -> None:

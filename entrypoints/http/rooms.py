@@ -1,0 +1,124 @@
+"""Routes of rooms: create one (admin), list a chain's rooms, read one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from starlette.responses import Response
+
+from cinema_core import RoomNotFound
+
+from . import views
+from .operations import Call, Operation, Param, Reply
+from .responses import json_response
+
+EXAMPLE_LAYOUT = ["ssss_ssss", "ssss_ssss", "pppp_pppp", "cc_ssss_cc", "wxss_ssww"]
+
+
+@attrs.frozen
+class CreateRoom:
+    """Body of ``POST /rooms``: a room of a cinema and its layout, front row first."""
+
+    cinema: str = attrs.field(
+        metadata={"schema": {"minLength": 1, "maxLength": 200, "example": "Centro"}}
+    )
+    name: str = attrs.field(
+        metadata={"schema": {"minLength": 1, "maxLength": 200, "example": "Sala 1"}}
+    )
+    layout: list[str] = attrs.field(
+        metadata={
+            "schema": {
+                "minItems": 1,
+                "maxItems": 26,
+                "items": {"type": "string", "pattern": "^[spcwx_]{1,100}$"},
+                "description": (
+                    "One string per row, front first: s standard, p premium, c couple (runs of "
+                    "even length, paired from the left), w wheelchair space, x blocked, _ gap."
+                ),
+                "example": EXAMPLE_LAYOUT,
+            }
+        }
+    )
+
+
+_CATEGORY_COUNTS = {
+    "type": "object",
+    "additionalProperties": {"type": "integer"},
+    "description": "Seats for sale of each category the room has (a couple seat counts 2).",
+    "example": {"standard": 24, "premium": 8, "couple": 4, "accessible": 3},
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Room": {
+        "type": "object",
+        "required": ["id", "cinema", "name", "layout", "seat_count", "categories"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "cinema": {"type": "string"},
+            "name": {"type": "string"},
+            "layout": {"type": "array", "items": {"type": "string"}},
+            "seat_count": {"type": "integer", "description": "Seats for sale (not blocked)."},
+            "categories": _CATEGORY_COUNTS,
+        },
+    },
+    "RoomList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Room"}}},
+    },
+}
+
+
+def create_room(call: Call) -> Response:
+    body: CreateRoom = call.body
+    room = call.services.box.create_room(cinema=body.cinema, name=body.name, layout=body.layout)
+    return json_response(views.room(room), 201, {"Location": f"/rooms/{room.id}"})
+
+
+def list_rooms(call: Call) -> Response:
+    cinema = call.query.get("cinema") or None
+    return json_response({"items": [views.room(room) for room in call.services.box.rooms(cinema)]})
+
+
+def get_room(call: Call) -> Response:
+    room_id = call.path_uuid("room_id", RoomNotFound)
+    return json_response(views.room(call.services.box.room(room_id)))
+
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        "/rooms",
+        create_room,
+        "Create a room of a cinema from its layout (admin)",
+        {
+            201: Reply("The new room.", "Room", headers=("Location",)),
+            409: Reply("room_exists: the cinema has a room of that name", "Error"),
+        },
+        tag="rooms",
+        access="admin",
+        body=CreateRoom,
+        description=(
+            "Seats are numbered from the left within their row, gaps skipped. 1–26 rows, 1–100 "
+            "cells a row, at least 16 seats for sale (else 422 too_few_seats)."
+        ),
+    ),
+    Operation(
+        "GET",
+        "/rooms",
+        list_rooms,
+        "The chain's rooms, by cinema and name",
+        {200: Reply("Every room (of one cinema if asked).", "RoomList")},
+        tag="rooms",
+        query=(Param("cinema", "Only this cinema's rooms (exact name)."),),
+    ),
+    Operation(
+        "GET",
+        "/rooms/{room_id}",
+        get_room,
+        "Read a room",
+        {200: Reply("The room.", "Room"), 404: Reply("room_not_found", "Error")},
+        tag="rooms",
+    ),
+)
