@@ -60,6 +60,15 @@ class Site:
         ) as client:
             yield client
 
+    def new_room(self, layout: list[str], cinema: str = "Centro", name: str | None = None) -> str:
+        """A room of a cinema (named, or with a name of its own), made by an admin; its id."""
+        body = {"cinema": cinema, "name": name or services.unique("Sala"), "layout": layout}
+        with self.api() as admin:
+            answer = admin.post("/rooms", json=body)
+        assert answer.status_code == 201, answer.text
+        room_id: str = answer.json()["id"]
+        return room_id
+
     def new_session(
         self,
         movie: str = "Filme X",
@@ -67,27 +76,39 @@ class Site:
         seats_per_row: int = 6,
         price: str = "25.00",
         starts_at: datetime | None = None,
+        room_id: str | None = None,
+        prices: dict[str, str] | None = None,
     ) -> str:
-        """A session in a plain room of its own (the first version's shape), made by an admin."""
+        """A session made by an admin: in ``room_id`` at ``prices``, or else in a plain room of
+        its own (the first version's shape)."""
         starts_at = starts_at or datetime.now(UTC) + timedelta(days=1)
-        body = {
-            "movie": movie,
-            "room": "Sala 1",
-            "starts_at": instant(starts_at),
-            "price": price,
-            "rows": rows,
-            "seats_per_row": seats_per_row,
-        }
+        body: dict[str, Any] = {"movie": movie, "starts_at": instant(starts_at)}
+        if room_id is not None:
+            body.update({"room_id": room_id, "prices": prices or {}})
+        else:
+            body.update(
+                {"room": "Sala 1", "price": price, "rows": rows, "seats_per_row": seats_per_row}
+            )
         with self.api() as admin:
             answer = admin.post("/sessions", json=body)
         assert answer.status_code == 201, answer.text
         session_id: str = answer.json()["id"]
         return session_id
 
-    def hold(self, user: str, session_id: str, seats: list[str], via: int = 0) -> dict[str, Any]:
+    def hold(
+        self,
+        user: str,
+        session_id: str,
+        seats: list[str],
+        via: int = 0,
+        tickets: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
         """Another buyer holds seats through the API."""
+        body: dict[str, Any] = {"session_id": session_id, "seats": seats}
+        if tickets:
+            body["tickets"] = tickets
         with self.api(user, "customer", via) as client:
-            answer = client.post("/reservations", json={"session_id": session_id, "seats": seats})
+            answer = client.post("/reservations", json=body)
         assert answer.status_code == 201, answer.text
         reservation: dict[str, Any] = answer.json()
         return reservation

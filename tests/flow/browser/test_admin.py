@@ -3,10 +3,12 @@ its figures filling up as seats sell; a customer is asked for an admin token."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
+from tests import services
 from tests.flow.browser.site import Site
 
 
@@ -32,6 +34,42 @@ def test_the_admin_creates_a_session_and_watches_it_sell(site: Site, open_page) 
     site.buy("ana", session, ["A1", "A2"])
     expect(row.locator('[data-figure="sold"]')).to_have_text("2", timeout=5000)
     expect(row.locator('[data-figure="available"]')).to_have_text("38")
+
+
+def test_the_admin_creates_a_room_then_a_session_in_it(site: Site, open_page) -> None:
+    """The example layout becomes a room of 39 seats, listed and chosen for the new session,
+    whose prices are asked per category; the session is listed with the room's seats. The same
+    room name again is refused in words."""
+    page = open_page(site.page("/admin", "boss", "admin"))
+    name = services.unique("Sala")
+    page.get_by_label("Cinema", exact=True).fill("Norte")
+    page.get_by_label("Name", exact=True).first.fill(name)
+    page.get_by_role("button", name="Create room").click()
+    expect(page.locator("#room-info")).to_have_text(f"{name} created at Norte: 39 seats for sale.")
+    expect(page.locator("#rooms")).to_contain_text(f"Norte · {name}: 39 seats")
+    expect(page.get_by_label("Room", exact=True)).to_have_value(re.compile(r"^[0-9a-f-]{36}$"))
+    expect(page.locator("#plain-room")).to_be_hidden()
+    labels = page.locator("#price-fields label")
+    expect(labels).to_have_text(["Standard", "Premium", "Couple (each half)", "Wheelchair"])
+    page.get_by_label("Premium", exact=True).fill("42.00")
+    movie = services.unique("Estreia")
+    page.get_by_label("Movie", exact=True).fill(movie)
+    page.get_by_role("button", name="Create session").click()
+    link = page.locator("#session-info").get_by_role("link", name="open its seat picker")
+    session = (link.get_attribute("href") or "").removeprefix("/s/")
+    row = page.locator(f'tr[data-session="{session}"]')
+    expect(row).to_contain_text(f"{movie} · {name} · Norte")
+    expect(row.locator('[data-figure="available"]')).to_have_text("39")
+    with site.api() as admin:
+        created = admin.get(f"/sessions/{session}").json()
+    assert (created["cinema"], created["room"], created["prices"]["premium"]) == (
+        "Norte",
+        name,
+        "42.00",
+    )
+
+    page.get_by_role("button", name="Create room").click()
+    expect(page.locator("#room-problem")).to_have_text(f"Norte already has a room named {name}.")
 
 
 def test_a_refused_session_says_which_field_is_wrong(memory_site: Site, open_page) -> None:

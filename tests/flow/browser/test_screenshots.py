@@ -14,33 +14,34 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from entrypoints.sample_sessions import PRICES, ROOMS
 from tests.flow.browser.conftest import DESKTOP, PHONE
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import Site, start_site
 
-SOLD = ["C6", "C7", "D6", "D7", "D8", "E3", "E4", "F10", "F11", "G7", "H1", "H2"]
-
 
 @pytest.fixture(scope="module")
 def showroom() -> Iterator[tuple[Site, list[str]]]:
-    """A fresh box office with tonight's sessions, some seats sold and held."""
+    """A fresh box office with tomorrow evening's sessions in the sample rooms, some seats
+    sold and some held."""
+    prices = {str(category): str(price) for category, price in PRICES.items()}
     with start_site() as site:
-        tonight = datetime.now(ZoneInfo("America/Sao_Paulo")).replace(
+        evening = datetime.now(ZoneInfo("America/Sao_Paulo")).replace(
             hour=19, minute=30, second=0, microsecond=0
         ) + timedelta(days=1)
+        big, small = (site.new_room(list(ROOMS[name]), name=name) for name in ROOMS)
         sessions = [
-            site.new_session("Filme X", rows=8, seats_per_row=14, starts_at=tonight),
+            site.new_session("Filme X", room_id=big, prices=prices, starts_at=evening),
             site.new_session(
                 "Cidade de Deus",
-                rows=6,
-                seats_per_row=10,
-                price="22.50",
-                starts_at=tonight + timedelta(hours=2, minutes=30),
+                room_id=small,
+                prices=prices,
+                starts_at=evening + timedelta(hours=2, minutes=30),
             ),
         ]
-        site.buy("bia", sessions[0], SOLD[:6])
-        site.buy("caio", sessions[0], SOLD[6:])
-        site.hold("duda", sessions[0], ["E9", "E10"])
+        site.buy("bia", sessions[0], ["C9", "C10", "D6", "D7", "E5", "E6", "E7", "H1", "H2"])
+        site.buy("caio", sessions[0], ["F5", "F6", "A1", "A2", "G12", "G13", "G14"])
+        site.hold("duda", sessions[0], ["D10", "D11"])
         site.buy("bia", sessions[1], ["B4", "B5", "B6"])
         yield site, sessions
 
@@ -76,15 +77,21 @@ def test_screenshots_of_the_picker_and_the_admin_screen(
         page = _page(browser, viewport, contexts)
         page.goto(site.page(f"/s/{sessions[0]}", "ana"))
         picker = SeatPicker(page).wait_live()
-        picker.choose("E7", "E8")
-        expect(picker.total).to_contain_text("50,00")
+        picker.choose("E9", "E10")
+        page.get_by_label("Meia-entrada (50 %)").fill("1")
+        expect(picker.total).to_contain_text("60,00")
+        page.evaluate("document.activeElement.blur()")
         page.mouse.move(0, 0)
         page.screenshot(path=folder / f"{name}.png", full_page=True)
 
     page = _page(browser, DESKTOP, contexts)
     page.goto(site.page("/admin", "boss", "admin"))
     expect(page.locator("#reports tbody tr[data-session]")).to_have_count(2)
+    page.get_by_label("Name", exact=True).first.fill("Sala 3")
     page.get_by_label("Movie", exact=True).fill("Bacurau")
+    page.get_by_label("Room", exact=True).select_option(label="Centro · Sala 1 (124 seats)")
+    expect(page.locator("#price-fields input")).to_have_count(4)
+    page.evaluate("document.activeElement.blur()")
     page.screenshot(path=folder / "admin.png", full_page=True)
 
     for name in ("picker", "picker-phone", "admin"):

@@ -49,6 +49,26 @@ def test_coming_sessions_are_listed_filtered_and_lead_to_their_picker(
     assert later != sooner
 
 
+def test_sessions_are_filtered_by_cinema_and_priced_from_their_cheapest_seat(
+    memory_site: Site, open_page
+) -> None:
+    tag = f"{datetime.now(UTC):%H%M%S%f}"
+    layout = ["ssss_ssss", "pppp_pppp", "ssss_ssss"]
+    prices = {"standard": "25.00", "premium": "40.00"}
+    for cinema in ("Sul", "Leste"):
+        room = memory_site.new_room(layout, cinema=f"{cinema} {tag}")
+        memory_site.new_session(f"Filme {tag}", room_id=room, prices=prices)
+    page = open_page(memory_site.page(f"/?movie={tag}"))
+    cards = page.locator(".card")
+    expect(cards).to_have_count(2)
+    expect(cards.first).to_contain_text("from R$\u00a025,00")
+    page.get_by_label("Cinema").fill(f"Leste {tag}")
+    page.get_by_role("button", name="Show").click()
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_contain_text(f"Leste {tag}")
+    expect(page.locator("#cinemas option")).to_have_count(2)
+
+
 def test_a_token_in_the_fragment_signs_in_and_leaves_the_address_bar(
     memory_site: Site, open_page
 ) -> None:

@@ -4,6 +4,7 @@
 import './account.js';
 import { ApiError, get, post, unsupported } from './api.js';
 import { identity, onIdentityChange } from './auth.js';
+import { features } from './features.js';
 import { readLayout } from './layout.js';
 import { cents, money } from './money.js';
 import { SeatMapView } from './seatmap.js';
@@ -28,7 +29,10 @@ function guard() {
     : 'This screen needs an admin token: sign in with one (cinema token --user boss --role admin).';
   $('admin').hidden = !ok;
   if (ok) {
-    loadRooms();
+    features().then((offered) => {
+      $('rooms-panel').hidden = !offered.rooms;
+      if (offered.rooms) loadRooms();
+    });
     watch();
   }
 }
@@ -125,7 +129,7 @@ function priceFields() {
       input.id = `price-${input.name}`;
       input.inputMode = 'decimal';
       input.required = true;
-      input.value = old[input.name] ?? (kind === 'premium' ? '40.00' : '25.00');
+      input.value = old[input.name] ?? ({ premium: '40.00', couple: '30.00' }[kind] ?? '25.00');
       label.htmlFor = input.id;
       label.textContent = kind ? `${KIND[kind] ?? kind}${kind === 'couple' ? ' (each half)' : ''}` : 'Every seat';
       field.append(label, input);
@@ -183,13 +187,18 @@ function tomorrowEvening() {
 // -- reports ----------------------------------------------------------------------------------
 
 async function report(session) {
+  if (!(await features()).reports) return counted(session);
   try {
     const r = await get(`/sessions/${session.id}/report`);
     return { sold: r.sold, held: r.held, available: r.available, revenue: money(cents(r.revenue), session.currency) };
   } catch (error) {
     if (!unsupported(error)) throw error;
   }
-  // A box office without reports yet: the seat map has the counts, not the money.
+  return counted(session);
+}
+
+// A box office without reports yet: the seat map has the counts, not the money.
+async function counted(session) {
   const map = await get(`/sessions/${session.id}/seats`);
   return { sold: map.sold, held: map.held, available: map.available, revenue: '—' };
 }
@@ -208,12 +217,14 @@ function reportRow(session, figures) {
     const td = document.createElement('td');
     td.textContent = String(value);
     td.dataset.figure = ['starts', 'sold', 'held', 'available', 'revenue'][i];
+    if (i === 4) td.className = 'revenue';
     return td;
   }));
   return tr;
 }
 
 async function refresh() {
+  $('reports').dataset.revenue = (await features()).reports ? 'on' : 'off';
   const page = await get(`/sessions?limit=${WATCHED}&from=${isoZ(new Date())}`);
   const coming = page.items.filter((s) => Date.parse(s.starts_at) > Date.now()).slice(0, WATCHED);
   const rows = [];

@@ -5,6 +5,7 @@
 import { askToSignIn } from './account.js';
 import { call, get } from './api.js';
 import { onIdentityChange, token } from './auth.js';
+import { features } from './features.js';
 import { cents, money } from './money.js';
 import { TicketChoice } from './order.js';
 import { SeatMapView, byLabelOrder } from './seatmap.js';
@@ -126,6 +127,7 @@ async function loadSession() {
   if (s.cinema) $('room').textContent = `${s.room} · ${s.cinema}`;
   tickets.setTypes(s.ticket_types);
   bestCategories();
+  $('best').hidden = !(await features()).best;
   if (view.seats.size) {
     view.paint();
     legend();
@@ -447,7 +449,8 @@ async function paid(sale) {
   paidNote.setAttribute('tabindex', '-1');
   paidNote.focus();
   try {
-    await showTickets($('tickets'), sale, (code) => tickets.name(code));
+    const issued = (await features()).tickets;
+    await showTickets($('tickets'), sale, (code) => tickets.name(code), issued);
   } catch (error) {
     refused(error);
   }

@@ -32,14 +32,16 @@ async function qr(item, figure) {
   }
 }
 
-// Fill ``list`` with the sale's tickets; throws the API's error if they cannot be read.
-export async function showTickets(list, sale, typeName) {
+// Fill ``list`` with the sale's tickets (``issued``: whether the box office makes tickets);
+// throws the API's error if they cannot be read.
+export async function showTickets(list, sale, typeName, issued = true) {
+  const receipt = () => sale.seats.map((seat) => ({ id: null, seat, ticket: null, code: sale.id }));
   let items;
   try {
-    items = (await get(`/sales/${sale.id}/tickets`)).items;
+    items = issued ? (await get(`/sales/${sale.id}/tickets`)).items : receipt();
   } catch (error) {
     if (!unsupported(error)) throw error;
-    items = sale.seats.map((seat) => ({ id: null, seat, ticket: null, code: sale.id }));
+    items = receipt();
   }
   const made = items.map((item) => ticket(item, typeName));
   list.replaceChildren(...made.map(([li]) => li));
