@@ -18,19 +18,20 @@ def hot_spots(result: ScenarioResult, top: int, gil: bool) -> list[str]:
         if not ranking.samples:
             out.append("  no samples")
             continue
-        out += _ranked(ranking, ranking.own, top, "self")
-        out += _ranked(ranking, ranking.anywhere, top, "total")
+        out += _ranked(ranking, ranking.own, top, "self", "any function")
+        ours = Counter({k: n for k, n in ranking.anywhere.items() if k in ranking.ours})
+        out += _ranked(ranking, ours, top, "total", "the project's functions")
     return out
 
 
-def _ranked(ranking: Ranking, counts: Counter[str], top: int, by: str) -> list[str]:
+def _ranked(ranking: Ranking, counts: Counter[str], top: int, by: str, which: str) -> list[str]:
     other = ranking.anywhere if by == "self" else ranking.own
     lines = [
         [f"{share:5.1f}%", f"{100 * other[key] / ranking.samples:5.1f}%", key]
         for share, key in ranking.top(top, counts)
     ]
     head = ["self", "total"] if by == "self" else ["total", "self"]
-    return table([*head, f"function (top {top} by {by})"], lines)
+    return table([*head, f"{which}, top {top} by {by}"], lines)
 
 
 def statements(counts: list[Count]) -> list[str]:

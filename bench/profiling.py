@@ -22,25 +22,30 @@ import attrs
 # "function (path/to/module.py:123)" → "function (to/module.py)": line numbers would split a
 # function into many entries.
 _FRAME = re.compile(r"^(?P<name>.*?) \((?P<file>[^():]*)(?::\d+)?\)$")
+PROJECT = ("cinema_core", "adapters", "entrypoints")
 
 
 @attrs.define
 class Ranking:
-    """Functions by their share of samples: *self* on top of the stack, *total* anywhere on it."""
+    """Functions by their share of samples: *self* on top of the stack, *total* anywhere on it
+    (counted once per sample however often it recurs); ``ours`` are the project's own."""
 
     samples: int = 0
     own: Counter[str] = attrs.Factory(Counter)
     anywhere: Counter[str] = attrs.Factory(Counter)
+    ours: set[str] = attrs.Factory(set)
 
     def top(self, n: int, counts: Counter[str]) -> list[tuple[float, str]]:
         return [(100 * c / self.samples, key) for key, c in counts.most_common(n)]
 
 
-def frame_key(frame: str) -> str:
+def frame_key(frame: str) -> tuple[str, bool]:
+    """The function's name and short path, and whether it is the project's own code."""
     match = _FRAME.match(frame.strip())
     if not match:
-        return frame.strip()
-    return f"{match['name']} ({'/'.join(match['file'].split('/')[-2:])})"
+        return frame.strip(), False
+    parts = match["file"].split("/")
+    return f"{match['name']} ({'/'.join(parts[-2:])})", any(p in PROJECT for p in parts[:-1])
 
 
 def rank(lines: Iterable[str]) -> Ranking:
@@ -50,16 +55,16 @@ def rank(lines: Iterable[str]) -> Ranking:
         stack, _, count = line.rstrip().rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        frames = [
-            frame_key(f) for f in stack.split(";") if not f.startswith(("thread ", "process "))
-        ]
-        if not frames:
+        keys = [frame_key(f) for f in stack.split(";") if not f.startswith(("thread ", "process "))]
+        if not keys:
             continue
         n = int(count)
         found.samples += n
-        found.own[frames[-1]] += n
-        for key in set(frames):
+        found.own[keys[-1][0]] += n
+        for key, ours in set(keys):
             found.anywhere[key] += n
+            if ours:
+                found.ours.add(key)
     return found
 
 

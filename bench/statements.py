@@ -26,6 +26,9 @@ TRIES = 3
 # of a returned connection comes after the answer).
 _SETTLE = 0.1
 _STATEMENT = re.compile(r"LOG:  (?:statement|execute [^:]*): (.*)")
+# A line of its own in the log (the rest continue a multi-line message), as Debian's
+# log_line_prefix ``%m [%p] %q%u@%d `` starts it.
+_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
 
 @attrs.frozen
@@ -40,14 +43,18 @@ class Count:
 def statements(text: str, database: str) -> list[str]:
     """The statements in a stretch of PostgreSQL's log (prefix ``%m [%p] %q%u@%d``) that ran
     on ``database``, whitespace folded, each cut at 90 characters."""
-    found = []
+    found: list[list[str]] = []
+    inside = False
     for line in text.splitlines():
-        if f"@{database} " not in line:
+        if not _PREFIX.match(line):
+            if inside:
+                found[-1].append(line)
             continue
-        match = _STATEMENT.search(line)
+        match = _STATEMENT.search(line) if f"@{database} " in line else None
+        inside = match is not None
         if match:
-            found.append(" ".join(match[1].split())[:90])
-    return found
+            found.append([match[1]])
+    return [" ".join(" ".join(lines).split())[:90] for lines in found]
 
 
 def count(options: Options, notes: list[str]) -> list[Count]:

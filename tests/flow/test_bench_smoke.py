@@ -133,14 +133,16 @@ def test_hot_spots_count_a_function_once_per_stack() -> None:
     function counts once per sample)."""
     found = rank(
         [
-            "thread (0x1);serve (app.py:1);sell (box.py:10);sell (box.py:12) 3",
-            "thread (0x1);serve (app.py:1);read (box.py:20) 1",
+            "thread (0x1);serve (uvicorn/app.py:1);sell (cinema_core/box.py:10);"
+            "sell (cinema_core/box.py:12) 3",
+            "thread (0x1);serve (uvicorn/app.py:1);read (cinema_core/box.py:20) 1",
         ]
     )
     assert found.samples == 4
-    assert found.own["sell (box.py)"] == 3
-    assert found.anywhere["sell (box.py)"] == 3
-    assert found.anywhere["serve (app.py)"] == 4
+    assert found.own["sell (cinema_core/box.py)"] == 3
+    assert found.anywhere["sell (cinema_core/box.py)"] == 3
+    assert found.anywhere["serve (uvicorn/app.py)"] == 4
+    assert found.ours == {"sell (cinema_core/box.py)", "read (cinema_core/box.py)"}
 
 
 def test_statements_are_counted_for_the_runs_database_only() -> None:
@@ -152,4 +154,4 @@ def test_statements_are_counted_for_the_runs_database_only() -> None:
         "  1 FROM seats\n"
         "2030-01-01 00:00:00.003 UTC [7] postgres@bench_1 DETAIL:  parameters: $1 = '1'\n"
     )
-    assert statements(log, "bench_1") == ["BEGIN", "SELECT"]
+    assert statements(log, "bench_1") == ["BEGIN", "SELECT 1 FROM seats"]
