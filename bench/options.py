@@ -209,6 +209,8 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     for name in ("workers", "connections", "generators", "buyers", "race_buyers", "race_rounds"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if a.profile and a.profile_scenario not in scenarios:
+        p.error(f"--profile-scenario {a.profile_scenario} is not among --scenarios")
     if a.worker and a.backend == "memory":
         p.error("--worker needs --backend postgres: in memory a worker process has no sales")
     return Options(
