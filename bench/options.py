@@ -162,9 +162,8 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     )
     profile.add_argument(
         "--profile-scenario",
-        default=d.profile_scenario,
         choices=names,
-        help="the scenario py-spy samples (default %(default)s)",
+        help="the scenario py-spy samples (default: sellout, or the first one played)",
     )
     profile.add_argument(
         "--profile-gil",
@@ -209,40 +208,13 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     for name in ("workers", "connections", "generators", "buyers", "race_buyers", "race_rounds"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
-    if a.profile and a.profile_scenario not in scenarios:
+    if a.profile_scenario and a.profile_scenario not in scenarios:
         p.error(f"--profile-scenario {a.profile_scenario} is not among --scenarios")
+    if not a.profile_scenario:
+        first = scenarios[0] if scenarios else d.profile_scenario
+        a.profile_scenario = d.profile_scenario if d.profile_scenario in scenarios else first
     if a.worker and a.backend == "memory":
         p.error("--worker needs --backend postgres: in memory a worker process has no sales")
-    return Options(
-        backend=a.backend,
-        broker=a.broker,
-        workers=a.workers,
-        worker=a.worker,
-        log_level=a.log_level,
-        rate_limits=a.rate_limits,
-        duration=a.duration,
-        connections=a.connections,
-        generators=a.generators,
-        scenarios=scenarios,
-        buyers=a.buyers,
-        rows=a.rows,
-        seats_per_row=a.seats_per_row,
-        sellout_timeout=a.sellout_timeout,
-        steady_users=a.steady_users,
-        race_buyers=a.race_buyers,
-        race_rounds=a.race_rounds,
-        map_rows=a.map_rows,
-        map_seats_per_row=a.map_seats_per_row,
-        soak_seconds=a.soak_seconds or (600.0 if a.soak else 0.0),
-        price=a.price,
-        seed=a.seed,
-        profile=a.profile,
-        profile_scenario=a.profile_scenario,
-        profile_gil=a.profile_gil,
-        profile_top=a.profile_top,
-        postgres_log=a.postgres_log,
-        json=a.json,
-        postgres_url=a.postgres_url,
-        redis_url=a.redis_url,
-        amqp_url=a.amqp_url,
-    )
+    a.scenarios = scenarios
+    a.soak_seconds = a.soak_seconds or (600.0 if a.soak else 0.0)
+    return Options(**{field.name: getattr(a, field.name) for field in attrs.fields(Options)})

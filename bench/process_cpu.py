@@ -45,6 +45,24 @@ def database_backends(admin_url: str, database: str) -> list[int]:
     return [int(pid) for (pid,) in rows]
 
 
+def shared_servers(env: dict[str, str], notes: list[str]) -> dict[str, int]:
+    """The pids of the local RabbitMQ and Redis the servers' settings name, by kind; a remote
+    one is not measured, and ``notes`` says so."""
+    found = {}
+    for kind, variable, port, name in (
+        ("RabbitMQ", "CINEMA_AMQP_URL", 5672, "beam.smp"),
+        ("Redis", "CINEMA_REDIS_URL", 6379, "redis-server"),
+    ):
+        if variable not in env:
+            continue
+        pid = server_of(env[variable], port, name)
+        if pid is None:
+            notes.append(f"{kind} is not a process of this machine: its CPU is not measured")
+        else:
+            found[kind] = pid
+    return found
+
+
 def server_of(url: str, default_port: int, name: str) -> int | None:
     """The pid of the local server ``url`` points at: the process listening on its port, or
     else (its sockets unreadable without privileges) the only process called ``name``."""

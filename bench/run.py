@@ -27,8 +27,10 @@ from .servers import Stack, running
 
 # Seconds the generators get beyond the scenario's own length before the run gives up.
 _GRACE = 120.0
-# Seconds of nothing, before the scenarios, to see what the stack costs at rest.
+# Seconds of nothing, before the scenarios, to see what the stack costs at rest; before that,
+# steps of waiting until the API processes use less than a few percent of a core.
 _IDLE = 1.0
+_SETTLE_STEP, _SETTLED, _SETTLE_AT_MOST = 0.5, 0.04, 10.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -146,7 +148,15 @@ def _concluded(
 
 
 def _idle(stack: Stack) -> dict[str, float]:
-    """Cores each kind of process used while nothing was asked of the stack."""
+    """Cores each kind of process used while nothing was asked of the stack, once it has
+    settled: the API answers as soon as one process is up, the others may still be starting."""
+    deadline = time.monotonic() + _SETTLE_AT_MOST
+    while time.monotonic() < deadline:
+        meter = CpuMeter(stack.cpu_kinds())
+        meter.start()
+        time.sleep(_SETTLE_STEP)
+        if meter.stop().get("API", 0.0) < _SETTLED * _SETTLE_STEP:
+            break
     meter = CpuMeter(stack.cpu_kinds())
     meter.start()
     time.sleep(_IDLE)

@@ -22,8 +22,16 @@ from pathlib import Path
 import attrs
 
 from .options import Options
-from .process_cpu import Finder, database_backends, server_of
+from .process_cpu import Finder, database_backends, shared_servers
 from .process_memory import descendants
+from .resources import (
+    create_database,
+    database_dsn,
+    drop_database,
+    forget_rabbitmq,
+    forget_redis_keys,
+    server_url,
+)
 
 HOST = "127.0.0.1"
 # The generator is one client address, and thousands of buyers share a handful of users'
@@ -61,10 +69,6 @@ class Stack:
         return HOST
 
     @property
-    def database_url(self) -> str | None:
-        return self.env.get("CINEMA_DATABASE_URL")
-
-    @property
     def label(self) -> str:
         if self.options.backend == "memory":
             return "in-memory"
@@ -95,20 +99,15 @@ class Stack:
             kinds["worker"] = [self.worker.pid]
         return kinds
 
-    def processes(self) -> dict[str, list[int]]:
-        """The bench's own processes by kind: ``API`` (all of cinema serve's, its supervisor
-        included) and, with --worker, ``worker``."""
-        assert self.process is not None
-        kinds = {"API": [self.process.pid, *descendants(self.process.pid)]}
-        if self.worker is not None:
-            kinds["worker"] = [self.worker.pid, *descendants(self.worker.pid)]
-        return kinds
-
     def cpu_kinds(self) -> dict[str, Finder]:
-        """What the CPU meter measures, by kind, in the report's order."""
-        kinds: dict[str, Finder] = {
-            kind: partial(list, pids) for kind, pids in self.processes().items()
-        }
+        """What the CPU meter measures, by kind, in the report's order: every process of
+        cinema serve (its supervisor included) and of cinema worker, the run database's
+        backends, the shared servers."""
+        assert self.process is not None
+        kinds: dict[str, Finder] = {}
+        for kind, process in (("API", self.process), ("worker", self.worker)):
+            if process is not None:
+                kinds[kind] = partial(list, [process.pid, *descendants(process.pid)])
         if self.database is not None:
             kinds["PostgreSQL"] = partial(
                 database_backends, self.options.postgres_url, self.database
@@ -116,21 +115,6 @@ class Stack:
         for kind, pid in self.shared.items():
             kinds[kind] = partial(list, [pid])
         return kinds
-
-    def find_shared_servers(self) -> None:
-        """Find the local RabbitMQ and Redis the servers use; a remote one is not measured."""
-        wanted = [
-            ("RabbitMQ", self.env.get("CINEMA_AMQP_URL"), 5672, "beam.smp"),
-            ("Redis", self.env.get("CINEMA_REDIS_URL"), 6379, "redis-server"),
-        ]
-        for kind, url, port, name in wanted:
-            if not url:
-                continue
-            pid = server_of(url, port, name)
-            if pid is None:
-                self.notes.append(f"{kind} is not a process of this machine: CPU not measured")
-            else:
-                self.shared[kind] = pid
 
 
 def _is_worker(pid: int) -> bool:
@@ -211,8 +195,8 @@ def running(
         stack.notes.append(f"in-memory mode runs one server process (asked for {workers})")
     try:
         if options.backend == "postgres":
-            stack.database = _create_database(options.postgres_url, namespace)
-            env["CINEMA_DATABASE_URL"] = _server_url(options.postgres_url, stack.database)
+            stack.database = create_database(options.postgres_url, namespace)
+            env["CINEMA_DATABASE_URL"] = server_url(options.postgres_url, stack.database)
             env["CINEMA_REDIS_URL"] = options.redis_url
             if options.broker:
                 env["CINEMA_AMQP_URL"] = options.amqp_url
@@ -226,17 +210,17 @@ def running(
             serve_args = [*serve_args, "--no-worker"]
             stack.worker = _start([*cinema_command(), "worker"], env, workdir / "worker.log")
         _serve(stack, serve_args)
-        stack.find_shared_servers()
+        stack.shared = shared_servers(env, stack.notes)
         yield stack
     finally:
         _stop(stack.process)
         _stop(stack.worker)
         if options.broker and options.backend == "postgres":
-            _forget_rabbitmq(env, options.amqp_url, namespace, stack.notes)
+            forget_rabbitmq(env, options.amqp_url, namespace, stack.notes)
         if stack.database:
-            _drop_database(options.postgres_url, stack.database)
+            drop_database(options.postgres_url, stack.database)
         if options.backend == "postgres":
-            _forget_redis_keys(options.redis_url, namespace)
+            forget_redis_keys(options.redis_url, namespace)
 
 
 def _serve(stack: Stack, extra: Sequence[str]) -> None:
@@ -301,70 +285,3 @@ def _run(command: list[str], env: dict[str, str], log: Path, what: str) -> None:
         done = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         raise StackError(f"{what} failed ({done.returncode}); see {log}")
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def _server_url(admin_url: str, database: str) -> str:
-    base = _libpq(admin_url).rsplit("/", 1)[0]
-    return base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{database}"
-
-
-def database_dsn(admin_url: str, database: str) -> str:
-    """A libpq URL of the bench's database, for the SQL side of the invariant check."""
-    return _libpq(admin_url).rsplit("/", 1)[0] + f"/{database}"
-
-
-def _create_database(admin_url: str, namespace: str) -> str:
-    import psycopg
-
-    try:
-        with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{namespace}"')
-    except psycopg.Error as error:
-        raise StackError(f"cannot create the bench database at {admin_url}: {error}") from error
-    return namespace
-
-
-def _drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _forget_rabbitmq(env: dict[str, str], url: str, namespace: str, notes: list[str]) -> None:
-    """Delete the exchange and queues the run declared (they are named after its namespace)."""
-    try:
-        import pika
-
-        from adapters.rabbitmq.topology import Topology
-        from entrypoints.bootstrap import bootstrap
-        from entrypoints.config import Settings
-
-        services = bootstrap(Settings.from_env(env))
-        consumers = list(services.events.consumers) if services.events else []
-        services.close()
-        connection = pika.BlockingConnection(pika.URLParameters(url))
-        try:
-            Topology(namespace=namespace).delete(connection.channel(), consumers)
-        finally:
-            connection.close()
-    except Exception as error:  # cleaning up must not hide the run's results
-        notes.append(f"could not delete the run's RabbitMQ queues ({namespace}.*): {error}")
-
-
-def _forget_redis_keys(url: str, namespace: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"*{namespace}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    except redis.RedisError:
-        pass  # Nothing to clean if Redis is gone; the keys carry TTLs anyway.
-    finally:
-        client.close()
