@@ -59,6 +59,6 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Throughput and latency benchmarks (see bench/README.md); options via posargs."""
-    install(session, "test")
+    """The bench as a user runs the box office (see bench/README.md); options via posargs."""
+    install(session, "bench")
     session.run("python", "-m", "bench", *session.posargs)

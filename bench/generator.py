@@ -119,9 +119,9 @@ def event_loop_name() -> str:
 
 
 async def _drive(part: Part, barrier: Any, shared: Synchronized[int]) -> Outcome:
-    from . import scenarios
+    from .scenarios import named
 
-    drive: Drive = scenarios.DRIVES[part.scenario]
+    drive: Drive = named(part.scenario).drive
     pool = await Pool(part.host, part.port, part.connections).open()
     context = Context(part, pool, Samples(), shared)
     # Blocking on purpose: nothing else runs on this loop yet.

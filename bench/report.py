@@ -1,5 +1,6 @@
-"""The printed table: figures next to their targets, latency per route, status codes, memory and
-the invariant checks; optionally the same as JSON."""
+"""The printed report: figures next to their targets, latency per route, status codes, CPU per
+request by kind of process, memory, the invariant checks (and with --profile, hot spots and
+statements per request); optionally the figures as JSON."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from typing import Any
 
 import attrs
 
+from . import cpu_report, profile_report
 from .generator import event_loop_name
 from .options import Options
 from .process_memory import Memory
 from .results import ScenarioResult
 from .servers import Stack
+from .statements import Count
+from .tables import table
 from .targets import SOAK_TOLERANCE_MIB, Target, target
 
 
@@ -58,6 +62,11 @@ class Report:
     memory_after: dict[str, list[Memory]] = attrs.Factory(dict)
     memory: list[Memory] = attrs.Factory(list)
     soak: Soak | None = None
+    # The box office's processes by kind, and the cores each kind used at rest, before the
+    # scenarios.
+    processes: dict[str, list[int]] = attrs.Factory(dict)
+    idle: dict[str, float] = attrs.Factory(dict)
+    statements: list[Count] = attrs.Factory(list)
     load_before: tuple[float, float, float] = attrs.Factory(os.getloadavg)
     load_after: tuple[float, float, float] | None = None
     rows: list[Row] = attrs.Factory(list)
@@ -138,10 +147,10 @@ class Report:
         o = self.options
         out: list[str] = []
         stack = self.stack
-        workers = stack.workers if stack else o.workers
         label = stack.label if stack else o.backend
+        layout = stack.layout if stack else f"{o.workers} API processes"
         out.append(
-            f"== cinema box office bench: {label}, {workers} server process(es); "
+            f"== cinema box office bench: {label}; {layout}; "
             f"generator {o.generators} process(es) × {o.connections} connections =="
         )
         out.append(
@@ -169,7 +178,7 @@ class Report:
             "FIGURES (of ceiling: a rate / GET /health's rate, a latency / GET /health's p99, "
             "both of the same run)"
         )
-        out += _table(
+        out += table(
             ["scenario", "figure", "measured", "of ceiling", "target", "verdict"],
             [[r.scenario, r.figure, r.value, r.fraction, r.target, r.verdict] for r in self.rows],
         )
@@ -190,7 +199,7 @@ class Report:
                         f"{p.max:.2f}",
                     ]
                 )
-        out += _table(["scenario", "route", "count", "p50", "p95", "p99", "max"], lines)
+        out += table(["scenario", "route", "count", "p50", "p95", "p99", "max"], lines)
         out.append("")
         out.append("STATUS CODES (0 = no answer)")
         lines = [
@@ -198,45 +207,26 @@ class Report:
             for result in self._all_results()
             for (route, status), n in sorted(result.samples.statuses.items())
         ]
-        out += _table(["scenario", "route", "status", "count"], lines)
+        out += table(["scenario", "route", "status", "count"], lines)
         out.append("")
-        out.append(
-            "CPU per request, ms (servers = all uvicorn workers; PostgreSQL = the run "
-            "database's backends; on 2 cores a rate above 2,000 / total is out of reach)"
-        )
+        if stack:
+            out += cpu_report.section(stack, self._all_results(), self.idle)
+            out.append("")
+        out.append("MEMORY of each process of the box office, MiB (VmRSS now / VmHWM peak)")
+        kind_of = {pid: kind for kind, pids in self.processes.items() for pid in pids}
         lines = [
-            [
-                r.name,
-                f"{r.requests}",
-                *(
-                    f"{1000 * cpu / r.requests:.3f}" if r.requests else "–"
-                    for cpu in (r.server_cpu, r.database_cpu, r.generator_cpu)
-                ),
-                f"{1000 * (r.server_cpu + r.database_cpu + r.generator_cpu) / r.requests:.3f}"
-                if r.requests
-                else "–",
-            ]
-            for r in self._all_results()
-            if r.name != "generator"
-        ]
-        out += _table(
-            ["scenario", "requests", "servers", "PostgreSQL", "generator", "total"], lines
-        )
-        out.append("")
-        out.append("MEMORY of each server process, MiB (VmRSS now / VmHWM peak)")
-        lines = [
-            [name, str(m.pid), f"{m.rss:.1f}", f"{m.peak:.1f}"]
+            [name, kind_of.get(m.pid, ""), str(m.pid), f"{m.rss:.1f}", f"{m.peak:.1f}"]
             for name, found in [*self.memory_after.items(), ("end", self.memory)]
             for m in found
         ]
-        out += _table(["after", "pid", "rss", "peak"], lines)
+        out += table(["after", "kind", "pid", "rss", "peak"], lines)
         if self.soak:
             out.append("")
             out.append(
                 f"SOAK {o.soak_seconds:.0f} s: RSS once warm → at the end "
                 f"(growth ≤ {SOAK_TOLERANCE_MIB:.0f} MiB counts as none)"
             )
-            out += _table(
+            out += table(
                 ["pid", "warm", "end", "growth"],
                 [
                     [str(pid), f"{a:.1f}", f"{b:.1f}", f"{g:+.1f}"]
@@ -254,6 +244,9 @@ class Report:
             "  generator CPU while each scenario ran (cores busy, all its processes): "
             + ", ".join(f"{r.name} {r.generator_load:.2f}" for r in self._all_results())
         )
+        for result in self._all_results():
+            out += profile_report.hot_spots(result, o.profile_top, o.profile_gil)
+        out += profile_report.statements(self.statements)
         out.append("")
         out.append("INVARIANT CHECKS")
         for result in self._all_results():
@@ -294,12 +287,13 @@ class Report:
             "cpu_seconds": {
                 result.name: {
                     "requests": result.requests,
-                    "servers": result.server_cpu,
-                    "postgresql": result.database_cpu,
+                    **result.cpu,
                     "generator": result.generator_cpu,
                 }
                 for result in self._all_results()
             },
+            "idle_cores": self.idle,
+            "statements_per_request": {c.request: c.counts for c in self.statements},
             "memory": [attrs.asdict(m) for m in self.memory],
             "soak_growth_mib": {
                 str(pid): growth for pid, (_, _, growth) in self.soak.growth().items()
@@ -324,12 +318,3 @@ def _number(value: float, unit: str) -> str:
     if unit == "s":
         return f"{value:.2f} s"
     return f"{value:,.2f} {unit}"
-
-
-def _table(head: list[str], lines: list[list[str]]) -> list[str]:
-    widths = [max(len(str(c)) for c in column) for column in zip(head, *lines, strict=False)]
-
-    def row(cells: list[str]) -> str:
-        return ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))).rstrip()
-
-    return [row(head), row(["-" * w for w in widths]), *(row(line) for line in lines)]

@@ -6,6 +6,7 @@ import attrs
 
 from .generator import Outcome
 from .invariant import Check
+from .profiling import Ranking
 from .samples import Samples
 
 
@@ -32,10 +33,12 @@ class ScenarioResult:
     seconds: float = 0.0
     # Generator CPU seconds per wall second, summed over its processes (1.0 = one core busy).
     generator_load: float = 0.0
-    # CPU seconds the generator, the servers and PostgreSQL spent during the scenario.
+    # CPU seconds the generator spent during the scenario, and every other kind of process
+    # (API, worker, PostgreSQL, RabbitMQ, Redis: bench/process_cpu.py).
     generator_cpu: float = 0.0
-    server_cpu: float = 0.0
-    database_cpu: float = 0.0
+    cpu: dict[str, float] = attrs.Factory(dict)
+    # With --profile, for the profiled scenario: py-spy's samples ranked, by kind of process.
+    hot_spots: dict[str, Ranking] = attrs.Factory(dict)
 
     @property
     def requests(self) -> int:

@@ -1,4 +1,5 @@
-"""One bench run: measure the generator, start the stack, play each scenario, check, report."""
+"""One bench run: start the stack, play each scenario, check, report (and, with --profile,
+measure the generator first and count statements last)."""
 
 from __future__ import annotations
 
@@ -8,49 +9,48 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
 
-from . import generator, sql_check
+from . import generator, sql_check, statements
 from .admin import Admin
-from .generator import Part
+from .generator import Outcome, Part
 from .invariant import Check
 from .null_server import NullServer
 from .options import Options, parse
 from .process_cpu import CpuMeter
 from .process_memory import Memory, read
-from .profiling import recording
+from .profiling import Ranking, recording
 from .report import Report, Soak
 from .results import ScenarioResult, generator_cpu, generator_load
-from .scenarios import ceiling, race, seat_map, sellout, steady
+from .scenarios import SCENARIOS, SOAK, Scenario, ceiling
 from .servers import Stack, running
 
-# Ceiling first: every rate is shown as a fraction of it.
-_ORDER = ("ceiling", "race", "sellout", "steady", "seatmap")
-_MODULES: dict[str, ModuleType] = {
-    "ceiling": ceiling,
-    "race": race,
-    "sellout": sellout,
-    "steady": steady,
-    "seatmap": seat_map,
-}
 # Seconds the generators get beyond the scenario's own length before the run gives up.
 _GRACE = 120.0
+# Seconds of nothing, before the scenarios, to see what the stack costs at rest; before that,
+# steps of waiting until the API processes use less than a few percent of a core.
+_IDLE = 1.0
+_SETTLE_STEP, _SETTLED, _SETTLE_AT_MOST = 0.5, 0.04, 10.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse(argv)
     report = Report(options)
-    if options.generator_ceiling:
+    if options.profile:
         report.generator_ceiling = measure_generator(options)
     with running(options) as stack:
         report.stack = stack
-        for name in sorted(options.scenarios, key=_ORDER.index):
-            report.results.append(_played(stack, name, options))
-            report.memory_after[name] = _memory(stack)
+        report.processes = stack.python_processes()
+        report.idle = _idle(stack)
+        for name in SCENARIOS:
+            if name in options.scenarios:
+                report.results.append(_played(stack, name, options))
+                report.memory_after[name] = _memory(stack)
         if options.soak_seconds:
             report.soak = soak(stack, options)
         report.memory = _memory(stack)
+    if options.profile and options.backend == "postgres":
+        report.statements = statements.count(options, stack.notes)
     report.finish()
     print(report.render(), flush=True)
     if options.json:
@@ -73,7 +73,7 @@ def measure_generator(options: Options) -> ScenarioResult:
     """The generator against a server that does nothing: the most it can drive."""
     plan = ceiling.Plan(min(options.duration, 5.0))
     with NullServer() as port:
-        parts = _parts("ceiling", plan, options, "127.0.0.1", port)
+        parts = _parts("ceiling", SCENARIOS["ceiling"], plan, options, "127.0.0.1", port)
         outcomes = generator.run(parts, plan.seconds + _GRACE)
     result = asyncio.run(ceiling.conclude(None, plan, outcomes))
     result.name = "generator"
@@ -82,59 +82,38 @@ def measure_generator(options: Options) -> ScenarioResult:
 
 
 def play(stack: Stack, name: str, options: Options) -> ScenarioResult:
-    module = _MODULES[name]
-
-    async def prepare() -> Any:
-        async with Admin(stack.host, stack.port, stack.secret) as admin:
-            return await module.prepare(admin, options)
-
-    plan = asyncio.run(prepare())
-    parts = _parts(name, plan, options, stack.host, stack.port)
-    timeout = _timeout(name, options)
-    meter = _meter(stack)
+    scenario = SCENARIOS[name]
+    plan = asyncio.run(_prepare(stack, scenario, options))
+    parts = _parts(name, scenario, plan, options, stack.host, stack.port)
+    timeout = scenario.limit(options) + _GRACE
+    meter = CpuMeter(stack.cpu_kinds())
     meter.start()
+    rankings: dict[str, Ranking] = {}
     if options.profile and name == options.profile_scenario:
-        pids = stack.server_pids()
-        with recording(pids, options.profile, name, stack.notes, gil=options.profile_gil):
+        kinds = stack.python_processes()
+        with recording(kinds, options.profile, name, stack.notes, gil=options.profile_gil) as rec:
             outcomes = generator.run(parts, timeout)
+        rankings = rec.rankings()
     else:
         outcomes = generator.run(parts, timeout)
     spent = meter.stop()
-
-    async def conclude() -> ScenarioResult:
-        async with Admin(stack.host, stack.port, stack.secret) as admin:
-            result: ScenarioResult = await module.conclude(admin, plan, outcomes)
-            return result
-
-    result = asyncio.run(conclude())
-    result.generator_load = generator_load(outcomes)
-    result.generator_cpu = generator_cpu(outcomes)
-    result.server_cpu, result.database_cpu = spent.servers, spent.database
-    _check_by_sql(stack, result)
+    result = _concluded(stack, scenario, plan, outcomes, spent)
+    result.hot_spots = rankings
     return result
-
-
-def _meter(stack: Stack) -> CpuMeter:
-    return CpuMeter(stack.server_pids(), stack.options.postgres_url, stack.database)
 
 
 def soak(stack: Stack, options: Options) -> Soak:
     """Steady flows for ``soak_seconds`` while the servers' RSS is sampled."""
-
-    async def prepare() -> steady.Plan:
-        async with Admin(stack.host, stack.port, stack.secret) as admin:
-            return await steady.prepare_soak(admin, options)
-
-    plan = asyncio.run(prepare())
-    parts = _parts("soak", plan, options, stack.host, stack.port)
-    found: list[Any] = []
+    plan = asyncio.run(_prepare(stack, SOAK, options))
+    parts = _parts("soak", SOAK, plan, options, stack.host, stack.port)
+    found: list[list[Outcome]] = []
     worker = threading.Thread(
         target=lambda: found.append(generator.run(parts, plan.seconds + _GRACE)), daemon=True
     )
-    pids = stack.server_pids()
+    pids = [pid for pids in stack.python_processes().values() for pid in pids]
     samples: list[tuple[float, list[Memory]]] = []
     started = time.monotonic()
-    meter = _meter(stack)
+    meter = CpuMeter(stack.cpu_kinds())
     meter.start()
     worker.start()
     step = max(1.0, options.soak_seconds / 60)
@@ -144,37 +123,56 @@ def soak(stack: Stack, options: Options) -> Soak:
     spent = meter.stop()
     if not found:
         raise RuntimeError("the soak's generators failed; see the messages above")
+    return Soak(_concluded(stack, SOAK, plan, found[0], spent), samples)
 
+
+async def _prepare(stack: Stack, scenario: Scenario, options: Options) -> Any:
+    async with Admin(stack.host, stack.port, stack.secret) as admin:
+        return await scenario.prepare(admin, options)
+
+
+def _concluded(
+    stack: Stack, scenario: Scenario, plan: Any, outcomes: list[Outcome], cpu: dict[str, float]
+) -> ScenarioResult:
     async def conclude() -> ScenarioResult:
         async with Admin(stack.host, stack.port, stack.secret) as admin:
-            return await steady.conclude(admin, plan, found[0])
+            result: ScenarioResult = await scenario.conclude(admin, plan, outcomes)
+            return result
 
     result = asyncio.run(conclude())
-    result.generator_load = generator_load(found[0])
-    result.generator_cpu = generator_cpu(found[0])
-    result.server_cpu, result.database_cpu = spent.servers, spent.database
+    result.generator_load = generator_load(outcomes)
+    result.generator_cpu = generator_cpu(outcomes)
+    result.cpu = cpu
     _check_by_sql(stack, result)
-    return Soak(result, samples)
+    return result
 
 
-def _parts(name: str, plan: Any, options: Options, host: str, port: int) -> list[Part]:
-    if name == "race":
-        # One part, one connection per buyer: the round's requests leave together.
-        return [Part(name, plan, 0, 1, host, port, options.race_buyers)]
-    count = options.generators
-    return [Part(name, plan, i, count, host, port, options.connections) for i in range(count)]
+def _idle(stack: Stack) -> dict[str, float]:
+    """Cores each kind of process used while nothing was asked of the stack, once it has
+    settled: the API answers as soon as one process is up, the others may still be starting."""
+    deadline = time.monotonic() + _SETTLE_AT_MOST
+    while time.monotonic() < deadline:
+        meter = CpuMeter(stack.cpu_kinds())
+        meter.start()
+        time.sleep(_SETTLE_STEP)
+        if meter.stop().get("API", 0.0) < _SETTLED * _SETTLE_STEP:
+            break
+    meter = CpuMeter(stack.cpu_kinds())
+    meter.start()
+    time.sleep(_IDLE)
+    return {kind: seconds / _IDLE for kind, seconds in meter.stop().items()}
 
 
-def _timeout(name: str, options: Options) -> float:
-    if name == "sellout":
-        return options.sellout_timeout + _GRACE
-    if name == "race":
-        return options.race_rounds * 5.0 + _GRACE
-    return options.duration + _GRACE
+def _parts(
+    name: str, scenario: Scenario, plan: Any, options: Options, host: str, port: int
+) -> list[Part]:
+    count, connections = scenario.parts(options)
+    return [Part(name, plan, i, count, host, port, connections) for i in range(count)]
 
 
 def _memory(stack: Stack) -> list[Memory]:
-    return [m for pid in stack.server_pids() if (m := read(pid))]
+    pids = [pid for pids in stack.python_processes().values() for pid in pids]
+    return [m for pid in pids if (m := read(pid))]
 
 
 def _check_by_sql(stack: Stack, result: ScenarioResult) -> None:

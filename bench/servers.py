@@ -1,6 +1,6 @@
-"""The stack under test: a fresh database, then ``cinema migrate`` and ``cinema serve`` as
-subprocesses configured only through CINEMA_* variables, torn down (database dropped, Redis keys
-deleted) at the end whatever happens."""
+"""The stack under test: a fresh database, then ``cinema migrate`` and ``cinema serve`` (and
+``cinema worker`` with ``--worker``) as subprocesses configured only through CINEMA_* variables,
+torn down (database dropped, Redis keys and RabbitMQ queues deleted) at the end whatever happens."""
 
 from __future__ import annotations
 
@@ -16,20 +16,29 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import attrs
 
 from .options import Options
+from .process_cpu import Finder, database_backends, shared_servers
 from .process_memory import descendants
+from .resources import (
+    create_database,
+    database_dsn,
+    drop_database,
+    forget_rabbitmq,
+    forget_redis_keys,
+    server_url,
+)
 
 HOST = "127.0.0.1"
-# Switched off for the bench (0 = off, see entrypoints/config.py): the generator is one client
-# address and thousands of buyers sharing it would otherwise be throttled, not measured.
-RATE_LIMITS_OFF = {
-    "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
-    "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
-}
+# The generator is one client address, and thousands of buyers share a handful of users'
+# worth of it: at the default rates they would be throttled, not measured. A rate no run
+# reaches keeps every request paying for the limiter (its Redis call) as users' requests do.
+UNREACHABLE_RATE = "1000000000"
+RATE_LIMIT_VARIABLES = ("CINEMA_RATE_LIMIT_USER_PER_SECOND", "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND")
 
 
 class StackError(RuntimeError):
@@ -49,6 +58,10 @@ class Stack:
     log: Path
     database: str | None = None
     process: subprocess.Popen[bytes] | None = None
+    # `cinema worker`, when the run has one (--worker).
+    worker: subprocess.Popen[bytes] | None = None
+    # The machine's shared servers the run uses (RabbitMQ, Redis), by kind: their pid.
+    shared: dict[str, int] = attrs.Factory(dict)
     notes: list[str] = attrs.Factory(list)
 
     @property
@@ -56,14 +69,17 @@ class Stack:
         return HOST
 
     @property
-    def database_url(self) -> str | None:
-        return self.env.get("CINEMA_DATABASE_URL")
-
-    @property
     def label(self) -> str:
         if self.options.backend == "memory":
             return "in-memory"
-        return "PostgreSQL + Redis" + (" + RabbitMQ" if self.options.rabbitmq else "")
+        return "PostgreSQL + Redis" + (" + RabbitMQ" if self.options.broker else "")
+
+    @property
+    def layout(self) -> str:
+        """Which process runs what, in a phrase for the report's head."""
+        if self.worker is not None:
+            return f"cinema serve --workers {self.workers} --no-worker + cinema worker"
+        return f"cinema serve --workers {self.workers} (sweeper and relay inside its processes)"
 
     def server_pids(self) -> list[int]:
         """The processes that answer requests: uvicorn's workers, or the server itself when it
@@ -74,6 +90,31 @@ class Stack:
     def worker_children(self) -> list[int]:
         assert self.process is not None
         return [pid for pid in descendants(self.process.pid) if _is_worker(pid)]
+
+    def python_processes(self) -> dict[str, list[int]]:
+        """The box office's own processes by kind (what py-spy samples, whose memory is
+        shown): the API's uvicorn workers and, with --worker, `cinema worker`."""
+        kinds = {"API": self.server_pids()}
+        if self.worker is not None:
+            kinds["worker"] = [self.worker.pid]
+        return kinds
+
+    def cpu_kinds(self) -> dict[str, Finder]:
+        """What the CPU meter measures, by kind, in the report's order: every process of
+        cinema serve (its supervisor included) and of cinema worker, the run database's
+        backends, the shared servers."""
+        assert self.process is not None
+        kinds: dict[str, Finder] = {}
+        for kind, process in (("API", self.process), ("worker", self.worker)):
+            if process is not None:
+                kinds[kind] = partial(list, [process.pid, *descendants(process.pid)])
+        if self.database is not None:
+            kinds["PostgreSQL"] = partial(
+                database_backends, self.options.postgres_url, self.database
+            )
+        for kind, pid in self.shared.items():
+            kinds[kind] = partial(list, [pid])
+        return kinds
 
 
 def _is_worker(pid: int) -> bool:
@@ -130,22 +171,23 @@ def running(
     namespace = f"bench_{uuid.uuid4().hex[:10]}"
     workdir = Path(tempfile.mkdtemp(prefix="cinema-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CINEMA_")}
-    env.update(RATE_LIMITS_OFF)
+    rate = UNREACHABLE_RATE if options.rate_limits else "0"
+    env.update(dict.fromkeys(RATE_LIMIT_VARIABLES, rate))
     secret = secrets.token_urlsafe(32)
-    env.update(
-        CINEMA_AUTH_SECRET=secret,
-        CINEMA_NAMESPACE=namespace,
-        CINEMA_LOG_LEVEL=options.log_level,
-        CINEMA_LOG_FORMAT="json",
-    )
+    env.update(CINEMA_AUTH_SECRET=secret, CINEMA_NAMESPACE=namespace)
+    if options.log_level:
+        env["CINEMA_LOG_LEVEL"] = options.log_level
     workers = options.workers
     stack = Stack(options, free_port(), secret, namespace, workers, env, workdir / "server.log")
     stack.notes.append(
-        "rate limits switched off for the run: "
-        + ", ".join(f"{k}={v}" for k, v in RATE_LIMITS_OFF.items())
+        f"rate limits on at {int(UNREACHABLE_RATE):,} requests/s per user and per client "
+        "(each request pays for the check, none is refused)"
+        if options.rate_limits
+        else "rate limits switched off (--no-rate-limits)"
     )
     stack.notes.append(server_runtime())
-    stack.notes.append(f"server log level {options.log_level} (CINEMA_LOG_LEVEL); log: {stack.log}")
+    level = options.log_level or "INFO, the default"
+    stack.notes.append(f"server log level {level}; log: {stack.log}")
     if options.backend == "memory" and workers > 1:
         # Each process of the in-memory mode has its own store: two of them would sell the
         # same seat, so the in-memory mode is one process by design.
@@ -153,31 +195,32 @@ def running(
         stack.notes.append(f"in-memory mode runs one server process (asked for {workers})")
     try:
         if options.backend == "postgres":
-            stack.database = _create_database(options.postgres_url, namespace)
-            env["CINEMA_DATABASE_URL"] = _server_url(options.postgres_url, stack.database)
+            stack.database = create_database(options.postgres_url, namespace)
+            env["CINEMA_DATABASE_URL"] = server_url(options.postgres_url, stack.database)
             env["CINEMA_REDIS_URL"] = options.redis_url
-            if options.rabbitmq:
+            if options.broker:
                 env["CINEMA_AMQP_URL"] = options.amqp_url
             stack.notes.append(f"fresh database {stack.database}, namespace {namespace}")
             _run([*cinema_command(), "migrate"], env, stack.log, "cinema migrate")
             if on_database is not None:
                 on_database(database_dsn(options.postgres_url, stack.database))
-        if options.no_worker:
+        elif options.broker:
+            stack.notes.append("in memory there is no broker: events stay in the process")
+        if options.worker:
             serve_args = [*serve_args, "--no-worker"]
-            stack.notes.append(
-                "served with --no-worker: no expiry sweeper, no event relay "
-                "(not a production set-up)"
-            )
+            stack.worker = _start([*cinema_command(), "worker"], env, workdir / "worker.log")
         _serve(stack, serve_args)
+        stack.shared = shared_servers(env, stack.notes)
         yield stack
     finally:
-        _stop(stack)
-        if options.rabbitmq and options.backend == "postgres":
-            _forget_rabbitmq(env, options.amqp_url, namespace, stack.notes)
+        _stop(stack.process)
+        _stop(stack.worker)
+        if options.broker and options.backend == "postgres":
+            forget_rabbitmq(env, options.amqp_url, namespace, stack.notes)
         if stack.database:
-            _drop_database(options.postgres_url, stack.database)
+            drop_database(options.postgres_url, stack.database)
         if options.backend == "postgres":
-            _forget_redis_keys(options.redis_url, namespace)
+            forget_redis_keys(options.redis_url, namespace)
 
 
 def _serve(stack: Stack, extra: Sequence[str]) -> None:
@@ -192,17 +235,14 @@ def _serve(stack: Stack, extra: Sequence[str]) -> None:
         str(stack.workers),
         *extra,
     ]
-    log = stack.log.open("ab")
-    stack.process = subprocess.Popen(
-        command, env=stack.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    log.close()
+    stack.process = _start(command, stack.env, stack.log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if stack.process.poll() is not None:
-            raise StackError(
-                f"cinema serve exited with {stack.process.returncode}; see {stack.log}"
-            )
+        for name, process in (("serve", stack.process), ("worker", stack.worker)):
+            if process is not None and process.poll() is not None:
+                raise StackError(
+                    f"cinema {name} exited with {process.returncode}; see {stack.log.parent}"
+                )
         if answers(stack.port) and (
             stack.workers == 1 or len(stack.worker_children()) >= stack.workers
         ):
@@ -221,15 +261,21 @@ def answers(port: int, path: str = "/health") -> bool:
         return False
 
 
-def _stop(stack: Stack) -> None:
-    process = stack.process
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
     if process is None or process.poll() is not None:
         return
     process.send_signal(signal.SIGINT)
     try:
         process.wait(15)
     except subprocess.TimeoutExpired:
-        # The whole group: uvicorn's workers too.
+        # The whole group: uvicorn's workers too (each was started in a session of its own).
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(5)
 
@@ -239,70 +285,3 @@ def _run(command: list[str], env: dict[str, str], log: Path, what: str) -> None:
         done = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         raise StackError(f"{what} failed ({done.returncode}); see {log}")
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def _server_url(admin_url: str, database: str) -> str:
-    base = _libpq(admin_url).rsplit("/", 1)[0]
-    return base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{database}"
-
-
-def database_dsn(admin_url: str, database: str) -> str:
-    """A libpq URL of the bench's database, for the SQL side of the invariant check."""
-    return _libpq(admin_url).rsplit("/", 1)[0] + f"/{database}"
-
-
-def _create_database(admin_url: str, namespace: str) -> str:
-    import psycopg
-
-    try:
-        with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{namespace}"')
-    except psycopg.Error as error:
-        raise StackError(f"cannot create the bench database at {admin_url}: {error}") from error
-    return namespace
-
-
-def _drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _forget_rabbitmq(env: dict[str, str], url: str, namespace: str, notes: list[str]) -> None:
-    """Delete the exchange and queues the run declared (they are named after its namespace)."""
-    try:
-        import pika
-
-        from adapters.rabbitmq.topology import Topology
-        from entrypoints.bootstrap import bootstrap
-        from entrypoints.config import Settings
-
-        services = bootstrap(Settings.from_env(env))
-        consumers = list(services.events.consumers) if services.events else []
-        services.close()
-        connection = pika.BlockingConnection(pika.URLParameters(url))
-        try:
-            Topology(namespace=namespace).delete(connection.channel(), consumers)
-        finally:
-            connection.close()
-    except Exception as error:  # cleaning up must not hide the run's results
-        notes.append(f"could not delete the run's RabbitMQ queues ({namespace}.*): {error}")
-
-
-def _forget_redis_keys(url: str, namespace: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"*{namespace}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    except redis.RedisError:
-        pass  # Nothing to clean if Redis is gone; the keys carry TTLs anyway.
-    finally:
-        client.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .invariant import Check
-from .servers import database_dsn
+from .resources import database_dsn
 
 # Per session: seats marked sold, rows of the sale_seats judge, seats listed by sales, seats
 # listed twice, sales with a wrong amount (a line off its price, or the total off its lines),

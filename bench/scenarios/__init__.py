@@ -1,18 +1,77 @@
-"""The scenarios: each has ``prepare`` (sets up through the API), ``drive`` (runs in the
-generator processes) and ``conclude`` (figures and the invariant check)."""
+"""The scenarios, in the order a run plays them (the ceiling first: every rate is also shown as
+a fraction of it).
+
+A scenario is a module with three functions, all the harness calls:
+
+- ``async prepare(admin, options) -> plan``: sets up through the API (``bench.admin.Admin``)
+  and answers a picklable plan (an attrs class) for the generator processes;
+- ``async drive(context) -> dict``: runs in each generator process on ``context.pool``,
+  records every request in ``context.samples`` and answers picklable data for ``conclude``;
+- ``async conclude(admin, plan, outcomes) -> ScenarioResult``: the figures and the invariant
+  check (``bench.invariant.check_session``), from every part's ``Outcome``.
+
+To add one, write the module and give it a line in ``SCENARIOS`` below (its name is the one
+``--scenarios`` takes); ``limit`` says how long its generators may take before the run gives up.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import attrs
+
+from ..generator import Context
+from ..options import Options
 from . import ceiling, race, seat_map, sellout, steady
 
-# Used by generator processes to find a part's drive by name.
-DRIVES = {
-    "ceiling": ceiling.drive,
-    "sellout": sellout.drive,
-    "steady": steady.drive,
-    "race": race.drive,
-    "seatmap": seat_map.drive,
-    "soak": steady.drive,
+
+@attrs.frozen
+class Scenario:
+    """What the harness calls; see the module's docstring."""
+
+    prepare: Callable[..., Awaitable[Any]]
+    drive: Callable[[Context], Awaitable[dict[str, Any]]]
+    conclude: Callable[..., Awaitable[Any]]
+    # Seconds its generators may take (the run adds a grace period on top).
+    limit: Callable[[Options], float] = attrs.field(default=lambda options: options.duration)
+    # Generator processes and connections per process; the default is the options'.
+    parts: Callable[[Options], tuple[int, int]] = attrs.field(
+        default=lambda options: (options.generators, options.connections)
+    )
+
+    @classmethod
+    def of(cls, module: Any, **overrides: Any) -> Scenario:
+        return cls(module.prepare, module.drive, module.conclude, **overrides)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "ceiling": Scenario.of(ceiling),
+    # One part, one connection per buyer: the round's requests leave together.
+    "race": Scenario.of(
+        race,
+        limit=lambda options: options.race_rounds * 5.0,
+        parts=lambda options: (1, options.race_buyers),
+    ),
+    "sellout": Scenario.of(sellout, limit=lambda options: options.sellout_timeout),
+    "sellout1": Scenario(
+        partial(sellout.prepare, most=1),
+        sellout.drive,
+        sellout.conclude,
+        limit=lambda options: options.sellout_timeout,
+    ),
+    "steady": Scenario.of(steady),
+    "seatmap": Scenario.of(seat_map),
 }
 
-__all__ = ["DRIVES", "ceiling", "race", "seat_map", "sellout", "steady"]
+# The soak is steady's flows for longer; it is not chosen with --scenarios but with --soak.
+SOAK = Scenario(steady.prepare_soak, steady.drive, steady.conclude)
+
+
+def named(name: str) -> Scenario:
+    """A scenario by the name its generator parts carry (``soak`` included)."""
+    return SOAK if name == "soak" else SCENARIOS[name]
+
+
+__all__ = ["SCENARIOS", "SOAK", "Scenario", "named"]

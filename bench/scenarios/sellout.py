@@ -5,6 +5,9 @@ and a broken seat, each category at its own price. Each buyer knows only what it
 starts believing every seat free, picks 1–4 places at random among those it believes free (a
 couple seat is one place of two seats), reserves them, pays when it wins, and forgets the seats
 a 409 names. It stops when the shared count of sold seats says the session is sold out.
+
+``sellout1`` is the same with exactly one place per attempt (``prepare(..., most=1)``): a
+single seat, or a whole couple seat.
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ class Plan:
     secret: str
     timeout: float
     seed: int
+    # The most places one attempt picks (at random from 1 to this).
+    most: int = 4
+
+    @property
+    def name(self) -> str:
+        return "sell-out" if self.most == 4 else f"sell-out {self.most}"
 
 
 def theatre(rows: int, seats_per_row: int) -> list[str]:
@@ -64,7 +73,7 @@ def theatre(rows: int, seats_per_row: int) -> list[str]:
     return layout
 
 
-async def prepare(admin: Admin, options: Options) -> Plan:
+async def prepare(admin: Admin, options: Options, *, most: int = 4) -> Plan:
     price = Decimal(options.price)
     prices = {
         "standard": f"{price:.2f}",
@@ -95,6 +104,7 @@ async def prepare(admin: Admin, options: Options) -> Plan:
         admin.secret,
         options.sellout_timeout,
         options.seed,
+        most,
     )
 
 
@@ -137,7 +147,7 @@ async def drive(context: Context) -> dict[str, Any]:
         rng = random.Random(plan.seed * 100_003 + index)
         believed = _Believed(plan.places)
         while believed.free and sold.value < seat_count and time.perf_counter() < deadline:
-            places = rng.sample(believed.free, min(rng.randint(1, 4), len(believed.free)))
+            places = rng.sample(believed.free, min(rng.randint(1, plan.most), len(believed.free)))
             pick = [label for place in places for label in place]
             try:
                 status, body, ns = await pool.request(user.reserve(path, pick))
@@ -185,8 +195,8 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
     sold_out_at = max(outcome.data["sold_out_at"] for outcome in outcomes)
     attempts = sum(outcome.data["attempts"] for outcome in outcomes)
     recorded = [sale for outcome in outcomes for sale in outcome.data["sales"]]
-    result = ScenarioResult("sell-out", samples=samples, seconds=seconds)
-    check = Check("sell-out")
+    result = ScenarioResult(plan.name, samples=samples, seconds=seconds)
+    check = Check(plan.name)
     check.expect(
         sold_out_at > 0,
         f"sold out after {attempts} attempts",
@@ -208,6 +218,10 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
         f"{plan.buyers} buyers on one {plan.rows}×{plan.seats_per_row} room with an aisle, "
         f"premium rows, couple seats and wheelchair spaces "
         f"({sum(len(place) for place in plan.places)} seats), "
-        f"{attempts} reservation attempts, {len(recorded)} sales"
+        f"{attempts} reservation attempts of {_places(plan.most)} each, {len(recorded)} sales"
     )
     return result
+
+
+def _places(most: int) -> str:
+    return "one place (a seat or a couple seat)" if most == 1 else f"1–{most} places"

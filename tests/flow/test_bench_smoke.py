@@ -4,6 +4,8 @@ check passed and its table printed (the full bench is run by hand, ``nox -s benc
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,10 @@ from pathlib import Path
 import pytest
 
 from bench.invariant import Check, check_session
+from bench.options import parse
+from bench.process_cpu import server_of
+from bench.profiling import rank
+from bench.statements import statements
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,11 +52,15 @@ def test_tiny_bench_run_passes_its_invariant_check_and_prints_the_table(tmp_path
     text = done.stdout
     for heading in ("FIGURES", "LATENCY per route", "STATUS CODES", "MEMORY", "INVARIANT CHECKS"):
         assert heading in text
-    for scenario in ("race", "sell-out", "steady", "seat map", "soak"):
+    for scenario in ("race", "sell-out", "sell-out 1", "steady", "seat map", "soak"):
         assert f"  {scenario}: passed" in text
     assert "all 19 seats sold" in text  # 4 rows of 5, one seat broken
+    assert "of one place (a seat or a couple seat) each" in text
+    assert "CPU per request, ms, by kind of process" in text
     assert "RESULT: invariant held in every scenario" in text
-    assert json.loads(out.read_text())["invariant_held"] is True
+    found = json.loads(out.read_text())
+    assert found["invariant_held"] is True
+    assert found["cpu_seconds"]["sell-out 1"]["API"] > 0
 
 
 @pytest.mark.slow
@@ -58,7 +68,7 @@ def test_a_scenario_that_cannot_be_checked_fails_the_command() -> None:
     """A scenario that cannot finish (here: a seat map too big for the API) exits 1, reported."""
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--backend", "memory", "--scenarios", "seatmap",
-         "--map-rows", "30", "--duration", "1", "--no-generator-ceiling"],
+         "--map-rows", "30", "--duration", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -94,3 +104,54 @@ def test_invariant_check_catches_a_seat_sold_twice() -> None:
     assert not check.passed
     assert any("sold twice: ['A2']" in problem for problem in check.problems)
     assert any("1 unknown" in problem for problem in check.problems)
+
+
+def test_the_default_run_is_what_a_user_runs() -> None:
+    """PostgreSQL + Redis + RabbitMQ, two API processes at the default log level, every
+    scenario (both sell-outs among them)."""
+    options = parse([])
+    assert (options.backend, options.broker, options.workers) == ("postgres", True, 2)
+    assert options.log_level is None  # cinema's own default, INFO
+    assert options.rate_limits
+    assert not options.worker  # the sweeper and relay run inside the API processes
+    assert {"sellout", "sellout1", "seatmap"} <= set(options.scenarios)
+    assert options.map_rows * options.map_seats_per_row == 2600
+
+
+def test_a_shared_server_is_found_by_the_port_it_listens_on() -> None:
+    """The CPU meter finds a local server (here: this process) from the URL pointing at it."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        assert server_of(f"redis://127.0.0.1:{port}/0", 6379, "none") == os.getpid()
+    assert server_of("redis://cache.example:6379/0", 6379, "redis-server") is None
+
+
+def test_hot_spots_count_a_function_once_per_stack() -> None:
+    """Self is the share on top of the stack, total the share anywhere on it (a recursive
+    function counts once per sample)."""
+    found = rank(
+        [
+            "thread (0x1);serve (uvicorn/app.py:1);sell (cinema_core/box.py:10);"
+            "sell (cinema_core/box.py:12) 3",
+            "thread (0x1);serve (uvicorn/app.py:1);read (cinema_core/box.py:20) 1",
+        ]
+    )
+    assert found.samples == 4
+    assert found.own["sell (cinema_core/box.py)"] == 3
+    assert found.anywhere["sell (cinema_core/box.py)"] == 3
+    assert found.anywhere["serve (uvicorn/app.py)"] == 4
+    assert found.ours == {"sell (cinema_core/box.py)", "read (cinema_core/box.py)"}
+
+
+def test_statements_are_counted_for_the_runs_database_only() -> None:
+    """Lines of other databases (other suites share the server) are not the request's."""
+    log = (
+        "2030-01-01 00:00:00.000 UTC [7] postgres@bench_1 LOG:  statement: BEGIN\n"
+        "2030-01-01 00:00:00.001 UTC [8] postgres@other LOG:  statement: BEGIN\n"
+        "2030-01-01 00:00:00.002 UTC [7] postgres@bench_1 LOG:  execute _pg3_0: SELECT\n"
+        "  1 FROM seats\n"
+        "2030-01-01 00:00:00.003 UTC [7] postgres@bench_1 DETAIL:  parameters: $1 = '1'\n"
+    )
+    assert statements(log, "bench_1") == ["BEGIN", "SELECT 1 FROM seats"]
