@@ -9,7 +9,7 @@ the machine; without them these tests skip saying why, or fail under
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 860}
+# ``new_context(viewport=None)`` and ``open_page(url, context=None, viewport=None)``.
+NewContext = Callable[..., BrowserContext]
+OpenPage = Callable[..., Page]
 PHONE = {"width": 375, "height": 740}
 
 
@@ -110,7 +113,7 @@ def site(request: pytest.FixtureRequest) -> Site:
 
 
 @pytest.fixture
-def new_context(browser: Browser, contexts: list[BrowserContext]):  # type: ignore[no-untyped-def]
+def new_context(browser: Browser, contexts: list[BrowserContext]) -> NewContext:
     """``new_context(viewport=DESKTOP)``: a fresh browser (storage of its own)."""
 
     def make(viewport: dict[str, int] | None = None) -> BrowserContext:
@@ -125,7 +128,7 @@ def new_context(browser: Browser, contexts: list[BrowserContext]):  # type: igno
 
 
 @pytest.fixture
-def open_page(new_context):  # type: ignore[no-untyped-def]
+def open_page(new_context: NewContext) -> Iterator[OpenPage]:
     """``open_page(url, context=None, viewport=None)``: a page in a new (or the given) browser.
     After the test, no page may have thrown an uncaught script error."""
     errors: list[str] = []

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.flow.browser.conftest import DESKTOP, PHONE
+from tests.flow.browser.conftest import DESKTOP, PHONE, OpenPage
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import Site
 
@@ -34,7 +34,7 @@ def violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
     ]
 
 
-def busy_picker(site: Site, open_page, viewport: dict[str, int]) -> SeatPicker:  # type: ignore[no-untyped-def]
+def busy_picker(site: Site, open_page: OpenPage, viewport: dict[str, int]) -> SeatPicker:
     """A picker with seats sold, held by someone else, and chosen."""
     session = site.new_session(rows=5, seats_per_row=8)
     site.buy("bia", session, ["C4", "C5"])
@@ -47,7 +47,7 @@ def busy_picker(site: Site, open_page, viewport: dict[str, int]) -> SeatPicker: 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_no_page_has_a_serious_accessibility_violation(
-    memory_site: Site, open_page, axe_source: str, viewport: dict[str, int]
+    memory_site: Site, open_page: OpenPage, axe_source: str, viewport: dict[str, int]
 ) -> None:
     """axe-core on the sessions list, the picker while choosing, holding and paid, the admin
     screen and the missing-session page."""
@@ -79,7 +79,7 @@ def test_no_page_has_a_serious_accessibility_violation(
     assert "button-name" in {v["id"] for v in violations(picker.page, axe_source)}
 
 
-def test_the_seat_map_is_driven_by_the_keyboard(memory_site: Site, open_page) -> None:
+def test_the_seat_map_is_driven_by_the_keyboard(memory_site: Site, open_page: OpenPage) -> None:
     """One seat is in the tab order; arrows move between seats (skipping taken ones only in
     what they say), Enter chooses, and each seat's name reads whole."""
     session = memory_site.new_session(rows=3, seats_per_row=6)
@@ -114,7 +114,7 @@ def test_the_seat_map_is_driven_by_the_keyboard(memory_site: Site, open_page) ->
     expect(page.locator('[role="row"]').first.locator('[role="rowheader"]')).to_have_text("A")
 
 
-def test_a_seat_state_shows_by_more_than_colour(memory_site: Site, open_page) -> None:
+def test_a_seat_state_shows_by_more_than_colour(memory_site: Site, open_page: OpenPage) -> None:
     """Chosen and held-for-you seats carry a check mark, held seats a stripe pattern, sold
     seats a cross, so each reads without telling colours apart."""
     picker = busy_picker(memory_site, open_page, DESKTOP)
@@ -132,7 +132,9 @@ def test_a_seat_state_shows_by_more_than_colour(memory_site: Site, open_page) ->
     assert marks["C4"]["pattern"].count("linear-gradient") == 2
 
 
-def test_a_phone_shows_the_picker_without_sideways_scrolling(memory_site: Site, open_page) -> None:
+def test_a_phone_shows_the_picker_without_sideways_scrolling(
+    memory_site: Site, open_page: OpenPage
+) -> None:
     """At 375 px the page does not scroll sideways; a wide room scrolls inside its own box;
     seats stay at least 24 px (a finger's target) and the hold button is reachable."""
     session = memory_site.new_session(rows=6, seats_per_row=20)
@@ -152,7 +154,9 @@ def test_a_phone_shows_the_picker_without_sideways_scrolling(memory_site: Site, 
     picker.expect_held("F20")
 
 
-def test_no_page_fetches_anything_from_outside_the_app(memory_site: Site, open_page) -> None:
+def test_no_page_fetches_anything_from_outside_the_app(
+    memory_site: Site, open_page: OpenPage
+) -> None:
     """Every request the pages make, until they are drawn, goes to the app itself."""
     session = memory_site.new_session()
     base = memory_site.urls[0]

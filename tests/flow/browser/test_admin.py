@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from tests import services
+from tests.flow.browser.conftest import OpenPage
 from tests.flow.browser.site import Site
 
 
-def test_the_admin_creates_a_session_and_watches_it_sell(site: Site, open_page) -> None:
+def test_the_admin_creates_a_session_and_watches_it_sell(site: Site, open_page: OpenPage) -> None:
     """A session in a plain room, made from the form, is listed with its picker's link; a
     sale made meanwhile shows in its row within a refresh."""
     page = open_page(site.page("/admin", "boss", "admin"))
@@ -36,7 +37,7 @@ def test_the_admin_creates_a_session_and_watches_it_sell(site: Site, open_page) 
     expect(row.locator('[data-figure="available"]')).to_have_text("38")
 
 
-def test_the_admin_creates_a_room_then_a_session_in_it(site: Site, open_page) -> None:
+def test_the_admin_creates_a_room_then_a_session_in_it(site: Site, open_page: OpenPage) -> None:
     """The example layout becomes a room of 39 seats, listed and chosen for the new session,
     whose prices are asked per category; the session is listed with the room's seats. The same
     room name again is refused in words."""
@@ -72,7 +73,9 @@ def test_the_admin_creates_a_room_then_a_session_in_it(site: Site, open_page) ->
     expect(page.locator("#room-problem")).to_have_text(f"Norte already has a room named {name}.")
 
 
-def test_a_refused_session_says_which_field_is_wrong(memory_site: Site, open_page) -> None:
+def test_a_refused_session_says_which_field_is_wrong(
+    memory_site: Site, open_page: OpenPage
+) -> None:
     """A start in the past is refused by the server, and the page names the field."""
     page = open_page(memory_site.page("/admin", "boss", "admin"))
     page.get_by_label("Movie", exact=True).fill("Ontem")
@@ -85,7 +88,7 @@ def test_a_refused_session_says_which_field_is_wrong(memory_site: Site, open_pag
 
 
 def test_the_layout_preview_draws_and_counts_the_room_as_it_is_typed(
-    memory_site: Site, open_page
+    memory_site: Site, open_page: OpenPage
 ) -> None:
     """The example layout reads as 39 seats for sale and one blocked, drawn with its gaps,
     couple pairs and blocked seat; an odd run of couple seats is pointed out at once."""
@@ -107,7 +110,7 @@ def test_the_layout_preview_draws_and_counts_the_room_as_it_is_typed(
     expect(page.locator("#room-problem")).to_contain_text("Row B: couple seats (c) come in pairs")
 
 
-def test_a_customer_is_asked_for_an_admin_token(memory_site: Site, open_page) -> None:
+def test_a_customer_is_asked_for_an_admin_token(memory_site: Site, open_page: OpenPage) -> None:
     """A customer's token does not open the admin screen: the page asks for an admin's."""
     page = open_page(memory_site.page("/admin", "ana"))
     expect(page.locator("#admin-guard")).to_contain_text("This screen needs an admin token")

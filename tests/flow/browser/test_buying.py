@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import Route, expect
 
+from tests.flow.browser.conftest import OpenPage
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import Site
 
@@ -18,7 +19,7 @@ def money(text: str) -> str:
 
 
 def test_a_taken_seat_is_refused_with_a_clear_message_then_the_rest_is_paid(
-    site: Site, open_page
+    site: Site, open_page: OpenPage
 ) -> None:
     """With the live stream cut, the map is drawn once and goes stale; Bia takes A3 meanwhile.
     Ana's hold of A3 + A4 is refused naming A3, which turns held; A4 stays chosen and is held
@@ -59,7 +60,7 @@ def test_a_taken_seat_is_refused_with_a_clear_message_then_the_rest_is_paid(
 
 
 def test_a_chosen_seat_someone_else_takes_is_let_go_with_a_notice(
-    memory_site: Site, open_page
+    memory_site: Site, open_page: OpenPage
 ) -> None:
     """Ana has chosen B2 and B3 but not held them; Bia holds B2: Ana's map shows B2 held,
     drops it from her choice and says so."""
@@ -74,7 +75,7 @@ def test_a_chosen_seat_someone_else_takes_is_let_go_with_a_notice(
 
 
 def test_cancel_frees_the_seats_and_a_taken_seat_cannot_be_chosen(
-    memory_site: Site, open_page
+    memory_site: Site, open_page: OpenPage
 ) -> None:
     """A cancelled hold frees its seats at once; a held seat says why it cannot be chosen."""
     session = memory_site.new_session()
@@ -95,7 +96,9 @@ def test_cancel_frees_the_seats_and_a_taken_seat_cannot_be_chosen(
     assert (statuses["C2"], statuses["C3"]) == ("available", "available")
 
 
-def test_a_hold_needs_a_sign_in_and_survives_a_reload(memory_site: Site, open_page) -> None:
+def test_a_hold_needs_a_sign_in_and_survives_a_reload(
+    memory_site: Site, open_page: OpenPage
+) -> None:
     """Without a token the picker asks for one; pasted in, the hold goes through, and a
     reload finds the hold again with its countdown where it was, not started over."""
     session = memory_site.new_session()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from tests.flow.browser.conftest import OpenPage
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import free_port
 
@@ -45,7 +46,9 @@ def printed() -> Iterator[dict[str, str]]:
         process.communicate(timeout=10)
 
 
-def test_the_printed_links_open_the_pages_signed_in(printed: dict[str, str], open_page) -> None:
+def test_the_printed_links_open_the_pages_signed_in(
+    printed: dict[str, str], open_page: OpenPage
+) -> None:
     """The picker link shows a sample session with seats already sold, signed in as alice,
     ready to hold a seat; the admin link opens the admin screen."""
     assert set(printed) == {"seat picker", "sessions", "admin screen"}

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from tests.flow.browser.conftest import OpenPage
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import Site, start_site
 
@@ -20,7 +21,9 @@ def quick_site() -> Iterator[Site]:
         yield site
 
 
-def test_a_hold_lapses_on_screen_and_its_seats_are_free_again(quick_site: Site, open_page) -> None:
+def test_a_hold_lapses_on_screen_and_its_seats_are_free_again(
+    quick_site: Site, open_page: OpenPage
+) -> None:
     """The countdown starts at the hold's length and reaches zero; then the page says the hold
     lapsed and nothing was charged, the seats read available (on this page and another), and
     the reservation reads expired."""

@@ -7,12 +7,13 @@ import time
 
 from playwright.sync_api import expect
 
+from tests.flow.browser.conftest import OpenPage
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import Site
 
 
 def test_a_hold_in_one_browser_greys_the_seat_in_the_other_within_a_second(
-    site: Site, open_page
+    site: Site, open_page: OpenPage
 ) -> None:
     """Ana holds B3 (through the first process); Bia's map (from the last) shows it held
     within a second, then sold when Ana pays, and a cancelled hold free again."""

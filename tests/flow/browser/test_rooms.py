@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.flow.browser.conftest import OpenPage
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import Site
 
@@ -20,12 +21,12 @@ def brl(amount: str) -> str:
     return f"R${NBSP}{amount}"
 
 
-def open_room(site: Site, open_page, user: str = "ana") -> tuple[SeatPicker, str]:  # type: ignore[no-untyped-def]
+def open_room(site: Site, open_page: OpenPage, user: str = "ana") -> tuple[SeatPicker, str]:
     session = site.new_session(room_id=site.new_room(LAYOUT), prices=PRICES)
     return SeatPicker(open_page(site.page(f"/s/{session}", user))).wait_live(), session
 
 
-def test_the_room_is_drawn_from_its_layout(memory_site: Site, open_page) -> None:
+def test_the_room_is_drawn_from_its_layout(memory_site: Site, open_page: OpenPage) -> None:
     """Each seat stands in its layout column (aisles left empty), named with its category and
     price; the blocked seat is there but not for sale; the legend gives each category's price."""
     picker, _ = open_room(memory_site, open_page)
@@ -70,7 +71,9 @@ def test_the_room_is_drawn_from_its_layout(memory_site: Site, open_page) -> None
         expect(legend).to_contain_text(text)
 
 
-def test_a_couple_seat_is_chosen_whole_and_costs_both_halves(memory_site: Site, open_page) -> None:
+def test_a_couple_seat_is_chosen_whole_and_costs_both_halves(
+    memory_site: Site, open_page: OpenPage
+) -> None:
     picker, _ = open_room(memory_site, open_page)
     picker.seat("C8").click()
     expect(picker.seat("C7")).to_have_attribute("data-state", "chosen")
@@ -83,7 +86,7 @@ def test_a_couple_seat_is_chosen_whole_and_costs_both_halves(memory_site: Site, 
 
 
 def test_half_price_tickets_add_up_to_the_server_s_lines_and_are_paid(
-    site: Site, open_page
+    site: Site, open_page: OpenPage
 ) -> None:
     """Two premium seats, one of them half price: R$ 60,00 before the hold, and the hold's own
     lines and amount agree; the payment sells both."""
@@ -104,7 +107,7 @@ def test_half_price_tickets_add_up_to_the_server_s_lines_and_are_paid(
     assert (site.statuses(session)["B4"], site.statuses(session)["B5"]) == ("sold", "sold")
 
 
-def test_an_exhausted_half_price_quota_is_explained(memory_site: Site, open_page) -> None:
+def test_an_exhausted_half_price_quota_is_explained(memory_site: Site, open_page: OpenPage) -> None:
     """The session's 40 % half-price quota (12 of 31 seats) taken by others: a half-price hold
     is refused with the number left, nothing is held, and full price goes through."""
     picker, session = open_room(memory_site, open_page)

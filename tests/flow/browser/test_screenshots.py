@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from entrypoints.sample_sessions import PRICES, ROOMS
 from tests.flow.browser.conftest import DESKTOP, PHONE
@@ -54,7 +54,7 @@ def folder(tmp_path: Path) -> Path:
     return path
 
 
-def _page(browser: Browser, viewport: dict[str, int], contexts: list) -> Page:  # type: ignore[type-arg]
+def _page(browser: Browser, viewport: dict[str, int], contexts: list[BrowserContext]) -> Page:
     context = browser.new_context(
         viewport=viewport,
         locale="en-US",
@@ -69,8 +69,8 @@ def _page(browser: Browser, viewport: dict[str, int], contexts: list) -> Page:  
 def test_screenshots_of_the_picker_and_the_admin_screen(
     showroom: tuple[Site, list[str]],
     browser: Browser,
-    contexts: list,
-    folder: Path,  # type: ignore[type-arg]
+    contexts: list[BrowserContext],
+    folder: Path,
 ) -> None:
     site, sessions = showroom
     for name, viewport in (("picker", DESKTOP), ("picker-phone", PHONE)):

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
+from tests.flow.browser.conftest import OpenPage
 from tests.flow.browser.site import Site
 
 
 def test_coming_sessions_are_listed_filtered_and_lead_to_their_picker(
-    memory_site: Site, open_page
+    memory_site: Site, open_page: OpenPage
 ) -> None:
     """Two sessions a day apart: both listed soonest first with seats and price, one by its
     movie, one by its day; a card leads to the picker."""
@@ -50,7 +51,7 @@ def test_coming_sessions_are_listed_filtered_and_lead_to_their_picker(
 
 
 def test_sessions_are_filtered_by_cinema_and_priced_from_their_cheapest_seat(
-    memory_site: Site, open_page
+    memory_site: Site, open_page: OpenPage
 ) -> None:
     tag = f"{datetime.now(UTC):%H%M%S%f}"
     layout = ["ssss_ssss", "pppp_pppp", "ssss_ssss"]
@@ -70,7 +71,7 @@ def test_sessions_are_filtered_by_cinema_and_priced_from_their_cheapest_seat(
 
 
 def test_a_token_in_the_fragment_signs_in_and_leaves_the_address_bar(
-    memory_site: Site, open_page
+    memory_site: Site, open_page: OpenPage
 ) -> None:
     """The link `cinema serve` prints signs the tab in and is cleaned from the address bar;
     signing out forgets the token."""
@@ -83,7 +84,7 @@ def test_a_token_in_the_fragment_signs_in_and_leaves_the_address_bar(
     assert page.evaluate("sessionStorage.getItem('cinema.token')") is None
 
 
-def test_an_unknown_session_is_a_page_saying_so(memory_site: Site, open_page) -> None:
+def test_an_unknown_session_is_a_page_saying_so(memory_site: Site, open_page: OpenPage) -> None:
     """A picker link naming no session is a page a person can read, not JSON."""
     page = open_page(memory_site.page("/s/00000000-0000-0000-0000-000000000000"))
     expect(page.locator("h1")).to_have_text("No such session")
