@@ -32,6 +32,16 @@ def test_token_is_signed_with_the_configured_secret(
     assert "exp" in claims
 
 
+def test_token_for_staff(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cinema token --role staff` prints a token for the door and the session reports."""
+    monkeypatch.setenv("CINEMA_AUTH_SECRET", SECRET)
+    assert main(["token", "--user", "door-1", "--role", "staff"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["role"]) == ("door-1", "staff")
+
+
 def test_token_without_a_secret_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """Without CINEMA_AUTH_SECRET `cinema token` says why and exits 2."""
     assert main(["token", "--user", "bob"]) == 2

@@ -12,7 +12,9 @@ def test_a_session_report_counts_seats_tickets_and_money(
     box: BoxOffice, clock: ManualClock
 ) -> None:
     """Seats by status, check-ins, revenue net of refunds, per category and per ticket type."""
-    room = box.create_room(cinema="Centro", name="Sala 1", layout=["sxsss", "sssss", "pppp", "ccss"])
+    room = box.create_room(
+        cinema="Centro", name="Sala 1", layout=["sxsss", "sssss", "pppp", "ccss"]
+    )
     view = box.create_session(
         movie="Filme X",
         room_id=room.id,
