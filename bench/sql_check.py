@@ -1,8 +1,9 @@
 """The invariant read straight from PostgreSQL, past every layer of the service.
 
 For each session a scenario sold in, the database must agree with what the API said: as many
-seats sold as the seat map showed, each in exactly one sale, every sale's amount its session's
-price times its seats, and the seats' own ``sale_id`` pointing at the sale that lists them.
+seats sold as the seat map showed, each in exactly one sale, every sale's amount the sum of its
+lines and each line at its category's price × its ticket type's percent (rounded half up), and
+the seats' own ``sale_id`` pointing at the sale that lists them.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from .invariant import Check
 from .servers import database_dsn
 
 # Per session: seats marked sold, rows of the sale_seats judge, seats listed by sales, seats
-# listed twice, sales with a wrong amount, sold seats whose sale does not list them, live holds,
-# and the sum of amounts.
+# listed twice, sales with a wrong amount (a line off its price, or the total off its lines),
+# sold seats whose sale does not list them, live holds, and the sum of amounts.
 _PER_SESSION = """
 WITH mine AS (SELECT unnest(%(ids)s::uuid[]) AS id),
 sold AS (
@@ -33,7 +34,15 @@ twice AS (
 wrong AS (
     SELECT sa.session_id, count(*) AS n FROM sales sa JOIN mine ON mine.id = sa.session_id
     JOIN sessions se ON se.id = sa.session_id
-    WHERE sa.amount_cents <> se.price_cents * cardinality(sa.seats) GROUP BY sa.session_id),
+    WHERE sa.amount_cents <> (SELECT sum(c) FROM unnest(sa.line_cents) AS c)
+        OR EXISTS (
+            SELECT 1
+            FROM unnest(sa.categories, sa.tickets, sa.line_cents) AS l(category, ticket, cents)
+            LEFT JOIN jsonb_to_recordset(se.ticket_types) AS t(code text, percent int)
+                ON t.code = l.ticket
+            WHERE l.cents IS DISTINCT FROM
+                ((se.prices->>l.category)::bigint * t.percent * 2 + 100) / 200)
+    GROUP BY sa.session_id),
 stray AS (
     SELECT s.session_id, count(*) AS n FROM seats s JOIN mine ON mine.id = s.session_id
     WHERE s.sale_id IS NOT NULL AND NOT EXISTS (
@@ -79,7 +88,7 @@ def check(admin_url: str, database: str, api: dict[str, tuple[int, str]], into: 
             f"sales list {listed}, API {api_sold}",
         )
         into.require(twice == 0, f"{label}: {twice} seats listed by two sales")
-        into.require(wrong == 0, f"{label}: {wrong} sales with an amount ≠ price × seats")
+        into.require(wrong == 0, f"{label}: {wrong} sales with a line or an amount off its prices")
         into.require(stray == 0, f"{label}: {stray} sold seats whose sale does not list them")
         into.require(held == 0, f"{label}: {held} seats still held")
         into.require(
@@ -89,5 +98,5 @@ def check(admin_url: str, database: str, api: dict[str, tuple[int, str]], into: 
     if len(into.problems) == problems_before:
         into.facts.append(
             f"SQL agrees on {len(rows)} sessions: {seats_total} seats sold once each "
-            "(seats = sale_seats = sales), amounts = price × seats, totals match, no live hold"
+            "(seats = sale_seats = sales), lines at their prices, totals match, no live hold"
         )

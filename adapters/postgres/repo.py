@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -17,13 +17,14 @@ from sqlalchemy.engine import Connection, Engine
 from cinema_core.events import Event
 from cinema_core.pagination import Cursor
 from cinema_core.reservations import Reservation, Sale
-from cinema_core.seats import Seat, SeatLabel, seat_labels
-from cinema_core.sessions import Session
+from cinema_core.rooms import Room, plan
+from cinema_core.seats import Seat, SeatLabel
+from cinema_core.sessions import Session, SessionFilter
 
 from . import rows, statements
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for
-from .tables import newest_events, outbox, reservations, sales, sessions
+from .tables import newest_events, outbox, reservations, rooms, sales, sessions
 from .transaction import PostgresTransaction
 
 T = TypeVar("T")
@@ -37,10 +38,36 @@ ATTEMPTS = 8
 BACKOFF = 0.005
 
 
-@functools.lru_cache(maxsize=64)
-def _room_labels(rows: int, seats_per_row: int) -> tuple[SeatLabel, ...]:
-    """Every label of a room of this size, in order; labels are immutable, so rooms share them."""
-    return tuple(seat_labels(rows, seats_per_row))
+# What GET /sessions reads: a session with its room (rows.session_from_row).
+_SESSION_WITH_ROOM = sa.select(
+    sessions.c.id,
+    sessions.c.movie,
+    sessions.c.starts_at,
+    sessions.c.duration_minutes,
+    sessions.c.prices,
+    sessions.c.currency,
+    sessions.c.ticket_types,
+    sessions.c.forbid_single_gaps,
+    rooms.c.id.label("room_id"),
+    rooms.c.cinema.label("room_cinema"),
+    rooms.c.name.label("room_name"),
+    rooms.c.layout.label("room_layout"),
+    rooms.c.private.label("room_private"),
+).join_from(sessions, rooms, rooms.c.id == sessions.c.room_id)
+
+
+@functools.lru_cache(maxsize=256)
+def _seats_for_sale(layout: tuple[str, ...]) -> tuple[tuple[SeatLabel, ...], dict[Any, int]]:
+    """A layout's seats for sale in label order, and the position of each by (row, number).
+    Rooms never change, so sessions of one room share these."""
+    labels = tuple(seat.label for seat in plan(layout).for_sale)
+    return labels, {(label.row, label.number): index for index, label in enumerate(labels)}
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern for ``text`` anywhere in a string, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class PostgresReservationRepo:
@@ -48,9 +75,10 @@ class PostgresReservationRepo:
 
     ``engine_or_url``: an engine to share, or a URL to build (and later dispose of) one.
 
-    ``row_locks`` is a TEST-ONLY guard switch: ``False`` makes ``lock_seats`` read without
-    ``FOR UPDATE``, so a race test's control run can show what the locks prevent. Never turn
-    it off anywhere else.
+    ``row_locks`` and ``quota_locks`` are TEST-ONLY guard switches: ``False`` makes
+    ``lock_seats`` read without ``FOR UPDATE``, or ``quota_usage`` count without locking the
+    session's quotas, so a race test's control run can show what the locks prevent. Never turn
+    them off anywhere else.
     """
 
     def __init__(
@@ -58,12 +86,14 @@ class PostgresReservationRepo:
         engine_or_url: Engine | str,
         *,
         row_locks: bool = True,
+        quota_locks: bool = True,
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF,
     ):
         self.engine, self._owns_engine = engine_for(engine_or_url)
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._row_locks = row_locks
+        self._quota_locks = quota_locks
         self._attempts = attempts
         self._backoff = backoff
         # Called after each commit that recorded events (e.g. to wake the relay at once).
@@ -85,7 +115,9 @@ class PostgresReservationRepo:
             committing = False
             try:
                 with self.engine.connect() as connection, connection.begin():
-                    tx = PostgresTransaction(connection, row_locks=self._row_locks)
+                    tx = PostgresTransaction(
+                        connection, row_locks=self._row_locks, quota_locks=self._quota_locks
+                    )
                     result = work(tx)
                     tx.flush()
                     committing = True
@@ -115,6 +147,24 @@ class PostgresReservationRepo:
                     callback()
             return result
 
+    def get_room(self, room_id: UUID) -> Room | None:
+        query = sa.select(rooms).where(rooms.c.id == room_id)
+        row = self._read("reading a room", lambda c: c.execute(query).mappings().first())
+        return rows.room_from_row(row) if row else None
+
+    def list_rooms(self, cinema: str | None) -> list[Room]:
+        # Code-point order, as Python sorts strings (and the in-memory store lists rooms),
+        # whatever the database's collation; rooms_cinema_name_key is in that order too.
+        query = (
+            sa.select(rooms)
+            .where(sa.not_(rooms.c.private))
+            .order_by(rooms.c.cinema.collate("C"), rooms.c.name.collate("C"), rooms.c.id)
+        )
+        if cinema is not None:
+            query = query.where(rooms.c.cinema == cinema)
+        found = self._read("listing rooms", lambda c: c.execute(query).mappings().all())
+        return [rows.room_from_row(row) for row in found]
+
     def get_session(self, session_id: UUID) -> Session | None:
         row = self._read(
             "reading a session",
@@ -124,12 +174,27 @@ class PostgresReservationRepo:
         )
         return rows.session_from_row(row) if row else None
 
-    def list_sessions(self, after: Cursor | None, limit: int) -> list[Session]:
-        query = sa.select(sessions).order_by(sessions.c.starts_at, sessions.c.id).limit(limit)
+    def list_sessions(
+        self, after: Cursor | None, limit: int, where: SessionFilter
+    ) -> list[Session]:
+        # Each filter has its index: cinema (cinema, starts_at, id), movie the trigrams of
+        # movie_lower, the bounds and the cursor (starts_at, id).
+        query = _SESSION_WITH_ROOM.order_by(sessions.c.starts_at, sessions.c.id).limit(limit)
         if after is not None:
             query = query.where(
                 sa.tuple_(sessions.c.starts_at, sessions.c.id) > sa.tuple_(after.at, after.id)
             )
+        if where.cinema is not None:
+            query = query.where(sessions.c.cinema == where.cinema)
+        if where.movie is not None:
+            # Both sides lowered by Python, as SessionFilter.admits compares them.
+            query = query.where(
+                sessions.c.movie_lower.like(_like_pattern(where.movie.lower()), escape="\\")
+            )
+        if where.starts_from is not None:
+            query = query.where(sessions.c.starts_at >= where.starts_from)
+        if where.starts_to is not None:
+            query = query.where(sessions.c.starts_at <= where.starts_to)
         found = self._read("listing sessions", lambda c: c.execute(query).mappings().all())
         return [rows.session_from_row(row) for row in found]
 
@@ -150,18 +215,18 @@ class PostgresReservationRepo:
             "reading the seat map",
             lambda c: c.exec_driver_sql(statements.TOUCHED_SEATS, {"session_id": session_id}).all(),
         )
-        if not found:
+        layout = next((row[0] for row in found if row[0] is not None), None)
+        if layout is None:
             return []
         # Only the seats that are not plainly free come from the database, with the room's
-        # size; every other label is a free seat. add_session stores exactly the room's labels,
-        # so this is every seat of the session, in label order, as stored.
-        rows_, per_row = found[0][0], found[0][1]
-        labels = _room_labels(rows_, per_row)
+        # layout; every other seat for sale is a free seat. add_session stores exactly the
+        # room's seats for sale, so this is every seat of the session, in label order, as stored.
+        labels, position = _seats_for_sale(tuple(layout))
         every = [Seat(label) for label in labels]
-        for _, _, row, number, held_by, hold_expires_at, sale_id in found:
-            if row is not None:
-                index = (ord(row) - ord("A")) * per_row + number - 1
-                every[index] = Seat(labels[index], held_by, hold_expires_at, sale_id)
+        for first, row, number, held_by, hold_expires_at, sale_id, ticket in found:
+            if first is None:
+                index = position[(row, number)]
+                every[index] = Seat(labels[index], held_by, hold_expires_at, sale_id, ticket)
         return every
 
     def get_reservation(self, reservation_id: UUID) -> Reservation | None:

@@ -10,22 +10,59 @@ from typing import Any
 from cinema_core.events import Event
 from cinema_core.money import Money
 from cinema_core.reservations import Reservation, ReservationStatus, Sale
+from cinema_core.rooms import Category, Room
 from cinema_core.seats import Seat, SeatLabel
 from cinema_core.sessions import Session
+from cinema_core.tickets import Line, TicketType
 
 # A row by column name: SQLAlchemy's RowMapping or a psycopg dict_row.
 Row = Mapping[Any, Any]
 
+_CATEGORIES = {category.value: category for category in Category}
+
+
+def room_from_row(row: Row, prefix: str = "") -> Room:
+    """A room from its columns, named ``prefix + column`` (``room_`` where joined to a session)."""
+    return Room(
+        id=row[prefix + "id"],
+        cinema=row[prefix + "cinema"],
+        name=row[prefix + "name"],
+        layout=tuple(row[prefix + "layout"]),
+        private=row[prefix + "private"],
+    )
+
+
+def room_values(room: Room) -> dict[str, Any]:
+    return {
+        "id": room.id,
+        "cinema": room.cinema,
+        "name": room.name,
+        "layout": list(room.layout),
+        "private": room.private,
+    }
+
 
 def session_from_row(row: Row) -> Session:
+    """A session from its columns joined with its room's (``statements.SESSION_COLUMNS``)."""
+    currency = row["currency"]
+    cents: Mapping[str, int] = row["prices"]
     return Session(
         id=row["id"],
         movie=row["movie"],
-        room=row["room"],
+        room=room_from_row(row, "room_"),
         starts_at=row["starts_at"],
-        price=Money(row["price_cents"], row["currency"]),
-        rows=row["rows"],
-        seats_per_row=row["seats_per_row"],
+        duration_minutes=row["duration_minutes"],
+        # In the categories' own order: jsonb keeps no order, and this one costs nothing.
+        prices={
+            category: Money(cents[category.value], currency)
+            for category in Category
+            if category.value in cents
+        },
+        ticket_types=tuple(
+            TicketType(kind["code"], kind["name"], kind["percent"], kind.get("quota_percent"))
+            for kind in row["ticket_types"]
+        ),
+        forbid_single_gaps=row["forbid_single_gaps"],
     )
 
 
@@ -33,13 +70,27 @@ def session_values(session: Session) -> dict[str, Any]:
     return {
         "id": session.id,
         "movie": session.movie,
-        "room": session.room,
+        # The movie filter compares as SessionFilter.admits does: Python's lower(), not SQL's.
+        "movie_lower": session.movie.lower(),
+        "room_id": session.room.id,
+        "cinema": session.room.cinema,
         "starts_at": session.starts_at,
+        "duration_minutes": session.duration_minutes,
+        "ends_at": session.ends_at,
+        "prices": {category.value: price.cents for category, price in session.prices.items()},
         "price_cents": session.price.cents,
         "currency": session.price.currency,
-        "rows": session.rows,
-        "seats_per_row": session.seats_per_row,
+        "ticket_types": [_ticket_type_json(kind) for kind in session.ticket_types],
+        "forbid_single_gaps": session.forbid_single_gaps,
+        "seat_count": session.seat_count,
     }
+
+
+def _ticket_type_json(kind: TicketType) -> dict[str, Any]:
+    found: dict[str, Any] = {"code": kind.code, "name": kind.name, "percent": kind.percent}
+    if kind.quota_percent is not None:
+        found["quota_percent"] = kind.quota_percent
+    return found
 
 
 def seat_from_row(row: Row) -> Seat:
@@ -48,6 +99,7 @@ def seat_from_row(row: Row) -> Seat:
         held_by=row["held_by"],
         hold_expires_at=row["hold_expires_at"],
         sale_id=row["sale_id"],
+        ticket=row["ticket"],
     )
 
 
@@ -59,13 +111,38 @@ def labels_from_text(texts: Iterable[str]) -> tuple[SeatLabel, ...]:
     return tuple(SeatLabel.parse(text) for text in texts)
 
 
+def lines_from_row(row: Row) -> tuple[Line, ...]:
+    """The lines of a reservation or sale row, from its parallel arrays."""
+    currency = row["currency"]
+    return tuple(
+        [
+            Line(SeatLabel.parse(seat), _CATEGORIES[category], ticket, Money(cents, currency))
+            for seat, category, ticket, cents in zip(
+                row["seats"], row["categories"], row["tickets"], row["line_cents"], strict=True
+            )
+        ]
+    )
+
+
+def lines_values(lines: Sequence[Line]) -> dict[str, Any]:
+    """The lines as the parallel array parameters (and their total) the statements take."""
+    amount = sum(line.price.cents for line in lines)
+    return {
+        "seats": array([str(line.seat) for line in lines]),
+        "categories": array([line.category.value for line in lines]),
+        "tickets": array([line.ticket for line in lines]),
+        "line_cents": array([line.price.cents for line in lines]),
+        "amount_cents": amount,
+        "currency": lines[0].price.currency,
+    }
+
+
 def reservation_from_row(row: Row) -> Reservation:
     return Reservation(
         id=row["id"],
         session_id=row["session_id"],
         user_id=row["user_id"],
-        seats=labels_from_text(row["seats"]),
-        amount=Money(row["amount_cents"], row["currency"]),
+        lines=lines_from_row(row),
         created_at=row["created_at"],
         expires_at=row["expires_at"],
         status=ReservationStatus(row["status"]),
@@ -78,9 +155,7 @@ def reservation_values(reservation: Reservation) -> dict[str, Any]:
         "id": reservation.id,
         "session_id": reservation.session_id,
         "user_id": reservation.user_id,
-        "seats": array(labels_to_text(reservation.seats)),
-        "amount_cents": reservation.amount.cents,
-        "currency": reservation.amount.currency,
+        **lines_values(reservation.lines),
         "status": reservation.status.value,
         "created_at": reservation.created_at,
         "expires_at": reservation.expires_at,
@@ -94,8 +169,7 @@ def sale_from_row(row: Row) -> Sale:
         reservation_id=row["reservation_id"],
         session_id=row["session_id"],
         user_id=row["user_id"],
-        seats=labels_from_text(row["seats"]),
-        amount=Money(row["amount_cents"], row["currency"]),
+        lines=lines_from_row(row),
         paid_at=row["paid_at"],
     )
 
@@ -106,9 +180,7 @@ def sale_values(sale: Sale) -> dict[str, Any]:
         "reservation_id": sale.reservation_id,
         "session_id": sale.session_id,
         "user_id": sale.user_id,
-        "seats": array(labels_to_text(sale.seats)),
-        "amount_cents": sale.amount.cents,
-        "currency": sale.amount.currency,
+        **lines_values(sale.lines),
         "paid_at": sale.paid_at,
     }
 

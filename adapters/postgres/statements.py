@@ -16,12 +16,18 @@ from __future__ import annotations
 
 from typing import Final
 
-_SEAT_COLUMNS = 's."row", s.number, s.held_by, s.hold_expires_at, s.sale_id'
-_RESERVATION_COLUMNS = (
-    "id, session_id, user_id, seats, amount_cents, currency, status, created_at, expires_at,"
-    " sale_id"
+_SEAT_COLUMNS = 's."row", s.number, s.held_by, s.hold_expires_at, s.sale_id, s.ticket'
+# A reservation's and a sale's lines travel as parallel arrays (rows.lines_values).
+_LINES = "seats, categories, tickets, line_cents, amount_cents, currency"
+_LINE_VALUES = (
+    "%(seats)s::text[], %(categories)s::text[], %(tickets)s::text[], %(line_cents)s::bigint[],"
+    " %(amount_cents)s, %(currency)s"
 )
-_SALE_COLUMNS = "id, reservation_id, session_id, user_id, seats, amount_cents, currency, paid_at"
+_RESERVATION_COLUMNS = f"id, session_id, user_id, {_LINES}, status, created_at, expires_at, sale_id"
+_SALE_COLUMNS = f"id, reservation_id, session_id, user_id, {_LINES}, paid_at"
+# The seats that are not plainly free: seats_touched_idx's predicate (migration 0004). Every
+# statement that counts or reads such seats spells it out, so the planner takes that index.
+TOUCHED: Final = "(s.held_by IS NOT NULL OR s.sale_id IS NOT NULL OR s.ticket IS NOT NULL)"
 # The labels asked for, as rows. Callers send them de-duplicated.
 _LABELS = 'unnest(%(rows)s::char(1)[], %(numbers)s::int[]) AS v("row", number)'
 
@@ -40,18 +46,19 @@ READ_SEATS_UNLOCKED: Final = _SELECT_SEATS
 
 SAVE_SEATS: Final = """
 UPDATE seats AS s
-SET held_by = v.held_by, hold_expires_at = v.hold_expires_at, sale_id = v.sale_id
+SET held_by = v.held_by, hold_expires_at = v.hold_expires_at, sale_id = v.sale_id,
+    ticket = v.ticket
 FROM unnest(
     %(rows)s::char(1)[], %(numbers)s::int[], %(held_by)s::uuid[],
-    %(hold_expires_at)s::timestamptz[], %(sale_ids)s::uuid[]
-) AS v("row", number, held_by, hold_expires_at, sale_id)
+    %(hold_expires_at)s::timestamptz[], %(sale_ids)s::uuid[], %(tickets)s::text[]
+) AS v("row", number, held_by, hold_expires_at, sale_id, ticket)
 WHERE s.session_id = %(session_id)s AND s."row" = v."row" AND s.number = v.number
 """
 
 ADD_RESERVATION: Final = f"""
 INSERT INTO reservations ({_RESERVATION_COLUMNS})
 VALUES (
-    %(id)s, %(session_id)s, %(user_id)s, %(seats)s::text[], %(amount_cents)s, %(currency)s,
+    %(id)s, %(session_id)s, %(user_id)s, {_LINE_VALUES},
     %(status)s, %(created_at)s, %(expires_at)s, %(sale_id)s
 )
 """
@@ -66,7 +73,9 @@ SAVE_RESERVATION: Final = (
     ADD_RESERVATION
     + """ON CONFLICT (id) DO UPDATE SET
     session_id = EXCLUDED.session_id, user_id = EXCLUDED.user_id, seats = EXCLUDED.seats,
-    amount_cents = EXCLUDED.amount_cents, currency = EXCLUDED.currency,
+    categories = EXCLUDED.categories, tickets = EXCLUDED.tickets,
+    line_cents = EXCLUDED.line_cents, amount_cents = EXCLUDED.amount_cents,
+    currency = EXCLUDED.currency,
     status = EXCLUDED.status, created_at = EXCLUDED.created_at,
     expires_at = EXCLUDED.expires_at, sale_id = EXCLUDED.sale_id
 """
@@ -82,8 +91,7 @@ ADD_SALE: Final = f"""
 WITH sale AS (
     INSERT INTO sales ({_SALE_COLUMNS})
     VALUES (
-        %(id)s, %(reservation_id)s, %(session_id)s, %(user_id)s, %(seats)s::text[],
-        %(amount_cents)s, %(currency)s, %(paid_at)s
+        %(id)s, %(reservation_id)s, %(session_id)s, %(user_id)s, {_LINE_VALUES}, %(paid_at)s
     )
     ON CONFLICT (reservation_id) DO NOTHING
     RETURNING id
@@ -126,39 +134,83 @@ FROM ROWS FROM (
 ORDER BY e.emitted
 """
 
-GET_SESSION: Final = """
-SELECT id, movie, room, starts_at, price_cents, currency, "rows", seats_per_row
-FROM sessions WHERE id = %(id)s
+# A session with its room, as rows.session_from_row reads it (the room's columns prefixed room_).
+SESSION_COLUMNS: Final = (
+    "se.id, se.movie, se.starts_at, se.duration_minutes, se.prices, se.currency,"
+    " se.ticket_types, se.forbid_single_gaps, r.id AS room_id, r.cinema AS room_cinema,"
+    " r.name AS room_name, r.layout AS room_layout, r.private AS room_private"
+)
+GET_SESSION: Final = f"""
+SELECT {SESSION_COLUMNS}
+FROM sessions AS se JOIN rooms AS r ON r.id = se.room_id
+WHERE se.id = %(id)s
 """
 
-# The seats that are not plainly free, with the room's size: the free ones are every other
-# label, which the caller fills in (a 2,600-seat map is then a few rows, not 2,600). A session
-# without seats of note still returns its one row (LEFT JOIN); an unknown one returns none.
-# held_by alone (no expiry) is no hold, but the port hands seats over as stored, so it counts;
-# a hold time always has a holder (seats_hold_has_holder). The condition is seats_touched_idx's
-# predicate, so the few touched seats come from that partial index (migration 0003).
+# The session whose [starts_at, ends_at) overlaps a refused one's in its room: read after the
+# exclusion constraint refused the insert, so its snapshot sees the committed winner. The
+# condition is the constraint's own, so its gist index finds it.
+OVERLAPPING_SESSION: Final = """
+SELECT id FROM sessions
+WHERE room_id = %(room_id)s AND id <> %(id)s
+    AND tstzrange(starts_at, ends_at, '[)') && tstzrange(%(starts_at)s, %(ends_at)s, '[)')
+ORDER BY starts_at, id
+LIMIT 1
+"""
+
+# A room that is not private, unless its cinema has one of that name (rooms_cinema_name_key):
+# skipped, not raised, so the transaction stays usable (no row back: RoomExists).
+ADD_ROOM: Final = """
+INSERT INTO rooms (id, cinema, name, layout, private)
+VALUES (%(id)s, %(cinema)s, %(name)s, %(layout)s::text[], %(private)s)
+ON CONFLICT (cinema, name) WHERE NOT private DO NOTHING
+RETURNING id
+"""
+
+# The room's layout (one row), then the seats that are not plainly free: the free ones are every
+# other seat for sale, which the caller fills in from the layout (a 2,600-seat map is then a few
+# rows, not 2,600). An unknown session returns no row at all. held_by alone (no expiry) is no
+# hold, but the port hands seats over as stored, so it is read; a hold time always has a holder
+# (seats_hold_has_holder). The seats come from seats_touched_idx (see TOUCHED).
 TOUCHED_SEATS: Final = f"""
-SELECT se."rows", se.seats_per_row, {_SEAT_COLUMNS}
-FROM sessions AS se
-LEFT JOIN seats AS s ON s.session_id = se.id
-    AND (s.held_by IS NOT NULL OR s.sale_id IS NOT NULL)
+SELECT r.layout, NULL::char(1), NULL::int, NULL::uuid, NULL::timestamptz, NULL::uuid, NULL::text
+FROM sessions AS se JOIN rooms AS r ON r.id = se.room_id
 WHERE se.id = %(session_id)s
+UNION ALL
+SELECT NULL, {_SEAT_COLUMNS}
+FROM seats AS s
+WHERE s.session_id = %(session_id)s AND {TOUCHED}
 """
 
 # The availability rule in SQL; Seat.status_at is the same rule in Python, and
 # tests/contract/test_postgres_repo.py pins that both agree. A seat is taken when sold, or held
-# by a hold that has not lapsed at ``now``; the rest are available. The first condition is
-# seats_touched_idx's predicate, spelled out so the planner counts from that partial index (a
-# 2,600-seat room is counted from its few touched seats).
-AVAILABLE_COUNTS: Final = """
-SELECT se.id, se."rows" * se.seats_per_row - (
+# by a hold that has not lapsed at ``now``; the rest of the session's seats for sale are
+# available. Counted from seats_touched_idx (a 2,600-seat room from its few touched seats).
+AVAILABLE_COUNTS: Final = f"""
+SELECT se.id, se.seat_count - (
     SELECT count(*) FROM seats AS s
     WHERE s.session_id = se.id
-        AND (s.held_by IS NOT NULL OR s.sale_id IS NOT NULL)
+        AND {TOUCHED}
         AND (s.sale_id IS NOT NULL OR (s.held_by IS NOT NULL AND s.hold_expires_at > %(now)s))
 )
 FROM sessions AS se
 WHERE se.id = ANY(%(ids)s::uuid[])
+"""
+
+# A session's ticket quotas are locked on its row (PostgresTransaction.quota_usage). FOR NO KEY
+# UPDATE, not FOR UPDATE: every reservation and sale inserted for the session takes FOR KEY
+# SHARE on this row (their foreign keys), and FOR UPDATE would queue all of them, full-price
+# buyers included, behind whoever holds the quota lock. The session row is never updated.
+LOCK_QUOTAS: Final = "SELECT 1 FROM sessions WHERE id = %(session_id)s FOR NO KEY UPDATE"
+# The quota rule in SQL; Seat.counts_for is the same rule in Python, and
+# tests/contract/test_postgres_repo.py pins that both agree: a seat counts against its ticket
+# type when sold as it, or held as it by a hold that has not lapsed at ``now``.
+QUOTA_USAGE: Final = f"""
+SELECT s.ticket, count(*) FROM seats AS s
+WHERE s.session_id = %(session_id)s
+    AND {TOUCHED}
+    AND s.ticket = ANY(%(tickets)s::text[])
+    AND (s.sale_id IS NOT NULL OR (s.held_by IS NOT NULL AND s.hold_expires_at > %(now)s))
+GROUP BY s.ticket
 """
 
 

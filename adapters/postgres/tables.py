@@ -12,21 +12,45 @@ from sqlalchemy.dialects import postgresql as pg
 
 metadata = sa.MetaData()
 
+# Rooms never change once created (migration 0004). A private room belongs to one session of the
+# first API shape; (cinema, name) is unique among the others.
+rooms = sa.Table(
+    "rooms",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("cinema", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("layout", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("private", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 sessions = sa.Table(
     "sessions",
     metadata,
     sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
     sa.Column("movie", sa.Text, nullable=False),
-    sa.Column("room", sa.Text, nullable=False),
+    # Python's movie.lower(), for the movie filter (see migration 0004).
+    sa.Column("movie_lower", sa.Text, nullable=False),
+    sa.Column("room_id", pg.UUID(as_uuid=True), sa.ForeignKey("rooms.id"), nullable=False),
+    # The room's cinema, copied so that the cinema filter pages on one index.
+    sa.Column("cinema", sa.Text, nullable=False),
     sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("duration_minutes", sa.Integer, nullable=False),
+    sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+    # {category: cents}; price_cents is the lowest of them (Session.price).
+    sa.Column("prices", pg.JSONB, nullable=False),
     sa.Column("price_cents", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.Text, nullable=False),
-    sa.Column("rows", sa.Integer, nullable=False),
-    sa.Column("seats_per_row", sa.Integer, nullable=False),
+    # [{code, name, percent, quota_percent?}] in the session's order.
+    sa.Column("ticket_types", pg.JSONB, nullable=False),
+    sa.Column("forbid_single_gaps", sa.Boolean, nullable=False),
+    # The room's seats for sale: what availability and quotas are counted against.
+    sa.Column("seat_count", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# One row per seat of every session. "row" is quoted everywhere: it is an SQL keyword.
+# One row per seat for sale of every session. "row" is quoted everywhere: it is an SQL keyword.
 seats = sa.Table(
     "seats",
     metadata,
@@ -36,8 +60,12 @@ seats = sa.Table(
     sa.Column("held_by", pg.UUID(as_uuid=True)),
     sa.Column("hold_expires_at", sa.DateTime(timezone=True)),
     sa.Column("sale_id", pg.UUID(as_uuid=True)),
+    # The ticket type it is held or sold as: what a quota counts.
+    sa.Column("ticket", sa.Text),
 )
 
+# A reservation's and a sale's lines are parallel arrays, one element per seat in label order:
+# seats[i] is of categories[i], sold as tickets[i] for line_cents[i]. amount_cents is their sum.
 reservations = sa.Table(
     "reservations",
     metadata,
@@ -45,6 +73,9 @@ reservations = sa.Table(
     sa.Column("session_id", pg.UUID(as_uuid=True), nullable=False),
     sa.Column("user_id", sa.Text, nullable=False),
     sa.Column("seats", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("categories", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("tickets", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("line_cents", pg.ARRAY(sa.BigInteger), nullable=False),
     sa.Column("amount_cents", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
@@ -61,6 +92,9 @@ sales = sa.Table(
     sa.Column("session_id", pg.UUID(as_uuid=True), nullable=False),
     sa.Column("user_id", sa.Text, nullable=False),
     sa.Column("seats", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("categories", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("tickets", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("line_cents", pg.ARRAY(sa.BigInteger), nullable=False),
     sa.Column("amount_cents", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("paid_at", sa.DateTime(timezone=True), nullable=False),

@@ -13,11 +13,13 @@ from cinema_core import (
     ManualClock,
     Money,
     Reservation,
+    Room,
     Sale,
     SeatLabel,
     SeatsUnavailable,
     Session,
 )
+from cinema_core.reservations import priced_lines
 
 
 def test_two_sales_of_one_seat_in_one_unit_of_work_are_refused(
@@ -28,11 +30,9 @@ def test_two_sales_of_one_seat_in_one_unit_of_work_are_refused(
     session = Session.create(
         id=uuid4(),
         movie="Filme X",
-        room="Sala 1",
+        room=Room.rectangle(id=uuid4(), name="Sala 1", rows=4, seats_per_row=4),
         starts_at=clock.now() + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
+        prices=Money.parse("25.00"),
         now=clock.now(),
     )
     repo.atomic(lambda tx: tx.add_session(session))
@@ -42,15 +42,12 @@ def test_two_sales_of_one_seat_in_one_unit_of_work_are_refused(
             id=uuid4(),
             session_id=session.id,
             user_id="u1",
-            seats=labels,
-            amount=session.price * len(labels),
+            lines=priced_lines(session, labels, {}),
             created_at=clock.now(),
             expires_at=clock.now() + timedelta(seconds=30),
         )
         tx.add_reservation(reservation)
-        return Sale(
-            uuid4(), reservation.id, session.id, "u1", labels, reservation.amount, clock.now()
-        )
+        return Sale(uuid4(), reservation.id, session.id, "u1", reservation.lines, clock.now())
 
     def sell_twice(tx: Any) -> None:
         tx.add_sale(sale(tx, SeatLabel("A", 1), SeatLabel("A", 2)))

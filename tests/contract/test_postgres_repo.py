@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 import sqlalchemy as sa
 
-from adapters.postgres import PostgresReservationRepo
+from adapters.postgres import PostgresReservationRepo, rows, statements
 from adapters.postgres.transaction import PostgresTransaction
 from cinema_core import (
     Event,
@@ -22,19 +22,22 @@ from cinema_core import (
     Reservation,
     ReservationExpired,
     ReservationStatus,
+    Room,
     Sale,
     SeatLabel,
     SeatStatus,
     SeatsUnavailable,
     Session,
+    SessionFilter,
 )
 from cinema_core.pagination import Cursor
+from cinema_core.reservations import priced_lines
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.postgres
 
 A1, A2, A3, A4 = (SeatLabel("A", n) for n in range(1, 5))
-B1, B2, B3 = (SeatLabel("B", n) for n in range(1, 4))
+B1, B2, B3, B4 = (SeatLabel("B", n) for n in range(1, 5))
 
 
 @pytest.fixture
@@ -55,11 +58,9 @@ def add_session(
     session = Session.create(
         id=uuid4(),
         movie="Filme X",
-        room="Sala 1",
+        room=Room.rectangle(id=uuid4(), name="Sala 1", rows=rows, seats_per_row=seats_per_row),
         starts_at=clock.now() + starts_in,
-        price=Money.parse("25.00"),
-        rows=rows,
-        seats_per_row=seats_per_row,
+        prices=Money.parse("25.00"),
         now=clock.now(),
     )
     repo.atomic(lambda tx: tx.add_session(session))
@@ -73,8 +74,7 @@ def reservation(
         id=uuid4(),
         session_id=session.id,
         user_id=user,
-        seats=tuple(sorted(labels)),
-        amount=session.price * len(labels),
+        lines=priced_lines(session, tuple(sorted(labels)), {}),
         created_at=clock.now(),
         expires_at=clock.now() + timedelta(seconds=ttl),
     )
@@ -86,8 +86,7 @@ def sale_of(held: Reservation, clock: ManualClock) -> Sale:
         reservation_id=held.id,
         session_id=held.session_id,
         user_id=held.user_id,
-        seats=held.seats,
-        amount=held.amount,
+        lines=held.lines,
         paid_at=clock.now(),
     )
 
@@ -138,7 +137,7 @@ def test_a_2600_seat_room_is_created_and_read_in_one_statement_each(
     """All 2,600 seats are inserted by one statement and read back by one."""
     with StatementCounter(repo.engine) as created:
         session = add_session(repo, clock, rows=26, seats_per_row=100)
-    assert len(created.statements) == 2  # the session, then every seat
+    assert len(created.statements) == 3  # its private room, the session, then every seat
     with StatementCounter(repo.engine) as read:
         seats = repo.seats(session.id)
     assert len(read.statements) == 1
@@ -154,7 +153,7 @@ def test_sessions_are_listed_by_start_then_id_strictly_after_the_cursor(
     expected = sorted(made, key=lambda s: (s.starts_at, s.id))
     seen: list[Session] = []
     after: Cursor | None = None
-    while page := repo.list_sessions(after, 2):
+    while page := repo.list_sessions(after, 2, SessionFilter()):
         seen.extend(page)
         after = Cursor(page[-1].starts_at, page[-1].id)
     assert seen == expected
@@ -171,10 +170,10 @@ def test_availability_in_sql_agrees_with_seat_status_at(
 
     def arrange(tx: PostgresTransaction) -> None:
         seats = {seat.label: seat for seat in tx.lock_seats(session.id, session.labels())}
-        seats[A2].hold(holder, now + timedelta(seconds=10))  # held
-        seats[A3].hold(holder, now - timedelta(seconds=1))  # lapsed hold, not cleaned up
-        seats[A4].hold(holder, now)  # lapses exactly now
-        seats[B1].hold(holder, now + timedelta(seconds=10))
+        seats[A2].hold(holder, now + timedelta(seconds=10), "full")  # held
+        seats[A3].hold(holder, now - timedelta(seconds=1), "full")  # lapsed, not cleaned up
+        seats[A4].hold(holder, now, "full")  # lapses exactly now
+        seats[B1].hold(holder, now + timedelta(seconds=10), "full")
         seats[B1].sell(sale)  # sold
         seats[B2].sale_id = sale  # sold with a hold time left behind
         seats[B2].held_by, seats[B2].hold_expires_at = holder, now + timedelta(seconds=20)
@@ -189,6 +188,119 @@ def test_availability_in_sql_agrees_with_seat_status_at(
         )
         assert repo.available_counts([session.id], at) == {session.id: in_python}, offset
     assert repo.available_counts([session.id], now) == {session.id: 16 - 3}
+
+
+def test_the_quota_rule_in_sql_agrees_with_seat_counts_for(
+    repo: PostgresReservationRepo, clock: ManualClock
+) -> None:
+    """The quota rule is written twice (SQL count, Python Seat.counts_for): they agree on held,
+    lapsed, lapsing-exactly-now and sold seats of each type, a holder without an expiry and a
+    ticket left without a claim, at instants on either side."""
+    session = add_session(repo, clock)
+    now = clock.now()
+    holder, sale = uuid4(), uuid4()
+
+    def arrange(tx: PostgresTransaction) -> None:
+        seats = {seat.label: seat for seat in tx.lock_seats(session.id, session.labels())}
+        seats[A1].hold(holder, now + timedelta(seconds=10), "half")  # held
+        seats[A2].hold(holder, now - timedelta(seconds=1), "half")  # lapsed, not cleaned up
+        seats[A3].hold(holder, now, "half")  # lapses exactly now
+        seats[A4].hold(holder, now + timedelta(seconds=20), "full")  # another type
+        seats[B1].hold(holder, now + timedelta(seconds=10), "half")
+        seats[B1].sell(sale)  # sold
+        seats[B2].sale_id, seats[B2].ticket = sale, "full"  # sold, another type
+        seats[B2].held_by, seats[B2].hold_expires_at = holder, now - timedelta(seconds=5)
+        seats[B3].held_by, seats[B3].ticket = holder, "half"  # a holder without an expiry
+        seats[B4].ticket = "half"  # a ticket left behind, with no hold and no sale
+        tx.save_seats(session.id, list(seats.values()))
+
+    repo.atomic(arrange)
+    assert {s.label: s.ticket for s in repo.seats(session.id)}[B4] == "half"
+    for offset in (-20, -1, 0, 5, 10, 20, 30):
+        instant = now + timedelta(seconds=offset)
+        in_python = {
+            ticket: sum(1 for seat in repo.seats(session.id) if seat.counts_for(ticket, instant))
+            for ticket in ("half", "full", "kid")
+        }
+        in_sql = repo.atomic(
+            lambda tx, at=instant: tx.quota_usage(session.id, ["half", "full", "kid"], at)
+        )
+        assert in_sql == in_python, offset
+    assert repo.atomic(lambda tx: tx.quota_usage(session.id, ["half"], now)) == {"half": 2}
+
+
+def test_quota_takers_queue_and_each_counts_what_the_one_before_committed(
+    repo: PostgresReservationRepo, clock: ManualClock
+) -> None:
+    """quota_usage locks the session's quotas: a second caller waits for the first to commit,
+    and its count (a statement of its own, after the lock) includes the first one's hold."""
+    session = add_session(repo, clock)
+    first_counted = threading.Event()
+    owner = uuid4()
+
+    def first(tx: PostgresTransaction) -> dict[str, int]:
+        used = tx.quota_usage(session.id, ["half"], clock.now())
+        first_counted.set()
+        time.sleep(0.3)
+        seats = tx.lock_seats(session.id, [A1])
+        seats[0].hold(owner, clock.now() + timedelta(seconds=30), "half")
+        tx.save_seats(session.id, seats)
+        return used
+
+    def second(tx: PostgresTransaction) -> tuple[dict[str, int], float]:
+        assert first_counted.wait(5)
+        started = time.monotonic()
+        used = tx.quota_usage(session.id, ["half"], clock.now())
+        return used, time.monotonic() - started
+
+    used_first, (used_second, waited) = run_together(
+        2, lambda i: repo.atomic(first if i == 0 else second)
+    )
+    assert used_first == {"half": 0}
+    assert used_second == {"half": 1}
+    assert waited >= 0.2
+
+
+def test_the_quota_lock_lets_reservations_and_sales_of_the_session_through(
+    repo: PostgresReservationRepo, clock: ManualClock, clean_postgres_url: str
+) -> None:
+    """FOR NO KEY UPDATE on the session does not conflict with the FOR KEY SHARE its
+    reservations' and sales' foreign keys take: they go on while the quota lock is held (a
+    FOR UPDATE lock, shown last, would have queued them)."""
+    session = add_session(repo, clock)
+    locked, done = threading.Event(), threading.Event()
+
+    def quota_holder(tx: PostgresTransaction) -> bool:
+        tx.quota_usage(session.id, ["half"], clock.now())
+        locked.set()
+        return done.wait(5)
+
+    def buyer(tx: PostgresTransaction) -> None:
+        assert locked.wait(5)
+        try:
+            held = reservation(session, clock, A2)
+            tx.add_reservation(held)
+            tx.add_sale(sale_of(held, clock))
+            tx.flush()
+        finally:
+            done.set()
+
+    others_went_on, _ = run_together(2, lambda i: repo.atomic(quota_holder if i == 0 else buyer))
+    assert others_went_on
+    assert len(repo.purchases("u1", None, 10)) == 1
+
+    engine = sa.create_engine(clean_postgres_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as locker, engine.connect() as inserter:
+            locker.execute(
+                sa.text("SELECT 1 FROM sessions WHERE id = :id FOR UPDATE"), {"id": session.id}
+            )
+            inserter.execute(sa.text("SET lock_timeout = '100ms'"))
+            values = rows.reservation_values(reservation(session, clock, A3))
+            with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
+                inserter.exec_driver_sql(statements.ADD_RESERVATION, values)
+    finally:
+        engine.dispose()
 
 
 def test_lock_seats_returns_the_existing_seats_in_label_order(
@@ -210,16 +322,14 @@ def test_save_seats_writes_holds_and_releases_in_one_statement(
     def hold(tx: PostgresTransaction) -> None:
         seats = tx.lock_seats(session.id, [A1, A2, A3])
         for seat in seats:
-            seat.hold(owner, until)
+            seat.hold(owner, until, "half")
         with StatementCounter(repo.engine) as saved:
             tx.save_seats(session.id, seats)
         assert len(saved.statements) == 1
 
     repo.atomic(hold)
-    assert {s.label: (s.held_by, s.hold_expires_at) for s in repo.seats(session.id)}[A2] == (
-        owner,
-        until,
-    )
+    stored = {s.label: (s.held_by, s.hold_expires_at, s.ticket) for s in repo.seats(session.id)}
+    assert stored[A2] == (owner, until, "half")
 
     def release(tx: PostgresTransaction) -> None:
         seats = tx.lock_seats(session.id, [A1, A2, A3])
@@ -228,7 +338,10 @@ def test_save_seats_writes_holds_and_releases_in_one_statement(
         tx.save_seats(session.id, seats)
 
     repo.atomic(release)
-    assert all(s.held_by is None and s.hold_expires_at is None for s in repo.seats(session.id))
+    assert all(
+        s.held_by is None and s.hold_expires_at is None and s.ticket is None
+        for s in repo.seats(session.id)
+    )
 
 
 def test_a_row_lock_makes_the_second_transaction_wait_and_see_the_first_ones_hold(
@@ -244,7 +357,7 @@ def test_a_row_lock_makes_the_second_transaction_wait_and_see_the_first_ones_hol
         seats = tx.lock_seats(session.id, [A1])
         first_locked.set()
         time.sleep(0.3)
-        seats[0].hold(owner, clock.now() + timedelta(seconds=30))
+        seats[0].hold(owner, clock.now() + timedelta(seconds=30), "full")
         tx.save_seats(session.id, seats)
 
     def second(tx: PostgresTransaction) -> tuple[UUID | None, float]:
@@ -345,11 +458,9 @@ def test_work_that_raises_leaves_nothing_behind_and_its_error_passes_unchanged(
     session = Session.create(
         id=uuid4(),
         movie="X",
-        room="1",
+        room=Room.rectangle(id=uuid4(), name="1", rows=4, seats_per_row=4),
         starts_at=clock.now() + timedelta(days=1),
-        price=Money.parse("10.00"),
-        rows=4,
-        seats_per_row=4,
+        prices=Money.parse("10.00"),
         now=clock.now(),
     )
     error = ReservationExpired()

@@ -23,15 +23,17 @@ from cinema_core import (
     Money,
     Reservation,
     ReservationStatus,
+    Room,
     Sale,
     SeatLabel,
     SeatStatus,
     SeatsUnavailable,
     Session,
+    SessionFilter,
 )
 from cinema_core.pagination import Cursor
 from cinema_core.ports import Transaction
-from cinema_core.reservations import hold_seats
+from cinema_core.reservations import hold_seats, priced_lines
 from tests.concurrency import run_together
 
 HOLD = timedelta(seconds=30)
@@ -57,19 +59,42 @@ def labels(*texts: str) -> tuple[SeatLabel, ...]:
     return tuple(sorted(SeatLabel.parse(text) for text in texts))
 
 
-def new_session(
-    repo: Any, clock: ManualClock, *, starts_in: timedelta = timedelta(days=1), rows: int = 4
+def rectangle(rows: int = 4, seats_per_row: int = 4, name: str = "Sala 1") -> Room:
+    """A private room of the first API shape (never busy)."""
+    return Room.rectangle(id=uuid4(), name=name, rows=rows, seats_per_row=seats_per_row)
+
+
+def a_session(
+    clock: ManualClock,
+    *,
+    room: Room | None = None,
+    starts_in: timedelta = timedelta(days=1),
+    rows: int = 4,
+    **options: Any,
 ) -> Session:
-    session = Session.create(
+    """A session (not stored) of ``room``, or of a private 4-seat-wide room of ``rows`` rows."""
+    return Session.create(
         id=uuid4(),
-        movie="Filme X",
-        room="Sala 1",
+        movie=options.pop("movie", "Filme X"),
+        room=room or rectangle(rows),
         starts_at=clock.now() + starts_in,
-        price=Money(2500),
-        rows=rows,
-        seats_per_row=4,
+        prices=options.pop("prices", Money(2500)),
         now=clock.now(),
+        **options,
     )
+
+
+def new_session(
+    repo: Any,
+    clock: ManualClock,
+    *,
+    room: Room | None = None,
+    starts_in: timedelta = timedelta(days=1),
+    rows: int = 4,
+    **options: Any,
+) -> Session:
+    """A session stored through the port."""
+    session = a_session(clock, room=room, starts_in=starts_in, rows=rows, **options)
     repo.atomic(lambda tx: tx.add_session(session))
     return session
 
@@ -81,6 +106,7 @@ def hold(
     *texts: str,
     user: str = "u1",
     until: datetime | None = None,
+    tickets: dict[str, int] | None = None,
 ) -> Reservation:
     """A pending reservation holding the seats, stored the way the box office stores it."""
     wanted = labels(*texts)
@@ -89,15 +115,14 @@ def hold(
         id=uuid4(),
         session_id=session.id,
         user_id=user,
-        seats=wanted,
-        amount=session.price * len(wanted),
+        lines=priced_lines(session, wanted, tickets or {}),
         created_at=now,
         expires_at=until or now + HOLD,
     )
 
     def work(tx: Transaction) -> None:
         seats = tx.lock_seats(session.id, wanted)
-        hold_seats(reservation.id, seats, wanted, reservation.expires_at, now)
+        hold_seats(reservation.id, seats, reservation.lines, reservation.expires_at, now)
         tx.save_seats(session.id, seats)
         tx.add_reservation(reservation)
 
@@ -113,8 +138,7 @@ def sell(repo: Any, reservation: Reservation, clock: ManualClock) -> Sale:
         reservation_id=reservation.id,
         session_id=reservation.session_id,
         user_id=reservation.user_id,
-        seats=reservation.seats,
-        amount=reservation.amount,
+        lines=reservation.lines,
         paid_at=now,
     )
 
@@ -154,32 +178,14 @@ def statuses(repo: Any, session: Session, now: datetime) -> dict[str, SeatStatus
 
 def test_a_unit_of_work_commits_and_returns_its_result(repo: Any, clock: ManualClock) -> None:
     """What work wrote is there afterwards, and atomic returns what work returned."""
-    session = Session.create(
-        id=uuid4(),
-        movie="M",
-        room="R",
-        starts_at=clock.now(),
-        price=Money(1),
-        rows=4,
-        seats_per_row=4,
-        now=clock.now(),
-    )
+    session = a_session(clock, starts_in=timedelta(0), movie="M", prices=Money(1))
     assert repo.atomic(lambda tx: (tx.add_session(session), "done")[1]) == "done"
     assert repo.get_session(session.id) == session
 
 
 def test_a_failed_unit_of_work_leaves_nothing_behind(repo: Any, clock: ManualClock) -> None:
     """If work raises, nothing it wrote stays (events included) and the error goes through."""
-    session = Session.create(
-        id=uuid4(),
-        movie="M",
-        room="R",
-        starts_at=clock.now(),
-        price=Money(1),
-        rows=4,
-        seats_per_row=4,
-        now=clock.now(),
-    )
+    session = a_session(clock, starts_in=timedelta(0), movie="M", prices=Money(1))
 
     def work(tx: Transaction) -> None:
         tx.add_session(session)
@@ -206,7 +212,7 @@ def test_a_failed_unit_of_work_keeps_seats_and_reservations_as_they_were(
         assert stored is not None
         seats = tx.lock_seats(session.id, labels("A1", "A2"))
         for seat in seats:
-            seat.hold(reservation.id, clock.now() + HOLD)
+            seat.hold(reservation.id, clock.now() + HOLD, "full")
         tx.save_seats(session.id, seats)
         stored.status = ReservationStatus.CANCELLED
         tx.save_reservation(stored)
@@ -268,7 +274,7 @@ def test_a_unit_of_work_reads_its_own_writes(repo: Any, clock: ManualClock) -> N
 
     def work(tx: Transaction) -> list[Any]:
         seats = tx.lock_seats(session.id, labels("A1"))
-        seats[0].hold(owner, clock.now() + HOLD)
+        seats[0].hold(owner, clock.now() + HOLD, "full")
         tx.save_seats(session.id, seats)
         return tx.lock_seats(session.id, labels("A1"))
 
@@ -316,8 +322,7 @@ def test_a_seat_is_never_sold_twice(repo: Any, clock: ManualClock) -> None:
         reservation_id=second.id,
         session_id=session.id,
         user_id="u2",
-        seats=labels("A1", "A2"),
-        amount=Money(5000),
+        lines=priced_lines(session, labels("A1", "A2"), {}),
         paid_at=clock.now(),
     )
 
@@ -389,11 +394,12 @@ def test_sessions_are_listed_by_start_then_id_after_the_cursor(
     """Ordered by (starts_at, id), ties included; a cursor excludes itself and all before it."""
     made = [new_session(repo, clock, starts_in=timedelta(days=1 + i % 3)) for i in range(7)]
     expected = sorted(made, key=lambda s: (s.starts_at, s.id))
-    assert repo.list_sessions(None, 100) == expected
-    assert repo.list_sessions(None, 3) == expected[:3]
+    every = SessionFilter()
+    assert repo.list_sessions(None, 100, every) == expected
+    assert repo.list_sessions(None, 3, every) == expected[:3]
     cursor = Cursor(expected[2].starts_at, expected[2].id)
-    assert repo.list_sessions(cursor, 3) == expected[3:6]
-    assert repo.list_sessions(Cursor(expected[-1].starts_at, expected[-1].id), 3) == []
+    assert repo.list_sessions(cursor, 3, every) == expected[3:6]
+    assert repo.list_sessions(Cursor(expected[-1].starts_at, expected[-1].id), 3, every) == []
 
 
 def test_purchases_are_newest_first_before_the_cursor(repo: Any, clock: ManualClock) -> None:
@@ -504,7 +510,7 @@ def test_concurrent_units_of_work_never_lose_an_update(repo: Any, clock: ManualC
 
     def setup(tx: Transaction) -> None:
         (seat,) = tx.lock_seats(session.id, labels("A1"))
-        seat.hold(owner, start)
+        seat.hold(owner, start, "full")
         tx.save_seats(session.id, [seat])
 
     repo.atomic(setup)
@@ -512,7 +518,7 @@ def test_concurrent_units_of_work_never_lose_an_update(repo: Any, clock: ManualC
     def push(tx: Transaction) -> None:
         (seat,) = tx.lock_seats(session.id, labels("A1"))
         assert seat.hold_expires_at is not None
-        seat.hold(owner, seat.hold_expires_at + timedelta(seconds=1))
+        seat.hold(owner, seat.hold_expires_at + timedelta(seconds=1), "full")
         tx.save_seats(session.id, [seat])
 
     def worker(_: int) -> None:

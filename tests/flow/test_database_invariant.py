@@ -121,11 +121,21 @@ def violations(engine: sa.Engine, now: Any) -> Violations:
                 "WHERE r.status = 'confirmed' OR (r.status = 'pending' AND r.expires_at > :now) "
                 "GROUP BY 1, 2 HAVING count(*) > 1"
             ),
+            # Each line at its category's price × its ticket type's percent (rounded half up),
+            # and the sale's amount their sum, in the session's currency.
             wrong_amounts=rows(
-                "SELECT s.id, s.amount_cents, ss.price_cents, cardinality(s.seats) "
-                "FROM sales s JOIN sessions ss ON ss.id = s.session_id "
-                "WHERE s.amount_cents <> ss.price_cents * cardinality(s.seats) "
-                "OR s.currency <> ss.currency"
+                "SELECT s.id, l.seat, l.cents FROM sales s "
+                "JOIN sessions ss ON ss.id = s.session_id "
+                "CROSS JOIN LATERAL unnest(s.seats, s.categories, s.tickets, s.line_cents) "
+                "AS l(seat, category, ticket, cents) "
+                "LEFT JOIN LATERAL jsonb_to_recordset(ss.ticket_types) "
+                "AS t(code text, percent int) ON t.code = l.ticket "
+                "WHERE l.cents IS DISTINCT FROM "
+                "((ss.prices->>l.category)::bigint * t.percent * 2 + 100) / 200 "
+                "OR s.currency <> ss.currency "
+                "UNION ALL "
+                "SELECT s.id, NULL, s.amount_cents FROM sales s "
+                "WHERE s.amount_cents <> (SELECT sum(c) FROM unnest(s.line_cents) AS c)"
             ),
             # Every sold label's seat row names that sale, and every seat row's sale sold it.
             seat_map_disagrees=rows(
@@ -262,7 +272,7 @@ def test_crossed_seat_orders_queue_instead_of_deadlocking(
                 if any(seat.status_at(now) is not SeatStatus.AVAILABLE for seat in seats):
                     raise SeatsUnavailable([seat.label for seat in seats])
                 for seat in seats:
-                    seat.hold(reservation_id, now + HOLD)
+                    seat.hold(reservation_id, now + HOLD, "full")
                 tx.save_seats(session_id, seats)
                 return reservation_id
 

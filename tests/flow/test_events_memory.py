@@ -51,6 +51,7 @@ def test_stream_audit_and_own_consumers_work_without_a_broker(
     assert [e["type"] for e in server.events(session_id)] == [
         "payment.confirmed",
         "reservation.created",
+        "session.created",
     ]
     assert [e["type"] for e in server.events(session_id, "payment.confirmed")] == [
         "payment.confirmed"

@@ -426,3 +426,103 @@ def test_redis_cut_mid_burst_keeps_every_sale_single_and_recovers(cluster: Clust
     second = reserve(cluster, 1, "after-2", fresh, ["A1"])
     assert (first.status_code, second.status_code) == (201, 409)
     assert_database_consistent(cluster)
+
+
+def new_room(cluster: Cluster, layout: list[str], name: str) -> str:
+    with cluster.client(0, "admin-1", "admin") as admin:
+        answer = admin.post("/rooms", json={"cinema": "Centro", "name": name, "layout": layout})
+    assert answer.status_code == 201, answer.text
+    room_id: str = answer.json()["id"]
+    return room_id
+
+
+def overlapping_creations(cluster: Cluster, room_id: str) -> Counter[int]:
+    """Ten admins on the three processes create sessions of one room at once, each overlapping
+    every other (starts a minute apart, two hours long); the statuses they got."""
+    starts = datetime.now(UTC) + timedelta(days=2)
+
+    def create(i: int) -> int:
+        at = (starts + timedelta(minutes=i)).isoformat().replace("+00:00", "Z")
+        with cluster.client(i, f"admin-{i}", "admin") as admin:
+            answer = admin.post(
+                "/sessions",
+                json={"movie": f"M{i}", "room_id": room_id, "starts_at": at, "price": "20"},
+            )
+        assert answer.status_code in (201, 409), answer.text
+        if answer.status_code == 409:
+            assert answer.json()["error"]["code"] == "room_busy"
+        return answer.status_code
+
+    return Counter(together(10, create))
+
+
+def overlapping_sessions(cluster: Cluster) -> int:
+    engine = sa.create_engine(cluster.database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text(
+                    """SELECT count(*) FROM sessions a JOIN sessions b
+                    ON a.room_id = b.room_id AND a.id < b.id
+                    AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at"""
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_control_without_the_exclusion_constraint_overlapping_sessions_are_stored(
+    cluster: Cluster,
+) -> None:
+    """Control run: with the room's exclusion constraint dropped, concurrent creations of
+    overlapping sessions through three processes store more than one (the check is the
+    database's, not the code's)."""
+    engine = sa.create_engine(cluster.database_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE sessions DROP CONSTRAINT sessions_room_no_overlap"))
+    engine.dispose()
+    outcome = overlapping_creations(cluster, new_room(cluster, ["s" * 16], "Sala C"))
+    assert outcome[201] > 1, outcome
+    assert overlapping_sessions(cluster) > 0
+
+
+def test_ten_overlapping_sessions_created_at_once_through_three_processes_make_one(
+    cluster: Cluster,
+) -> None:
+    """10 concurrent creations of overlapping sessions of one room, spread over three
+    processes: exactly one 201, nine 409 room_busy, and the database holds one session."""
+    for round_ in range(3):
+        room_id = new_room(cluster, ["s" * 16], f"Sala {round_}")
+        assert overlapping_creations(cluster, room_id) == {201: 1, 409: 9}
+    assert overlapping_sessions(cluster) == 0
+
+
+def test_the_half_price_quota_holds_across_three_processes(cluster: Cluster) -> None:
+    """16 buyers of one half-price seat each on a 16-seat session (40 % quota: 6), released
+    together on three processes: exactly 6 win, 10 get ticket_quota_exhausted; the database
+    never holds more than 6 half-price seats. (The control run, with the quota lock off,
+    is tests/flow/test_database_invariant.py's, on the same adapter.)"""
+    labels = [f"{row}{number}" for row in "ABCD" for number in range(1, 5)]
+    for _ in range(3):
+        session_id = cluster.new_session(4, 4)
+
+        def buy(i: int, session_id: str = session_id) -> httpx.Response:
+            with cluster.client(i, f"q{i}") as client:
+                return client.post(
+                    "/reservations",
+                    json={"session_id": session_id, "seats": [labels[i]], "tickets": {"half": 1}},
+                )
+
+        answers = together(16, buy)
+        assert Counter(a.status_code for a in answers) == {201: 6, 409: 10}
+        assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {
+            "ticket_quota_exhausted"
+        }
+        engine = sa.create_engine(cluster.database_url, poolclass=sa.pool.NullPool)
+        with engine.connect() as connection:
+            held = connection.execute(
+                sa.text("SELECT count(*) FROM seats WHERE session_id = :s AND ticket = 'half'"),
+                {"s": session_id},
+            ).scalar_one()
+        engine.dispose()
+        assert held == 6

@@ -19,7 +19,13 @@ from cinema_core.errors import StoreUnavailable
 
 from ..engine import engine_for
 
-__all__ = ["SchemaNotCurrent", "require_current_schema", "schema_is_current", "upgrade"]
+__all__ = [
+    "SchemaNotCurrent",
+    "downgrade",
+    "require_current_schema",
+    "schema_is_current",
+    "upgrade",
+]
 
 SCRIPTS = Path(__file__).resolve().parent
 # pg_advisory_xact_lock key held while migrating ("cinema" in ASCII): processes that start
@@ -50,6 +56,19 @@ def upgrade(url: str | Engine, revision: str = "head") -> None:
             # so a waiting process sees the finished upgrade, never half of one.
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
             command.upgrade(_config(connection), revision)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def downgrade(url: str | Engine, revision: str) -> None:
+    """Take the schema back to ``revision``, in one transaction, under the migration lock. A
+    revision that cannot carry some data back refuses (and so changes nothing)."""
+    engine, owned = engine_for(url, pooled=False)
+    try:
+        with engine.connect() as connection, connection.begin():
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+            command.downgrade(_config(connection), revision)
     finally:
         if owned:
             engine.dispose()
