@@ -88,7 +88,8 @@ class Transaction(Protocol):
     def save_reservation(self, reservation: Reservation) -> None: ...
 
     def add_sale(self, sale: Sale) -> None:
-        """Store a sale; a second sale of a seat or of a reservation is refused by the store."""
+        """Store a sale; a second live sale of a seat (one its earlier sale did not refund) or a
+        second sale of a reservation is refused by the store."""
         ...
 
     def get_sale(self, sale_id: UUID) -> Sale | None: ...
