@@ -16,7 +16,7 @@ from uuid import UUID
 
 import attrs
 
-from ..admissions import Ticket
+from ..admissions import Ticket, refuse_refund
 from ..errors import (
     AlreadyCheckedIn,
     AlreadyRefunded,
@@ -262,6 +262,7 @@ class _Transaction:
         chosen = [mine[label] for label in refund.seats if label in mine]
         if len(chosen) < len(refund.seats):
             raise AlreadyRefunded(set(refund.seats) - set(mine))
+        refuse_refund(chosen)  # all of them are checked before any is marked
         for ticket in chosen:
             ticket.refund(refund.id)
             self.tickets[ticket.id] = ticket
