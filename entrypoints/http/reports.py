@@ -103,7 +103,10 @@ def _bound(name: str, raw: str, fields: dict[str, str]) -> datetime | None:
     try:
         if _DATE.fullmatch(raw):
             day = datetime.combine(date.fromisoformat(raw), time(), UTC)
-            return day if name == "from" else day + timedelta(days=1)
+            if name == "from":
+                return day
+            # The last day there is leaves nothing after it to bound.
+            return None if day.date() == date.max else day + timedelta(days=1)
         instant = parse_iso(raw)
         return instant if name == "from" else instant + timedelta(microseconds=1)
     except (ValueError, OverflowError):
