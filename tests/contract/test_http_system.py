@@ -28,6 +28,13 @@ CONTRACT_ROUTES = {
     ("get", "/ready"),
     ("get", "/openapi.json"),
     ("get", "/api-docs"),
+    ("get", "/sales/{sale_id}"),
+    ("post", "/sales/{sale_id}/refunds"),
+    ("get", "/sales/{sale_id}/tickets"),
+    ("get", "/tickets/{ticket_id}/qr.svg"),
+    ("post", "/checkins"),
+    ("get", "/sessions/{session_id}/report"),
+    ("get", "/reports/sales"),
 }
 
 
