@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from .admissions import Ticket, TicketStatus
 from .box_office import DEFAULT_HOLD, BoxOffice
 from .clock import Clock, ManualClock, SystemClock
 from .errors import (
+    AlreadyCheckedIn,
+    AlreadyRefunded,
     BackendUnavailable,
     CinemaError,
     CoupleSeatSplit,
@@ -19,6 +22,7 @@ from .errors import (
     IdempotencyKeyReused,
     NotFound,
     RateLimited,
+    RefundWindowClosed,
     ReservationCancelled,
     ReservationConfirmed,
     ReservationExpired,
@@ -26,22 +30,29 @@ from .errors import (
     RoomBusy,
     RoomExists,
     RoomNotFound,
+    SaleNotFound,
     SeatsUnavailable,
     SessionNotFound,
     StoreUnavailable,
+    TicketNotFound,
     TicketQuotaExhausted,
+    TicketRefunded,
+    TicketUsed,
     TooFewSeats,
     UnknownSeat,
     UnknownTicketType,
     ValidationFailed,
+    WrongSession,
 )
 from .events import Event
 from .memory import InMemoryReservationRepo, InMemorySeatLock
 from .money import Money
 from .outages import Outages
 from .pagination import Page
+from .refunds import Refund
 from .relay import Relay
-from .reservations import Reservation, ReservationStatus, Sale
+from .reports import DailySales, SalesFilter, SessionReport
+from .reservations import Reservation, ReservationStatus, Sale, SaleStatus
 from .rooms import Category, Room, RoomSeat
 from .seat_map import SeatMap
 from .seats import Seat, SeatLabel, SeatStatus
@@ -51,12 +62,15 @@ from .tickets import DEFAULT_TICKET_TYPES, Line, TicketType
 __all__ = [
     "DEFAULT_HOLD",
     "DEFAULT_TICKET_TYPES",
+    "AlreadyCheckedIn",
+    "AlreadyRefunded",
     "BackendUnavailable",
     "BoxOffice",
     "Category",
     "CinemaError",
     "Clock",
     "CoupleSeatSplit",
+    "DailySales",
     "Event",
     "Forbidden",
     "IdempotencyInProgress",
@@ -68,6 +82,8 @@ __all__ = [
     "Outages",
     "Page",
     "RateLimited",
+    "Refund",
+    "RefundWindowClosed",
     "Relay",
     "Reservation",
     "ReservationCancelled",
@@ -81,6 +97,9 @@ __all__ = [
     "RoomNotFound",
     "RoomSeat",
     "Sale",
+    "SaleNotFound",
+    "SaleStatus",
+    "SalesFilter",
     "Seat",
     "SeatLabel",
     "SeatMap",
@@ -89,15 +108,22 @@ __all__ = [
     "Session",
     "SessionFilter",
     "SessionNotFound",
+    "SessionReport",
     "SessionView",
     "StoreUnavailable",
     "SystemClock",
+    "Ticket",
+    "TicketNotFound",
     "TicketQuotaExhausted",
+    "TicketRefunded",
+    "TicketStatus",
     "TicketType",
+    "TicketUsed",
     "TooFewSeats",
     "UnknownSeat",
     "UnknownTicketType",
     "ValidationFailed",
+    "WrongSession",
     "in_memory_box_office",
 ]
 

@@ -14,6 +14,8 @@ from uuid import UUID, uuid4
 import attrs
 
 from . import events
+from .admissions import issue_tickets, new_code
+from .after_sale import AfterSale
 from .clock import Clock, SystemClock
 from .errors import (
     BackendUnavailable,
@@ -26,6 +28,7 @@ from .money import Money
 from .outages import Outages
 from .pagination import Cursor, Page, check_limit
 from .ports import ReservationRepo, SeatLock, Transaction
+from .refunds import DEFAULT_REFUND_CUTOFF
 from .reservations import Reservation, ReservationStatus, Sale, hold_seats
 from .rooms import Category, Room
 from .seat_map import SeatMap
@@ -42,7 +45,7 @@ EXPIRY_BATCH = 100
 
 
 @attrs.define
-class BoxOffice:
+class BoxOffice(AfterSale):
     """The box office as a library: every use case of the API, with no HTTP in between.
 
     >>> from cinema_core import in_memory_box_office
@@ -55,6 +58,9 @@ class BoxOffice:
     hold: timedelta = DEFAULT_HOLD
     outages: Outages = attrs.field(factory=Outages)
     new_id: Callable[[], UUID] = uuid4
+    # How long before a session starts its buyers may still refund (admins: until it ends).
+    refund_cutoff: timedelta = DEFAULT_REFUND_CUTOFF
+    new_code: Callable[[], str] = new_code
     # Sessions never change once created, so every process may keep them: it saves the store a
     # round trip on each reservation.
     _sessions: dict[UUID, Session] = attrs.field(factory=dict, init=False, repr=False)
@@ -323,6 +329,8 @@ class BoxOffice:
             tx.save_seats(reservation.session_id, seats)
             tx.save_reservation(reservation)
             tx.add_sale(sale)
+            # The tickets are made with the sale: a paid seat always has its ticket.
+            tx.add_tickets(issue_tickets(sale, self.new_id, self.new_code))
             tx.emit(events.payment_confirmed(self.new_id(), sale, now))
             return sale, True
 

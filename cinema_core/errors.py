@@ -117,6 +117,50 @@ class CoupleSeatSplit(_SeatsError):
     default_message = "A couple seat is sold only whole: add its other half."
 
 
+class SaleNotFound(NotFound):
+    code, default_message = "sale_not_found", "No such sale."
+
+
+class TicketNotFound(NotFound):
+    code, default_message = "ticket_not_found", "No such ticket."
+
+
+class RefundWindowClosed(CinemaError):
+    code, status = "refund_window_closed", 409
+    default_message = "This sale can no longer be refunded."
+
+    def __init__(self, closed_at: str):
+        super().__init__(None, {"closed_at": closed_at})
+
+
+class AlreadyRefunded(_SeatsError):
+    code, status, default_message = "already_refunded", 409, "Some seats are already refunded."
+
+
+class TicketUsed(_SeatsError):
+    code, status = "ticket_used", 409
+    default_message = "Some seats were checked in at the door and cannot be refunded."
+
+
+class AlreadyCheckedIn(CinemaError):
+    code, status, default_message = "already_checked_in", 409, "This ticket was already used."
+
+    def __init__(self, checked_in_at: str):
+        super().__init__(None, {"checked_in_at": checked_in_at})
+
+
+class TicketRefunded(CinemaError):
+    code, status, default_message = "ticket_refunded", 409, "This ticket was refunded."
+
+
+class WrongSession(CinemaError):
+    code, status = "wrong_session", 409
+    default_message = "This ticket is for another session."
+
+    def __init__(self, session_id: object):
+        super().__init__(None, {"session_id": str(session_id)})
+
+
 class ReservationExpired(CinemaError):
     code, status, default_message = "reservation_expired", 410, "The reservation has lapsed."
 

@@ -9,6 +9,8 @@ from uuid import UUID
 
 import attrs
 
+from .admissions import Ticket
+from .refunds import Refund
 from .reservations import Reservation, Sale
 from .seats import SeatLabel
 from .sessions import Session
@@ -20,6 +22,8 @@ RESERVATION_EXPIRED: Final = "reservation.expired"
 RESERVATION_CANCELLED: Final = "reservation.cancelled"
 SEAT_RELEASED: Final = "seat.released"
 PAYMENT_CONFIRMED: Final = "payment.confirmed"
+SALE_REFUNDED: Final = "sale.refunded"
+TICKET_CHECKED_IN: Final = "ticket.checked_in"
 EVENT_TYPES: Final = (
     SESSION_CREATED,
     RESERVATION_CREATED,
@@ -27,6 +31,8 @@ EVENT_TYPES: Final = (
     RESERVATION_CANCELLED,
     SEAT_RELEASED,
     PAYMENT_CONFIRMED,
+    SALE_REFUNDED,
+    TICKET_CHECKED_IN,
 )
 
 
@@ -127,5 +133,54 @@ def payment_confirmed(id: UUID, sale: Sale, at: datetime) -> Event:
             "seats": [str(label) for label in sale.seats],
             "amount": str(sale.amount),
             "currency": sale.amount.currency,
+        },
+    )
+
+
+def sale_refunded(id: UUID, refund: Refund) -> Event:
+    return Event(
+        id,
+        SALE_REFUNDED,
+        refund.refunded_at,
+        {
+            "refund_id": str(refund.id),
+            "sale_id": str(refund.sale_id),
+            "session_id": str(refund.session_id),
+            "user_id": refund.user_id,
+            "seats": [str(label) for label in refund.seats],
+            "amount": str(refund.amount),
+            "currency": refund.amount.currency,
+        },
+    )
+
+
+def seats_refunded(id: UUID, refund: Refund, reservation_id: UUID) -> Event:
+    """``seat.released`` for the seats a refund put back on sale."""
+    return Event(
+        id,
+        SEAT_RELEASED,
+        refund.refunded_at,
+        {
+            "session_id": str(refund.session_id),
+            "seats": [str(label) for label in refund.seats],
+            "reservation_id": str(reservation_id),
+            "reason": "refunded",
+            "sale_id": str(refund.sale_id),
+        },
+    )
+
+
+def ticket_checked_in(id: UUID, ticket: Ticket) -> Event:
+    assert ticket.checked_in_at is not None
+    return Event(
+        id,
+        TICKET_CHECKED_IN,
+        ticket.checked_in_at,
+        {
+            "ticket_id": str(ticket.id),
+            "sale_id": str(ticket.sale_id),
+            "session_id": str(ticket.session_id),
+            "seat": str(ticket.seat),
+            "checked_in_at": iso(ticket.checked_in_at),
         },
     )

@@ -13,9 +13,12 @@ from uuid import UUID
 
 import attrs
 
+from .admissions import Ticket
 from .clock import Clock
 from .events import Event
 from .pagination import Cursor
+from .refunds import Refund
+from .reports import DailySales, SalesFilter, SessionTally
 from .reservations import Reservation, Sale
 from .rooms import Room
 from .seats import Seat, SeatLabel
@@ -85,7 +88,8 @@ class Transaction(Protocol):
     def save_reservation(self, reservation: Reservation) -> None: ...
 
     def add_sale(self, sale: Sale) -> None:
-        """Store a sale; a second sale of a seat or of a reservation is refused by the store."""
+        """Store a sale; a second live sale of a seat (one its earlier sale did not refund) or a
+        second sale of a reservation is refused by the store."""
         ...
 
     def get_sale(self, sale_id: UUID) -> Sale | None: ...
@@ -97,6 +101,40 @@ class Transaction(Protocol):
 
     def emit(self, event: Event) -> None:
         """Record an event in the outbox, to be published once this transaction commits."""
+        ...
+
+    # -- after the sale: tickets, refunds, check-ins ---------------------------------------
+
+    def add_tickets(self, tickets: Sequence[Ticket]) -> None:
+        """Store a new sale's tickets. A code already given out, or a second ticket of a seat
+        whose earlier ticket was not refunded, is refused by the store (``ValueError``)."""
+        ...
+
+    def lock_tickets(self, sale_id: UUID) -> list[Ticket]:
+        """The sale's tickets in label order, locked until the transaction ends.
+
+        Taken after the sale's seats (``lock_seats``), so every transaction that locks seats
+        and tickets takes them in one global order; a check-in locks one ticket and nothing
+        after it, so it never closes a cycle of waits either.
+        """
+        ...
+
+    def add_refund(self, refund: Refund) -> None:
+        """Store the refund: its tickets become refunded, and its seats stop counting as sold
+        by the sale, so that they can be sold again (``save_seats`` frees the seats
+        themselves). Refused by the store itself, whatever the use case decided, when one of
+        the tickets is already refunded (``AlreadyRefunded``) or used (``TicketUsed``)."""
+        ...
+
+    def lock_ticket(self, code: str) -> Ticket | None:
+        """The ticket with this code, locked until the transaction ends (a check-in and a
+        refund of its seat are serialized on it)."""
+        ...
+
+    def check_in(self, ticket: Ticket) -> None:
+        """Record the ticket's ``checked_in_at``. Refused by the store itself, whatever the use
+        case decided, when the ticket is already checked in (``AlreadyCheckedIn``) or
+        refunded (``TicketRefunded``): a ticket checks in once, never after a refund."""
         ...
 
 
@@ -140,6 +178,23 @@ class ReservationRepo(Protocol):
 
     def purchases(self, user_id: str, before: Cursor | None, limit: int) -> list[Sale]:
         """The user's sales, newest first by ``(paid_at, id)``, strictly before the cursor."""
+        ...
+
+    def tickets(self, sale_id: UUID) -> list[Ticket]:
+        """The sale's tickets, in label order (empty for an unknown sale)."""
+        ...
+
+    def get_ticket(self, ticket_id: UUID) -> Ticket | None: ...
+
+    def session_tally(self, session_id: UUID, now: datetime) -> SessionTally:
+        """What a session's report counts, from one snapshot: seats under a hold unlapsed at
+        ``now``, and the session's tickets grouped by category and ticket type."""
+        ...
+
+    def sales_by_day(self, where: SalesFilter) -> list[DailySales]:
+        """Tickets sold, grouped by the day (UTC) they were paid, the session's cinema and
+        movie: sessions they were for, tickets not refunded and their revenue; in
+        ``reports.in_report_order``. Only groups with a ticket paid in the window appear."""
         ...
 
     def events(

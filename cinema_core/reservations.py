@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -190,9 +190,16 @@ def total(lines: Sequence[Line]) -> Money:
     return amount
 
 
+class SaleStatus(enum.StrEnum):
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
 @attrs.frozen
 class Sale:
-    """The permanent record of a paid reservation."""
+    """The permanent record of a paid reservation: its lines stay as sold, and ``refunded``
+    names the seats given back since (``cinema_core.refunds``)."""
 
     id: UUID
     reservation_id: UUID
@@ -200,6 +207,7 @@ class Sale:
     user_id: str
     lines: tuple[Line, ...]
     paid_at: datetime
+    refunded: tuple[SeatLabel, ...] = ()
 
     @property
     def seats(self) -> tuple[SeatLabel, ...]:
@@ -207,4 +215,27 @@ class Sale:
 
     @property
     def amount(self) -> Money:
+        """What was paid (refunds do not change it; ``refunded_amount`` says what went back)."""
         return total(self.lines)
+
+    @property
+    def refunded_amount(self) -> Money:
+        given_back = set(self.refunded)
+        return sum_of([line for line in self.lines if line.seat in given_back], self.amount)
+
+    @property
+    def status(self) -> SaleStatus:
+        if not self.refunded:
+            return SaleStatus.PAID
+        if len(set(self.refunded)) < len(self.lines):
+            return SaleStatus.PARTIALLY_REFUNDED
+        return SaleStatus.REFUNDED
+
+    def with_refunded(self, seats: Iterable[SeatLabel]) -> Sale:
+        """This sale with ``seats`` given back as well (in label order)."""
+        return attrs.evolve(self, refunded=tuple(sorted({*self.refunded, *seats})))
+
+
+def sum_of(lines: Sequence[Line], like: Money) -> Money:
+    """What the lines cost together; zero in ``like``'s currency when there are none."""
+    return total(lines) if lines else Money(0, like.currency)

@@ -128,6 +128,17 @@ class Seat:
         self.sale_id = sale_id
         self.hold_expires_at = None
 
+    def give_back(self, sale_id: UUID) -> bool:
+        """Put a seat ``sale_id`` sold back on sale (a refund); says whether it was that sale's
+        (a seat refunded before and sold again since belongs to another sale, and stays)."""
+        if self.sale_id != sale_id:
+            return False
+        self.held_by = None
+        self.hold_expires_at = None
+        self.sale_id = None
+        self.ticket = None
+        return True
+
 
 def count_available(seats: Iterable[Seat], now: datetime) -> int:
     """How many of these seats are neither sold nor held at ``now`` (``Seat.status_at``

@@ -125,7 +125,14 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             RedisRateLimiter(redis_client, settings.namespace), rate_limiter, outages
         )
 
-    box = BoxOffice(repo, seat_lock, clock, timedelta(seconds=settings.hold_seconds), outages)
+    box = BoxOffice(
+        repo,
+        seat_lock,
+        clock,
+        timedelta(seconds=settings.hold_seconds),
+        outages,
+        refund_cutoff=timedelta(minutes=settings.refund_cutoff_minutes),
+    )
     relay = Relay(repo, bus, outages)
     services = Services(
         settings, box, relay, bus, local_events, idempotency, rate_limiter, outages, closers

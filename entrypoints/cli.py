@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="print a bearer token for the configured secret")
     token.add_argument("--user", required=True, help="the user id (1–64 characters)")
-    token.add_argument("--role", choices=("customer", "admin"), default="customer")
+    token.add_argument("--role", choices=("customer", "staff", "admin"), default="customer")
     token.add_argument("--ttl", type=float, default=None, help="seconds until it lapses")
     token.set_defaults(run=_token)
     return parser

@@ -35,6 +35,8 @@ class Settings:
     # Connections each process may hold: PostgreSQL's max_connections (100 by default) must
     # cover processes × (pool + overflow), or the excess requests fail instead of waiting.
     database_pool_size: int = DATABASE_POOL_SIZE
+    # How long before a session starts a buyer may still refund (admins may until it ends).
+    refund_cutoff_minutes: float = 60.0
     # Prefix for every Redis key and RabbitMQ queue this deployment owns (tests give each run one).
     namespace: str = "cinema"
 
@@ -68,6 +70,7 @@ class Settings:
         if log_format not in ("json", "text"):
             raise ConfigError("CINEMA_LOG_FORMAT must be json or text")
         return cls(
+            refund_cutoff_minutes=number("CINEMA_REFUND_CUTOFF_MINUTES", 60.0),
             database_url=text("CINEMA_DATABASE_URL"),
             redis_url=text("CINEMA_REDIS_URL"),
             amqp_url=text("CINEMA_AMQP_URL"),

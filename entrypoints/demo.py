@@ -8,13 +8,16 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
+from uuid import UUID
 
 from cinema_core import (
+    BoxOffice,
     Category,
     CinemaError,
     Event,
     Money,
     Reservation,
+    Sale,
     SeatMap,
     SeatStatus,
     SeatsUnavailable,
@@ -63,7 +66,8 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
 
     now = datetime.now(UTC)
     starts = now.replace(hour=19, minute=0, second=0, microsecond=0)
-    if starts <= now:
+    # Far enough ahead that a buyer may still refund (the cut-off is an hour before).
+    if starts <= now + box.refund_cutoff * 2:
         starts += timedelta(days=1)
     room = box.create_room(cinema="Centro", name="Sala 1", layout=LAYOUT)
     view = box.create_session(
@@ -183,17 +187,57 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
             f"R$ {bought.amount}  (sale {str(bought.id)[:8]}…)"
         )
 
+    if not _after_the_sale(box, session.id, payer, sale, say):
+        return 1
+
     _wait_for(lambda: services.relay.run_once() == 0, 1.0)
-    say(f"\n9. Events published ({len(published)}):")
+    say(f"\n11. Events published ({len(published)}):")
     for event in published:
         data = event.data
         who = data.get("user_id") or data.get("reason", "")
         say(
             f"   {event.occurred_at:%H:%M:%S.%f}"[:-3] + f"  {event.type:<22} "
-            f"{','.join(data.get('seats', []))}  {who}"
+            f"{','.join(data.get('seats', [data.get('seat', '')]))}  {who}"
         )
-    say("\nNo seat was sold twice; every lapsed hold was released exactly once.")
+    say(
+        "\nNo seat was sold twice; every lapsed hold was released exactly once; a refunded "
+        "seat was sold again; every ticket let one person in, once."
+    )
     return 0
+
+
+def _after_the_sale(
+    box: BoxOffice, session_id: UUID, payer: str, sale: Sale, say: Callable[[str], None]
+) -> bool:
+    """A refund puts a seat back on sale and someone else buys it; the door lets a ticket in
+    once. Says whether it all went as it must."""
+    seat = _labels(sale.seats)
+    say(f"\n9. {payer} cannot come after all and refunds {seat}:")
+    refund = box.refund(sale.id, payer)
+    status = box.seat_map(session_id).status(sale.seats[0])
+    say(f"   R$ {refund.amount} back; {seat} reads “{status}” again at once.")
+    resold = box.reserve("dora", session_id, [str(label) for label in sale.seats])
+    second, _ = box.pay(resold.id, "dora")
+    now_reads = box.owned_sale(sale.id, payer).status
+    say(
+        f"   dora buys {seat} (sale {str(second.id)[:8]}…); {payer}'s sale now reads “{now_reads}”."
+    )
+
+    say("\n10. At the door, staff scan the tickets:")
+    ticket = box.tickets(second.id, "dora")[0]
+    let_in = box.check_in(ticket.code, session_id)
+    say(f"   dora's ticket for {let_in.seat}: admitted at {let_in.checked_in_at:%H:%M:%S} UTC.")
+    refused: list[str] = []
+    old = box.tickets(sale.id, payer)[0].code
+    for who, code in (("dora's ticket again", ticket.code), (f"{payer}'s old ticket", old)):
+        try:
+            box.check_in(code, session_id)
+            say(f"   {who} was admitted — that must not happen.")
+            return False
+        except CinemaError as error:
+            refused.append(error.code)
+            say(f"   {who} is refused: {error.code}.")
+    return refused == ["already_checked_in", "ticket_refunded"]
 
 
 def _labels(labels: Iterable[object]) -> str:

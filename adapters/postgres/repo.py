@@ -22,6 +22,7 @@ from cinema_core.seats import Seat, SeatLabel
 from cinema_core.sessions import Session, SessionFilter
 
 from . import rows, statements
+from .after_sale import AfterSaleReads
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for
 from .tables import newest_events, outbox, reservations, rooms, sales, sessions
@@ -70,7 +71,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-class PostgresReservationRepo:
+class PostgresReservationRepo(AfterSaleReads):
     """The ``ReservationRepo`` port on PostgreSQL (SQLAlchemy Core over psycopg 3).
 
     ``engine_or_url``: an engine to share, or a URL to build (and later dispose of) one.

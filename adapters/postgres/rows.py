@@ -171,6 +171,7 @@ def sale_from_row(row: Row) -> Sale:
         user_id=row["user_id"],
         lines=lines_from_row(row),
         paid_at=row["paid_at"],
+        refunded=tuple(sorted(labels_from_text(row["refunded_seats"]))),
     )
 
 

@@ -110,7 +110,7 @@ assert ADD_SALE.startswith("\nWITH ")
 UNDO_SALE_SEATS: Final = "DELETE FROM sale_seats WHERE sale_id = %(id)s"
 UNDO_SALE: Final = "DELETE FROM sales WHERE id = %(id)s"
 
-GET_SALE: Final = f"SELECT {_SALE_COLUMNS} FROM sales WHERE id = %(id)s"
+GET_SALE: Final = f"SELECT {_SALE_COLUMNS}, refunded_seats FROM sales WHERE id = %(id)s"
 
 # SKIP LOCKED: a reservation another sweeper (or its payer) holds is left to them, so each
 # lapsed reservation is expired exactly once however many sweepers run.

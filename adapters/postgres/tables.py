@@ -98,10 +98,47 @@ sales = sa.Table(
     sa.Column("amount_cents", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("paid_at", sa.DateTime(timezone=True), nullable=False),
+    # The seats given back since (migration 0005), kept by the refund's statement.
+    sa.Column("refunded_seats", pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
+)
+
+# Seats of a sale given back (migration 0005; statements in after_sale.py).
+refunds = sa.Table(
+    "refunds",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("sale_id", pg.UUID(as_uuid=True), sa.ForeignKey("sales.id"), nullable=False),
+    sa.Column("session_id", pg.UUID(as_uuid=True), sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("seats", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("refunded_by", sa.Text, nullable=False),
+)
+
+# One ticket per sold seat, with its line, its door code and what became of it (migration 0005).
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("sale_id", pg.UUID(as_uuid=True), sa.ForeignKey("sales.id"), nullable=False),
+    sa.Column("session_id", pg.UUID(as_uuid=True), sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("row", sa.CHAR(1), nullable=False, quote=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("ticket", sa.Text, nullable=False),
+    sa.Column("price_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("paid_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("checked_in_at", sa.DateTime(timezone=True)),
+    sa.Column("refund_id", pg.UUID(as_uuid=True), sa.ForeignKey("refunds.id")),
 )
 
 # The judge of "never sold twice": its primary key admits one sale per seat, whatever the
-# code above it does.
+# code above it does. It holds the seats of live sales: a refund deletes its seats' rows
+# (after_sale.py), so that they can be sold again.
 sale_seats = sa.Table(
     "sale_seats",
     metadata,

@@ -29,11 +29,12 @@ from cinema_core.seats import Seat, SeatLabel
 from cinema_core.sessions import Session
 
 from . import rows, statements
+from .after_sale import AfterSaleTransaction
 from .driver_errors import constraint_name
 from .tables import seats, sessions
 
 
-class PostgresTransaction:
+class PostgresTransaction(AfterSaleTransaction):
     """The ``Transaction`` port on an open connection inside ``PostgresReservationRepo.atomic``."""
 
     def __init__(self, connection: Connection, *, row_locks: bool = True, quota_locks: bool = True):

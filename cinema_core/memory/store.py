@@ -10,19 +10,31 @@ import bisect
 import heapq
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
 
-from ..errors import RoomBusy, RoomExists, SeatsUnavailable
+from ..admissions import Ticket, refuse_refund
+from ..errors import (
+    AlreadyCheckedIn,
+    AlreadyRefunded,
+    RoomBusy,
+    RoomExists,
+    SeatsUnavailable,
+    TicketRefunded,
+)
 from ..events import Event
+from ..money import Money
 from ..pagination import Cursor
+from ..refunds import Refund
+from ..reports import DailySales, SalesFilter, SessionTally, TicketGroup, in_report_order
 from ..reservations import Reservation, ReservationStatus, Sale
-from ..rooms import Room
+from ..rooms import Category, Room
 from ..seats import Seat, SeatLabel, count_available
 from ..sessions import Session, SessionFilter
+from ..times import iso
 from .audit import newest_first
 
 T = TypeVar("T")
@@ -46,6 +58,14 @@ class _State:
     purchases: dict[str, list[tuple[datetime, UUID]]] = attrs.Factory(dict)
     events: list[Event] = attrs.Factory(list)
     published: int = 0
+    tickets: dict[UUID, Ticket] = attrs.Factory(dict)
+    ticket_codes: dict[str, UUID] = attrs.Factory(dict)
+    # Ticket ids by sale and by session, in the order they were issued.
+    sale_tickets: dict[UUID, list[UUID]] = attrs.Factory(dict)
+    session_tickets: dict[UUID, list[UUID]] = attrs.Factory(dict)
+    # The ticket of each seat that is not refunded: the same rule as the database's index.
+    live_tickets: dict[tuple[UUID, SeatLabel], UUID] = attrs.Factory(dict)
+    refunds: dict[UUID, Refund] = attrs.Factory(dict)
 
 
 # Copies made field by field: attrs.evolve introspects the class on every call, at six times
@@ -72,6 +92,10 @@ def _copy_seat(seat: Seat) -> Seat:
     return Seat(seat.label, seat.held_by, seat.hold_expires_at, seat.sale_id, seat.ticket)
 
 
+def _copy_ticket(t: Ticket) -> Ticket:
+    return attrs.evolve(t)
+
+
 def _copy_reservation(r: Reservation) -> Reservation:
     return Reservation(
         r.id,
@@ -94,6 +118,9 @@ class _Transaction:
         self.reservations: dict[UUID, Reservation] = {}
         self.sales: list[Sale] = []
         self.events: list[Event] = []
+        self.tickets: dict[UUID, Ticket] = {}
+        self.new_tickets: list[UUID] = []
+        self.refunds: list[Refund] = []
 
     def add_room(self, room: Room) -> None:
         # The same rule as the database's unique index: one name per cinema, private rooms apart.
@@ -201,6 +228,60 @@ class _Transaction:
     def emit(self, event: Event) -> None:
         self.events.append(event)
 
+    def add_tickets(self, tickets: Sequence[Ticket]) -> None:
+        state = self._state
+        for ticket in tickets:
+            key = (ticket.session_id, ticket.seat)
+            taken = state.live_tickets.get(key)
+            if (taken is not None and self._ticket(taken).refund_id is None) or any(
+                (t.session_id, t.seat) == key and t.refund_id is None
+                for id, t in self.tickets.items()
+                if id in self.new_tickets
+            ):
+                raise ValueError(f"seat {ticket.seat} already has a ticket")
+            if ticket.code in state.ticket_codes or any(
+                self.tickets[id].code == ticket.code for id in self.new_tickets
+            ):
+                raise ValueError("a ticket code was given out twice")
+            self.tickets[ticket.id] = _copy_ticket(ticket)
+            self.new_tickets.append(ticket.id)
+
+    def _ticket(self, ticket_id: UUID) -> Ticket:
+        return self.tickets.get(ticket_id) or self._state.tickets[ticket_id]
+
+    def lock_tickets(self, sale_id: UUID) -> list[Ticket]:
+        ids = self._state.sale_tickets.get(sale_id, []) + [
+            id for id in self.new_tickets if self.tickets[id].sale_id == sale_id
+        ]
+        return sorted((_copy_ticket(self._ticket(id)) for id in ids), key=lambda t: t.seat)
+
+    def add_refund(self, refund: Refund) -> None:
+        # The same guarantees as the database's conditional updates: a ticket is refunded
+        # once, and never once it was used, whatever the use case above decided.
+        mine = {t.seat: t for t in self.lock_tickets(refund.sale_id)}
+        chosen = [mine[label] for label in refund.seats if label in mine]
+        if len(chosen) < len(refund.seats):
+            raise AlreadyRefunded(set(refund.seats) - set(mine))
+        refuse_refund(chosen)  # all of them are checked before any is marked
+        for ticket in chosen:
+            ticket.refund(refund.id)
+            self.tickets[ticket.id] = ticket
+        self.refunds.append(refund)
+
+    def lock_ticket(self, code: str) -> Ticket | None:
+        id = self._state.ticket_codes.get(code) or next(
+            (id for id in self.new_tickets if self.tickets[id].code == code), None
+        )
+        return None if id is None else _copy_ticket(self._ticket(id))
+
+    def check_in(self, ticket: Ticket) -> None:
+        stored = self._ticket(ticket.id)
+        if stored.refund_id is not None:
+            raise TicketRefunded()
+        if stored.checked_in_at is not None:
+            raise AlreadyCheckedIn(iso(stored.checked_in_at))
+        self.tickets[ticket.id] = attrs.evolve(stored, checked_in_at=ticket.checked_in_at)
+
     def commit(self) -> None:
         state = self._state
         for room in self.rooms:
@@ -226,6 +307,25 @@ class _Transaction:
             for label in sale.seats:
                 state.sold[(sale.session_id, label)] = sale.id
             bisect.insort(state.purchases.setdefault(sale.user_id, []), (sale.paid_at, sale.id))
+        for ticket_id in self.new_tickets:
+            ticket = self.tickets[ticket_id]
+            state.ticket_codes[ticket.code] = ticket.id
+            state.sale_tickets.setdefault(ticket.sale_id, []).append(ticket.id)
+            state.session_tickets.setdefault(ticket.session_id, []).append(ticket.id)
+            state.live_tickets[(ticket.session_id, ticket.seat)] = ticket.id
+        state.tickets.update(self.tickets)
+        for refund in self.refunds:
+            state.refunds[refund.id] = refund
+            state.sales[refund.sale_id] = state.sales[refund.sale_id].with_refunded(refund.seats)
+            for label in refund.seats:
+                # Sold no more: the seat may be sold again, to a sale of its own (the rule the
+                # database keeps by deleting the seat's sale_seats row in the refund).
+                key = (refund.session_id, label)
+                if state.sold.get(key) == refund.sale_id:
+                    del state.sold[key]
+                live = state.live_tickets.get(key)
+                if live is not None and state.tickets[live].sale_id == refund.sale_id:
+                    del state.live_tickets[key]
         state.events.extend(self.events)
 
 
@@ -313,6 +413,60 @@ class InMemoryReservationRepo:
             order = self._state.purchases.get(user_id, [])
             end = bisect.bisect_left(order, (before.at, before.id)) if before else len(order)
             return [self._state.sales[id] for _, id in reversed(order[max(0, end - limit) : end])]
+
+    def tickets(self, sale_id: UUID) -> list[Ticket]:
+        with self._lock:
+            found = [self._state.tickets[id] for id in self._state.sale_tickets.get(sale_id, [])]
+            return sorted((_copy_ticket(t) for t in found), key=lambda t: t.seat)
+
+    def get_ticket(self, ticket_id: UUID) -> Ticket | None:
+        with self._lock:
+            found = self._state.tickets.get(ticket_id)
+            return _copy_ticket(found) if found else None
+
+    def session_tally(self, session_id: UUID, now: datetime) -> SessionTally:
+        with self._lock:
+            seats = list(self._state.seats.get(session_id, {}).values())
+            tickets = [
+                self._state.tickets[id] for id in self._state.session_tickets.get(session_id, [])
+            ]
+        groups: dict[tuple[Category, str], list[int]] = {}
+        for t in tickets:
+            tally = groups.setdefault((t.category, t.ticket), [0, 0, 0, 0])
+            if t.refund_id is None:
+                tally[0] += 1
+                tally[1] += t.price.cents
+            else:
+                tally[2] += t.price.cents
+            tally[3] += t.checked_in_at is not None
+        return SessionTally(
+            held=sum(1 for seat in seats if seat.is_held_at(now)),
+            groups=tuple(
+                TicketGroup(category, ticket, *counts)
+                for (category, ticket), counts in sorted(groups.items())
+            ),
+        )
+
+    def sales_by_day(self, where: SalesFilter) -> list[DailySales]:
+        with self._lock:
+            tickets = list(self._state.tickets.values())
+            sessions = self._state.sessions
+            rows: dict[tuple[Any, str, str], tuple[set[UUID], list[int], str]] = {}
+            for t in tickets:
+                session = sessions[t.session_id]
+                cinema = session.room.cinema
+                if not where.admits(t.paid_at, cinema):
+                    continue
+                key = (t.paid_at.astimezone(UTC).date(), cinema, session.movie)
+                ids, counts, _ = rows.setdefault(key, (set(), [0, 0], t.price.currency))
+                ids.add(t.session_id)
+                if t.refund_id is None:
+                    counts[0] += 1
+                    counts[1] += t.price.cents
+        return in_report_order(
+            DailySales(day, cinema, movie, len(ids), count, Money(cents, currency))
+            for (day, cinema, movie), (ids, (count, cents), currency) in rows.items()
+        )
 
     def events(
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int

@@ -21,7 +21,7 @@ from entrypoints.garbage_collector import tune_for_serving
 from entrypoints.logs import configure_logging, log_event
 from entrypoints.worker import BackgroundWorker
 
-from . import audit, pages, purchases, reservations, rooms, sessions, system
+from . import audit, door, pages, purchases, reports, reservations, rooms, sales, sessions, system
 from .auth import Authenticator
 from .docs import assets, doc_operations
 from .errors import http_exception
@@ -50,6 +50,9 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         stream_operation(feed),
         *reservations.OPERATIONS,
         *purchases.OPERATIONS,
+        *sales.OPERATIONS,
+        *door.OPERATIONS,
+        *reports.OPERATIONS,
         *audit.OPERATIONS,
         *pages.OPERATIONS,
     ]
@@ -58,6 +61,9 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         **sessions.SCHEMAS,
         **reservations.SCHEMAS,
         **purchases.SCHEMAS,
+        **sales.SCHEMAS,
+        **door.SCHEMAS,
+        **reports.SCHEMAS,
         **audit.SCHEMAS,
         **system.SCHEMAS,
     }

@@ -12,8 +12,8 @@ import jwt
 
 from .errors import Unauthorized
 
-Role = Literal["customer", "admin"]
-ROLES: tuple[Role, ...] = ("customer", "admin")
+Role = Literal["customer", "staff", "admin"]
+ROLES: tuple[Role, ...] = ("customer", "staff", "admin")
 MAX_SUB = 64
 _CACHE_SIZE = 10_000
 
@@ -28,6 +28,12 @@ class Identity:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        """Works at the cinema (the door, the reports): staff, or an admin, who may do all
+        that staff may."""
+        return self.role in ("staff", "admin")
 
 
 def issue_token(
@@ -96,6 +102,6 @@ class Authenticator:
         if not isinstance(sub, str) or not 1 <= len(sub) <= MAX_SUB:
             raise Unauthorized(f"The token's sub must be 1 to {MAX_SUB} characters.")
         if role not in ROLES:
-            raise Unauthorized("The token's role must be customer or admin.")
+            raise Unauthorized("The token's role must be customer, staff or admin.")
         expires = float(exp) if isinstance(exp, int | float) else float("inf")
         return Identity(sub, role), expires

@@ -172,7 +172,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         spec["security"] = [{"bearer": []}]
     if op.body is not None:
         spec["requestBody"] = {
-            "required": True,
+            "required": op.body_required,
             "content": {
                 "application/json": {"schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}
             },
@@ -191,7 +191,7 @@ def _responses(op: Operation) -> dict[str, Any]:
         common.append(404)
     if op.access != "public":
         common.append(401)
-    if op.access == "admin":
+    if op.access in ("admin", "staff"):
         common.append(403)
     if op.limited:
         common.append(429)
@@ -215,6 +215,8 @@ def _reply(status: int, reply: Reply) -> dict[str, Any]:
     elif reply.schema is not None:
         schema = {"$ref": f"#/components/schemas/{reply.schema}"}
         answer["content"] = {reply.media: {"schema": schema}}
+        for media in reply.also:
+            answer["content"][media] = {"schema": {"type": "string"}}
     else:
         kind = "object" if reply.media == "application/json" else "string"
         answer["content"] = {reply.media: {"schema": {"type": kind}}}

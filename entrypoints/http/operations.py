@@ -33,7 +33,8 @@ from .bodies import parse_object, read_body, structure
 from .errors import error_response
 from .middleware import request_info
 
-Access = Literal["public", "user", "admin"]
+# "staff": staff or an admin.
+Access = Literal["public", "user", "staff", "admin"]
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
@@ -54,6 +55,8 @@ class Reply:
     schema: str | None = None
     media: str = "application/json"
     headers: tuple[str, ...] = ()
+    # Other media types the same answer comes in, chosen by the request's Accept header.
+    also: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -68,6 +71,8 @@ class Operation:
     tag: str
     access: Access = "public"
     body: type | None = None
+    # False: the body may be left out altogether (the handler then sees ``None``).
+    body_required: bool = True
     query: tuple[Param, ...] = ()
     idempotent: bool = False
     limited: bool = True
@@ -143,6 +148,8 @@ class Gate:
             info.user = identity.user_id
         if op.access == "admin" and not identity.is_admin:
             raise Forbidden("Only an admin may do that.")
+        if op.access == "staff" and not identity.is_staff:
+            raise Forbidden("Only the cinema's staff or an admin may do that.")
         if op.limited:
             self._take(f"user:{identity.user_id}", *self._user)
         return identity
@@ -172,7 +179,8 @@ def _endpoint(
     def run(op: Operation, request: Request, raw: bytes | None) -> Response:
         try:
             identity = gate.admit(request, op)
-            body = structure(parse_object(raw), op.body) if op.body and raw is not None else None
+            given = raw is not None and (op.body_required or raw.strip() != b"")
+            body = structure(parse_object(raw), op.body) if op.body and given else None
             call = Call(request, gate.services, identity, body)
             response = op.handler(call)
             assert isinstance(response, Response)

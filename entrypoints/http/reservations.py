@@ -98,6 +98,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "currency",
             "paid_at",
             "lines",
+            "status",
+            "refunded_seats",
+            "refunded_amount",
         ],
         "properties": {
             "id": _ID,
@@ -109,6 +112,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "currency": {"type": "string"},
             "paid_at": _INSTANT,
             "lines": _LINES,
+            "status": {"type": "string", "enum": ["paid", "partially_refunded", "refunded"]},
+            "refunded_seats": _SEATS,
+            "refunded_amount": _MONEY,
         },
     },
 }

@@ -11,14 +11,18 @@ from uuid import UUID
 import orjson
 
 from cinema_core import (
+    DailySales,
     Line,
+    Refund,
     Reservation,
     Room,
     RoomSeat,
     Sale,
     SeatMap,
     SeatStatus,
+    SessionReport,
     SessionView,
+    Ticket,
     TicketType,
 )
 
@@ -108,6 +112,80 @@ def sale(s: Sale) -> dict[str, Any]:
         "currency": s.amount.currency,
         "paid_at": instant(s.paid_at),
         "lines": lines(s.lines),
+        "status": str(s.status),
+        "refunded_seats": [str(label) for label in s.refunded],
+        "refunded_amount": str(s.refunded_amount),
+    }
+
+
+def refund(r: Refund) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "sale_id": str(r.sale_id),
+        "session_id": str(r.session_id),
+        "user_id": r.user_id,
+        "seats": [str(label) for label in r.seats],
+        "amount": str(r.amount),
+        "currency": r.amount.currency,
+        "refunded_at": instant(r.refunded_at),
+    }
+
+
+def ticket(t: Ticket) -> dict[str, Any]:
+    return {
+        "id": str(t.id),
+        "sale_id": str(t.sale_id),
+        "session_id": str(t.session_id),
+        "seat": str(t.seat),
+        "ticket": t.ticket,
+        "code": t.code,
+        "status": str(t.status),
+        "checked_in_at": instant(t.checked_in_at) if t.checked_in_at else None,
+    }
+
+
+def check_in(t: Ticket) -> dict[str, Any]:
+    assert t.checked_in_at is not None
+    return {
+        "ticket_id": str(t.id),
+        "session_id": str(t.session_id),
+        "seat": str(t.seat),
+        "checked_in_at": instant(t.checked_in_at),
+    }
+
+
+def session_report(r: SessionReport) -> dict[str, Any]:
+    return {
+        "session_id": str(r.session_id),
+        "seat_count": r.seat_count,
+        "available": r.available,
+        "held": r.held,
+        "sold": r.sold,
+        "blocked": r.blocked,
+        "checked_in": r.checked_in,
+        "revenue": str(r.revenue),
+        "refunded": str(r.refunded),
+        "by_category": {
+            str(category): {"seats": f.seats, "sold": f.sold, "revenue": str(f.revenue)}
+            for category, f in r.by_category.items()
+        },
+        "by_ticket": {
+            code: {"sold": f.sold, "revenue": str(f.revenue)} for code, f in r.by_ticket.items()
+        },
+    }
+
+
+DAILY_SALES_FIELDS = ("date", "cinema", "movie", "sessions", "tickets", "revenue")
+
+
+def daily_sales(row: DailySales) -> dict[str, Any]:
+    return {
+        "date": row.date.isoformat(),
+        "cinema": row.cinema,
+        "movie": row.movie,
+        "sessions": row.sessions,
+        "tickets": row.tickets,
+        "revenue": str(row.revenue),
     }
 
 

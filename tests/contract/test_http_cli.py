@@ -32,6 +32,16 @@ def test_token_is_signed_with_the_configured_secret(
     assert "exp" in claims
 
 
+def test_token_for_staff(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cinema token --role staff` prints a token for the door and the session reports."""
+    monkeypatch.setenv("CINEMA_AUTH_SECRET", SECRET)
+    assert main(["token", "--user", "door-1", "--role", "staff"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["role"]) == ("door-1", "staff")
+
+
 def test_token_without_a_secret_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """Without CINEMA_AUTH_SECRET `cinema token` says why and exits 2."""
     assert main(["token", "--user", "bob"]) == 2
@@ -81,7 +91,8 @@ def test_migrate_in_memory_has_nothing_to_do(capsys: pytest.CaptureFixture[str])
 
 def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
     """`cinema demo`: two of ten racers win, one pays, one lapses; a couple seat is sold only
-    whole; meia-entrada stops at its quota; and the events are shown."""
+    whole; meia-entrada stops at its quota; a refund puts a seat back on sale and someone else
+    buys it; the door admits a ticket once; and the events are shown."""
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "2 reservations were made and 8 refused" in out
@@ -98,3 +109,12 @@ def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
     assert "couple_seat_split (missing D2)" in out
     assert "ticket_quota_exhausted, 0 left" in out
     assert "session.created" in out
+    assert "reads “available” again at once" in out
+    assert "dora buys A1" in out
+    assert "sale now reads “refunded”" in out
+    assert "dora's ticket for A1: admitted" in out
+    assert "dora's ticket again is refused: already_checked_in" in out
+    assert "old ticket is refused: ticket_refunded" in out
+    for event in ("sale.refunded", "ticket.checked_in"):
+        assert event in out
+    assert "A1  refunded" in out  # seat.released, reason refunded

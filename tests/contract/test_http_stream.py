@@ -180,3 +180,25 @@ def test_a_slow_listener_is_dropped_without_blocking_others() -> None:
     assert dropped
     assert received == 5
     assert publishing < 1.0
+
+
+def test_a_refunded_seat_turns_available_on_the_stream(server: _Server) -> None:
+    """A refund's seat.released (reason refunded) reaches the stream as the seat available."""
+    services = server.services
+    session_id = _session(services)
+    reservation = services.box.reserve("alice", UUID(session_id), ["C1", "C2"])
+    sale, _ = services.box.pay(reservation.id, "alice")
+    services.relay.run_once()
+    with (
+        httpx.Client(base_url=server.url, timeout=5) as client,
+        client.stream("GET", f"/sessions/{session_id}/seats/stream") as response,
+    ):
+        lines = response.iter_lines()
+        snapshot = orjson.loads(_next_message(lines)["data"])
+        assert (snapshot["sold"], snapshot["available"]) == (2, 14)
+        services.box.refund(sale.id, "alice", ["C2"])
+        services.relay.run_once()
+        assert orjson.loads(_next_message(lines)["data"]) == {
+            "session_id": session_id,
+            "changes": [{"label": "C2", "status": "available"}],
+        }

@@ -42,8 +42,8 @@ class _Unlocked:
 
 
 class _SlowSeats:
-    """A transaction that pauses after reading seats and after adding a sale: widens the
-    window between check and write, as a busy database would."""
+    """A transaction that pauses after reading seats and after adding a sale and its tickets:
+    widens the window between check and write, as a busy database would."""
 
     def __init__(self, tx: Transaction, pause: float):
         self._tx = tx
@@ -57,6 +57,11 @@ class _SlowSeats:
     def add_sale(self, sale: Any) -> None:
         # The in-memory store's own one-sale-per-seat check is only atomic under its lock.
         self._tx.add_sale(sale)
+        time.sleep(self._pause)
+
+    def add_tickets(self, tickets: Any) -> None:
+        # So is its one-live-ticket-per-seat check, which a sale's tickets meet next.
+        self._tx.add_tickets(tickets)
         time.sleep(self._pause)
 
     def __getattr__(self, name: str) -> Any:

@@ -1,0 +1,153 @@
+"""The use cases after the sale: refunds, tickets, check-in at the door, reports.
+
+``BoxOffice`` takes them in as a base class, so that they read as its own methods while living
+in a module of their own; each is one transaction against the store, as every use case is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from . import events
+from .admissions import MAX_CODE, Ticket
+from .clock import Clock
+from .errors import BackendUnavailable, SaleNotFound, TicketNotFound
+from .outages import Outages
+from .ports import ReservationRepo, SeatLock, Transaction
+from .refunds import Refund
+from .reports import DailySales, SalesFilter, SessionReport
+from .reservations import Sale
+from .sessions import Session
+
+
+class AfterSale:
+    """Refunds, tickets, check-ins and reports (the part of ``BoxOffice`` after payment)."""
+
+    repo: ReservationRepo
+    seat_lock: SeatLock
+    clock: Clock
+    outages: Outages
+    new_id: Callable[[], UUID]
+    refund_cutoff: timedelta
+
+    def _session(self, session_id: UUID) -> Session:
+        raise NotImplementedError  # BoxOffice's
+
+    # -- refunds --------------------------------------------------------------------------
+
+    def refund(
+        self,
+        sale_id: UUID,
+        user_id: str,
+        seats: Sequence[str] | None = None,
+        *,
+        admin: bool = False,
+    ) -> Refund:
+        """Give back ``seats`` of the sale (all not yet refunded when ``None``), all or none;
+        they are for sale again at once. The buyer may until ``refund_cutoff`` before the
+        session starts, an admin until it ends (``RefundWindowClosed``)."""
+
+        def work(tx: Transaction) -> tuple[Refund, UUID]:
+            now = self.clock.now()
+            sale = tx.get_sale(sale_id)
+            if sale is None or not (admin or sale.user_id == user_id):
+                raise SaleNotFound()
+            session = self._session(sale.session_id)
+            # Seats first, then tickets, each in label order: the one order every transaction
+            # takes them in (see Transaction.lock_tickets), so refunds, sales and check-ins
+            # queue instead of deadlocking. All the sale's seats, since which of them the
+            # refund covers is known only once its tickets are read under lock.
+            seats_ = tx.lock_seats(sale.session_id, sale.seats)
+            tickets = tx.lock_tickets(sale.id)
+            refund = Refund.of(
+                id=self.new_id(),
+                sale=sale,
+                tickets=tickets,
+                seats=seats,
+                session=session,
+                by=user_id,
+                admin=admin,
+                now=now,
+                cutoff=self.refund_cutoff,
+            )
+            freed = set(refund.seats)
+            given_back = [s for s in seats_ if s.label in freed and s.give_back(sale.id)]
+            tx.save_seats(sale.session_id, given_back)
+            tx.add_refund(refund)
+            tx.emit(events.sale_refunded(self.new_id(), refund))
+            tx.emit(events.seats_refunded(self.new_id(), refund, sale.reservation_id))
+            return refund, sale.reservation_id
+
+        refund, reservation_id = self.repo.atomic(work)
+        self._unlock_refunded(refund, reservation_id)
+        return refund
+
+    def _unlock_refunded(self, refund: Refund, reservation_id: UUID) -> None:
+        # The seat lock of the paid hold outlives the sale until the hold's TTL; left alone it
+        # would turn buyers of a refunded seat away for up to that long.
+        try:
+            self.seat_lock.release(refund.session_id, refund.seats, str(reservation_id))
+        except BackendUnavailable as error:
+            # It lapses with the hold anyway; the store already put the seats back on sale.
+            self.outages.failed("redis", error)
+
+    def owned_sale(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> Sale:
+        """The sale, to its buyer or an admin; anyone else is told there is none."""
+        sale = self.repo.get_sale(sale_id)
+        if sale is None or not (admin or sale.user_id == user_id):
+            raise SaleNotFound()
+        return sale
+
+    # -- tickets and the door -------------------------------------------------------------
+
+    def tickets(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> list[Ticket]:
+        """The sale's tickets, one per seat, to its buyer or an admin."""
+        self.owned_sale(sale_id, user_id, admin=admin)
+        return self.repo.tickets(sale_id)
+
+    def ticket(self, ticket_id: UUID, user_id: str, *, admin: bool = False) -> Ticket:
+        """One ticket, to the buyer of its sale or an admin."""
+        ticket = self.repo.get_ticket(ticket_id)
+        if ticket is None:
+            raise TicketNotFound()
+        try:
+            self.owned_sale(ticket.sale_id, user_id, admin=admin)
+        except SaleNotFound:
+            raise TicketNotFound() from None
+        return ticket
+
+    def check_in(self, code: str, session_id: UUID | None = None) -> Ticket:
+        """Let the holder of ``code`` in, once: a used, refunded or unknown ticket is refused,
+        and so is one of another session when the door names its own."""
+        if not 1 <= len(code) <= MAX_CODE:
+            raise TicketNotFound()
+
+        def work(tx: Transaction) -> Ticket:
+            ticket = tx.lock_ticket(code)
+            if ticket is None:
+                raise TicketNotFound()
+            ticket.check_in(self.clock.now(), session_id)
+            tx.check_in(ticket)
+            tx.emit(events.ticket_checked_in(self.new_id(), ticket))
+            return ticket
+
+        return self.repo.atomic(work)
+
+    # -- reports --------------------------------------------------------------------------
+
+    def session_report(self, session_id: UUID) -> SessionReport:
+        """How full the session is and what it earned, net of refunds."""
+        session = self._session(session_id)
+        return SessionReport.of(session, self.repo.session_tally(session.id, self.clock.now()))
+
+    def sales_report(
+        self,
+        *,
+        paid_from: datetime | None = None,
+        paid_before: datetime | None = None,
+        cinema: str | None = None,
+    ) -> list[DailySales]:
+        """Sales per day (UTC) of payment, cinema and movie, net of refunds."""
+        return self.repo.sales_by_day(SalesFilter(paid_from, paid_before, cinema))

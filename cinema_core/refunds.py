@@ -1,0 +1,106 @@
+"""Refunds: seats of a sale given back before the screening, for sale again at once.
+
+The rules: a buyer may refund their own sale until ``cutoff`` before the session starts, an admin
+any sale until the session ends; a refund names seats of the sale (all those not yet refunded
+when it names none), takes all of them or none, never a seat already refunded or used at the
+door, and never half a couple seat whose other half stays sold (that half could then never be
+sold alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import attrs
+
+from .admissions import Ticket, refuse_refund
+from .errors import AlreadyRefunded, CoupleSeatSplit, RefundWindowClosed, UnknownSeat
+from .money import Money
+from .reservations import Sale, claim_labels, total
+from .seats import SeatLabel
+from .sessions import Session
+from .tickets import Line
+from .times import iso
+
+DEFAULT_REFUND_CUTOFF = timedelta(minutes=60)
+
+
+def refund_closes(session: Session, *, admin: bool, cutoff: timedelta) -> datetime:
+    """The instant from which a refund of a sale of ``session`` is refused: ``cutoff`` before
+    the start for the buyer, the end of the session for an admin."""
+    return session.ends_at if admin else session.starts_at - cutoff
+
+
+@attrs.frozen
+class Refund:
+    """Seats of one sale given back, with what they had cost."""
+
+    id: UUID
+    sale_id: UUID
+    session_id: UUID
+    # The sale's buyer, whoever asked for the refund (``by``).
+    user_id: str
+    lines: tuple[Line, ...]
+    refunded_at: datetime
+    by: str
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        id: UUID,
+        sale: Sale,
+        tickets: Sequence[Ticket],
+        seats: Sequence[str] | None,
+        session: Session,
+        by: str,
+        admin: bool,
+        now: datetime,
+        cutoff: timedelta,
+    ) -> Refund:
+        """The refund of ``seats`` of ``sale`` (all not yet refunded if ``None``) asked for at
+        ``now``, after every rule; ``tickets`` are the sale's, as locked."""
+        if seats is None:
+            wanted = [t.seat for t in tickets if t.refund_id is None] or [t.seat for t in tickets]
+        else:
+            wanted = list(claim_labels(list(seats)))
+            unknown = [label for label in wanted if label not in sale.seats]
+            if unknown:
+                raise UnknownSeat(unknown, "Some seats are not in this sale.")
+        closes = refund_closes(session, admin=admin, cutoff=cutoff)
+        if now >= closes:
+            raise RefundWindowClosed(iso(closes))
+        chosen = sorted((t for t in tickets if t.seat in set(wanted)), key=lambda t: t.seat)
+        if len(chosen) < len(wanted):
+            # A seat of the sale without its ticket: the store lost one; refuse rather than
+            # give money back for a seat nobody can account for.
+            raise AlreadyRefunded(set(wanted) - {t.seat for t in chosen})
+        refuse_refund(chosen)
+        _refuse_half_couples(session, tickets, {t.seat for t in chosen})
+        lines = tuple(line for line in sale.lines if line.seat in set(wanted))
+        return cls(id, sale.id, sale.session_id, sale.user_id, lines, now, by)
+
+    @property
+    def seats(self) -> tuple[SeatLabel, ...]:
+        return tuple(line.seat for line in self.lines)
+
+    @property
+    def amount(self) -> Money:
+        return total(self.lines)
+
+
+def _refuse_half_couples(
+    session: Session, tickets: Sequence[Ticket], wanted: set[SeatLabel]
+) -> None:
+    still_sold = {t.seat for t in tickets if t.refund_id is None} - wanted
+    missing = [
+        pair
+        for label in wanted
+        if (seat := session.seat(label)) is not None
+        and (pair := seat.pair) is not None
+        and pair in still_sold
+    ]
+    if missing:
+        raise CoupleSeatSplit(missing, "A couple seat is refunded only whole: add its other half.")

@@ -1,0 +1,77 @@
+"""The door: staff scan a ticket's code and the holder is let in, once."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import attrs
+from starlette.responses import Response
+
+from cinema_core import ValidationFailed
+from cinema_core.admissions import MAX_CODE
+
+from . import views
+from .operations import Call, Operation, Reply
+from .responses import json_response
+
+
+@attrs.frozen
+class CheckIn:
+    """Body of ``POST /checkins``: the code scanned, and the door's session if it has one."""
+
+    code: str = attrs.field(
+        metadata={"schema": {"minLength": 1, "maxLength": MAX_CODE, "example": "kq3…"}}
+    )
+    session_id: UUID | None = attrs.field(
+        default=None,
+        metadata={"schema": {"description": "The door's session: tickets of others are refused."}},
+    )
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "CheckedIn": {
+        "type": "object",
+        "required": ["ticket_id", "session_id", "seat", "checked_in_at"],
+        "properties": {
+            "ticket_id": {"type": "string", "format": "uuid"},
+            "session_id": {"type": "string", "format": "uuid"},
+            "seat": {"type": "string", "example": "A1"},
+            "checked_in_at": {"type": "string", "format": "date-time"},
+        },
+    },
+}
+
+
+def check_in(call: Call) -> Response:
+    body: CheckIn = call.body
+    if not 1 <= len(body.code) <= MAX_CODE:
+        raise ValidationFailed({"code": f"must be 1 to {MAX_CODE} characters"})
+    ticket = call.services.box.check_in(body.code, body.session_id)
+    return json_response(views.check_in(ticket), 201)
+
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        "/checkins",
+        check_in,
+        "Check a ticket in at the door (staff or admin)",
+        {
+            201: Reply("The holder is in.", "CheckedIn"),
+            404: Reply("ticket_not_found: no ticket has this code", "Error"),
+            409: Reply(
+                "already_checked_in (details.checked_in_at), ticket_refunded, or "
+                "wrong_session (details.session_id: the ticket's own)",
+                "Error",
+            ),
+        },
+        tag="door",
+        access="staff",
+        body=CheckIn,
+        description=(
+            "A ticket checks in exactly once, however many scanners send its code at once "
+            "through however many processes."
+        ),
+    ),
+)
