@@ -15,7 +15,7 @@ from tests.flow.browser.site import Site
 
 def test_the_admin_creates_a_session_and_watches_it_sell(site: Site, open_page: OpenPage) -> None:
     """A session in a plain room, made from the form, is listed with its picker's link; a
-    sale made meanwhile shows in its row within a refresh."""
+    sale made meanwhile shows in its row (seats and revenue) within a refresh."""
     page = open_page(site.page("/admin", "boss", "admin"))
     movie = f"Estreia {datetime.now(UTC):%H%M%S%f}"
     page.get_by_label("Movie", exact=True).fill(movie)
@@ -32,9 +32,11 @@ def test_the_admin_creates_a_session_and_watches_it_sell(site: Site, open_page: 
     expect(row).to_contain_text(movie)
     expect(row.locator('[data-figure="available"]')).to_have_text("40")
     expect(row.locator('[data-figure="sold"]')).to_have_text("0")
+    expect(row.locator('[data-figure="revenue"]')).to_have_text("R$\u00a00,00")
     site.buy("ana", session, ["A1", "A2"])
     expect(row.locator('[data-figure="sold"]')).to_have_text("2", timeout=5000)
     expect(row.locator('[data-figure="available"]')).to_have_text("38")
+    expect(row.locator('[data-figure="revenue"]')).to_have_text("R$\u00a060,00")
 
 
 def test_the_admin_creates_a_room_then_a_session_in_it(site: Site, open_page: OpenPage) -> None:

@@ -23,7 +23,7 @@ def test_a_taken_seat_is_refused_with_a_clear_message_then_the_rest_is_paid(
 ) -> None:
     """With the live stream cut, the map is drawn once and goes stale; Bia takes A3 meanwhile.
     Ana's hold of A3 + A4 is refused naming A3, which turns held; A4 stays chosen and is held
-    and paid alone; the sale is shown."""
+    and paid alone; its ticket is shown with its code and QR code."""
     session = site.new_session()
     page = open_page("about:blank")
 
@@ -54,7 +54,15 @@ def test_a_taken_seat_is_refused_with_a_clear_message_then_the_rest_is_paid(
     expect(page.locator("#paid")).to_have_text(
         money("Paid R$ 25,00 for A4. Show these at the door.")
     )
-    expect(page.locator('[data-ticket="A4"]')).to_be_visible()
+    ticket = page.locator('[data-ticket="A4"]')
+    qr = ticket.get_by_role("img", name="QR code of the ticket for seat A4")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0")
+    sale_id = page.evaluate(f"JSON.parse(sessionStorage.getItem('cinema.order.{session}')).sale")
+    with site.api("ana", "customer") as client:
+        issued = client.get(f"/sales/{sale_id}/tickets").json()["items"]
+    assert [item["seat"] for item in issued] == ["A4"]
+    expect(ticket.locator("code")).to_have_text(issued[0]["code"])
     expect(ana.seat("A4")).to_have_attribute("data-status", "sold")
     assert site.statuses(session)["A4"] == "sold"
 

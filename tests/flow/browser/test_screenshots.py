@@ -1,7 +1,7 @@
 """Pictures of the pages as a buyer and a manager see them: the seat picker (desktop and
-phone) and the admin screen. ``nox -s screenshots`` writes them to ``docs/screenshots`` (the
-README shows them); a plain test run writes them to a temporary folder and checks they were
-drawn."""
+phone), the tickets after payment, and the admin screen. ``nox -s screenshots`` writes them to
+``docs/screenshots`` (the README shows them); a plain test run writes them to a temporary folder
+and checks they were drawn."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_screenshots_of_the_picker_and_the_admin_screen(
     folder: Path,
 ) -> None:
     site, sessions = showroom
-    for name, viewport in (("picker", DESKTOP), ("picker-phone", PHONE)):
+    for name, viewport in (("picker-phone", PHONE), ("picker", DESKTOP)):
         page = _page(browser, viewport, contexts)
         page.goto(site.page(f"/s/{sessions[0]}", "ana"))
         picker = SeatPicker(page).wait_live()
@@ -83,6 +83,17 @@ def test_screenshots_of_the_picker_and_the_admin_screen(
         page.evaluate("document.activeElement.blur()")
         page.mouse.move(0, 0)
         page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+    # The desktop buyer holds and pays: the tickets with their QR codes.
+    picker.hold()
+    picker.expect_held("E9", "E10")
+    picker.pay()
+    for seat in ("E9", "E10"):
+        expect(
+            page.get_by_role("img", name=f"QR code of the ticket for seat {seat}")
+        ).to_be_visible()
+    page.mouse.move(0, 0)
+    page.screenshot(path=folder / "tickets.png")
 
     page = _page(browser, DESKTOP, contexts)
     page.goto(site.page("/admin", "boss", "admin"))
@@ -94,7 +105,7 @@ def test_screenshots_of_the_picker_and_the_admin_screen(
     page.evaluate("document.activeElement.blur()")
     page.screenshot(path=folder / "admin.png", full_page=True)
 
-    for name in ("picker", "picker-phone", "admin"):
+    for name in ("picker", "picker-phone", "tickets", "admin"):
         png = (folder / f"{name}.png").read_bytes()
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
         assert len(png) > 20_000, name

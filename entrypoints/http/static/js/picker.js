@@ -445,7 +445,7 @@ async function paid(sale) {
   const paidNote = $('paid');
   paidNote.textContent = `Paid ${money(cents(sale.amount), sale.currency)} for ${listed(sale.seats)}. Show these at the door.`;
   show('tickets');
-  info('Payment confirmed.');
+  info('');
   paidNote.setAttribute('tabindex', '-1');
   paidNote.focus();
   try {
@@ -457,6 +457,7 @@ async function paid(sale) {
 }
 
 function show(panel) {
+  $('order-title').textContent = { choose: 'Your seats', hold: 'Your hold', tickets: 'Your tickets' }[panel];
   $('choose-panel').hidden = panel !== 'choose';
   $('hold-panel').hidden = panel !== 'hold';
   $('tickets-panel').hidden = panel !== 'tickets';
