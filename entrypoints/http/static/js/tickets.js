@@ -13,7 +13,8 @@ function ticket(item, typeName) {
   const seat = document.createElement('strong');
   seat.textContent = `Seat ${item.seat}`;
   const type = document.createElement('span');
-  type.textContent = item.ticket ? typeName(item.ticket) : '';
+  const used = { used: ' · checked in', refunded: ' · refunded' }[item.status] ?? '';
+  type.textContent = `${item.ticket ? typeName(item.ticket) : ''}${used}`;
   const code = document.createElement('code');
   code.textContent = item.code;
   text.append(seat, type, code);
