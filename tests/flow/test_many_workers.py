@@ -265,3 +265,56 @@ def test_seven_sweepers_and_relays_expire_and_publish_each_event_once_in_order(
         f"\n{len(outbox)} events, {len(lapsing)} holds lapsed, {len(paid)} paid, through "
         f"{APIS} API processes and {WORKERS} workers: each once, in order"
     )
+
+
+def test_control_relays_without_the_lock_publish_events_twice(
+    migrated_postgres_url: str, amqp_url: str, namespace: str
+) -> None:
+    """Control run: seven relays reading and publishing the outbox as the relay does but
+    without its advisory lock, released together, publish events more than once; so the run
+    above would have seen a duplicate had the lock not held."""
+    from adapters.postgres import rows, statements
+    from adapters.rabbitmq import RabbitEventBus, Topology
+    from tests.concurrency import run_together
+
+    engine = sa.create_engine(migrated_postgres_url, poolclass=sa.pool.NullPool)
+    tap = Tap(amqp_url, f"{namespace}.events")
+    buses = [RabbitEventBus(amqp_url, Topology(namespace)) for _ in range(7)]
+    read = threading.Barrier(7)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO outbox (id, type, occurred_at, data) SELECT gen_random_uuid(),"
+                    " 'reservation.created', now(), jsonb_build_object('n', n)"
+                    " FROM generate_series(1, 40) AS n"
+                )
+            )
+
+        def lockless_relay(index: int) -> int:
+            with engine.connect() as connection, connection.begin():
+                batch = (
+                    connection.exec_driver_sql(statements.UNPUBLISHED_EVENTS, {"limit": 500})
+                    .mappings()
+                    .all()
+                )
+                read.wait()  # every relay has read before any marks: the window a race hits
+                buses[index].publish([rows.event_from_row(row) for row in batch])
+                connection.exec_driver_sql(
+                    statements.MARK_PUBLISHED, {"seqs": rows.array(row["seq"] for row in batch)}
+                )
+                return len(batch)
+
+        results = run_together(7, lockless_relay)
+        assert all(isinstance(result, int) for result in results), results
+        deadline = time.monotonic() + 10
+        while len(tap.got) < sum(results) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        tap.stop()
+        for bus in buses:
+            bus.close()
+        engine.dispose()
+    times = Counter(event_id for event_id, _, _ in tap.got)
+    assert len(times) == 40
+    assert max(times.values()) > 1, "the race never fired: the run above proves nothing"
