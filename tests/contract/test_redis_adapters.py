@@ -356,8 +356,10 @@ def test_claim_of_a_crashed_process_is_taken_over_after_its_lease(clients, prefi
 
 def test_late_abandon_does_not_drop_the_claim_that_took_over(clients, prefix):
     """A process whose lease ran out cannot abandon the claim another process took over."""
-    lease = timedelta(milliseconds=150)
-    slow, other, third = (RedisIdempotencyStore(c, prefix, wait=0.05, lease=lease) for c in clients)
+    # Only the slow process's lease is short: the claim that takes over must outlive the
+    # rest of the test however loaded the machine (a claim's lease is set by its claimer).
+    slow = RedisIdempotencyStore(clients[0], prefix, wait=0.05, lease=timedelta(milliseconds=150))
+    other, third = (RedisIdempotencyStore(c, prefix, wait=0.05) for c in clients[1:])
     slow.begin("u1", "key-1", "fp")
     time.sleep(0.2)
     assert other.begin("u1", "key-1", "fp") is None
