@@ -54,7 +54,7 @@ class Services:
         s = self.settings
         return {
             "database": "postgresql" if s.database_url else "memory",
-            "redis": "redis" if s.redis_url else "memory",
+            "redis": _redis_kind(s.redis_url),
             "broker": "rabbitmq" if s.amqp_url else "memory",
         }
 
@@ -80,6 +80,12 @@ class Services:
             close = getattr(closer, "close", None) or getattr(closer, "dispose", None)
             if close is not None:
                 close()
+
+
+def _redis_kind(url: str | None) -> str:
+    if url is None:
+        return "memory"
+    return "redis-cluster" if url.split(":", 1)[0].endswith("+cluster") else "redis"
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
@@ -112,6 +118,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             ping,
         )
 
+        # A cluster's client learns the slot map on first use, so Redis being away at start
+        # degrades the process instead of stopping it, as with one server.
         redis_client = connect(settings.redis_url)
         closers.append(redis_client)
         redis_ping = partial(ping, redis_client)
