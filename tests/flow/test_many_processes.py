@@ -388,7 +388,11 @@ def test_a_process_killed_mid_burst_loses_no_sale_and_strands_no_seat(cluster: C
     time.sleep(HOLD_SECONDS + 0.5)
     statuses = cluster.seat_statuses(session_id, 2)
     assert "held" not in statuses.values()
-    assert {label for label, status in statuses.items() if status == "sold"} == sold
+    on_map = {label for label, status in statuses.items() if status == "sold"}
+    # The killed process may have committed a sale whose answer never reached its buyer: the map
+    # then shows more than the buyers heard of, but exactly what the database sold.
+    assert sold <= on_map
+    assert len(on_map) == cluster.sold_seats(session_id)
     assert_database_consistent(cluster)
 
 
