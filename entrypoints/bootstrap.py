@@ -25,6 +25,7 @@ from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, Reservati
 
 from .config import Settings
 from .events import Events, build_events
+from .logs import LoggedBus
 
 
 @attrs.define
@@ -141,7 +142,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         outages,
         refund_cutoff=timedelta(minutes=settings.refund_cutoff_minutes),
     )
-    relay = Relay(repo, bus, outages)
+    relay = Relay(repo, LoggedBus(bus), outages)
     services = Services(
         settings, box, relay, bus, local_events, idempotency, rate_limiter, outages, closers
     )
