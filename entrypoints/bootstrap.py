@@ -25,6 +25,7 @@ from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, Reservati
 
 from .config import Settings
 from .events import Events, build_events
+from .logs import LoggedBus
 
 
 @attrs.define
@@ -54,7 +55,7 @@ class Services:
         s = self.settings
         return {
             "database": "postgresql" if s.database_url else "memory",
-            "redis": "redis" if s.redis_url else "memory",
+            "redis": _redis_kind(s.redis_url),
             "broker": "rabbitmq" if s.amqp_url else "memory",
         }
 
@@ -80,6 +81,12 @@ class Services:
             close = getattr(closer, "close", None) or getattr(closer, "dispose", None)
             if close is not None:
                 close()
+
+
+def _redis_kind(url: str | None) -> str:
+    if url is None:
+        return "memory"
+    return "redis-cluster" if url.split(":", 1)[0].endswith("+cluster") else "redis"
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
@@ -112,6 +119,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             ping,
         )
 
+        # A cluster's client learns the slot map on first use, so Redis being away at start
+        # degrades the process instead of stopping it, as with one server.
         redis_client = connect(settings.redis_url)
         closers.append(redis_client)
         redis_ping = partial(ping, redis_client)
@@ -133,7 +142,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         outages,
         refund_cutoff=timedelta(minutes=settings.refund_cutoff_minutes),
     )
-    relay = Relay(repo, bus, outages)
+    relay = Relay(repo, LoggedBus(bus), outages)
     services = Services(
         settings, box, relay, bus, local_events, idempotency, rate_limiter, outages, closers
     )

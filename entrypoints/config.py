@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -17,6 +18,39 @@ DATABASE_POOL_SIZE = 10
 
 class ConfigError(ValueError):
     """A configuration value that cannot be used; the message names the variable."""
+
+
+REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
+
+
+def _redis_url(url: str | None) -> str | None:
+    """``CINEMA_REDIS_URL`` if it names one server or a cluster's nodes, else ``ConfigError``."""
+    if url is None:
+        return None
+    scheme = urlsplit(url).scheme
+    if scheme not in REDIS_SCHEMES:
+        raise ConfigError(
+            "CINEMA_REDIS_URL must be redis://host:port/db, rediss://…, unix://… or, for a "
+            "Redis Cluster, redis+cluster://host:port (any node)"
+        )
+    if scheme.endswith("+cluster"):
+        # Imported only here: a process without a cluster never loads the driver for this.
+        from adapters.redis.cluster import parse_cluster_url
+
+        try:
+            parse_cluster_url(url)
+        except ValueError as error:
+            raise ConfigError(f"CINEMA_REDIS_URL: {error}") from None
+    return url
+
+
+def _namespace(namespace: str | None) -> str:
+    if namespace is None:
+        return "cinema"
+    # Redis Cluster hashes the first {…} of a key: the session's, which a brace here would move.
+    if "{" in namespace or "}" in namespace:
+        raise ConfigError("CINEMA_NAMESPACE may not contain braces ({ or })")
+    return namespace
 
 
 @attrs.frozen
@@ -72,7 +106,7 @@ class Settings:
         return cls(
             refund_cutoff_minutes=number("CINEMA_REFUND_CUTOFF_MINUTES", 60.0),
             database_url=text("CINEMA_DATABASE_URL"),
-            redis_url=text("CINEMA_REDIS_URL"),
+            redis_url=_redis_url(text("CINEMA_REDIS_URL")),
             amqp_url=text("CINEMA_AMQP_URL"),
             hold_seconds=hold,
             auth_secret=text("CINEMA_AUTH_SECRET"),
@@ -84,7 +118,7 @@ class Settings:
             burst_per_client=int(
                 number("CINEMA_RATE_LIMIT_CLIENT_BURST", BURST_PER_CLIENT, minimum=1)
             ),
-            namespace=text("CINEMA_NAMESPACE") or "cinema",
+            namespace=_namespace(text("CINEMA_NAMESPACE")),
             database_pool_size=int(
                 number("CINEMA_DATABASE_POOL_SIZE", DATABASE_POOL_SIZE, minimum=1)
             ),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from cinema_core import Event
-from cinema_core.memory import InMemoryEventBus
+from cinema_core.ports import EventBus
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {
@@ -85,6 +86,19 @@ def log_event(event: Event) -> None:
     )
 
 
-def log_events(bus: InMemoryEventBus) -> None:
-    """Log every event published on ``bus``."""
-    bus.subscribe(log_event)
+class LoggedBus:
+    """An ``EventBus`` that logs each event once it is published.
+
+    The relay publishes through it: one relay at a time publishes any event, so each event is
+    logged once across every process, where logging what each process's live feed brings back
+    logged it once per process.
+    """
+
+    def __init__(self, bus: EventBus):
+        self.bus = bus
+
+    def publish(self, events: Sequence[Event]) -> None:
+        self.bus.publish(events)
+        if events_log.isEnabledFor(logging.INFO):
+            for event in events:
+                log_event(event)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
 from cinema_core import ManualClock
 from tests import services
+
+if TYPE_CHECKING:
+    from tests.redis_cluster import RedisCluster
 
 
 @pytest.fixture
@@ -84,7 +88,45 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix no other run uses; its keys are deleted afterwards."""
     prefix = services.unique("cinema_test") + ":"
     yield prefix
-    services.drop_redis_keys(redis_url, prefix)
+    _delete_keys(redis_url, prefix)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A Redis Cluster of this run's own (3 masters, a replica each, ports from 17101), shared
+    by the run and stopped at its end. Tests must leave its nodes running: a test that kills
+    one starts a cluster of its own."""
+    from tests.redis_cluster import RedisCluster
+
+    with RedisCluster(17101) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def redis_cluster_url(redis_cluster: RedisCluster) -> str:
+    """``redis+cluster://…`` naming one node of the run's cluster, as a deployment would."""
+    return redis_cluster.url
+
+
+@pytest.fixture
+def redis_cluster_prefix(redis_cluster_url: str) -> Iterator[str]:
+    """A key prefix on the cluster no other test uses; its keys are deleted afterwards."""
+    prefix = services.unique("cinema_test") + ":"
+    yield prefix
+    _delete_keys(redis_cluster_url, prefix)
+
+
+def _delete_keys(url: str, prefix: str) -> None:
+    from adapters.redis import connect
+
+    client = connect(url)
+    try:
+        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+        if keys:
+            # On a cluster the client splits this by slot.
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture

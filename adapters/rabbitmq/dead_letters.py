@@ -20,7 +20,7 @@ def peek_dead_letters(
         with translated("cannot read the dead-letter queue"):
             channel = connection.channel()
             queue = topology.dead_queue(consumer)
-            channel.queue_declare(queue, durable=True)
+            topology.declare_dead_queue(channel, consumer)
             for _ in range(limit):
                 method, properties, body = channel.basic_get(queue, auto_ack=False)
                 if method is None:

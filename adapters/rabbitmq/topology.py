@@ -2,6 +2,11 @@
 
 With namespace ``cinema`` (production) the exchange is exactly ``cinema.events``; tests give each
 run its own namespace and delete what it declared. See TOPOLOGY.md for the picture.
+
+Every queue a consumer owns is a quorum queue: on one node it behaves as a durable queue, on a
+cluster it is replicated (Raft) over the nodes, so a broker node lost keeps no message hostage.
+Only each API process's live-feed queue stays classic (exclusive queues cannot be quorum, and
+it dies with its process anyway).
 """
 
 from __future__ import annotations
@@ -19,8 +24,20 @@ REASON_HEADER = "x-cinema-reason"
 CONSUMER_HEADER = "x-cinema-consumer"
 
 
+QUORUM = {"x-queue-type": "quorum"}
+# Dead-lettering that the broker retries until the target queue has confirmed the message
+# (quorum queues only; it needs ``reject-publish`` overflow). The default, at-most-once, would
+# drop a message that expired from a retry queue while the work queue could not take it.
+AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+
+
 def _delay_name(seconds: float) -> str:
     return f"{seconds:g}s"
+
+
+def _dead_letters_to(queue: str) -> dict[str, object]:
+    # Through the default exchange, whose routing key is a queue name: to that queue only.
+    return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue, **AT_LEAST_ONCE}
 
 
 @attrs.frozen
@@ -61,25 +78,38 @@ class Topology:
         channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
 
     def declare_consumer(self, channel: BlockingChannel, consumer: Consumer) -> None:
-        """The consumer's work queue with its bindings, its retry queues and its dead queue."""
+        """The consumer's work queue with its bindings, its retry queues and its dead queue.
+
+        A queue declared before as a classic queue (or with other arguments) makes the broker
+        refuse with PRECONDITION_FAILED, which reaches the caller as a channel error: see
+        TOPOLOGY.md for what an operator upgrading does about it.
+        """
         self.declare_exchange(channel)
         queue = self.queue(consumer.name)
-        channel.queue_declare(queue, durable=True)
+        dead = self.dead_queue(consumer.name)
+        # The runner never rejects, but RabbitMQ 4 gives quorum queues a delivery limit (20):
+        # a message returned that often (a consumer crashing on it, or a long outage of a
+        # backend its handler needs) goes to the dead queue instead of being dropped.
+        channel.queue_declare(queue, durable=True, arguments={**QUORUM, **_dead_letters_to(dead)})
         for pattern in consumer.types:
             channel.queue_bind(queue, self.exchange, routing_key=pattern)
         for delay, retry in self.retry_queues(consumer):
-            # An expired message is dead-lettered through the default exchange, whose routing
-            # key is a queue name: straight back to this consumer's work queue only.
+            # A message waits out its delay here, then expires straight back to this
+            # consumer's work queue only.
             channel.queue_declare(
                 retry,
                 durable=True,
                 arguments={
+                    **QUORUM,
                     "x-message-ttl": round(delay * 1000),
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": queue,
+                    **_dead_letters_to(queue),
                 },
             )
-        channel.queue_declare(self.dead_queue(consumer.name), durable=True)
+        self.declare_dead_queue(channel, consumer.name)
+
+    def declare_dead_queue(self, channel: BlockingChannel, consumer: str) -> None:
+        """The queue of messages ``consumer`` gave up on (kept until someone looks)."""
+        channel.queue_declare(self.dead_queue(consumer), durable=True, arguments=QUORUM)
 
     def delete(self, channel: BlockingChannel, consumers: Iterable[Consumer]) -> None:
         """Remove the consumers' queues and the exchange (tests clean up with this)."""

@@ -8,12 +8,10 @@ import time
 import uuid
 from datetime import timedelta
 
-import redis
-
 from cinema_core.errors import IdempotencyInProgress, IdempotencyKeyReused
 from cinema_core.ports import StoredAnswer
 
-from .client import namespaced, translated
+from .client import Client, namespaced, translated
 
 REMEMBER = timedelta(hours=24)
 LEASE = timedelta(seconds=30)
@@ -46,6 +44,15 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {'claimed'}
 """
 
+# The answer replaces the claim in one step (a script rather than MULTI/EXEC, so that one
+# server and a cluster run the same thing).
+_FINISH = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'status', ARGV[2], 'body', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
 # Only the claim's own holder may give it up, and never once it has an answer.
 _ABANDON = """
 local entry = redis.call('HMGET', KEYS[1], 'token', 'status')
@@ -68,19 +75,19 @@ class RedisIdempotencyStore:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: Client,
         namespace: str = "cinema",
         *,
         wait: float = 10.0,
         lease: timedelta = LEASE,
         remember: timedelta = REMEMBER,
     ):
-        self._client = client
         self._prefix = f"{namespaced(namespace)}:idem"
         self._wait = wait
         self._lease_ms = _milliseconds(lease)
         self._remember_ms = _milliseconds(remember)
         self._begin = client.register_script(_BEGIN)
+        self._finish = client.register_script(_FINISH)
         self._abandon = client.register_script(_ABANDON)
         # The tokens of the claims this process holds, so that ``abandon`` drops only its own.
         self._tokens: dict[tuple[str, str], str] = {}
@@ -114,15 +121,11 @@ class RedisIdempotencyStore:
 
     def finish(self, scope: str, key: str, fingerprint: str, answer: StoredAnswer) -> None:
         """Store the answer, replacing the claim in one step."""
-        entry = self._key(scope, key)
-        with translated("idempotency finish"), self._client.pipeline(transaction=True) as pipe:
-            pipe.delete(entry)
-            pipe.hset(
-                entry,
-                mapping={"fingerprint": fingerprint, "status": answer.status, "body": answer.body},
+        with translated("idempotency finish"):
+            self._finish(
+                keys=[self._key(scope, key)],
+                args=[fingerprint, answer.status, answer.body, self._remember_ms],
             )
-            pipe.pexpire(entry, self._remember_ms)
-            pipe.execute()
         with self._mutex:
             self._tokens.pop((scope, key), None)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import redis
-
-from .client import namespaced, translated
+from .client import Client, namespaced, translated
 
 # One script per take, timed by Redis' own clock: the processes' clocks may disagree, the
 # server's is the one every bucket update sees. Lua numbers come back truncated to integers,
@@ -38,7 +36,7 @@ return string.format('%.17g', wait)
 class RedisRateLimiter:
     """The ``RateLimiter`` port in Redis: one hash per bucket, ``{namespace}:rate:<key>``."""
 
-    def __init__(self, client: redis.Redis, namespace: str = "cinema"):
+    def __init__(self, client: Client, namespace: str = "cinema"):
         self._prefix = f"{namespaced(namespace)}:rate"
         self._take = client.register_script(_TAKE)
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-import redis
-
 from cinema_core.errors import SeatsUnavailable
 from cinema_core.seats import SeatLabel
 
-from .client import namespaced, translated
+from .client import Client, namespaced, translated
 
 # All the seats of a request in one script, so taking them is atomic: no other client runs
 # between the check and the sets, and there is no lock order to get wrong. Returns the
@@ -50,7 +48,7 @@ class RedisSeatLock:
     session in one hash slot, so the scripts also run on Redis Cluster.
     """
 
-    def __init__(self, client: redis.Redis, namespace: str = "cinema"):
+    def __init__(self, client: Client, namespace: str = "cinema"):
         self._client = client
         self._prefix = f"{namespaced(namespace)}:seat"
         self._acquire = client.register_script(_ACQUIRE)

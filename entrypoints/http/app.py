@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
 from entrypoints.garbage_collector import tune_for_serving
-from entrypoints.logs import configure_logging, log_event
+from entrypoints.logs import configure_logging
 from entrypoints.worker import BackgroundWorker
 
 from . import audit, door, pages, purchases, reports, reservations, rooms, sales, sessions, system
@@ -81,7 +81,6 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
             # (bench/FINDINGS.md 8).
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = services.settings.database_pool_size + _SPARE_THREADS
-        services.local_events.subscribe(log_event)
         if services.events is not None:
             # Seat changes made through any process reach this one's SSE clients.
             services.events.start_live_feed()
@@ -93,7 +92,6 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
             feed.close()
             if worker is not None:
                 worker.stop()
-            services.local_events.unsubscribe(log_event)
             services.close()
 
     app = Starlette(

@@ -9,7 +9,8 @@ Add ONE entry to that port's registry below, for instance in ``REPO_FACTORIES``:
 ``Impl.make`` is called as ``make(request, clock)`` and returns a ready implementation:
 
 - ``request`` is the pytest ``FixtureRequest``: take service fixtures from it with
-  ``request.getfixturevalue("postgres_url")`` (or ``"redis_url"``, ``"redis_prefix"``,
+  ``request.getfixturevalue("postgres_url")`` (or ``"redis_url"``, ``"redis_prefix"``, their
+  ``"redis_cluster_…"`` twins for the run's Redis Cluster,
   ``"amqp_url"``); their teardown (dropping the database, deleting the keys) runs after the
   test. Register closing with ``request.addfinalizer(thing.close)``.
 - ``clock`` is the test's ``ManualClock``. ``manual_clock=True`` says the implementation measures
@@ -87,31 +88,43 @@ def _memory_bus(request: pytest.FixtureRequest, clock: ManualClock) -> BusUnderT
     return BusUnderTest(bus, lambda count, timeout: list(got))
 
 
-def _redis(request: pytest.FixtureRequest) -> tuple[Any, str]:
-    """A Redis client and a key prefix no other test uses (deleted afterwards)."""
+def _redis(request: pytest.FixtureRequest, cluster: bool) -> tuple[Any, str]:
+    """A client of the single Redis or of the run's Redis Cluster, and a key prefix no other
+    test uses (deleted afterwards)."""
     from adapters.redis import connect
 
-    client = connect(request.getfixturevalue("redis_url"))
+    where = "redis_cluster" if cluster else "redis"
+    client = connect(request.getfixturevalue(f"{where}_url"))
     request.addfinalizer(client.close)
-    return client, request.getfixturevalue("redis_prefix")
+    return client, request.getfixturevalue(f"{where}_prefix")
 
 
-def make_redis_seat_lock(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+def make_redis_seat_lock(
+    request: pytest.FixtureRequest, clock: ManualClock, cluster: bool = False
+) -> Any:
     from adapters.redis import RedisSeatLock
 
-    return RedisSeatLock(*_redis(request))
+    return RedisSeatLock(*_redis(request, cluster))
 
 
-def make_redis_idempotency(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+def make_redis_idempotency(
+    request: pytest.FixtureRequest, clock: ManualClock, cluster: bool = False
+) -> Any:
     from adapters.redis import RedisIdempotencyStore
 
-    return RedisIdempotencyStore(*_redis(request), wait=IDEMPOTENCY_WAIT)
+    return RedisIdempotencyStore(*_redis(request, cluster), wait=IDEMPOTENCY_WAIT)
 
 
-def make_redis_rate_limiter(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+def make_redis_rate_limiter(
+    request: pytest.FixtureRequest, clock: ManualClock, cluster: bool = False
+) -> Any:
     from adapters.redis import RedisRateLimiter
 
-    return RedisRateLimiter(*_redis(request))
+    return RedisRateLimiter(*_redis(request, cluster))
+
+
+def _on_cluster(make: Callable[..., Any]) -> Factory:
+    return lambda request, clock: make(request, clock, cluster=True)
 
 
 def make_postgres_repo(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
@@ -149,15 +162,18 @@ REPO_FACTORIES: dict[str, Impl | Factory] = {
 SEAT_LOCK_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemorySeatLock(clock),
     "redis": Impl(make_redis_seat_lock, **_ON_REDIS),
+    "redis-cluster": Impl(_on_cluster(make_redis_seat_lock), **_ON_REDIS),
 }
 IDEMPOTENCY_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryIdempotencyStore(clock, wait=IDEMPOTENCY_WAIT),
     "redis": Impl(make_redis_idempotency, **_ON_REDIS),
+    "redis-cluster": Impl(_on_cluster(make_redis_idempotency), **_ON_REDIS),
     "postgres": Impl(make_postgres_idempotency, **_ON_POSTGRES),
 }
 RATE_LIMITER_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryRateLimiter(clock),
     "redis": Impl(make_redis_rate_limiter, **_ON_REDIS),
+    "redis-cluster": Impl(_on_cluster(make_redis_rate_limiter), **_ON_REDIS),
 }
 EVENT_BUS_FACTORIES: dict[str, Impl | Factory] = {
     "memory": _memory_bus,

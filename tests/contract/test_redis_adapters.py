@@ -2,7 +2,8 @@
 
 What only a shared server shows: several clients (standing for several processes) seeing each
 other's state, races between them, Redis' own TTLs, and the key layout. TTLs here are short and
-real (Redis' clock cannot be turned by hand).
+real (Redis' clock cannot be turned by hand). Every test runs twice: on one Redis server, and on
+the run's Redis Cluster (3 masters, a replica each) named as ``redis+cluster://``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
-import redis
+from redis.crc import key_slot
 
 from adapters.redis import (
     RedisIdempotencyStore,
@@ -23,11 +24,30 @@ from adapters.redis import (
     RedisSeatLock,
     connect,
 )
+from adapters.redis.client import Client
 from cinema_core import IdempotencyInProgress, IdempotencyKeyReused, SeatLabel, SeatsUnavailable
 from cinema_core.ports import StoredAnswer
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.redis
+
+
+@pytest.fixture(params=["redis", "redis-cluster"])
+def server(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """One Redis server, or the run's Redis Cluster: its URL and a key prefix of this test's."""
+    where = "redis_cluster" if request.param == "redis-cluster" else "redis"
+    return request.getfixturevalue(f"{where}_url"), request.getfixturevalue(f"{where}_prefix")
+
+
+@pytest.fixture
+def url(server: tuple[str, str]) -> str:
+    return server[0]
+
+
+@pytest.fixture
+def prefix(server: tuple[str, str]) -> str:
+    return server[1]
+
 
 ANSWER = StoredAnswer(201, b'{"id": "r1"}\xff\x00 bytes, not text')
 
@@ -37,16 +57,16 @@ def seats(*texts: str) -> list[SeatLabel]:
 
 
 @pytest.fixture
-def clients(redis_url: str) -> Iterator[list[redis.Redis]]:
+def clients(url: str) -> Iterator[list[Client]]:
     """Three separate clients: three processes sharing one Redis."""
-    made = [connect(redis_url) for _ in range(3)]
+    made = [connect(url) for _ in range(3)]
     yield made
     for client in made:
         client.close()
 
 
 @pytest.fixture
-def client(clients: list[redis.Redis]) -> redis.Redis:
+def client(clients: list[Client]) -> Client:
     return clients[0]
 
 
@@ -59,8 +79,8 @@ def session_id() -> UUID:
 
 
 @pytest.fixture
-def locks(clients: list[redis.Redis], redis_prefix: str) -> list[RedisSeatLock]:
-    return [RedisSeatLock(c, redis_prefix) for c in clients]
+def locks(clients: list[Client], prefix: str) -> list[RedisSeatLock]:
+    return [RedisSeatLock(c, prefix) for c in clients]
 
 
 def test_seats_are_taken_all_or_none(locks, session_id):
@@ -128,23 +148,48 @@ def test_sessions_do_not_share_seats(locks):
     b.acquire(uuid.uuid4(), seats("A1"), "owner-b", 30)
 
 
-def test_keys_are_namespaced_and_hash_tagged_by_session(locks, client, redis_prefix, session_id):
+def test_keys_are_namespaced_and_hash_tagged_by_session(locks, client, prefix, session_id):
     """Every key starts with the namespace and carries the session as its hash tag, so one
     request's keys share a Redis Cluster slot."""
     locks[0].acquire(session_id, seats("A1", "B2"), "owner-a", 30)
-    keys = sorted(key.decode() for key in client.scan_iter(match=f"{redis_prefix}*"))
+    keys = sorted(key.decode() for key in client.scan_iter(match=f"{prefix}*"))
     assert keys == [
-        f"{redis_prefix}seat:{{{session_id}}}:A1",
-        f"{redis_prefix}seat:{{{session_id}}}:B2",
+        f"{prefix}seat:{{{session_id}}}:A1",
+        f"{prefix}seat:{{{session_id}}}:B2",
     ]
+    assert len({key_slot(key.encode()) for key in keys}) == 1
     assert 0 < client.pttl(keys[0]) <= 30_000
+
+
+def test_a_session_of_many_seats_stays_in_one_slot(locks, client, prefix, session_id):
+    """Seats from every row and both ends of a row, taken in one request, all sit in the
+    session's slot (on a cluster the script would be refused otherwise); and sessions spread
+    over the slots, so over a cluster's masters."""
+    every_row = [f"{row}{number}" for row in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for number in (1, 99)]
+    for start in range(0, len(every_row), 10):
+        locks[0].acquire(session_id, seats(*every_row[start : start + 10]), "owner-a", 30)
+    keys = list(client.scan_iter(match=f"{prefix}seat:*"))
+    assert len(keys) == len(every_row)
+    assert {key_slot(key) for key in keys} == {key_slot(str(session_id).encode())}
+
+    for _ in range(60):
+        locks[1].acquire(uuid.uuid4(), seats("A1"), "owner-b", 30)
+    thirds = {key_slot(key) * 3 // 16384 for key in client.scan_iter(match=f"{prefix}seat:*")}
+    assert thirds == {0, 1, 2}
+
+
+def test_namespace_with_braces_is_refused(client):
+    """A brace in the prefix would move the hash tag off the session: refused up front."""
+    for namespace in ("a{b}", "cinema{}", "x{"):
+        with pytest.raises(ValueError, match="braces"):
+            RedisSeatLock(client, namespace)
 
 
 class CheckThenSetSeatLock:
     """The control: the same keys, but checked and set in separate round trips, with every
     racer made to finish checking before any sets (the window a real race would hit)."""
 
-    def __init__(self, client: redis.Redis, prefix: str, racers: int):
+    def __init__(self, client: Client, prefix: str, racers: int):
         self._client = client
         self._prefix = prefix
         self._checked = threading.Barrier(racers)
@@ -170,19 +215,19 @@ def _winners(lock, session_id: UUID, racers: int) -> list[int]:
     return [index for index, result in enumerate(results) if result is None]
 
 
-def test_control_racers_checking_then_setting_all_win(client, redis_prefix, session_id):
+def test_control_racers_checking_then_setting_all_win(client, prefix, session_id):
     """Control run: without the atomic script the race really fires (several winners)."""
     racers = 8
-    lock = CheckThenSetSeatLock(client, redis_prefix, racers)
+    lock = CheckThenSetSeatLock(client, prefix, racers)
     assert len(_winners(lock, session_id, racers)) == racers
 
 
-def test_exactly_one_of_many_racing_acquirers_wins(redis_url, redis_prefix, session_id):
+def test_exactly_one_of_many_racing_acquirers_wins(url, prefix, session_id):
     """Many processes racing for the same seats: exactly one gets them."""
     racers = 16
-    clients = [connect(redis_url) for _ in range(4)]
+    clients = [connect(url) for _ in range(4)]
     try:
-        lock_per_thread = [RedisSeatLock(clients[i % 4], redis_prefix) for i in range(racers)]
+        lock_per_thread = [RedisSeatLock(clients[i % 4], prefix) for i in range(racers)]
 
         def attempt(index: int) -> None:
             lock_per_thread[index].acquire(
@@ -201,8 +246,8 @@ def test_exactly_one_of_many_racing_acquirers_wins(redis_url, redis_prefix, sess
 
 
 @pytest.fixture
-def stores(clients: list[redis.Redis], redis_prefix: str) -> list[RedisIdempotencyStore]:
-    return [RedisIdempotencyStore(c, redis_prefix, wait=0.5) for c in clients]
+def stores(clients: list[Client], prefix: str) -> list[RedisIdempotencyStore]:
+    return [RedisIdempotencyStore(c, prefix, wait=0.5) for c in clients]
 
 
 def test_answer_is_replayed_by_any_process(stores):
@@ -239,12 +284,12 @@ def test_scope_and_key_cannot_be_confused(stores):
     assert b.begin("a", "b:c", "fp") is None
 
 
-def test_concurrent_duplicates_run_once_and_share_the_answer(redis_url, redis_prefix):
+def test_concurrent_duplicates_run_once_and_share_the_answer(url, prefix):
     """Duplicates racing in from many processes: one runs, the others wait for its answer."""
-    clients = [connect(redis_url) for _ in range(4)]
+    clients = [connect(url) for _ in range(4)]
     executions: list[int] = []
     try:
-        stores = [RedisIdempotencyStore(clients[i % 4], redis_prefix, wait=5) for i in range(8)]
+        stores = [RedisIdempotencyStore(clients[i % 4], prefix, wait=5) for i in range(8)]
 
         def request(index: int) -> StoredAnswer:
             found = stores[index].begin("u1", "key-1", "fp")
@@ -297,11 +342,11 @@ def test_waiting_duplicate_gets_the_answer_when_it_comes(stores):
         timer.join()
 
 
-def test_claim_of_a_crashed_process_is_taken_over_after_its_lease(clients, redis_prefix):
+def test_claim_of_a_crashed_process_is_taken_over_after_its_lease(clients, prefix):
     """A claim whose process died stops blocking the key once its lease runs out."""
     lease = timedelta(milliseconds=150)
-    crashed = RedisIdempotencyStore(clients[0], redis_prefix, wait=0.05, lease=lease)
-    other = RedisIdempotencyStore(clients[1], redis_prefix, wait=0.05, lease=lease)
+    crashed = RedisIdempotencyStore(clients[0], prefix, wait=0.05, lease=lease)
+    other = RedisIdempotencyStore(clients[1], prefix, wait=0.05, lease=lease)
     assert crashed.begin("u1", "key-1", "fp") is None
     with pytest.raises(IdempotencyInProgress):
         other.begin("u1", "key-1", "fp")
@@ -309,12 +354,12 @@ def test_claim_of_a_crashed_process_is_taken_over_after_its_lease(clients, redis
     assert other.begin("u1", "key-1", "fp") is None
 
 
-def test_late_abandon_does_not_drop_the_claim_that_took_over(clients, redis_prefix):
+def test_late_abandon_does_not_drop_the_claim_that_took_over(clients, prefix):
     """A process whose lease ran out cannot abandon the claim another process took over."""
-    lease = timedelta(milliseconds=150)
-    slow, other, third = (
-        RedisIdempotencyStore(c, redis_prefix, wait=0.05, lease=lease) for c in clients
-    )
+    # Only the slow process's lease is short: the claim that takes over must outlive the
+    # rest of the test however loaded the machine (a claim's lease is set by its claimer).
+    slow = RedisIdempotencyStore(clients[0], prefix, wait=0.05, lease=timedelta(milliseconds=150))
+    other, third = (RedisIdempotencyStore(c, prefix, wait=0.05) for c in clients[1:])
     slow.begin("u1", "key-1", "fp")
     time.sleep(0.2)
     assert other.begin("u1", "key-1", "fp") is None
@@ -332,13 +377,13 @@ def test_abandon_never_forgets_an_answer(stores):
     assert b.begin("u1", "key-1", "fp") == ANSWER
 
 
-def test_keys_are_kept_for_at_least_a_day(stores, client, redis_prefix):
+def test_keys_are_kept_for_at_least_a_day(stores, client, prefix):
     """Claims and answers live ≥ 24 h in Redis, under the namespace."""
     a, _, _ = stores
     a.begin("u1", "key-1", "fp")
     a.begin("u1", "key-2", "fp")
     a.finish("u1", "key-2", "fp", ANSWER)
-    keys = list(client.scan_iter(match=f"{redis_prefix}idem:*"))
+    keys = list(client.scan_iter(match=f"{prefix}idem:*"))
     assert len(keys) == 2
     for key in keys:
         assert client.pttl(key) > 24 * 3600 * 1000 - 60_000
@@ -348,8 +393,8 @@ def test_keys_are_kept_for_at_least_a_day(stores, client, redis_prefix):
 
 
 @pytest.fixture
-def limiters(clients: list[redis.Redis], redis_prefix: str) -> list[RedisRateLimiter]:
-    return [RedisRateLimiter(c, redis_prefix) for c in clients]
+def limiters(clients: list[Client], prefix: str) -> list[RedisRateLimiter]:
+    return [RedisRateLimiter(c, prefix) for c in clients]
 
 
 def test_burst_is_served_then_the_wait_is_exact(limiters):
@@ -394,10 +439,10 @@ def test_buckets_are_per_key(limiters):
     assert limiter.take("u2", 0.001, 1) == 0.0
 
 
-def test_bucket_is_forgotten_once_it_would_be_full(limiters, client, redis_prefix):
+def test_bucket_is_forgotten_once_it_would_be_full(limiters, client, prefix):
     """Redis drops a bucket when it would have refilled, so idle keys cost no memory."""
     limiters[0].take("u1", 10, 5)
-    (key,) = client.scan_iter(match=f"{redis_prefix}rate:*")
+    (key,) = client.scan_iter(match=f"{prefix}rate:*")
     assert 0 < client.pttl(key) <= 100 + 1000
 
 

@@ -52,10 +52,15 @@ def hanging_server() -> Iterator[int]:
     server.close()
 
 
+SCHEMES = ["redis://127.0.0.1:{port}/0", "redis+cluster://127.0.0.1:{port}"]
+
+
+@pytest.mark.parametrize("url", SCHEMES, ids=["redis", "redis-cluster"])
 @pytest.mark.parametrize("operation", OPERATIONS)
-def test_every_operation_fails_fast_on_a_closed_port(operation):
-    """Nothing listening: each operation raises BackendUnavailable well within a second."""
-    client = connect("redis://127.0.0.1:1/0")
+def test_every_operation_fails_fast_on_a_closed_port(operation, url):
+    """Nothing listening: each operation raises BackendUnavailable well within a second (a
+    cluster client that could not learn the slot map included)."""
+    client = connect(url.format(port=1))
     try:
         started = time.monotonic()
         with pytest.raises(BackendUnavailable):
@@ -65,10 +70,11 @@ def test_every_operation_fails_fast_on_a_closed_port(operation):
         client.close()
 
 
-@pytest.mark.parametrize("operation", ["acquire", "begin", "take"])
-def test_every_operation_fails_fast_on_a_server_that_hangs(hanging_server, operation):
+@pytest.mark.parametrize("url", SCHEMES, ids=["redis", "redis-cluster"])
+@pytest.mark.parametrize("operation", ["ping", "acquire", "begin", "take"])
+def test_every_operation_fails_fast_on_a_server_that_hangs(hanging_server, operation, url):
     """A server that never answers costs one short timeout, not a hung request."""
-    client = connect(f"redis://127.0.0.1:{hanging_server}/0")
+    client = connect(url.format(port=hanging_server))
     try:
         started = time.monotonic()
         with pytest.raises(BackendUnavailable):

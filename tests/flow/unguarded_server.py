@@ -1,9 +1,10 @@
 """TEST-ONLY: `cinema serve` with the database's guards after the sale switched off, for the
-control runs of tests/flow/test_after_sale_processes.py.
+control runs of tests/flow/test_limits_across_processes.py.
 
 The store reads seats and tickets without locking them, writes refunds and check-ins without
-their "still untouched" conditions (``PostgresReservationRepo(row_locks=False)``), and pauses
-after reading tickets, as a busy database would, so that concurrent requests all decide on the
+their "still untouched" conditions (``PostgresReservationRepo(row_locks=False)``), counts ticket
+quotas without the session's lock (``quota_locks=False``), and pauses after reading tickets or
+counting a quota, as a busy database would, so that concurrent requests all decide on the
 same stale read. Run as ``python -m tests.flow.unguarded_server PORT`` with the environment of
 ``cinema serve``. Never used outside those control runs.
 """
@@ -40,6 +41,11 @@ class _Pausing:
         time.sleep(PAUSE)
         return found
 
+    def quota_usage(self, session_id: UUID, tickets: Any, now: Any) -> Any:
+        found = self._tx.quota_usage(session_id, tickets, now)
+        time.sleep(PAUSE)
+        return found
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
 
@@ -53,7 +59,7 @@ def main(port: int) -> None:
     services = bootstrap(Settings.from_env())
     guarded = services.box.repo
     assert isinstance(guarded, PostgresReservationRepo)
-    repo = UnguardedRepo(guarded.engine, row_locks=False)
+    repo = UnguardedRepo(guarded.engine, row_locks=False, quota_locks=False)
     services.box.repo = repo
     services.relay.repo = repo
     app = create_app(services)

@@ -1,7 +1,9 @@
-"""After the sale through three `cinema serve` processes on PostgreSQL, Redis and RabbitMQ.
+"""The limits after the sale, and the ticket quota, through three `cinema serve` processes on
+PostgreSQL, Redis and RabbitMQ.
 
-Ten scanners of one code, two refunds of one seat, a refund racing the check-in of its seat:
-each spread over the three processes, released together. The control runs use the same
+Ten scanners of one code, two refunds of one seat, a refund racing the check-in of its seat,
+sixteen buyers of half-price seats against a quota of six: each spread over the three
+processes, released together. The control runs use the same
 requests against processes whose guards are off (tests/flow/unguarded_server.py: no row locks,
 no "still untouched" conditions, ``tickets_used_or_refunded`` dropped) and show each race
 really firing; the guarded runs show exactly one winner. The guarded cluster also shows a
@@ -287,6 +289,40 @@ def refund_against_scan(cluster: Cluster) -> list[tuple[int, int]]:
             assert scan.json()["error"]["code"] == "ticket_refunded"
         rounds.append((refund.status_code, scan.status_code))
     return rounds
+
+
+def half_price_rush(cluster: Cluster) -> list[Counter[int]]:
+    """Each round: a 16-seat session (half price limited to 40 %: 6 seats) and 16 buyers of one
+    half-price seat each, spread over the processes and released together."""
+    labels = [f"{row}{number}" for row in "ABCD" for number in range(1, 5)]
+    rounds = []
+    for _ in range(ROUNDS):
+        session_id = cluster.new_session()
+
+        def hold(i: int, session_id: str = session_id) -> httpx.Response:
+            body = {"session_id": session_id, "seats": [labels[i]], "tickets": {"half": 1}}
+            return cluster.client(i, f"student-{i}").post("/reservations", json=body)
+
+        answers = together(16, hold)
+        for answer in answers:
+            if answer.status_code == 409:
+                assert answer.json()["error"]["code"] == "ticket_quota_exhausted"
+        rounds.append(Counter(answer.status_code for answer in answers))
+    return rounds
+
+
+def test_control_without_the_quota_lock_more_than_the_quota_is_held(unguarded: Cluster) -> None:
+    """CONTROL: counting the quota without the session's lock, concurrent buyers on three
+    processes all see room in it, and more than 6 half-price seats are held."""
+    rounds = half_price_rush(unguarded)
+    print("control, half-price rush:", rounds)
+    assert max(r[201] for r in rounds) > 6, rounds
+
+
+def test_the_half_price_quota_holds_across_three_processes(guarded: Cluster) -> None:
+    """16 buyers of one half-price seat each on a 16-seat session, released together on three
+    processes: exactly 6 win and 10 are told the quota is spent, round after round."""
+    assert half_price_rush(guarded) == [Counter({201: 6, 409: 10})] * ROUNDS
 
 
 def test_control_without_guards_ten_scanners_let_one_ticket_in_many_times(
