@@ -48,12 +48,18 @@ def _no_constant(name: str) -> Any:
 
 
 def _has_float(value: Any) -> bool:
-    if type(value) is float:
-        return True
-    if type(value) is dict:
-        return any(_has_float(item) for item in value.values())
-    if type(value) is list:
-        return any(_has_float(item) for item in value)
+    # A loop, not recursion: orjson reads bodies 1,024 levels deep, and a recursive scan of
+    # one runs out of stack (a 500) long before that.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is float:
+            return True
+        if kind is dict:
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
     return False
 
 
