@@ -22,6 +22,7 @@ from .ports import ReservationRepo, SeatLock, Transaction
 from .reservations import Reservation, ReservationStatus, Sale, claim_labels, hold_seats
 from .seats import Seat, SeatMap
 from .sessions import Session, SessionView
+from .users import check_user_id
 
 DEFAULT_HOLD = timedelta(seconds=30)
 SESSION_CACHE_SIZE = 10_000
@@ -131,6 +132,7 @@ class BoxOffice:
 
     def reserve(self, user_id: str, session_id: UUID, seats: Sequence[str]) -> Reservation:
         """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones)."""
+        check_user_id(user_id)
         labels = claim_labels(list(seats))
         session = self._session(session_id)
         unknown = [label for label in labels if not session.has_seat(label)]
@@ -236,6 +238,7 @@ class BoxOffice:
 
     def purchases(self, user_id: str, limit: int = 50, cursor: str | None = None) -> Page[Sale]:
         """The user's sales, newest first."""
+        check_user_id(user_id)
         check_limit(limit)
         before = Cursor.decode(cursor) if cursor else None
         found = self.repo.purchases(user_id, before, limit + 1)

@@ -17,7 +17,7 @@ from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY
 from .operations import Operation, Reply
 
-_PATH_PARAM = re.compile(r"{([a-z_]+)}")
+_PATH_PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
 _TYPES: dict[object, dict[str, Any]] = {
     str: {"type": "string"},
     int: {"type": "integer"},
@@ -81,6 +81,11 @@ def body_schema(cls: type) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": properties}
 
 
+def documented_path(path: str) -> str:
+    """A route's path as OpenAPI writes it: ``{user_id:path}`` is ``{user_id}``."""
+    return _PATH_PARAM.sub(r"{\1}", path)
+
+
 def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dict[str, Any]:
     """The whole OpenAPI document for these operations."""
     paths: dict[str, dict[str, Any]] = {}
@@ -88,7 +93,7 @@ def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dic
     for op in operations:
         if op.body is not None:
             components[op.body.__name__] = body_schema(op.body)
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+        paths.setdefault(documented_path(op.path), {})[op.method.lower()] = _operation(op)
     return {
         "openapi": "3.0.3",
         "info": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -17,6 +17,7 @@ from cinema_core import (
     ReservationExpired,
     SeatsUnavailable,
     StoreUnavailable,
+    ValidationFailed,
     in_memory_box_office,
 )
 
@@ -75,3 +76,24 @@ def test_rate_limited_says_when_to_retry() -> None:
     error = RateLimited(1.5)
     assert error.retry_after == 1.5
     assert error.details == {"retry_after_seconds": 1.5}
+
+
+@pytest.mark.parametrize("user_id", ["", "a\x00b", "\ud800x", "tab\there", "u" * 65])
+def test_the_box_office_refuses_user_ids_no_store_could_keep(user_id: str) -> None:
+    """reserve and purchases refuse an id with a NUL, a control character or a lone surrogate
+    (PostgreSQL could not store it) with validation_error naming user_id, in memory too."""
+    box = in_memory_box_office()
+    show = box.create_session(
+        movie="Filme X",
+        room="Sala 1",
+        starts_at=datetime.now(UTC) + timedelta(days=1),
+        price=Money.parse("25.00"),
+        rows=4,
+        seats_per_row=4,
+    ).session
+    with pytest.raises(ValidationFailed) as refused:
+        box.reserve(user_id, show.id, ["A1"])
+    assert set(refused.value.fields) == {"user_id"}
+    with pytest.raises(ValidationFailed):
+        box.purchases(user_id)
+    assert box.seat_map(show.id).count("available") == 16
