@@ -58,9 +58,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         **audit.SCHEMAS,
         **system.SCHEMAS,
     }
-    spec: dict[str, Any] = {}
-    operations += doc_operations(spec)
-    spec.update(document(operations, schemas))
+    operations += doc_operations(lambda: document(operations, schemas))
     gate = Gate(services, Authenticator(secret))
 
     @asynccontextmanager
@@ -95,6 +93,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
     )
     app.state.services = services
     app.state.feed = feed
+    app.state.operations = tuple(operations)
     return app
 
 

@@ -29,9 +29,10 @@ from cinema_core.memory import (
 from entrypoints.bootstrap import Services
 
 from .auth import Authenticator, Identity
-from .bodies import parse_object, read_body, structure
+from .bodies import parse_object, read_body
 from .errors import error_response
 from .middleware import request_info
+from .shapes import structure
 
 Access = Literal["public", "user", "admin"]
 _DIGITS = re.compile(r"[0-9]{1,9}")
@@ -67,7 +68,8 @@ class Operation:
     replies: Mapping[int, Reply]
     tag: str
     access: Access = "public"
-    body: type | None = None
+    # An attrs class declared with shapes.field (or alternatives, A | B); None for no body.
+    body: Any = None
     query: tuple[Param, ...] = ()
     idempotent: bool = False
     limited: bool = True

@@ -9,10 +9,13 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import Money, SessionNotFound
+from cinema_core.seats import MAX_ROWS, MAX_SEATS_PER_ROW
+from cinema_core.sessions import MAX_NAME
 
 from . import views
 from .operations import Call, Operation, Param, Reply
 from .responses import json_response, raw_json_response
+from .shapes import NOT_BLANK, days_from_now, field
 
 PAGE = (
     Param(
@@ -24,14 +27,16 @@ PAGE = (
 
 @attrs.frozen
 class CreateSession:
-    """Body of ``POST /sessions``."""
+    """Body of ``POST /sessions``: a movie in a room of rows × seats_per_row seats."""
 
-    movie: str = attrs.field(metadata={"schema": {"minLength": 1, "maxLength": 200}})
-    room: str = attrs.field(metadata={"schema": {"minLength": 1, "maxLength": 200}})
-    starts_at: datetime = attrs.field(metadata={"schema": {"example": "2026-12-01T19:00:00Z"}})
-    price: Money = attrs.field(metadata={"schema": {"example": "25.00"}})
-    rows: int = attrs.field(metadata={"schema": {"minimum": 1, "maximum": 26}})
-    seats_per_row: int = attrs.field(metadata={"schema": {"minimum": 1, "maximum": 100}})
+    movie: str = field(min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example="Filme X")
+    room: str = field(min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example="Sala 1")
+    starts_at: datetime = field(
+        example=days_from_now(7), description="With a timezone; not in the past."
+    )
+    price: Money = field(positive=True, example="25.00")
+    rows: int = field(minimum=1, maximum=MAX_ROWS, example=4)
+    seats_per_row: int = field(minimum=1, maximum=MAX_SEATS_PER_ROW, example=4)
 
 
 _ID = {"type": "string", "format": "uuid"}

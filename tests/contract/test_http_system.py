@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from openapi_spec_validator import validate
 
 from cinema_core import StoreUnavailable
@@ -113,3 +116,36 @@ def test_swagger_ui_is_served_locally(api: Api) -> None:
     missing = api.get("/api-docs/assets/nope.js")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_openapi_version_is_the_package_version(api: Api) -> None:
+    """info.version is the installed package's version, not a made-up 1.0.0."""
+    from importlib.metadata import version
+
+    assert api.get("/openapi.json").json()["info"]["version"] == version("cinema-box-office")
+
+
+def _starts_at_example(api: Api) -> datetime:
+    doc = api.get("/openapi.json").json()
+    example = doc["components"]["schemas"]["CreateSession"]["properties"]["starts_at"]["example"]
+    return datetime.fromisoformat(example)
+
+
+def test_instant_examples_are_ahead_of_the_day_the_document_is_read(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The starts_at example is days ahead of now, and still is when the app has been up for
+    a month: the document is made again each day."""
+    from entrypoints.http import docs, shapes
+
+    assert _starts_at_example(api) > datetime.now(UTC) + timedelta(days=1)
+    later = datetime.now(UTC) + timedelta(days=30)
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Later:
+            return cls.fromtimestamp(later.timestamp(), tz)
+
+    monkeypatch.setattr(docs, "datetime", Later)
+    monkeypatch.setattr(shapes, "datetime", Later)
+    assert _starts_at_example(api) > later + timedelta(days=1)
