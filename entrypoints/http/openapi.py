@@ -9,7 +9,7 @@ from typing import Any
 
 from cinema_core.users import MAX_USER_ID
 
-from . import shapes
+from . import body_schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY
 from .operations import Operation, Reply
@@ -77,7 +77,7 @@ def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dic
     components: dict[str, Any] = {"Error": ERROR_SCHEMA, **schemas}
     for op in operations:
         if op.body is not None:
-            components.update(shapes.components(op.body))
+            components.update(body_schemas.components(op.body))
         paths.setdefault(documented_path(op.path), {})[op.method.lower()] = _operation(op)
     return {
         "openapi": "3.0.3",
@@ -140,7 +140,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": shapes.reference(op.body)}},
+            "content": {"application/json": {"schema": body_schemas.reference(op.body)}},
         }
     return spec
 

@@ -32,7 +32,7 @@ from .auth import Authenticator, Identity
 from .bodies import parse_object, read_body
 from .errors import error_response
 from .middleware import request_info
-from .shapes import structure
+from .structuring import structure
 
 Access = Literal["public", "user", "admin"]
 _DIGITS = re.compile(r"[0-9]{1,9}")

@@ -22,7 +22,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from cinema_core import Money, ValidationFailed
-from entrypoints.http import shapes
+from entrypoints.http import body_schemas, shapes, structuring
 from entrypoints.http.bodies import parse_object
 from entrypoints.http.operations import Operation
 from tests.contract.http_app import Api
@@ -51,8 +51,7 @@ def _hint(cls: type, name: str) -> Any:
 
 
 def _rules(f: Any) -> shapes.Rules:
-    found: shapes.Rules = f.metadata.get("cinema.rules", shapes.NO_RULES)
-    return found
+    return shapes.rules_of(f)
 
 
 def _values(tp: Any, rules: shapes.Rules, example: Any) -> Iterator[Any]:
@@ -140,7 +139,7 @@ def _wire(candidate: Any) -> bytes:
 
 def _server_accepts(body: Any, raw: bytes) -> bool:
     try:
-        shapes.structure(parse_object(raw), body)
+        structuring.structure(parse_object(raw), body)
     except ValidationFailed:
         return False
     return True
@@ -148,7 +147,7 @@ def _server_accepts(body: Any, raw: bytes) -> bool:
 
 def _checked_against_schema(body: Any, schemas: dict[str, Any]) -> int:
     """Compare schema and validator on every boundary body of ``body``; returns how many."""
-    root = {"$ref": shapes.reference(body)["$ref"], "components": {"schemas": schemas}}
+    root = {"$ref": body_schemas.reference(body)["$ref"], "components": {"schemas": schemas}}
     validator = OAS30Validator(root, format_checker=OAS30Validator.FORMAT_CHECKER)
     checked = 0
     for cls in typing.get_args(body) or (body,):
@@ -156,7 +155,7 @@ def _checked_against_schema(body: Any, schemas: dict[str, Any]) -> int:
             raw = _wire(candidate)
             by_schema = validator.is_valid(json.loads(raw))
             assert by_schema == _server_accepts(body, raw), (
-                f"{shapes.name_of(body)}: the schema says {'yes' if by_schema else 'no'}, "
+                f"{body_schemas.name_of(body)}: the schema says {'yes' if by_schema else 'no'}, "
                 f"the server the opposite, to {raw.decode()[:300]}"
             )
             checked += 1
@@ -177,7 +176,7 @@ def test_every_field_of_every_body_has_an_example(api: Api) -> None:
     """Swagger UI fills a body from its fields' examples: each field must carry one."""
     doc = api.get("/openapi.json").json()
     for op in _operations(api):
-        for name in shapes.components(op.body):
+        for name in body_schemas.components(op.body):
             for field, schema in doc["components"]["schemas"][name]["properties"].items():
                 assert "example" in schema, f"{name}.{field} has no example"
 
@@ -268,12 +267,12 @@ class Everything:
 def test_the_mechanism_agrees_with_itself_on_every_kind_of_field(body: Any) -> None:
     """Nested classes, lists of them, maps keyed by any text or by an enum, optional fields
     with defaults, literals, enums and alternatives: schema and validator agree."""
-    assert _checked_against_schema(body, shapes.components(body)) > 50
+    assert _checked_against_schema(body, body_schemas.components(body)) > 50
 
 
 def test_a_structured_body_has_its_declared_types_and_defaults() -> None:
     """Defaults fill what is missing; enums, money and nested classes come out typed."""
-    body = shapes.structure(
+    body = structuring.structure(
         {
             "name": "Sala",
             "prices": {"premium": "40"},
@@ -291,7 +290,7 @@ def test_a_structured_body_has_its_declared_types_and_defaults() -> None:
 def test_errors_name_each_bad_top_level_field_and_say_where_inside() -> None:
     """Each bad field is named once, its message pointing inside it."""
     with pytest.raises(ValidationFailed) as refused:
-        shapes.structure(
+        structuring.structure(
             {
                 "name": "",
                 "prices": {"vip": "1.00"},
