@@ -13,6 +13,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 RATE_PER_USER, BURST_PER_USER = 50.0, 100
 RATE_PER_CLIENT, BURST_PER_CLIENT = 500.0, 1000
 DATABASE_POOL_SIZE = 10
+DATABASE_TIMEOUT = 5.0
 
 
 class ConfigError(ValueError):
@@ -35,6 +36,9 @@ class Settings:
     # Connections each process may hold: PostgreSQL's max_connections (100 by default) must
     # cover processes × (pool + overflow), or the excess requests fail instead of waiting.
     database_pool_size: int = DATABASE_POOL_SIZE
+    # Seconds the database may take to connect, to run one statement, or to free a pooled
+    # connection, before a request is answered 503: a stalled database never hangs a request.
+    database_timeout: float = DATABASE_TIMEOUT
     # Prefix for every Redis key and RabbitMQ queue this deployment owns (tests give each run one).
     namespace: str = "cinema"
 
@@ -84,5 +88,8 @@ class Settings:
             namespace=text("CINEMA_NAMESPACE") or "cinema",
             database_pool_size=int(
                 number("CINEMA_DATABASE_POOL_SIZE", DATABASE_POOL_SIZE, minimum=1)
+            ),
+            database_timeout=number(
+                "CINEMA_DATABASE_TIMEOUT_SECONDS", DATABASE_TIMEOUT, minimum=0.1
             ),
         )

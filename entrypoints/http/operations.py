@@ -6,6 +6,7 @@ and describes the route in the OpenAPI document, so the three cannot drift apart
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Literal
@@ -73,7 +74,6 @@ class Operation:
     query: tuple[Param, ...] = ()
     idempotent: bool = False
     limited: bool = True
-    streams: bool = False
     # False for handlers that do no I/O (probes, docs): they run on the event loop, sparing
     # the hop to the thread pool that store and Redis calls need.
     blocking: bool = True
@@ -188,11 +188,17 @@ def _endpoint(
         if info is not None:
             info.route = op.path
         try:
-            if op.streams:
-                identity = await run_in_threadpool(gate.admit, request, op)
-                streamed = op.handler(Call(request, gate.services, identity))
-                assert not isinstance(streamed, Response)
-                return await streamed
+            if inspect.iscoroutinefunction(op.handler):
+                # A handler that awaits (a stream, readiness) rather than blocks: admitted
+                # (off the loop if the gate may wait on Redis), then awaited on the loop.
+                admitted = (
+                    await run_in_threadpool(gate.admit, request, op)
+                    if op.blocking
+                    else gate.admit(request, op)
+                )
+                response = await op.handler(Call(request, gate.services, admitted))
+                assert isinstance(response, Response)
+                return response
             raw = await read_body(request) if op.body is not None else None
         except CinemaError as error:
             return error_response(error)

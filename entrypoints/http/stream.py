@@ -177,5 +177,4 @@ def stream_operation(feed: SeatFeed) -> Operation:
             )
         },
         tag="sessions",
-        streams=True,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,19 +40,52 @@ def test_health(api: Api) -> None:
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-def test_ready_in_memory_is_all_ok(api: Api) -> None:
-    """In memory every check is ok."""
+def test_ready_in_memory_says_in_process_not_ok(api: Api) -> None:
+    """In memory no backend is configured: every check reads in-process (no database is
+    claimed to be ok), and the service is ready."""
     body = api.get("/ready").json()
-    assert body == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "broker": "ok"}}
+    assert body == {
+        "status": "ok",
+        "checks": {"database": "in-process", "redis": "in-process", "broker": "in-process"},
+    }
 
 
 def test_ready_is_degraded_naming_a_down_backend(api: Api) -> None:
-    """With the broker down the service is still ready, degraded, naming the broker."""
-    api.services.outages.failed("broker", ConnectionError("refused"))
+    """With the broker's ping failing the service is still ready, degraded, naming the broker."""
+
+    def refused() -> None:
+        raise ConnectionError("refused")
+
+    api.services.pings["broker"] = refused
     response = api.get("/ready")
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["broker"] == "down"
+
+
+@pytest.mark.parametrize(("check", "status"), [("database", 503), ("broker", 200)])
+def test_ready_answers_within_two_seconds_whatever_hangs(api: Api, check: str, status: int) -> None:
+    """A ping that never returns reads as timeout after 1 s; /ready answers within 2 s, again
+    and again, while /health keeps answering and the hung pings hold one thread in all."""
+    release = threading.Event()
+    calls: list[int] = []
+
+    def hangs() -> None:
+        calls.append(1)
+        release.wait(30)
+
+    api.services.pings[check] = hangs
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            response = api.get("/ready")
+            assert time.monotonic() - started < 2.0
+            assert response.status_code == status
+            assert response.json()["checks"][check] == "timeout"
+            assert api.get("/health").status_code == 200
+        assert len(calls) == 1, "a hung ping is waited on, not started again"
+    finally:
+        release.set()
 
 
 def test_ready_is_503_when_the_database_cannot_serve(api: Api) -> None:

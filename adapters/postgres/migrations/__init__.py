@@ -43,7 +43,9 @@ class SchemaNotCurrent(RuntimeError):
 
 def upgrade(url: str | Engine, revision: str = "head") -> None:
     """Bring the schema up to ``revision``, in one transaction, under an advisory lock."""
-    engine, owned = engine_for(url, pooled=False)
+    # No statement timeout: a migration may rewrite a large table, and waits on the lock
+    # for as long as another process migrates.
+    engine, owned = engine_for(url, pooled=False, timeout=None)
     try:
         with engine.connect() as connection, connection.begin():
             # A transaction-level lock: released by the commit that publishes the new schema,
