@@ -72,8 +72,9 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
             limiter.total_tokens = services.settings.database_pool_size + _SPARE_THREADS
         services.local_events.subscribe(log_event)
         if services.events is not None:
-            # Seat changes made through any process reach this one's SSE clients.
-            services.events.start_live_feed()
+            # Seat changes made through any process reach this one's SSE clients; each time
+            # the feed comes back from an outage, they get a fresh seat map.
+            services.events.start_live_feed(on_listening=feed.resync)
         if worker is not None:
             worker.start()
         try:

@@ -43,11 +43,19 @@ def health(call: Call) -> Response:
     return json_response({"status": "ok"})
 
 
+def _consume(done: asyncio.Future[None]) -> None:
+    if not done.cancelled():
+        done.exception()
+
+
 async def ready(call: Call) -> Response:
     # On the event loop, waiting on the probes' own threads: however long a backend hangs,
     # no request thread waits for it, and the answer comes within CHECK_TIMEOUT.
     started = call.services.start_checks()
     pending = [asyncio.wrap_future(f) for f in started.values() if f is not None]
+    for waiting in pending:
+        # The verdict reads the probes' own futures; a failure is read there, not here.
+        waiting.add_done_callback(_consume)
     if pending:
         await asyncio.wait(pending, timeout=CHECK_TIMEOUT)
     status, checks = verdict(started)

@@ -18,9 +18,7 @@ import httpx
 import pytest
 
 from cinema_core import Money
-from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
-from entrypoints.http.app import create_app
 from tests.flow.conftest import SECRET, LiveServer
 from tests.proxy import Outage
 
@@ -47,39 +45,6 @@ def _timed(fetch: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
     return response, time.monotonic() - started
 
 
-@pytest.fixture
-def serve_settings() -> Iterator[Callable[[Settings], LiveServer]]:
-    """A live server (uvicorn on a real socket, in a thread) over services built from settings."""
-    import socket
-
-    import uvicorn
-
-    running: list[tuple[uvicorn.Server, threading.Thread, Any]] = []
-
-    def start(settings: Settings) -> LiveServer:
-        services = bootstrap(settings)
-        app = create_app(services, run_worker=False)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert thread.is_alive(), "the server thread died"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        running.append((server, thread, services))
-        host, port = sock.getsockname()
-        return LiveServer(f"http://{host}:{port}", services)
-
-    yield start
-    for server, _, _ in running:
-        server.should_exit = True
-    for _, thread, _ in running:
-        thread.join(15)
-
-
 def _settings(**overrides: Any) -> Settings:
     return Settings(
         auth_secret=SECRET,
@@ -92,12 +57,12 @@ def _settings(**overrides: Any) -> Settings:
 
 @pytest.mark.postgres
 def test_a_stalled_database_gets_bounded_honest_answers(
-    stallable_postgres: tuple[Outage, str], serve_settings: Callable[[Settings], LiveServer]
+    stallable_postgres: tuple[Outage, str], serve_with: Callable[[Settings], LiveServer]
 ) -> None:
     """Stalled: /ready 503 with database timeout within 2 s, every time; /health 200; reading a
     session 503 unavailable with Retry-After within the timeout. Restored: all well again."""
     proxy, url = stallable_postgres
-    live = serve_settings(_settings(database_url=url))
+    live = serve_with(_settings(database_url=url))
     session = live.services.box.create_session(
         movie="Filme X",
         room="Sala 1",
@@ -143,7 +108,7 @@ def test_a_stalled_database_gets_bounded_honest_answers(
 
 @pytest.mark.rabbitmq
 def test_a_stalled_broker_reads_degraded_within_two_seconds(
-    amqp_url: str, namespace: str, serve_settings: Callable[[Settings], LiveServer]
+    amqp_url: str, namespace: str, serve_with: Callable[[Settings], LiveServer]
 ) -> None:
     """Stalled broker: /ready 200 degraded with broker timeout within 2 s while /health and
     the seat map keep answering at once."""
@@ -154,7 +119,7 @@ def test_a_stalled_broker_reads_degraded_within_two_seconds(
         url = amqp_url.replace(
             parts.netloc, f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
         )
-        live = serve_settings(_settings(amqp_url=url, namespace=namespace))
+        live = serve_with(_settings(amqp_url=url, namespace=namespace))
         with httpx.Client(base_url=live.url, timeout=30) as client:
             assert client.get("/ready").json()["checks"]["broker"] == "ok"
             proxy.stall()
