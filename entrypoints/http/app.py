@@ -4,7 +4,6 @@ background worker and closes the services. Nothing connects at import."""
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -103,8 +102,7 @@ def app_from_env() -> Starlette:
     environment; ``CINEMA_RUN_WORKER=0`` leaves the sweeper and relay to someone else."""
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
-    run_worker = os.environ.get("CINEMA_RUN_WORKER", "1") not in ("0", "false", "no")
-    app = create_app(bootstrap(settings), run_worker=run_worker)
+    app = create_app(bootstrap(settings), run_worker=settings.run_worker)
     tune_for_serving()
     return app
 
