@@ -307,3 +307,30 @@ def test_errors_name_each_bad_top_level_field_and_say_where_inside() -> None:
     assert "percent" in fields["types"]
     assert fields["prices"].startswith("vip: ")
     assert fields["pick"] == "seats: must not repeat an item"
+
+
+def test_the_schemas_of_every_kind_of_field_are_valid_openapi() -> None:
+    """A document holding them (nullable, anyOf, enums, maps, nested refs) is valid OpenAPI."""
+    from openapi_spec_validator import validate
+
+    schemas = body_schemas.components(Everything)
+    validate(
+        {
+            "openapi": "3.0.3",
+            "info": {"title": "shapes", "version": "1"},
+            "paths": {
+                "/everything": {
+                    "post": {
+                        "requestBody": {
+                            "content": {
+                                "application/json": {"schema": body_schemas.reference(Everything)}
+                            }
+                        },
+                        "responses": {"204": {"description": "taken"}},
+                    }
+                }
+            },
+            "components": {"schemas": schemas},
+        }
+    )
+    assert set(schemas) == {"Everything", "TicketType", "BySeats", "BestAvailable"}

@@ -388,7 +388,12 @@ def test_a_process_killed_mid_burst_loses_no_sale_and_strands_no_seat(cluster: C
     time.sleep(HOLD_SECONDS + 0.5)
     statuses = cluster.seat_statuses(session_id, 2)
     assert "held" not in statuses.values()
-    assert {label for label, status in statuses.items() if status == "sold"} == sold
+    in_map = {label for label, status in statuses.items() if status == "sold"}
+    assert sold <= in_map
+    # A payment the killed process committed but could not answer: its buyer saw the
+    # connection break (not a sale), yet it is sold, and in a sale (the SQL checks below).
+    cut_short = seen["ReadError"] + seen["RemoteProtocolError"]
+    assert len(in_map - sold) <= 2 * cut_short, (in_map - sold, seen)
     assert_database_consistent(cluster)
 
 
