@@ -76,7 +76,8 @@ VARIABLES = {
         ),
         Variable(
             "CINEMA_REDIS_URL",
-            "Redis, e.g. redis://127.0.0.1:6379/0",
+            "Redis, e.g. redis://127.0.0.1:6379/0, or a Redis Cluster as "
+            "redis+cluster://host:port (any node)",
             "seat locks, idempotency keys and rate limits in this process",
         ),
         Variable(
@@ -91,6 +92,12 @@ VARIABLES = {
             "CINEMA_AUTH_SECRET",
             "the HS256 secret bearer tokens are signed with",
             "cinema serve makes one up and prints tokens",
+        ),
+        Variable(
+            "CINEMA_REFUND_CUTOFF_MINUTES",
+            "how long before a session starts a buyer may still refund (an admin may until "
+            "it ends)",
+            "60",
         ),
         Variable("CINEMA_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
         Variable("CINEMA_LOG_FORMAT", "json or text", "text on a terminal, json otherwise"),
@@ -117,7 +124,8 @@ VARIABLES = {
         ),
         Variable(
             "CINEMA_NAMESPACE",
-            "prefix of this deployment's Redis keys and RabbitMQ names",
+            "prefix of this deployment's Redis keys and RabbitMQ names (no braces: they would "
+            "move the Redis Cluster hash tag)",
             "cinema",
         ),
         Variable(

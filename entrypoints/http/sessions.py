@@ -100,9 +100,7 @@ class CreateSession:
         description="First shape: the name of a private room of rows × seats_per_row.",
     )
     rows: int | None = field(default=None, minimum=1, maximum=MAX_ROWS, example=4)
-    seats_per_row: int | None = field(
-        default=None, minimum=1, maximum=MAX_SEATS_PER_ROW, example=4
-    )
+    seats_per_row: int | None = field(default=None, minimum=1, maximum=MAX_SEATS_PER_ROW, example=4)
 
 
 _ID = {"type": "string", "format": "uuid"}
