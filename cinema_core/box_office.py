@@ -35,6 +35,7 @@ from .seat_map import SeatMap
 from .seats import Seat
 from .sessions import DEFAULT_DURATION, Session, SessionFilter, SessionView
 from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_quotas, with_quota
+from .users import check_user_id
 
 DEFAULT_HOLD = timedelta(seconds=30)
 SESSION_CACHE_SIZE = 10_000
@@ -224,6 +225,7 @@ class BoxOffice(AfterSale):
         ``tickets`` counts seats by ticket type (the rest are the session's first type); a type
         with a quota is never held or sold past it (``TicketQuotaExhausted``).
         """
+        check_user_id(user_id)
         session = self._session(session_id)
         now = self.clock.now()
         reservation = Reservation.claim(
@@ -341,6 +343,7 @@ class BoxOffice(AfterSale):
 
     def purchases(self, user_id: str, limit: int = 50, cursor: str | None = None) -> Page[Sale]:
         """The user's sales, newest first."""
+        check_user_id(user_id)
         check_limit(limit)
         before = Cursor.decode(cursor) if cursor else None
         found = self.repo.purchases(user_id, before, limit + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from datetime import timedelta
 from functools import partial
 
@@ -26,6 +27,7 @@ from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, Reservati
 from .config import Settings
 from .events import Events, build_events
 from .logs import LoggedBus
+from .readiness import CHECK_TIMEOUT, CHECKS, Probe, verdict
 
 
 @attrs.define
@@ -42,12 +44,13 @@ class Services:
     rate_limiter: RateLimiter
     outages: Outages
     closers: list[object] = attrs.Factory(list)
-    # Readiness probes by check name (``database``, ``redis``, ``broker``): each raises if its
-    # backend cannot answer. Adapters add theirs; a check without one is judged by ``outages``.
+    # Readiness pings by check name (``database``, ``redis``, ``broker``), one per configured
+    # backend: each raises if its backend cannot answer. A check without one is in-process.
     pings: dict[str, Callable[[], None]] = attrs.Factory(dict)
     # The consumers and what runs them (entrypoints/events.py): the worker starts them, each
     # API process starts its live feed; ``events.audit`` is what GET /admin/events reads.
     events: Events | None = None
+    _probes: dict[str, Probe] = attrs.Factory(dict)
 
     @property
     def backends(self) -> dict[str, str]:
@@ -59,22 +62,26 @@ class Services:
             "broker": "rabbitmq" if s.amqp_url else "memory",
         }
 
-    def readiness(self) -> tuple[str, dict[str, str]]:
-        """``(status, checks)``: ``ok``; ``degraded`` when Redis or the broker is down (the box
-        office still sells); ``unavailable`` when the database cannot serve."""
-        down = self.outages.down()
-        checks: dict[str, str] = {}
-        for name in ("database", "redis", "broker"):
+    def start_checks(self) -> dict[str, Future[None] | None]:
+        """Ping every configured backend (``None`` for one that runs in this process)."""
+        started: dict[str, Future[None] | None] = {}
+        for name in CHECKS:
             ping = self.pings.get(name)
-            try:
-                if ping is not None:
-                    ping()
-                checks[name] = "down" if name in down and ping is None else "ok"
-            except Exception:
-                checks[name] = "down"
-        if checks["database"] != "ok":
-            return "unavailable", checks
-        return ("ok" if all(v == "ok" for v in checks.values()) else "degraded"), checks
+            if ping is None:
+                started[name] = None
+                continue
+            probe = self._probes.get(name)
+            if probe is None or probe.ping is not ping:
+                probe = self._probes[name] = Probe(name, ping)
+            started[name] = probe.start()
+        return started
+
+    def readiness(self, timeout: float = CHECK_TIMEOUT) -> tuple[str, dict[str, str]]:
+        """``(status, checks)`` within ``timeout`` seconds, whatever hangs (see readiness.py):
+        each check ``ok``, ``down``, ``timeout`` or ``in-process``."""
+        started = self.start_checks()
+        wait([f for f in started.values() if f is not None], timeout)
+        return verdict(started)
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -147,7 +154,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         settings, box, relay, bus, local_events, idempotency, rate_limiter, outages, closers
     )
     services.events = events
-    services.pings["database"] = repo.ping
+    if settings.database_url:
+        services.pings["database"] = repo.ping
     if settings.amqp_url:
         services.pings["broker"] = events.bus.ping
     if redis_ping is not None:
@@ -169,7 +177,12 @@ def _postgres(
 
     assert settings.database_url is not None
     pool = settings.database_pool_size
-    engine = create_engine(settings.database_url, pool_size=pool, max_overflow=max(1, pool // 2))
+    engine = create_engine(
+        settings.database_url,
+        pool_size=pool,
+        max_overflow=max(1, pool // 2),
+        timeout=settings.database_timeout,
+    )
     closers.append(engine)
     repo = PostgresReservationRepo(engine)
     try:

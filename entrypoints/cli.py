@@ -1,4 +1,9 @@
-"""``cinema``: serve the API, run the worker, migrate, play the demo, or print a token."""
+"""``cinema``: serve the API, run the worker, migrate, play the demo, or print a token.
+
+A command that cannot start (a bad setting, no schema, no database) says so in one line on
+stderr and exits non-zero: 2 for what the caller must change (a setting, an option), 1 for a
+backend that is not there or not ready.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,31 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .config import ConfigError, Settings
+from .config import VARIABLES, ConfigError, Settings
 
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 1
+# The banner's tokens, and `cinema token` unless told otherwise, lapse after a day.
+TOKEN_TTL = 24 * 3600
+
+_SETTINGS = tuple(VARIABLES)
+READS = {
+    "serve": _SETTINGS,
+    "worker": tuple(
+        name for name in _SETTINGS if "RATE_LIMIT" not in name and name != "CINEMA_RUN_WORKER"
+    ),
+    "migrate": ("CINEMA_DATABASE_URL",),
+    "demo": (),
+    "token": ("CINEMA_AUTH_SECRET",),
+}
+
+
+class CannotStart(Exception):
+    """The command cannot start; the message is the one line to print."""
+
+    def __init__(self, message: str, status: int = EXIT_UNAVAILABLE):
+        super().__init__(message)
+        self.status = status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,51 +47,208 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.run(args)
     except ConfigError as error:
-        print(f"cinema: configuration error: {error}", file=sys.stderr)
+        print(f"cinema {args.command}: configuration error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except CannotStart as error:
+        print(f"cinema {args.command}: {error}", file=sys.stderr)
+        return error.status
     except KeyboardInterrupt:
         return 130
     return status
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cinema-box-office")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults after each option's help, and the epilog (the variables) as written."""
+
+
+def _environment(command: str) -> str:
+    names = READS[command]
+    if not names:
+        return "Reads no environment variables."
+    width = max(len(name) for name in names)
+    lines = ["environment variables read (unset → the default shown):"]
+    for name in names:
+        v = VARIABLES[name]
+        lines.append(f"  {name.ljust(width)}  {v.meaning} [unset: {v.unset}]")
+    return "\n".join(lines)
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    text: str,
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=f"{summary[0].upper()}{summary[1:]}. {text}",
+        epilog=_environment(name),
+        formatter_class=_Help,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cinema", description="The cinema box office.")
+    parser = argparse.ArgumentParser(
+        prog="cinema",
+        description="The cinema box office: sells seats for screenings without ever selling "
+        "a seat twice. `cinema COMMAND --help` tells what each command reads.",
+    )
+    parser.add_argument("--version", action="version", version=f"cinema {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
+    serve = _command(
+        commands,
+        "serve",
+        "run the HTTP API",
+        "With no backend configured it runs in memory (one process); with CINEMA_DATABASE_URL "
+        "it refuses to start on a schema that is not current. Each API process also runs the "
+        "expiry sweeper and the event relay unless --no-worker.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (1-65535)")
     serve.add_argument(
-        "--no-worker", action="store_true", help="leave expiry and the relay to `cinema worker`"
+        "--workers", type=_positive, default=1, help="API processes (more than 1 needs a database)"
     )
     serve.add_argument(
-        "--demo", action="store_true", help="in memory only: start with sample sessions to try"
+        "--no-worker",
+        action="store_true",
+        help="leave expiry and the relay to `cinema worker`",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="in memory only: start with sample rooms and sessions to try in a browser",
+    )
+    serve.add_argument(
+        "--limit-concurrency",
+        type=_positive,
+        default=1000,
+        help="connections (streams included) each process serves at once; more are answered "
+        "503 at once",
+    )
+    serve.add_argument(
+        "--timeout-keep-alive",
+        type=_positive,
+        default=5,
+        help="seconds an idle keep-alive connection is kept open",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="addresses of reverse proxies whose X-Forwarded-For names the client (the rate "
+        "limits' client address); '*' trusts any",
     )
     serve.set_defaults(run=_serve)
 
-    worker = commands.add_parser("worker", help="run the expiry sweeper and event relay alone")
+    worker = _command(
+        commands,
+        "worker",
+        "run the expiry sweeper, the event relay and the consumers alone",
+        "Needs CINEMA_DATABASE_URL (in memory the API runs them itself).",
+    )
     worker.set_defaults(run=_worker)
 
-    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate = _command(
+        commands,
+        "migrate",
+        "bring the database schema up to date",
+        "Says which revisions it applied, if any. Safe to run twice, and from several "
+        "processes at once.",
+    )
     migrate.set_defaults(run=_migrate)
 
-    demo = commands.add_parser("demo", help="play the box office's story in memory")
+    demo = _command(
+        commands,
+        "demo",
+        "play the box office's story in memory",
+        "Racing buyers, a payment and a hold that lapses, with the events they publish.",
+    )
     demo.set_defaults(run=_demo)
 
-    token = commands.add_parser("token", help="print a bearer token for the configured secret")
-    token.add_argument("--user", required=True, help="the user id (1–64 characters)")
-    token.add_argument("--role", choices=("customer", "staff", "admin"), default="customer")
-    token.add_argument("--ttl", type=float, default=None, help="seconds until it lapses")
+    token = _command(
+        commands,
+        "token",
+        "print a bearer token signed with CINEMA_AUTH_SECRET",
+        "An HS256 JWT with sub, role and exp.",
+    )
+    token.add_argument("--user", required=True, help="the user id (1-64 printable characters)")
+    token.add_argument(
+        "--role", choices=("customer", "staff", "admin"), default="customer", help="what it may do"
+    )
+    token.add_argument(
+        "--ttl",
+        type=_seconds,
+        default=TOKEN_TTL,
+        help="seconds until it lapses (0: it never does)",
+    )
     token.set_defaults(run=_token)
     return parser
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1-65535)")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more seconds")
+    return value
+
+
+def _require_database(settings: Settings) -> None:
+    """Refuse to start on a database that cannot be reached or whose schema is not current,
+    before any process is forked (a forked worker that fails is respawned, forever)."""
+    if settings.database_url is None:
+        return
+    from cinema_core import StoreUnavailable
+
+    try:
+        from adapters.postgres import SchemaNotCurrent, require_current_schema
+        from adapters.postgres.engine import create_engine
+    except ImportError as error:
+        raise CannotStart(f"the PostgreSQL adapter is not installed: {error}") from None
+    try:
+        engine = create_engine(
+            settings.database_url, pooled=False, timeout=settings.database_timeout
+        )
+    except Exception as error:  # a URL SQLAlchemy cannot use
+        raise CannotStart(f"CINEMA_DATABASE_URL cannot be used: {error}", EXIT_USAGE) from None
+    try:
+        require_current_schema(engine)
+    except SchemaNotCurrent as error:
+        raise CannotStart(str(error)) from None
+    except StoreUnavailable as error:
+        raise CannotStart(f"{error}".replace("\n", " ")) from None
+    finally:
+        engine.dispose()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -74,32 +258,39 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if args.demo and settings.database_url is not None:
-        print(
-            "cinema serve: --demo adds sample sessions to an in-memory box office only; "
-            "unset CINEMA_DATABASE_URL to use it.",
-            file=sys.stderr,
+        raise CannotStart(
+            "--demo adds sample sessions to an in-memory box office only; unset "
+            "CINEMA_DATABASE_URL to use it.",
+            EXIT_USAGE,
         )
-        return EXIT_USAGE
     if args.workers > 1 and settings.database_url is None:
-        print(
-            "cinema serve: --workers > 1 needs CINEMA_DATABASE_URL: in memory each process "
-            "would have its own box office, and they would sell the same seats.",
-            file=sys.stderr,
+        raise CannotStart(
+            "--workers > 1 needs CINEMA_DATABASE_URL: in memory each process would have its "
+            "own box office, and they would sell the same seats.",
+            EXIT_USAGE,
         )
-        return EXIT_USAGE
+    configure_logging(settings.log_level, settings.log_format)
+    _require_database(settings)
     secret = None
     if settings.auth_secret is None:
         secret = secrets.token_urlsafe(32)
         # Child worker processes read the environment: they must check tokens with this secret.
         os.environ["CINEMA_AUTH_SECRET"] = secret
         settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
     options = {
         "host": args.host,
         "port": args.port,
         "access_log": False,
         "log_config": None,
         "timeout_graceful_shutdown": 3,
+        # What one client may hold: a connection idle between requests is closed after
+        # timeout_keep_alive; past limit_concurrency connections, new ones get a 503 at once
+        # rather than the process running out of file descriptors. uvicorn has no timeout for
+        # a request's headers: in production put a proxy in front (deploy/nginx).
+        "limit_concurrency": args.limit_concurrency,
+        "timeout_keep_alive": args.timeout_keep_alive,
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
     }
     if args.workers > 1:
         if secret is not None:
@@ -130,8 +321,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _print_tokens(secret: str, host: str, port: int, picker: str | None = None) -> None:
     from .http.auth import issue_token
 
-    admin = issue_token(secret, "admin", "admin")
-    customer = issue_token(secret, "alice", "customer")
+    admin = issue_token(secret, "admin", "admin", TOKEN_TTL)
+    customer = issue_token(secret, "alice", "customer", TOKEN_TTL)
     base = f"http://{host}:{port}"
     # The token rides in the fragment, which the browser keeps to itself; the page stores it
     # for the tab and removes it from the address bar.
@@ -143,19 +334,19 @@ def _print_tokens(secret: str, host: str, port: int, picker: str | None = None) 
         "" if picker else "  (cinema serve --demo starts with sample sessions to pick seats in)",
     ]
     session = (
-        '{"movie":"Filme X","room":"Sala 1","starts_at":"2030-12-01T19:00:00Z",'
-        '"price":"25.00","rows":4,"seats_per_row":4}'
+        '{"movie":"Filme X","room":"Sala 1","starts_at":"<a future instant, e.g. '
+        '2030-12-01T19:00:00Z>","price":"25.00","rows":4,"seats_per_row":4}'
     )
     json = "-H 'Content-Type: application/json'"
     lines = [
         "No CINEMA_AUTH_SECRET was set, so this run made one up (its tokens die with it).",
         "",
-        f"  admin token:    {admin}",
-        f"  customer token: {customer}   (user alice)",
+        f"  admin token:    {admin}   (user admin, valid 24 h)",
+        f"  customer token: {customer}   (user alice, valid 24 h)",
         "",
         *(line for line in pages if line),
         "",
-        "Try:",
+        "Try (a hold lasts CINEMA_RESERVATION_TTL_SECONDS, 30 s by default: pay within it):",
         f"  export ADMIN={admin}",
         f"  export ALICE={customer}",
         f'  curl -s -X POST {base}/sessions -H "Authorization: Bearer $ADMIN" {json} '
@@ -178,17 +369,15 @@ def _token(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if settings.auth_secret is None:
-        print(
-            "cinema token: CINEMA_AUTH_SECRET is not set; tokens are signed with it "
+        raise CannotStart(
+            "CINEMA_AUTH_SECRET is not set; tokens are signed with it "
             "(cinema serve prints tokens when it makes a secret up).",
-            file=sys.stderr,
+            EXIT_USAGE,
         )
-        return EXIT_USAGE
     try:
-        print(issue_token(settings.auth_secret, args.user, args.role, args.ttl))
+        print(issue_token(settings.auth_secret, args.user, args.role, args.ttl or None))
     except ValueError as error:
-        print(f"cinema token: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        raise CannotStart(str(error), EXIT_USAGE) from None
     return 0
 
 
@@ -199,14 +388,14 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if settings.database_url is None:
-        print(
-            "cinema worker: needs CINEMA_DATABASE_URL. In memory every process has its own "
-            "box office, so a separate worker would sweep an empty one; `cinema serve` runs "
-            "the worker inside the API.",
-            file=sys.stderr,
+        raise CannotStart(
+            "needs CINEMA_DATABASE_URL. In memory every process has its own box office, so a "
+            "separate worker would sweep an empty one; `cinema serve` runs the worker inside "
+            "the API.",
+            EXIT_USAGE,
         )
-        return EXIT_USAGE
     configure_logging(settings.log_level, settings.log_format)
+    _require_database(settings)
     services = bootstrap(settings)
     worker = BackgroundWorker(services)
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -227,14 +416,18 @@ def _migrate(args: argparse.Namespace) -> int:
     try:
         from adapters.postgres.migrations import upgrade
     except ImportError as error:
-        print(f"cinema migrate: PostgreSQL migrations are not available: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        raise CannotStart(f"PostgreSQL migrations are not available: {error}", EXIT_USAGE) from None
     try:
-        upgrade(settings.database_url)
+        applied = upgrade(settings.database_url)
     except Exception as error:
-        print(f"cinema migrate: failed: {error}", file=sys.stderr)
-        return 1
-    print("cinema migrate: the database schema is up to date.")
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        raise CannotStart(f"failed: {reason}") from None
+    at = ", ".join(applied.heads) or "empty"
+    if applied.revisions:
+        done = ", ".join(f"{rev} ({doc})" if doc else rev for rev, doc in applied.revisions)
+        print(f"cinema migrate: applied {done}; the schema is now at {at}.")
+    else:
+        print(f"cinema migrate: the schema was already up to date (at {at}); nothing to apply.")
     return 0
 
 

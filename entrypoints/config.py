@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 RATE_PER_USER, BURST_PER_USER = 50.0, 100
 RATE_PER_CLIENT, BURST_PER_CLIENT = 500.0, 1000
 DATABASE_POOL_SIZE = 10
+DATABASE_TIMEOUT = 5.0
 
 
 class ConfigError(ValueError):
@@ -54,6 +56,111 @@ def _namespace(namespace: str | None) -> str:
 
 
 @attrs.frozen
+class Variable:
+    """One environment variable: what it sets, and what happens when it is unset."""
+
+    name: str
+    meaning: str
+    unset: str
+
+
+# Every variable the box office reads, in the order the documentation lists them; the CLI's
+# --help and docs/API.md are checked against this table.
+VARIABLES = {
+    v.name: v
+    for v in (
+        Variable(
+            "CINEMA_DATABASE_URL",
+            "PostgreSQL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/cinema",
+            "everything in this process's memory",
+        ),
+        Variable(
+            "CINEMA_REDIS_URL",
+            "Redis, e.g. redis://127.0.0.1:6379/0, or a Redis Cluster as "
+            "redis+cluster://host:port (any node)",
+            "seat locks, idempotency keys and rate limits in this process",
+        ),
+        Variable(
+            "CINEMA_AMQP_URL",
+            "RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/%2F",
+            "events delivered inside this process",
+        ),
+        Variable(
+            "CINEMA_RESERVATION_TTL_SECONDS", "how long a hold lasts (may be fractional)", "30"
+        ),
+        Variable(
+            "CINEMA_AUTH_SECRET",
+            "the HS256 secret bearer tokens are signed with",
+            "cinema serve makes one up and prints tokens",
+        ),
+        Variable(
+            "CINEMA_REFUND_CUTOFF_MINUTES",
+            "how long before a session starts a buyer may still refund (an admin may until "
+            "it ends)",
+            "60",
+        ),
+        Variable("CINEMA_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
+        Variable("CINEMA_LOG_FORMAT", "json or text", "text on a terminal, json otherwise"),
+        Variable(
+            "CINEMA_RATE_LIMIT_USER_PER_SECOND", "requests a second per user (0: no limit)", "50"
+        ),
+        Variable("CINEMA_RATE_LIMIT_USER_BURST", "burst allowed per user", "100"),
+        Variable(
+            "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND",
+            "requests a second per client address (0: no limit)",
+            "500",
+        ),
+        Variable("CINEMA_RATE_LIMIT_CLIENT_BURST", "burst allowed per client address", "1000"),
+        Variable(
+            "CINEMA_DATABASE_POOL_SIZE",
+            "database connections per process (it opens up to 1.5 × this)",
+            "10",
+        ),
+        Variable(
+            "CINEMA_DATABASE_TIMEOUT_SECONDS",
+            "how long the database may take to connect, run a statement or free a connection "
+            "before a request is answered 503",
+            "5",
+        ),
+        Variable(
+            "CINEMA_NAMESPACE",
+            "prefix of this deployment's Redis keys and RabbitMQ names (no braces: they would "
+            "move the Redis Cluster hash tag)",
+            "cinema",
+        ),
+        Variable(
+            "CINEMA_RUN_WORKER",
+            "0 keeps the sweeper and relay out of the API processes (cinema serve --no-worker "
+            "sets it for its worker processes)",
+            "1",
+        ),
+    )
+}
+_SCHEMES = {
+    "CINEMA_DATABASE_URL": ("postgresql", "postgresql+psycopg"),
+    "CINEMA_AMQP_URL": ("amqp", "amqps"),
+}
+
+
+def _url(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    scheme = urlsplit(value).scheme
+    if scheme not in _SCHEMES[name]:
+        raise ConfigError(
+            f"{name} must be a URL starting {' or '.join(s + '://' for s in _SCHEMES[name])}, "
+            f"not {scheme + '://' if scheme else repr(value)}"
+        )
+    return value
+
+
+def terminal_log_format() -> str:
+    """``text`` when logs go to a terminal (a person reads them), ``json`` otherwise."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+@attrs.frozen
 class Settings:
     database_url: str | None = None
     redis_url: str | None = None
@@ -71,8 +178,13 @@ class Settings:
     database_pool_size: int = DATABASE_POOL_SIZE
     # How long before a session starts a buyer may still refund (admins may until it ends).
     refund_cutoff_minutes: float = 60.0
+    # Seconds the database may take to connect, to run one statement, or to free a pooled
+    # connection, before a request is answered 503: a stalled database never hangs a request.
+    database_timeout: float = DATABASE_TIMEOUT
     # Prefix for every Redis key and RabbitMQ queue this deployment owns (tests give each run one).
     namespace: str = "cinema"
+    # Whether an API process built from the environment runs the sweeper and relay itself.
+    run_worker: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,14 +212,14 @@ class Settings:
         level = (text("CINEMA_LOG_LEVEL") or "INFO").upper()
         if level not in LOG_LEVELS:
             raise ConfigError(f"CINEMA_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
-        log_format = (text("CINEMA_LOG_FORMAT") or "json").lower()
+        log_format = (text("CINEMA_LOG_FORMAT") or terminal_log_format()).lower()
         if log_format not in ("json", "text"):
             raise ConfigError("CINEMA_LOG_FORMAT must be json or text")
         return cls(
             refund_cutoff_minutes=number("CINEMA_REFUND_CUTOFF_MINUTES", 60.0),
-            database_url=text("CINEMA_DATABASE_URL"),
+            database_url=_url("CINEMA_DATABASE_URL", text("CINEMA_DATABASE_URL")),
             redis_url=_redis_url(text("CINEMA_REDIS_URL")),
-            amqp_url=text("CINEMA_AMQP_URL"),
+            amqp_url=_url("CINEMA_AMQP_URL", text("CINEMA_AMQP_URL")),
             hold_seconds=hold,
             auth_secret=text("CINEMA_AUTH_SECRET"),
             log_level=level,
@@ -119,7 +231,11 @@ class Settings:
                 number("CINEMA_RATE_LIMIT_CLIENT_BURST", BURST_PER_CLIENT, minimum=1)
             ),
             namespace=_namespace(text("CINEMA_NAMESPACE")),
+            run_worker=(text("CINEMA_RUN_WORKER") or "1").lower() not in ("0", "false", "no"),
             database_pool_size=int(
                 number("CINEMA_DATABASE_POOL_SIZE", DATABASE_POOL_SIZE, minimum=1)
+            ),
+            database_timeout=number(
+                "CINEMA_DATABASE_TIMEOUT_SECONDS", DATABASE_TIMEOUT, minimum=0.1
             ),
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -81,8 +82,8 @@ class InProcessEvents:
             self._thread.join(5)
             self._thread = None
 
-    def start_live_feed(self) -> None:
-        """Nothing to do: the dispatcher feeds ``local_events`` directly."""
+    def start_live_feed(self, on_listening: Callable[[], None] | None = None) -> None:
+        """Nothing to do: the dispatcher feeds ``local_events`` directly, and never misses."""
 
     def stop_live_feed(self) -> None:
         """Nothing to do."""
@@ -143,7 +144,9 @@ class BrokerEvents:
             self._runner.stop()
             self._runner = None
 
-    def start_live_feed(self) -> None:
+    def start_live_feed(self, on_listening: Callable[[], None] | None = None) -> None:
+        """Bring every process's events into ``local_events``; ``on_listening`` runs each time
+        the feed (re)subscribes, after which changes published while it was away are lost."""
         from adapters.rabbitmq import LiveFeed
 
         if self._feed is None:
@@ -154,6 +157,8 @@ class BrokerEvents:
                 types=LOCAL_TYPES,
                 outages=self.outages,
             )
+            if on_listening is not None:
+                self._feed.on_listening.append(on_listening)
             self._feed.start()
             # Serve SSE only once this process hears the broker's events (or give up waiting:
             # the feed keeps reconnecting, and /ready names the broker meanwhile).

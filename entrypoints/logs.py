@@ -60,7 +60,8 @@ class TextFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Send every log (uvicorn's included) through one handler on stderr."""
+    """Send every log (uvicorn's included) through one handler on stderr, as JSON lines or
+    (``fmt="text"``, the default on a terminal: see ``Settings``) as text."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
@@ -75,6 +76,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     # pika logs an ERROR for every connection it loses or fails to open; an outage is said
     # once, as a WARNING, by cinema.backends, and the relay retries on its own.
     logging.getLogger("pika").setLevel(logging.CRITICAL)
+    # Alembic says at INFO which plugins it set up and which dialect it found, each time the
+    # schema is checked: seven lines of noise at every start. `cinema migrate` says what
+    # it applied itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def log_event(event: Event) -> None:

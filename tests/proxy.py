@@ -13,7 +13,9 @@ from types import TracebackType
 
 class Outage:
     """Forwards ``127.0.0.1:<port>`` to ``target``. ``cut()`` drops every open connection and
-    refuses new ones (as a stopped server would); ``restore()`` serves again on the same port."""
+    refuses new ones (as a stopped server would); ``stall()`` keeps every connection open and
+    accepts new ones but forwards nothing either way (a frozen host, a black-holed network);
+    ``restore()`` serves again on the same port, stalled bytes included."""
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
@@ -23,6 +25,8 @@ class Outage:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._up = threading.Event()
         self._up.set()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._closed = False
         self._thread = threading.Thread(
             target=self._serve, name=f"outage-proxy-{self.port}", daemon=True
@@ -43,8 +47,12 @@ class Outage:
                     end.shutdown(socket.SHUT_RDWR)
                 end.close()
 
+    def stall(self) -> None:
+        self._flowing.clear()
+
     def restore(self) -> None:
         self._up.set()
+        self._flowing.set()
 
     def close(self) -> None:
         self._closed = True
@@ -68,15 +76,23 @@ class Outage:
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 client.close()
                 continue
-            try:
-                upstream = socket.create_connection(self.target, timeout=2)
-            except OSError:
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        # While stalled, an accepted client waits here: the kernel has said yes, nothing answers.
+        while not self._flowing.wait(0.2):
+            if self._closed or not self._up.is_set():
                 client.close()
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                self._pairs.append((client, upstream))
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+                return
+        try:
+            upstream = socket.create_connection(self.target, timeout=2)
+        except OSError:
+            client.close()
+            return
+        upstream.settimeout(None)
+        with self._lock:
+            self._pairs.append((client, upstream))
+        self._pump(client, upstream)
 
     def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
         selector = selectors.DefaultSelector()
@@ -84,6 +100,9 @@ class Outage:
         selector.register(upstream, selectors.EVENT_READ, client)
         try:
             while self._up.is_set():
+                if not self._flowing.is_set():
+                    self._flowing.wait(0.2)
+                    continue
                 for key, _ in selector.select(timeout=0.2):
                     data = key.fileobj.recv(65536)  # type: ignore[union-attr]
                     if not data:

@@ -48,6 +48,13 @@ def need(name: str, url: str, default_port: int) -> None:
     pytest.skip(f"{reason} (set CINEMA_REQUIRE_SERVICES=1 to make this a failure)")
 
 
+def missing(reason: str) -> None:
+    """Skip with ``reason`` (or, when services are required, fail with it)."""
+    if services_required():
+        pytest.fail(f"{reason}, and CINEMA_REQUIRE_SERVICES=1 forbids skipping", pytrace=False)
+    pytest.skip(f"{reason} (set CINEMA_REQUIRE_SERVICES=1 to make this a failure)")
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 

@@ -77,15 +77,18 @@ class RabbitEventBus:
                 raise
 
     def ping(self) -> None:
-        """Raise ``BackendUnavailable`` unless the broker answers (serves heartbeats too)."""
-        with self._lock:
-            try:
-                with translated("RabbitMQ does not answer"):
-                    channel = self._open()
-                    channel.connection.process_data_events(time_limit=0)
-            except BackendUnavailable:
-                self._drop()
-                raise
+        """Raise ``BackendUnavailable`` unless the broker answers a round trip now.
+
+        On a connection of its own: the publisher's may be held by a publish waiting on a
+        stalled broker, and reading it without a round trip says nothing about a broker that
+        accepts bytes and never answers.
+        """
+        connection = connect(self._url)
+        try:
+            with translated("RabbitMQ does not answer"):
+                connection.channel().close()
+        finally:
+            close_quietly(connection)
 
     def close(self) -> None:
         self._closed.set()

@@ -2,15 +2,18 @@
 
 Each API process binds an exclusive, auto-delete queue of its own to the exchange, so a change
 made through any process reaches the SSE clients of all of them. The queue dies with the
-process; a client that misses a change while the feed reconnects gets the full map again when
-it reconnects, so nothing here needs to be durable.
+connection: whatever is published while the feed is away (a broker outage, and the outbox's
+backlog that the relay sends as soon as the broker is back, maybe before this feed is) never
+reaches it. So each time the queue is bound again, ``on_listening`` callbacks run: the SSE hub
+sends every open stream a fresh seat map, read after the queue was bound, so no change falls
+between the two. Nothing here needs to be durable.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
@@ -56,6 +59,8 @@ class LiveFeed:
         self._thread: threading.Thread | None = None
         # Set while this process's queue is bound and consumed: tests wait on it.
         self.listening = threading.Event()
+        # Called (on the feed's thread) each time the queue is bound, first time included.
+        self.on_listening: list[Callable[[], None]] = []
 
     def start(self) -> None:
         if self._thread is not None:
@@ -96,6 +101,11 @@ class LiveFeed:
                     channel.queue_bind(queue, self.topology.exchange, routing_key=event_type)
                 channel.basic_consume(queue, self._on_message, auto_ack=True)
             self.listening.set()
+            for callback in self.on_listening:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("an on_listening callback failed")
             while not self._stop.is_set():
                 with translated("RabbitMQ live feed failed"):
                     connection.process_data_events(time_limit=self._poll)

@@ -4,7 +4,6 @@ background worker and closes the services. Nothing connects at import."""
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -67,9 +66,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         **audit.SCHEMAS,
         **system.SCHEMAS,
     }
-    spec: dict[str, Any] = {}
-    operations += doc_operations(spec)
-    spec.update(document(operations, schemas))
+    operations += doc_operations(lambda: document(operations, schemas))
     gate = Gate(services, Authenticator(secret))
 
     @asynccontextmanager
@@ -82,8 +79,9 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = services.settings.database_pool_size + _SPARE_THREADS
         if services.events is not None:
-            # Seat changes made through any process reach this one's SSE clients.
-            services.events.start_live_feed()
+            # Seat changes made through any process reach this one's SSE clients; each time
+            # the feed comes back from an outage, they get a fresh seat map.
+            services.events.start_live_feed(on_listening=feed.resync)
         if worker is not None:
             worker.start()
         try:
@@ -102,6 +100,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
     )
     app.state.services = services
     app.state.feed = feed
+    app.state.operations = tuple(operations)
     return app
 
 
@@ -110,8 +109,7 @@ def app_from_env() -> Starlette:
     environment; ``CINEMA_RUN_WORKER=0`` leaves the sweeper and relay to someone else."""
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
-    run_worker = os.environ.get("CINEMA_RUN_WORKER", "1") not in ("0", "false", "no")
-    app = create_app(bootstrap(settings), run_worker=run_worker)
+    app = create_app(bootstrap(settings), run_worker=settings.run_worker)
     tune_for_serving()
     return app
 

@@ -10,11 +10,13 @@ from typing import Literal
 import attrs
 import jwt
 
+from cinema_core.users import MAX_USER_ID, user_id_problem
+
 from .errors import Unauthorized
 
 Role = Literal["customer", "staff", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "staff", "admin")
-MAX_SUB = 64
+MAX_SUB = MAX_USER_ID
 _CACHE_SIZE = 10_000
 
 
@@ -40,8 +42,9 @@ def issue_token(
     secret: str, user_id: str, role: Role = "customer", ttl: float | None = None
 ) -> str:
     """A signed token for ``user_id``; with ``ttl`` it lapses that many seconds from now."""
-    if not 1 <= len(user_id) <= MAX_SUB:
-        raise ValueError(f"the user id must be 1 to {MAX_SUB} characters")
+    problem = user_id_problem(user_id)
+    if problem is not None:
+        raise ValueError(f"the user id {problem}")
     if role not in ROLES:
         raise ValueError(f"the role must be one of {', '.join(ROLES)}")
     claims: dict[str, object] = {"sub": user_id, "role": role, "iat": int(time.time())}
@@ -99,8 +102,10 @@ class Authenticator:
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthorized("The token is malformed or not signed by this box office.") from None
         sub, role, exp = claims.get("sub"), claims.get("role"), claims.get("exp")
-        if not isinstance(sub, str) or not 1 <= len(sub) <= MAX_SUB:
-            raise Unauthorized(f"The token's sub must be 1 to {MAX_SUB} characters.")
+        # The same rule the box office holds user ids to: a sub no store could keep (a NUL, a
+        # control character, a lone surrogate) is refused here, before it reaches one.
+        if user_id_problem(sub) is not None:
+            raise Unauthorized(f"The token's sub must be 1 to {MAX_SUB} printable characters.")
         if role not in ROLES:
             raise Unauthorized("The token's role must be customer, staff or admin.")
         expires = float(exp) if isinstance(exp, int | float) else float("inf")

@@ -3,6 +3,8 @@ assets served from the installed ``swagger_ui_bundle`` (no internet needed)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.responses import HTMLResponse, Response
@@ -38,14 +40,22 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-def doc_operations(document: dict[str, Any]) -> tuple[Operation, ...]:
-    """The two documentation routes; ``document`` is filled in once every route is known."""
-    encoded: list[bytes] = []
+def doc_operations(build: Callable[[], dict[str, Any]]) -> tuple[Operation, ...]:
+    """The two documentation routes; ``build`` makes the document (once every route is known).
+
+    The document is made again each UTC day: its examples hold instants relative to now
+    (a session starting next week), which must still be ahead when Swagger UI sends them.
+    """
+    encoded: dict[date, bytes] = {}
 
     def openapi(call: Call) -> Response:
-        if not encoded:
-            encoded.append(dump(document))
-        return raw_json_response(encoded[0])
+        today = datetime.now(UTC).date()
+        body = encoded.get(today)
+        if body is None:
+            body = dump(build())
+            encoded.clear()
+            encoded[today] = body
+        return raw_json_response(body)
 
     def api_docs(call: Call) -> Response:
         return HTMLResponse(_PAGE.format(assets=ASSETS))

@@ -14,18 +14,20 @@ from cinema_core.admissions import MAX_CODE
 from . import views
 from .operations import Call, Operation, Reply
 from .responses import json_response
+from .shapes import field
 
 
 @attrs.frozen
 class CheckIn:
     """Body of ``POST /checkins``: the code scanned, and the door's session if it has one."""
 
-    code: str = attrs.field(
-        metadata={"schema": {"minLength": 1, "maxLength": MAX_CODE, "example": "kq3…"}}
+    code: str = field(
+        min_length=1, max_length=MAX_CODE, example="kq3Xb9…", description="What the QR code holds."
     )
-    session_id: UUID | None = attrs.field(
+    session_id: UUID | None = field(
         default=None,
-        metadata={"schema": {"description": "The door's session: tickets of others are refused."}},
+        example="3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        description="The door's session: tickets of others are refused.",
     )
 
 

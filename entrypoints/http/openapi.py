@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import re
-import typing
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-from uuid import UUID
 
-import attrs
+from cinema_core.users import MAX_USER_ID
 
-from cinema_core import Money
-
+from . import body_schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY
 from .operations import Operation, Reply
 
-_PATH_PARAM = re.compile(r"{([a-z_]+)}")
-_TYPES: dict[object, dict[str, Any]] = {
-    str: {"type": "string"},
-    int: {"type": "integer"},
-    bool: {"type": "boolean"},
-    datetime: {"type": "string", "format": "date-time"},
-    UUID: {"type": "string", "format": "uuid"},
-    Money: {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
-    list[str]: {"type": "array", "items": {"type": "string"}},
-}
+_PATH_PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -71,37 +59,17 @@ _HEADERS = {
 }
 
 
-def _type_schema(hint: Any) -> dict[str, Any]:
-    args = typing.get_args(hint)
-    if type(None) in args:  # X | None: optional, and null means absent
-        (inner,) = [arg for arg in args if arg is not type(None)]
-        return _type_schema(inner)
-    if hint in _TYPES:
-        return dict(_TYPES[hint])
-    origin = typing.get_origin(hint)
-    if origin is list and attrs.has(args[0]):
-        return {"type": "array", "items": body_schema(args[0])}
-    if origin is dict:
-        return {"type": "object", "additionalProperties": _type_schema(args[1])}
-    raise TypeError(f"no schema for {hint!r}")
+def package_version() -> str:
+    """The installed package's version, which is the API's."""
+    try:
+        return version("cinema-box-office")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
 
 
-def body_schema(cls: type) -> dict[str, Any]:
-    """A request class as a JSON schema: its fields, their types and declared constraints."""
-    hints = typing.get_type_hints(cls)
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for field in attrs.fields(cls):
-        properties[field.name] = {
-            **_type_schema(hints[field.name]),
-            **field.metadata.get("schema", {}),
-        }
-        if field.default is attrs.NOTHING:
-            required.append(field.name)
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return schema
+def documented_path(path: str) -> str:
+    """A route's path as OpenAPI writes it: ``{user_id:path}`` is ``{user_id}``."""
+    return _PATH_PARAM.sub(r"{\1}", path)
 
 
 def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,13 +78,13 @@ def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dic
     components: dict[str, Any] = {"Error": ERROR_SCHEMA, **schemas}
     for op in operations:
         if op.body is not None:
-            components[op.body.__name__] = body_schema(op.body)
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+            components.update(body_schemas.components(op.body))
+        paths.setdefault(documented_path(op.path), {})[op.method.lower()] = _operation(op)
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "Cinema box office",
-            "version": "1.0.0",
+            "version": package_version(),
             "description": (
                 "Sells seats for screenings without ever selling a seat twice. Errors are "
                 '{"error": {"code", "message", "details"}}; every response carries X-Request-Id.'
@@ -143,7 +111,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.description:
         spec["description"] = op.description
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in _PATH_PARAM.findall(op.path)
     ]
     parameters += [
@@ -173,11 +141,16 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.body is not None:
         spec["requestBody"] = {
             "required": op.body_required,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}
-            },
+            "content": {"application/json": {"schema": body_schemas.reference(op.body)}},
         }
     return spec
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    if name == "user_id":
+        return {"type": "string", "minLength": 1, "maxLength": MAX_USER_ID}
+    # Ids are UUIDs; a malformed one is answered 404 like an unknown one.
+    return {"type": "string", "format": "uuid"}
 
 
 def _responses(op: Operation) -> dict[str, Any]:

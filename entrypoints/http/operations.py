@@ -6,6 +6,7 @@ and describes the route in the OpenAPI document, so the three cannot drift apart
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Literal
@@ -29,9 +30,10 @@ from cinema_core.memory import (
 from entrypoints.bootstrap import Services
 
 from .auth import Authenticator, Identity
-from .bodies import parse_object, read_body, structure
+from .bodies import parse_object, read_body
 from .errors import error_response
 from .middleware import request_info
+from .structuring import structure
 
 # "staff": staff or an admin.
 Access = Literal["public", "user", "staff", "admin"]
@@ -70,13 +72,13 @@ class Operation:
     replies: Mapping[int, Reply]
     tag: str
     access: Access = "public"
-    body: type | None = None
+    # An attrs class declared with shapes.field (or alternatives, A | B); None for no body.
+    body: Any = None
     # False: the body may be left out altogether (the handler then sees ``None``).
     body_required: bool = True
     query: tuple[Param, ...] = ()
     idempotent: bool = False
     limited: bool = True
-    streams: bool = False
     # False for handlers that do no I/O (probes, docs): they run on the event loop, sparing
     # the hop to the thread pool that store and Redis calls need.
     blocking: bool = True
@@ -194,11 +196,17 @@ def _endpoint(
         if info is not None:
             info.route = op.path
         try:
-            if op.streams:
-                identity = await run_in_threadpool(gate.admit, request, op)
-                streamed = op.handler(Call(request, gate.services, identity))
-                assert not isinstance(streamed, Response)
-                return await streamed
+            if inspect.iscoroutinefunction(op.handler):
+                # A handler that awaits (a stream, readiness) rather than blocks: admitted
+                # (off the loop if the gate may wait on Redis), then awaited on the loop.
+                admitted = (
+                    await run_in_threadpool(gate.admit, request, op)
+                    if op.blocking
+                    else gate.admit(request, op)
+                )
+                response = await op.handler(Call(request, gate.services, admitted))
+                assert isinstance(response, Response)
+                return response
             raw = await read_body(request) if op.body is not None else None
         except CinemaError as error:
             return error_response(error)

@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from cinema_core import Forbidden
+from cinema_core import Forbidden, NotFound
+from cinema_core.users import user_id_problem
 
 from . import views
 from .operations import Call, Operation, Reply
@@ -27,6 +28,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 def purchases(call: Call) -> Response:
     user_id = call.request.path_params["user_id"]
+    if user_id_problem(user_id) is not None:
+        # No user can have this id (a NUL, a control character, too long): nothing is here.
+        raise NotFound("No user has this id.")
     if not (call.user.is_admin or call.user.user_id == user_id):
         raise Forbidden("Only that user or an admin may read these purchases.")
     page = call.services.box.purchases(user_id, call.limit(), call.cursor())
@@ -38,7 +42,8 @@ def purchases(call: Call) -> Response:
 OPERATIONS = (
     Operation(
         "GET",
-        "/users/{user_id}/purchases",
+        # A path convertor: a user id may hold a slash (sent as %2F, which arrives decoded).
+        "/users/{user_id:path}/purchases",
         purchases,
         "A user's purchases, newest first (that user or an admin)",
         {200: Reply("A page of sales.", "SalePage"), 403: Reply("forbidden", "Error")},

@@ -9,34 +9,42 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import ReservationNotFound
+from cinema_core.reservations import MAX_SEATS_PER_RESERVATION, MIN_SEATS_PER_RESERVATION
 
 from . import views
 from .idempotency import answer_once, fingerprint
 from .operations import Call, Operation, Reply
 from .responses import json_response
 from .sessions import SCHEMAS as SESSION_SCHEMAS
+from .shapes import Rules, field
+
+# A seat label as a client may write it: case does not matter (the box office reads "a1" as A1).
+SEAT_LABEL = r"^[A-Za-z][1-9][0-9]{0,2}$"
 
 
 @attrs.frozen
 class CreateReservation:
     """Body of ``POST /reservations``: 1–10 distinct seat labels of one session."""
 
-    session_id: UUID
-    seats: list[str] = attrs.field(
-        metadata={"schema": {"minItems": 1, "maxItems": 10, "example": ["A1", "A3"]}}
+    session_id: UUID = field(
+        example="3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        description="A session's id, from GET /sessions.",
     )
-    tickets: dict[str, int] | None = attrs.field(
+    seats: list[str] = field(
+        min_items=MIN_SEATS_PER_RESERVATION,
+        max_items=MAX_SEATS_PER_RESERVATION,
+        unique=True,
+        each=Rules(pattern=SEAT_LABEL),
+        example=["A1", "A2"],
+    )
+    tickets: dict[str, int] | None = field(
         default=None,
-        metadata={
-            "schema": {
-                "description": (
-                    "Seats by ticket type code, given to the seats in label order; the rest "
-                    "are the session's first type."
-                ),
-                "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10},
-                "example": {"half": 1},
-            }
-        },
+        each=Rules(minimum=0, maximum=MAX_SEATS_PER_RESERVATION),
+        description=(
+            "Seats by ticket type code, given to the seats in label order; the rest are the "
+            "session's first type."
+        ),
+        example={"half": 1},
     )
 
 

@@ -8,10 +8,13 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import RoomNotFound
+from cinema_core.rooms import MAX_NAME
+from cinema_core.seats import MAX_ROWS, MAX_SEATS_PER_ROW
 
 from . import views
 from .operations import Call, Operation, Param, Reply
 from .responses import json_response
+from .shapes import NOT_BLANK, Rules, field
 
 EXAMPLE_LAYOUT = ["ssss_ssss", "ssss_ssss", "pppp_pppp", "cc_ssss_cc", "wxss_ssww"]
 
@@ -20,25 +23,17 @@ EXAMPLE_LAYOUT = ["ssss_ssss", "ssss_ssss", "pppp_pppp", "cc_ssss_cc", "wxss_ssw
 class CreateRoom:
     """Body of ``POST /rooms``: a room of a cinema and its layout, front row first."""
 
-    cinema: str = attrs.field(
-        metadata={"schema": {"minLength": 1, "maxLength": 200, "example": "Centro"}}
-    )
-    name: str = attrs.field(
-        metadata={"schema": {"minLength": 1, "maxLength": 200, "example": "Sala 1"}}
-    )
-    layout: list[str] = attrs.field(
-        metadata={
-            "schema": {
-                "minItems": 1,
-                "maxItems": 26,
-                "items": {"type": "string", "pattern": "^[spcwx_]{1,100}$"},
-                "description": (
-                    "One string per row, front first: s standard, p premium, c couple (runs of "
-                    "even length, paired from the left), w wheelchair space, x blocked, _ gap."
-                ),
-                "example": EXAMPLE_LAYOUT,
-            }
-        }
+    cinema: str = field(min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example="Centro")
+    name: str = field(min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example="Sala 1")
+    layout: list[str] = field(
+        min_items=1,
+        max_items=MAX_ROWS,
+        each=Rules(pattern=f"^[spcwx_]{{1,{MAX_SEATS_PER_ROW}}}$"),
+        description=(
+            "One string per row, front first: s standard, p premium, c couple (runs of even "
+            "length, paired from the left), w wheelchair space, x blocked, _ gap."
+        ),
+        example=EXAMPLE_LAYOUT,
     )
 
 

@@ -11,12 +11,15 @@ import segno
 from starlette.responses import Response
 
 from cinema_core import SaleNotFound, TicketNotFound
+from cinema_core.reservations import MAX_SEATS_PER_RESERVATION
 
 from . import views
 from .idempotency import answer_once, fingerprint
 from .operations import Call, Operation, Reply
 from .reservations import SCHEMAS as RESERVATION_SCHEMAS
+from .reservations import SEAT_LABEL
 from .responses import json_response
+from .shapes import Rules, field
 
 
 @attrs.frozen
@@ -24,9 +27,13 @@ class RefundSeats:
     """Body of ``POST /sales/{id}/refunds``: the seats to give back; without it (or without
     ``seats``), every seat of the sale not yet refunded."""
 
-    seats: list[str] | None = attrs.field(
+    seats: list[str] | None = field(
         default=None,
-        metadata={"schema": {"minItems": 1, "maxItems": 10, "example": ["A1"]}},
+        min_items=1,
+        max_items=MAX_SEATS_PER_RESERVATION,
+        unique=True,
+        each=Rules(pattern=SEAT_LABEL),
+        example=["A1"],
     )
 
 

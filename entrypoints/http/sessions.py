@@ -19,12 +19,16 @@ from cinema_core import (
     TicketType,
     ValidationFailed,
 )
+from cinema_core.rooms import MAX_NAME
+from cinema_core.seats import MAX_ROWS, MAX_SEATS_PER_ROW
 from cinema_core.sessions import DEFAULT_DURATION, MAX_DURATION
+from cinema_core.tickets import MAX_TYPE_NAME, MAX_TYPES
 from cinema_core.times import parse_iso
 
 from . import views
 from .operations import Call, Operation, Param, Reply
 from .responses import json_response, raw_json_response
+from .shapes import NOT_BLANK, Rules, days_from_now, field
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PAGE = (
@@ -35,22 +39,16 @@ PAGE = (
 )
 
 
-# What a price in a request may be (Money.parse): a decimal with at most two places.
-_PRICE = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "25.00"}
-
-
 @attrs.frozen
 class TicketTypeBody:
     """A ticket type: what share of a seat's price it costs, and its quota if it has one."""
 
-    code: str = attrs.field(metadata={"schema": {"pattern": "^[a-z_]{1,20}$", "example": "half"}})
-    name: str = attrs.field(
-        metadata={"schema": {"minLength": 1, "maxLength": 60, "example": "Meia-entrada"}}
+    code: str = field(pattern="^[a-z_]{1,20}$", example="half")
+    name: str = field(
+        min_length=1, max_length=MAX_TYPE_NAME, pattern=NOT_BLANK, example="Meia-entrada"
     )
-    percent: int = attrs.field(metadata={"schema": {"minimum": 1, "maximum": 100, "example": 50}})
-    quota_percent: int | None = attrs.field(
-        default=None, metadata={"schema": {"minimum": 1, "maximum": 100, "example": 40}}
-    )
+    percent: int = field(minimum=1, maximum=100, example=50)
+    quota_percent: int | None = field(default=None, minimum=1, maximum=100, example=40)
 
 
 @attrs.frozen
@@ -59,35 +57,50 @@ class CreateSession:
     or ``price``), or, in the first API's shape, in a private rectangular room of its own
     (``room``, ``rows``, ``seats_per_row`` and ``price``)."""
 
-    movie: str = attrs.field(metadata={"schema": {"minLength": 1, "maxLength": 200}})
-    starts_at: datetime = attrs.field(metadata={"schema": {"example": "2026-12-01T19:00:00Z"}})
-    room_id: UUID | None = None
-    prices: dict[str, Money] | None = attrs.field(
+    movie: str = field(min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example="Filme X")
+    starts_at: datetime = field(
+        example=days_from_now(7), description="With a timezone; not in the past."
+    )
+    # The example leaves it out, so that "Try it out" works on a fresh box office (the first
+    # shape needs no room); a room's id comes from POST /rooms or GET /rooms.
+    room_id: UUID | None = field(
         default=None,
-        metadata={
-            "schema": {
-                "description": "A price per seat of each category the room has.",
-                "properties": {str(category): _PRICE for category in Category},
-                "additionalProperties": False,
-                "example": {"standard": "25.00", "premium": "40.00"},
-            }
-        },
+        example=None,
+        description="A room of the chain (GET /rooms); null or absent for the first shape.",
     )
-    price: Money | None = attrs.field(default=None, metadata={"schema": {"example": "25.00"}})
-    duration_minutes: int = attrs.field(
-        default=DEFAULT_DURATION, metadata={"schema": {"minimum": 1, "maximum": MAX_DURATION}}
+    prices: dict[Category, Money] | None = field(
+        default=None,
+        each=Rules(positive=True),
+        description="A price per seat of each category the room has.",
+        example={"standard": "25.00", "premium": "40.00"},
     )
-    ticket_types: list[TicketTypeBody] | None = attrs.field(
-        default=None, metadata={"schema": {"minItems": 1, "maxItems": 10}}
+    price: Money | None = field(
+        default=None, positive=True, example="25.00", description="One price for every seat."
     )
-    forbid_single_gaps: bool = False
-    room: str | None = attrs.field(
-        default=None, metadata={"schema": {"minLength": 1, "maxLength": 200}}
+    duration_minutes: int = field(
+        default=DEFAULT_DURATION, minimum=1, maximum=MAX_DURATION, example=130
     )
-    rows: int | None = attrs.field(default=None, metadata={"schema": {"minimum": 1, "maximum": 26}})
-    seats_per_row: int | None = attrs.field(
-        default=None, metadata={"schema": {"minimum": 1, "maximum": 100}}
+    ticket_types: list[TicketTypeBody] | None = field(
+        default=None,
+        min_items=1,
+        max_items=MAX_TYPES,
+        description="Default: full (100 %) and half (50 %, at most 40 % of the seats).",
+        example=[
+            {"code": "full", "name": "Inteira", "percent": 100},
+            {"code": "half", "name": "Meia-entrada", "percent": 50, "quota_percent": 40},
+        ],
     )
+    forbid_single_gaps: bool = field(default=False, example=False)
+    room: str | None = field(
+        default=None,
+        min_length=1,
+        max_length=MAX_NAME,
+        pattern=NOT_BLANK,
+        example="Sala 1",
+        description="First shape: the name of a private room of rows × seats_per_row.",
+    )
+    rows: int | None = field(default=None, minimum=1, maximum=MAX_ROWS, example=4)
+    seats_per_row: int | None = field(default=None, minimum=1, maximum=MAX_SEATS_PER_ROW, example=4)
 
 
 _ID = {"type": "string", "format": "uuid"}
@@ -196,16 +209,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-def _prices(raw: dict[str, Money]) -> dict[Category, Money]:
-    known = {str(category): category for category in Category}
-    odd = [name for name in raw if name not in known]
-    if odd:
-        raise ValidationFailed(
-            {f"prices.{name}": f"is not a category ({', '.join(known)})" for name in odd}
-        )
-    return {known[name]: price for name, price in raw.items()}
-
-
 def _legacy_fields(body: CreateSession) -> dict[str, str]:
     """What the first shape (a private room) lacks, when no room_id is given."""
     missing = {
@@ -235,7 +238,7 @@ def create_session(call: Call) -> Response:
         movie=body.movie,
         starts_at=body.starts_at,
         room_id=body.room_id,
-        prices=None if body.prices is None else _prices(body.prices),
+        prices=body.prices,
         price=body.price,
         duration_minutes=body.duration_minutes,
         ticket_types=types,

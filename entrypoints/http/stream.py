@@ -5,6 +5,11 @@ change of that session's seats, and ``: keepalive`` every 15 s of silence. Event
 publisher's thread; each is encoded once and handed to the event loop, which puts it on every
 listener's bounded queue. A listener whose queue is full is dropped (its stream ends and the
 client reconnects): a slow client never holds up the publisher or the other listeners.
+
+When the feed may have missed changes (the live feed came back from a broker outage),
+``resync`` puts a marker on every queue: the stream then reads the seat map afresh and sends it
+as a new ``snapshot``. The map is read when the marker comes up, so it is newer than every
+change queued before it, and changes queued after it are sent after it.
 """
 
 from __future__ import annotations
@@ -13,14 +18,14 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import attrs
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from cinema_core import Event, SessionNotFound
+from cinema_core import CinemaError, Event, SessionNotFound
 from cinema_core.events import PAYMENT_CONFIRMED, RESERVATION_CREATED, SEAT_RELEASED
 from cinema_core.memory import InMemoryEventBus
 
@@ -34,9 +39,13 @@ QUEUE_SIZE = 256
 _STATUS = {RESERVATION_CREATED: "held", PAYMENT_CONFIRMED: "sold", SEAT_RELEASED: "available"}
 
 
+# On a listener's queue: read the seat map again and send it (see resync). No message is empty.
+RESYNC = b""
+
+
 @attrs.define(eq=False)
 class Listener:
-    """One open stream: its session and the messages waiting for it."""
+    """One open stream: its session and the messages waiting for it (None ends it)."""
 
     session_id: str
     queue: asyncio.Queue[bytes | None]
@@ -88,6 +97,17 @@ class SeatFeed:
             for listener in listeners:
                 loop.call_soon_threadsafe(self._end, listener)
 
+    def resync(self) -> None:
+        """Every open stream sends a fresh snapshot (call from any thread)."""
+        loop = self._loop
+        if loop is None:
+            return
+        with self._lock:
+            listeners = [x for group in self._listeners.values() for x in group]
+        # A closed loop means the app is shutting down: nobody is listening any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._put_all, listeners, RESYNC)
+
     @property
     def listening(self) -> int:
         with self._lock:
@@ -111,12 +131,18 @@ class SeatFeed:
     def _fan_out(self, session_id: str, message: bytes) -> None:
         with self._lock:
             listeners = list(self._listeners.get(session_id, ()))
+        self._put_all(listeners, message)
+
+    @staticmethod
+    def _put_all(listeners: list[Listener], message: bytes) -> None:
         for listener in listeners:
             if listener.dropped:
                 continue
             if listener.queue.full():
                 listener.dropped = True
-                log.warning("slow stream listener dropped", extra={"session_id": session_id})
+                log.warning(
+                    "slow stream listener dropped", extra={"session_id": listener.session_id}
+                )
             else:
                 listener.queue.put_nowait(message)
 
@@ -127,11 +153,18 @@ class SeatFeed:
             listener.queue.put_nowait(None)
 
 
+def _snapshot(seat_map: dict[str, Any]) -> bytes:
+    return b"event: snapshot\ndata: " + dump(seat_map) + b"\n\n"
+
+
 async def _messages(
-    feed: SeatFeed, listener: Listener, snapshot: dict[str, Any]
+    feed: SeatFeed,
+    listener: Listener,
+    first: dict[str, Any],
+    read_map: Callable[[], Awaitable[dict[str, Any]]],
 ) -> AsyncIterator[bytes]:
     try:
-        yield b"retry: 3000\nevent: snapshot\ndata: " + dump(snapshot) + b"\n\n"
+        yield b"retry: 3000\n" + _snapshot(first)
         while not listener.dropped:
             try:
                 message = await asyncio.wait_for(listener.queue.get(), feed.keepalive)
@@ -140,6 +173,13 @@ async def _messages(
                 continue
             if message is None:
                 break
+            if message == RESYNC:
+                try:
+                    message = _snapshot(await read_map())
+                except CinemaError:
+                    # The store cannot serve the map now: end the stream, and the client's
+                    # reconnection (retry: 3000) starts again from a snapshot.
+                    break
             yield message
     finally:
         feed.forget(listener)
@@ -152,13 +192,17 @@ def stream_operation(feed: SeatFeed) -> Operation:
         session_id = call.path_uuid("session_id", SessionNotFound)
         # Listen before reading the map, so no change falls between the two.
         listener = feed.listen(str(session_id))
+
+        async def read_map() -> dict[str, Any]:
+            return views.seat_map(await run_in_threadpool(call.services.box.seat_map, session_id))
+
         try:
-            seat_map = await run_in_threadpool(call.services.box.seat_map, session_id)
+            first = await read_map()
         except BaseException:
             feed.forget(listener)
             raise
         return StreamingResponse(
-            _messages(feed, listener, views.seat_map(seat_map)),
+            _messages(feed, listener, first, read_map),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -172,10 +216,10 @@ def stream_operation(feed: SeatFeed) -> Operation:
             200: Reply(
                 "event: snapshot with the SeatMap, then event: seats per change "
                 '(data: {"session_id", "changes": [{"label", "status"}]}); '
-                "a ': keepalive' comment every 15 s.",
+                "a ': keepalive' comment every 15 s; a fresh snapshot whenever the stream "
+                "may have missed changes (the broker was away).",
                 media="text/event-stream",
             )
         },
         tag="sessions",
-        streams=True,
     )

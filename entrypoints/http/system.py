@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.responses import Response
 
+from entrypoints.readiness import CHECK_TIMEOUT, DOWN, IN_PROCESS, OK, TIMEOUT, verdict
+
 from .operations import Call, Operation, Reply
 from .responses import json_response
 
-_CHECK = {"type": "string", "enum": ["ok", "down"]}
+_CHECK = {
+    "type": "string",
+    "enum": [OK, DOWN, TIMEOUT, IN_PROCESS],
+    "description": "ok; down (it failed); timeout (no answer within 1 s); in-process (not "
+    "configured: this process does its work in memory).",
+}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Health": {
         "type": "object",
@@ -35,8 +43,22 @@ def health(call: Call) -> Response:
     return json_response({"status": "ok"})
 
 
-def ready(call: Call) -> Response:
-    status, checks = call.services.readiness()
+def _consume(done: asyncio.Future[None]) -> None:
+    if not done.cancelled():
+        done.exception()
+
+
+async def ready(call: Call) -> Response:
+    # On the event loop, waiting on the probes' own threads: however long a backend hangs,
+    # no request thread waits for it, and the answer comes within CHECK_TIMEOUT.
+    started = call.services.start_checks()
+    pending = [asyncio.wrap_future(f) for f in started.values() if f is not None]
+    for waiting in pending:
+        # The verdict reads the probes' own futures; a failure is read there, not here.
+        waiting.add_done_callback(_consume)
+    if pending:
+        await asyncio.wait(pending, timeout=CHECK_TIMEOUT)
+    status, checks = verdict(started)
     return json_response(
         {"status": status, "checks": checks}, 503 if status == "unavailable" else 200
     )
@@ -60,9 +82,11 @@ OPERATIONS = (
         "The backends answer",
         {
             200: Reply("ok, or degraded naming Redis or the broker as down.", "Readiness"),
-            503: Reply("The database cannot serve.", "Readiness"),
+            503: Reply("The database cannot serve or does not answer.", "Readiness"),
         },
         tag="system",
         limited=False,
+        blocking=False,
+        description="Each check within 1 s; the answer within 2 s whatever hangs.",
     ),
 )

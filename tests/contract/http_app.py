@@ -119,7 +119,9 @@ class Api:
         if response.headers.get("content-type") != "application/json":
             return
         body = response.json()
-        path, method = response.request.url.path, response.request.method.lower()
+        # The path as sent (a user id's %2F still encoded), as a route template matches it.
+        raw_path = response.request.url.raw_path.decode("ascii").split("?", 1)[0]
+        path, method = raw_path, response.request.method.lower()
         for template, operations in self.doc["paths"].items():
             if _template(template).match(path) and method in operations:
                 replies = operations[method]["responses"]

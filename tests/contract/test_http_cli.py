@@ -5,19 +5,15 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from entrypoints.cli import main
+from entrypoints.cli import READS, main
+from entrypoints.config import VARIABLES, Settings
 
 SECRET = "cli-tests-secret-that-is-long-enough-for-hs256"
 
 
 @pytest.fixture(autouse=True)
 def _no_backends(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "CINEMA_DATABASE_URL",
-        "CINEMA_REDIS_URL",
-        "CINEMA_AMQP_URL",
-        "CINEMA_AUTH_SECRET",
-    ):
+    for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -118,3 +114,111 @@ def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
     for event in ("sale.refunded", "ticket.checked_in"):
         assert event in out
     assert "A1  refunded" in out  # seat.released, reason refunded
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`cinema --version` prints the installed version and exits 0."""
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"cinema {version('cinema-box-office')}"
+
+
+@pytest.mark.parametrize("command", sorted(READS))
+def test_each_command_help_says_what_it_does_its_defaults_and_what_it_reads(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cinema COMMAND --help` has a description, each option's default, and names every
+    environment variable the command reads."""
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    parser_help, _, environment = text.partition("environment variables read")
+    assert len(parser_help.split(".")[0].split()) >= 3, "no description"
+    for option, default in {
+        "serve": {"--host": "127.0.0.1", "--port": "8000", "--workers": "1"},
+        "token": {"--role": "customer", "--ttl": "86400"},
+    }.get(command, {}).items():
+        assert option in parser_help
+        assert f"(default: {default})" in parser_help
+    for name in READS[command]:
+        assert name in environment, f"{command} --help does not name {name}"
+    if not READS[command]:
+        assert "Reads no environment variables" in text
+
+
+def test_serve_help_names_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    """serve reads them all: its help lists every variable of the configuration table."""
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert set(VARIABLES) <= {name for name in VARIABLES if name in out}
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "http", "65536"])
+def test_a_port_that_is_not_one_is_refused(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`cinema serve --port 99999` is a usage error (exit 2), not a server elsewhere."""
+    with pytest.raises(SystemExit) as done:
+        main(["serve", "--port", port])
+    assert done.value.code == 2
+    assert "--port" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CINEMA_DATABASE_URL", "mysql://root@localhost/cinema"),
+        ("CINEMA_DATABASE_URL", "not a url"),
+        ("CINEMA_REDIS_URL", "http://127.0.0.1:6379"),
+        ("CINEMA_AMQP_URL", "redis://127.0.0.1"),
+    ],
+)
+def test_a_url_of_the_wrong_kind_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str, value: str
+) -> None:
+    """A backend URL with the wrong scheme is named in one line, exit 2, before anything runs."""
+    monkeypatch.setenv(variable, value)
+    for command in (["serve"], ["worker"], ["migrate"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert variable in err
+        assert len(err.strip().splitlines()) == 1, err
+
+
+def test_tokens_carry_an_exp(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cinema token` without --ttl lapses in a day; the tokens `cinema serve` prints do too."""
+    import time
+
+    from entrypoints.cli import _print_tokens
+
+    monkeypatch.setenv("CINEMA_AUTH_SECRET", SECRET)
+    assert main(["token", "--user", "bob"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), SECRET, algorithms=["HS256"])
+    assert 0 < claims["exp"] - time.time() <= 86400
+    _print_tokens(SECRET, "127.0.0.1", 8000)
+    printed = {w.split("=")[-1] for w in capsys.readouterr().out.split() if "eyJ" in w}
+    assert len(printed) >= 2
+    for printed_token in printed:
+        assert "exp" in jwt.decode(printed_token, SECRET, algorithms=["HS256"])
+
+
+@pytest.mark.parametrize(("tty", "expected"), [(True, "text"), (False, "json")])
+def test_logs_are_text_on_a_terminal_and_json_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, expected: str
+) -> None:
+    """Unset CINEMA_LOG_FORMAT: text when stderr is a terminal, JSON lines otherwise; a set
+    value wins either way."""
+
+    class Stream:
+        def isatty(self) -> bool:
+            return tty
+
+    monkeypatch.setattr("sys.stderr", Stream())
+    assert Settings.from_env({}).log_format == expected
+    assert Settings.from_env({"CINEMA_LOG_FORMAT": "json"}).log_format == "json"
+    assert Settings.from_env({"CINEMA_LOG_FORMAT": "text"}).log_format == "text"

@@ -188,3 +188,24 @@ def test_unexpected_error_is_500_in_contract_shape(
     assert response.headers["x-request-id"]
     logged = [r for r in caplog.records if r.name == "cinema.http" and r.exc_info]
     assert logged, "the traceback must be logged"
+
+
+def _nested(depth: int, inner: bytes = b"") -> bytes:
+    return b"[" * depth + inner + b"]" * depth
+
+
+@pytest.mark.parametrize("depth", [100, 325, 400, 1000, 1024, 1025, 20_000])
+@pytest.mark.parametrize("inner", [b"", b"1.5", b'"A1"'])
+def test_a_deeply_nested_body_is_a_4xx(api: Api, depth: int, inner: bytes) -> None:
+    """A body nested any number of levels deep (with or without a fraction inside) is 400 or
+    422 on both body routes, never a 5xx."""
+    session_id = api.create_session()["id"]
+    bodies = {
+        "/reservations": b'{"session_id": "%s", "seats": %s}'
+        % (session_id.encode(), _nested(depth, inner)),
+        "/sessions": b'{"movie": "Filme X", "price": %s}' % _nested(depth, inner),
+    }
+    for path, raw in bodies.items():
+        headers = api.admin if path == "/sessions" else api.auth()
+        response = api.post(path, content=raw, headers=headers)
+        assert response.status_code in (400, 413, 422), (path, depth, response.text)

@@ -85,7 +85,7 @@ def test_every_malformed_field_is_named_at_once(api: Api) -> None:
     """Several wrongly typed or missing fields are all named in one answer."""
     body = {"movie": 1, "starts_at": "soon", "price": 2.5, "rows": True, "room_id": 5}
     response = api.post("/sessions", json=body, headers=api.admin)
-    assert bad_fields(response) == {"movie", "starts_at", "rows", "room_id"}
+    assert bad_fields(response) == {"movie", "starts_at", "price", "rows", "room_id"}
 
 
 def test_the_first_shape_names_what_it_lacks(api: Api) -> None:
@@ -105,10 +105,21 @@ def test_fewer_than_sixteen_seats_is_too_few_seats(api: Api) -> None:
     assert "fields" in response.json()["error"]["details"]
 
 
-@pytest.mark.parametrize(("price", "shown"), [(25, "25.00"), (25.5, "25.50"), ("7.1", "7.10")])
-def test_price_may_be_an_exact_number(api: Api, price: object, shown: str) -> None:
-    """A JSON number price is read exactly (as a decimal, never a float)."""
+@pytest.mark.parametrize(("price", "shown"), [("25", "25.00"), ("25.5", "25.50"), ("7.1", "7.10")])
+def test_price_is_a_decimal_string(api: Api, price: str, shown: str) -> None:
+    """A price with fewer than two decimals is read exactly and written with two."""
     assert api.create_session(price=price)["price"] == shown
+
+
+@pytest.mark.parametrize(
+    "price",
+    [25, 25.5, "1_000", "\u0662\u0665", "\uff12\uff15", "25.0000", "25.000", "1e3", " 25", "-5"],
+)
+def test_a_price_that_is_not_a_plain_decimal_string_is_422(api: Api, price: object) -> None:
+    """A JSON number, underscores, non-ASCII digits, a third decimal, an exponent, padding or
+    a sign: 422 naming price, as the OpenAPI pattern says."""
+    response = api.post("/sessions", json={**NEW_SESSION, "price": price}, headers=api.admin)
+    assert bad_fields(response) == {"price"}
 
 
 def test_malformed_and_unknown_ids_are_session_not_found(api: Api) -> None:

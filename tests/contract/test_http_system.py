@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from openapi_spec_validator import validate
 
 from cinema_core import StoreUnavailable
+from entrypoints.http.openapi import documented_path
 from tests.contract.http_app import Api
 
 CONTRACT_ROUTES = {
@@ -47,19 +53,52 @@ def test_health(api: Api) -> None:
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-def test_ready_in_memory_is_all_ok(api: Api) -> None:
-    """In memory every check is ok."""
+def test_ready_in_memory_says_in_process_not_ok(api: Api) -> None:
+    """In memory no backend is configured: every check reads in-process (no database is
+    claimed to be ok), and the service is ready."""
     body = api.get("/ready").json()
-    assert body == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "broker": "ok"}}
+    assert body == {
+        "status": "ok",
+        "checks": {"database": "in-process", "redis": "in-process", "broker": "in-process"},
+    }
 
 
 def test_ready_is_degraded_naming_a_down_backend(api: Api) -> None:
-    """With the broker down the service is still ready, degraded, naming the broker."""
-    api.services.outages.failed("broker", ConnectionError("refused"))
+    """With the broker's ping failing the service is still ready, degraded, naming the broker."""
+
+    def refused() -> None:
+        raise ConnectionError("refused")
+
+    api.services.pings["broker"] = refused
     response = api.get("/ready")
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["broker"] == "down"
+
+
+@pytest.mark.parametrize(("check", "status"), [("database", 503), ("broker", 200)])
+def test_ready_answers_within_two_seconds_whatever_hangs(api: Api, check: str, status: int) -> None:
+    """A ping that never returns reads as timeout after 1 s; /ready answers within 2 s, again
+    and again, while /health keeps answering and the hung pings hold one thread in all."""
+    release = threading.Event()
+    calls: list[int] = []
+
+    def hangs() -> None:
+        calls.append(1)
+        release.wait(30)
+
+    api.services.pings[check] = hangs
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            response = api.get("/ready")
+            assert time.monotonic() - started < 2.0
+            assert response.status_code == status
+            assert response.json()["checks"][check] == "timeout"
+            assert api.get("/health").status_code == 200
+        assert len(calls) == 1, "a hung ping is waited on, not started again"
+    finally:
+        release.set()
 
 
 def test_ready_is_503_when_the_database_cannot_serve(api: Api) -> None:
@@ -97,7 +136,7 @@ def test_openapi_is_valid_and_describes_every_route(api: Api) -> None:
 def test_openapi_matches_the_app_routes(api: Api) -> None:
     """Every route the app serves (but static assets) is in the document, and nothing more."""
     served = {
-        (method.lower(), route.path)
+        (method.lower(), documented_path(route.path))
         for route in api.client.app.routes  # type: ignore[attr-defined]
         for method in getattr(route, "methods", None) or ()
         if method != "HEAD"
@@ -121,3 +160,36 @@ def test_swagger_ui_is_served_locally(api: Api) -> None:
     missing = api.get("/api-docs/assets/nope.js")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_openapi_version_is_the_package_version(api: Api) -> None:
+    """info.version is the installed package's version, not a made-up 1.0.0."""
+    from importlib.metadata import version
+
+    assert api.get("/openapi.json").json()["info"]["version"] == version("cinema-box-office")
+
+
+def _starts_at_example(api: Api) -> datetime:
+    doc = api.get("/openapi.json").json()
+    example = doc["components"]["schemas"]["CreateSession"]["properties"]["starts_at"]["example"]
+    return datetime.fromisoformat(example)
+
+
+def test_instant_examples_are_ahead_of_the_day_the_document_is_read(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The starts_at example is days ahead of now, and still is when the app has been up for
+    a month: the document is made again each day."""
+    from entrypoints.http import docs, shapes
+
+    assert _starts_at_example(api) > datetime.now(UTC) + timedelta(days=1)
+    later = datetime.now(UTC) + timedelta(days=30)
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Later:
+            return cls.fromtimestamp(later.timestamp(), tz)
+
+    monkeypatch.setattr(docs, "datetime", Later)
+    monkeypatch.setattr(shapes, "datetime", Later)
+    assert _starts_at_example(api) > later + timedelta(days=1)

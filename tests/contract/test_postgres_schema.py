@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from adapters.postgres import (
     PostgresReservationRepo,
@@ -17,6 +18,7 @@ from adapters.postgres import (
     schema_is_current,
     upgrade,
 )
+from adapters.postgres.migrations import SCRIPTS
 from adapters.postgres.tables import metadata
 from cinema_core import StoreUnavailable
 from entrypoints.bootstrap import bootstrap
@@ -36,10 +38,15 @@ def test_an_empty_database_is_not_current_and_says_to_run_cinema_migrate(
 
 
 def test_upgrade_run_by_several_processes_at_once_and_again_succeeds(postgres_url: str) -> None:
-    """Concurrent upgrades queue on the migration lock; later ones find nothing to do."""
+    """Concurrent upgrades queue on the migration lock; later ones find nothing to do, and
+    each says what it applied: one all three revisions, the others (and a fifth) none."""
+    scripts = ScriptDirectory(str(SCRIPTS))
+    every = [r.revision for r in reversed(list(scripts.walk_revisions()))]
     results = run_together(4, lambda _: upgrade(postgres_url))
-    assert results == [None] * 4
-    upgrade(postgres_url)
+    applied = sorted(([rev for rev, _ in r.revisions] for r in results), key=len)
+    assert applied == [[], [], [], every]
+    assert {r.heads for r in results} == {tuple(scripts.get_heads())}
+    assert upgrade(postgres_url).revisions == ()
     assert schema_is_current(postgres_url)
     engine = sa.create_engine(postgres_url)
     with engine.connect() as conn:

@@ -157,6 +157,35 @@ def serve() -> Iterator[Callable[..., LiveServer]]:
 
 
 @pytest.fixture
+def serve_with() -> Iterator[Callable[..., LiveServer]]:
+    """A live server over services built from exactly these settings (real backends, say):
+    ``serve_with(settings, run_worker=False)``; uvicorn on a real socket, in a thread."""
+    running: list[tuple[uvicorn.Server, threading.Thread, Services]] = []
+
+    def start(settings: Settings, *, run_worker: bool = False) -> LiveServer:
+        services = bootstrap(settings)
+        app = create_app(services, run_worker=run_worker)
+        sock = _free_socket()
+        server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            assert thread.is_alive(), "the server thread died"
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+        running.append((server, thread, services))
+        host, port = sock.getsockname()
+        return LiveServer(f"http://{host}:{port}", services)
+
+    yield start
+    for server, _, _ in running:
+        server.should_exit = True
+    for _, thread, _ in running:
+        thread.join(15)
+
+
+@pytest.fixture
 def namespace(amqp_url: str) -> Iterator[str]:
     """A namespace for this test's exchange and the audit consumer's queues, deleted after."""
     name = test_services.unique("cinema_test")

@@ -388,11 +388,13 @@ def test_a_process_killed_mid_burst_loses_no_sale_and_strands_no_seat(cluster: C
     time.sleep(HOLD_SECONDS + 0.5)
     statuses = cluster.seat_statuses(session_id, 2)
     assert "held" not in statuses.values()
-    on_map = {label for label, status in statuses.items() if status == "sold"}
-    # The killed process may have committed a sale whose answer never reached its buyer: the map
-    # then shows more than the buyers heard of, but exactly what the database sold.
-    assert sold <= on_map
-    assert len(on_map) == cluster.sold_seats(session_id)
+    in_map = {label for label, status in statuses.items() if status == "sold"}
+    assert sold <= in_map
+    # A payment the killed process committed but could not answer: its buyer saw the
+    # connection break (not a sale), yet it is sold, and in a sale (the SQL checks below).
+    cut_short = seen["ReadError"] + seen["RemoteProtocolError"]
+    assert len(in_map - sold) <= 2 * cut_short, (in_map - sold, seen)
+    assert len(in_map) == cluster.sold_seats(session_id)
     assert_database_consistent(cluster)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -18,6 +18,7 @@ from cinema_core import (
     ReservationExpired,
     SeatsUnavailable,
     StoreUnavailable,
+    ValidationFailed,
     in_memory_box_office,
 )
 
@@ -87,3 +88,24 @@ def test_the_readme_library_example_prints_what_its_comments_say(
     exec(compile(example, "README.md", "exec"), {})
     promised = [line.split("# ", 1)[1] for line in example.splitlines() if "print(" in line]
     assert capsys.readouterr().out.splitlines() == promised
+
+
+@pytest.mark.parametrize("user_id", ["", "a\x00b", "\ud800x", "tab\there", "u" * 65])
+def test_the_box_office_refuses_user_ids_no_store_could_keep(user_id: str) -> None:
+    """reserve and purchases refuse an id with a NUL, a control character or a lone surrogate
+    (PostgreSQL could not store it) with validation_error naming user_id, in memory too."""
+    box = in_memory_box_office()
+    show = box.create_session(
+        movie="Filme X",
+        room="Sala 1",
+        starts_at=datetime.now(UTC) + timedelta(days=1),
+        price=Money.parse("25.00"),
+        rows=4,
+        seats_per_row=4,
+    ).session
+    with pytest.raises(ValidationFailed) as refused:
+        box.reserve(user_id, show.id, ["A1"])
+    assert set(refused.value.fields) == {"user_id"}
+    with pytest.raises(ValidationFailed):
+        box.purchases(user_id)
+    assert box.seat_map(show.id).count("available") == 16

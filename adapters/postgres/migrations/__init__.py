@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -20,6 +21,7 @@ from cinema_core.errors import StoreUnavailable
 from ..engine import engine_for
 
 __all__ = [
+    "Applied",
     "SchemaNotCurrent",
     "downgrade",
     "require_current_schema",
@@ -47,18 +49,41 @@ class SchemaNotCurrent(RuntimeError):
         )
 
 
-def upgrade(url: str | Engine, revision: str = "head") -> None:
+@attrs.frozen
+class Applied:
+    """What ``upgrade`` did: the revisions it applied (oldest first), and where it left the
+    schema."""
+
+    revisions: tuple[tuple[str, str], ...]  # (revision id, its one-line description)
+    heads: tuple[str, ...]
+
+
+def upgrade(url: str | Engine, revision: str = "head") -> Applied:
     """Bring the schema up to ``revision``, in one transaction, under an advisory lock."""
-    engine, owned = engine_for(url, pooled=False)
+    # No statement timeout: a migration may rewrite a large table, and waits on the lock
+    # for as long as another process migrates.
+    engine, owned = engine_for(url, pooled=False, timeout=None)
     try:
         with engine.connect() as connection, connection.begin():
             # A transaction-level lock: released by the commit that publishes the new schema,
             # so a waiting process sees the finished upgrade, never half of one.
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
-            command.upgrade(_config(connection), revision)
+            before = MigrationContext.configure(connection).get_current_heads()
+            config = _config(connection)
+            command.upgrade(config, revision)
+            after = MigrationContext.configure(connection).get_current_heads()
     finally:
         if owned:
             engine.dispose()
+    scripts = ScriptDirectory.from_config(config)
+    walked = scripts.iterate_revisions(after, before or "base") if after != before else ()
+    applied = tuple((r.revision, _first_line(r.doc)) for r in reversed(list(walked)))
+    return Applied(applied, tuple(sorted(after)))
+
+
+def _first_line(doc: str | None) -> str:
+    lines = (doc or "").strip().splitlines()
+    return lines[0].rstrip(".") if lines else ""
 
 
 def downgrade(url: str | Engine, revision: str) -> None:

@@ -1,0 +1,139 @@
+"""A backend that stalls (accepts bytes, answers nothing) never hangs the box office.
+
+PostgreSQL and RabbitMQ are reached through a proxy the test stalls: ``/ready`` still answers
+within 2 s naming the stalled check ``timeout`` (503 for the database, degraded for the broker),
+``/health`` keeps answering, and a request that needs the stalled database is answered 503
+``unavailable`` with ``Retry-After`` within the database timeout, not after the stall.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from cinema_core import Money
+from entrypoints.config import Settings
+from tests.flow.conftest import SECRET, LiveServer
+from tests.proxy import Outage
+
+pytestmark = [pytest.mark.slow]
+
+# The database timeout these tests configure: a stalled request must end within it (connect,
+# statement and the client's grace), with room for a loaded machine.
+TIMEOUT = 1.0
+BOUND = 3 * TIMEOUT + 2.5
+
+
+@pytest.fixture
+def stallable_postgres(migrated_postgres_url: str) -> Iterator[tuple[Outage, str]]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(migrated_postgres_url)
+    with Outage(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+        yield proxy, migrated_postgres_url.replace(parts.netloc, f"postgres@127.0.0.1:{proxy.port}")
+
+
+def _timed(fetch: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = fetch()
+    return response, time.monotonic() - started
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(
+        auth_secret=SECRET,
+        database_timeout=TIMEOUT,
+        rate_per_user=0.0,
+        rate_per_client=0.0,
+        **overrides,
+    )
+
+
+@pytest.mark.postgres
+def test_a_stalled_database_gets_bounded_honest_answers(
+    stallable_postgres: tuple[Outage, str], serve_with: Callable[[Settings], LiveServer]
+) -> None:
+    """Stalled: /ready 503 with database timeout within 2 s, every time; /health 200; reading a
+    session 503 unavailable with Retry-After within the timeout. Restored: all well again."""
+    proxy, url = stallable_postgres
+    live = serve_with(_settings(database_url=url))
+    session = live.services.box.create_session(
+        movie="Filme X",
+        room="Sala 1",
+        starts_at=datetime.now(UTC) + timedelta(days=1),
+        price=Money.parse("25.00"),
+        rows=4,
+        seats_per_row=4,
+    ).session
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        assert client.get("/ready").json()["checks"]["database"] == "ok"
+        proxy.stall()
+        for _ in range(3):
+            ready, took = _timed(lambda: client.get("/ready"))
+            assert took < 2.0, f"/ready took {took:.2f} s"
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["database"] == "timeout"
+            assert client.get("/health").status_code == 200
+
+        answers: list[tuple[httpx.Response, float]] = []
+
+        def read() -> None:
+            answers.append(_timed(lambda: client.get(f"/sessions/{session.id}/seats")))
+
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(30)
+        for answer, took in answers:
+            assert took < BOUND, f"a request on the stalled database took {took:.2f} s"
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "unavailable"
+            assert answer.headers["retry-after"] == "1"
+        assert len(answers) == 4
+
+        proxy.restore()
+        deadline = time.monotonic() + 15
+        while client.get("/ready").status_code != 200:
+            assert time.monotonic() < deadline, "not ready again after the stall"
+            time.sleep(0.2)
+        assert client.get(f"/sessions/{session.id}/seats").status_code == 200
+
+
+@pytest.mark.rabbitmq
+def test_a_stalled_broker_reads_degraded_within_two_seconds(
+    amqp_url: str, namespace: str, serve_with: Callable[[Settings], LiveServer]
+) -> None:
+    """Stalled broker: /ready 200 degraded with broker timeout within 2 s while /health and
+    the seat map keep answering at once."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(amqp_url)
+    with Outage(parts.hostname or "127.0.0.1", parts.port or 5672) as proxy:
+        url = amqp_url.replace(
+            parts.netloc, f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+        )
+        live = serve_with(_settings(amqp_url=url, namespace=namespace))
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            assert client.get("/ready").json()["checks"]["broker"] == "ok"
+            proxy.stall()
+            for _ in range(3):
+                ready, took = _timed(lambda: client.get("/ready"))
+                assert took < 2.0, f"/ready took {took:.2f} s"
+                assert ready.status_code == 200
+                assert ready.json()["status"] == "degraded"
+                assert ready.json()["checks"]["broker"] == "timeout"
+                health, took = _timed(lambda: client.get("/health"))
+                assert health.status_code == 200
+                assert took < 0.5
+            proxy.restore()
+            deadline = time.monotonic() + 15
+            while client.get("/ready").json()["status"] != "ok":
+                assert time.monotonic() < deadline, "not ok again after the stall"
+                time.sleep(0.2)
