@@ -44,6 +44,20 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def screenshots(session: nox.Session) -> None:
+    """Redraw docs/screenshots/*.png, the README's pictures of the pages, in headless Chromium."""
+    install(session, "test")
+    session.run(
+        "pytest",
+        "tests/flow/browser/test_screenshots.py",
+        "-q",
+        *session.posargs,
+        # A missing Chromium fails here rather than leaving the old pictures unnoticed.
+        env={"CINEMA_SCREENSHOTS": "docs/screenshots", "CINEMA_REQUIRE_SERVICES": "1"},
+    )
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and format check (pass ``-- --fix`` style options through posargs)."""
     session.install("ruff==0.17.6")  # pinned: new rules must not break CI unannounced

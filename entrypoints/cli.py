@@ -144,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
         help="addresses of reverse proxies whose X-Forwarded-For names the client (the rate "
         "limits' client address); '*' trusts any",
     )
+    serve.add_argument(
+        "--demo", action="store_true", help="in memory only: start with sample sessions to try"
+    )
     serve.set_defaults(run=_serve)
 
     worker = _command(
@@ -252,6 +255,13 @@ def _serve(args: argparse.Namespace) -> int:
     from .logs import configure_logging
 
     settings = Settings.from_env()
+    if args.demo and settings.database_url is not None:
+        print(
+            "cinema serve: --demo adds sample sessions to an in-memory box office only; "
+            "unset CINEMA_DATABASE_URL to use it.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.workers > 1 and settings.database_url is None:
         raise CannotStart(
             "--workers > 1 needs CINEMA_DATABASE_URL: in memory each process would have its "
@@ -260,12 +270,12 @@ def _serve(args: argparse.Namespace) -> int:
         )
     configure_logging(settings.log_level, settings.log_format)
     _require_database(settings)
+    secret = None
     if settings.auth_secret is None:
         secret = secrets.token_urlsafe(32)
         # Child worker processes read the environment: they must check tokens with this secret.
         os.environ["CINEMA_AUTH_SECRET"] = secret
         settings = Settings.from_env()
-        _print_tokens(secret, args.host, args.port)
     options = {
         "host": args.host,
         "port": args.port,
@@ -282,6 +292,8 @@ def _serve(args: argparse.Namespace) -> int:
         "forwarded_allow_ips": args.forwarded_allow_ips,
     }
     if args.workers > 1:
+        if secret is not None:
+            _print_tokens(secret, args.host, args.port)
         os.environ["CINEMA_RUN_WORKER"] = "0" if args.no_worker else "1"
         uvicorn.run(
             "entrypoints.http.app:app_from_env", factory=True, workers=args.workers, **options
@@ -291,18 +303,35 @@ def _serve(args: argparse.Namespace) -> int:
     from .garbage_collector import tune_for_serving
     from .http.app import create_app
 
-    app = create_app(bootstrap(settings), run_worker=not args.no_worker)
+    services = bootstrap(settings)
+    picker = None
+    if args.demo:
+        from .sample_sessions import add_sample_sessions
+
+        picker = f"/s/{add_sample_sessions(services.box)[0]}"
+    if secret is not None:
+        _print_tokens(secret, args.host, args.port, picker)
+    app = create_app(services, run_worker=not args.no_worker)
     tune_for_serving()
     uvicorn.run(app, **options)
     return 0
 
 
-def _print_tokens(secret: str, host: str, port: int) -> None:
+def _print_tokens(secret: str, host: str, port: int, picker: str | None = None) -> None:
     from .http.auth import issue_token
 
     admin = issue_token(secret, "admin", "admin", TOKEN_TTL)
     customer = issue_token(secret, "alice", "customer", TOKEN_TTL)
     base = f"http://{host}:{port}"
+    # The token rides in the fragment, which the browser keeps to itself; the page stores it
+    # for the tab and removes it from the address bar.
+    pages = [
+        "Open in a browser (already signed in):",
+        f"  seat picker:   {base}{picker}#token={customer}" if picker else "",
+        f"  sessions:      {base}/#token={customer}",
+        f"  admin screen:  {base}/admin#token={admin}",
+        "" if picker else "  (cinema serve --demo starts with sample sessions to pick seats in)",
+    ]
     session = (
         '{"movie":"Filme X","room":"Sala 1","starts_at":"<a future instant, e.g. '
         '2030-12-01T19:00:00Z>","price":"25.00","rows":4,"seats_per_row":4}'
@@ -313,6 +342,8 @@ def _print_tokens(secret: str, host: str, port: int) -> None:
         "",
         f"  admin token:    {admin}   (user admin, valid 24 h)",
         f"  customer token: {customer}   (user alice, valid 24 h)",
+        "",
+        *(line for line in pages if line),
         "",
         "Try (a hold lasts CINEMA_RESERVATION_TTL_SECONDS, 30 s by default: pay within it):",
         f"  export ADMIN={admin}",

@@ -78,3 +78,28 @@ def database(prefix: str, template: str | None = None) -> Iterator[tuple[str, st
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def drop_amqp_namespace(url: str, name: str) -> None:
+    """Delete the exchange and the audit consumer's queues a run made under ``name``."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
+        channel.queue_delete(f"{name}.audit{suffix}")
+    channel.exchange_delete(f"{name}.events")
+    connection.close()
+
+
+def drop_redis_keys(url: str, prefix: str) -> None:
+    """Delete every Redis key that contains ``prefix``."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

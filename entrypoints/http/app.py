@@ -20,7 +20,7 @@ from entrypoints.garbage_collector import tune_for_serving
 from entrypoints.logs import configure_logging
 from entrypoints.worker import BackgroundWorker
 
-from . import audit, door, purchases, reports, reservations, rooms, sales, sessions, system
+from . import audit, door, pages, purchases, reports, reservations, rooms, sales, sessions, system
 from .auth import Authenticator
 from .docs import assets, doc_operations
 from .errors import http_exception
@@ -53,6 +53,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         *door.OPERATIONS,
         *reports.OPERATIONS,
         *audit.OPERATIONS,
+        *pages.OPERATIONS,
     ]
     schemas: dict[str, Any] = {
         **rooms.SCHEMAS,
@@ -92,7 +93,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
             services.close()
 
     app = Starlette(
-        routes=[*routes(operations, gate), assets()],
+        routes=[*routes(operations, gate), assets(), pages.assets()],
         middleware=[Middleware(RequestContext)],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,

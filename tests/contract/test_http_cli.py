@@ -70,6 +70,15 @@ def test_in_memory_refuses_several_processes(capsys: pytest.CaptureFixture[str])
     assert "CINEMA_DATABASE_URL" in capsys.readouterr().err
 
 
+def test_serve_demo_is_for_memory_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sample sessions are never written into a real database: --demo with one is exit 2."""
+    monkeypatch.setenv("CINEMA_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    assert main(["serve", "--demo"]) == 2
+    assert "--demo" in capsys.readouterr().err
+
+
 def test_migrate_in_memory_has_nothing_to_do(capsys: pytest.CaptureFixture[str]) -> None:
     """`cinema migrate` without a database says there is nothing to migrate and exits 0."""
     assert main(["migrate"]) == 0

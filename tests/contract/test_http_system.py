@@ -41,6 +41,9 @@ CONTRACT_ROUTES = {
     ("post", "/checkins"),
     ("get", "/sessions/{session_id}/report"),
     ("get", "/reports/sales"),
+    ("get", "/"),
+    ("get", "/s/{session_id}"),
+    ("get", "/admin"),
 }
 
 

@@ -188,13 +188,6 @@ def serve_with() -> Iterator[Callable[..., LiveServer]]:
 @pytest.fixture
 def namespace(amqp_url: str) -> Iterator[str]:
     """A namespace for this test's exchange and the audit consumer's queues, deleted after."""
-    import pika
-
     name = test_services.unique("cinema_test")
     yield name
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    channel = connection.channel()
-    for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
-        channel.queue_delete(f"{name}.audit{suffix}")
-    channel.exchange_delete(f"{name}.events")
-    connection.close()
+    test_services.drop_amqp_namespace(amqp_url, name)

@@ -1,0 +1,129 @@
+"""The web pages: the coming sessions (``/``), the seat picker (``/s/{id}``), the admin screen.
+
+Each page is an HTML shell rendered with Jinja2 from the package's ``templates/``; its script, a
+plain ES module under ``static/``, draws it from the JSON API with the bearer token the browser
+keeps (typed in, or handed once in ``#token=…``, which no server sees). The pages are declared
+as operations like every other route, so they are documented and rate limited the same way.
+Their Content-Security-Policy allows nothing from outside the app.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jinja2
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from cinema_core import SessionNotFound
+
+from . import views
+from .operations import Call, Operation, Reply
+
+STATIC = "/static"
+# blob: for ticket QR codes, which are fetched with the token and shown from memory.
+POLICY = (
+    "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("entrypoints.http", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    html = _templates().get_template(template).render(static=STATIC, **context)
+    return HTMLResponse(
+        html,
+        status,
+        headers={
+            "Content-Security-Policy": POLICY,
+            "Cache-Control": "no-cache",
+            "Referrer-Policy": "same-origin",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _wants_html(call: Call) -> bool:
+    return "text/html" in call.request.headers.get("accept", "")
+
+
+def home(call: Call) -> Response:
+    return _page("home.html", title="Coming sessions", script="home", nav="home")
+
+
+def picker(call: Call) -> Response:
+    try:
+        session_id = call.path_uuid("session_id", SessionNotFound)
+        session = views.session(call.services.box.session(session_id))
+    except SessionNotFound:
+        # A browser gets a page it can read; any other client the API's JSON error.
+        if not _wants_html(call):
+            raise
+        return _page("missing.html", 404, title="No such session", script="account", nav="")
+    return _page("picker.html", title=session["movie"], script="picker", nav="", session=session)
+
+
+def admin(call: Call) -> Response:
+    return _page("admin.html", title="Admin", script="admin", nav="admin")
+
+
+_HTML = "An HTML page; its script reads the JSON API."
+
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/",
+        home,
+        "Web page: the coming sessions, with filters",
+        {200: Reply(_HTML, media="text/html")},
+        tag="pages",
+        blocking=False,
+    ),
+    Operation(
+        "GET",
+        "/s/{session_id}",
+        picker,
+        "Web page: the seat picker of a session",
+        {200: Reply(_HTML, media="text/html")},
+        tag="pages",
+        description="An unknown session is a 404: an HTML page for a browser, else JSON.",
+    ),
+    Operation(
+        "GET",
+        "/admin",
+        admin,
+        "Web page: create rooms and sessions, watch their reports",
+        {200: Reply(_HTML + " The page asks for an admin token.", media="text/html")},
+        tag="pages",
+        blocking=False,
+    ),
+)
+
+
+class _Assets(StaticFiles):
+    """The pages' scripts and styles, revalidated on every load (cheap with their ETag), so an
+    upgraded server never runs beside a browser's stale modules."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def assets() -> Mount:
+    """``/static``: the files under the package's ``static/``, installed with it."""
+    files = _Assets(packages=[("entrypoints.http", "static")])
+    return Mount(STATIC, app=files, name="static")

@@ -1,0 +1,265 @@
+// The admin screen: rooms from a text layout with a live preview, sessions in a room (or in a
+// plain room made for them), and every coming session's report, refreshed as sales come in.
+
+import './account.js';
+import { ApiError, get, post, unsupported } from './api.js';
+import { identity, onIdentityChange } from './auth.js';
+import { features } from './features.js';
+import { readLayout } from './layout.js';
+import { cents, money } from './money.js';
+import { SeatMapView } from './seatmap.js';
+import { isoZ, showTime } from './when.js';
+
+const $ = (id) => document.getElementById(id);
+const KIND = { standard: 'Standard', premium: 'Premium', couple: 'Couple', accessible: 'Wheelchair' };
+const REFRESH_MS = 2000;
+const WATCHED = 20;
+let rooms = [];
+let polling = 0;
+
+// -- who may use this page --------------------------------------------------------------------
+
+function guard() {
+  const me = identity();
+  const ok = me !== null && me.role === 'admin' && !me.expired;
+  const box = $('admin-guard');
+  box.hidden = ok;
+  box.textContent = ok
+    ? ''
+    : 'This screen needs an admin token: sign in with one (cinema token --user boss --role admin).';
+  $('admin').hidden = !ok;
+  if (ok) {
+    features().then((offered) => {
+      $('rooms-panel').hidden = !offered.rooms;
+      if (offered.rooms) loadRooms();
+    });
+    watch();
+  }
+}
+
+function say(where, text, code = '') {
+  const problem = $(`${where}-problem`);
+  problem.hidden = !code;
+  problem.textContent = code ? text : '';
+  if (code) problem.dataset.code = code;
+  $(`${where}-info`).textContent = code ? '' : text;
+}
+
+function fieldProblems(error) {
+  const fields = error.details?.fields ?? {};
+  const named = Object.entries(fields).map(([name, why]) => `${name} ${why}`);
+  return named.length ? `${error.message} ${named.join('; ')}.` : error.message;
+}
+
+// -- rooms ------------------------------------------------------------------------------------
+
+const preview = new SeatMapView($('layout-preview'), {
+  interactive: false,
+  look: (seat) => ({ state: seat.status === 'blocked' ? 'blocked' : 'available', name: '' }),
+});
+
+function previewLayout() {
+  const read = readLayout($('room-layout').value);
+  preview.draw(read.map);
+  const parts = Object.entries(read.categories).map(([k, n]) => `${n} ${KIND[k].toLowerCase()}`);
+  const blocked = read.blocked ? `, ${read.blocked} blocked` : '';
+  const summary = `${read.map.rows} rows, ${read.seatCount} seats for sale (${parts.join(', ') || 'none'})${blocked}.`;
+  $('layout-summary').textContent = read.errors.length ? `${summary} ${read.errors[0]}` : summary;
+  $('layout-summary').dataset.valid = String(!read.errors.length);
+  $('room-layout').setAttribute('aria-invalid', String(read.errors.length > 0));
+  $('layout-preview').setAttribute('aria-label', `Preview: ${summary}`);
+  return read;
+}
+
+async function createRoom(event) {
+  event.preventDefault();
+  const read = previewLayout();
+  if (read.errors.length) {
+    say('room', read.errors.join(' '), 'validation_error');
+    return;
+  }
+  const body = { cinema: $('room-cinema').value.trim(), name: $('room-name').value.trim(), layout: read.rows };
+  try {
+    const room = await post('/rooms', body);
+    say('room', `${room.name} created at ${room.cinema}: ${room.seat_count} seats for sale.`);
+    await loadRooms(room.id);
+  } catch (error) {
+    if (error.code === 'room_exists') say('room', `${body.cinema} already has a room named ${body.name}.`, error.code);
+    else if (unsupported(error)) say('room', 'This box office does not keep rooms yet: give a session a plain room instead.', 'rooms_unsupported');
+    else say('room', fieldProblems(error), error.code);
+  }
+}
+
+async function loadRooms(select) {
+  let data;
+  try {
+    data = await get('/rooms');
+  } catch {
+    data = [];
+  }
+  rooms = Array.isArray(data) ? data : (data.items ?? []);
+  $('rooms').replaceChildren(
+    ...(rooms.length ? rooms : [null]).map((room) => {
+      const li = document.createElement('li');
+      li.textContent = room ? `${room.cinema} · ${room.name}: ${room.seat_count} seats` : 'No rooms yet.';
+      return li;
+    }),
+  );
+  const options = rooms.map((r) => new Option(`${r.cinema} · ${r.name} (${r.seat_count} seats)`, r.id));
+  const current = select ?? $('s-room').value;
+  $('s-room').replaceChildren(new Option('A plain room for this session', ''), ...options);
+  $('s-room').value = rooms.some((r) => r.id === current) ? current : '';
+  priceFields();
+}
+
+// -- sessions ---------------------------------------------------------------------------------
+
+function priceFields() {
+  const room = rooms.find((r) => r.id === $('s-room').value);
+  $('plain-room').hidden = Boolean(room);
+  const kinds = room ? Object.keys(room.categories ?? {}).filter((k) => room.categories[k] > 0) : [null];
+  const old = Object.fromEntries([...$('price-fields').querySelectorAll('input')].map((i) => [i.name, i.value]));
+  $('price-fields').replaceChildren(
+    ...kinds.map((kind) => {
+      const field = document.createElement('div');
+      field.className = 'field inline';
+      const label = document.createElement('label');
+      const input = document.createElement('input');
+      input.name = kind ?? 'price';
+      input.id = `price-${input.name}`;
+      input.inputMode = 'decimal';
+      input.required = true;
+      input.value = old[input.name] ?? ({ premium: '40.00', couple: '30.00' }[kind] ?? '25.00');
+      label.htmlFor = input.id;
+      label.textContent = kind ? `${KIND[kind] ?? kind}${kind === 'couple' ? ' (each half)' : ''}` : 'Every seat';
+      field.append(label, input);
+      return field;
+    }),
+  );
+}
+
+function sessionBody() {
+  const body = {
+    movie: $('s-movie').value.trim(),
+    starts_at: $('s-starts').value ? isoZ(new Date($('s-starts').value)) : '',
+    duration_minutes: Number($('s-duration').value),
+    forbid_single_gaps: $('s-gaps').checked,
+  };
+  const prices = Object.fromEntries([...$('price-fields').querySelectorAll('input')].map((i) => [i.name, i.value.trim().replace(',', '.')]));
+  if ($('s-room').value) {
+    body.room_id = $('s-room').value;
+    body.prices = prices;
+  } else {
+    body.room = $('s-room-name').value.trim();
+    body.rows = Number($('s-rows').value);
+    body.seats_per_row = Number($('s-seats').value);
+    body.price = prices.price;
+  }
+  return body;
+}
+
+async function createSession(event) {
+  event.preventDefault();
+  const body = sessionBody();
+  try {
+    const session = await post('/sessions', body);
+    say('session', '');
+    const info = $('session-info');
+    const link = document.createElement('a');
+    link.href = `/s/${session.id}`;
+    link.textContent = 'open its seat picker';
+    info.replaceChildren(`${session.movie} on ${showTime(session.starts_at)} created: `, link, '.');
+    watch();
+  } catch (error) {
+    if (error.code === 'room_busy') say('session', 'That room already has a session overlapping this one.', error.code);
+    else say('session', fieldProblems(error), error.code);
+  }
+}
+
+function tomorrowEvening() {
+  const at = new Date();
+  at.setDate(at.getDate() + 1);
+  at.setHours(19, 0, 0, 0);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T19:00`;
+}
+
+// -- reports ----------------------------------------------------------------------------------
+
+async function report(session) {
+  if (!(await features()).reports) return counted(session);
+  try {
+    const r = await get(`/sessions/${session.id}/report`);
+    return { sold: r.sold, held: r.held, available: r.available, revenue: money(cents(r.revenue), session.currency) };
+  } catch (error) {
+    if (!unsupported(error)) throw error;
+  }
+  return counted(session);
+}
+
+// A box office without reports yet: the seat map has the counts, not the money.
+async function counted(session) {
+  const map = await get(`/sessions/${session.id}/seats`);
+  return { sold: map.sold, held: map.held, available: map.available, revenue: '—' };
+}
+
+function reportRow(session, figures) {
+  const tr = document.createElement('tr');
+  tr.dataset.session = session.id;
+  const title = document.createElement('th');
+  title.scope = 'row';
+  const link = document.createElement('a');
+  link.href = `/s/${session.id}`;
+  link.textContent = session.movie;
+  title.append(link, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`);
+  const cells = [showTime(session.starts_at), figures.sold, figures.held, figures.available, figures.revenue];
+  tr.append(title, ...cells.map((value, i) => {
+    const td = document.createElement('td');
+    td.textContent = String(value);
+    td.dataset.figure = ['starts', 'sold', 'held', 'available', 'revenue'][i];
+    if (i === 4) td.className = 'revenue';
+    return td;
+  }));
+  return tr;
+}
+
+async function refresh() {
+  $('reports').dataset.revenue = (await features()).reports ? 'on' : 'off';
+  const page = await get(`/sessions?limit=${WATCHED}&from=${isoZ(new Date())}`);
+  const coming = page.items.filter((s) => Date.parse(s.starts_at) > Date.now()).slice(0, WATCHED);
+  const rows = [];
+  for (const session of coming) rows.push(reportRow(session, await report(session)));
+  const body = $('reports').tBodies[0];
+  if (!rows.length) {
+    const tr = document.createElement('tr');
+    const td = document.createElement('td');
+    td.colSpan = 6;
+    td.textContent = 'No coming sessions.';
+    tr.append(td);
+    rows.push(tr);
+  }
+  body.replaceChildren(...rows);
+}
+
+function watch() {
+  clearTimeout(polling);
+  const round = async () => {
+    try {
+      await refresh();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'unauthorized') return guard();
+    }
+    polling = setTimeout(round, REFRESH_MS);
+  };
+  round();
+}
+
+$('room-layout').addEventListener('input', previewLayout);
+$('room-form').addEventListener('submit', createRoom);
+$('s-room').addEventListener('change', priceFields);
+$('session-form').addEventListener('submit', createSession);
+$('s-starts').value = tomorrowEvening();
+onIdentityChange(guard);
+previewLayout();
+priceFields();
+guard();

@@ -1,0 +1,512 @@
+// The seat picker: the room drawn live from the seat stream; seats chosen by click (or keys) or
+// picked by the box office; the price adding up by ticket type; a hold with its countdown;
+// payment, cancellation, and the tickets with their QR codes. Every refusal is explained.
+
+import { askToSignIn } from './account.js';
+import { call, get } from './api.js';
+import { onIdentityChange, token } from './auth.js';
+import { features } from './features.js';
+import { cents, money } from './money.js';
+import { TicketChoice } from './order.js';
+import { SeatMapView, byLabelOrder } from './seatmap.js';
+import { follow } from './stream.js';
+import { showTickets } from './tickets.js';
+import { clock, showTime } from './when.js';
+import { KIND, lapse, listed, refusal } from './words.js';
+
+const $ = (id) => document.getElementById(id);
+const sessionId = $('picker').dataset.sessionId;
+const MAX_SEATS = 10;
+const WARN_AT = 10_000;
+const WORD = {
+  available: 'available',
+  chosen: 'chosen',
+  mine: 'held for you',
+  held: 'held by someone else',
+  sold: 'sold',
+  blocked: 'not for sale',
+};
+const PRICED = new Set(['available', 'chosen', 'mine']);
+
+const state = {
+  session: null,
+  chosen: new Set(),
+  reservation: null,
+  deadline: 0,
+  timer: 0,
+  warned: false,
+  busy: false,
+  refreshed: -Infinity,
+};
+
+const view = new SeatMapView($('seat-map'), { look, onChoose: choose });
+let drawn;
+const mapDrawn = new Promise((resolve) => {
+  drawn = resolve;
+});
+const tickets = new TicketChoice($('ticket-types'), () => order());
+const button = (action) => document.querySelector(`[data-action="${action}"]`);
+
+// -- what each seat looks like ---------------------------------------------------------------
+
+function stateOf(seat) {
+  if (seat.status === 'blocked') return 'blocked';
+  const mine = state.reservation?.status === 'pending' && state.reservation.seats.includes(seat.label);
+  if (mine && seat.status !== 'sold') return 'mine';
+  if (state.chosen.has(seat.label)) return 'chosen';
+  return seat.status;
+}
+
+function priceOf(seat) {
+  const s = state.session;
+  return cents(s?.prices?.[seat.category] ?? s?.price ?? '0');
+}
+
+function currency() {
+  return state.session?.currency ?? 'BRL';
+}
+
+function look(seat) {
+  const now = stateOf(seat);
+  const kind = KIND[seat.category] ?? seat.category;
+  const pair = seat.pair ? ` with ${seat.pair}` : '';
+  const price = PRICED.has(now) ? `, ${money(priceOf(seat), currency())}` : '';
+  return { state: now, name: `${seat.label}, ${kind}${pair}, ${WORD[now]}${price}` };
+}
+
+// -- messages ---------------------------------------------------------------------------------
+
+function problem(text, code) {
+  const box = $('problem');
+  box.textContent = text;
+  box.dataset.code = code;
+  box.hidden = false;
+  info('');
+}
+
+function info(text) {
+  $('info').textContent = text;
+}
+
+function clearMessages() {
+  $('problem').hidden = true;
+  $('problem').textContent = '';
+  delete $('problem').dataset.code;
+  info('');
+}
+
+// Say why a request was refused, and put the page right where the refusal tells us something.
+function refused(error, { seats = [], together = true } = {}) {
+  if (error.code === 'reservation_expired') return lapsed();
+  if (error.code === 'seats_unavailable') {
+    error.details.seats ??= seats;
+    for (const label of error.details.seats) {
+      if (view.seat(label)?.status === 'available') view.update(label, 'held');
+      unchoose(label);
+    }
+    order();
+    refreshMap();
+  }
+  if (error.code === 'reservation_cancelled') released();
+  problem(refusal(error, { typeName: (c) => tickets.name(c), together, stillChosen: state.chosen.size }), error.code);
+  if (error.code === 'unauthorized') askToSignIn();
+  return undefined;
+}
+
+// -- the session and its map ------------------------------------------------------------------
+
+async function loadSession() {
+  try {
+    state.session = await get(`/sessions/${sessionId}`);
+  } catch (error) {
+    refused(error);
+    return;
+  }
+  const s = state.session;
+  $('starts').textContent = showTime(s.starts_at);
+  if (s.cinema) $('room').textContent = `${s.room} · ${s.cinema}`;
+  tickets.setTypes(s.ticket_types);
+  bestCategories();
+  $('best').hidden = !(await features()).best;
+  if (view.seats.size) {
+    view.paint();
+    legend();
+    order();
+  }
+}
+
+function drawMap(map) {
+  const first = view.seats.size === 0;
+  view.draw(map);
+  if (first) {
+    // A room wider than the screen opens on its middle, where the best seats are.
+    const box = $('seat-map').parentElement;
+    box.scrollLeft = (box.scrollWidth - box.clientWidth) / 2;
+  }
+  for (const label of [...state.chosen]) if (view.seat(label)?.status !== 'available') unchoose(label);
+  legend();
+  order();
+  free();
+  drawn();
+}
+
+async function refreshMap() {
+  if (performance.now() - state.refreshed < 1000) return;
+  state.refreshed = performance.now();
+  try {
+    drawMap(await get(`/sessions/${sessionId}/seats`));
+  } catch {
+    // The stream's reconnection will bring the map back.
+  }
+}
+
+function live(on) {
+  const mark = $('live');
+  mark.dataset.live = on ? 'on' : 'off';
+  mark.textContent = on ? 'live' : 'reconnecting…';
+}
+
+function changed(changes) {
+  let lost = [];
+  for (const { label, status } of changes) {
+    if (!view.update(label, status)) continue;
+    if (state.chosen.has(label) && status !== 'available') {
+      lost = [...lost, label];
+      unchoose(label);
+    }
+  }
+  if (lost.length) {
+    info(`${listed(lost)} ${lost.length > 1 ? 'were' : 'was'} just taken by someone else.`);
+    order();
+  }
+  free();
+}
+
+function free() {
+  const open = view.count((s) => s.status === 'available');
+  const all = view.count((s) => s.status !== 'blocked');
+  $('live').title = `${open} of ${all} seats free`;
+}
+
+function legend() {
+  const items = [];
+  const seats = [...view.seats.values()];
+  for (const category of Object.keys(KIND)) {
+    const sample = seats.find((s) => s.category === category && s.status !== 'blocked');
+    if (!sample) continue;
+    const each = category === 'couple' ? ' each' : '';
+    items.push([category, 'available', `${KIND[category]} ${money(priceOf(sample), currency())}${each}`]);
+  }
+  items.push(['standard', 'chosen', 'chosen'], ['standard', 'mine', 'held for you']);
+  items.push(['standard', 'held', 'held'], ['standard', 'sold', 'sold']);
+  if (seats.some((s) => s.status === 'blocked')) items.push(['standard', 'blocked', 'not for sale']);
+  $('legend').replaceChildren(
+    ...items.map(([category, shown, text]) => {
+      const item = document.createElement('li');
+      const mark = document.createElement('span');
+      mark.className = `seat mini cat-${category}`;
+      mark.dataset.state = shown;
+      mark.setAttribute('aria-hidden', 'true');
+      item.append(mark, text);
+      return item;
+    }),
+  );
+}
+
+// -- choosing and the price -------------------------------------------------------------------
+
+function group(seat) {
+  if (!seat.pair) return [seat.label];
+  return byLabelOrder([seat.label, seat.pair], (l) => view.seat(l) ?? seat);
+}
+
+function unchoose(label) {
+  const seat = view.seat(label);
+  for (const each of seat ? group(seat) : [label]) {
+    state.chosen.delete(each);
+    view.paint(each);
+  }
+}
+
+function choose(seat) {
+  if (state.reservation) {
+    info('Your seats are held: pay, or cancel to choose others.');
+    return;
+  }
+  if (state.busy) return;
+  const now = stateOf(seat);
+  const seats = group(seat);
+  clearMessages();
+  if (now === 'chosen') {
+    unchoose(seat.label);
+  } else if (now === 'available') {
+    if (seats.some((label) => view.seat(label)?.status !== 'available')) {
+      problem(`${listed(seats)} form one couple seat, and its other half is taken.`, 'couple_seat_split');
+      return;
+    }
+    if (state.chosen.size + seats.length > MAX_SEATS) {
+      info(`At most ${MAX_SEATS} seats in one hold.`);
+      return;
+    }
+    for (const label of seats) state.chosen.add(label);
+    view.paint(...seats);
+    if (seats.length > 1) info(`${listed(seats)} form one couple seat: both are chosen.`);
+  } else {
+    info(`${seat.label} is ${WORD[now]}.`);
+    return;
+  }
+  order();
+}
+
+function chosenSeats() {
+  return byLabelOrder(state.chosen, (l) => view.seat(l)).map((l) => view.seat(l));
+}
+
+function order() {
+  const seats = chosenSeats();
+  tickets.show(seats.length || Number($('best-count').value) || 0);
+  const lines = tickets.lines(seats, priceOf);
+  $('chosen-lines').replaceChildren(...lines.map((line) => tickets.item(line, currency())));
+  $('chosen-empty').hidden = lines.length > 0;
+  $('total').textContent = money(lines.reduce((sum, line) => sum + line.price, 0), currency());
+  const hold = button('hold');
+  hold.disabled = state.busy || lines.length === 0;
+  hold.textContent = lines.length > 1 ? `Hold ${lines.length} seats` : 'Hold seat';
+}
+
+function bestCategories() {
+  const kinds = Object.keys(state.session?.prices ?? {});
+  $('best-category-field').hidden = kinds.length < 2;
+  $('best-category').replaceChildren(new Option('Any', ''), ...kinds.map((k) => new Option(KIND[k] ?? k, k)));
+}
+
+// -- holding, paying, cancelling --------------------------------------------------------------
+
+function busy(on) {
+  state.busy = on;
+  for (const each of document.querySelectorAll('[data-action]')) each.disabled = on;
+  if (!on) order();
+}
+
+function remember(kind, id, until = null) {
+  sessionStorage.setItem(`cinema.order.${sessionId}`, JSON.stringify({ [kind]: id, until }));
+}
+
+function forget() {
+  sessionStorage.removeItem(`cinema.order.${sessionId}`);
+}
+
+// POST /reservations with this body (seats, or best available), then the hold.
+async function reserve(body, context) {
+  if (!token()) {
+    problem('Sign in to hold seats: paste your token in the form above.', 'unauthorized');
+    askToSignIn();
+    return;
+  }
+  clearMessages();
+  busy(true);
+  try {
+    const { data } = await call('POST', '/reservations', { body: { session_id: sessionId, ...body }, idempotent: true });
+    holding(data, null);
+  } catch (error) {
+    if (error.code === 'validation_error' && 'count' in body && 'seats' in (error.details?.fields ?? {})) {
+      problem('This box office does not pick seats yet: choose them on the map.', 'best_unsupported');
+    } else {
+      refused(error, context);
+    }
+  } finally {
+    busy(false);
+  }
+}
+
+function hold() {
+  const seats = chosenSeats().map((s) => s.label);
+  const counted = tickets.counts(seats.length);
+  reserve(Object.keys(counted).length ? { seats, tickets: counted } : { seats }, { seats });
+}
+
+function best(event) {
+  event.preventDefault();
+  const count = Number($('best-count').value);
+  const together = $('best-together').checked;
+  if (!(count >= 1 && count <= MAX_SEATS)) {
+    problem(`Ask for 1 to ${MAX_SEATS} seats.`, 'validation_error');
+    return;
+  }
+  const body = { count, together };
+  if ($('best-category').value) body.category = $('best-category').value;
+  const counted = tickets.counts(count);
+  if (Object.keys(counted).length) body.tickets = counted;
+  state.chosen.clear();
+  reserve(body, { together });
+}
+
+// A pending hold. A new one runs for expires_at - created_at from now, whatever this
+// computer's clock says; a restored one until the instant noted when it was made, or else by
+// the server's clock (``served``, from its Date header).
+function holding(reservation, served, until = null) {
+  state.reservation = reservation;
+  state.chosen.clear();
+  const expires = Date.parse(reservation.expires_at);
+  let left = expires - Date.parse(reservation.created_at);
+  if (until !== null) left = until - Date.now();
+  else if (served !== null) left = expires - served;
+  remember('reservation', reservation.id, Date.now() + left);
+  state.deadline = performance.now() + left;
+  state.warned = false;
+  for (const label of reservation.seats) if (view.seat(label)?.status === 'available') view.update(label, 'held');
+  view.paint();
+  const lines = reservation.lines
+    ? reservation.lines.map((line) => ({ ...line, price: cents(line.price) }))
+    : tickets.lines(reservation.seats.map((l) => view.seat(l) ?? { label: l, category: 'standard' }), priceOf);
+  $('held-lines').replaceChildren(...lines.map((line) => tickets.item(line, currency())));
+  const amount = money(cents(reservation.amount), reservation.currency);
+  $('held-total').textContent = amount;
+  button('pay').textContent = `Pay ${amount}`;
+  show('hold');
+  info(`${listed(reservation.seats)} ${reservation.seats.length > 1 ? 'are' : 'is'} held for you. Pay before the time runs out.`);
+  clearInterval(state.timer);
+  state.timer = setInterval(tick, 200);
+  tick();
+  // After the request's buttons are enabled again.
+  setTimeout(() => button('pay').focus(), 0);
+}
+
+function tick() {
+  const left = state.deadline - performance.now();
+  const timer = $('countdown');
+  timer.textContent = clock(left);
+  timer.classList.toggle('urgent', left <= WARN_AT);
+  if (left <= WARN_AT && !state.warned && left > 0) {
+    state.warned = true;
+    info(`${Math.ceil(left / 1000)} seconds left to pay.`);
+  }
+  if (left <= 0) lapsed();
+}
+
+function released() {
+  clearInterval(state.timer);
+  const seats = state.reservation?.seats ?? [];
+  state.reservation = null;
+  forget();
+  show('choose');
+  view.paint(...seats);
+  order();
+  return seats;
+}
+
+function lapsed() {
+  const hadFocus = $('hold-panel').contains(document.activeElement);
+  const seats = released();
+  if (hadFocus) view.focus();
+  problem(lapse(seats), 'hold_lapsed');
+  state.refreshed = -Infinity;
+  refreshMap();
+}
+
+async function pay() {
+  const reservation = state.reservation;
+  if (!reservation) return;
+  clearMessages();
+  busy(true);
+  try {
+    const { data } = await call('POST', `/reservations/${reservation.id}/payment`, { idempotent: true });
+    await paid(data);
+  } catch (error) {
+    refused(error);
+  } finally {
+    busy(false);
+  }
+}
+
+async function cancel() {
+  const reservation = state.reservation;
+  if (!reservation) return;
+  clearMessages();
+  busy(true);
+  try {
+    await call('DELETE', `/reservations/${reservation.id}`);
+    for (const label of released()) if (view.seat(label)?.status === 'held') view.update(label, 'available');
+    info('Hold cancelled: the seats are free again.');
+    view.focus();
+  } catch (error) {
+    refused(error);
+  } finally {
+    busy(false);
+  }
+}
+
+async function paid(sale) {
+  clearInterval(state.timer);
+  state.reservation = null;
+  remember('sale', sale.id);
+  for (const label of sale.seats) view.update(label, 'sold');
+  view.paint();
+  const paidNote = $('paid');
+  paidNote.textContent = `Paid ${money(cents(sale.amount), sale.currency)} for ${listed(sale.seats)}. Show these at the door.`;
+  show('tickets');
+  info('');
+  paidNote.setAttribute('tabindex', '-1');
+  paidNote.focus();
+  try {
+    const issued = (await features()).tickets;
+    await showTickets($('tickets'), sale, (code) => tickets.name(code), issued);
+  } catch (error) {
+    refused(error);
+  }
+}
+
+function show(panel) {
+  $('order-title').textContent = { choose: 'Your seats', hold: 'Your hold', tickets: 'Your tickets' }[panel];
+  $('choose-panel').hidden = panel !== 'choose';
+  $('hold-panel').hidden = panel !== 'hold';
+  $('tickets-panel').hidden = panel !== 'tickets';
+}
+
+// A hold or a sale made in this tab before a reload.
+async function restore() {
+  const saved = JSON.parse(sessionStorage.getItem(`cinema.order.${sessionId}`) ?? 'null');
+  if (!saved || !token()) return;
+  try {
+    if (saved.reservation) {
+      const { data, served } = await call('GET', `/reservations/${saved.reservation}`);
+      if (data.status === 'pending') holding(data, served, saved.until ?? null);
+      else if (data.status === 'confirmed' && data.sale_id) await paid(await get(`/sales/${data.sale_id}`));
+      else forget();
+    } else if (saved.sale) {
+      await paid(await get(`/sales/${saved.sale}`));
+    }
+  } catch {
+    forget();
+  }
+}
+
+button('hold').addEventListener('click', hold);
+button('pay').addEventListener('click', pay);
+button('cancel').addEventListener('click', cancel);
+$('best').addEventListener('submit', best);
+$('best-count').addEventListener('input', order);
+$('again').addEventListener('click', () => {
+  forget();
+  clearMessages();
+  show('choose');
+  order();
+});
+onIdentityChange(() => clearMessages());
+
+follow(sessionId, {
+  snapshot(map) {
+    live(true);
+    drawMap(map);
+  },
+  seats: changed,
+  down() {
+    live(false);
+    // Meanwhile, draw the map as it is now; the stream sends a fresh snapshot when it is back.
+    refreshMap();
+  },
+});
+await loadSession();
+// A hold is shown on the map, with its seats' kinds and prices: the map comes first.
+await mapDrawn;
+await restore();
