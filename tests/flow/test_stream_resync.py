@@ -45,17 +45,19 @@ class SeatMapClient:
     def _read(self) -> None:
         event = None
         try:
-            for raw in self._sock.makefile("rb"):
-                line = raw.decode().rstrip("\r\n")
-                if line.startswith("event: "):
-                    event = line[len("event: ") :]
-                elif line.startswith("data: ") and event == "snapshot":
-                    seats = json.loads(line[len("data: ") :])["seats"]
-                    self.seats = {seat["label"]: seat["status"] for seat in seats}
-                    self.snapshots += 1
-                elif line.startswith("data: ") and event == "seats":
-                    for change in json.loads(line[len("data: ") :])["changes"]:
-                        self.seats[change["label"]] = change["status"]
+            # The file is closed with the loop: an open one would keep the socket open.
+            with self._sock.makefile("rb") as stream:
+                for raw in stream:
+                    line = raw.decode().rstrip("\r\n")
+                    if line.startswith("event: "):
+                        event = line[len("event: ") :]
+                    elif line.startswith("data: ") and event == "snapshot":
+                        seats = json.loads(line[len("data: ") :])["seats"]
+                        self.seats = {seat["label"]: seat["status"] for seat in seats}
+                        self.snapshots += 1
+                    elif line.startswith("data: ") and event == "seats":
+                        for change in json.loads(line[len("data: ") :])["changes"]:
+                            self.seats[change["label"]] = change["status"]
         except (OSError, ValueError):
             return
 
