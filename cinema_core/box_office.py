@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 import attrs
 
 from . import events
+from .choosing import ChoosingSeats
 from .clock import Clock, SystemClock
 from .errors import (
     BackendUnavailable,
@@ -26,7 +27,7 @@ from .money import Money
 from .outages import Outages
 from .pagination import Cursor, Page, check_limit
 from .ports import ReservationRepo, SeatLock, Transaction
-from .reservations import Reservation, ReservationStatus, Sale, hold_seats
+from .reservations import Reservation, ReservationStatus, Sale
 from .rooms import Category, Room
 from .seat_map import SeatMap
 from .seats import Seat
@@ -42,7 +43,7 @@ EXPIRY_BATCH = 100
 
 
 @attrs.define
-class BoxOffice:
+class BoxOffice(ChoosingSeats):
     """The box office as a library: every use case of the API, with no HTTP in between.
 
     >>> from cinema_core import in_memory_box_office
@@ -63,6 +64,11 @@ class BoxOffice:
     _seat_maps: dict[UUID, tuple[list[Seat], SeatMap, datetime, datetime | None]] = attrs.field(
         factory=dict, init=False, repr=False
     )
+    # TEST-ONLY guard switches, for race tests' control runs (never turn them off anywhere
+    # else): ``retry_best=False`` makes best available try one candidate and refuse if it is
+    # gone; ``lock_gap_rows=False`` judges the single-seat rule on rows read before locking.
+    retry_best: bool = True
+    lock_gap_rows: bool = True
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -216,7 +222,9 @@ class BoxOffice:
         """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones).
 
         ``tickets`` counts seats by ticket type (the rest are the session's first type); a type
-        with a quota is never held or sold past it (``TicketQuotaExhausted``).
+        with a quota is never held or sold past it (``TicketQuotaExhausted``). In a session
+        that forbids single gaps, a hold that would leave a seat alone in its row is refused
+        (``SingleSeatGap``), judged on the rows as they stand at commit.
         """
         session = self._session(session_id)
         now = self.clock.now()
@@ -229,15 +237,12 @@ class BoxOffice:
             now=now,
             hold=self.hold,
         )
-        labels = reservation.seats
         # The lock mirrors the hold and lapses with it, so later requests for these seats are
         # turned away before they reach the store. It only filters: the store decides.
         locked = self._lock(reservation)
 
         def work(tx: Transaction) -> Reservation:
-            held = tx.lock_seats(session.id, labels)
-            at = self.clock.now()
-            hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
+            held, at = self._take(tx, session, reservation)
             self._check_quotas(tx, session, reservation.tickets(), at)
             tx.save_seats(session.id, held)
             tx.add_reservation(reservation)

@@ -62,6 +62,16 @@ class Transaction(Protocol):
         """
         ...
 
+    def try_lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
+        """Those of the named seats that exist and no other transaction has locked, locked now
+        until this one ends, in label order; a seat another transaction has locked is left out,
+        never waited for (``FOR UPDATE SKIP LOCKED``).
+
+        What best available tries its candidates with: buyers asking at once skip each other's
+        seats and try their next choice instead of queueing on the same best seats.
+        """
+        ...
+
     def save_seats(self, session_id: UUID, seats: Sequence[Seat]) -> None: ...
 
     def quota_usage(
