@@ -211,9 +211,9 @@ def choices(
         return found
     ranked = ranked_places(room.layout, wish)
     while len(found) < limit:
-        picked = _one_by_one(room, ranked, free, avoid, wish.count, strand=False)
+        picked = _one_by_one(room, ranked, free, avoid, wish, strand=False)
         if picked is None and not forbid:
-            picked = _one_by_one(room, ranked, free, avoid, wish.count, strand=True)
+            picked = _one_by_one(room, ranked, free, avoid, wish, strand=True)
         if picked is None:
             break
         found.append(picked)
@@ -226,24 +226,45 @@ def _one_by_one(
     ranked: Sequence[Place],
     free: set[SeatLabel],
     avoid: Collection[SeatLabel],
-    count: int,
+    wish: Wish,
     *,
     strand: bool,
 ) -> Choice | None:
-    """The cheapest places making ``count`` seats, each taken only if it strands no seat given
-    those taken before it (unless ``strand``); ``None`` if they cannot be found. No place that
-    strands nothing at its turn can strand a seat later: a seat's neighbours only ever go."""
+    """The cheapest places making ``wish.count`` seats; ``None`` if they cannot be found.
+
+    Unless ``strand``, a place is taken only if it strands no seat given those taken before it,
+    or, when it would, together with the seats it would strand (C3 beside a taken C2 strands C4:
+    C3 and C4 are then taken together, if the count allows). No group that strands nothing at
+    its turn can strand a seat later: a seat's neighbours only ever go.
+    """
+    count = wish.count
     picked: list[SeatLabel] = []
     left = set(free)
     for place in ranked:
-        if len(place.labels) > count - len(picked):
+        group = list(place.labels)
+        if len(group) > count - len(picked):
             continue
-        if any(label not in left or label in avoid for label in place.labels):
+        if any(label not in left or label in avoid for label in group):
             continue
-        if not strand and stranded(room, left, place.labels):
-            continue
-        picked.extend(place.labels)
-        left.difference_update(place.labels)
+        if not strand:
+            alone = stranded(room, left, group)
+            if alone:
+                group += alone
+                if (
+                    len(group) > count - len(picked)
+                    or any(label in avoid for label in alone)
+                    or not all(wish.admits(_category(room, label)) for label in alone)
+                    or stranded(room, left, group)
+                ):
+                    continue
+        picked.extend(group)
+        left.difference_update(group)
         if len(picked) == count:
             return tuple(sorted(picked))
     return None
+
+
+def _category(room: Room, label: SeatLabel) -> Category:
+    seat = room.seat(label)
+    assert seat is not None  # only seats of the room are ever stranded
+    return seat.category
