@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import attrs
 
 from . import events
-from .choosing import ChoosingSeats
+from .choosing import ChoosingSeats, Claims
 from .clock import Clock, SystemClock
 from .errors import (
     BackendUnavailable,
@@ -69,6 +69,8 @@ class BoxOffice(ChoosingSeats):
     # gone; ``lock_gap_rows=False`` judges the single-seat rule on rows read before locking.
     retry_best: bool = True
     lock_gap_rows: bool = True
+    # The seats this process's best-available buyers are trying right now (see Claims).
+    _claims: Claims = attrs.field(factory=Claims, init=False, repr=False)
 
     # -- sessions -------------------------------------------------------------------------
 

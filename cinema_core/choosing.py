@@ -15,7 +15,10 @@ must wait for someone else's seats, it does so in a transaction of its own, hold
 
 from __future__ import annotations
 
+import functools
 import random
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -51,11 +54,132 @@ MAX_SPREAD = 64
 
 @attrs.frozen
 class _Missed:
-    """A candidate that could not be held: seats another transaction had locked (``busy``),
-    and the seats read under lock, as they stand now."""
+    """A candidate that could not be held: seats the seat lock says someone else holds
+    (``held``), seats another transaction had locked (``busy``), and the seats read under
+    lock, as they stand now."""
 
-    busy: tuple[SeatLabel, ...]
-    seats: tuple[Seat, ...]
+    held: tuple[SeatLabel, ...] = ()
+    busy: tuple[SeatLabel, ...] = ()
+    seats: tuple[Seat, ...] = ()
+
+
+def _pick(
+    session: Session,
+    available: set[SeatLabel],
+    wish: Wish,
+    avoid: set[SeatLabel],
+    spread: int,
+    claimed: set[SeatLabel],
+) -> tuple[Choice | None, bool]:
+    """A candidate, and whether to wait for its seats rather than skip them if taken."""
+    busy = avoid | claimed if claimed else avoid
+    found = choices(session, available, wish, avoid=busy, limit=spread)
+    if not found and busy:
+        # Every suitable seat known to be free is being taken by someone else at this instant:
+        # wait for the best of them (that hold may yet fail) rather than refuse.
+        found = choices(session, available, wish)
+        return (found[0] if found else None), True
+    # The first try takes the very best; buyers who collided spread over the next ones.
+    return (found[random.randrange(len(found))] if found else None), False
+
+
+class Claims:
+    """The seats this process's best-available buyers are trying right now, and those they
+    held lately, by session.
+
+    A buyer chooses around the seats the others are trying and claims its pick in one step,
+    so buyers of one process never pick the same seats; it also steers clear of the seats held
+    here since it read its view, which that view cannot show. Buyers of other processes are
+    met by the seat lock and SKIP LOCKED instead.
+    """
+
+    # Held seats are remembered this long: any view read since shows them.
+    REMEMBER = 60.0
+    # How long one read of a session's seats serves this process's buyers: what this process
+    # held since is known here (above), what others held the seat lock and SKIP LOCKED show.
+    # Under a sell-out this spares the store most reads; a refusal is never made on it.
+    SHARE_VIEW = 0.1
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._trying: dict[UUID, set[SeatLabel]] = {}
+        self._held: dict[UUID, dict[SeatLabel, float]] = {}
+        self._views: dict[UUID, tuple[float, datetime, frozenset[SeatLabel]]] = {}
+
+    def view(
+        self,
+        session_id: UUID,
+        at: datetime,
+        read: Callable[[], set[SeatLabel]],
+        *,
+        shared: bool = True,
+    ) -> tuple[float, set[SeatLabel]]:
+        """The seats available at ``at`` (the box office's clock), and when
+        (``time.monotonic``) they were read: a read made for another buyer less than
+        ``SHARE_VIEW`` ago, by both clocks, if ``shared``; else a new one."""
+        now = time.monotonic()
+        if shared:
+            with self._mutex:
+                found = self._views.get(session_id)
+            if (
+                found is not None
+                and now - found[0] < self.SHARE_VIEW
+                and timedelta(0) <= at - found[1] < timedelta(seconds=self.SHARE_VIEW)
+            ):
+                return found[0], set(found[2])
+        available = read()
+        with self._mutex:
+            if len(self._views) > 64:
+                self._views.clear()
+            self._views[session_id] = (now, at, frozenset(available))
+        return now, available
+
+    def choose(
+        self,
+        session_id: UUID,
+        since: float,
+        pick: Callable[[set[SeatLabel]], tuple[Choice | None, bool]],
+    ) -> tuple[Choice | None, bool]:
+        """What ``pick(others)`` answers, given the seats others here are trying or have held
+        since ``since`` (``time.monotonic``); its choice is claimed before anyone here can
+        choose."""
+        with self._mutex:
+            trying = self._trying.setdefault(session_id, set())
+            held = self._held.get(session_id, {})
+            others = trying | {label for label, at in held.items() if at >= since}
+            chosen, wait = pick(others)
+            if chosen:
+                trying.update(chosen)
+            return chosen, wait
+
+    def release(self, session_id: UUID, seats: Choice, *, held: bool) -> None:
+        """The try of ``seats`` is over; ``held``: they are this process's hold now."""
+        now = time.monotonic()
+        with self._mutex:
+            self._trying.get(session_id, set()).difference_update(seats)
+            if held:
+                recent = self._held.setdefault(session_id, {})
+                recent.update(dict.fromkeys(seats, now))
+                if len(recent) > 256 and min(recent.values()) < now - self.REMEMBER:
+                    self._held[session_id] = {
+                        label: at for label, at in recent.items() if at >= now - self.REMEMBER
+                    }
+
+
+class _Unclaimed(Claims):
+    def choose(
+        self,
+        session_id: UUID,
+        since: float,
+        pick: Callable[[set[SeatLabel]], tuple[Choice | None, bool]],
+    ) -> tuple[Choice | None, bool]:
+        return pick(set())
+
+    def release(self, session_id: UUID, seats: Choice, *, held: bool) -> None:
+        return None
+
+
+_NO_CLAIMS = _Unclaimed()
 
 
 class ChoosingSeats:
@@ -70,6 +194,7 @@ class ChoosingSeats:
     # TEST-ONLY guard switches (BoxOffice's fields): never turn them off anywhere else.
     retry_best: bool
     lock_gap_rows: bool
+    _claims: Claims
 
     def _session(self, session_id: UUID) -> Session:
         raise NotImplementedError  # BoxOffice's
@@ -101,44 +226,69 @@ class ChoosingSeats:
             [SeatLabel("A", n) for n in range(1, count + 1)], tickets, session.ticket_types
         )
         reservation_id = self.new_id()
+        read_at = time.monotonic()
         available: set[SeatLabel] | None = None
-        fresh = False  # whether ``available`` was read after the last try
+        fresh = False  # whether ``available`` was read, by this request, after the last try
+        refusing = False
         avoid: set[SeatLabel] = set()
         spread = 1
+
+        def read() -> set[SeatLabel]:
+            return available_at(self.repo.seats(session.id), self.clock.now())
+
         for tries in range(MAX_TRIES):
             if available is None:
-                available = available_at(self.repo.seats(session.id), self.clock.now())
-                fresh = True
-            found = choices(session, available, wish, avoid=avoid, limit=spread)
-            wait = tries >= SKIPPING_TRIES
-            if not found and avoid:
-                # Every suitable seat known to be free is being taken by someone else at this
-                # instant: wait for the best of them (that hold may yet fail) before refusing.
-                found = choices(session, available, wish)
-                wait = True
-            if not found:
+                # A view shared with this process's other buyers, but a read of its own once
+                # the request is about to refuse (``fresh``).
+                read_at, available = self._claims.view(
+                    session.id, self.clock.now(), read, shared=not refusing
+                )
+                fresh = refusing
+            if spread > 1:
+                # This request met buyers of other processes: ask the seat lock which of its
+                # candidates are being held right now, anywhere, and choose among the others.
+                found = choices(session, available, wish, avoid=avoid, limit=spread)
+                held = self._held(session.id, sorted({x for choice in found for x in choice}))
+                available.difference_update(held)
+            choose = functools.partial(_pick, session, available, wish, avoid, spread)
+            # (The control run's naive box office does not coordinate its buyers either.)
+            claims = self._claims if self.retry_best else _NO_CLAIMS
+            pick, waits = claims.choose(session.id, read_at, choose)
+            wait = waits or tries >= SKIPPING_TRIES
+            if pick is None:
                 if not fresh:
                     available = None
+                    refusing = True
                     continue
                 raise NotEnoughSeats(suitable(session.room, available, wish))
-            # The first try takes the very best; buyers who collided spread over the next ones.
-            pick = found[random.randrange(len(found))]
-            outcome = self._try(session, user_id, reservation_id, pick, tickets, wait)
+            outcome: Reservation | _Missed = _Missed()
+            try:
+                outcome = self._try(session, user_id, reservation_id, pick, tickets, wait)
+            finally:
+                claims.release(session.id, pick, held=isinstance(outcome, Reservation))
             if isinstance(outcome, Reservation):
                 return outcome
             fresh = False
             if wait:
                 avoid.clear()
+            # The seat lock mirrors holds: what it refuses is held, as far as this request goes
+            # (a fresh view is read before any refusal, and past SKIPPING_TRIES the store alone
+            # decides, so a lock left over never turns a buyer away).
+            available.difference_update(outcome.held)
             avoid.update(outcome.busy)
             now = self.clock.now()
             for seat in outcome.seats:
                 if seat.is_held_at(now) or seat.sale_id is not None:
-                    available.discard(seat.label)
-                else:
-                    available.add(seat.label)
+                    # Someone committed a hold since the view was read: it is stale, read it
+                    # again rather than try more candidates from it.
+                    available = None
+                    break
+                available.add(seat.label)
             spread = min(2 * spread, MAX_SPREAD)
             if not self.retry_best:
                 # The control run's naive box office: one choice, and a refusal if it is gone.
+                if available is None:
+                    available = available_at(self.repo.seats(session.id), self.clock.now())
                 raise NotEnoughSeats(suitable(session.room, available, wish))
         available = available_at(self.repo.seats(session.id), self.clock.now())
         raise NotEnoughSeats(suitable(session.room, available, wish))
@@ -169,7 +319,7 @@ class ChoosingSeats:
         except SeatsUnavailable as refused:
             if not wait:
                 # Held, or being held, by someone else (the lock mirrors holds): next one.
-                return _Missed(tuple(SeatLabel.parse(label) for label in refused.seats), ())
+                return _Missed(held=tuple(SeatLabel.parse(label) for label in refused.seats))
             locked = False  # the store decides; the lock only filters
 
         def work(tx: Transaction) -> Reservation | _Missed:
@@ -185,12 +335,12 @@ class ChoosingSeats:
             busy = [label for label in wanted if label not in got]
             if busy:
                 # A row being changed by someone else cannot be judged yet: avoid all of it.
-                return _Missed(tuple(wanted if gaps else busy), tuple(seats))
+                return _Missed(busy=tuple(wanted if gaps else busy), seats=tuple(seats))
             free = available_at(seats, at)
             if any(label not in free for label in labels) or (
                 gaps and stranded(session.room, free, labels)
             ):
-                return _Missed((), tuple(seats))
+                return _Missed(seats=tuple(seats))
             own = set(labels)
             mine = [seat for seat in seats if seat.label in own]
             hold_seats(reservation.id, mine, reservation.lines, reservation.expires_at, at)
@@ -316,6 +466,14 @@ class ChoosingSeats:
             return False
         self.outages.recovered("redis")
         return True
+
+    def _held(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        """The seats the seat lock has locked now (none known when it is down)."""
+        try:
+            return self.seat_lock.locked(session_id, labels)
+        except BackendUnavailable as error:
+            self.outages.failed("redis", error)
+            return set()
 
     def _unfilter(self, session_id: UUID, labels: Sequence[SeatLabel], owner: UUID) -> None:
         try:

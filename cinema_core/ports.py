@@ -190,6 +190,15 @@ class SeatLock(Protocol):
         """Drop those of the locks that ``owner`` still has; others' are left alone."""
         ...
 
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        """Those of the seats some owner has locked now, in one round trip; takes nothing.
+
+        What best available asks after its candidates collided with other buyers': the seats
+        being held right now, in every process, so that it tries others. Raises
+        ``BackendUnavailable``.
+        """
+        ...
+
 
 @attrs.frozen
 class StoredAnswer:
