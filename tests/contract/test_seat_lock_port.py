@@ -111,7 +111,7 @@ def test_locked_names_the_seats_any_owner_holds_and_takes_nothing(
     """locked() answers which of the seats are locked now, by anyone, and locks none; a lapsed
     lock is not locked."""
     ttl = time_passes.short_ttl
-    seat_lock.acquire(SESSION, labels("A1"), "o1", TTL)
+    seat_lock.acquire(SESSION, labels("A1"), "o1", 10 * ttl)
     seat_lock.acquire(SESSION, labels("A3"), "o2", ttl)
     assert seat_lock.locked(SESSION, labels("A1", "A2", "A3")) == set(labels("A1", "A3"))
     assert seat_lock.locked(uuid4(), labels("A1")) == set()
