@@ -9,7 +9,7 @@ from pathlib import Path
 
 import attrs
 
-SCENARIOS = ("ceiling", "sellout", "steady", "race", "seatmap")
+SCENARIOS = ("ceiling", "sellout", "best", "steady", "race", "seatmap")
 
 
 @attrs.frozen

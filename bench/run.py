@@ -22,15 +22,16 @@ from .process_memory import Memory, read
 from .profiling import recording
 from .report import Report, Soak
 from .results import ScenarioResult, generator_cpu, generator_load
-from .scenarios import ceiling, race, seat_map, sellout, steady
+from .scenarios import ceiling, race, seat_map, sellout, sellout_best, steady
 from .servers import Stack, running
 
 # Ceiling first: every rate is shown as a fraction of it.
-_ORDER = ("ceiling", "race", "sellout", "steady", "seatmap")
+_ORDER = ("ceiling", "race", "sellout", "best", "steady", "seatmap")
 _MODULES: dict[str, ModuleType] = {
     "ceiling": ceiling,
     "race": race,
     "sellout": sellout,
+    "best": sellout_best,
     "steady": steady,
     "seatmap": seat_map,
 }
@@ -166,7 +167,7 @@ def _parts(name: str, plan: Any, options: Options, host: str, port: int) -> list
 
 
 def _timeout(name: str, options: Options) -> float:
-    if name == "sellout":
+    if name in ("sellout", "best"):
         return options.sellout_timeout + _GRACE
     if name == "race":
         return options.race_rounds * 5.0 + _GRACE

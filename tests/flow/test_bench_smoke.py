@@ -46,9 +46,10 @@ def test_tiny_bench_run_passes_its_invariant_check_and_prints_the_table(tmp_path
     text = done.stdout
     for heading in ("FIGURES", "LATENCY per route", "STATUS CODES", "MEMORY", "INVARIANT CHECKS"):
         assert heading in text
-    for scenario in ("race", "sell-out", "steady", "seat map", "soak"):
+    for scenario in ("race", "sell-out", "sell-out, best available", "steady", "seat map", "soak"):
         assert f"  {scenario}: passed" in text
-    assert "all 19 seats sold" in text  # 4 rows of 5, one seat broken
+    assert text.count("all 19 seats sold") == 2  # 4 rows of 5, one seat broken; both sell-outs
+    assert "✓ no false refusal" in text
     assert "RESULT: invariant held in every scenario" in text
     assert json.loads(out.read_text())["invariant_held"] is True
 
