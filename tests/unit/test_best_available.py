@@ -178,3 +178,28 @@ def test_tickets_are_checked_and_assigned_in_label_order(
     with pytest.raises(TicketQuotaExhausted):  # 40 % of 16 is 6 half-price seats
         box.reserve_best("u3", session.session.id, 2, tickets={"half": 2})
     assert box.session(session.session.id).available == 10
+
+
+def test_the_readme_picture_is_what_seven_requests_get(box: BoxOffice) -> None:
+    """The README's grid: seven requests in a row in a 7-row room with aisles."""
+    layout = ["w___ssssssss___w"] + ["sss_ssssssss_sss"] * 2 + ["sss_pppppppp_sss"] * 2
+    view = session_in(box, [*layout, "sss_ssssssss_sss", "cc_ssssssssss_cc"])
+    wishes: list[dict[str, object]] = [
+        {"count": 4},
+        {"count": 2},
+        {"count": 3},
+        {"count": 2, "category": "couple"},
+        {"count": 1, "category": "accessible"},
+        {"count": 3, "category": "standard"},
+        {"count": 4, "together": False},
+    ]
+    got = [" ".join(best(box, view, **wish)) for wish in wishes]  # type: ignore[arg-type]
+    assert got == [
+        "E6 E7 E8 E9",
+        "D7 D8",
+        "D4 D5 D6",
+        "G1 G2",
+        "A1",
+        "F6 F7 F8",
+        "C7 D9 E4 E5",
+    ]
