@@ -14,7 +14,6 @@ from uuid import UUID, uuid4
 import attrs
 
 from . import events
-from .choosing import ChoosingSeats, Claims
 from .clock import Clock, SystemClock
 from .errors import (
     BackendUnavailable,
@@ -23,11 +22,12 @@ from .errors import (
     SessionNotFound,
     ValidationFailed,
 )
+from .holds import ChoosingSeats, Claims
 from .money import Money
 from .outages import Outages
 from .pagination import Cursor, Page, check_limit
 from .ports import ReservationRepo, SeatLock, Transaction
-from .reservations import Reservation, ReservationStatus, Sale
+from .reservations import Reservation, ReservationStatus, Sale, hold_seats
 from .rooms import Category, Room
 from .seat_map import SeatMap
 from .seats import Seat
@@ -239,12 +239,18 @@ class BoxOffice(ChoosingSeats):
             now=now,
             hold=self.hold,
         )
+        labels = reservation.seats
         # The lock mirrors the hold and lapses with it, so later requests for these seats are
         # turned away before they reach the store. It only filters: the store decides.
         locked = self._lock(reservation)
 
         def work(tx: Transaction) -> Reservation:
-            held, at = self._take(tx, session, reservation)
+            if session.forbid_single_gaps:
+                held, at = self._take_judging_rows(tx, session, reservation)
+            else:
+                held = tx.lock_seats(session.id, labels)
+                at = self.clock.now()
+                hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
             self._check_quotas(tx, session, reservation.tickets(), at)
             tx.save_seats(session.id, held)
             tx.add_reservation(reservation)

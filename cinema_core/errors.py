@@ -112,11 +112,6 @@ class SeatsUnavailable(_SeatsError):
     default_message = "Some seats are held, sold or not for sale."
 
 
-class CoupleSeatSplit(_SeatsError):
-    code, status = "couple_seat_split", 422
-    default_message = "A couple seat is sold only whole: add its other half."
-
-
 class SingleSeatGap(_SeatsError):
     code, status = "single_seat_gap", 409
     default_message = "This hold would leave a seat for sale alone between taken ones."
@@ -129,6 +124,11 @@ class NotEnoughSeats(CinemaError):
     def __init__(self, available: int):
         self.available = available
         super().__init__(None, {"available": available})
+
+
+class CoupleSeatSplit(_SeatsError):
+    code, status = "couple_seat_split", 422
+    default_message = "A couple seat is sold only whole: add its other half."
 
 
 class ReservationExpired(CinemaError):

@@ -362,18 +362,13 @@ class ChoosingSeats:
 
     # -- the single-seat rule on hand-picked seats ----------------------------------------
 
-    def _take(
+    def _take_judging_rows(
         self, tx: Transaction, session: Session, reservation: Reservation
     ) -> tuple[list[Seat], datetime]:
-        """Lock and hold the reservation's seats (``reserve``'s unit of work), judging the
-        single-seat rule on the rows as they stand at commit when the session has it. Returns
-        the seats to save and the instant they were judged at."""
+        """Lock and hold the reservation's seats (``reserve``'s unit of work in a session that
+        forbids single gaps), judging the rule on the rows as they stand at commit. Returns the
+        seats to save and the instant they were judged at."""
         labels = reservation.seats
-        if not session.forbid_single_gaps:
-            held = tx.lock_seats(session.id, labels)
-            at = self.clock.now()
-            hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
-            return held, at
         if not self.lock_gap_rows:
             # The control run's naive rule: judged on rows read before the seats are locked,
             # and only the hold's own seats locked, so two holds can strand a seat together.
