@@ -150,20 +150,30 @@ class Claims:
             chosen, wait = pick(others)
             if chosen:
                 trying.update(chosen)
+            elif not trying:
+                del self._trying[session_id]
             return chosen, wait
 
     def release(self, session_id: UUID, seats: Choice, *, held: bool) -> None:
         """The try of ``seats`` is over; ``held``: they are this process's hold now."""
         now = time.monotonic()
+        old = now - self.REMEMBER
         with self._mutex:
-            self._trying.get(session_id, set()).difference_update(seats)
+            trying = self._trying.get(session_id)
+            if trying is not None:
+                trying.difference_update(seats)
+                if not trying:
+                    del self._trying[session_id]
             if held:
                 recent = self._held.setdefault(session_id, {})
                 recent.update(dict.fromkeys(seats, now))
-                if len(recent) > 256 and min(recent.values()) < now - self.REMEMBER:
-                    self._held[session_id] = {
-                        label: at for label, at in recent.items() if at >= now - self.REMEMBER
-                    }
+                if len(recent) > 256 and min(recent.values()) < old:
+                    self._held[session_id] = {k: at for k, at in recent.items() if at >= old}
+            if len(self._held) > 64:
+                # Sessions nobody here has held a seat of lately: forgotten.
+                self._held = {
+                    id: recent for id, recent in self._held.items() if max(recent.values()) >= old
+                }
 
 
 class _Unclaimed(Claims):
