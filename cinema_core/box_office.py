@@ -24,6 +24,7 @@ from .errors import (
     SessionNotFound,
     ValidationFailed,
 )
+from .holds import ChoosingSeats, Claims
 from .money import Money
 from .outages import Outages
 from .pagination import Cursor, Page, check_limit
@@ -46,7 +47,7 @@ EXPIRY_BATCH = 100
 
 
 @attrs.define
-class BoxOffice(AfterSale):
+class BoxOffice(ChoosingSeats, AfterSale):
     """The box office as a library: every use case of the API, with no HTTP in between.
 
     >>> from cinema_core import in_memory_box_office
@@ -70,6 +71,13 @@ class BoxOffice(AfterSale):
     _seat_maps: dict[UUID, tuple[list[Seat], SeatMap, datetime, datetime | None]] = attrs.field(
         factory=dict, init=False, repr=False
     )
+    # TEST-ONLY guard switches, for race tests' control runs (never turn them off anywhere
+    # else): ``retry_best=False`` makes best available try one candidate and refuse if it is
+    # gone; ``lock_gap_rows=False`` judges the single-seat rule on rows read before locking.
+    retry_best: bool = True
+    lock_gap_rows: bool = True
+    # The seats this process's best-available buyers are trying right now (see Claims).
+    _claims: Claims = attrs.field(factory=Claims, init=False, repr=False)
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -223,7 +231,9 @@ class BoxOffice(AfterSale):
         """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones).
 
         ``tickets`` counts seats by ticket type (the rest are the session's first type); a type
-        with a quota is never held or sold past it (``TicketQuotaExhausted``).
+        with a quota is never held or sold past it (``TicketQuotaExhausted``). In a session
+        that forbids single gaps, a hold that would leave a seat alone in its row is refused
+        (``SingleSeatGap``), judged on the rows as they stand at commit.
         """
         check_user_id(user_id)
         session = self._session(session_id)
@@ -243,9 +253,12 @@ class BoxOffice(AfterSale):
         locked = self._lock(reservation)
 
         def work(tx: Transaction) -> Reservation:
-            held = tx.lock_seats(session.id, labels)
-            at = self.clock.now()
-            hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
+            if session.forbid_single_gaps:
+                held, at = self._take_judging_rows(tx, session, reservation)
+            else:
+                held = tx.lock_seats(session.id, labels)
+                at = self.clock.now()
+                hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
             self._check_quotas(tx, session, reservation.tickets(), at)
             tx.save_seats(session.id, held)
             tx.add_reservation(reservation)

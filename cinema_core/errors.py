@@ -112,6 +112,20 @@ class SeatsUnavailable(_SeatsError):
     default_message = "Some seats are held, sold or not for sale."
 
 
+class SingleSeatGap(_SeatsError):
+    code, status = "single_seat_gap", 409
+    default_message = "This hold would leave a seat for sale alone between taken ones."
+
+
+class NotEnoughSeats(CinemaError):
+    code, status = "not_enough_seats", 409
+    default_message = "Not enough suitable seats are left for this request."
+
+    def __init__(self, available: int):
+        self.available = available
+        super().__init__(None, {"available": available})
+
+
 class CoupleSeatSplit(_SeatsError):
     code, status = "couple_seat_split", 422
     default_message = "A couple seat is sold only whole: add its other half."

@@ -18,6 +18,7 @@ from .times import iso
 
 SESSION_CREATED: Final = "session.created"
 RESERVATION_CREATED: Final = "reservation.created"
+RESERVATION_CHANGED: Final = "reservation.changed"
 RESERVATION_EXPIRED: Final = "reservation.expired"
 RESERVATION_CANCELLED: Final = "reservation.cancelled"
 SEAT_RELEASED: Final = "seat.released"
@@ -27,6 +28,7 @@ TICKET_CHECKED_IN: Final = "ticket.checked_in"
 EVENT_TYPES: Final = (
     SESSION_CREATED,
     RESERVATION_CREATED,
+    RESERVATION_CHANGED,
     RESERVATION_EXPIRED,
     RESERVATION_CANCELLED,
     SEAT_RELEASED,
@@ -93,6 +95,26 @@ def reservation_created(id: UUID, reservation: Reservation, at: datetime) -> Eve
     )
 
 
+def reservation_changed(
+    id: UUID,
+    reservation: Reservation,
+    added: Sequence[SeatLabel],
+    removed: Sequence[SeatLabel],
+    at: datetime,
+) -> Event:
+    """The hold now covers ``reservation.seats``: ``added`` were taken, ``removed`` given back."""
+    return Event(
+        id,
+        RESERVATION_CHANGED,
+        at,
+        {
+            **_who(reservation),
+            "added": [str(label) for label in added],
+            "removed": [str(label) for label in removed],
+        },
+    )
+
+
 def reservation_ended(id: UUID, type: str, reservation: Reservation, at: datetime) -> Event:
     """``reservation.expired`` or ``reservation.cancelled``."""
     return Event(id, type, at, _who(reservation))
@@ -106,7 +128,8 @@ def seat_released(
     seats: Sequence[SeatLabel] | None = None,
 ) -> Event:
     """The reservation's seats freed; ``seats`` narrows them to those really released (a
-    lapsed hold's seat may already be held by someone else, and must not be announced free)."""
+    lapsed hold's seat may already be held by someone else, and must not be announced free;
+    a changed hold releases only the seats it dropped, with ``reason`` ``changed``)."""
     return Event(
         id,
         SEAT_RELEASED,

@@ -265,3 +265,10 @@ class SeatLockWithPause:
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         """Drop the owner's locks in the lock service."""
         self._probe.attempt(lambda: self._primary.release(session_id, labels, owner))
+
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        """The seats locked in the lock service, or ``BackendUnavailable`` at once while it
+        rests after a failure."""
+        if self._probe.resting():
+            raise BackendUnavailable(f"{self._backend}: not asked for a while after failing")
+        return self._probe.attempt(lambda: self._primary.locked(session_id, labels))

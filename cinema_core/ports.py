@@ -65,6 +65,16 @@ class Transaction(Protocol):
         """
         ...
 
+    def try_lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
+        """Those of the named seats that exist and no other transaction has locked, locked now
+        until this one ends, in label order; a seat another transaction has locked is left out,
+        never waited for (``FOR UPDATE SKIP LOCKED``).
+
+        What best available tries its candidates with: buyers asking at once skip each other's
+        seats and try their next choice instead of queueing on the same best seats.
+        """
+        ...
+
     def save_seats(self, session_id: UUID, seats: Sequence[Seat]) -> None: ...
 
     def quota_usage(
@@ -233,6 +243,15 @@ class SeatLock(Protocol):
 
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         """Drop those of the locks that ``owner`` still has; others' are left alone."""
+        ...
+
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        """Those of the seats some owner has locked now, in one round trip; takes nothing.
+
+        What best available asks after its candidates collided with other buyers': the seats
+        being held right now, in every process, so that it tries others. Raises
+        ``BackendUnavailable``.
+        """
         ...
 
 

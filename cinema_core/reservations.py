@@ -154,6 +154,40 @@ class Reservation:
         self.status = ReservationStatus.EXPIRED
         return [seat.label for seat in seats if seat.release(self.id)]
 
+    def change(
+        self, lines: tuple[Line, ...], seats: Sequence[Seat], now: datetime
+    ) -> tuple[list[SeatLabel], list[SeatLabel]]:
+        """Make the hold cover exactly the seats of ``lines``, all or nothing, until the same
+        ``expires_at`` (editing a hold never keeps it alive). ``seats`` are the locked seats,
+        old and new. Returns the seats added and the seats given back, in label order."""
+        self._require_pending(now)
+        found = {seat.label: seat for seat in seats}
+        lost = [
+            label
+            for label in self.seats
+            if label not in found or not found[label].is_held_by(self.id, now)
+        ]
+        if lost:
+            # As for a payment: another process saw the hold as lapsed and took a seat.
+            raise ReservationExpired(details={"seats": [str(label) for label in lost]})
+        old = set(self.seats)
+        wanted = {line.seat for line in lines}
+        added = sorted(wanted - old)
+        removed = sorted(old - wanted)
+        taken = [
+            label
+            for label in added
+            if label not in found or found[label].status_at(now) is not SeatStatus.AVAILABLE
+        ]
+        if taken:
+            raise SeatsUnavailable(taken)
+        for label in removed:
+            found[label].release(self.id)
+        for line in lines:
+            found[line.seat].hold(self.id, self.expires_at, line.ticket)
+        self.lines = lines
+        return added, removed
+
     def _require_pending(self, now: datetime) -> None:
         status = self.status_at(now)
         if status is ReservationStatus.CONFIRMED:

@@ -41,6 +41,9 @@ ORDER BY s."row", s.number
 # ([A1, A3] and [A3, A1]) queue on A1 instead of deadlocking. Under READ COMMITTED a locked row
 # is re-read at its newest committed version, so a request that waited sees the winner's hold.
 LOCK_SEATS: Final = _SELECT_SEATS + "FOR UPDATE OF s"
+# Best available's try: seats another transaction has locked are skipped, not waited for, so
+# buyers choosing at once take different seats. Never waits, so it cannot join a deadlock.
+TRY_LOCK_SEATS: Final = _SELECT_SEATS + "FOR UPDATE OF s SKIP LOCKED"
 # TEST-ONLY (``row_locks=False``): the same read without the locks, for race tests' control runs.
 READ_SEATS_UNLOCKED: Final = _SELECT_SEATS
 

@@ -120,11 +120,25 @@ class PostgresTransaction(AfterSaleTransaction):
         return counts
 
     def lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
+        return self._seats(
+            statements.LOCK_SEATS if self._row_locks else statements.READ_SEATS_UNLOCKED,
+            session_id,
+            labels,
+        )
+
+    def try_lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
+        return self._seats(
+            statements.TRY_LOCK_SEATS if self._row_locks else statements.READ_SEATS_UNLOCKED,
+            session_id,
+            labels,
+        )
+
+    def _seats(self, sql: str, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
         if not labels:
             return []
         keys = sorted({(label.row, label.number) for label in labels})
         found = self._execute(
-            statements.LOCK_SEATS if self._row_locks else statements.READ_SEATS_UNLOCKED,
+            sql,
             {
                 "session_id": session_id,
                 "rows": rows.array(row for row, _ in keys),

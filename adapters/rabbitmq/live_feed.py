@@ -31,6 +31,7 @@ log = logging.getLogger("cinema.rabbitmq")
 
 SEAT_EVENT_TYPES = (
     event_types.RESERVATION_CREATED,
+    event_types.RESERVATION_CHANGED,
     event_types.PAYMENT_CONFIRMED,
     event_types.SEAT_RELEASED,
 )

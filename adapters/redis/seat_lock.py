@@ -76,5 +76,13 @@ class RedisSeatLock:
         with translated("seat lock release"):
             self._release(keys=self._keys(session_id, labels), args=[owner])
 
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        """Those of the seats some owner has a lock on now (one MGET; a lapsed key is gone)."""
+        if not labels:
+            return set()
+        with translated("seat lock read"):
+            owners = self._client.mget(self._keys(session_id, labels))
+        return {label for label, owner in zip(labels, owners, strict=True) if owner is not None}
+
     def _keys(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[str]:
         return [f"{self._prefix}:{{{session_id}}}:{label}" for label in labels]

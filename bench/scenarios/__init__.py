@@ -24,7 +24,7 @@ import attrs
 
 from ..generator import Context
 from ..options import Options
-from . import ceiling, race, seat_map, sellout, steady
+from . import ceiling, race, seat_map, sellout, sellout_best, steady
 
 
 @attrs.frozen
@@ -61,6 +61,7 @@ SCENARIOS: dict[str, Scenario] = {
         sellout.conclude,
         limit=lambda options: options.sellout_timeout,
     ),
+    "best": Scenario.of(sellout_best, limit=lambda options: options.sellout_timeout),
     "steady": Scenario.of(steady),
     "seatmap": Scenario.of(seat_map),
 }

@@ -30,6 +30,7 @@ from ..options import Options
 from ..results import Figure, ScenarioResult, merge
 
 RESERVE = "POST /reservations"
+MAX_CELLS = 100
 PAY = "POST /reservations/{id}/payment"
 
 
@@ -54,9 +55,10 @@ class Plan:
 
 
 def theatre(rows: int, seats_per_row: int) -> list[str]:
-    """A layout of ``rows`` rows of ``seats_per_row`` seats split by a centre aisle: the front
-    row's ends are wheelchair spaces, the middle third premium, the back row's ends couple
-    seats, and one seat of the second row broken."""
+    """A layout of ``rows`` rows of ``seats_per_row`` seats split by a centre aisle (none at
+    100 seats a row: a row has at most 100 cells): the front row's ends are wheelchair spaces,
+    the middle third premium, the back row's ends couple seats, and one seat of the second row
+    broken."""
     left = seats_per_row // 2
     layout = []
     for row in range(rows):
@@ -69,7 +71,8 @@ def theatre(rows: int, seats_per_row: int) -> list[str]:
             cells[:2] = cells[-2:] = ["c", "c"]
         if row == 1:
             cells[left] = "x"
-        layout.append("".join(cells[:left]) + "_" + "".join(cells[left:]))
+        aisle = "_" if seats_per_row < MAX_CELLS else ""
+        layout.append("".join(cells[:left]) + aisle + "".join(cells[left:]))
     return layout
 
 
@@ -212,10 +215,12 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
     result.figures = [
         Figure("time to sell out", to_sell_out, "s"),
         Figure("reservation attempts/s", attempts / to_sell_out, "/s", "sellout_rate", rate=True),
+        Figure("seats sold/s", seat_map["sold"] / to_sell_out, "/s", rate=True),
         Figure("p99 latency, all routes", samples.overall().p99, "ms", "sellout_p99"),
     ]
     result.notes.append(
-        f"{plan.buyers} buyers on one {plan.rows}×{plan.seats_per_row} room with an aisle, "
+        f"{plan.buyers} buyers on one {plan.rows}×{plan.seats_per_row} room with "
+        f"{'an aisle, ' if plan.seats_per_row < MAX_CELLS else ''}"
         f"premium rows, couple seats and wheelchair spaces "
         f"({sum(len(place) for place in plan.places)} seats), "
         f"{attempts} reservation attempts of {_places(plan.most)} each, {len(recorded)} sales"

@@ -58,6 +58,15 @@ class InMemorySeatLock:
                 if held and held[0] == owner:
                     del self._locks[key]
 
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        now = self._clock.now()
+        with self._mutex:
+            return {
+                label
+                for label in labels
+                if (held := self._locks.get((session_id, label))) and held[1] > now
+            }
+
     def _forget_lapsed(self, now: datetime) -> None:
         expiry = self._expiry
         while expiry and expiry[0][0] <= now:

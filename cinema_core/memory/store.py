@@ -169,6 +169,10 @@ class _Transaction:
                 found.append(_copy_seat(seat))
         return found
 
+    def try_lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
+        # Transactions are serialized on the store's lock: no other one holds a seat now.
+        return self.lock_seats(session_id, labels)
+
     def save_seats(self, session_id: UUID, seats: Sequence[Seat]) -> None:
         for seat in seats:
             self.seats[(session_id, seat.label)] = _copy_seat(seat)

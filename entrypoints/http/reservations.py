@@ -8,7 +8,7 @@ from uuid import UUID
 import attrs
 from starlette.responses import Response
 
-from cinema_core import ReservationNotFound
+from cinema_core import Category, ReservationNotFound, ValidationFailed
 from cinema_core.reservations import MAX_SEATS_PER_RESERVATION, MIN_SEATS_PER_RESERVATION
 
 from . import views
@@ -22,22 +22,8 @@ from .shapes import Rules, field
 SEAT_LABEL = r"^[A-Za-z][1-9][0-9]{0,2}$"
 
 
-@attrs.frozen
-class CreateReservation:
-    """Body of ``POST /reservations``: 1–10 distinct seat labels of one session."""
-
-    session_id: UUID = field(
-        example="3fa85f64-5717-4562-b3fc-2c963f66afa6",
-        description="A session's id, from GET /sessions.",
-    )
-    seats: list[str] = field(
-        min_items=MIN_SEATS_PER_RESERVATION,
-        max_items=MAX_SEATS_PER_RESERVATION,
-        unique=True,
-        each=Rules(pattern=SEAT_LABEL),
-        example=["A1", "A2"],
-    )
-    tickets: dict[str, int] | None = field(
+def _tickets_field() -> Any:
+    return field(
         default=None,
         each=Rules(minimum=0, maximum=MAX_SEATS_PER_RESERVATION),
         description=(
@@ -46,6 +32,62 @@ class CreateReservation:
         ),
         example={"half": 1},
     )
+
+
+@attrs.frozen
+class CreateReservation:
+    """Body of ``POST /reservations``: 1–10 distinct seat labels of one session, or, instead
+    of ``seats``, best available: ``count`` seats (with ``category`` and ``together``)."""
+
+    session_id: UUID = field(
+        example="3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        description="A session's id, from GET /sessions.",
+    )
+    seats: list[str] | None = field(
+        default=None,
+        min_items=MIN_SEATS_PER_RESERVATION,
+        max_items=MAX_SEATS_PER_RESERVATION,
+        unique=True,
+        each=Rules(pattern=SEAT_LABEL),
+        example=["A1", "A2"],
+        description="The seats to hold (or count instead, for best available).",
+    )
+    tickets: dict[str, int] | None = _tickets_field()  # noqa: RUF009 (a shapes.field, made twice)
+    # Examples left out (null): the example holds seats by label, and these go with count only.
+    count: int | None = field(
+        default=None,
+        minimum=MIN_SEATS_PER_RESERVATION,
+        maximum=MAX_SEATS_PER_RESERVATION,
+        example=None,
+        description="Best available: how many seats to hold (instead of seats).",
+    )
+    category: Category | None = field(
+        default=None,
+        example=None,
+        description=(
+            "Best available: only seats of this category (default: standard or premium; "
+            "couple seats and wheelchair spaces only when asked for)."
+        ),
+    )
+    together: bool | None = field(
+        default=None,
+        example=None,
+        description="Best available: adjacent seats of one row (default true).",
+    )
+
+
+@attrs.frozen
+class ChangeReservation:
+    """Body of ``PATCH /reservations/{id}``: the seats the hold is to cover from now on."""
+
+    seats: list[str] = field(
+        min_items=MIN_SEATS_PER_RESERVATION,
+        max_items=MAX_SEATS_PER_RESERVATION,
+        unique=True,
+        each=Rules(pattern=SEAT_LABEL),
+        example=["A2", "A3"],
+    )
+    tickets: dict[str, int] | None = _tickets_field()  # noqa: RUF009 (a shapes.field, made twice)
 
 
 _ID = {"type": "string", "format": "uuid"}
@@ -128,21 +170,77 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+def _tickets(raw: dict[str, int] | None) -> dict[str, int]:
+    return {code: count for code, count in (raw or {}).items() if count}
+
+
+def _ticket_parts(tickets: dict[str, int]) -> list[str]:
+    return [f"{code}={count}" for code, count in sorted(tickets.items())]
+
+
+def _seat_parts(seats: list[str]) -> list[str]:
+    return sorted(seat.strip().upper() for seat in seats)
+
+
 def reserve(call: Call) -> Response:
     body: CreateReservation = call.body
-    tickets = {code: count for code, count in (body.tickets or {}).items() if count}
-    canonical = fingerprint(
-        str(body.session_id),
-        *sorted(s.strip().upper() for s in body.seats),
-        *(f"{code}={count}" for code, count in sorted(tickets.items())),
-    )
+    tickets = _tickets(body.tickets)
+    if body.seats is None:
+        return _reserve_best(call, body, tickets)
+    extra = {
+        name: "only with count (best available), not with seats"
+        for name in ("count", "category", "together")
+        if getattr(body, name) is not None
+    }
+    if extra:
+        raise ValidationFailed(extra)
+    canonical = fingerprint(str(body.session_id), *_seat_parts(body.seats), *_ticket_parts(tickets))
 
     def produce() -> Response:
-        box = call.services.box
-        made = box.reserve(call.user.user_id, body.session_id, body.seats, tickets)
+        seats = body.seats or []
+        made = call.services.box.reserve(call.user.user_id, body.session_id, seats, tickets)
         return json_response(views.reservation(made), 201)
 
     return answer_once(call, "POST /reservations", canonical, produce)
+
+
+def _reserve_best(call: Call, body: CreateReservation, tickets: dict[str, int]) -> Response:
+    if body.count is None:
+        raise ValidationFailed({"seats": "is required (or count, for best available)"})
+    together = True if body.together is None else body.together
+    # Distinct from any hand-picked body's form: a seat label never starts with "best".
+    canonical = fingerprint(
+        str(body.session_id),
+        f"best:{body.count}:{body.category or ''}:{together}",
+        *_ticket_parts(tickets),
+    )
+
+    def produce() -> Response:
+        made = call.services.box.reserve_best(
+            call.user.user_id,
+            body.session_id,
+            body.count or 0,
+            category=body.category,
+            together=together,
+            tickets=tickets,
+        )
+        return json_response(views.reservation(made), 201)
+
+    return answer_once(call, "POST /reservations", canonical, produce)
+
+
+def change(call: Call) -> Response:
+    reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
+    body: ChangeReservation = call.body
+    tickets = _tickets(body.tickets)
+    canonical = fingerprint(str(reservation_id), *_seat_parts(body.seats), *_ticket_parts(tickets))
+
+    def produce() -> Response:
+        box = call.services.box
+        changed = box.change(reservation_id, call.user.user_id, body.seats, tickets)
+        return json_response(views.reservation(changed))
+
+    return answer_once(call, "PATCH /reservations/{id}", canonical, produce)
 
 
 def get_reservation(call: Call) -> Response:
@@ -181,6 +279,8 @@ OPERATIONS = (
             404: Reply("session_not_found", "Error"),
             409: Reply(
                 "seats_unavailable (details.seats: held, sold or blocked), "
+                "single_seat_gap (details.seats: the seats the hold would leave alone), "
+                "not_enough_seats (best available; details.available), "
                 "ticket_quota_exhausted (details.ticket, details.remaining) or "
                 "idempotency_in_progress",
                 "Error",
@@ -193,9 +293,13 @@ OPERATIONS = (
         description=(
             "Holds every seat or none. Seat order does not matter. unknown_seat (422) names "
             "labels the session does not have; couple_seat_split (422) names the missing half "
-            "of a couple seat; unknown_ticket_type (422) a ticket type the session lacks. With "
-            "Idempotency-Key, a retry with the same body gets the first answer again; another "
-            "body with that key is 422 idempotency_key_reused."
+            "of a couple seat; unknown_ticket_type (422) a ticket type the session lacks. "
+            "Give either seats or count: with count the box office picks the best seats for "
+            "sale (scoring in the README) and holds them; count, category and together go "
+            "with count only. In a session with forbid_single_gaps a hold that would leave a "
+            "seat alone in its row is 409 single_seat_gap. With Idempotency-Key, a retry with "
+            "the same body gets the first answer again; another body with that key is 422 "
+            "idempotency_key_reused."
         ),
     ),
     Operation(
@@ -206,6 +310,32 @@ OPERATIONS = (
         {200: Reply("The reservation; a lapsed pending one reads expired.", "Reservation")},
         tag="reservations",
         access="user",
+    ),
+    Operation(
+        "PATCH",
+        "/reservations/{reservation_id}",
+        change,
+        "Change the seats of a pending hold (all or nothing)",
+        {
+            200: Reply("The reservation, holding exactly the seats asked for.", "Reservation"),
+            409: Reply(
+                "seats_unavailable (details.seats), single_seat_gap (details.seats), "
+                "ticket_quota_exhausted, reservation_confirmed, reservation_cancelled or "
+                "idempotency_in_progress",
+                "Error",
+            ),
+            410: Reply("reservation_expired: the hold lapsed", "Error"),
+        },
+        tag="reservations",
+        access="user",
+        body=ChangeReservation,
+        idempotent=True,
+        description=(
+            "The hold now covers exactly these seats, with these tickets: seats dropped are "
+            "free at once, seats added are held until the same expires_at (editing a hold "
+            "never keeps it alive). Every rule of POST /reservations applies; if any refuses, "
+            "the hold is unchanged."
+        ),
     ),
     Operation(
         "DELETE",

@@ -26,7 +26,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from cinema_core import CinemaError, Event, SessionNotFound
-from cinema_core.events import PAYMENT_CONFIRMED, RESERVATION_CREATED, SEAT_RELEASED
+from cinema_core.events import (
+    PAYMENT_CONFIRMED,
+    RESERVATION_CHANGED,
+    RESERVATION_CREATED,
+    SEAT_RELEASED,
+)
 from cinema_core.memory import InMemoryEventBus
 
 from . import views
@@ -36,7 +41,15 @@ from .responses import dump
 log = logging.getLogger("cinema.stream")
 KEEPALIVE_SECONDS = 15.0
 QUEUE_SIZE = 256
-_STATUS = {RESERVATION_CREATED: "held", PAYMENT_CONFIRMED: "sold", SEAT_RELEASED: "available"}
+_STATUS = {
+    RESERVATION_CREATED: "held",
+    RESERVATION_CHANGED: "held",
+    PAYMENT_CONFIRMED: "sold",
+    SEAT_RELEASED: "available",
+}
+# The field of each event that names the seats it changes: a changed hold newly holds only its
+# ``added`` seats (the ones it dropped come as ``seat.released``, reason ``changed``).
+_SEATS = {RESERVATION_CHANGED: "added"}
 
 
 # On a listener's queue: read the seat map again and send it (see resync). No message is empty.
@@ -122,7 +135,10 @@ class SeatFeed:
         with self._lock:
             if session_id not in self._listeners:
                 return
-        changes = [{"label": label, "status": status} for label in event.data.get("seats", ())]
+        seats = event.data.get(_SEATS.get(event.type, "seats"), ())
+        if not seats:
+            return
+        changes = [{"label": label, "status": status} for label in seats]
         message = b"event: seats\ndata: " + dump({"session_id": session_id, "changes": changes})
         # A closed loop means the app is shutting down: nobody is listening any more.
         with contextlib.suppress(RuntimeError):

@@ -23,6 +23,7 @@ CONTRACT_ROUTES = {
     ("get", "/sessions/{session_id}/seats/stream"),
     ("post", "/reservations"),
     ("get", "/reservations/{reservation_id}"),
+    ("patch", "/reservations/{reservation_id}"),
     ("delete", "/reservations/{reservation_id}"),
     ("post", "/reservations/{reservation_id}/payment"),
     ("get", "/users/{user_id}/purchases"),

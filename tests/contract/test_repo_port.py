@@ -54,6 +54,9 @@ class NoSeatLock:
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         return None
 
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        return set()
+
 
 def labels(*texts: str) -> tuple[SeatLabel, ...]:
     return tuple(sorted(SeatLabel.parse(text) for text in texts))

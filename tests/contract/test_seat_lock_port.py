@@ -103,3 +103,18 @@ def test_crossed_requests_never_both_win(seat_lock: Any) -> None:
 
         won = run_together(2, claim)
         assert won.count(True) == 1, f"round {round_}: {won}"
+
+
+def test_locked_names_the_seats_any_owner_holds_and_takes_nothing(
+    seat_lock: Any, time_passes: TimePasses
+) -> None:
+    """locked() answers which of the seats are locked now, by anyone, and locks none; a lapsed
+    lock is not locked."""
+    ttl = time_passes.short_ttl
+    seat_lock.acquire(SESSION, labels("A1"), "o1", 10 * ttl)
+    seat_lock.acquire(SESSION, labels("A3"), "o2", ttl)
+    assert seat_lock.locked(SESSION, labels("A1", "A2", "A3")) == set(labels("A1", "A3"))
+    assert seat_lock.locked(uuid4(), labels("A1")) == set()
+    assert takes(seat_lock, "o3", "A2")
+    time_passes.wait(ttl)
+    assert seat_lock.locked(SESSION, labels("A1", "A3")) == set(labels("A1"))

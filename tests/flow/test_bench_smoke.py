@@ -52,10 +52,19 @@ def test_tiny_bench_run_passes_its_invariant_check_and_prints_the_table(tmp_path
     text = done.stdout
     for heading in ("FIGURES", "LATENCY per route", "STATUS CODES", "MEMORY", "INVARIANT CHECKS"):
         assert heading in text
-    for scenario in ("race", "sell-out", "sell-out 1", "steady", "seat map", "soak"):
+    for scenario in (
+        "race",
+        "sell-out",
+        "sell-out 1",
+        "sell-out, best available",
+        "steady",
+        "seat map",
+        "soak",
+    ):
         assert f"  {scenario}: passed" in text
-    assert "all 19 seats sold" in text  # 4 rows of 5, one seat broken
+    assert text.count("all 19 seats sold") == 3  # 4 rows of 5, one seat broken; each sell-out
     assert "of one place (a seat or a couple seat) each" in text
+    assert "✓ no false refusal" in text
     assert "CPU per request, ms, by kind of process" in text
     assert "RESULT: invariant held in every scenario" in text
     found = json.loads(out.read_text())

@@ -56,6 +56,9 @@ class GrantsEverything:
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         return None
 
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        return set()
+
 
 class _PausingTransaction:
     def __init__(self, tx: PostgresTransaction, pause: float):

@@ -154,21 +154,33 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"cinema serve did not come up at {url}:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def cluster(
-    postgres_url: str, redis_url: str, redis_prefix: str, tmp_path: Path
+@contextlib.contextmanager
+def launch(
+    postgres_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    tmp_path: Path,
+    command: Callable[[int], list[str]] | None = None,
+    hold_seconds: float = HOLD_SECONDS,
+    forward_redis: bool = True,
 ) -> Iterator[Cluster]:
-    """Three `cinema serve` processes on a fresh database, reaching Redis through a forwarder."""
+    """Three API processes on a fresh database, reaching Redis through a forwarder (straight,
+    if not ``forward_redis``: the forwarder runs in this process, which a crowd of client
+    threads slows down); each is ``command(port)`` (default: ``cinema serve --port PORT``) with
+    the environment below."""
     from adapters.postgres.migrations import upgrade
 
+    command = command or (
+        lambda port: [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)]
+    )
     upgrade(postgres_url)
     redis = Outage("127.0.0.1", int(redis_url.rsplit(":", 1)[1].split("/")[0]))
     env = {key: value for key, value in os.environ.items() if not key.startswith("CINEMA_")} | {
         "CINEMA_DATABASE_URL": postgres_url,
-        "CINEMA_REDIS_URL": redis.url("redis://127.0.0.1:{port}/0"),
+        "CINEMA_REDIS_URL": redis.url("redis://127.0.0.1:{port}/0") if forward_redis else redis_url,
         "CINEMA_AUTH_SECRET": SECRET,
         "CINEMA_NAMESPACE": redis_prefix.rstrip(":"),
-        "CINEMA_RESERVATION_TTL_SECONDS": str(HOLD_SECONDS),
+        "CINEMA_RESERVATION_TTL_SECONDS": str(hold_seconds),
         "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
         "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
         "CINEMA_LOG_LEVEL": "WARNING",
@@ -180,12 +192,7 @@ def cluster(
             port = free_port()
             with (tmp_path / f"serve-{index}.log").open("wb") as log:
                 processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
+                    subprocess.Popen(command(port), env=env, stdout=log, stderr=subprocess.STDOUT)
                 )
             urls.append(f"http://127.0.0.1:{port}")
         for index, (url, process) in enumerate(zip(urls, processes, strict=True)):
@@ -203,6 +210,15 @@ def cluster(
             except subprocess.TimeoutExpired:
                 process.kill()
         redis.close()
+
+
+@pytest.fixture
+def cluster(
+    postgres_url: str, redis_url: str, redis_prefix: str, tmp_path: Path
+) -> Iterator[Cluster]:
+    """Three `cinema serve` processes on a fresh database, reaching Redis through a forwarder."""
+    with launch(postgres_url, redis_url, redis_prefix, tmp_path) as running:
+        yield running
 
 
 def together(count: int, action: Callable[[int], Any]) -> list[Any]:

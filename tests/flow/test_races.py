@@ -91,6 +91,9 @@ class GrantingSeatLock:
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         return None
 
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        return set()
+
 
 def without_guards(services: Services) -> None:
     repo = UnguardedRepo()
