@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import services
+from tests.flow.processes import environment, spawn, stop
 from tests.flow.test_many_processes import free_port, token, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.slow]
@@ -166,18 +166,20 @@ def cluster_of_three(tmp: Path, *, guarded: bool) -> Iterator[Cluster]:
                     sa.text("ALTER TABLE tickets DROP CONSTRAINT tickets_used_or_refunded")
                 )
             engine.dispose()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CINEMA_")} | {
-            "CINEMA_DATABASE_URL": database_url,
-            "CINEMA_REDIS_URL": services.REDIS_URL,
-            "CINEMA_AMQP_URL": services.AMQP_URL,
-            "CINEMA_AUTH_SECRET": SECRET,
-            "CINEMA_NAMESPACE": namespace,
-            "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
-            "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
-            "CINEMA_LOG_LEVEL": "WARNING",
-            # Two clusters of three may be up at once: stay well within max_connections.
-            "CINEMA_DATABASE_POOL_SIZE": "4",
-        }
+        env = environment(
+            {
+                "CINEMA_DATABASE_URL": database_url,
+                "CINEMA_REDIS_URL": services.REDIS_URL,
+                "CINEMA_AMQP_URL": services.AMQP_URL,
+                "CINEMA_AUTH_SECRET": SECRET,
+                "CINEMA_NAMESPACE": namespace,
+                "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
+                "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
+                "CINEMA_LOG_LEVEL": "WARNING",
+                # Two clusters of three may be up at once: stay well within max_connections.
+                "CINEMA_DATABASE_POOL_SIZE": "4",
+            }
+        )
         processes: list[subprocess.Popen[bytes]] = []
         urls: list[str] = []
         try:
@@ -188,15 +190,9 @@ def cluster_of_three(tmp: Path, *, guarded: bool) -> Iterator[Cluster]:
                     if guarded
                     else ["-m", "tests.flow.unguarded_server", str(port)]
                 )
-                with (tmp / f"serve-{index}.log").open("wb") as log:
-                    processes.append(
-                        subprocess.Popen(
-                            [sys.executable, *command],
-                            env=env,
-                            stdout=log,
-                            stderr=subprocess.STDOUT,
-                        )
-                    )
+                processes.append(
+                    spawn([sys.executable, *command], env, (tmp / f"serve-{index}.log"))
+                )
                 urls.append(f"http://127.0.0.1:{port}")
             for index, (url, process) in enumerate(zip(urls, processes, strict=True)):
                 wait_healthy(url, process, tmp / f"serve-{index}.log")
@@ -204,14 +200,7 @@ def cluster_of_three(tmp: Path, *, guarded: bool) -> Iterator[Cluster]:
             yield cluster
             cluster.transport.close()
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(processes)
             _forget_namespace(namespace)
 
 

@@ -9,7 +9,6 @@ amount equal to the sum of its lines.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import signal
 import socket
@@ -29,6 +28,7 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
+from tests.flow.processes import environment, spawn, stop
 from tests.proxy import Outage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -175,25 +175,26 @@ def launch(
     )
     upgrade(postgres_url)
     redis = Outage("127.0.0.1", int(redis_url.rsplit(":", 1)[1].split("/")[0]))
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CINEMA_")} | {
-        "CINEMA_DATABASE_URL": postgres_url,
-        "CINEMA_REDIS_URL": redis.url("redis://127.0.0.1:{port}/0") if forward_redis else redis_url,
-        "CINEMA_AUTH_SECRET": SECRET,
-        "CINEMA_NAMESPACE": redis_prefix.rstrip(":"),
-        "CINEMA_RESERVATION_TTL_SECONDS": str(hold_seconds),
-        "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
-        "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
-        "CINEMA_LOG_LEVEL": "WARNING",
-    }
+    env = environment(
+        {
+            "CINEMA_DATABASE_URL": postgres_url,
+            "CINEMA_REDIS_URL": redis.url("redis://127.0.0.1:{port}/0")
+            if forward_redis
+            else redis_url,
+            "CINEMA_AUTH_SECRET": SECRET,
+            "CINEMA_NAMESPACE": redis_prefix.rstrip(":"),
+            "CINEMA_RESERVATION_TTL_SECONDS": str(hold_seconds),
+            "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
+            "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
+            "CINEMA_LOG_LEVEL": "WARNING",
+        }
+    )
     processes: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
     try:
         for index in range(3):
             port = free_port()
-            with (tmp_path / f"serve-{index}.log").open("wb") as log:
-                processes.append(
-                    subprocess.Popen(command(port), env=env, stdout=log, stderr=subprocess.STDOUT)
-                )
+            processes.append(spawn(command(port), env, (tmp_path / f"serve-{index}.log")))
             urls.append(f"http://127.0.0.1:{port}")
         for index, (url, process) in enumerate(zip(urls, processes, strict=True)):
             wait_healthy(url, process, tmp_path / f"serve-{index}.log")
@@ -201,14 +202,7 @@ def launch(
         yield cluster
         cluster.transport.close()
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         redis.close()
 
 

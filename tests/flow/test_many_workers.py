@@ -10,7 +10,6 @@ client on every API process has seen each seat change exactly once, ending on th
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.rabbitmq.codec import decode
+from tests.flow.processes import environment, spawn, stop
 from tests.flow.test_events_sse import StreamReader
 from tests.flow.test_many_processes import SECRET, free_port, token, wait_healthy
 
@@ -74,18 +74,20 @@ def fleet(
     migrated_postgres_url: str, amqp_url: str, namespace: str, tmp_path: Path
 ) -> Iterator[list[str]]:
     """Four API processes and three workers on one database and broker; the APIs' URLs."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CINEMA_")} | {
-        "CINEMA_DATABASE_URL": migrated_postgres_url,
-        "CINEMA_AMQP_URL": amqp_url,
-        "CINEMA_NAMESPACE": namespace,
-        "CINEMA_AUTH_SECRET": SECRET,
-        "CINEMA_RESERVATION_TTL_SECONDS": str(HOLD_SECONDS),
-        "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
-        "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
-        # Seven processes on one PostgreSQL: keep their pools small.
-        "CINEMA_DATABASE_POOL_SIZE": "3",
-        "CINEMA_LOG_LEVEL": "WARNING",
-    }
+    env = environment(
+        {
+            "CINEMA_DATABASE_URL": migrated_postgres_url,
+            "CINEMA_AMQP_URL": amqp_url,
+            "CINEMA_NAMESPACE": namespace,
+            "CINEMA_AUTH_SECRET": SECRET,
+            "CINEMA_RESERVATION_TTL_SECONDS": str(HOLD_SECONDS),
+            "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
+            "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
+            # Seven processes on one PostgreSQL: keep their pools small.
+            "CINEMA_DATABASE_POOL_SIZE": "3",
+            "CINEMA_LOG_LEVEL": "WARNING",
+        }
+    )
     processes: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
     logs = [tmp_path / f"serve-{n}.log" for n in range(APIS)]
@@ -97,28 +99,15 @@ def fleet(
                 port = free_port()
                 urls.append(f"http://127.0.0.1:{port}")
                 command = ["serve", "--port", str(port)]
-            with log_path.open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "entrypoints.cli", *command],
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
+            processes.append(
+                spawn([sys.executable, "-m", "entrypoints.cli", *command], env, log_path)
+            )
         for url, process, log_path in zip(urls, processes, logs, strict=False):
             wait_healthy(url, process, log_path)
         _wait_for_consumers(amqp_url, f"{namespace}.audit", APIS + WORKERS, processes, logs)
         yield urls
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
 
 
 def _wait_for_consumers(

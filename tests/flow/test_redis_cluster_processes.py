@@ -8,7 +8,6 @@ restart. The database's own account ends it: no seat in two sales, no seat in tw
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ import pytest
 from redis.crc import key_slot
 
 from adapters.redis import connect
+from tests.flow.processes import environment, spawn, stop
 from tests.flow.test_many_processes import (
     HOLD_SECONDS,
     SECRET,
@@ -57,30 +57,30 @@ def api(postgres_url: str, redis_nodes: RedisCluster, tmp_path: Path) -> Iterato
     from adapters.postgres.migrations import upgrade
 
     upgrade(postgres_url)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CINEMA_")} | {
-        "CINEMA_DATABASE_URL": postgres_url,
-        "CINEMA_REDIS_URL": redis_nodes.url,
-        "CINEMA_AUTH_SECRET": SECRET,
-        "CINEMA_RESERVATION_TTL_SECONDS": str(HOLD_SECONDS),
-        "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
-        "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
-        "CINEMA_DATABASE_POOL_SIZE": "4",
-        "CINEMA_LOG_LEVEL": "WARNING",
-    }
+    env = environment(
+        {
+            "CINEMA_DATABASE_URL": postgres_url,
+            "CINEMA_REDIS_URL": redis_nodes.url,
+            "CINEMA_AUTH_SECRET": SECRET,
+            "CINEMA_RESERVATION_TTL_SECONDS": str(HOLD_SECONDS),
+            "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
+            "CINEMA_RATE_LIMIT_CLIENT_PER_SECOND": "0",
+            "CINEMA_DATABASE_POOL_SIZE": "4",
+            "CINEMA_LOG_LEVEL": "WARNING",
+        }
+    )
     processes: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
     try:
         for index in range(3):
             port = free_port()
-            with (tmp_path / f"serve-{index}.log").open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
+            processes.append(
+                spawn(
+                    [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
+                    env,
+                    (tmp_path / f"serve-{index}.log"),
                 )
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for index, (url, process) in enumerate(zip(urls, processes, strict=True)):
             wait_healthy(url, process, tmp_path / f"serve-{index}.log")
@@ -89,14 +89,7 @@ def api(postgres_url: str, redis_nodes: RedisCluster, tmp_path: Path) -> Iterato
         yield api
         api.transport.close()
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
 
 
 def ready(api: Cluster) -> list[dict[str, Any]]:
