@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from tests import services
 from tests.flow.processes import environment, spawn, stop
-from tests.flow.test_many_processes import free_port, token, wait_healthy
+from tests.flow.test_many_processes import free_port, together, token, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -126,22 +126,6 @@ class Cluster:
                 "WHERE t.refund_id IS NOT NULL AND s.sale_id = t.sale_id"
             ),
         }
-
-
-def together(count: int, action: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = action(index)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @contextlib.contextmanager
