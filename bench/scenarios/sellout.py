@@ -111,6 +111,21 @@ async def prepare(admin: Admin, options: Options, *, most: int = 4) -> Plan:
     )
 
 
+async def pay(pool: Any, user: User, reservation_id: str, samples: Any) -> dict[str, Any] | None:
+    """Pay for a hold, trying up to three times across lost connections; the sale, or None."""
+    for _ in range(3):
+        try:
+            status, body, ns = await pool.request(user.pay(reservation_id))
+        except ConnectionError:
+            samples.failed(PAY)
+            continue
+        samples.add(PAY, status, ns)
+        if status in (200, 201):
+            sale: dict[str, Any] = orjson.loads(body)
+            return sale
+    return None
+
+
 def buyer_name(index: int) -> str:
     return f"sellout-{index}"
 
@@ -167,19 +182,9 @@ async def drive(context: Context) -> dict[str, Any]:
             if status != 201:
                 await asyncio.sleep(0.01)
                 continue
-            reservation = orjson.loads(body)["id"]
-            for _ in range(3):
-                try:
-                    status, body, ns = await pool.request(user.pay(reservation))
-                except ConnectionError:
-                    samples.failed(PAY)
-                    continue
-                samples.add(PAY, status, ns)
-                if status in (200, 201):
-                    break
-            if status not in (200, 201):
+            sale = await pay(pool, user, orjson.loads(body)["id"], samples)
+            if sale is None:
                 continue
-            sale = orjson.loads(body)
             sales.append(sale)
             for label in pick:
                 believed.forget(label)

@@ -31,7 +31,6 @@ from ..results import Figure, ScenarioResult, merge
 from . import sellout
 
 RESERVE = "POST /reservations (best available)"
-PAY = sellout.PAY
 # What a buyer may ask for; None is "standard or premium", the API's default.
 KINDS: tuple[str | None, ...] = (None, "couple", "accessible")
 
@@ -123,19 +122,9 @@ async def drive(context: Context) -> dict[str, Any]:
             if status != 201:
                 continue
             exhausted.clear()
-            reservation = orjson.loads(body)["id"]
-            for _ in range(3):
-                try:
-                    status, body, ns = await pool.request(user.pay(reservation))
-                except ConnectionError:
-                    samples.failed(PAY)
-                    continue
-                samples.add(PAY, status, ns)
-                if status in (200, 201):
-                    break
-            if status not in (200, 201):
+            sale = await sellout.pay(pool, user, orjson.loads(body)["id"], samples)
+            if sale is None:
                 continue
-            sale = orjson.loads(body)
             sales.append(sale)
             with sold.get_lock():
                 sold.value += len(sale["seats"])
