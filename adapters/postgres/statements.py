@@ -28,34 +28,58 @@ _SALE_COLUMNS = f"id, reservation_id, session_id, user_id, {_LINES}, paid_at"
 # The seats that are not plainly free: seats_touched_idx's predicate (migration 0004). Every
 # statement that counts or reads such seats spells it out, so the planner takes that index.
 TOUCHED: Final = "(s.held_by IS NOT NULL OR s.sale_id IS NOT NULL OR s.ticket IS NOT NULL)"
-# The labels asked for, as rows. Callers send them de-duplicated.
+# The labels asked for, as rows. Callers send them de-duplicated, in label order.
 _LABELS = 'unnest(%(rows)s::char(1)[], %(numbers)s::int[]) AS v("row", number)'
 
-_SELECT_SEATS = f"""
-SELECT {_SEAT_COLUMNS}
-FROM seats AS s JOIN {_LABELS} ON s."row" = v."row" AND s.number = v.number
-WHERE s.session_id = %(session_id)s
-ORDER BY s."row", s.number
-"""
-# Rows are locked as they leave the sort, i.e. in label order: two requests for crossed seats
-# ([A1, A3] and [A3, A1]) queue on A1 instead of deadlocking. Under READ COMMITTED a locked row
-# is re-read at its newest committed version, so a request that waited sees the winner's hold.
-LOCK_SEATS: Final = _SELECT_SEATS + "FOR UPDATE OF s"
+
+# Each seat is found by its primary key in a LATERAL subquery: one index probe per label, the
+# only plan whatever the table's statistics say. Written as a plain join, the seats and the labels
+# leave the planner free to read all of a session's seats and hash them, and it did so:
+# connections run generic plans (engine.create_engine), and on statistics that do not know the
+# seats yet (a fresh database before autovacuum's first ANALYZE) that plan read a 2,600-seat
+# session whole to lock one seat, ~1 ms of PostgreSQL per statement. A subquery that locks rows
+# (or has an OFFSET) is never flattened into the join, so the loop over the labels stays.
+# tests/contract/test_seat_plans.py holds every statement here to a few pages read.
+def _seats_by_label(columns: str, tail: str) -> str:
+    return f"""
+{_LABELS}
+CROSS JOIN LATERAL (
+    SELECT {columns} FROM seats AS t
+    WHERE t.session_id = %(session_id)s AND t."row" = v."row" AND t.number = v.number
+    {tail}
+) AS s"""
+
+
+# Rows are locked as the loop reaches their label, i.e. in the label order the caller sends
+# them in: two requests for crossed seats ([A1, A3] and [A3, A1]) queue on A1 instead of
+# deadlocking. Under READ COMMITTED a locked row is re-read at its newest committed version, so
+# a request that waited sees the winner's hold.
+_SELECT_SEATS = f'SELECT {_SEAT_COLUMNS}\nFROM{{labels}}\nORDER BY s."row", s.number\n'
+LOCK_SEATS: Final = _SELECT_SEATS.format(labels=_seats_by_label("*", "FOR UPDATE"))
 # Best available's try: seats another transaction has locked are skipped, not waited for, so
 # buyers choosing at once take different seats. Never waits, so it cannot join a deadlock.
-TRY_LOCK_SEATS: Final = _SELECT_SEATS + "FOR UPDATE OF s SKIP LOCKED"
+TRY_LOCK_SEATS: Final = _SELECT_SEATS.format(labels=_seats_by_label("*", "FOR UPDATE SKIP LOCKED"))
 # TEST-ONLY (``row_locks=False``): the same read without the locks, for race tests' control runs.
-READ_SEATS_UNLOCKED: Final = _SELECT_SEATS
+READ_SEATS_UNLOCKED: Final = _SELECT_SEATS.format(labels=_seats_by_label("*", "OFFSET 0"))
 
+# The seats are found as above, then updated by their row's address (a TID scan). The port's
+# callers have locked them earlier in the transaction, so the version this statement sees is the
+# newest one; without the locks (a race test's control run) a row updated meanwhile is waited
+# for and written at its newest version, as a plain UPDATE would.
 SAVE_SEATS: Final = """
-UPDATE seats AS s
+UPDATE seats AS target
 SET held_by = v.held_by, hold_expires_at = v.hold_expires_at, sale_id = v.sale_id,
     ticket = v.ticket
 FROM unnest(
     %(rows)s::char(1)[], %(numbers)s::int[], %(held_by)s::uuid[],
     %(hold_expires_at)s::timestamptz[], %(sale_ids)s::uuid[], %(tickets)s::text[]
 ) AS v("row", number, held_by, hold_expires_at, sale_id, ticket)
-WHERE s.session_id = %(session_id)s AND s."row" = v."row" AND s.number = v.number
+CROSS JOIN LATERAL (
+    SELECT t.ctid FROM seats AS t
+    WHERE t.session_id = %(session_id)s AND t."row" = v."row" AND t.number = v.number
+    OFFSET 0
+) AS s
+WHERE target.ctid = s.ctid
 """
 
 ADD_RESERVATION: Final = f"""
