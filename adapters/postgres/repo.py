@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -37,6 +37,8 @@ RELAY_LOCK = 0x6F7574626F78
 # jittered exponential pause between them. Lock ordering makes these rare; the retry is the net.
 ATTEMPTS = 8
 BACKOFF = 0.005
+# Sessions whose last seat read each process keeps (one 2,600-seat session is ~0.5 MiB).
+SEAT_READS_KEPT = 16
 
 
 # What GET /sessions reads: a session with its room (rows.session_from_row).
@@ -63,6 +65,13 @@ def _seats_for_sale(layout: tuple[str, ...]) -> tuple[tuple[SeatLabel, ...], dic
     Rooms never change, so sessions of one room share these."""
     labels = tuple(seat.label for seat in plan(layout).for_sale)
     return labels, {(label.row, label.number): index for index, label in enumerate(labels)}
+
+
+def _plain_rows(result: sa.CursorResult[Any]) -> list[tuple[Any, ...]]:
+    """The rows as the driver made them: plain tuples, which compare in C, unlike
+    SQLAlchemy's rows (a seat-map read compares hundreds of them)."""
+    with result:
+        return cast(list[tuple[Any, ...]], result.cursor.fetchall())
 
 
 def _like_pattern(text: str) -> str:
@@ -97,6 +106,9 @@ class PostgresReservationRepo(AfterSaleReads):
         self._quota_locks = quota_locks
         self._attempts = attempts
         self._backoff = backoff
+        # The last read of each session's seats: the rows the database sent, and the seats made
+        # of them (see seats()). Callers never change the list they are handed.
+        self._seat_reads: dict[UUID, tuple[list[tuple[Any, ...]], list[Seat]]] = {}
         # Called after each commit that recorded events (e.g. to wake the relay at once).
         self.on_commit: list[Callable[[], None]] = []
 
@@ -214,8 +226,17 @@ class PostgresReservationRepo(AfterSaleReads):
     def seats(self, session_id: UUID) -> list[Seat]:
         found = self._read(
             "reading the seat map",
-            lambda c: c.exec_driver_sql(statements.TOUCHED_SEATS, {"session_id": session_id}).all(),
+            lambda c: _plain_rows(
+                c.exec_driver_sql(statements.TOUCHED_SEATS, {"session_id": session_id})
+            ),
         )
+        last = self._seat_reads.get(session_id)
+        if last is not None and last[0] == found:
+            # Nothing in the session changed since this process last read it: the same list of
+            # the same seats, which lets BoxOffice.seat_map hand out its last map (and the HTTP
+            # layer its encoded body) instead of rebuilding 2,600 seats. Comparing the few
+            # touched rows costs far less than making every seat again.
+            return last[1]
         layout = next((row[0] for row in found if row[0] is not None), None)
         if layout is None:
             return []
@@ -228,6 +249,9 @@ class PostgresReservationRepo(AfterSaleReads):
             if first is None:
                 index = position[(row, number)]
                 every[index] = Seat(labels[index], held_by, hold_expires_at, sale_id, ticket)
+        if session_id not in self._seat_reads and len(self._seat_reads) >= SEAT_READS_KEPT:
+            self._seat_reads.clear()  # atomic, unlike evicting one while other threads write
+        self._seat_reads[session_id] = (found, every)
         return every
 
     def get_reservation(self, reservation_id: UUID) -> Reservation | None:
