@@ -26,12 +26,25 @@ class SeatMap:
         """The map of ``room`` given the stored state of its seats for sale (in label order, as
         every store hands them over)."""
         sold, held, available = SeatStatus.SOLD, SeatStatus.HELD, SeatStatus.AVAILABLE
-        state = {seat.label: seat for seat in seats}
         statuses: list[tuple[SeatLabel, SeatStatus]] = []
+        # Walked side by side with the room's seats: both are in label order, and the stores
+        # hand over the plan's own label objects, so an identity check pairs them without
+        # hashing 2,600 labels. Seats in any other order or set are looked up by label.
+        by_label: dict[SeatLabel, Seat] | None = None
+        next_index, count = 0, len(seats)
         for room_seat in room.plan.seats:
             label = room_seat.label
-            seat = state.get(label)
-            if room_seat.blocked or seat is None:
+            seat: Seat | None = None
+            if room_seat.blocked:
+                pass
+            elif by_label is None and next_index < count and seats[next_index].label is label:
+                seat = seats[next_index]
+                next_index += 1
+            else:
+                if by_label is None:
+                    by_label = {seat.label: seat for seat in seats}
+                seat = by_label.get(label)
+            if seat is None:
                 statuses.append((label, SeatStatus.BLOCKED))
             # Seat.status_at inlined: a method call per seat is most of a 2,600-seat map's cost.
             elif seat.sale_id is not None:

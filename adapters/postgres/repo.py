@@ -18,7 +18,7 @@ from cinema_core.events import Event
 from cinema_core.pagination import Cursor
 from cinema_core.reservations import Reservation, Sale
 from cinema_core.rooms import Room, plan
-from cinema_core.seats import Seat, SeatLabel
+from cinema_core.seats import Seat
 from cinema_core.sessions import Session, SessionFilter
 
 from . import rows, statements
@@ -60,11 +60,12 @@ _SESSION_WITH_ROOM = sa.select(
 
 
 @functools.lru_cache(maxsize=256)
-def _seats_for_sale(layout: tuple[str, ...]) -> tuple[tuple[SeatLabel, ...], dict[Any, int]]:
-    """A layout's seats for sale in label order, and the position of each by (row, number).
-    Rooms never change, so sessions of one room share these."""
-    labels = tuple(seat.label for seat in plan(layout).for_sale)
-    return labels, {(label.row, label.number): index for index, label in enumerate(labels)}
+def _seats_for_sale(layout: tuple[str, ...]) -> tuple[tuple[Seat, ...], dict[Any, int]]:
+    """A layout's seats for sale, each free, in label order, and the position of each by
+    (row, number). Rooms never change, so sessions of one room share these; the free seats
+    are shared by every read too, which never changes the seats it hands out."""
+    free = tuple(Seat(seat.label) for seat in plan(layout).for_sale)
+    return free, {(seat.label.row, seat.label.number): index for index, seat in enumerate(free)}
 
 
 def _plain_rows(result: sa.CursorResult[Any]) -> list[tuple[Any, ...]]:
@@ -243,12 +244,12 @@ class PostgresReservationRepo(AfterSaleReads):
         # Only the seats that are not plainly free come from the database, with the room's
         # layout; every other seat for sale is a free seat. add_session stores exactly the
         # room's seats for sale, so this is every seat of the session, in label order, as stored.
-        labels, position = _seats_for_sale(tuple(layout))
-        every = [Seat(label) for label in labels]
+        free, position = _seats_for_sale(tuple(layout))
+        every = list(free)
         for first, row, number, held_by, hold_expires_at, sale_id, ticket in found:
             if first is None:
                 index = position[(row, number)]
-                every[index] = Seat(labels[index], held_by, hold_expires_at, sale_id, ticket)
+                every[index] = Seat(free[index].label, held_by, hold_expires_at, sale_id, ticket)
         if session_id not in self._seat_reads and len(self._seat_reads) >= SEAT_READS_KEPT:
             self._seat_reads.clear()  # atomic, unlike evicting one while other threads write
         self._seat_reads[session_id] = (found, every)

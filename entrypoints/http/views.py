@@ -25,6 +25,7 @@ from cinema_core import (
     Ticket,
     TicketType,
 )
+from cinema_core.rooms import Plan
 
 
 def instant(moment: datetime) -> str:
@@ -237,6 +238,26 @@ class _SeatFragments(dict[RoomSeat, tuple[bytes, ...]]):
 
 
 _FRAGMENTS = _SeatFragments()
+
+
+# The fragments of each plan's seats, in its order, by the plan's identity (a Plan hashes all
+# its seats): plans are shared per layout (rooms.plan), so this is one entry per room.
+_PLAN_FRAGMENTS: dict[int, tuple[Plan, tuple[tuple[bytes, ...], ...]]] = {}
+_PLANS_KEPT = 64
+
+
+def _plan_fragments(plan: Plan) -> tuple[tuple[bytes, ...], ...]:
+    """A map is encoded by position, without hashing 2,600 room seats (attrs hashes in
+    Python) each time the map changes."""
+    found = _PLAN_FRAGMENTS.get(id(plan))
+    if found is None or found[0] is not plan:
+        if len(_PLAN_FRAGMENTS) >= _PLANS_KEPT:
+            _PLAN_FRAGMENTS.clear()
+        found = (plan, tuple(_FRAGMENTS[room_seat] for room_seat in plan.seats))
+        _PLAN_FRAGMENTS[id(plan)] = found
+    return found[1]
+
+
 _INDEX = {status: index for index, status in enumerate(_COUNTED)}
 
 
@@ -266,12 +287,12 @@ def seat_map_json(m: SeatMap) -> tuple[bytes, str]:
 
 
 def _encode_seat_map(m: SeatMap) -> bytes:
-    fragments, index = _FRAGMENTS, _INDEX
+    index = _INDEX
     statuses = [status for _, status in m.seats]
     seats = b",".join(
         [
-            fragments[room_seat][index[status]]
-            for (_, status), room_seat in zip(m.seats, m.room.plan.seats, strict=True)
+            fragments[index[status]]
+            for status, fragments in zip(statuses, _plan_fragments(m.room.plan), strict=True)
         ]
     )
     head = (

@@ -323,11 +323,11 @@ def test_save_seats_writes_holds_and_releases_in_one_statement(
         seats = tx.lock_seats(session.id, [A1, A2, A3])
         for seat in seats:
             seat.hold(owner, until, "half")
-        with StatementCounter(repo.engine) as saved:
-            tx.save_seats(session.id, seats)
-        assert len(saved.statements) == 1
+        tx.save_seats(session.id, seats)
 
-    repo.atomic(hold)
+    with StatementCounter(repo.engine) as sent:
+        repo.atomic(hold)
+    assert [sql.split()[0] for sql in sent.statements] == ["SELECT", "UPDATE"]
     stored = {s.label: (s.held_by, s.hold_expires_at, s.ticket) for s in repo.seats(session.id)}
     assert stored[A2] == (owner, until, "half")
 
