@@ -298,8 +298,7 @@ class BoxOffice(ChoosingSeats, AfterSale):
 
         def work(tx: Transaction) -> tuple[Reservation, bool]:
             now = self.clock.now()
-            reservation = self._owned(tx, reservation_id, user_id)
-            seats = tx.lock_seats(reservation.session_id, reservation.seats)
+            reservation, seats = self._owned_with_seats(tx, reservation_id, user_id)
             if not reservation.cancel(seats, now):
                 return reservation, False
             tx.save_seats(reservation.session_id, seats)
@@ -323,7 +322,7 @@ class BoxOffice(ChoosingSeats, AfterSale):
 
         def work(tx: Transaction) -> tuple[Sale, bool]:
             now = self.clock.now()
-            reservation = self._owned(tx, reservation_id, user_id)
+            reservation, seats = self._owned_with_seats(tx, reservation_id, user_id)
             if (
                 reservation.status is ReservationStatus.CONFIRMED
                 and reservation.sale_id is not None
@@ -331,7 +330,6 @@ class BoxOffice(ChoosingSeats, AfterSale):
                 sale = tx.get_sale(reservation.sale_id)
                 if sale is not None:
                     return sale, False
-            seats = tx.lock_seats(reservation.session_id, reservation.seats)
             sale = Sale(
                 id=self.new_id(),
                 reservation_id=reservation.id,
@@ -425,6 +423,15 @@ class BoxOffice(ChoosingSeats, AfterSale):
         if reservation is None or reservation.user_id != user_id:
             raise ReservationNotFound()
         return reservation
+
+    @staticmethod
+    def _owned_with_seats(
+        tx: Transaction, reservation_id: UUID, user_id: str
+    ) -> tuple[Reservation, list[Seat]]:
+        found = tx.lock_reservation_and_seats(reservation_id)
+        if found is None or found[0].user_id != user_id:
+            raise ReservationNotFound()
+        return found
 
     def _lock(self, reservation: Reservation) -> bool:
         try:

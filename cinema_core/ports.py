@@ -95,6 +95,15 @@ class Transaction(Protocol):
         of one reservation are serialized on it."""
         ...
 
+    def lock_reservation_and_seats(
+        self, reservation_id: UUID
+    ) -> tuple[Reservation, list[Seat]] | None:
+        """``lock_reservation``, then ``lock_seats`` of all its seats, the two locks in that
+        order; one round trip where the store can. For payment and cancellation, which lock
+        exactly those seats (a use case that locks others locks them all at once instead, so
+        that its seat locks stay in label order)."""
+        ...
+
     def save_reservation(self, reservation: Reservation) -> None: ...
 
     def add_sale(self, sale: Sale) -> None:

@@ -38,7 +38,6 @@ from cinema_core.seats import SeatLabel
 from cinema_core.times import iso
 
 from . import rows
-from .driver_errors import constraint_name
 
 _TICKET_COLUMNS = (
     'id, code, sale_id, session_id, "row", number, category, ticket, price_cents, currency,'
@@ -181,34 +180,32 @@ class AfterSaleTransaction:
     ) -> psycopg.Cursor[Any]:
         raise NotImplementedError  # PostgresTransaction's
 
+    def _ride(self, table: str, sql: str, params: dict[str, Any]) -> None:
+        raise NotImplementedError  # PostgresTransaction's
+
     def add_tickets(self, tickets: Sequence[Ticket]) -> None:
         if not tickets:
             return
         first = tickets[0]
-        try:
-            self._execute(
-                ADD_TICKETS,
-                {
-                    "sale_id": first.sale_id,
-                    "session_id": first.session_id,
-                    "currency": first.price.currency,
-                    "paid_at": first.paid_at,
-                    "ids": rows.array(t.id for t in tickets),
-                    "codes": rows.array(t.code for t in tickets),
-                    "rows": rows.array(t.seat.row for t in tickets),
-                    "numbers": rows.array(t.seat.number for t in tickets),
-                    "categories": rows.array(t.category.value for t in tickets),
-                    "tickets": rows.array(t.ticket for t in tickets),
-                    "prices": rows.array(t.price.cents for t in tickets),
-                },
-            )
-        except Exception as error:
-            name = constraint_name(error)
-            if name == "tickets_live_seat_key":
-                raise ValueError("a seat of this sale already has a ticket") from None
-            if name == "tickets_code_key":
-                raise ValueError("a ticket code was given out twice") from None
-            raise
+        # Rides along with the next statement (the outbox INSERT). A refusal by
+        # tickets_live_seat_key or tickets_code_key comes back as ValueError from there.
+        self._ride(
+            "tickets",
+            ADD_TICKETS,
+            {
+                "sale_id": first.sale_id,
+                "session_id": first.session_id,
+                "currency": first.price.currency,
+                "paid_at": first.paid_at,
+                "ids": rows.array(t.id for t in tickets),
+                "codes": rows.array(t.code for t in tickets),
+                "rows": rows.array(t.seat.row for t in tickets),
+                "numbers": rows.array(t.seat.number for t in tickets),
+                "categories": rows.array(t.category.value for t in tickets),
+                "tickets": rows.array(t.ticket for t in tickets),
+                "prices": rows.array(t.price.cents for t in tickets),
+            },
+        )
 
     def lock_tickets(self, sale_id: UUID) -> list[Ticket]:
         sql = LOCK_TICKETS if self._row_locks else READ_TICKETS_UNLOCKED

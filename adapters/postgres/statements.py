@@ -94,6 +94,39 @@ LOCK_RESERVATION: Final = f"""
 SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = %(id)s FOR UPDATE
 """
 
+
+# The reservation, locked, then each of its seats, locked in label order as LOCK_SEATS does (the
+# labels sorted byte-wise, as Python sorts them): payment and cancellation in one round trip.
+# One row per seat found, the reservation's columns on each; a reservation whose seats are all
+# gone comes back once, with NULL seat columns.
+def _reservation_and_seats(lock: str) -> str:
+    return f"""
+WITH r AS (
+    SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = %(id)s FOR UPDATE
+)
+SELECT r.*, s."row" AS seat_row, s.number AS seat_number, s.held_by AS seat_held_by,
+    s.hold_expires_at AS seat_hold_expires_at, s.sale_id AS seat_sale_id, s.ticket AS seat_ticket
+FROM r
+LEFT JOIN LATERAL (
+    SELECT t.* FROM (
+        SELECT left(label, 1)::char(1) AS "row", substr(label, 2)::int AS number
+        FROM unnest(r.seats) AS label
+        ORDER BY left(label, 1) COLLATE "C", substr(label, 2)::int
+    ) AS v
+    CROSS JOIN LATERAL (
+        SELECT * FROM seats AS t
+        WHERE t.session_id = r.session_id AND t."row" = v."row" AND t.number = v.number
+        {lock}
+    ) AS t
+) AS s ON true
+ORDER BY s."row", s.number
+"""
+
+
+LOCK_RESERVATION_AND_SEATS: Final = _reservation_and_seats("FOR UPDATE")
+# TEST-ONLY (``row_locks=False``): the reservation locked, its seats read without locks.
+LOCK_RESERVATION_READ_SEATS: Final = _reservation_and_seats("OFFSET 0")
+
 # A saved reservation: an upsert, so that nothing needs its row count (it may ride along with a
 # later statement, below); the row exists whenever a use case saves a reservation it has read.
 SAVE_RESERVATION: Final = (
@@ -132,7 +165,6 @@ WITH sale AS (
 )
 SELECT (SELECT count(*) FROM sale), array(SELECT "row" || number FROM sold)
 """
-assert ADD_SALE.startswith("\nWITH ")
 # Undoing a refused sale (the rare path): what ADD_SALE inserted before it found a seat sold.
 UNDO_SALE_SEATS: Final = "DELETE FROM sale_seats WHERE sale_id = %(id)s"
 UNDO_SALE: Final = "DELETE FROM sales WHERE id = %(id)s"
@@ -241,24 +273,36 @@ GROUP BY s.ticket
 """
 
 
-# A reservation write is held back (PostgresTransaction._defer) and sent as a data-modifying CTE
-# of the next statement that does not read reservations: the outbox INSERT for a reservation
-# (reserve, cancel), the sale for a payment. One round trip fewer per use case. The CTE runs in
-# the same statement, in the same transaction; constraints (reservations_pkey, the sales
-# foreign key) are checked at the end of the statement as for a statement of its own. The
-# reservation's parameters are prefixed ``r_`` so as not to clash with the statement's.
-def _with_reservation(reservation_sql: str, sql: str) -> str:
-    cte = "WITH r AS (" + reservation_sql.replace("%(", "%(r_") + ")"
-    if sql.startswith("\nWITH "):
-        return cte + ", " + sql[len("\nWITH ") :]
-    return cte + sql
+# Writes that nothing reads back before the transaction's next statement (seats saved, a
+# reservation, tickets) are held back by PostgresTransaction and sent as data-modifying CTEs of
+# the next statement that only writes (the sale, the outbox INSERT), or of each other: one round
+# trip and one statement instead of several. They run in that statement's snapshot and their
+# constraints are checked at its end, as for statements of their own; none of them reads what
+# another writes. Each rider's parameters are prefixed ``w<i>_`` so as not to clash.
+_RIDDEN: dict[tuple[tuple[str, ...], str | None], str] = {}
+_WITH = "\nWITH "
 
 
-WITH_RESERVATION: Final = {
-    (kind, sql): _with_reservation(reservation_sql, sql)
-    for kind, reservation_sql in (("add", ADD_RESERVATION), ("save", SAVE_RESERVATION))
-    for sql in (ADD_SALE, ADD_EVENTS)
-}
+def riding(riders: tuple[str, ...], carrier: str | None) -> str:
+    """The text of ``carrier`` (or, without one, of the last rider) with the others as CTEs."""
+    key = (riders, carrier)
+    found = _RIDDEN.get(key)
+    if found is None:
+        if carrier is None:
+            riders, carrier = riders[:-1], riders[-1]
+        ctes = ", ".join(
+            f"w{index} AS ({sql.replace('%(', f'%(w{index}_')})" for index, sql in enumerate(riders)
+        )
+        if not ctes:
+            found = carrier
+        elif carrier.startswith(_WITH):
+            found = f"WITH {ctes}, {carrier[len(_WITH) :]}"
+        else:
+            found = f"WITH {ctes}{carrier}"
+        if len(_RIDDEN) >= 64:  # a handful of use cases make a handful of combinations
+            _RIDDEN.clear()
+        _RIDDEN[key] = found
+    return found
 
 
 # The outbox relay (PostgresReservationRepo.relay_outbox), run after every commit that recorded

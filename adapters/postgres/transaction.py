@@ -33,6 +33,14 @@ from .after_sale import AfterSaleTransaction
 from .driver_errors import constraint_name
 from .tables import seats, sessions
 
+# Constraints whose refusal is the caller's mistake, not an outage: raised as ValueError.
+_REFUSALS = {
+    # Only ADD_RESERVATION can break it (SAVE_RESERVATION upserts).
+    "reservations_pkey": "a reservation with this id exists",
+    "tickets_live_seat_key": "a seat of this sale already has a ticket",
+    "tickets_code_key": "a ticket code was given out twice",
+}
+
 
 class PostgresTransaction(AfterSaleTransaction):
     """The ``Transaction`` port on an open connection inside ``PostgresReservationRepo.atomic``."""
@@ -44,11 +52,10 @@ class PostgresTransaction(AfterSaleTransaction):
         self._quota_locks = quota_locks
         self._events: list[Event] = []
         self._emitted = 0
-        # A reservation write held back to ride along with the next statement (see _defer).
-        self._deferred: tuple[str, dict[str, Any]] | None = None
+        # Writes held back to ride along with the next statement (see _ride), by table.
+        self._riders: list[tuple[str, str, dict[str, Any]]] = []
 
     def add_room(self, room: Room) -> None:
-        self._send_deferred()
         added = self._execute(statements.ADD_ROOM, rows.room_values(room)).fetchone()
         if added is None:
             # rooms_cinema_name_key skipped it (statements.ADD_ROOM); the transaction goes on.
@@ -57,7 +64,7 @@ class PostgresTransaction(AfterSaleTransaction):
     def add_session(self, session: Session) -> None:
         if session.room.private:
             self.add_room(session.room)
-        self._send_deferred()
+        self._send_riders()  # the statements below go through SQLAlchemy
         # Skipped, not raised, when sessions_room_no_overlap refuses it (as ADD_SALE does with
         # its keys): the transaction stays usable to name the other session. Untargeted, so
         # that the race tests' control run (which drops the constraint) shows what it prevents.
@@ -153,8 +160,10 @@ class PostgresTransaction(AfterSaleTransaction):
     def save_seats(self, session_id: UUID, seats_: Sequence[Seat]) -> None:
         if not seats_:
             return
-        # One statement for all of them, the seats as parallel arrays (statements.SAVE_SEATS).
-        self._execute(
+        # One statement for all of them, the seats as parallel arrays (statements.SAVE_SEATS),
+        # riding along with the next one.
+        self._ride(
+            "seats",
             statements.SAVE_SEATS,
             {
                 "session_id": session_id,
@@ -170,7 +179,7 @@ class PostgresTransaction(AfterSaleTransaction):
     def add_reservation(self, reservation: Reservation) -> None:
         # A second reservation with this id is refused by reservations_pkey, as ValueError
         # (_execute), when the insert goes out.
-        self._defer("add", rows.reservation_values(reservation))
+        self._ride("reservations", statements.ADD_RESERVATION, rows.reservation_values(reservation))
 
     def lock_reservation(self, reservation_id: UUID) -> Reservation | None:
         row = self._execute(
@@ -178,8 +187,34 @@ class PostgresTransaction(AfterSaleTransaction):
         ).fetchone()
         return rows.reservation_from_row(row) if row else None
 
+    def lock_reservation_and_seats(
+        self, reservation_id: UUID
+    ) -> tuple[Reservation, list[Seat]] | None:
+        sql = (
+            statements.LOCK_RESERVATION_AND_SEATS
+            if self._row_locks
+            else statements.LOCK_RESERVATION_READ_SEATS
+        )
+        found = self._execute(sql, {"id": reservation_id}, mapped=True).fetchall()
+        if not found:
+            return None
+        seats_ = [
+            Seat(
+                SeatLabel(row["seat_row"], row["seat_number"]),
+                row["seat_held_by"],
+                row["seat_hold_expires_at"],
+                row["seat_sale_id"],
+                row["seat_ticket"],
+            )
+            for row in found
+            if row["seat_row"] is not None
+        ]
+        return rows.reservation_from_row(found[0]), seats_
+
     def save_reservation(self, reservation: Reservation) -> None:
-        self._defer("save", rows.reservation_values(reservation))
+        self._ride(
+            "reservations", statements.SAVE_RESERVATION, rows.reservation_values(reservation)
+        )
 
     def add_sale(self, sale: Sale) -> None:
         labels = sorted(set(sale.seats))
@@ -211,27 +246,35 @@ class PostgresTransaction(AfterSaleTransaction):
         found = self._execute(statements.LOCK_LAPSED, {"now": now, "limit": limit}, mapped=True)
         return [rows.reservation_from_row(row) for row in found]
 
-    def _defer(self, kind: str, values: dict[str, Any]) -> None:
-        """Hold a reservation write (``add`` or ``save``) back for the next statement.
+    def _ride(self, table: str, sql: str, params: dict[str, Any]) -> None:
+        """Hold back a write that nothing reads before the next statement: it goes out as a CTE
+        of the next statement that carries (the sale, the outbox INSERT), or before any other
+        statement, so the transaction always reads its own writes (statements.riding). Two
+        writes to one table never share a statement: a row written twice in one statement is
+        an error."""
+        if any(rider[0] == table for rider in self._riders):
+            self._send_riders()
+        self._riders.append((table, sql, params))
 
-        It goes out as a CTE of the next statement that can carry it (the sale, the outbox
-        INSERT: statements.WITH_RESERVATION), saving a round trip; before any other statement
-        it goes out on its own, so the transaction always reads its own writes.
-        """
-        self._send_deferred()
-        self._deferred = (kind, values)
+    def _send_riders(self) -> None:
+        if self._riders:
+            self._execute(*self._with_riders(None, {}))
 
-    def _send_deferred(self) -> None:
-        if self._deferred is not None:
-            kind, values = self._deferred
-            self._deferred = None
-            sql = statements.ADD_RESERVATION if kind == "add" else statements.SAVE_RESERVATION
-            self._execute(sql, values)
+    def _with_riders(self, sql: str | None, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        riders, self._riders = self._riders, []
+        params = dict(params)
+        for index, (_, _, values) in enumerate(riders):
+            if sql is not None or index < len(riders) - 1:
+                params.update({f"w{index}_{name}": value for name, value in values.items()})
+            else:
+                params.update(values)  # the last rider is the statement itself
+        return statements.riding(tuple(rider[1] for rider in riders), sql), params
 
     def _execute(
         self, sql: str, params: dict[str, Any], *, mapped: bool = False, carries: bool = False
     ) -> psycopg.Cursor[Any]:
-        """Run one of ``statements`` on the driver's connection, under this transaction.
+        """Run one of ``statements`` on the driver's connection, under this transaction, with
+        the writes held back (``carries``: as its CTEs; otherwise just before it).
 
         Straight to psycopg: SQLAlchemy's ``exec_driver_sql`` adds ~20-40 us per statement
         (execution context, result metadata) that these fixed statements do not need. What
@@ -239,14 +282,11 @@ class PostgresTransaction(AfterSaleTransaction):
         statement, errors arrive as SQLAlchemy's ``DBAPIError`` subclasses, and a lost
         connection is invalidated (``connection_invalidated``, which ``atomic`` acts on).
         """
-        if self._deferred is not None:
+        if self._riders:
             if carries:
-                kind, values = self._deferred
-                self._deferred = None
-                sql = statements.WITH_RESERVATION[(kind, sql)]
-                params = {**params, **{"r_" + name: value for name, value in values.items()}}
+                sql, params = self._with_riders(sql, params)
             else:
-                self._send_deferred()
+                self._send_riders()
         cursor = self._driver.cursor(row_factory=dict_row) if mapped else self._driver.cursor()
         dispatch = self._conn.dispatch
         if dispatch.before_cursor_execute:
@@ -254,10 +294,10 @@ class PostgresTransaction(AfterSaleTransaction):
         try:
             cursor.execute(sql, params)
         except psycopg.Error as error:
-            if constraint_name(error) == "reservations_pkey":
-                # Only ADD_RESERVATION can break it (SAVE_RESERVATION upserts).
-                id = params.get("id", params.get("r_id"))
-                raise ValueError(f"reservation {id} exists") from None
+            refused = _REFUSALS.get(constraint_name(error) or "")
+            if refused is not None:
+                # A write that rode along may have broken it: said by constraint, not statement.
+                raise ValueError(refused) from None
             lost = self._conn.dialect.is_disconnect(
                 cast(Any, error), self._conn.connection.dbapi_connection, None
             )
@@ -291,4 +331,4 @@ class PostgresTransaction(AfterSaleTransaction):
             )
             self._emitted += len(self._events)
             self._events.clear()
-        self._send_deferred()
+        self._send_riders()

@@ -188,6 +188,14 @@ class _Transaction:
         )
         return _copy_reservation(found) if found else None
 
+    def lock_reservation_and_seats(
+        self, reservation_id: UUID
+    ) -> tuple[Reservation, list[Seat]] | None:
+        reservation = self.lock_reservation(reservation_id)
+        if reservation is None:
+            return None
+        return reservation, self.lock_seats(reservation.session_id, reservation.seats)
+
     def save_reservation(self, reservation: Reservation) -> None:
         self.reservations[reservation.id] = _copy_reservation(reservation)
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from adapters.postgres import PostgresReservationRepo, rows, statements
 from adapters.postgres.transaction import PostgresTransaction
 from cinema_core import (
+    BoxOffice,
     Event,
     ManualClock,
     Money,
@@ -30,6 +31,7 @@ from cinema_core import (
     Session,
     SessionFilter,
 )
+from cinema_core.memory import InMemorySeatLock
 from cinema_core.pagination import Cursor
 from cinema_core.reservations import priced_lines
 from tests.concurrency import run_together
@@ -342,6 +344,25 @@ def test_save_seats_writes_holds_and_releases_in_one_statement(
         s.held_by is None and s.hold_expires_at is None and s.ticket is None
         for s in repo.seats(session.id)
     )
+
+
+def test_a_reservation_is_two_statements_and_its_payment_three(
+    repo: PostgresReservationRepo, clock: ManualClock
+) -> None:
+    """Each statement is a round trip: the seats locked, then the hold, the reservation and
+    its event in one; the reservation and its seats locked in one, the sale with the seats and
+    the reservation, then the tickets with the event (BEGIN and COMMIT aside)."""
+    session = add_session(repo, clock)
+    box = BoxOffice(repo=repo, seat_lock=InMemorySeatLock(), clock=clock)
+    box.seat_map(session.id)  # the session read once, as every process keeps it
+    with StatementCounter(repo.engine) as reserving:
+        held = box.reserve("u1", session.id, ["A1", "A2"])
+    with StatementCounter(repo.engine) as paying:
+        box.pay(held.id, "u1")
+    assert len(reserving.statements) == 2
+    assert len(paying.statements) == 3
+    assert box.seat_map(session.id).count(SeatStatus.SOLD) == 2
+    assert len(repo.tickets(box.reservation(held.id, "u1").sale_id)) == 2
 
 
 def test_a_seat_read_hands_back_the_same_seats_until_another_process_changes_one(
