@@ -20,7 +20,7 @@ from uuid import UUID
 from .clock import Clock, SystemClock
 from .errors import BackendUnavailable, CinemaError, IdempotencyInProgress, IdempotencyKeyReused
 from .outages import Outages
-from .ports import IdempotencyStore, RateLimiter, SeatLock, StoredAnswer
+from .ports import Bucket, IdempotencyStore, RateLimiter, SeatLock, StoredAnswer
 from .seats import SeatLabel
 
 S = TypeVar("S")
@@ -228,6 +228,15 @@ class RateLimiterWithFallback:
     def take(self, key: str, rate: float, burst: int) -> float:
         """Take a token from the primary's bucket, or from the fallback's while it is down."""
         wait, _ = self._limiters.call(lambda limiter: limiter.take(key, rate, burst))
+        return wait
+
+    def take_all(self, buckets: Sequence[Bucket]) -> float:
+        """Take a token from each bucket in the primary, or in the fallback while it is down.
+
+        A primary that fails part way (a Cluster takes each bucket in a round trip of its own)
+        leaves the whole list to the fallback, the buckets the primary did take included: as
+        with a ``take`` that timed out after Redis ran it, the request counts in both."""
+        wait, _ = self._limiters.call(lambda limiter: limiter.take_all(buckets))
         return wait
 
 

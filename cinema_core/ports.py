@@ -28,6 +28,7 @@ T = TypeVar("T")
 
 __all__ = [
     "AuditTrail",
+    "Bucket",
     "Clock",
     "EventBus",
     "IdempotencyStore",
@@ -292,6 +293,10 @@ class IdempotencyStore(Protocol):
         ...
 
 
+# A token bucket as the limiter is asked for it: (key, tokens per second, at most this many).
+Bucket = tuple[str, float, int]
+
+
 class RateLimiter(Protocol):
     """Token buckets shared by every process."""
 
@@ -299,6 +304,16 @@ class RateLimiter(Protocol):
         """Take one token from ``key``'s bucket (``rate`` per second, at most ``burst``).
 
         Returns 0 if it was there, else the seconds until one will be.
+        """
+        ...
+
+    def take_all(self, buckets: Sequence[Bucket]) -> float:
+        """Take one token from each bucket in order, as one request to the limiter.
+
+        The buckets are left as ``take`` on each in turn would leave them, stopping at the
+        first one without a token: those before it have given theirs, it is refilled to now,
+        those after it are not touched. Returns 0 if every token was there, else the seconds
+        until that first empty bucket has one.
         """
         ...
 

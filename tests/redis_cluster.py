@@ -1,5 +1,6 @@
 """A real Redis Cluster for tests: six ``redis-server`` processes of the test's own (3 masters,
-a replica each) on ports nobody else uses, made with ``redis-cli --cluster create``.
+a replica each) on ports nobody else uses, made with ``redis-cli --cluster create``; and one
+plain ``redis-server`` of a test's own, for the server's counters.
 
 The machine's shared Redis (6379) is never touched. Without ``redis-server`` the tests that need
 a cluster are skipped, or fail under ``CINEMA_REQUIRE_SERVICES=1``.
@@ -102,29 +103,17 @@ class RedisCluster:
 
     def start_node(self, port: int) -> None:
         """Start (or restart, with its saved cluster config) the node on ``port``."""
-        log = (self._dir / f"{port}.log").open("ab")
-        self._processes[port] = subprocess.Popen(
-            [
-                "redis-server",
-                "--port", str(port),
-                "--bind", "127.0.0.1",
-                "--cluster-enabled", "yes",
-                "--cluster-config-file", f"nodes-{port}.conf",
-                "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
-                # A replica may take over however long its link was down (a test kills
-                # masters at will), and starts syncing at once rather than after 5 s.
-                "--cluster-replica-validity-factor", "0",
-                "--repl-diskless-sync-delay", "0",
-                "--dir", str(self._dir),
-                "--save", "",
-                "--appendonly", "no",
-                "--daemonize", "no",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+        self._processes[port] = _spawn(
+            port,
+            self._dir,
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", f"nodes-{port}.conf",
+            "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
+            # A replica may take over however long its link was down (a test kills
+            # masters at will), and starts syncing at once rather than after 5 s.
+            "--cluster-replica-validity-factor", "0",
+            "--repl-diskless-sync-delay", "0",
         )  # fmt: skip
-        log.close()
 
     def kill(self, port: int) -> None:
         """SIGKILL the node on ``port``: no goodbye to the cluster or the clients."""
@@ -133,10 +122,7 @@ class RedisCluster:
         process.wait(10)
 
     def cli(self, port: int, *args: str) -> str:
-        done = subprocess.run(
-            ["redis-cli", "-p", str(port), *args], capture_output=True, timeout=10, check=False
-        )
-        return done.stdout.decode(errors="replace")
+        return _cli(port, *args)
 
     def masters(self) -> dict[int, list[tuple[int, int]]]:
         """Live masters by port, with the slot ranges each serves (as a live node sees them)."""
@@ -190,16 +176,7 @@ class RedisCluster:
             time.sleep(0.1)
 
     def close(self) -> None:
-        for process in self._processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self._processes.values():
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        shutil.rmtree(self._dir, ignore_errors=True)
+        _stop(list(self._processes.values()), self._dir)
 
     def __enter__(self) -> RedisCluster:
         return self
@@ -211,12 +188,98 @@ class RedisCluster:
         return [port for port, p in self._processes.items() if p.poll() is None]
 
     def _wait_answering(self, port: int) -> None:
-        deadline = time.monotonic() + 10
-        while "PONG" not in self.cli(port, "ping"):
-            process = self._processes[port]
-            if process.poll() is not None:
-                log = (self._dir / f"{port}.log").read_text(errors="replace")
-                raise RuntimeError(f"redis-server on {port} exited: {log[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server on {port} did not answer within 10 s")
-            time.sleep(0.05)
+        _wait_answering(port, self._processes[port], self._dir)
+
+
+class RedisServer:
+    """One plain ``redis-server`` of the test's own: its counters (``INFO commandstats``) count
+    the commands of the test alone, which the shared Redis mixes with every other run's."""
+
+    def __init__(self, first_port: int):
+        need_binaries()
+        (self.port,) = free_ports(first_port, 1)
+        self._dir = Path(tempfile.mkdtemp(prefix="cinema-redis-"))
+        self._process = _spawn(self.port, self._dir)
+        try:
+            _wait_answering(self.port, self._process, self._dir)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def commands(self) -> dict[str, int]:
+        """How many times each command has run, those of scripts included, by lower-case
+        name (``evalsha``, ``hset`` …), as ``INFO commandstats`` counts them."""
+        counts: dict[str, int] = {}
+        for line in _cli(self.port, "info", "commandstats").splitlines():
+            name, _, stats = line.strip().partition(":")
+            if name.startswith("cmdstat_"):
+                fields = dict(field.split("=", 1) for field in stats.split(","))
+                counts[name.removeprefix("cmdstat_")] = int(fields["calls"])
+        return counts
+
+    def close(self) -> None:
+        _stop([self._process], self._dir)
+
+    def __enter__(self) -> RedisServer:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+
+def _spawn(port: int, directory: Path, *options: str) -> subprocess.Popen[bytes]:
+    """A ``redis-server`` on ``port`` keeping nothing on disk, its log in ``directory``."""
+    log = (directory / f"{port}.log").open("ab")
+    try:
+        return subprocess.Popen(
+            [
+                "redis-server",
+                "--port", str(port),
+                "--bind", "127.0.0.1",
+                *options,
+                "--dir", str(directory),
+                "--save", "",
+                "--appendonly", "no",
+                "--daemonize", "no",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )  # fmt: skip
+    finally:
+        log.close()
+
+
+def _cli(port: int, *args: str) -> str:
+    done = subprocess.run(
+        ["redis-cli", "-p", str(port), *args], capture_output=True, timeout=10, check=False
+    )
+    return done.stdout.decode(errors="replace")
+
+
+def _wait_answering(port: int, process: subprocess.Popen[bytes], directory: Path) -> None:
+    deadline = time.monotonic() + 10
+    while "PONG" not in _cli(port, "ping"):
+        if process.poll() is not None:
+            log = (directory / f"{port}.log").read_text(errors="replace")
+            raise RuntimeError(f"redis-server on {port} exited: {log[-2000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server on {port} did not answer within 10 s")
+        time.sleep(0.05)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]], directory: Path) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    shutil.rmtree(directory, ignore_errors=True)

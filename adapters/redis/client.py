@@ -4,8 +4,9 @@ Timeouts are short on purpose: Redis only speeds the box office up, so when it i
 request must give up on it quickly and fall back, never hang.
 
 ``redis://`` (or ``rediss://``) names one server; ``redis+cluster://host:port`` a Redis Cluster
-(see ``cluster.py``). The adapters work on either: every script they run touches keys of one
-hash slot only.
+(see ``cluster.py``). The adapters work on either: every script they run on a cluster touches
+keys of one hash slot only (the rate limiter, which takes a request's buckets in one script on
+one server, takes them one script each there).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from cinema_core.memory import (
     InMemoryReservationRepo,
     InMemorySeatLock,
 )
-from cinema_core.ports import StoredAnswer
+from cinema_core.ports import Bucket, StoredAnswer
 
 ANSWER = StoredAnswer(201, b'{"id": "r1"}')
 
@@ -72,11 +72,12 @@ class SwitchedRateLimiter(InMemoryRateLimiter):
         self.up = True
         self.calls = 0
 
-    def take(self, key: str, rate: float, burst: int) -> float:
+    def take_all(self, buckets: Sequence[Bucket]) -> float:
+        # take is take_all of one bucket: both are counted, and switched off, here.
         self.calls += 1
         if not self.up:
             raise BackendUnavailable("switched off")
-        return super().take(key, rate, burst)
+        return super().take_all(buckets)
 
 
 @pytest.fixture
@@ -324,6 +325,22 @@ def test_rate_limit_returns_to_the_primary_after_recovery(limiters, outages, clo
     assert primary.take("u1", 1.0, 2) == 1.0
     assert fallback.calls == asked
     assert outages.down() == {}
+
+
+def test_take_all_fails_over_as_a_whole(limiters, outages, clock):
+    """take_all asks the primary while it is up and the fallback during an outage, every
+    bucket of the call in the one that answers, in one call to it."""
+    primary, fallback, limiter = limiters
+    both = [("client:c1", 1.0, 1), ("user:u1", 1.0, 2)]
+    assert limiter.take_all(both) == 0.0
+    assert (primary.calls, fallback.calls) == (1, 0)
+    assert primary.take("client:c1", 1.0, 1) == 1.0
+    primary.up = False
+    assert limiter.take_all(both) == 0.0
+    assert limiter.take_all(both) == 1.0, "the fallback's client bucket is spent now"
+    assert fallback.take("user:u1", 1.0, 2) == 0.0, "and the second call left its user's"
+    assert fallback.calls == 3
+    assert "redis" in outages.down()
 
 
 # -- seat locks -------------------------------------------------------------------------------

@@ -446,10 +446,23 @@ def test_bucket_is_forgotten_once_it_would_be_full(limiters, client, prefix):
     assert 0 < client.pttl(key) <= 100 + 1000
 
 
-def test_rate_must_be_positive(limiters):
-    """A bucket that never refills is refused rather than dividing by zero in Redis."""
+def test_every_bucket_of_a_take_all_is_forgotten_once_it_would_be_full(limiters, client, prefix):
+    """Each bucket one call took from expires by itself, at its own rate."""
+    limiters[0].take_all([("u1", 10, 5), ("u2", 1, 3)])
+    ttls = {key: client.pttl(key) for key in client.scan_iter(match=f"{prefix}rate:*")}
+    assert sorted(ttls) == [f"{prefix}rate:u1".encode(), f"{prefix}rate:u2".encode()]
+    assert 0 < ttls[f"{prefix}rate:u1".encode()] <= 100 + 1000
+    assert 1000 < ttls[f"{prefix}rate:u2".encode()] <= 1000 + 1000
+
+
+def test_rate_must_be_positive(limiters, client, prefix):
+    """A bucket that never refills is refused rather than dividing by zero in Redis, before
+    any bucket of the call is taken from."""
     with pytest.raises(ValueError, match="rate"):
         limiters[0].take("u1", 0, 5)
+    with pytest.raises(ValueError, match="rate"):
+        limiters[0].take_all([("u1", 1, 5), ("u2", 0, 5)])
+    assert list(client.scan_iter(match=f"{prefix}rate:*")) == []
 
 
 def test_client_text_of_any_characters_is_a_valid_key(limiters, stores):
