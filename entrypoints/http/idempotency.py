@@ -56,12 +56,10 @@ def answer_once(
         raise
     if response.status_code < 500:
         try:
-            store.finish(
-                scope,
-                key,
-                request_fingerprint,
-                StoredAnswer(response.status_code, bytes(response.body)),
-            )
+            # A copy of its own size: orjson's bytes keep a 4 KiB buffer, which an in-process
+            # store would hold for each remembered answer until it lapses.
+            body = bytes(memoryview(response.body))
+            store.finish(scope, key, request_fingerprint, StoredAnswer(response.status_code, body))
         except BackendUnavailable as error:
             call.services.outages.failed("redis", error)
     else:

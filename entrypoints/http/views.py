@@ -232,7 +232,9 @@ class _SeatFragments(dict[RoomSeat, tuple[bytes, ...]]):
     """
 
     def __missing__(self, key: RoomSeat) -> tuple[bytes, ...]:
-        found = tuple(orjson.dumps(_seat(key, status)) for status in _COUNTED)
+        # Copied to bytes of their own size: orjson's answer keeps its 4 KiB buffer, and a
+        # 2,600-seat room's fragments would hold 50 MiB instead of 2.
+        found = tuple(bytes(memoryview(orjson.dumps(_seat(key, status)))) for status in _COUNTED)
         self[key] = found
         return found
 
