@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -43,6 +44,9 @@ from .topology import ATTEMPTS_HEADER, CONSUMER_HEADER, REASON_HEADER, Topology
 log = logging.getLogger("cinema.consumers")
 
 DEFAULT_PREFETCH = 100
+# How long a batch is gathered once its first event is in: a consumer hears of an event up to
+# this much later, and under load handles tens of events per transaction instead of one.
+LINGER = 0.05
 _INFRASTRUCTURE = (BackendUnavailable, StoreUnavailable)
 
 
@@ -101,6 +105,7 @@ class ConsumerRunner:
         outages: Outages | None = None,
         prefetch: int = DEFAULT_PREFETCH,
         poll: float = 0.2,
+        linger: float = LINGER,
         reconnect_delay: float = 1.0,
     ):
         self._url = url
@@ -110,6 +115,7 @@ class ConsumerRunner:
         self.outages = outages or Outages()
         self._prefetch = prefetch
         self._poll = poll
+        self._linger = linger
         self._reconnect_delay = reconnect_delay
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -168,17 +174,17 @@ class ConsumerRunner:
             while not self._stopping(stop):
                 with translated("RabbitMQ consumer connection failed"):
                     connection.process_data_events(time_limit=self._poll)
-                    # A burst arrives over several reads: gather it (up to the prefetch) so
-                    # the handlers get real batches.
-                    for _ in range(20):
-                        if all(
-                            len(lane.pending) >= self._prefetch for lane in lanes if lane.pending
-                        ):
+                    # Events come a few at a time, over several reads: gather them for a
+                    # moment (up to the prefetch) so that the handlers get real batches, one
+                    # transaction and one ack for many events instead of one each.
+                    deadline = time.monotonic() + self._linger
+                    while any(lane.pending for lane in lanes) and not all(
+                        len(lane.pending) >= self._prefetch for lane in lanes if lane.pending
+                    ):
+                        left = deadline - time.monotonic()
+                        if left <= 0:
                             break
-                        before = sum(len(lane.pending) for lane in lanes)
-                        connection.process_data_events(time_limit=0)
-                        if sum(len(lane.pending) for lane in lanes) == before:
-                            break
+                        connection.process_data_events(time_limit=left)
                 for lane in lanes:
                     if lane.pending:
                         self._settle(lane, publisher)
@@ -260,10 +266,17 @@ class ConsumerRunner:
             return messages
         ids = [m.event.id for m in messages if m.event is not None]
         try:
-            seen = self._processed.seen(consumer.name, ids)
+            seen = set(self._processed.seen(consumer.name, ids))
         except _INFRASTRUCTURE as error:
             raise _Pause(str(error)) from error
-        return [m for m in messages if m.event is not None and m.event.id not in seen]
+        # Two copies of one event (a relay that published a batch again) can arrive in one
+        # batch, both unseen so far: only the first is handled.
+        fresh = []
+        for message in messages:
+            if message.event is not None and message.event.id not in seen:
+                seen.add(message.event.id)
+                fresh.append(message)
+        return fresh
 
     def _mark(self, consumer: Consumer, events: Sequence[Event]) -> None:
         if self._processed is None or consumer.idempotent:
