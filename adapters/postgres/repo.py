@@ -107,9 +107,9 @@ class PostgresReservationRepo(AfterSaleReads):
         self._quota_locks = quota_locks
         self._attempts = attempts
         self._backoff = backoff
-        # The last read of each session's seats: the rows the database sent, and the seats made
-        # of them (see seats()). Callers never change the list they are handed.
-        self._seat_reads: dict[UUID, tuple[list[tuple[Any, ...]], list[Seat]]] = {}
+        # The last read of each session's seats: their version (statements.SEAT_VERSION) and the
+        # seats (see seats()). Callers never change the list they are handed.
+        self._seat_reads: dict[UUID, tuple[str, list[Seat]]] = {}
         # Called after each commit that recorded events (e.g. to wake the relay at once).
         self.on_commit: list[Callable[[], None]] = []
 
@@ -225,34 +225,40 @@ class PostgresReservationRepo(AfterSaleReads):
         return {id: int(available) for id, available in found}
 
     def seats(self, session_id: UUID) -> list[Seat]:
+        last = self._seat_reads.get(session_id)
+        if last is not None:
+            version = self._read(
+                "checking the seat map",
+                lambda c: c.exec_driver_sql(
+                    statements.SEAT_VERSION, {"session_id": session_id}
+                ).scalar(),
+            )
+            if version == last[0]:
+                # Nothing in the session changed since this process last read it: the same
+                # list of the same seats, which lets BoxOffice.seat_map hand out its last map
+                # (and the HTTP layer its encoded body) instead of rebuilding 2,600 seats.
+                return last[1]
         found = self._read(
             "reading the seat map",
             lambda c: _plain_rows(
                 c.exec_driver_sql(statements.TOUCHED_SEATS, {"session_id": session_id})
             ),
         )
-        last = self._seat_reads.get(session_id)
-        if last is not None and last[0] == found:
-            # Nothing in the session changed since this process last read it: the same list of
-            # the same seats, which lets BoxOffice.seat_map hand out its last map (and the HTTP
-            # layer its encoded body) instead of rebuilding 2,600 seats. Comparing the few
-            # touched rows costs far less than making every seat again.
-            return last[1]
-        layout = next((row[0] for row in found if row[0] is not None), None)
-        if layout is None:
+        head = next((row for row in found if row[0] is not None), None)
+        if head is None:
             return []
         # Only the seats that are not plainly free come from the database, with the room's
         # layout; every other seat for sale is a free seat. add_session stores exactly the
         # room's seats for sale, so this is every seat of the session, in label order, as stored.
-        free, position = _seats_for_sale(tuple(layout))
+        free, position = _seats_for_sale(tuple(head[0]))
         every = list(free)
-        for first, row, number, held_by, hold_expires_at, sale_id, ticket in found:
+        for first, _, row, number, held_by, hold_expires_at, sale_id, ticket in found:
             if first is None:
                 index = position[(row, number)]
                 every[index] = Seat(free[index].label, held_by, hold_expires_at, sale_id, ticket)
         if session_id not in self._seat_reads and len(self._seat_reads) >= SEAT_READS_KEPT:
             self._seat_reads.clear()  # atomic, unlike evicting one while other threads write
-        self._seat_reads[session_id] = (found, every)
+        self._seat_reads[session_id] = (head[1], every)
         return every
 
     def get_reservation(self, reservation_id: UUID) -> Reservation | None:

@@ -25,9 +25,17 @@ _LINE_VALUES = (
 )
 _RESERVATION_COLUMNS = f"id, session_id, user_id, {_LINES}, status, created_at, expires_at, sale_id"
 _SALE_COLUMNS = f"id, reservation_id, session_id, user_id, {_LINES}, paid_at"
+
+
 # The seats that are not plainly free: seats_touched_idx's predicate (migration 0004). Every
 # statement that counts or reads such seats spells it out, so the planner takes that index.
-TOUCHED: Final = "(s.held_by IS NOT NULL OR s.sale_id IS NOT NULL OR s.ticket IS NOT NULL)"
+def _touched(seat: str) -> str:
+    return (
+        f"({seat}.held_by IS NOT NULL OR {seat}.sale_id IS NOT NULL OR {seat}.ticket IS NOT NULL)"
+    )
+
+
+TOUCHED: Final = _touched("s")
 # The labels asked for, as rows. Callers send them de-duplicated, in label order.
 _LABELS = 'unnest(%(rows)s::char(1)[], %(numbers)s::int[]) AS v("row", number)'
 
@@ -225,19 +233,38 @@ ON CONFLICT (cinema, name) WHERE NOT private DO NOTHING
 RETURNING id
 """
 
-# The room's layout (one row), then the seats that are not plainly free: the free ones are every
-# other seat for sale, which the caller fills in from the layout (a 2,600-seat map is then a few
-# rows, not 2,600). An unknown session returns no row at all. held_by alone (no expiry) is no
-# hold, but the port hands seats over as stored, so it is read; a hold time always has a holder
+# What a session's seats are now, in one short text: how many are touched, and the sum of a
+# 64-bit hash of each one's label and of the transaction that last wrote it (xmin: any change to
+# a row makes a new version of it, written by another transaction). A sum needs no sort, and
+# two states of the seats share a text only by a 64-bit accident. Equal texts mean the same
+# stored seats, so a process that kept the seats of its last read needs only this
+# (SEAT_VERSION) to know they are still the session's. Written once, for both statements below.
+_VERSION = (
+    "count(*) || ':' || coalesce(sum(hashtextextended("
+    "t.\"row\" || t.number || ':' || t.xmin::text, 0)), 0)"
+)
+SEAT_VERSION: Final = f"""
+SELECT {_VERSION} FROM seats AS t WHERE t.session_id = %(session_id)s AND {_touched("t")}
+"""
+
+# The room's layout and the seats' version (one row), then the seats that are not plainly free:
+# the free ones are every other seat for sale, which the caller fills in from the layout (a
+# 2,600-seat map is then a few rows, not 2,600). One statement, so the version is that of the
+# seats read. An unknown session returns no row at all. held_by alone (no expiry) is no hold,
+# but the port hands seats over as stored, so it is read; a hold time always has a holder
 # (seats_hold_has_holder). The seats come from seats_touched_idx (see TOUCHED).
 TOUCHED_SEATS: Final = f"""
-SELECT r.layout, NULL::char(1), NULL::int, NULL::uuid, NULL::timestamptz, NULL::uuid, NULL::text
+WITH t AS (
+    SELECT s.xmin, {_SEAT_COLUMNS}
+    FROM seats AS s
+    WHERE s.session_id = %(session_id)s AND {TOUCHED}
+)
+SELECT r.layout, (SELECT {_VERSION} FROM t),
+    NULL::char(1), NULL::int, NULL::uuid, NULL::timestamptz, NULL::uuid, NULL::text
 FROM sessions AS se JOIN rooms AS r ON r.id = se.room_id
 WHERE se.id = %(session_id)s
 UNION ALL
-SELECT NULL, {_SEAT_COLUMNS}
-FROM seats AS s
-WHERE s.session_id = %(session_id)s AND {TOUCHED}
+SELECT NULL, NULL, t."row", t.number, t.held_by, t.hold_expires_at, t.sale_id, t.ticket FROM t
 """
 
 # The availability rule in SQL; Seat.status_at is the same rule in Python, and

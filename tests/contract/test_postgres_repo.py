@@ -369,26 +369,32 @@ def test_a_seat_read_hands_back_the_same_seats_until_another_process_changes_one
     repo: PostgresReservationRepo, clean_postgres_url: str, clock: ManualClock
 ) -> None:
     """What lets every process serve its last seat map: the same list while the stored seats
-    are unchanged, and a fresh one as soon as any process (another repo here) changes one."""
+    are unchanged, and a fresh one as soon as any process (another repo here) changes one,
+    whether it touches a free seat or changes one already held."""
     session = add_session(repo, clock)
     first = repo.seats(session.id)
     assert repo.seats(session.id) is first
     other = PostgresReservationRepo(clean_postgres_url)
+    owner, until = uuid4(), clock.now() + timedelta(seconds=30)
+
+    def change(tx: PostgresTransaction, ticket: str) -> None:
+        (seat,) = tx.lock_seats(session.id, [A2])
+        seat.hold(owner, until, ticket)
+        tx.save_seats(session.id, [seat])
+
     try:
-        owner, until = uuid4(), clock.now() + timedelta(seconds=30)
+        other.atomic(lambda tx: change(tx, "full"))
+        held = repo.seats(session.id)
+        assert held is not first
+        assert {s.label: s.ticket for s in held if s.held_by} == {A2: "full"}
+        assert repo.seats(session.id) is held
 
-        def hold(tx: PostgresTransaction) -> None:
-            (seat,) = tx.lock_seats(session.id, [A2])
-            seat.hold(owner, until, "full")
-            tx.save_seats(session.id, [seat])
-
-        other.atomic(hold)
+        other.atomic(lambda tx: change(tx, "half"))  # the same seat, still held
+        again = repo.seats(session.id)
     finally:
         other.close()
-    after = repo.seats(session.id)
-    assert after is not first
-    assert {s.label: s.held_by for s in after if s.held_by} == {A2: owner}
-    assert repo.seats(session.id) is after
+    assert again is not held
+    assert {s.label: s.ticket for s in again if s.held_by} == {A2: "half"}
 
 
 def test_a_row_lock_makes_the_second_transaction_wait_and_see_the_first_ones_hold(
