@@ -17,6 +17,7 @@ import attrs
 from . import cpu_report, profile_report
 from .generator import event_loop_name
 from .options import Options
+from .pgbench import Ceiling
 from .process_memory import Memory
 from .results import ScenarioResult
 from .servers import Stack
@@ -58,6 +59,7 @@ class Report:
     options: Options
     stack: Stack | None = None
     generator_ceiling: ScenarioResult | None = None
+    database_ceiling: Ceiling | None = None
     results: list[ScenarioResult] = attrs.Factory(list)
     memory_after: dict[str, list[Memory]] = attrs.Factory(dict)
     memory: list[Memory] = attrs.Factory(list)
@@ -172,6 +174,13 @@ class Report:
         if ceiling:
             out.append(
                 f"stack ceiling (GET /health, same stack, same run): {ceiling:,.0f} requests/s"
+            )
+        if self.database_ceiling:
+            d = self.database_ceiling
+            out.append(
+                f"database ceiling (pgbench -N, {d.clients} clients, same machine, same run): "
+                f"{d.transactions_per_second:,.0f} transactions/s, "
+                f"{d.postgres_ms_per_transaction:.3f} ms of PostgreSQL CPU per transaction"
             )
         out.append("")
         out.append(
@@ -293,6 +302,9 @@ class Report:
                 for result in self._all_results()
             },
             "idle_cores": self.idle,
+            "database_ceiling": attrs.asdict(self.database_ceiling)
+            if self.database_ceiling
+            else None,
             "statements_per_request": {c.request: c.counts for c in self.statements},
             "memory": [attrs.asdict(m) for m in self.memory],
             "soak_growth_mib": {

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from . import generator, sql_check, statements
+from . import generator, pgbench, sql_check, statements
 from .admin import Admin
 from .generator import Outcome, Part
 from .invariant import Check
@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.stack = stack
         report.processes = stack.python_processes()
         report.idle = _idle(stack)
+        if options.backend == "postgres":
+            report.database_ceiling = pgbench.measure(options, stack.namespace, stack.notes)
         for name in SCENARIOS:
             if name in options.scenarios:
                 report.results.append(_played(stack, name, options))

@@ -118,7 +118,7 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
     result = ScenarioResult("seat map", samples=samples, seconds=seconds, check=check)
     result.figures = [
         Figure("seat map reads/s", reads / seconds, "/s", "map_rate", rate=True),
-        Figure("seat map p99", samples.summary(READ).p99, "ms"),
+        Figure("seat map p99", samples.summary(READ).p99, "ms", "map_p99"),
     ]
     result.notes.append(
         f"{plan.rows * plan.seats_per_row}-seat map; {len(recorded)} sales "
