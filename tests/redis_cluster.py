@@ -22,6 +22,7 @@ from types import TracebackType
 import pytest
 
 from tests import services
+from tests.flow.processes import stop
 
 MASTERS = 3
 # A node is judged failed after this many ms, and its replica promoted soon after; Redis'
@@ -273,13 +274,5 @@ def _wait_answering(port: int, process: subprocess.Popen[bytes], directory: Path
 
 
 def _stop(processes: list[subprocess.Popen[bytes]], directory: Path) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    stop(processes)
     shutil.rmtree(directory, ignore_errors=True)

@@ -20,6 +20,8 @@ import httpx
 import jwt
 import pytest
 
+from tests.flow.processes import stop
+
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
 SECRET = "sse-flow-secret-long-enough-for-hs256-signatures"
@@ -73,14 +75,7 @@ def api_processes(migrated_postgres_url: str, amqp_url: str, namespace: str) -> 
                 time.sleep(0.1)
         yield urls
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        stop(processes)
 
 
 class StreamReader:

@@ -19,6 +19,7 @@ import httpx
 import jwt
 
 from tests import services
+from tests.flow.processes import stop
 
 SECRET = "browser-tests-secret-long-enough-for-hs256-signatures"
 _BACKENDS = ("CINEMA_DATABASE_URL", "CINEMA_REDIS_URL", "CINEMA_AMQP_URL")
@@ -178,22 +179,11 @@ def start_site(
                 _wait_ready(url, process, log)
             yield Site(urls)
         finally:
-            _stop(running)
+            stop(running)
             if amqp_url:
                 services.drop_amqp_namespace(amqp_url, namespace)
             if redis_url:
                 services.drop_redis_keys(redis_url, namespace + ":")
-
-
-def _stop(running: list[subprocess.Popen[bytes]]) -> None:
-    for process in running:
-        process.terminate()
-    for process in running:
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Any) -> None:
