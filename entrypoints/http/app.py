@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -28,10 +27,13 @@ from .middleware import RequestContext
 from .openapi import document
 from .operations import Gate, Operation, routes
 from .stream import SeatFeed, stream_operation
+from .threads import RequestThreads
 
 log = logging.getLogger("cinema.http")
 # Request threads beyond the database pool's connections, for requests that need none.
 _SPARE_THREADS = 2
+# Request threads without a database (anyio's default, which this pool replaced).
+_THREADS = 40
 
 
 def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
@@ -42,11 +44,19 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         log.warning("no CINEMA_AUTH_SECRET: using a random one, so no token will be accepted")
         secret = secrets.token_urlsafe(32)
     feed = SeatFeed(services.local_events)
+    # Fewer request threads than anyio's 40 on a database: past the pool's connections extra
+    # threads only wait for one, or hold a transaction open while they wait for the GIL
+    # (bench/FINDINGS.md 8).
+    threads = RequestThreads(
+        services.settings.database_pool_size + _SPARE_THREADS
+        if services.settings.database_url
+        else _THREADS
+    )
     operations: list[Operation] = [
         *system.OPERATIONS,
         *rooms.OPERATIONS,
         *sessions.OPERATIONS,
-        stream_operation(feed),
+        stream_operation(feed, threads),
         *reservations.OPERATIONS,
         *purchases.OPERATIONS,
         *sales.OPERATIONS,
@@ -72,12 +82,6 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         worker = BackgroundWorker(services) if run_worker else None
-        if services.settings.database_url:
-            # Fewer request threads than anyio's 40: past the pool's connections extra threads
-            # only wait for one, or hold a transaction open while they wait for the GIL
-            # (bench/FINDINGS.md 8).
-            limiter = anyio.to_thread.current_default_thread_limiter()
-            limiter.total_tokens = services.settings.database_pool_size + _SPARE_THREADS
         if services.events is not None:
             # Seat changes made through any process reach this one's SSE clients; each time
             # the feed comes back from an outage, they get a fresh seat map.
@@ -90,10 +94,11 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
             feed.close()
             if worker is not None:
                 worker.stop()
+            threads.close()
             services.close()
 
     app = Starlette(
-        routes=[*routes(operations, gate), assets(), pages.assets()],
+        routes=[*routes(operations, gate, threads), assets(), pages.assets()],
         middleware=[Middleware(RequestContext)],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,

@@ -13,7 +13,6 @@ from typing import Any, Literal
 from uuid import UUID
 
 import attrs
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +34,7 @@ from .bodies import parse_object, read_body
 from .errors import error_response
 from .middleware import request_info
 from .structuring import structure
+from .threads import RequestThreads
 
 # "staff": staff or an admin.
 Access = Literal["public", "user", "staff", "admin"]
@@ -188,19 +188,19 @@ class Gate:
             raise RateLimited(wait)
 
 
-def routes(operations: Iterable[Operation], gate: Gate) -> list[Route]:
+def routes(operations: Iterable[Operation], gate: Gate, threads: RequestThreads) -> list[Route]:
     """One Starlette route per path, dispatching on the method (so 405 lists every method)."""
     by_path: dict[str, dict[str, Operation]] = {}
     for op in operations:
         by_path.setdefault(op.path, {})[op.method] = op
     return [
-        Route(path, _endpoint(methods, gate), methods=list(methods), name=path)
+        Route(path, _endpoint(methods, gate, threads), methods=list(methods), name=path)
         for path, methods in by_path.items()
     ]
 
 
 def _endpoint(
-    methods: dict[str, Operation], gate: Gate
+    methods: dict[str, Operation], gate: Gate, threads: RequestThreads
 ) -> Callable[[Request], Awaitable[Response]]:
     def run(op: Operation, request: Request, raw: bytes | None) -> Response:
         try:
@@ -224,7 +224,7 @@ def _endpoint(
                 # A handler that awaits (a stream, readiness) rather than blocks: admitted
                 # (off the loop if the gate may wait on Redis), then awaited on the loop.
                 admitted = (
-                    await run_in_threadpool(gate.admit, request, op)
+                    await threads.run(gate.admit, request, op)
                     if op.blocking
                     else gate.admit(request, op)
                 )
@@ -236,7 +236,7 @@ def _endpoint(
             return error_response(error)
         if not op.blocking or _in_process(gate.services):
             return run(op, request, raw)
-        return await run_in_threadpool(run, op, request, raw)
+        return await threads.run(run, op, request, raw)
 
     return endpoint
 

@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import attrs
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from cinema_core import CinemaError, Event, SessionNotFound
@@ -37,6 +36,7 @@ from cinema_core.memory import InMemoryEventBus
 from . import views
 from .operations import Call, Operation, Reply
 from .responses import dump
+from .threads import RequestThreads
 
 log = logging.getLogger("cinema.stream")
 KEEPALIVE_SECONDS = 15.0
@@ -201,7 +201,7 @@ async def _messages(
         feed.forget(listener)
 
 
-def stream_operation(feed: SeatFeed) -> Operation:
+def stream_operation(feed: SeatFeed, threads: RequestThreads) -> Operation:
     """``GET /sessions/{session_id}/seats/stream`` over this feed."""
 
     async def stream_seats(call: Call) -> Response:
@@ -210,7 +210,7 @@ def stream_operation(feed: SeatFeed) -> Operation:
         listener = feed.listen(str(session_id))
 
         async def read_map() -> dict[str, Any]:
-            return views.seat_map(await run_in_threadpool(call.services.box.seat_map, session_id))
+            return views.seat_map(await threads.run(call.services.box.seat_map, session_id))
 
         try:
             first = await read_map()
