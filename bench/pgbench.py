@@ -35,7 +35,14 @@ class Ceiling:
     clients: int
 
 
-def measure(options: Options, namespace: str, notes: list[str]) -> Ceiling | None:
+def measure(
+    options: Options,
+    namespace: str,
+    notes: list[str],
+    *,
+    seconds: int = SECONDS,
+    scale: int = SCALE,
+) -> Ceiling | None:
     """pgbench's rate and PostgreSQL's CPU per transaction; ``None`` (and a note) without it."""
     binary = shutil.which("pgbench")
     if binary is None:
@@ -49,15 +56,15 @@ def measure(options: Options, namespace: str, notes: list[str]) -> Ceiling | Non
             f"--port={url.port or 5432}",
             f"--username={url.username or 'postgres'}",
         ]
-        init = [binary, *connection, "-i", "-q", "-s", str(SCALE), name]
+        init = [binary, *connection, "-i", "-q", "-s", str(scale), name]
         subprocess.run(init, check=True, capture_output=True, timeout=300)
         clients = options.connections * options.generators
         run = [binary, *connection, "-N", "-n", "-c", str(clients), "-j", "2"]
-        run += ["-T", str(SECONDS), name]
+        run += ["-T", str(seconds), name]
         spent: dict[str, float] = {}
         meter = CpuMeter({"PostgreSQL": lambda: database_backends(options.postgres_url, name)})
         timer = threading.Timer(_WARM, meter.start)
-        stopper = threading.Timer(SECONDS - _COOL, lambda: spent.update(meter.stop()))
+        stopper = threading.Timer(seconds - _COOL, lambda: spent.update(meter.stop()))
         timer.start()
         stopper.start()
         done = subprocess.run(run, check=True, capture_output=True, text=True, timeout=120)
@@ -67,7 +74,7 @@ def measure(options: Options, namespace: str, notes: list[str]) -> Ceiling | Non
             notes.append("database ceiling not measured: pgbench printed no rate")
             return None
         tps = float(found[1])
-        window = SECONDS - _WARM - _COOL
+        window = seconds - _WARM - _COOL
         cpu = spent.get("PostgreSQL", 0.0)
         return Ceiling(tps, 1000 * cpu / (tps * window) if tps else 0.0, clients)
     except (OSError, subprocess.SubprocessError) as error:

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bench.invariant import Check, check_session
 from bench.options import parse
+from bench.pgbench import measure
 from bench.process_cpu import server_of
 from bench.profiling import rank
 from bench.statements import statements
+from tests import services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,3 +168,26 @@ def test_statements_are_counted_for_the_runs_database_only() -> None:
         "2030-01-01 00:00:00.003 UTC [7] postgres@bench_1 DETAIL:  parameters: $1 = '1'\n"
     )
     assert statements(log, "bench_1") == ["BEGIN", "SELECT 1 FROM seats"]
+
+
+@pytest.mark.postgres
+def test_the_database_ceiling_is_measured_on_a_scratch_database_then_dropped() -> None:
+    """pgbench runs on a database of its own beside the run's, and says a rate and the CPU a
+    transaction costs PostgreSQL; the database is gone afterwards."""
+    services.need("PostgreSQL", services.POSTGRES_ADMIN_URL, 5432)
+    if shutil.which("pgbench") is None:
+        services.missing("pgbench is not installed")
+    admin = services.POSTGRES_ADMIN_URL.replace("+psycopg", "")
+    options = parse(["--postgres-url", admin])
+    namespace = services.unique("bench_ceiling")
+    notes: list[str] = []
+    found = measure(options, namespace, notes, seconds=4, scale=1)
+    assert found is not None, notes
+    assert found.transactions_per_second > 0
+    assert found.postgres_ms_per_transaction > 0
+    assert found.clients == options.connections
+    with psycopg.connect(admin, autocommit=True) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", (f"{namespace}_pgbench",)
+        ).fetchone()
+    assert left == (0,)
