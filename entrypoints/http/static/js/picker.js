@@ -32,6 +32,7 @@ const state = {
   session: null,
   chosen: new Set(),
   reservation: null,
+  sale: null,
   deadline: 0,
   timer: 0,
   warned: false,
@@ -439,6 +440,8 @@ async function cancel() {
 async function paid(sale) {
   clearInterval(state.timer);
   state.reservation = null;
+  state.sale = sale;
+  button('refund').hidden = sale.refunded_seats.length === sale.seats.length;
   remember('sale', sale.id);
   for (const label of sale.seats) view.update(label, 'sold');
   view.paint();
@@ -453,6 +456,26 @@ async function paid(sale) {
     await showTickets($('tickets'), sale, (code) => tickets.name(code), issued);
   } catch (error) {
     refused(error);
+  }
+}
+
+// Every seat of the sale not refunded yet, after the buyer says so; they are for sale again.
+async function refund() {
+  const sale = state.sale;
+  if (!sale || !window.confirm(`Refund ${listed(sale.seats)}? The seats go back on sale.`)) return;
+  clearMessages();
+  busy(true);
+  try {
+    const { data } = await call('POST', `/sales/${sale.id}/refunds`, { idempotent: true });
+    for (const label of data.seats) if (view.seat(label)) view.update(label, 'available');
+    view.paint();
+    button('refund').hidden = true;
+    $('paid').textContent = `Refunded ${money(cents(data.amount), data.currency)} for ${listed(data.seats)}. The seats are for sale again.`;
+    await showTickets($('tickets'), await get(`/sales/${sale.id}`), (code) => tickets.name(code), (await features()).tickets);
+  } catch (error) {
+    refused(error);
+  } finally {
+    busy(false);
   }
 }
 
@@ -484,9 +507,11 @@ async function restore() {
 button('hold').addEventListener('click', hold);
 button('pay').addEventListener('click', pay);
 button('cancel').addEventListener('click', cancel);
+button('refund').addEventListener('click', refund);
 $('best').addEventListener('submit', best);
 $('best-count').addEventListener('input', order);
 $('again').addEventListener('click', () => {
+  state.sale = null;
   forget();
   clearMessages();
   show('choose');

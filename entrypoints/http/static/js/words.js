@@ -41,6 +41,12 @@ export function refusal(error, { typeName = (code) => code, together = true, sti
       }.`;
     case 'reservation_cancelled':
       return 'This hold was cancelled, so it cannot be paid. Choose seats again.';
+    case 'refund_window_closed':
+      return 'Refunds for this session have closed: it starts too soon.';
+    case 'already_refunded':
+      return `${listed(seats)} ${were(seats)} refunded already.`;
+    case 'ticket_used':
+      return `${listed(seats)} ${were(seats)} already checked in at the door, so nothing was refunded.`;
     case 'unauthorized':
       return 'Your sign-in was not accepted (it may have expired). Sign in again to go on.';
     case 'rate_limited':
