@@ -34,6 +34,12 @@ class SeatPicker:
     def hold(self) -> None:
         self.action("hold").click()
 
+    def hold_seats(self, *labels: str) -> None:
+        """Choose the seats, hold them, and wait until the page draws them as this buyer's."""
+        self.choose(*labels)
+        self.hold()
+        self.expect_held(*labels)
+
     def expect_held(self, *labels: str) -> None:
         expect(self.page.locator("#hold-panel")).to_be_visible()
         for label in labels:

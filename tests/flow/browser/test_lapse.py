@@ -30,9 +30,7 @@ def test_a_hold_lapses_on_screen_and_its_seats_are_free_again(
     session = quick_site.new_session()
     ana = SeatPicker(open_page(quick_site.page(f"/s/{session}", "ana"))).wait_live()
     bia = SeatPicker(open_page(quick_site.page(f"/s/{session}", "bia"))).wait_live()
-    ana.choose("A1", "A2")
-    ana.hold()
-    ana.expect_held("A1", "A2")
+    ana.hold_seats("A1", "A2")
     expect(ana.countdown).to_have_text("0:02")
     kept = f"JSON.parse(sessionStorage.getItem('cinema.order.{session}'))"
     reservation_id = ana.page.evaluate(kept)["reservation"]
