@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -66,13 +66,6 @@ def _seats_for_sale(layout: tuple[str, ...]) -> tuple[tuple[Seat, ...], dict[Any
     are shared by every read too, which never changes the seats it hands out."""
     free = tuple(Seat(seat.label) for seat in plan(layout).for_sale)
     return free, {(seat.label.row, seat.label.number): index for index, seat in enumerate(free)}
-
-
-def _plain_rows(result: sa.CursorResult[Any]) -> list[tuple[Any, ...]]:
-    """The rows as the driver made them: plain tuples, which compare in C, unlike
-    SQLAlchemy's rows (a seat-map read compares hundreds of them)."""
-    with result:
-        return cast(list[tuple[Any, ...]], result.cursor.fetchall())
 
 
 def _like_pattern(text: str) -> str:
@@ -240,9 +233,7 @@ class PostgresReservationRepo(AfterSaleReads):
                 return last[1]
         found = self._read(
             "reading the seat map",
-            lambda c: _plain_rows(
-                c.exec_driver_sql(statements.TOUCHED_SEATS, {"session_id": session_id})
-            ),
+            lambda c: c.exec_driver_sql(statements.TOUCHED_SEATS, {"session_id": session_id}).all(),
         )
         head = next((row for row in found if row[0] is not None), None)
         if head is None:

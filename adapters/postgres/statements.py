@@ -14,6 +14,7 @@ the column stay on its index.
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 _SEAT_COLUMNS = 's."row", s.number, s.held_by, s.hold_expires_at, s.sale_id, s.ticket'
@@ -47,7 +48,7 @@ _LABELS = 'unnest(%(rows)s::char(1)[], %(numbers)s::int[]) AS v("row", number)'
 # seats yet (a fresh database before autovacuum's first ANALYZE) that plan read a 2,600-seat
 # session whole to lock one seat, ~1 ms of PostgreSQL per statement. A subquery that locks rows
 # (or has an OFFSET) is never flattened into the join, so the loop over the labels stays.
-# tests/contract/test_seat_plans.py holds every statement here to a few pages read.
+# tests/contract/test_seat_plans.py holds each of these plans to the rows asked for.
 def _seats_by_label(columns: str, tail: str) -> str:
     return f"""
 {_LABELS}
@@ -306,30 +307,23 @@ GROUP BY s.ticket
 # trip and one statement instead of several. They run in that statement's snapshot and their
 # constraints are checked at its end, as for statements of their own; none of them reads what
 # another writes. Each rider's parameters are prefixed ``w<i>_`` so as not to clash.
-_RIDDEN: dict[tuple[tuple[str, ...], str | None], str] = {}
 _WITH = "\nWITH "
 
 
+# A handful of use cases make a handful of combinations.
+@functools.lru_cache(maxsize=64)
 def riding(riders: tuple[str, ...], carrier: str | None) -> str:
     """The text of ``carrier`` (or, without one, of the last rider) with the others as CTEs."""
-    key = (riders, carrier)
-    found = _RIDDEN.get(key)
-    if found is None:
-        if carrier is None:
-            riders, carrier = riders[:-1], riders[-1]
-        ctes = ", ".join(
-            f"w{index} AS ({sql.replace('%(', f'%(w{index}_')})" for index, sql in enumerate(riders)
-        )
-        if not ctes:
-            found = carrier
-        elif carrier.startswith(_WITH):
-            found = f"WITH {ctes}, {carrier[len(_WITH) :]}"
-        else:
-            found = f"WITH {ctes}{carrier}"
-        if len(_RIDDEN) >= 64:  # a handful of use cases make a handful of combinations
-            _RIDDEN.clear()
-        _RIDDEN[key] = found
-    return found
+    if carrier is None:
+        riders, carrier = riders[:-1], riders[-1]
+    ctes = ", ".join(
+        f"w{index} AS ({sql.replace('%(', f'%(w{index}_')})" for index, sql in enumerate(riders)
+    )
+    if not ctes:
+        return carrier
+    if carrier.startswith(_WITH):
+        return f"WITH {ctes}, {carrier[len(_WITH) :]}"
+    return f"WITH {ctes}{carrier}"
 
 
 # The outbox relay (PostgresReservationRepo.relay_outbox), run after every commit that recorded

@@ -452,17 +452,21 @@ async function paid(sale) {
   paidNote.setAttribute('tabindex', '-1');
   paidNote.focus();
   try {
-    const issued = (await features()).tickets;
-    await showTickets($('tickets'), sale, (code) => tickets.name(code), issued);
+    await drawTickets(sale);
   } catch (error) {
     refused(error);
   }
 }
 
+async function drawTickets(sale) {
+  await showTickets($('tickets'), sale, (code) => tickets.name(code), (await features()).tickets);
+}
+
 // Every seat of the sale not refunded yet, after the buyer says so; they are for sale again.
 async function refund() {
   const sale = state.sale;
-  if (!sale || !window.confirm(`Refund ${listed(sale.seats)}? The seats go back on sale.`)) return;
+  const left = sale ? sale.seats.filter((label) => !sale.refunded_seats.includes(label)) : [];
+  if (!left.length || !window.confirm(`Refund ${listed(left)}? The seats go back on sale.`)) return;
   clearMessages();
   busy(true);
   try {
@@ -471,7 +475,7 @@ async function refund() {
     view.paint();
     button('refund').hidden = true;
     $('paid').textContent = `Refunded ${money(cents(data.amount), data.currency)} for ${listed(data.seats)}. The seats are for sale again.`;
-    await showTickets($('tickets'), await get(`/sales/${sale.id}`), (code) => tickets.name(code), (await features()).tickets);
+    await drawTickets(await get(`/sales/${sale.id}`));
   } catch (error) {
     refused(error);
   } finally {
