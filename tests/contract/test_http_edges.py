@@ -243,3 +243,30 @@ def test_report_csv_cells_that_a_spreadsheet_would_run_are_neutralised(any_api: 
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert sorted(row["movie"] for row in rows) == sorted("'" + movie for movie in FORMULAS)
     assert {row["revenue"] for row in rows} == {"25.00"}
+
+
+_BODY = '{"movie": "Filme X", "room": "Sala 1", "starts_at": "2026-12-01T19:00:00Z", '
+_BODY += '"price": "25.00", "rows": 4, "seats_per_row": 4}'
+NOT_UTF8 = {
+    "UTF-16 with its mark": (_BODY.encode("utf-16"), "application/json"),
+    "UTF-16LE": (_BODY.encode("utf-16-le"), "application/json"),
+    "UTF-16BE": (_BODY.encode("utf-16-be"), "application/json"),
+    "UTF-32 with its mark": (_BODY.encode("utf-32"), "application/json"),
+    "UTF-32LE": (_BODY.encode("utf-32-le"), "application/json"),
+    "UTF-8 with a mark": (_BODY.encode("utf-8-sig"), "application/json"),
+    "Latin-1": (_BODY.replace("Filme X", "Café").encode("latin-1"), "application/json"),
+    "charset=utf-16": (_BODY.encode("utf-8"), "application/json; charset=utf-16"),
+    "charset=latin-1": (_BODY.encode("utf-8"), 'application/json; charset="ISO-8859-1"'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_UTF8))
+def test_a_body_that_is_not_utf8_json_is_400(any_api: Api, case: str) -> None:
+    """JSON is UTF-8: UTF-16/32, a byte order mark or another charset is 400 malformed_json."""
+    raw, content_type = NOT_UTF8[case]
+    headers = {**any_api.admin, "Content-Type": content_type}
+    answer = any_api.post("/sessions", content=raw, headers=headers)
+    assert (answer.status_code, error_code(answer)) == (400, "malformed_json")
+    assert _listed(any_api) == 0
+    utf8 = {**any_api.admin, "Content-Type": "application/json; charset=UTF-8"}
+    assert any_api.post("/sessions", content=_BODY.encode(), headers=utf8).status_code == 201
