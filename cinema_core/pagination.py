@@ -6,13 +6,14 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
 import attrs
 
 from .errors import ValidationFailed
+from .times import in_range
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -35,11 +36,20 @@ class Cursor:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             at, id = json.loads(raw)
             instant = datetime.fromisoformat(at)
-            if instant.tzinfo is None:
+            # In UTC and in the box office's range: a hand-made cursor at year 1 with an
+            # offset used to overflow when compared (a 500).
+            if instant.tzinfo is None or not in_range(instant.astimezone(UTC)):
                 raise ValueError
-            return cls(instant, UUID(id))
+            return cls(instant.astimezone(UTC), UUID(id))
         # AttributeError: UUID() given a number instead of text (a hand-made cursor).
-        except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
+        except (
+            ValueError,
+            TypeError,
+            AttributeError,
+            OverflowError,
+            binascii.Error,
+            UnicodeDecodeError,
+        ):
             raise ValidationFailed({"cursor": "is not a cursor this API gave out"}) from None
 
 

@@ -3,7 +3,7 @@ types it sells."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -14,9 +14,12 @@ from .money import Money
 from .rooms import MAX_NAME, Category, Room, RoomSeat
 from .seats import SeatLabel
 from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_ticket_types
+from .times import LATEST
 
 DEFAULT_DURATION = 120
 MAX_DURATION = 600
+# The last instant a session may start at: its longest run still ends before times.LATEST.
+LAST_START = LATEST - timedelta(minutes=MAX_DURATION)
 
 
 @attrs.frozen
@@ -73,6 +76,9 @@ class Session:
         if fields:
             raise ValidationFailed(fields)
         types = check_ticket_types(ticket_types)
+        free = free_tickets(prices, types, field, room.categories)
+        if free:
+            raise ValidationFailed(free)
         currencies = {price.currency for price in prices.values()}
         if len(currencies) > 1:
             raise ValidationFailed({field: "must all be in one currency"})
@@ -106,6 +112,10 @@ class Session:
             fields["starts_at"] = "must carry a timezone"
         elif starts_at < now:
             fields["starts_at"] = "must not be in the past"
+        elif starts_at >= LAST_START:
+            # Held to the longest duration, so that the rule does not depend on another field
+            # (and compared, not added to, which would overflow near year 9999).
+            fields["starts_at"] = f"must be before {LAST_START:%Y-%m-%dT%H:%M:%SZ}"
         if not 1 <= duration_minutes <= MAX_DURATION:
             fields["duration_minutes"] = f"must be 1 to {MAX_DURATION}"
         if price is not None and price.cents <= 0:
@@ -141,6 +151,27 @@ class Session:
 
     def ticket_type(self, code: str) -> TicketType | None:
         return next((kind for kind in self.ticket_types if kind.code == code), None)
+
+
+def free_tickets(
+    prices: Mapping[Category, Money],
+    types: Sequence[TicketType],
+    field: str,
+    categories: Iterable[Category],
+) -> dict[str, str]:
+    """The prices some ticket type would sell a seat for nothing at (0.01 at 1 % is 0.00 once
+    rounded): a sale must take money for every seat, so such a session is refused."""
+    fields: dict[str, str] = {}
+    for category in categories:
+        price = prices[category]
+        free = [kind for kind in types if kind.price(price).cents <= 0]
+        if free:
+            name = field if field == "price" else f"{field}.{category}"
+            kind = free[0]
+            fields[name] = (
+                f"is too low: a {kind.code} ticket ({kind.percent} %) of {price} would cost 0.00"
+            )
+    return fields
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ from typing import Literal
 import attrs
 import jwt
 
+from cinema_core.times import LATEST
 from cinema_core.users import MAX_USER_ID, user_id_problem
 
 from .errors import Unauthorized
@@ -18,6 +19,7 @@ Role = Literal["customer", "staff", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "staff", "admin")
 MAX_SUB = MAX_USER_ID
 _CACHE_SIZE = 10_000
+MAX_EXP = int(LATEST.timestamp())
 
 
 @attrs.frozen
@@ -108,5 +110,11 @@ class Authenticator:
             raise Unauthorized(f"The token's sub must be 1 to {MAX_SUB} printable characters.")
         if role not in ROLES:
             raise Unauthorized("The token's role must be customer, staff or admin.")
-        expires = float(exp) if isinstance(exp, int | float) else float("inf")
-        return Identity(sub, role), expires
+        if exp is None:
+            return Identity(sub, role), float("inf")
+        # PyJWT checked that exp reads as an integer not yet past; one past year 9000 (a
+        # 400-digit exp) is refused rather than read as a float, which overflowed (a 500).
+        # Compared before any conversion: float() of a 400-digit int overflows too.
+        if type(exp) not in (int, float) or not exp < MAX_EXP:
+            raise Unauthorized("The token's exp must be a time before year 9000.")
+        return Identity(sub, role), float(exp)

@@ -39,6 +39,15 @@ def reference(body: Any) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name_of(body)}"}
 
 
+def schema_of(tp: Any, rules: Rules) -> dict[str, Any]:
+    """The inline schema of one value of ``tp`` under ``rules`` (a query parameter's)."""
+    found: dict[str, dict[str, Any]] = {}
+    schema = _schema(tp, rules, found)
+    if found:
+        raise TypeError(f"{tp!r} needs components: declare it as a body instead")
+    return schema
+
+
 def components(body: Any) -> dict[str, dict[str, Any]]:
     """The component schemas ``body`` needs: its own and every nested class's, by name."""
     found: dict[str, dict[str, Any]] = {}

@@ -3,6 +3,8 @@ assets served from the installed ``swagger_ui_bundle`` (no internet needed)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,6 +18,15 @@ from .operations import Call, Operation, Reply
 from .responses import dump, raw_json_response
 
 ASSETS = "/api-docs/assets"
+# The one inline script: its hash is in the policy, so nothing else inline may run.
+_START = """
+    window.ui = SwaggerUIBundle({
+      url: "/openapi.json",
+      dom_id: "#swagger-ui",
+      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+      layout: "StandaloneLayout"
+    });
+  """
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -27,17 +38,19 @@ _PAGE = """<!DOCTYPE html>
   <div id="swagger-ui"></div>
   <script src="{assets}/swagger-ui-bundle.js"></script>
   <script src="{assets}/swagger-ui-standalone-preset.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({{
-      url: "/openapi.json",
-      dom_id: "#swagger-ui",
-      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-      layout: "StandaloneLayout"
-    }});
-  </script>
+  <script>{start}</script>
 </body>
 </html>
 """
+_HASH = base64.b64encode(hashlib.sha256(_START.encode()).digest()).decode()
+# Only this app's assets and the inline start above: Swagger UI styles through the CSSOM (which
+# style-src leaves alone), shows its icons as data: images, and "Try it out" calls this origin.
+# tests/flow/browser/test_api_docs.py renders the page under it.
+POLICY = (
+    f"default-src 'none'; script-src 'self' 'sha256-{_HASH}'; style-src 'self'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def doc_operations(build: Callable[[], dict[str, Any]]) -> tuple[Operation, ...]:
@@ -58,7 +71,10 @@ def doc_operations(build: Callable[[], dict[str, Any]]) -> tuple[Operation, ...]
         return raw_json_response(body)
 
     def api_docs(call: Call) -> Response:
-        return HTMLResponse(_PAGE.format(assets=ASSETS))
+        return HTMLResponse(
+            _PAGE.format(assets=ASSETS, start=_START),
+            headers={"Content-Security-Policy": POLICY, "X-Content-Type-Options": "nosniff"},
+        )
 
     return (
         Operation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 
 from starlette.responses import Response
@@ -18,6 +19,9 @@ from .responses import raw_json_response
 log = logging.getLogger("cinema.http")
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
+# Printable ASCII: the key is kept as text by every store (PostgreSQL refuses a NUL), and a
+# header's other bytes reach the app as Latin-1 guesses, not as the client's characters.
+KEY_PATTERN = f"^[\\x20-\\x7e]{{1,{MAX_KEY}}}$"
 
 
 def fingerprint(*parts: str) -> str:
@@ -36,8 +40,8 @@ def answer_once(
     key = call.request.headers.get(HEADER.lower())
     if key is None:
         return _run(produce)
-    if not 1 <= len(key) <= MAX_KEY:
-        raise ValidationFailed({HEADER: f"must be 1 to {MAX_KEY} characters"})
+    if not re.fullmatch(KEY_PATTERN, key):
+        raise ValidationFailed({HEADER: f"must be 1 to {MAX_KEY} printable ASCII characters"})
     store = call.services.idempotency
     scope = f"{call.user.user_id}\x1f{route}"
     try:

@@ -11,7 +11,7 @@ from cinema_core.users import MAX_USER_ID
 
 from . import body_schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import MAX_KEY
+from .idempotency import KEY_PATTERN, MAX_KEY
 from .operations import Operation, Reply
 
 _PATH_PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
@@ -131,7 +131,12 @@ def _operation(op: Operation) -> dict[str, Any]:
                 "in": "header",
                 "required": False,
                 "description": "Retry safely: the same key and body get the first answer again.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY},
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_KEY,
+                    "pattern": KEY_PATTERN,
+                },
             }
         )
     if parameters:

@@ -31,9 +31,11 @@ from entrypoints.bootstrap import Services
 
 from .auth import Authenticator, Identity
 from .bodies import parse_object, read_body
+from .body_schemas import schema_of
 from .errors import error_response
 from .middleware import request_info
-from .structuring import structure
+from .shapes import NO_RULES, Rules, Unfit
+from .structuring import read, structure
 from .threads import RequestThreads
 
 # "staff": staff or an admin.
@@ -43,11 +45,20 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 
 @attrs.frozen
 class Param:
-    """A query parameter, as OpenAPI describes it."""
+    """A query parameter, as OpenAPI describes it; one made with ``Param.of`` is also read by
+    ``Call.params`` from the same declaration (its type and ``shapes`` rules)."""
 
     name: str
     description: str
     schema: Mapping[str, Any] = attrs.field(factory=lambda: {"type": "string"})
+    type: Any = None
+    rules: Rules = NO_RULES
+
+    @classmethod
+    def of(cls, name: str, description: str, tp: Any, **rules: Any) -> Param:
+        """A parameter of type ``tp`` (any type a body field may have) with these rules."""
+        declared = Rules(**rules)
+        return cls(name, description, schema_of(tp, declared), tp, declared)
 
 
 @attrs.frozen
@@ -110,6 +121,21 @@ class Call:
     @property
     def query(self) -> QueryParams:
         return self.request.query_params
+
+    def params(self, *declared: Param) -> dict[str, Any]:
+        """The value of each parameter (``None`` when absent or empty), or ``ValidationFailed``
+        naming every one that does not fit its declaration."""
+        found: dict[str, Any] = {}
+        bad: dict[str, str] = {}
+        for param in declared:
+            raw = self.query.get(param.name)
+            try:
+                found[param.name] = read(param.type, param.rules, raw) if raw else None
+            except Unfit as error:
+                bad[param.name] = str(error)
+        if bad:
+            raise ValidationFailed(bad)
+        return found
 
     def limit(self, default: int = 50, maximum: int = 200) -> int:
         raw = self.query.get("limit")

@@ -11,18 +11,18 @@ from typing import Any
 
 from starlette.responses import Response
 
-from cinema_core import SessionNotFound, ValidationFailed
-from cinema_core.times import parse_iso
+from cinema_core import SessionNotFound
+from cinema_core.rooms import MAX_NAME
 
 from . import views
 from .operations import Call, Operation, Param, Reply
 from .responses import json_response
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "25.00"}
 _COUNT = {"type": "integer", "minimum": 0}
 CSV = "text/csv"
+_FORMULA_STARTS = frozenset("=+-@\t\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "SessionReport": {
@@ -97,34 +97,40 @@ def session_report(call: Call) -> Response:
     return json_response(views.session_report(call.services.box.session_report(session_id)))
 
 
-def _bound(name: str, raw: str, fields: dict[str, str]) -> datetime | None:
+SALES_QUERY = (
+    Param.of("from", "First day (2026-12-01, UTC) or instant of payment counted.", date | datetime),
+    Param.of("to", "Last day (counted whole) or instant of payment counted.", date | datetime),
+    Param.of("cinema", "Only sessions of this cinema (exact).", str, max_length=MAX_NAME),
+)
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that a spreadsheet will show, not run: text beginning with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return is a formula to Excel and LibreOffice (a movie named
+    ``=HYPERLINK(...)``), so it is written after a ``'``, as OWASP recommends. Numbers (a
+    negative amount) are left alone: they are not formulas and must stay numbers."""
+    text = str(value)
+    if text[:1] in _FORMULA_STARTS and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return value
+
+
+def _bound(name: str, given: date | datetime | None) -> datetime | None:
     """``from``/``to`` as the instant the window starts at or ends before: a day (UTC) counts
-    whole, an instant is included."""
-    try:
-        if _DATE.fullmatch(raw):
-            day = datetime.combine(date.fromisoformat(raw), time(), UTC)
-            if name == "from":
-                return day
-            # The last day there is leaves nothing after it to bound.
-            return None if day.date() == date.max else day + timedelta(days=1)
-        instant = parse_iso(raw)
-        return instant if name == "from" else instant + timedelta(microseconds=1)
-    except (ValueError, OverflowError):
-        fields[name] = "must be a day (2026-12-01) or an ISO 8601 instant with a timezone"
+    whole, an instant is included. Both lie before year 9000 (``shapes``), so neither
+    overflows."""
+    if given is None:
         return None
+    if isinstance(given, datetime):
+        return given if name == "from" else given + timedelta(microseconds=1)
+    day = datetime.combine(given, time(), UTC)
+    return day if name == "from" else day + timedelta(days=1)
 
 
 def sales_report(call: Call) -> Response:
-    fields: dict[str, str] = {}
-    bounds = {
-        name: _bound(name, raw, fields) if (raw := call.query.get(name)) else None
-        for name in ("from", "to")
-    }
-    cinema = call.query.get("cinema") or None
-    if cinema is not None and (len(cinema) > 200 or _CONTROL.search(cinema)):
-        fields["cinema"] = "must be up to 200 characters, none of them control characters"
-    if fields:
-        raise ValidationFailed(fields)
+    given = call.params(*SALES_QUERY)
+    bounds = {name: _bound(name, given[name]) for name in ("from", "to")}
+    cinema = given["cinema"]
     rows = call.services.box.sales_report(
         paid_from=bounds["from"], paid_before=bounds["to"], cinema=cinema
     )
@@ -133,7 +139,9 @@ def sales_report(call: Call) -> Response:
         text = io.StringIO()
         writer = csv.DictWriter(text, views.DAILY_SALES_FIELDS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(found)
+        writer.writerows(
+            {name: spreadsheet_safe(value) for name, value in row.items()} for row in found
+        )
         return Response(text.getvalue(), 200, media_type=f"{CSV}; charset=utf-8")
     return json_response({"items": found})
 
@@ -163,17 +171,7 @@ OPERATIONS = (
         {200: Reply("The report's rows.", "SalesReport", also=(CSV,))},
         tag="reports",
         access="admin",
-        query=(
-            Param(
-                "from",
-                "First day (2026-12-01, UTC) or instant of payment counted.",
-                {"type": "string"},
-            ),
-            Param(
-                "to", "Last day (counted whole) or instant of payment counted.", {"type": "string"}
-            ),
-            Param("cinema", "Only sessions of this cinema (exact)."),
-        ),
+        query=SALES_QUERY,
         description=(
             "One row per day of payment (UTC), cinema and movie with a sale: the sessions those "
             "sales were for, and the tickets and revenue still standing (a later refund takes "

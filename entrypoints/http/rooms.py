@@ -71,8 +71,11 @@ def create_room(call: Call) -> Response:
     return json_response(views.room(room), 201, {"Location": f"/rooms/{room.id}"})
 
 
+CINEMA = Param.of("cinema", "Only this cinema's rooms (exact name).", str, max_length=MAX_NAME)
+
+
 def list_rooms(call: Call) -> Response:
-    cinema = call.query.get("cinema") or None
+    cinema = call.params(CINEMA)["cinema"]
     return json_response({"items": [views.room(room) for room in call.services.box.rooms(cinema)]})
 
 
@@ -106,7 +109,7 @@ OPERATIONS = (
         "The chain's rooms, by cinema and name",
         {200: Reply("Every room (of one cinema if asked).", "RoomList")},
         tag="rooms",
-        query=(Param("cinema", "Only this cinema's rooms (exact name)."),),
+        query=(CINEMA,),
     ),
     Operation(
         "GET",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -23,19 +22,27 @@ from cinema_core.rooms import MAX_NAME
 from cinema_core.seats import MAX_ROWS, MAX_SEATS_PER_ROW
 from cinema_core.sessions import DEFAULT_DURATION, MAX_DURATION
 from cinema_core.tickets import MAX_TYPE_NAME, MAX_TYPES
-from cinema_core.times import parse_iso
 
 from . import views
 from .operations import Call, Operation, Param, Reply
 from .responses import json_response, raw_json_response
 from .shapes import NOT_BLANK, Rules, days_from_now, field
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PAGE = (
     Param(
         "limit", "Page size, 1–200 (default 50).", {"type": "integer", "minimum": 1, "maximum": 200}
     ),
     Param("cursor", "The next_cursor of the previous page."),
+)
+
+
+FILTER = (
+    Param.of("cinema", "Only this cinema's sessions (exact name).", str, max_length=MAX_NAME),
+    Param.of(
+        "movie", "Only movies whose title contains this, in any case.", str, max_length=MAX_NAME
+    ),
+    Param.of("from", "Only sessions starting at or after this instant.", datetime),
+    Param.of("to", "Only sessions starting at or before this instant.", datetime),
 )
 
 
@@ -264,23 +271,8 @@ def get_session(call: Call) -> Response:
 
 
 def _filter(call: Call) -> SessionFilter:
-    fields: dict[str, str] = {}
-    bounds: dict[str, datetime | None] = {}
-    for name in ("from", "to"):
-        raw = call.query.get(name)
-        bounds[name] = None
-        if raw:
-            try:
-                bounds[name] = parse_iso(raw)
-            except (ValueError, OverflowError):
-                fields[name] = "must be an ISO 8601 instant with a timezone"
-    texts = {name: call.query.get(name) or None for name in ("cinema", "movie")}
-    for name, text in texts.items():
-        if text is not None and (len(text) > 200 or _CONTROL.search(text)):
-            fields[name] = "must be up to 200 characters, none of them control characters"
-    if fields:
-        raise ValidationFailed(fields)
-    return SessionFilter(texts["cinema"], texts["movie"], bounds["from"], bounds["to"])
+    given = call.params(*FILTER)
+    return SessionFilter(given["cinema"], given["movie"], given["from"], given["to"])
 
 
 def _tags(header: str) -> set[str]:
@@ -329,10 +321,7 @@ OPERATIONS = (
         tag="sessions",
         query=(
             *PAGE,
-            Param("cinema", "Only this cinema's sessions (exact name)."),
-            Param("movie", "Only movies whose title contains this, in any case."),
-            Param("from", "Only sessions starting at or after this instant.", _INSTANT),
-            Param("to", "Only sessions starting at or before this instant.", _INSTANT),
+            *FILTER,
         ),
     ),
     Operation(

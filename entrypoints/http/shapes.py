@@ -21,7 +21,7 @@ read the same declarations and this module's type table (``SCALARS``), so what t
 promises and what the server accepts cannot drift; ``tests/contract/test_http_shapes.py``
 checks them against each other on boundary values for every operation's body.
 
-Types: ``str``, ``int``, ``bool``, ``UUID``, ``datetime``, ``Money``; ``Literal[...]`` and
+Types: ``str``, ``int``, ``bool``, ``UUID``, ``datetime``, ``date``, ``Money``; ``Literal[...]`` and
 ``Enum`` subclasses (an enum); ``list[T]``; ``dict[str, T]`` and ``dict[Literal[...], T]``
 (only those keys); ``T | None`` (null accepted); ``A | B`` (``anyOf``: the first that fits
 wins); nested attrs classes (each its own component, by class name).
@@ -40,7 +40,8 @@ Rules (``field`` keyword → JSON schema keyword), each checked by the server as
 
 Annotations: ``example`` (a value, or a callable giving one when the document is built, for
 instants relative to now), ``description``, and ``default`` / ``factory`` (the field is then
-optional). Every string refuses control characters and text that is not valid Unicode; an int
+optional). Every string refuses control characters (C0, DEL, C1) and text that is not valid
+Unicode; an instant lies in ``[times.EARLIEST, times.LATEST)`` (years 0001–8999); an int
 is a JSON integer (not a bool, a fraction or a string); unknown fields are ignored.
 """
 
@@ -51,25 +52,29 @@ import functools
 import re
 import typing
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
 import attrs
 
 from cinema_core import Money
-from cinema_core.times import parse_iso
+from cinema_core.times import EARLIEST, LATEST, in_range, parse_iso
 
 _RULES = "cinema.rules"
 
-NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+# No control character: Unicode's Cc, that is C0 (U+0000–U+001F), DEL and C1 (U+0080–U+009F,
+# NEL U+0085 among them). Lone surrogates (Cs) are refused apart, as text UTF-8 cannot encode.
+NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
 # At least one character that is not whitespace, and no control characters.
-NOT_BLANK = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+NOT_BLANK = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 MONEY = r"^0*[0-9]{1,13}(\.[0-9]{1,2})?$"
 POSITIVE_MONEY = r"^(?=[0-9.]*[1-9])0*[0-9]{1,13}(\.[0-9]{1,2})?$"
 UUID_TEXT = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+DAY = r"^[0-8][0-9]{3}-[0-9]{2}-[0-9]{2}$"
+# Years 0000–8999 (0000 no reader takes): an instant ends before times.LATEST.
 INSTANT = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"^[0-8][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
     r"(Z|[+-][0-9]{2}:[0-9]{2})$"
 )
 
@@ -179,9 +184,21 @@ def _instant(value: Any) -> datetime:
         raise Unfit(f"is not an ISO 8601 instant such as {example}") from None
     except OverflowError:
         raise Unfit("is out of range") from None
+    if not in_range(instant):
+        raise Unfit(f"must be from {EARLIEST.date()} to before {LATEST.date()} (UTC)")
     if not re.search(INSTANT, value):
         raise Unfit(f"must be written as {example} (or with an offset such as -03:00)")
     return instant
+
+
+def _day(value: Any) -> date:
+    example = "2026-12-01"
+    if not isinstance(value, str) or not re.search(DAY, value):
+        raise Unfit(f"must be a day such as {example}, before {LATEST.date()}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Unfit(f"is not a day such as {example}") from None
 
 
 def _money(value: Any) -> Money:
@@ -210,6 +227,7 @@ SCALARS: dict[object, Scalar] = {
     bool: Scalar({"type": "boolean"}, _boolean),
     UUID: Scalar({"type": "string", "format": "uuid", "pattern": UUID_TEXT}, _uuid),
     datetime: Scalar({"type": "string", "format": "date-time", "pattern": INSTANT}, _instant),
+    date: Scalar({"type": "string", "format": "date", "pattern": DAY}, _day),
     Money: Scalar({"type": "string", "pattern": MONEY}, _money),
 }
 # Which rules apply to which kind of type: anything else is a mistake in the declaration.

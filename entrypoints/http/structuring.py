@@ -34,6 +34,11 @@ def structure(payload: dict[str, Any], body: Any) -> Any:
         raise ValidationFailed(bad.fields or {"body": str(bad)}) from None
 
 
+def read(tp: Any, rules: Rules, value: Any) -> Any:
+    """One value as ``tp`` under ``rules`` (a query parameter's), or ``Unfit`` saying why."""
+    return _read(tp, rules, value)
+
+
 def _read(tp: Any, rules: Rules, value: Any) -> Any:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (types.UnionType, typing.Union):
@@ -144,8 +149,9 @@ def _read_map(key: Any, item: Any, rules: Rules, value: Any) -> dict[Any, Any]:
     read = {}
     for name, raw in value.items():
         try:
-            # Keys of a dict[str, T] are any text (the schema cannot constrain them further).
-            chosen = name if key is str else _read(key, NO_RULES, name)
+            # Keys of a dict[str, T] are any text the schema admits (OpenAPI 3.0 cannot say
+            # more of them), held to the rules of every string: no control characters.
+            chosen = _read(key, NO_RULES, name)
             read[chosen] = _read(item, rules.each or NO_RULES, raw)
         except Unfit as error:
             raise Unfit(f"{name}: {error}") from None

@@ -147,7 +147,8 @@ def test_openapi_matches_the_app_routes(api: Api) -> None:
 
 
 def test_swagger_ui_is_served_locally(api: Api) -> None:
-    """/api-docs is an HTML page whose scripts and styles are served by this app."""
+    """/api-docs is an HTML page whose scripts and styles are served by this app, under a
+    Content-Security-Policy that allows nothing else (no inline script but its own)."""
     page = api.get("/api-docs")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -158,6 +159,9 @@ def test_swagger_ui_is_served_locally(api: Api) -> None:
         served = api.get(asset)
         assert served.status_code == 200
         assert len(served.content) > 1000
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
     missing = api.get("/api-docs/assets/nope.js")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"

@@ -141,6 +141,28 @@ def test_compose_brings_up_the_whole_box_office() -> None:
     assert (ROOT / "Dockerfile").exists()
 
 
+# The backends compose runs itself: its services reach them by the compose network's names, not
+# by the 127.0.0.1 addresses .env.example shows for a box office run by hand.
+_COMPOSE_BACKENDS = {"CINEMA_DATABASE_URL", "CINEMA_REDIS_URL", "CINEMA_AMQP_URL"}
+
+
+def test_compose_passes_every_setting_of_env_example_through() -> None:
+    """Every variable .env.example sets reaches the migrations, both API processes and the
+    worker, read from .env (``${NAME...}``), but the backends compose itself runs."""
+    names = [
+        line.partition("=")[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    services = _compose()["services"]
+    for service in ("migrate", "api1", "api2", "worker"):
+        environment = services[service]["environment"]
+        for name in names:
+            assert name in environment, f"{service} is not given {name}"
+            if name not in _COMPOSE_BACKENDS:
+                assert str(environment[name]).startswith("${" + name), (service, name)
+
+
 def _compose_command() -> list[str]:
     """The compose client's command: Docker's plugin, or the standalone docker-compose that
     Debian packages (.ci/run installs it); both check a file without an engine."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
@@ -14,6 +14,7 @@ from cinema_core import (
     Money,
     SessionNotFound,
     SessionView,
+    TicketType,
     TooFewSeats,
     ValidationFailed,
 )
@@ -203,3 +204,25 @@ def test_listing_shows_live_availability(box: BoxOffice, session: SessionView) -
     box.reserve("u1", session.session.id, ["A1", "A2"])
     assert box.sessions().items[0].available == 14
     assert box.session(session.session.id).available == 14
+
+
+def test_a_session_that_could_not_end_before_year_9000_is_refused(box: BoxOffice) -> None:
+    """The library refuses a start at or past 8999-12-31T14:00Z, however long, naming starts_at;
+    a start a second before is made and its end is written."""
+    last = datetime(8999, 12, 31, 14, 0, tzinfo=UTC)
+    for starts_at in (last, datetime(9999, 12, 31, 23, 59, tzinfo=UTC)):
+        with pytest.raises(ValidationFailed) as caught:
+            create(box, starts_at=starts_at, duration_minutes=1)
+        assert set(caught.value.fields) == {"starts_at"}
+    made = create(box, starts_at=last - timedelta(seconds=1), duration_minutes=600)
+    assert made.session.ends_at < datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def test_a_price_some_ticket_type_would_sell_for_nothing_is_refused(box: BoxOffice) -> None:
+    """0.01 at 1 % rounds to 0.00: the library refuses the session, naming the price."""
+    promo = (TicketType("full", "Inteira", 100), TicketType("promo", "Promo", 1))
+    with pytest.raises(ValidationFailed) as caught:
+        create(box, price=Money.parse("0.01"), ticket_types=promo)
+    assert set(caught.value.fields) == {"price"}
+    assert box.sessions(10, None).items == []
+    assert create(box, price=Money.parse("0.50"), ticket_types=promo).session.price == Money(50)
