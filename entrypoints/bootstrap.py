@@ -125,6 +125,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             connect,
             ping,
         )
+        from adapters.redis.idempotency import RENEW_EVERY as REDIS_RENEW
 
         # A cluster's client learns the slot map on first use, so Redis being away at start
         # degrades the process instead of stopping it, as with one server.
@@ -135,7 +136,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         # While Redis is down, keys go to the store built above (the database's when one is
         # configured, so still shared by every process) and buckets to this process's memory.
         idempotency = IdempotencyWithFallback(
-            RedisIdempotencyStore(redis_client, settings.namespace), idempotency, outages
+            # Claims renewed while their request runs: a dead process's lapse within seconds.
+            RedisIdempotencyStore(redis_client, settings.namespace, renew_every=REDIS_RENEW),
+            idempotency,
+            outages,
         )
         rate_limiter = RateLimiterWithFallback(
             RedisRateLimiter(redis_client, settings.namespace), rate_limiter, outages
@@ -174,6 +178,7 @@ def _postgres(
         require_current_schema,
     )
     from adapters.postgres.engine import create_engine
+    from adapters.postgres.idempotency import RENEW_EVERY
 
     assert settings.database_url is not None
     pool = settings.database_pool_size
@@ -190,4 +195,4 @@ def _postgres(
     except BaseException:
         engine.dispose()
         raise
-    return repo, PostgresIdempotencyStore(engine, clock)
+    return repo, PostgresIdempotencyStore(engine, clock, renew_every=RENEW_EVERY)

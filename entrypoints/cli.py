@@ -134,14 +134,14 @@ def _parser() -> argparse.ArgumentParser:
         "--limit-concurrency",
         type=_positive,
         default=1000,
-        help="connections (streams included) each process serves at once; more are answered "
-        "503 at once",
+        help="requests (streams included) each process serves at once; more are answered 503 "
+        "at once (/health never)",
     )
     serve.add_argument(
         "--timeout-keep-alive",
         type=_positive,
         default=5,
-        help="seconds an idle keep-alive connection is kept open",
+        help="seconds an idle connection is kept open, and a request head may take",
     )
     serve.add_argument(
         "--forwarded-allow-ips",
@@ -284,9 +284,11 @@ def _serve(args: argparse.Namespace) -> int:
         "log_config": None,
         "timeout_graceful_shutdown": 3,
         # What one client may hold: a connection idle between requests is closed after
-        # timeout_keep_alive; past limit_concurrency connections, new ones get a 503 at once
-        # rather than the process running out of file descriptors. uvicorn has no timeout for
-        # a request's headers: in production put a proxy in front (deploy/nginx).
+        # timeout_keep_alive, and so is one whose request head has not arrived that long after
+        # it opened or after its last response (entrypoints/http/connections.py); past
+        # limit_concurrency requests in flight, new ones get a 503 at once (/health never).
+        # At scale put a proxy in front (deploy/nginx).
+        "http": "entrypoints.http.connections:BoundedHeadProtocol",
         "limit_concurrency": args.limit_concurrency,
         "timeout_keep_alive": args.timeout_keep_alive,
         "proxy_headers": True,

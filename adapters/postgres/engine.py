@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -23,6 +28,42 @@ TIMEOUT = 5.0
 # A server that stops answering altogether (a stalled network, a frozen host) never reports its
 # statement_timeout: the client gives up on its own this much later.
 CLIENT_GRACE = 1.0
+# After a connection waited out its bound (or one could not be opened), new connections are
+# refused at once for this long: the pool's other connections are invalidated with the timed-out
+# one, so without this every retry and every later statement of the same request would wait out
+# a connect timeout of its own, and a request would take two or three bounds instead of one.
+STALL_PAUSE = 1.0
+
+
+_PROBING = contextvars.ContextVar("cinema_database_probing", default=False)
+
+
+@contextlib.contextmanager
+def probing() -> Iterator[None]:
+    """Connect even while the database rests after a stall: a readiness ping must ask the
+    database itself (and read ``timeout`` while it stalls), not the pause."""
+    reset = _PROBING.set(True)
+    try:
+        yield
+    finally:
+        _PROBING.reset(reset)
+
+
+class StallWatch:
+    """When the database last stopped answering; connecting is refused for ``pause`` after."""
+
+    def __init__(self, pause: float = STALL_PAUSE):
+        self._pause = pause
+        self._until = 0.0
+        self._mutex = threading.Lock()
+
+    def stalled(self) -> None:
+        with self._mutex:
+            self._until = time.monotonic() + self._pause
+
+    def resting(self) -> bool:
+        with self._mutex:
+            return time.monotonic() < self._until
 
 
 class BoundedConnection(psycopg.Connection[Any]):
@@ -34,6 +75,7 @@ class BoundedConnection(psycopg.Connection[Any]):
     """
 
     answer_within: float | None = None
+    watch: StallWatch | None = None
 
     def wait(self, gen: Any, interval: float = _WAIT_INTERVAL, timeout: float | None = None) -> Any:
         try:
@@ -42,6 +84,8 @@ class BoundedConnection(psycopg.Connection[Any]):
             )
         except psycopg.errors._WaitTimeout:
             self.pgconn.finish()
+            if self.watch is not None:
+                self.watch.stalled()
             raise psycopg.OperationalError(
                 f"the database did not answer within {self.answer_within} s"
             ) from None
@@ -104,11 +148,21 @@ def create_engine(
         )
     if timeout is not None:
         answer_within = timeout + CLIENT_GRACE
+        watch = StallWatch()
 
         @sa.event.listens_for(engine, "do_connect")
         def _bounded(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
-            connection = BoundedConnection.connect(*cargs, **cparams)
+            if watch.resting() and not _PROBING.get():
+                raise psycopg.OperationalError(
+                    "the database did not answer a moment ago; not connecting again yet"
+                )
+            try:
+                connection = BoundedConnection.connect(*cargs, **cparams)
+            except psycopg.OperationalError:
+                watch.stalled()
+                raise
             connection.answer_within = answer_within
+            connection.watch = watch
             return connection
 
     return engine

@@ -8,6 +8,7 @@ if the first process died, its claim's lease lapses and the duplicate takes the 
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cinema_core.clock import Clock, SystemClock
 from cinema_core.errors import BackendUnavailable, IdempotencyInProgress, IdempotencyKeyReused
+from cinema_core.leases import Renewals
 from cinema_core.ports import StoredAnswer
 
 from .engine import engine_for
@@ -27,9 +29,11 @@ from .tables import idempotency_keys as keys
 T = TypeVar("T")
 
 REMEMBER = timedelta(hours=24)
-# How long a claim stands without an answer before a duplicate may take the request over:
-# longer than any request runs, so only a claimant that died loses its claim.
-LEASE = timedelta(seconds=60)
+# How long a claim stands without an answer before a duplicate may take the request over. Its
+# holder renews it every RENEW_EVERY while the request runs (cinema_core/leases.py), so only a
+# claimant that died loses its claim, within LEASE.
+LEASE = timedelta(seconds=5)
+RENEW_EVERY = 1.0
 PURGE_EVERY = 60.0
 PURGE_BATCH = 1000
 
@@ -45,6 +49,7 @@ class PostgresIdempotencyStore:
         wait: float = 10.0,
         poll: float = 0.05,
         lease: timedelta = LEASE,
+        renew_every: float | None = None,
     ):
         self.engine, self._owns_engine = engine_for(engine_or_url)
         self._clock = clock or SystemClock()
@@ -52,6 +57,15 @@ class PostgresIdempotencyStore:
         self._poll = poll
         self._lease = lease
         self._next_purge = 0.0
+        # The lease_until this process last gave each claim it holds: its renewal compares it,
+        # so a claim another process took over is never renewed from here.
+        self._held: dict[tuple[str, str], datetime] = {}
+        self._mutex = threading.Lock()
+        # None: never renewed (the bootstrap renews every RENEW_EVERY; unrenewed, a claim stands
+        # for a process that died).
+        self._renewals = (
+            None if renew_every is None else Renewals(self._renew_held, renew_every, "cinema-idem")
+        )
 
     def begin(self, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
         self._purge_now_and_then()
@@ -61,6 +75,7 @@ class PostgresIdempotencyStore:
             now = self._clock.now()
             row = self._run(functools.partial(self._claim, scope, key, fingerprint, now))
             if row is None:
+                self._holding(scope, key, now + self._lease)
                 return None
             if row.fingerprint != fingerprint:
                 raise IdempotencyKeyReused()
@@ -69,6 +84,7 @@ class PostgresIdempotencyStore:
             if row.lease_until <= now and self._run(
                 functools.partial(self._take_over, scope, key, row.lease_until, now)
             ):
+                self._holding(scope, key, now + self._lease)
                 return None
             if time.monotonic() >= deadline:
                 raise IdempotencyInProgress()
@@ -76,6 +92,7 @@ class PostgresIdempotencyStore:
             pause = min(pause * 2, self._poll)
 
     def finish(self, scope: str, key: str, fingerprint: str, answer: StoredAnswer) -> None:
+        self._released(scope, key)
         now = self._clock.now()
         values = {
             "scope": scope,
@@ -94,6 +111,7 @@ class PostgresIdempotencyStore:
         self._run(lambda c: c.execute(statement))
 
     def abandon(self, scope: str, key: str) -> None:
+        self._released(scope, key)
         self._run(
             lambda c: c.execute(keys.delete().where(keys.c.scope == scope, keys.c.key == key))
         )
@@ -102,6 +120,36 @@ class PostgresIdempotencyStore:
         """Dispose of the engine if this store built it."""
         if self._owns_engine:
             self.engine.dispose()
+
+    def _holding(self, scope: str, key: str, lease_until: datetime) -> None:
+        with self._mutex:
+            self._held[(scope, key)] = lease_until
+        if self._renewals is not None:
+            self._renewals.holding()
+
+    def _released(self, scope: str, key: str) -> None:
+        with self._mutex:
+            self._held.pop((scope, key), None)
+
+    def _renew_held(self) -> int:
+        """Renew the lease of every claim this process holds; how many it still holds."""
+        with self._mutex:
+            held = list(self._held.items())
+        for (scope, key), lease_until in held:
+            renewed = self._clock.now() + self._lease
+            taken = self._run(
+                functools.partial(self._take_over, scope, key, lease_until, renewed - self._lease)
+            )
+            with self._mutex:
+                if (scope, key) not in self._held:
+                    continue
+                if taken:
+                    self._held[(scope, key)] = renewed
+                else:
+                    # Answered, abandoned or taken over meanwhile: no longer ours to renew.
+                    del self._held[(scope, key)]
+        with self._mutex:
+            return len(self._held)
 
     def _claim(
         self, scope: str, key: str, fingerprint: str, now: datetime, connection: Connection

@@ -24,7 +24,7 @@ from cinema_core.sessions import Session, SessionFilter
 from . import rows, statements
 from .after_sale import AfterSaleReads
 from .driver_errors import is_transient, sqlstate, unavailable
-from .engine import engine_for
+from .engine import engine_for, probing
 from .tables import newest_events, outbox, reservations, rooms, sales, sessions
 from .transaction import PostgresTransaction
 
@@ -317,7 +317,8 @@ class PostgresReservationRepo(AfterSaleReads):
             raise self._failed(error, "relaying the outbox") from error
 
     def ping(self) -> None:
-        self._read("answering a ping", lambda c: c.execute(sa.text("SELECT 1")).scalar())
+        with probing():
+            self._read("answering a ping", lambda c: c.execute(sa.text("SELECT 1")).scalar())
 
     def close(self) -> None:
         """Dispose of the engine if this repo built it."""

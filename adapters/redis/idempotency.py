@@ -9,12 +9,16 @@ import uuid
 from datetime import timedelta
 
 from cinema_core.errors import IdempotencyInProgress, IdempotencyKeyReused
+from cinema_core.leases import Renewals
 from cinema_core.ports import StoredAnswer
 
 from .client import Client, namespaced, translated
 
 REMEMBER = timedelta(hours=24)
-LEASE = timedelta(seconds=30)
+# Short, and renewed every RENEW_EVERY while the request runs (cinema_core/leases.py): the
+# claim of a process that died lapses within LEASE, a live one's never does.
+LEASE = timedelta(seconds=5)
+RENEW_EVERY = 1.0
 
 # One hash per key: fingerprint, then either a running claim (token, lease_until in ms of
 # Redis' clock) or the answer (status, body). Checking and claiming happen in one script so
@@ -53,6 +57,18 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 """
 
+# Only the claim's own holder renews it, and never once it has an answer.
+_RENEW = """
+local entry = redis.call('HMGET', KEYS[1], 'token', 'status')
+if entry[2] or entry[1] ~= ARGV[1] then
+    return 0
+end
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+redis.call('HSET', KEYS[1], 'lease_until', string.format('%.0f', now + tonumber(ARGV[2])))
+return 1
+"""
+
 # Only the claim's own holder may give it up, and never once it has an answer.
 _ABANDON = """
 local entry = redis.call('HMGET', KEYS[1], 'token', 'status')
@@ -81,6 +97,7 @@ class RedisIdempotencyStore:
         wait: float = 10.0,
         lease: timedelta = LEASE,
         remember: timedelta = REMEMBER,
+        renew_every: float | None = None,
     ):
         self._prefix = f"{namespaced(namespace)}:idem"
         self._wait = wait
@@ -89,6 +106,12 @@ class RedisIdempotencyStore:
         self._begin = client.register_script(_BEGIN)
         self._finish = client.register_script(_FINISH)
         self._abandon = client.register_script(_ABANDON)
+        self._renew = client.register_script(_RENEW)
+        # None: never renewed (the bootstrap renews every RENEW_EVERY; unrenewed, a claim stands
+        # for a process that died).
+        self._renewals = (
+            None if renew_every is None else Renewals(self._renew_held, renew_every, "cinema-idem")
+        )
         # The tokens of the claims this process holds, so that ``abandon`` drops only its own.
         self._tokens: dict[tuple[str, str], str] = {}
         self._mutex = threading.Lock()
@@ -108,6 +131,8 @@ class RedisIdempotencyStore:
             if outcome == b"claimed":
                 with self._mutex:
                     self._tokens[(scope, key)] = token
+                if self._renewals is not None:
+                    self._renewals.holding()
                 return None
             if outcome == b"reused":
                 raise IdempotencyKeyReused()
@@ -135,6 +160,16 @@ class RedisIdempotencyStore:
             token = self._tokens.pop((scope, key), "")
         with translated("idempotency abandon"):
             self._abandon(keys=[self._key(scope, key)], args=[token])
+
+    def _renew_held(self) -> int:
+        """Renew the lease of every claim this process holds; how many it still holds."""
+        with self._mutex:
+            held = list(self._tokens.items())
+        for (scope, key), token in held:
+            with translated("idempotency renew"):
+                self._renew(keys=[self._key(scope, key)], args=[token, self._lease_ms])
+        with self._mutex:
+            return len(self._tokens)
 
     def _key(self, scope: str, key: str) -> str:
         # Hashed: scope and key are the client's text, of any length and any characters.

@@ -3,6 +3,7 @@ purge of day-old keys, and an unreachable database."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -19,8 +20,9 @@ ANSWER = StoredAnswer(201, b'{"id": "r1"}')
 
 @pytest.fixture
 def store(clean_postgres_url: str, clock: ManualClock) -> Iterator[PostgresIdempotencyStore]:
+    # Never renewed: its claims stand for a process that died (the clock is the test's).
     store = PostgresIdempotencyStore(
-        clean_postgres_url, clock, wait=0.2, lease=timedelta(seconds=60)
+        clean_postgres_url, clock, wait=0.2, lease=timedelta(seconds=60), renew_every=None
     )
     yield store
     store.close()
@@ -71,3 +73,29 @@ def test_an_unreachable_database_is_backend_unavailable(clock: ManualClock) -> N
             store.begin("u1", "k", "fp")
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("renewed", [False, True], ids=["control-unrenewed", "renewed"])
+def test_a_live_claimant_keeps_its_claim_past_the_lease(
+    clean_postgres_url: str, renewed: bool
+) -> None:
+    """A claimant still running renews its short lease, so no duplicate takes the request over
+    however long it runs; control: unrenewed (a process that died), the duplicate takes over."""
+    lease = timedelta(milliseconds=400)
+    holder = PostgresIdempotencyStore(
+        clean_postgres_url, lease=lease, renew_every=0.05 if renewed else None
+    )
+    duplicate = PostgresIdempotencyStore(clean_postgres_url, wait=0.05, renew_every=None)
+    try:
+        assert holder.begin("u1", "k", "fp") is None
+        time.sleep(1.2)
+        if renewed:
+            with pytest.raises(IdempotencyInProgress):
+                duplicate.begin("u1", "k", "fp")
+            holder.finish("u1", "k", "fp", ANSWER)
+            assert duplicate.begin("u1", "k", "fp") == ANSWER
+        else:
+            assert duplicate.begin("u1", "k", "fp") is None
+    finally:
+        holder.close()
+        duplicate.close()

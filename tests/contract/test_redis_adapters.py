@@ -345,7 +345,7 @@ def test_waiting_duplicate_gets_the_answer_when_it_comes(stores):
 def test_claim_of_a_crashed_process_is_taken_over_after_its_lease(clients, prefix):
     """A claim whose process died stops blocking the key once its lease runs out."""
     lease = timedelta(milliseconds=150)
-    crashed = RedisIdempotencyStore(clients[0], prefix, wait=0.05, lease=lease)
+    crashed = RedisIdempotencyStore(clients[0], prefix, wait=0.05, lease=lease, renew_every=None)
     other = RedisIdempotencyStore(clients[1], prefix, wait=0.05, lease=lease)
     assert crashed.begin("u1", "key-1", "fp") is None
     with pytest.raises(IdempotencyInProgress):
@@ -354,11 +354,35 @@ def test_claim_of_a_crashed_process_is_taken_over_after_its_lease(clients, prefi
     assert other.begin("u1", "key-1", "fp") is None
 
 
+@pytest.mark.parametrize("renewed", [False, True], ids=["control-unrenewed", "renewed"])
+def test_a_live_claimant_keeps_its_claim_past_the_lease(clients, prefix, renewed):
+    """A claimant still running renews its short lease, so no duplicate takes the request over
+    however long it runs; control: unrenewed (a process that died), the duplicate takes over."""
+    holder = RedisIdempotencyStore(
+        clients[0],
+        prefix,
+        lease=timedelta(milliseconds=400),
+        renew_every=0.05 if renewed else None,
+    )
+    duplicate = RedisIdempotencyStore(clients[1], prefix, wait=0.05)
+    assert holder.begin("u1", "key-1", "fp") is None
+    time.sleep(1.2)
+    if renewed:
+        with pytest.raises(IdempotencyInProgress):
+            duplicate.begin("u1", "key-1", "fp")
+        holder.finish("u1", "key-1", "fp", ANSWER)
+        assert duplicate.begin("u1", "key-1", "fp") == ANSWER
+    else:
+        assert duplicate.begin("u1", "key-1", "fp") is None
+
+
 def test_late_abandon_does_not_drop_the_claim_that_took_over(clients, prefix):
     """A process whose lease ran out cannot abandon the claim another process took over."""
     # Only the slow process's lease is short: the claim that takes over must outlive the
     # rest of the test however loaded the machine (a claim's lease is set by its claimer).
-    slow = RedisIdempotencyStore(clients[0], prefix, wait=0.05, lease=timedelta(milliseconds=150))
+    slow = RedisIdempotencyStore(
+        clients[0], prefix, wait=0.05, lease=timedelta(milliseconds=150), renew_every=None
+    )
     other, third = (RedisIdempotencyStore(c, prefix, wait=0.05) for c in clients[1:])
     slow.begin("u1", "key-1", "fp")
     time.sleep(0.2)

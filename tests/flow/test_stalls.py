@@ -19,7 +19,7 @@ import pytest
 
 from cinema_core import Money
 from entrypoints.config import Settings
-from tests.flow.conftest import SECRET, LiveServer
+from tests.flow.conftest import SECRET, LiveServer, token
 from tests.proxy import Outage
 
 pytestmark = [pytest.mark.slow]
@@ -137,3 +137,43 @@ def test_a_stalled_broker_reads_degraded_within_two_seconds(
             while client.get("/ready").json()["status"] != "ok":
                 assert time.monotonic() < deadline, "not ok again after the stall"
                 time.sleep(0.2)
+
+
+@pytest.mark.postgres
+def test_a_request_on_a_stalled_database_is_answered_within_the_timeout_and_a_second(
+    stallable_postgres: tuple[Outage, str], serve_with: Callable[[Settings], LiveServer]
+) -> None:
+    """Stalled (packets dropped, nothing reset): a read, and a hold sent with an
+    Idempotency-Key (its key, then its transaction), each answer 503 within the timeout plus the
+    client's grace, however many connections the stall holds; not a wait per connection."""
+    proxy, url = stallable_postgres
+    live = serve_with(_settings(database_url=url))
+    session = live.services.box.create_session(
+        movie="Filme X",
+        room="Sala 1",
+        starts_at=datetime.now(UTC) + timedelta(days=1),
+        price=Money.parse("25.00"),
+        rows=4,
+        seats_per_row=4,
+    ).session
+    bound = TIMEOUT + 1.0 + 0.9
+    headers = {"Authorization": f"Bearer {token('stalled')}"}
+    with httpx.Client(base_url=live.url, timeout=30, headers=headers) as client:
+        assert client.get(f"/sessions/{session.id}/seats").status_code == 200
+        proxy.stall()
+        for attempt in range(3):
+            read, took = _timed(lambda: client.get(f"/sessions/{session.id}/seats"))
+            assert read.status_code == 503, read.text
+            assert took < bound, f"read {attempt} on the stalled database took {took:.2f} s"
+            key = {"Idempotency-Key": f"stalled-{attempt}"}
+            hold, took = _timed(
+                lambda: client.post(
+                    "/reservations",
+                    json={"session_id": str(session.id), "seats": ["A1"]},
+                    headers=key,  # noqa: B023 - called at once, within this turn
+                )
+            )
+            assert hold.status_code == 503, hold.text
+            assert hold.json()["error"]["code"] == "unavailable"
+            assert took < bound, f"hold {attempt} on the stalled database took {took:.2f} s"
+        proxy.restore()
