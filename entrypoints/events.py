@@ -13,7 +13,6 @@ A library user adds a consumer in a line, before the worker starts::
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +25,6 @@ from cinema_core.ports import AuditTrail, EventBus, ProcessedEvents
 from cinema_core.supervision import Loop, Supervisor
 
 from .config import Settings
-
-log = logging.getLogger("cinema.events")
 
 # How often the in-process dispatcher looks for retries that have come due.
 RETRY_POLL = 0.2
