@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -16,6 +17,18 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class MonotonicClock:
+    """The system's time at creation, moved on by the monotonic clock: it never jumps (a clock
+    set by NTP, by hand), so it measures how long something took, as heartbeats need."""
+
+    def __init__(self) -> None:
+        self._start = datetime.now(UTC)
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
 
 
 class ManualClock:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .errors import BackendUnavailable
+from .events import Event
 from .outages import Outages
 from .ports import EventBus, ReservationRepo
 
@@ -18,10 +21,21 @@ class Relay:
 
     def run_once(self, limit: int = 500) -> int:
         """Publish up to ``limit`` events; returns how many went out."""
+        published = False
+
+        def publish(events: Sequence[Event]) -> None:
+            nonlocal published
+            self.bus.publish(events)
+            published = True
+
         try:
-            sent = self.repo.relay_outbox(self.bus.publish, limit)
+            sent = self.repo.relay_outbox(publish, limit)
         except BackendUnavailable as error:
             self.outages.failed("broker", error)
             return 0
-        self.outages.recovered("broker")
+        # Only a publish the broker took says it is back: a pass with nothing to send touched
+        # no broker, and saying "reachable again" then logged a false recovery every few
+        # seconds of an outage the live feed and the consumers kept reporting.
+        if published:
+            self.outages.recovered("broker")
         return sent

@@ -23,6 +23,7 @@ from cinema_core.memory import (
     InMemorySeatLock,
 )
 from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo, SeatLock
+from cinema_core.supervision import Supervisor
 
 from .config import Settings
 from .events import Events, build_events
@@ -50,6 +51,9 @@ class Services:
     # The consumers and what runs them (entrypoints/events.py): the worker starts them, each
     # API process starts its live feed; ``events.audit`` is what GET /admin/events reads.
     events: Events | None = None
+    # This process's background loops (sweeper, relay, consumers, live feed …): readiness
+    # names those that are dead, stuck or failing.
+    supervisor: Supervisor = attrs.Factory(Supervisor)
     _probes: dict[str, Probe] = attrs.Factory(dict)
 
     @property
@@ -81,7 +85,7 @@ class Services:
         each check ``ok``, ``down``, ``timeout`` or ``in-process``."""
         started = self.start_checks()
         wait([f for f in started.values() if f is not None], timeout)
-        return verdict(started)
+        return verdict(started, self.supervisor.problems())
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -100,6 +104,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     """Wire the adapters the settings name; whatever is not configured runs in memory."""
     clock = clock or SystemClock()
     outages = Outages()
+    # Heartbeats on a monotonic clock of their own, not ``clock``: a test's manual clock moved
+    # on by hours must not make every loop read stuck.
+    supervisor = Supervisor(outages=outages)
     local_events = InMemoryEventBus()
 
     closers: list[object] = []
@@ -109,7 +116,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if settings.database_url:
         repo, idempotency = _postgres(settings, clock, closers)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
-    events = build_events(settings, clock, outages, local_events, getattr(repo, "engine", None))
+    events = build_events(
+        settings, clock, outages, local_events, getattr(repo, "engine", None), supervisor
+    )
     closers.append(events)
     # With a broker the relay publishes there only, and the live feed brings the seat events
     # back into local_events: feeding both would show SSE clients every change twice.
@@ -155,9 +164,18 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     )
     relay = Relay(repo, LoggedBus(bus), outages)
     services = Services(
-        settings, box, relay, bus, local_events, idempotency, rate_limiter, outages, closers
+        settings,
+        box,
+        relay,
+        bus,
+        local_events,
+        idempotency,
+        rate_limiter,
+        outages,
+        closers,
+        events=events,
+        supervisor=supervisor,
     )
-    services.events = events
     if settings.database_url:
         services.pings["database"] = repo.ping
     if settings.amqp_url:

@@ -13,8 +13,6 @@ A library user adds a consumer in a line, before the worker starts::
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -24,10 +22,9 @@ from cinema_core import Clock, Outages
 from cinema_core.consumers import Consumer, DeadLetter, Dispatcher, audit_consumer
 from cinema_core.memory import InMemoryAuditTrail, InMemoryEventBus, InMemoryProcessedEvents
 from cinema_core.ports import AuditTrail, EventBus, ProcessedEvents
+from cinema_core.supervision import Loop, Supervisor
 
 from .config import Settings
-
-log = logging.getLogger("cinema.events")
 
 # How often the in-process dispatcher looks for retries that have come due.
 RETRY_POLL = 0.2
@@ -50,8 +47,8 @@ class InProcessEvents:
     dispatcher: Dispatcher
     audit: AuditTrail
     processed: ProcessedEvents
-    _stop: threading.Event = attrs.Factory(threading.Event)
-    _thread: threading.Thread | None = None
+    supervisor: Supervisor = attrs.Factory(Supervisor)
+    _retries: Loop | None = None
 
     @property
     def bus(self) -> EventBus:
@@ -70,17 +67,15 @@ class InProcessEvents:
 
     def start_consumers(self) -> None:
         """Drive retries that come due (first attempts run as the relay publishes)."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._retry_loop, name="cinema-retries", daemon=True)
-        self._thread.start()
+        if self._retries is None:
+            self._retries = self.supervisor.loop(
+                "cinema-retries", self.dispatcher.run_due, every=RETRY_POLL
+            )
+        self._retries.start()
 
     def stop_consumers(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        if self._retries is not None:
+            self._retries.stop(5)
 
     def start_live_feed(self, on_listening: Callable[[], None] | None = None) -> None:
         """Nothing to do: the dispatcher feeds ``local_events`` directly, and never misses."""
@@ -90,13 +85,6 @@ class InProcessEvents:
 
     def close(self) -> None:
         self.stop_consumers()
-
-    def _retry_loop(self) -> None:
-        while not self._stop.wait(RETRY_POLL):
-            try:
-                self.dispatcher.run_due()
-            except Exception:
-                log.exception("retrying consumers failed; carrying on")
 
 
 @attrs.define
@@ -111,6 +99,7 @@ class BrokerEvents:
     processed: ProcessedEvents
     outages: Outages
     local_events: InMemoryEventBus
+    supervisor: Supervisor = attrs.Factory(Supervisor)
     _runner: Any = None
     _feed: Any = None
 
@@ -136,6 +125,7 @@ class BrokerEvents:
                 topology=self.topology,
                 processed=self.processed,
                 outages=self.outages,
+                supervisor=self.supervisor,
             )
             self._runner.start()
 
@@ -156,6 +146,7 @@ class BrokerEvents:
                 topology=self.topology,
                 types=LOCAL_TYPES,
                 outages=self.outages,
+                supervisor=self.supervisor,
             )
             if on_listening is not None:
                 self._feed.on_listening.append(on_listening)
@@ -184,8 +175,11 @@ def build_events(
     outages: Outages,
     local_events: InMemoryEventBus,
     engine: Any = None,
+    supervisor: Supervisor | None = None,
 ) -> Events:
-    """The events wiring for these settings; ``engine`` is the PostgreSQL engine, if any."""
+    """The events wiring for these settings; ``engine`` is the PostgreSQL engine, if any;
+    the threads it runs are ``supervisor``'s loops."""
+    supervisor = supervisor or Supervisor(outages=outages)
     audit: AuditTrail = InMemoryAuditTrail()
     processed: ProcessedEvents = InMemoryProcessedEvents()
     if engine is not None:
@@ -196,13 +190,13 @@ def build_events(
         dispatcher = Dispatcher(
             clock, [audit_consumer(audit), _forward_to(local_events)], processed
         )
-        return InProcessEvents(dispatcher, audit, processed)
+        return InProcessEvents(dispatcher, audit, processed, supervisor)
 
     from adapters.rabbitmq import RabbitEventBus, Topology
 
     topology = Topology(settings.namespace)
     consumers = [audit_consumer(audit)]
-    bus = RabbitEventBus(settings.amqp_url, topology, consumers)
+    bus = RabbitEventBus(settings.amqp_url, topology, consumers, supervisor=supervisor)
     return BrokerEvents(
         bus,
         audit,
@@ -212,4 +206,5 @@ def build_events(
         processed,
         outages,
         local_events,
+        supervisor,
     )

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 
 CHECKS = ("database", "redis", "broker")
+# Not a backend: this process's background loops (cinema_core.supervision), read at once.
+WORKERS = "workers"
 CHECK_TIMEOUT = 1.0
 OK, DOWN, TIMEOUT, IN_PROCESS = "ok", "down", "timeout", "in-process"
 
@@ -48,11 +50,16 @@ class Probe:
             future.set_result(None)
 
 
-def verdict(futures: Mapping[str, Future[None] | None]) -> tuple[str, dict[str, str]]:
-    """``(status, checks)`` from the pings as they stand now (unfinished ones: ``timeout``).
+def verdict(
+    futures: Mapping[str, Future[None] | None], loops: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, str]]:
+    """``(status, checks)`` from the pings as they stand now (unfinished ones: ``timeout``) and
+    the background loops that are not ok (name → ``dead``, ``stuck`` or ``failing``).
 
-    ``ok`` when every configured backend answered; ``degraded`` when Redis or the broker did not
-    (the box office still sells); ``unavailable`` when the database did not.
+    ``ok`` when every configured backend answered and every loop runs; ``degraded`` when Redis
+    or the broker did not, or a loop is in trouble (the box office still sells); ``unavailable``
+    when the database did not. ``workers`` reads ``ok`` or names the loops, e.g.
+    ``"cinema-consumers failing, cinema-relay stuck"``.
     """
     checks: dict[str, str] = {}
     for name in CHECKS:
@@ -63,6 +70,8 @@ def verdict(futures: Mapping[str, Future[None] | None]) -> tuple[str, dict[str, 
             checks[name] = TIMEOUT
         else:
             checks[name] = DOWN if future.exception() is not None else OK
+    troubled = loops or {}
+    checks[WORKERS] = ", ".join(f"{n} {troubled[n]}" for n in sorted(troubled)) or OK
     if checks["database"] not in (OK, IN_PROCESS):
         return "unavailable", checks
     fine = all(value in (OK, IN_PROCESS) for value in checks.values())

@@ -6,6 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from cinema_core.supervision import Loop
+
 from .bootstrap import Services
 
 log = logging.getLogger("cinema.worker")
@@ -21,7 +23,9 @@ class BackgroundWorker:
     """Sweeps lapsed holds (their events go out well within 1 s of ``expires_at``) and relays
     committed events to the bus, waking at once when the store commits events.
 
-    Errors are logged and the loop carries on after a short pause; ``stop`` ends both threads.
+    Both are supervised loops (``cinema_core.supervision``): any error is logged once, the
+    loop backs off and carries on, and readiness names a loop that is dead, stuck or failing;
+    ``stop`` ends both threads.
     """
 
     def __init__(
@@ -38,17 +42,26 @@ class BackgroundWorker:
         self.relay_coalesce = relay_coalesce
         self._stopping = threading.Event()
         self._wake = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._loops: list[Loop] = []
 
     def start(self) -> None:
-        if self._threads:
+        if self._loops:
             return
         self._stopping.clear()
         self._commit_hooks().append(self._committed)
-        for name, loop in (("sweeper", self._sweep), ("relay", self._relay)):
-            thread = threading.Thread(target=loop, name=f"cinema-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        supervisor = self.services.supervisor
+        for name, body in (("sweeper", self._sweep), ("relay", self._relay)):
+            loop = supervisor.loop(
+                f"cinema-{name}",
+                body,
+                first_backoff=_BACKOFF,
+                # Holds must lapse within a second or two of their time: after an outage the
+                # loops try again every two seconds at most, not the default ten.
+                max_backoff=2 * _BACKOFF,
+                stopping=self._stopping,
+            )
+            loop.start()
+            self._loops.append(loop)
         if self.services.events is not None:
             self.services.events.start_consumers()
         log.info("worker started", extra={"sweep_every": self.sweep_every})
@@ -59,9 +72,9 @@ class BackgroundWorker:
         hooks = self._commit_hooks()
         if self._committed in hooks:
             hooks.remove(self._committed)
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
+        for loop in self._loops:
+            loop.stop(timeout)
+        self._loops.clear()
         # A last pass, so events committed just before the stop still go out.
         self._guarded(self.services.relay.run_once)
         if self.services.events is not None:
@@ -86,32 +99,21 @@ class BackgroundWorker:
             self._wake.set()
 
     def _sweep(self) -> None:
-        box = self.services.box
-        while not self._stopping.is_set():
-            expired = self._guarded(box.expire_due, 500)
-            if expired:
-                # Their events are in the outbox now: relay them at once, not on the next tick
-                # (stores without a commit hook would otherwise wait up to relay_every).
-                self._wake.set()
-            if expired is None:
-                self._stopping.wait(_BACKOFF)
-            elif expired < 500:
-                self._stopping.wait(self.sweep_every)
+        expired = self.services.box.expire_due(500)
+        if expired:
+            # Their events are in the outbox now: relay them at once, not on the next tick
+            # (stores without a commit hook would otherwise wait up to relay_every).
+            self._wake.set()
+        if expired < 500:
+            self._stopping.wait(self.sweep_every)
 
     def _relay(self) -> None:
-        relay = self.services.relay
-        while not self._stopping.is_set():
-            if self._wake.wait(self.relay_every) and self.relay_coalesce > 0:
-                # Woken by a commit: let the commits right behind it join this pass.
-                self._stopping.wait(self.relay_coalesce)
-            self._wake.clear()
-            while not self._stopping.is_set():
-                sent = self._guarded(relay.run_once)
-                if sent is None:
-                    self._stopping.wait(_BACKOFF)
-                    break
-                if sent == 0:
-                    break
+        if self._wake.wait(self.relay_every) and self.relay_coalesce > 0:
+            # Woken by a commit: let the commits right behind it join this pass.
+            self._stopping.wait(self.relay_coalesce)
+        self._wake.clear()
+        while not self._stopping.is_set() and self.services.relay.run_once():
+            pass
 
     @staticmethod
     def _guarded(work: Callable[..., int], *args: int) -> int | None:

@@ -15,7 +15,9 @@ class Outage:
     """Forwards ``127.0.0.1:<port>`` to ``target``. ``cut()`` drops every open connection and
     refuses new ones (as a stopped server would); ``stall()`` keeps every connection open and
     accepts new ones but forwards nothing either way (a frozen host, a black-holed network);
-    ``restore()`` serves again on the same port, stalled bytes included."""
+    ``stall(drop_open=True)`` drops the open connections first, so that clients must connect
+    again into the stall (their handshakes hang); ``restore()`` serves again on the same port,
+    stalled bytes included."""
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
@@ -39,6 +41,14 @@ class Outage:
 
     def cut(self) -> None:
         self._up.clear()
+        self._drop_open()
+
+    def stall(self, *, drop_open: bool = False) -> None:
+        self._flowing.clear()
+        if drop_open:
+            self._drop_open()
+
+    def _drop_open(self) -> None:
         with self._lock:
             pairs, self._pairs = self._pairs, []
         for client, upstream in pairs:
@@ -46,9 +56,6 @@ class Outage:
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
                 end.close()
-
-    def stall(self) -> None:
-        self._flowing.clear()
 
     def restore(self) -> None:
         self._up.set()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pika
 import pika.exceptions
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from cinema_core.errors import BackendUnavailable
 
@@ -24,6 +25,9 @@ DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     pika.exceptions.AMQPError,
     pika.exceptions.ChannelError,
     pika.exceptions.ReentrancyError,
+    # Not an AMQPError: a handshake that stalls (the socket accepted, nothing answers) raises
+    # AMQPConnectorStackTimeout, wrapped in AMQPConnectionWorkflowFailed, from this branch.
+    AMQPConnectorException,
     OSError,
     socket.timeout,
     # pika raises these on a channel or connection it already knows to be closed.

@@ -12,6 +12,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from cinema_core.consumers import Consumer
 from cinema_core.errors import BackendUnavailable
 from cinema_core.events import Event
+from cinema_core.supervision import Supervisor
 
 from .codec import encode
 from .connection import HEARTBEAT, close_quietly, connect, translated
@@ -34,7 +35,12 @@ class RabbitEventBus:
     """
 
     def __init__(
-        self, url: str, topology: Topology | None = None, consumers: Iterable[Consumer] = ()
+        self,
+        url: str,
+        topology: Topology | None = None,
+        consumers: Iterable[Consumer] = (),
+        *,
+        supervisor: Supervisor | None = None,
     ):
         self._url = url
         self.topology = topology or Topology()
@@ -43,7 +49,9 @@ class RabbitEventBus:
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
         self._closed = threading.Event()
-        self._keepalive: threading.Thread | None = None
+        self._keepalive = (supervisor or Supervisor()).loop(
+            "cinema-bus-heartbeats", self._keep_alive, every=HEARTBEAT / 3, stopping=self._closed
+        )
 
     def register(self, consumer: Consumer) -> None:
         """Declare ``consumer``'s queues too (now if connected, else on connecting)."""
@@ -98,15 +106,14 @@ class RabbitEventBus:
     def _keep_alive(self) -> None:
         # Between publications nothing reads the socket, so the broker would see no heartbeats
         # and drop the connection (pika then logs errors on the next use). Serve them here.
-        while not self._closed.wait(HEARTBEAT / 3):
-            with self._lock:
-                if self._connection is None:
-                    continue
-                try:
-                    with translated("RabbitMQ heartbeat failed"):
-                        self._connection.process_data_events(time_limit=0)
-                except BackendUnavailable:
-                    self._drop()
+        with self._lock:
+            if self._connection is None:
+                return
+            try:
+                with translated("RabbitMQ heartbeat failed"):
+                    self._connection.process_data_events(time_limit=0)
+            except BackendUnavailable:
+                self._drop()
 
     def _publish(self, events: Sequence[Event]) -> None:
         with translated("cannot publish to RabbitMQ"):
@@ -134,10 +141,7 @@ class RabbitEventBus:
             close_quietly(connection)
             raise
         self._connection, self._channel = connection, channel
-        if self._keepalive is None:
-            self._keepalive = threading.Thread(
-                target=self._keep_alive, name="cinema-bus-heartbeats", daemon=True
-            )
+        if not self._closed.is_set():
             self._keepalive.start()
         return channel
 

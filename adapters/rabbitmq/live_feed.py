@@ -19,9 +19,9 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 
 from cinema_core import events as event_types
-from cinema_core.errors import BackendUnavailable
 from cinema_core.outages import Outages
 from cinema_core.ports import EventBus
+from cinema_core.supervision import Supervisor
 
 from .codec import decode
 from .connection import close_quietly, connect, translated
@@ -48,6 +48,7 @@ class LiveFeed:
         topology: Topology | None = None,
         types: Iterable[str] = SEAT_EVENT_TYPES,
         outages: Outages | None = None,
+        supervisor: Supervisor | None = None,
         poll: float = 0.2,
     ):
         self._url = url
@@ -56,39 +57,24 @@ class LiveFeed:
         self._types = tuple(types)
         self.outages = outages or Outages()
         self._poll = poll
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A supervised thread: it outlives any failure, reconnecting with backoff (0.5 s
+        # doubling to 5 s), and readiness names it while it cannot get through.
+        supervisor = supervisor or Supervisor(outages=self.outages)
+        self._loop = supervisor.loop(
+            "cinema-live-feed", self._serve, backend="broker", max_backoff=5.0
+        )
         # Set while this process's queue is bound and consumed: tests wait on it.
         self.listening = threading.Event()
         # Called (on the feed's thread) each time the queue is bound, first time included.
         self.on_listening: list[Callable[[], None]] = []
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="cinema-live-feed", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
 
     close = stop
-
-    def _run(self) -> None:
-        delay = 0.5
-        while not self._stop.is_set():
-            try:
-                self._serve()
-                delay = 0.5
-            except BackendUnavailable as error:
-                self.listening.clear()
-                self.outages.failed("broker", error)
-                self._stop.wait(delay)
-                delay = min(delay * 2, 5.0)
 
     def _serve(self) -> None:
         connection = connect(self._url)
@@ -101,15 +87,17 @@ class LiveFeed:
                 for event_type in self._types:
                     channel.queue_bind(queue, self.topology.exchange, routing_key=event_type)
                 channel.basic_consume(queue, self._on_message, auto_ack=True)
+            self._loop.beat()
             self.listening.set()
             for callback in self.on_listening:
                 try:
                     callback()
                 except Exception:
                     log.exception("an on_listening callback failed")
-            while not self._stop.is_set():
+            while not self._loop.stopping.is_set():
                 with translated("RabbitMQ live feed failed"):
                     connection.process_data_events(time_limit=self._poll)
+                self._loop.beat()
         finally:
             self.listening.clear()
             close_quietly(connection)

@@ -36,6 +36,7 @@ from cinema_core.errors import BackendUnavailable, StoreUnavailable
 from cinema_core.events import Event
 from cinema_core.outages import Outages
 from cinema_core.ports import ProcessedEvents
+from cinema_core.supervision import Supervisor
 
 from .codec import PERSISTENT, decode
 from .connection import DRIVER_ERRORS, close_quietly, connect, translated
@@ -91,8 +92,9 @@ class _Pause(Exception):
 class ConsumerRunner:
     """Runs registered ``Consumer``s against their RabbitMQ queues until stopped.
 
-    ``start()`` runs it on a daemon thread that reconnects by itself after an outage (reported
-    to ``outages`` as ``broker``); ``run(stop)`` runs it in the calling thread.
+    ``start()`` runs it on a supervised daemon thread (``cinema-consumers``, see
+    ``cinema_core.supervision``) that survives any failure and reconnects with backoff, an
+    outage reported to ``outages`` as ``broker``; ``run(stop)`` runs it in the calling thread.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class ConsumerRunner:
         topology: Topology | None = None,
         processed: ProcessedEvents | None = None,
         outages: Outages | None = None,
+        supervisor: Supervisor | None = None,
         prefetch: int = DEFAULT_PREFETCH,
         poll: float = 0.2,
         linger: float = LINGER,
@@ -116,9 +119,15 @@ class ConsumerRunner:
         self._prefetch = prefetch
         self._poll = poll
         self._linger = linger
-        self._reconnect_delay = reconnect_delay
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._outer_stop: threading.Event | None = None
+        supervisor = supervisor or Supervisor(outages=self.outages)
+        self._loop = supervisor.loop(
+            "cinema-consumers",
+            self._attempt,
+            backend="broker",
+            every=reconnect_delay,
+            first_backoff=reconnect_delay,
+        )
         # Set while connected with every consumer subscribed: tests and readiness wait on it.
         self.consuming = threading.Event()
         names = [c.name for c in self.consumers]
@@ -127,51 +136,41 @@ class ConsumerRunner:
 
     def start(self) -> None:
         """Run on a background thread."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="cinema-consumers", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop after the batch in hand; unacked messages go back to their queues."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
 
     close = stop
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Consume until ``stop`` (or ``self.stop()``), reconnecting after outages."""
-        stop = stop or self._stop
-        delay = self._reconnect_delay
-        while not (stop.is_set() or self._stop.is_set()):
-            try:
-                self._serve(stop)
-                delay = self._reconnect_delay
-            except BackendUnavailable as error:
-                self.consuming.clear()
-                self.outages.failed("broker", error)
-                self._stop.wait(delay)
-                delay = min(delay * 2, 10.0)
-            except _Pause:
-                self.consuming.clear()
-                self._stop.wait(delay)
+        self._outer_stop = stop
+        self._loop.run(stop)
 
-    def _stopping(self, stop: threading.Event) -> bool:
-        return stop.is_set() or self._stop.is_set()
+    def _attempt(self) -> None:
+        try:
+            self._serve()
+        except _Pause:
+            # A backend the handlers need is down: the loop waits reconnect_delay, then
+            # connects again and gets the batch back.
+            self.consuming.clear()
 
-    def _serve(self, stop: threading.Event) -> None:
+    def _stopping(self) -> bool:
+        outer = self._outer_stop
+        return self._loop.stopping.is_set() or (outer is not None and outer.is_set())
+
+    def _serve(self) -> None:
         connection = connect(self._url)
         try:
             with translated("RabbitMQ consumer connection failed"):
                 publisher = connection.channel()
                 publisher.confirm_delivery()
                 lanes = [self._subscribe(connection, consumer) for consumer in self.consumers]
-            self.outages.recovered("broker")
+            self._loop.beat()
             self.consuming.set()
-            while not self._stopping(stop):
+            while not self._stopping():
                 with translated("RabbitMQ consumer connection failed"):
                     connection.process_data_events(time_limit=self._poll)
                     # Events come a few at a time, over several reads: gather them for a
@@ -188,6 +187,7 @@ class ConsumerRunner:
                 for lane in lanes:
                     if lane.pending:
                         self._settle(lane, publisher)
+                self._loop.beat()
         finally:
             self.consuming.clear()
             close_quietly(connection)

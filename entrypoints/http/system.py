@@ -18,6 +18,13 @@ _CHECK = {
     "description": "ok; down (it failed); timeout (no answer within 1 s); in-process (not "
     "configured: this process does its work in memory).",
 }
+_WORKERS = {
+    "type": "string",
+    "description": "ok; or the background threads in trouble, each named with dead (its "
+    "thread ended), stuck (no heartbeat for 60 s) or failing (retrying with backoff), e.g. "
+    '"cinema-consumers failing, cinema-relay stuck".',
+    "example": "cinema-consumers failing",
+}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Health": {
         "type": "object",
@@ -31,8 +38,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
             "checks": {
                 "type": "object",
-                "required": ["database", "redis", "broker"],
-                "properties": {"database": _CHECK, "redis": _CHECK, "broker": _CHECK},
+                "required": ["database", "redis", "broker", "workers"],
+                "properties": {
+                    "database": _CHECK,
+                    "redis": _CHECK,
+                    "broker": _CHECK,
+                    "workers": _WORKERS,
+                },
             },
         },
     },
@@ -58,7 +70,7 @@ async def ready(call: Call) -> Response:
         waiting.add_done_callback(_consume)
     if pending:
         await asyncio.wait(pending, timeout=CHECK_TIMEOUT)
-    status, checks = verdict(started)
+    status, checks = verdict(started, call.services.supervisor.problems())
     return json_response(
         {"status": status, "checks": checks}, 503 if status == "unavailable" else 200
     )
@@ -81,7 +93,9 @@ OPERATIONS = (
         ready,
         "The backends answer",
         {
-            200: Reply("ok, or degraded naming Redis or the broker as down.", "Readiness"),
+            200: Reply(
+                "ok, or degraded naming Redis, the broker or a background thread.", "Readiness"
+            ),
             503: Reply("The database cannot serve or does not answer.", "Readiness"),
         },
         tag="system",

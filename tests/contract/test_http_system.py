@@ -12,6 +12,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from cinema_core import StoreUnavailable
+from cinema_core.supervision import Supervisor
 from entrypoints.http.openapi import documented_path
 from tests.contract.http_app import Api
 
@@ -60,7 +61,12 @@ def test_ready_in_memory_says_in_process_not_ok(api: Api) -> None:
     body = api.get("/ready").json()
     assert body == {
         "status": "ok",
-        "checks": {"database": "in-process", "redis": "in-process", "broker": "in-process"},
+        "checks": {
+            "database": "in-process",
+            "redis": "in-process",
+            "broker": "in-process",
+            "workers": "ok",
+        },
     }
 
 
@@ -75,6 +81,43 @@ def test_ready_is_degraded_naming_a_down_backend(api: Api) -> None:
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["broker"] == "down"
+
+
+class _Crash(BaseException):
+    """A thread told to die, not an error its loop may catch."""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_ready_is_degraded_naming_a_dead_or_stuck_background_thread(api: Api) -> None:
+    """A background thread that ended, or that has not beaten for 60 s, makes /ready degraded
+    with the workers check naming it; a stopped one is no problem."""
+    api.services.supervisor = Supervisor(api.clock, api.services.outages)
+    supervisor = api.services.supervisor
+    release = threading.Event()
+    stuck = supervisor.loop("cinema-relay", lambda: release.wait(30) and None)
+
+    def crash() -> None:
+        raise _Crash
+
+    dead = supervisor.loop("cinema-consumers", crash)
+    try:
+        stuck.start()
+        dead.start()
+        deadline = time.monotonic() + 10
+        while "cinema-consumers" not in supervisor.problems():
+            assert time.monotonic() < deadline, "the crashing loop never read dead"
+            time.sleep(0.01)
+        api.clock.advance(61)
+        response = api.get("/ready")
+        assert (response.status_code, response.json()["status"]) == (200, "degraded")
+        assert response.json()["checks"]["workers"] == "cinema-consumers dead, cinema-relay stuck"
+        release.set()
+        stuck.stop()
+        dead.stop()
+        assert api.get("/ready").json()["checks"]["workers"] == "ok"
+    finally:
+        release.set()
+        supervisor.stop()
 
 
 @pytest.mark.parametrize(("check", "status"), [("database", 503), ("broker", 200)])

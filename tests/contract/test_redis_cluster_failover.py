@@ -154,7 +154,7 @@ def test_bootstrapped_services_degrade_during_a_failover_and_recover(cluster, pr
     victim = next(port for port in cluster.masters() if cluster.url.split(":")[-1] != str(port))
     try:
         assert wired.backends["redis"] == "redis-cluster"
-        in_process = {"database": "in-process", "broker": "in-process"}
+        in_process = {"database": "in-process", "broker": "in-process", "workers": "ok"}
         assert wired.readiness() == ("ok", {**in_process, "redis": "ok"})
         box = wired.box
         session_id = _new_session(box)

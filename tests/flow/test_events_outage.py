@@ -120,7 +120,7 @@ def test_events_sold_during_a_broker_outage_all_go_out_once_it_is_back(
                 services.relay.run_once()
             assert services.readiness() == (
                 "ok",
-                {"database": "ok", "redis": "in-process", "broker": "ok"},
+                {"database": "ok", "redis": "in-process", "broker": "ok", "workers": "ok"},
             )
 
             outbox = services.box.repo.events(type=None, session_id=None, before=None, limit=10_000)

@@ -192,7 +192,7 @@ def test_bootstrapped_services_degrade_and_recover_with_redis(outage, direct, re
     try:
         assert services.readiness() == (
             "ok",
-            {"database": "in-process", "redis": "ok", "broker": "in-process"},
+            {"database": "in-process", "redis": "ok", "broker": "in-process", "workers": "ok"},
         )
         box = services.box
         session_id = _new_session(box)

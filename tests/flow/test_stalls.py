@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -177,3 +178,77 @@ def test_a_request_on_a_stalled_database_is_answered_within_the_timeout_and_a_se
             assert hold.json()["error"]["code"] == "unavailable"
             assert took < bound, f"hold {attempt} on the stalled database took {took:.2f} s"
         proxy.restore()
+
+
+@pytest.mark.rabbitmq
+def test_consumers_and_live_feed_come_back_by_themselves_after_a_stalled_handshake(
+    amqp_url: str, namespace: str, serve_with: Callable[..., LiveServer]
+) -> None:
+    """The broker's connections drop and every new one stalls in its AMQP handshake: the
+    consumers and the live feed keep retrying (and /ready names them meanwhile); once the
+    broker answers again, with no restart, the audit consumer records the events and a seat
+    stream gets the changes."""
+    from tests.flow.test_stream_resync import SeatMapClient
+
+    parts = urlsplit(amqp_url)
+    with Outage(parts.hostname or "127.0.0.1", parts.port or 5672) as proxy:
+        url = amqp_url.replace(
+            parts.netloc, f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+        )
+        live = serve_with(_settings(amqp_url=url, namespace=namespace), run_worker=True)
+        session_id = live.new_session()
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            _until(lambda: client.get("/ready").json()["status"] == "ok", 15, "never ready")
+
+            proxy.stall(drop_open=True)
+            meanwhile = []
+            # Longer than a connection attempt's bound (4 s): the retries hang and time out.
+            stalled_until = time.monotonic() + 9
+            while time.monotonic() < stalled_until:
+                meanwhile.append(client.get("/ready").json())
+                time.sleep(0.5)
+            with live.client("u1") as buyer:
+                during = buyer.post(
+                    "/reservations", json={"session_id": session_id, "seats": ["A1"]}
+                )
+            assert during.status_code == 201, during.text
+            proxy.restore()
+
+            _until(
+                lambda: client.get("/ready").json()["status"] == "ok", 30, "not ok after the stall"
+            )
+            stream = SeatMapClient(f"{live.url}/sessions/{session_id}/seats/stream")
+            try:
+                _until(lambda: stream.snapshots == 1, 10, "no snapshot")
+                with live.client("u2") as buyer:
+                    after = buyer.post(
+                        "/reservations", json={"session_id": session_id, "seats": ["B1"]}
+                    )
+                assert after.status_code == 201, after.text
+                assert stream.shows("B1", "held", 15), "the seat stream got no change"
+                assert stream.snapshots == 1, "the hold came as a snapshot, not as a change"
+            finally:
+                stream.close()
+            held = {during.json()["id"], after.json()["id"]}
+            _until(
+                lambda: (
+                    held
+                    <= {
+                        e["data"].get("reservation_id")
+                        for e in live.events(session_id, "reservation.created")
+                    }
+                ),
+                30,
+                "the audit consumer did not record the holds",
+            )
+    named = [answer["checks"].get("workers", "ok") for answer in meanwhile]
+    assert all(answer["status"] == "degraded" for answer in meanwhile), meanwhile
+    assert any("cinema-consumers" in value for value in named), named
+    assert any("cinema-live-feed" in value for value in named), named
+
+
+def _until(done: Callable[[], bool], timeout: float, message: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.2)

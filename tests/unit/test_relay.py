@@ -108,3 +108,34 @@ def test_relay_delivers_to_in_process_subscribers(
     box.reserve("u1", session.session.id, ["A1"])
     Relay(repo, bus).run_once()
     assert seen == ["session.created", "reservation.created"]
+
+
+def test_relay_with_nothing_to_send_never_says_the_broker_is_back(
+    box: BoxOffice,
+    repo: InMemoryReservationRepo,
+    session: SessionView,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With the broker down and the outbox empty the relay claims nothing: one warning for the
+    outage, and "reachable again" only once a publish has gone through."""
+    bus = SwitchableBus()
+    outages = Outages()
+    relay = Relay(repo, bus, outages)
+    relay.run_once()  # session.created goes out before the outage
+    bus.down = True
+    with caplog.at_level(logging.WARNING, logger="cinema.backends"):
+        for _ in range(5):
+            # The live feed and the consumers keep failing to connect meanwhile.
+            outages.failed("broker", BackendUnavailable("cannot connect to RabbitMQ"))
+            assert relay.run_once() == 0
+        box.reserve("u1", session.session.id, ["A1"])
+        assert relay.run_once() == 0
+        assert outages.down() != {}
+        bus.down = False
+        assert relay.run_once() == 1
+        assert relay.run_once() == 0
+    assert [r.getMessage() for r in caplog.records] == [
+        "broker unreachable; carrying on without it",
+        "broker reachable again",
+    ]
+    assert outages.down() == {}
