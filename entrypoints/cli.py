@@ -8,11 +8,15 @@ backend that is not there or not ready.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from .config import VARIABLES, ConfigError, Settings
 
@@ -179,10 +183,16 @@ def _parser() -> argparse.ArgumentParser:
     token = _command(
         commands,
         "token",
-        "print a bearer token signed with CINEMA_AUTH_SECRET",
-        "An HS256 JWT with sub, role and exp.",
+        "print a bearer token signed with CINEMA_AUTH_SECRET or --secret",
+        "An HS256 JWT with sub, role and exp. A `cinema serve` that made its secret up prints "
+        "the `cinema token --secret ...` line that makes more tokens for it.",
     )
     token.add_argument("--user", required=True, help="the user id (1-64 printable characters)")
+    token.add_argument(
+        "--secret",
+        help="the secret to sign with, instead of CINEMA_AUTH_SECRET (other users of this "
+        "machine may read a command's arguments: prefer the variable for a real secret)",
+    )
     token.add_argument(
         "--role", choices=("customer", "staff", "admin"), default="customer", help="what it may do"
     )
@@ -269,6 +279,9 @@ def _serve(args: argparse.Namespace) -> int:
             "own box office, and they would sell the same seats.",
             EXIT_USAGE,
         )
+    # Before anything is printed, migrated or forked: a banner of tokens and links would point
+    # at whichever program holds the port.
+    _check_port(args.host, args.port)
     configure_logging(settings.log_level, settings.log_format)
     _require_database(settings)
     secret = None
@@ -307,59 +320,104 @@ def _serve(args: argparse.Namespace) -> int:
     from .http.app import create_app
 
     services = bootstrap(settings)
-    picker = None
     if args.demo:
         from .sample_sessions import add_sample_sessions
 
-        picker = f"/s/{add_sample_sessions(services.box)[0]}"
+        sample = add_sample_sessions(services.box)[0]
     if secret is not None:
-        _print_tokens(secret, args.host, args.port, picker)
+        _print_tokens(secret, args.host, args.port, sample if args.demo else None)
     app = create_app(services, run_worker=not args.no_worker)
     tune_for_serving()
     uvicorn.run(app, **options)
     return 0
 
 
-def _print_tokens(secret: str, host: str, port: int, picker: str | None = None) -> None:
+def _check_port(host: str, port: int) -> None:
+    """Refuse at once, in one line, a port this process cannot listen on (another program
+    holds it, or the host is not this machine's). A program that takes the port between this
+    check and uvicorn's own bind still makes uvicorn fail, after the banner."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise CannotStart(f"cannot listen on {host}: not a known address", EXIT_USAGE) from None
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a previous run is usable.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            reason = (
+                "another program is listening on it (choose another with --port)"
+                if error.errno == errno.EADDRINUSE
+                else (error.strerror or str(error)).lower()
+            )
+            message = f"cannot listen on port {port} of {host}: {reason}"
+            raise CannotStart(message, EXIT_USAGE) from None
+
+
+def _print_tokens(secret: str, host: str, port: int, sample: UUID | None = None) -> None:
+    """The first-run banner: tokens, links signed in, and lines to paste into bash, which work
+    as pasted against this server (real ids, a real instant; ``sample`` is the id of a demo
+    session to try)."""
     from .http.auth import issue_token
 
     admin = issue_token(secret, "admin", "admin", TOKEN_TTL)
     customer = issue_token(secret, "alice", "customer", TOKEN_TTL)
-    base = f"http://{host}:{port}"
+    # A wildcard address listens everywhere; the links name this machine.
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    base = f"http://{'[' + shown + ']' if ':' in shown and '[' not in shown else shown}:{port}"
     # The token rides in the fragment, which the browser keeps to itself; the page stores it
     # for the tab and removes it from the address bar.
     pages = [
         "Open in a browser (already signed in):",
-        f"  seat picker:   {base}{picker}#token={customer}" if picker else "",
+        f"  seat picker:   {base}/s/{sample}#token={customer}" if sample else "",
         f"  sessions:      {base}/#token={customer}",
         f"  admin screen:  {base}/admin#token={admin}",
-        "" if picker else "  (cinema serve --demo starts with sample sessions to pick seats in)",
+        "" if sample else "  (cinema serve --demo starts with sample sessions to pick seats in)",
     ]
-    session = (
-        '{"movie":"Filme X","room":"Sala 1","starts_at":"<a future instant, e.g. '
-        '2030-12-01T19:00:00Z>","price":"25.00","rows":4,"seats_per_row":4}'
-    )
+    bearer = '-H "Authorization: Bearer $ADMIN"'
+    alice = '-H "Authorization: Bearer $ALICE"'
     json = "-H 'Content-Type: application/json'"
+    field = "python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])'"
+    if sample:
+        session = [f"SESSION={sample}   # Filme X, in Sala 1, some seats sold"]
+    else:
+        # A week ahead at 19:00 UTC: still to come whenever these lines are pasted today.
+        starts_at = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT19:00:00Z")
+        created = (
+            '{"movie":"Filme X","room":"Sala 1","starts_at":"' + starts_at + '",'
+            '"price":"25.00","rows":4,"seats_per_row":4}'
+        )
+        session = [
+            f"SESSION=$(curl -s -X POST $API/sessions {bearer} {json} -d '{created}' | field id)"
+        ]
+    hold = '{"session_id":"\'$SESSION\'","seats":["A1","A2"]}'
     lines = [
         "No CINEMA_AUTH_SECRET was set, so this run made one up (its tokens die with it).",
         "",
         f"  admin token:    {admin}   (user admin, valid 24 h)",
         f"  customer token: {customer}   (user alice, valid 24 h)",
         "",
+        # The secret is shown because the admin token beside it can do as much while this
+        # process lives; set CINEMA_AUTH_SECRET for a server whose tokens must outlive it.
+        "More tokens for this server (any --user, --role customer, staff or admin):",
+        f"  cinema token --secret {secret} --user bob",
+        "",
         *(line for line in pages if line),
         "",
-        "Try (a hold lasts CINEMA_RESERVATION_TTL_SECONDS, 30 s by default: pay within it):",
-        f"  export ADMIN={admin}",
-        f"  export ALICE={customer}",
-        f'  curl -s -X POST {base}/sessions -H "Authorization: Bearer $ADMIN" {json} '
-        f"-d '{session}'",
-        f"  curl -s {base}/sessions",
-        f'  curl -s -X POST {base}/reservations -H "Authorization: Bearer $ALICE" {json} '
-        '-d \'{"session_id":"<session id>","seats":["A1","A2"]}\'',
-        f"  curl -s -X POST {base}/reservations/<reservation id>/payment "
-        '-H "Authorization: Bearer $ALICE"',
-        f'  curl -s {base}/users/alice/purchases -H "Authorization: Bearer $ALICE"',
-        f"  curl -N {base}/sessions/<session id>/seats/stream",
+        "Try (paste into bash; a hold lasts CINEMA_RESERVATION_TTL_SECONDS, 30 s by default: "
+        "pay within it):",
+        f"  export API={base} ADMIN={admin} ALICE={customer}",
+        f'  field() {{ {field} "$1"; }}',
+        *(f"  {line}" for line in session),
+        "  curl -s $API/sessions/$SESSION; echo",
+        f"  HOLD=$(curl -s -X POST $API/reservations {alice} {json} -d '{hold}' | field id)",
+        f"  curl -s -X POST $API/reservations/$HOLD/payment {alice}; echo",
+        f"  curl -s $API/users/alice/purchases {alice}; echo",
+        "  curl -N $API/sessions/$SESSION/seats/stream   # Ctrl-C to stop",
+        "",
         f"  Swagger UI: {base}/api-docs",
         "",
     ]
@@ -369,15 +427,20 @@ def _print_tokens(secret: str, host: str, port: int, picker: str | None = None) 
 def _token(args: argparse.Namespace) -> int:
     from .http.auth import issue_token
 
-    settings = Settings.from_env()
-    if settings.auth_secret is None:
+    if args.secret is not None:
+        if not args.secret:
+            raise CannotStart("--secret is empty: tokens signed with nothing", EXIT_USAGE)
+        secret = args.secret
+    else:
+        secret = Settings.from_env().auth_secret
+    if secret is None:
         raise CannotStart(
-            "CINEMA_AUTH_SECRET is not set; tokens are signed with it "
-            "(cinema serve prints tokens when it makes a secret up).",
+            "no secret to sign with: set CINEMA_AUTH_SECRET or pass --secret (a cinema serve "
+            "that made its secret up prints the `cinema token --secret ...` line for it).",
             EXIT_USAGE,
         )
     try:
-        print(issue_token(settings.auth_secret, args.user, args.role, args.ttl or None))
+        print(issue_token(secret, args.user, args.role, args.ttl or None))
     except ValueError as error:
         raise CannotStart(str(error), EXIT_USAGE) from None
     return 0
@@ -416,18 +479,26 @@ def _migrate(args: argparse.Namespace) -> int:
         print("cinema migrate: no CINEMA_DATABASE_URL; in memory there is nothing to migrate.")
         return 0
     try:
-        from adapters.postgres.migrations import upgrade
+        from adapters.postgres.migrations import MigrationFailed, upgrade
     except ImportError as error:
         raise CannotStart(f"PostgreSQL migrations are not available: {error}", EXIT_USAGE) from None
+    from cinema_core import StoreUnavailable
+
     try:
         applied = upgrade(settings.database_url)
-    except Exception as error:
-        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+    except (StoreUnavailable, MigrationFailed) as error:
+        raise CannotStart(str(error)) from None
+    except Exception as error:  # not the database's refusal: say what, on one line
+        reason = " ".join(f"{error}".split()) or type(error).__name__
         raise CannotStart(f"failed: {reason}") from None
     at = ", ".join(applied.heads) or "empty"
     if applied.revisions:
-        done = ", ".join(f"{rev} ({doc})" if doc else rev for rev, doc in applied.revisions)
-        print(f"cinema migrate: applied {done}; the schema is now at {at}.")
+        count = len(applied.revisions)
+        print(f"cinema migrate: applied {count} revision{'s' if count > 1 else ''}:")
+        width = max(len(rev) for rev, _ in applied.revisions)
+        for rev, doc in applied.revisions:
+            print(f"  {rev.ljust(width)}  {doc}".rstrip())
+        print(f"cinema migrate: the schema is now at {at}.")
     else:
         print(f"cinema migrate: the schema was already up to date (at {at}); nothing to apply.")
     return 0

@@ -35,8 +35,11 @@ BOOT_TIMEOUT = 60.0
 
 
 def _binary(name: str) -> str | None:
+    # PATH decides whether it is installed (so a PATH without it skips); the package's own
+    # script is preferred to Debian's /usr/sbin wrapper, which switches to the rabbitmq user.
+    on_path = shutil.which(name)
     packaged = BIN / name
-    return str(packaged) if packaged.exists() else shutil.which(name)
+    return str(packaged) if on_path is not None and packaged.exists() else on_path
 
 
 def need_binaries() -> None:

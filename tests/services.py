@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -48,11 +50,20 @@ def need(name: str, url: str, default_port: int) -> None:
     pytest.skip(f"{reason} (set CINEMA_REQUIRE_SERVICES=1 to make this a failure)")
 
 
-def missing(reason: str) -> None:
+def missing(reason: str) -> NoReturn:
     """Skip with ``reason`` (or, when services are required, fail with it)."""
     if services_required():
         pytest.fail(f"{reason}, and CINEMA_REQUIRE_SERVICES=1 forbids skipping", pytrace=False)
     pytest.skip(f"{reason} (set CINEMA_REQUIRE_SERVICES=1 to make this a failure)")
+
+
+def program(name: str, how: str) -> str:
+    """The path of the program ``name`` on PATH; without it, ``missing`` saying ``how`` to get
+    it. PATH alone decides: a fixed fallback location would find a program the caller hid."""
+    found = shutil.which(name)
+    if found is None:
+        missing(f"{name} is not on PATH ({how})")
+    return found
 
 
 def unique(prefix: str) -> str:

@@ -89,7 +89,8 @@ def test_serve_without_a_database_server_says_so_in_one_line(workers: str) -> No
 
 
 def test_migrate_says_what_it_applied_and_then_that_nothing_was_left(postgres_url: str) -> None:
-    """The first run names each revision it applied; the second says the schema was already
+    """The first run names each revision it applied with its whole description (the first
+    paragraph of its docstring, never cut mid-sentence); the second says the schema was already
     up to date. Neither prints Alembic's own log lines."""
     from alembic.script import ScriptDirectory
 
@@ -98,14 +99,74 @@ def test_migrate_says_what_it_applied_and_then_that_nothing_was_left(postgres_ur
     scripts = ScriptDirectory(str(SCRIPTS))
     status, out, err = _run(["migrate"], postgres_url)
     assert status == 0, err
+    lines = out.splitlines()
     for revision in scripts.walk_revisions():
-        assert f"{revision.revision} (" in out, out
+        paragraph = (revision.module.__doc__ or "").strip().split("\n\n")[0]
+        described = " ".join(paragraph.split()).rstrip(".")
+        assert f"  {revision.revision}  {described}" in lines, out
     assert f"now at {', '.join(scripts.get_heads())}." in out
     assert "alembic" not in (out + err).lower()
     status, out, err = _run(["migrate"], postgres_url)
     assert status == 0, err
     assert "already up to date" in out
     assert "applied" not in out
+
+
+@pytest.mark.parametrize(
+    ("database", "workers"), [(False, "1"), (True, "1"), (True, "2")], ids=["memory", "db", "db-2"]
+)
+def test_serve_on_a_busy_port_says_so_in_one_line_before_anything_else(
+    database: bool, workers: str
+) -> None:
+    """Another program listens on the port: one line on stderr naming it, exit 2, and nothing
+    printed or started first (no tokens, no links; the database, unreachable here, is not even
+    tried)."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("CINEMA_")},
+            "CINEMA_LOG_LEVEL": "INFO",
+        }
+        if database:
+            env["CINEMA_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{_free_port()}/x"
+        done = subprocess.run(
+            [sys.executable, "-c", CINEMA, "serve", "--port", str(port), "--workers", workers],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert str(port) in done.stderr
+    assert "database" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:{free}/cinema",
+        "postgresql://postgres@127.0.0.1:5432/cinema_no_such_database",
+    ],
+    ids=["no-server", "no-database"],
+)
+def test_migrate_that_cannot_reach_the_database_says_so_in_one_line_like_serve(url: str) -> None:
+    """No server, or no such database: `cinema migrate` says it cannot reach the database in
+    one line, in the words `cinema serve` uses, without the driver's class names or links."""
+    url = url.format(free=_free_port())
+    status, _, migrate = _run(["migrate"], url, timeout=20)
+    assert status == 1, migrate
+    assert len(migrate.strip().splitlines()) == 1, migrate
+    assert migrate.startswith("cinema migrate: cannot reach the database"), migrate
+    _, _, serve = _run(["serve"], url, timeout=20)
+    reason = serve.split(": ", 2)[2]
+    assert migrate.split(": ", 2)[2] == reason, (migrate, serve)
+    for driver in ("psycopg", "OperationalError", "sqlalche.me", "(Background"):
+        assert driver not in migrate, migrate
 
 
 def test_serve_logs_start_without_alembic_noise(migrated_postgres_url: str) -> None:

@@ -34,6 +34,8 @@ import httpx
 import jwt
 import pytest
 
+from tests import services
+
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
@@ -205,11 +207,17 @@ def api_ports(migrated_postgres_url: str) -> Iterator[list[int]]:
             _stop(process)
 
 
+@pytest.fixture(autouse=True)
+def nginx_binary() -> str:
+    """nginx on PATH, looked for before anything starts: without it these tests skip (or fail
+    under CINEMA_REQUIRE_SERVICES=1) saying so."""
+    return services.program("nginx", "apt-get install nginx; Debian puts it in /usr/sbin")
+
+
 @pytest.fixture
-def nginx(api_ports: list[int], tmp_path: Path) -> Iterator[int]:
+def nginx(nginx_binary: str, api_ports: list[int], tmp_path: Path) -> Iterator[int]:
     """nginx from deploy/nginx, in its own prefix, on a port of its own, before api_ports."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert Path(binary).exists(), "nginx is not installed (.ci/run installs it)"
+    binary = nginx_binary
     prefix = tmp_path / "nginx"
     shutil.copytree(DEPLOY, prefix)
     port = _free_port()

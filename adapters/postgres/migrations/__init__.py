@@ -22,6 +22,7 @@ from ..engine import engine_for
 
 __all__ = [
     "Applied",
+    "MigrationFailed",
     "SchemaNotCurrent",
     "downgrade",
     "require_current_schema",
@@ -49,12 +50,17 @@ class SchemaNotCurrent(RuntimeError):
         )
 
 
+class MigrationFailed(RuntimeError):
+    """A revision's statements were refused by the database; the message says why, in one
+    line."""
+
+
 @attrs.frozen
 class Applied:
     """What ``upgrade`` did: the revisions it applied (oldest first), and where it left the
     schema."""
 
-    revisions: tuple[tuple[str, str], ...]  # (revision id, its one-line description)
+    revisions: tuple[tuple[str, str], ...]  # (revision id, its whole description)
     heads: tuple[str, ...]
 
 
@@ -64,26 +70,46 @@ def upgrade(url: str | Engine, revision: str = "head") -> Applied:
     # for as long as another process migrates.
     engine, owned = engine_for(url, pooled=False, timeout=None)
     try:
-        with engine.connect() as connection, connection.begin():
-            # A transaction-level lock: released by the commit that publishes the new schema,
-            # so a waiting process sees the finished upgrade, never half of one.
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
-            before = MigrationContext.configure(connection).get_current_heads()
-            config = _config(connection)
-            command.upgrade(config, revision)
-            after = MigrationContext.configure(connection).get_current_heads()
+        try:
+            connection = engine.connect()
+        except sa.exc.OperationalError as error:
+            raise StoreUnavailable(
+                f"cannot reach the database to migrate it: {_reason(error)}"
+            ) from error
+        try:
+            with connection, connection.begin():
+                # A transaction-level lock: released by the commit that publishes the new
+                # schema, so a waiting process sees the finished upgrade, never half of one.
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+                before = MigrationContext.configure(connection).get_current_heads()
+                config = _config(connection)
+                command.upgrade(config, revision)
+                after = MigrationContext.configure(connection).get_current_heads()
+        except sa.exc.DBAPIError as error:
+            raise MigrationFailed(
+                f"the migration failed, and (in one transaction) changed nothing: {_reason(error)}"
+            ) from error
     finally:
         if owned:
             engine.dispose()
     scripts = ScriptDirectory.from_config(config)
     walked = scripts.iterate_revisions(after, before or "base") if after != before else ()
-    applied = tuple((r.revision, _first_line(r.doc)) for r in reversed(list(walked)))
+    applied = tuple((r.revision, _summary(r.module.__doc__)) for r in reversed(list(walked)))
     return Applied(applied, tuple(sorted(after)))
 
 
-def _first_line(doc: str | None) -> str:
-    lines = (doc or "").strip().splitlines()
-    return lines[0].rstrip(".") if lines else ""
+def _summary(doc: str | None) -> str:
+    """A revision's description: the first paragraph of its docstring, on one line (a
+    sentence that wraps is never cut), without its final full stop."""
+    paragraph = (doc or "").strip().split("\n\n")[0]
+    return " ".join(paragraph.split()).rstrip(".")
+
+
+def _reason(error: sa.exc.DBAPIError) -> str:
+    """The database's (or the connection's) own words, on one line, without the driver's
+    class names and SQLAlchemy's links."""
+    words = " ".join(str(error.orig).split())
+    return words.removeprefix("connection failed: ").replace("FATAL: ", "")
 
 
 def downgrade(url: str | Engine, revision: str) -> None:
@@ -121,7 +147,7 @@ def _revisions(url_or_engine: str | Engine) -> tuple[tuple[str, ...], tuple[str,
             current = MigrationContext.configure(connection).get_current_heads()
     except sa.exc.OperationalError as error:
         raise StoreUnavailable(
-            f"cannot reach the database to check its schema: {error.orig}"
+            f"cannot reach the database to check its schema: {_reason(error)}"
         ) from error
     finally:
         if owned:
