@@ -198,7 +198,8 @@ def test_a_retry_takes_over_the_claim_of_a_process_killed_mid_request(
     """A keyed hold whose process is SIGKILLed mid-request is made once by its retry on another
     process within seconds; control: an unrenewed 30 s claim still refuses it as in progress."""
     command = serve if renewed else serve_unrenewed
-    # Short: A's seat lock in Redis lapses before the retry takes over (it would refuse B).
+    # Short holds: A's seat lock in Redis, which lasts as long as a hold, lapses before the
+    # retry takes over; a longer one would refuse it seats_unavailable (README, limitations).
     with two_processes(postgres_url, redis_url, redis_prefix, tmp_path, command, 3.0) as (
         (a, b),
         (process_a, _),
