@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 log = logging.getLogger("cinema.idempotency")
+
+# How long close() waits for a renewal in flight (a store's call, bounded by its own timeouts).
+CLOSE_WAIT = 2.0
 
 
 class Renewals:
@@ -27,18 +29,29 @@ class Renewals:
         # Set by holding(): a claim made while renew() ran, which it may not have counted.
         self._fresh = False
         self._mutex = threading.Lock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def holding(self) -> None:
         with self._mutex:
             self._fresh = True
-            if self._running:
+            if self._running or self._closed.is_set():
                 return
             self._running = True
-        threading.Thread(target=self._run, name=self._name, daemon=True).start()
+            thread = self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        thread.start()
+
+    def close(self) -> None:
+        """Stop renewing: the thread ends now, or when a renewal in flight returns (waited
+        for up to ``CLOSE_WAIT`` seconds; it is a daemon thread past that)."""
+        self._closed.set()
+        with self._mutex:
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(CLOSE_WAIT)
 
     def _run(self) -> None:
-        while True:
-            time.sleep(self._every)
+        while not self._closed.wait(self._every):
             with self._mutex:
                 self._fresh = False
             try:

@@ -144,12 +144,12 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         seat_lock = SeatLockWithPause(RedisSeatLock(redis_client, settings.namespace), outages)
         # While Redis is down, keys go to the store built above (the database's when one is
         # configured, so still shared by every process) and buckets to this process's memory.
-        idempotency = IdempotencyWithFallback(
-            # Claims renewed while their request runs: a dead process's lapse within seconds.
-            RedisIdempotencyStore(redis_client, settings.namespace, renew_every=REDIS_RENEW),
-            idempotency,
-            outages,
+        # Claims renewed while their request runs: a dead process's lapse within seconds.
+        redis_keys = RedisIdempotencyStore(
+            redis_client, settings.namespace, renew_every=REDIS_RENEW
         )
+        closers.append(redis_keys)  # after its client: closed before it, stops the renewals
+        idempotency = IdempotencyWithFallback(redis_keys, idempotency, outages)
         rate_limiter = RateLimiterWithFallback(
             RedisRateLimiter(redis_client, settings.namespace), rate_limiter, outages
         )
@@ -213,4 +213,6 @@ def _postgres(
     except BaseException:
         engine.dispose()
         raise
-    return repo, PostgresIdempotencyStore(engine, clock, renew_every=RENEW_EVERY)
+    keys = PostgresIdempotencyStore(engine, clock, renew_every=RENEW_EVERY)
+    closers.append(keys)  # after its engine: closed before it, stops the renewals
+    return repo, keys

@@ -117,7 +117,10 @@ class PostgresIdempotencyStore:
         )
 
     def close(self) -> None:
-        """Dispose of the engine if this store built it."""
+        """Stop renewing this process's claims (they lapse as a dead process's would), then
+        dispose of the engine if this store built it."""
+        if self._renewals is not None:
+            self._renewals.close()
         if self._owns_engine:
             self.engine.dispose()
 

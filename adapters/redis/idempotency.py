@@ -161,6 +161,12 @@ class RedisIdempotencyStore:
         with translated("idempotency abandon"):
             self._abandon(keys=[self._key(scope, key)], args=[token])
 
+    def close(self) -> None:
+        """Stop renewing this process's claims (they lapse as a dead process's would); the
+        client is the caller's to close."""
+        if self._renewals is not None:
+            self._renewals.close()
+
     def _renew_held(self) -> int:
         """Renew the lease of every claim this process holds; how many it still holds."""
         with self._mutex:

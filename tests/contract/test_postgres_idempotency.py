@@ -3,6 +3,7 @@ purge of day-old keys, and an unreachable database."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -96,6 +97,27 @@ def test_a_live_claimant_keeps_its_claim_past_the_lease(
             assert duplicate.begin("u1", "k", "fp") == ANSWER
         else:
             assert duplicate.begin("u1", "k", "fp") is None
+    finally:
+        holder.close()
+        duplicate.close()
+
+
+def test_a_closed_store_stops_renewing_its_claims(clean_postgres_url: str) -> None:
+    """Closing a store that still holds a claim ends its renewal thread, so the claim lapses
+    with its lease as a dead process's does."""
+    before = set(threading.enumerate())
+    holder = PostgresIdempotencyStore(
+        clean_postgres_url, lease=timedelta(milliseconds=400), renew_every=0.05
+    )
+    duplicate = PostgresIdempotencyStore(clean_postgres_url, wait=0.05, renew_every=None)
+    try:
+        assert holder.begin("u1", "k", "fp") is None
+        renewing = [thread for thread in threading.enumerate() if thread not in before]
+        assert renewing, "no renewal thread was started"
+        holder.close()
+        assert not any(thread.is_alive() for thread in renewing)
+        time.sleep(1.2)
+        assert duplicate.begin("u1", "k", "fp") is None
     finally:
         holder.close()
         duplicate.close()

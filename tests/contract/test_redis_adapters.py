@@ -376,6 +376,23 @@ def test_a_live_claimant_keeps_its_claim_past_the_lease(clients, prefix, renewed
         assert duplicate.begin("u1", "key-1", "fp") is None
 
 
+def test_a_closed_store_stops_renewing_its_claims(clients, prefix):
+    """Closing a store that still holds a claim ends its renewal thread, so the claim lapses
+    with its lease as a dead process's does."""
+    before = set(threading.enumerate())
+    holder = RedisIdempotencyStore(
+        clients[0], prefix, lease=timedelta(milliseconds=400), renew_every=0.05
+    )
+    duplicate = RedisIdempotencyStore(clients[1], prefix, wait=0.05)
+    assert holder.begin("u1", "key-1", "fp") is None
+    renewing = [thread for thread in threading.enumerate() if thread not in before]
+    assert renewing, "no renewal thread was started"
+    holder.close()
+    assert not any(thread.is_alive() for thread in renewing)
+    time.sleep(1.2)
+    assert duplicate.begin("u1", "key-1", "fp") is None
+
+
 def test_late_abandon_does_not_drop_the_claim_that_took_over(clients, prefix):
     """A process whose lease ran out cannot abandon the claim another process took over."""
     # Only the slow process's lease is short: the claim that takes over must outlive the
