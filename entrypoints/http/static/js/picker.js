@@ -427,6 +427,7 @@ async function cancel() {
   busy(true);
   try {
     await call('DELETE', `/reservations/${reservation.id}`);
+    tickets.reset();
     for (const label of released()) if (view.seat(label)?.status === 'held') view.update(label, 'available');
     info('Hold cancelled: the seats are free again.');
     view.focus();
@@ -441,6 +442,7 @@ async function paid(sale) {
   clearInterval(state.timer);
   state.reservation = null;
   state.sale = sale;
+  tickets.reset();
   button('refund').hidden = sale.refunded_seats.length === sale.seats.length;
   remember('sale', sale.id);
   for (const label of sale.seats) view.update(label, 'sold');
