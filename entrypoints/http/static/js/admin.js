@@ -203,6 +203,9 @@ async function counted(session) {
   return { sold: map.sold, held: map.held, available: map.available, revenue: '—' };
 }
 
+// Each figure carries its column's heading, which a phone shows beside it (the table reflows).
+const HEADINGS = [...$('reports').tHead.rows[0].cells].map((cell) => cell.textContent.trim());
+
 function reportRow(session, figures) {
   const tr = document.createElement('tr');
   tr.dataset.session = session.id;
@@ -217,6 +220,7 @@ function reportRow(session, figures) {
     const td = document.createElement('td');
     td.textContent = String(value);
     td.dataset.figure = ['starts', 'sold', 'held', 'available', 'revenue'][i];
+    td.dataset.label = HEADINGS[i + 1];
     if (i === 4) td.className = 'revenue';
     return td;
   }));
