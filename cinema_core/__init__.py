@@ -32,7 +32,9 @@ from .errors import (
     RoomExists,
     RoomNotFound,
     SaleNotFound,
+    SalesClosed,
     SeatsUnavailable,
+    SessionCancelled,
     SessionNotFound,
     SingleSeatGap,
     StoreUnavailable,
@@ -58,7 +60,7 @@ from .reservations import Reservation, ReservationStatus, Sale, SaleStatus
 from .rooms import Category, Room, RoomSeat
 from .seat_map import SeatMap
 from .seats import Seat, SeatLabel, SeatStatus
-from .sessions import Session, SessionFilter, SessionView
+from .sessions import Session, SessionFilter, SessionStatus, SessionView
 from .tickets import DEFAULT_TICKET_TYPES, Line, TicketType
 
 __all__ = [
@@ -102,6 +104,7 @@ __all__ = [
     "Sale",
     "SaleNotFound",
     "SaleStatus",
+    "SalesClosed",
     "SalesFilter",
     "Seat",
     "SeatLabel",
@@ -109,9 +112,11 @@ __all__ = [
     "SeatStatus",
     "SeatsUnavailable",
     "Session",
+    "SessionCancelled",
     "SessionFilter",
     "SessionNotFound",
     "SessionReport",
+    "SessionStatus",
     "SessionView",
     "SingleSeatGap",
     "StoreUnavailable",

@@ -82,8 +82,12 @@ class Ticket:
             raise AlreadyCheckedIn(iso(self.checked_in_at))
         self.checked_in_at = now
 
-    def refund(self, refund_id: UUID) -> None:
-        """Mark the ticket given back (``refunds.Refund.of`` checks every ticket first)."""
+    def refund(self, refund_id: UUID, *, used_too: bool = False) -> None:
+        """Mark the ticket given back (``refunds.Refund.of`` checks every ticket first);
+        ``used_too``: even if it was used (its session was cancelled, ``Refund.in_full``)."""
+        if used_too and self.refund_id is None:
+            self.refund_id = refund_id
+            return
         refuse_refund([self])
         self.refund_id = refund_id
 

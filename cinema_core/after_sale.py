@@ -54,7 +54,9 @@ class AfterSale:
             sale = tx.get_sale(sale_id)
             if sale is None or not (admin or sale.user_id == user_id):
                 raise SaleNotFound()
-            session = self._session(sale.session_id)
+            # The session as it stands (its start may have moved), locked shared: the first
+            # lock, as in every purchase (see session_life).
+            session = tx.lock_session(self._session(sale.session_id))
             # Seats first, then tickets, each in label order: the one order every transaction
             # takes them in (see Transaction.lock_tickets), so refunds, sales and check-ins
             # queue instead of deadlocking. All the sale's seats, since which of them the

@@ -34,7 +34,8 @@ from .reservations import Reservation, ReservationStatus, Sale, hold_seats
 from .rooms import Category, Room
 from .seat_map import SeatMap
 from .seats import Seat
-from .sessions import DEFAULT_DURATION, Session, SessionFilter, SessionView
+from .session_life import SessionLife
+from .sessions import DEFAULT_DURATION, DEFAULT_SALES_CLOSE, Session, SessionFilter, SessionView
 from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_quotas, with_quota
 from .users import check_user_id
 
@@ -47,7 +48,7 @@ EXPIRY_BATCH = 100
 
 
 @attrs.define
-class BoxOffice(ChoosingSeats, AfterSale):
+class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
     """The box office as a library: every use case of the API, with no HTTP in between.
 
     >>> from cinema_core import in_memory_box_office
@@ -63,8 +64,11 @@ class BoxOffice(ChoosingSeats, AfterSale):
     # How long before a session starts its buyers may still refund (admins: until it ends).
     refund_cutoff: timedelta = DEFAULT_REFUND_CUTOFF
     new_code: Callable[[], str] = new_code
-    # Sessions never change once created, so every process may keep them: it saves the store a
-    # round trip on each reservation.
+    # How long after its start a session is still sold (never after it ends).
+    sales_close: timedelta = DEFAULT_SALES_CLOSE
+    # A session's room, prices and ticket types never change, so every process may keep them:
+    # it saves the store a round trip on each reservation. What may change (movie, times,
+    # cancellation) is read again under lock wherever a rule depends on it (``_on_sale``).
     _sessions: dict[UUID, Session] = attrs.field(factory=dict, init=False, repr=False)
     # The last seat map of each watched session, with the seats it was made from and the
     # instants it holds for (see ``seat_map``).
@@ -166,24 +170,36 @@ class BoxOffice(ChoosingSeats, AfterSale):
             tx.emit(events.session_created(self.new_id(), session, now))
 
         self.repo.atomic(work)
-        return SessionView(session, session.seat_count)
+        return self._view(session, session.seat_count)
 
     def session(self, session_id: UUID) -> SessionView:
-        session = self._session(session_id)
-        counts = self.repo.available_counts([session.id], self.clock.now())
-        return SessionView(session, counts.get(session.id, 0))
+        """The session as stored now (an admin may have changed or cancelled it)."""
+        session = self.repo.get_session(session_id)
+        if session is None:
+            raise SessionNotFound()
+        self._keep(session)
+        return self._view(session)
 
     def sessions(
-        self, limit: int = 50, cursor: str | None = None, where: SessionFilter | None = None
+        self,
+        limit: int = 50,
+        cursor: str | None = None,
+        where: SessionFilter | None = None,
+        *,
+        past: bool = False,
     ) -> Page[SessionView]:
-        """Sessions by start time, narrowed by ``where``, a page at a time."""
+        """Sessions by start time, narrowed by ``where``, a page at a time: only those still
+        on sale unless ``past`` (then cancelled ones and those whose sales closed too)."""
         check_limit(limit)
         after = Cursor.decode(cursor) if cursor else None
-        found = self.repo.list_sessions(after, limit + 1, where or SessionFilter())
+        where = where or SessionFilter()
+        if not past:
+            where = attrs.evolve(where, on_sale_at=self.clock.now(), sales_close=self.sales_close)
+        found = self.repo.list_sessions(after, limit + 1, where)
         page = found[:limit]
         counts = self.repo.available_counts([session.id for session in page], self.clock.now())
         more = Cursor(page[-1].starts_at, page[-1].id).encode() if len(found) > limit else None
-        return Page([SessionView(session, counts.get(session.id, 0)) for session in page], more)
+        return Page([self._view(session, counts.get(session.id, 0)) for session in page], more)
 
     def seat_map(self, session_id: UUID) -> SeatMap:
         seats = self.repo.seats(session_id)
@@ -253,6 +269,7 @@ class BoxOffice(ChoosingSeats, AfterSale):
         locked = self._lock(reservation)
 
         def work(tx: Transaction) -> Reservation:
+            self._on_sale(tx, session)
             if session.forbid_single_gaps:
                 held, at = self._take_judging_rows(tx, session, reservation)
             else:
@@ -318,9 +335,17 @@ class BoxOffice(ChoosingSeats, AfterSale):
 
     def pay(self, reservation_id: UUID, user_id: str) -> tuple[Sale, bool]:
         """Turn the hold into a sale. Returns the sale and whether it is new: paying again
-        returns the first sale, never a second one."""
+        returns the first sale, never a second one. A hold is never paid once the session's
+        sales closed (``SalesClosed``) or it was cancelled (``SessionCancelled``)."""
+        # Read first for its session (a reservation never moves): the session's lock comes
+        # before the reservation's in the one lock order (see session_life).
+        stored = self.repo.get_reservation(reservation_id)
+        if stored is None or stored.user_id != user_id:
+            raise ReservationNotFound()
+        kept = self._session(stored.session_id)
 
         def work(tx: Transaction) -> tuple[Sale, bool]:
+            session = tx.lock_session(kept)
             now = self.clock.now()
             reservation, seats = self._owned_with_seats(tx, reservation_id, user_id)
             if (
@@ -330,6 +355,8 @@ class BoxOffice(ChoosingSeats, AfterSale):
                 sale = tx.get_sale(reservation.sale_id)
                 if sale is not None:
                     return sale, False
+            if reservation.status_at(now) is ReservationStatus.PENDING:
+                session.check_on_sale(now, self.sales_close)
             sale = Sale(
                 id=self.new_id(),
                 reservation_id=reservation.id,
@@ -406,15 +433,31 @@ class BoxOffice(ChoosingSeats, AfterSale):
 
     # -- helpers --------------------------------------------------------------------------
 
+    def _on_sale(self, tx: Transaction, session: Session) -> Session:
+        """The session's current row, locked shared, after checking it is still on sale: the
+        first lock of every hold (see session_life for why no purchase survives a cancel)."""
+        current = tx.lock_session(session)
+        current.check_on_sale(self.clock.now(), self.sales_close)
+        return current
+
+    def _view(self, session: Session, available: int | None = None) -> SessionView:
+        if available is None:
+            counts = self.repo.available_counts([session.id], self.clock.now())
+            available = counts.get(session.id, 0)
+        return SessionView.at(session, available, self.clock.now(), self.sales_close)
+
+    def _keep(self, session: Session) -> None:
+        if len(self._sessions) >= SESSION_CACHE_SIZE:
+            self._sessions.clear()
+        self._sessions[session.id] = session
+
     def _session(self, session_id: UUID) -> Session:
         session = self._sessions.get(session_id)
         if session is None:
             session = self.repo.get_session(session_id)
             if session is None:
                 raise SessionNotFound()
-            if len(self._sessions) >= SESSION_CACHE_SIZE:
-                self._sessions.clear()
-            self._sessions[session_id] = session
+            self._keep(session)
         return session
 
     @staticmethod

@@ -175,6 +175,18 @@ class WrongSession(CinemaError):
         super().__init__(None, {"session_id": str(session_id)})
 
 
+class SalesClosed(CinemaError):
+    code, status = "sales_closed", 409
+    default_message = "Sales for this session are closed."
+
+    def __init__(self, closed_at: str):
+        super().__init__(None, {"sales_close_at": closed_at})
+
+
+class SessionCancelled(CinemaError):
+    code, status, default_message = "session_cancelled", 409, "This session was cancelled."
+
+
 class ReservationExpired(CinemaError):
     code, status, default_message = "reservation_expired", 410, "The reservation has lapsed."
 

@@ -17,6 +17,8 @@ from .sessions import Session
 from .times import iso
 
 SESSION_CREATED: Final = "session.created"
+SESSION_CHANGED: Final = "session.changed"
+SESSION_CANCELLED: Final = "session.cancelled"
 RESERVATION_CREATED: Final = "reservation.created"
 RESERVATION_CHANGED: Final = "reservation.changed"
 RESERVATION_EXPIRED: Final = "reservation.expired"
@@ -27,6 +29,8 @@ SALE_REFUNDED: Final = "sale.refunded"
 TICKET_CHECKED_IN: Final = "ticket.checked_in"
 EVENT_TYPES: Final = (
     SESSION_CREATED,
+    SESSION_CHANGED,
+    SESSION_CANCELLED,
     RESERVATION_CREATED,
     RESERVATION_CHANGED,
     RESERVATION_EXPIRED,
@@ -82,6 +86,40 @@ def session_created(id: UUID, session: Session, at: datetime) -> Event:
             "movie": session.movie,
             "starts_at": iso(session.starts_at),
             "seat_count": session.seat_count,
+        },
+    )
+
+
+def session_changed(id: UUID, session: Session, changed: Sequence[str], at: datetime) -> Event:
+    """The session's movie or times changed; ``changed`` names the fields that did."""
+    return Event(
+        id,
+        SESSION_CHANGED,
+        at,
+        {
+            "session_id": str(session.id),
+            "movie": session.movie,
+            "starts_at": iso(session.starts_at),
+            "ends_at": iso(session.ends_at),
+            "changed": list(changed),
+        },
+    )
+
+
+def session_cancelled(
+    id: UUID, session: Session, reservations: int, sales: int, at: datetime
+) -> Event:
+    """The session will not be screened: ``reservations`` holds released, ``sales`` refunded."""
+    return Event(
+        id,
+        SESSION_CANCELLED,
+        at,
+        {
+            "session_id": str(session.id),
+            "movie": session.movie,
+            "starts_at": iso(session.starts_at),
+            "reservations_released": reservations,
+            "sales_refunded": sales,
         },
     )
 

@@ -209,6 +209,9 @@ class ChoosingSeats:
     def _session(self, session_id: UUID) -> Session:
         raise NotImplementedError  # BoxOffice's
 
+    def _on_sale(self, tx: Transaction, session: Session) -> Session:
+        raise NotImplementedError  # BoxOffice's
+
     # -- best available -------------------------------------------------------------------
 
     def reserve_best(
@@ -333,6 +336,7 @@ class ChoosingSeats:
             locked = False  # the store decides; the lock only filters
 
         def work(tx: Transaction) -> Reservation | _Missed:
+            self._on_sale(tx, session)
             labels = reservation.seats
             gaps = session.forbid_single_gaps
             # With the single-seat rule, the candidate's whole rows (see the module's doc).
@@ -423,6 +427,7 @@ class ChoosingSeats:
         )
 
         def work(tx: Transaction) -> tuple[Reservation, list[SeatLabel]]:
+            self._on_sale(tx, session)
             reservation = self._owned(tx, reservation_id, user_id)
             before = reservation.tickets()
             both = set(reservation.seats) | set(labels)

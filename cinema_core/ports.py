@@ -58,6 +58,34 @@ class Transaction(Protocol):
         """
         ...
 
+    def lock_session(self, session: Session, *, exclusive: bool = False) -> Session:
+        """``session`` as the store holds it now (its movie, times, cancellation: what may have
+        changed since a process kept it), its row locked until the transaction ends.
+
+        Shared by default: what every hold, change of a hold, payment and refund takes first,
+        so buyers never wait for each other on it. ``exclusive``: what changing or cancelling
+        the session takes, so that it waits for every purchase in flight to end and every
+        later one waits for it, and then sees it. The first lock of any transaction that
+        takes it. An unknown session raises ``SessionNotFound``.
+        """
+        ...
+
+    def save_session(self, session: Session) -> None:
+        """Store a changed or cancelled session (locked ``exclusive``). A change that makes it
+        overlap another live session of its room raises ``RoomBusy``, judged by the store;
+        a cancelled session no longer occupies its room."""
+        ...
+
+    def lock_pending(self, session_id: UUID) -> list[Reservation]:
+        """The session's reservations stored as pending (lapsed or not), locked, in id order:
+        after the session's own lock, before any seat (the reservation-before-seats order)."""
+        ...
+
+    def session_sales(self, session_id: UUID) -> list[Sale]:
+        """Every sale of the session, in id order (their tickets are locked one sale at a time,
+        after the seats, with ``lock_tickets``)."""
+        ...
+
     def lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
         """The named seats that exist, locked against other transactions until this one ends.
 
@@ -139,11 +167,12 @@ class Transaction(Protocol):
         """
         ...
 
-    def add_refund(self, refund: Refund) -> None:
+    def add_refund(self, refund: Refund, *, used_too: bool = False) -> None:
         """Store the refund: its tickets become refunded, and its seats stop counting as sold
         by the sale, so that they can be sold again (``save_seats`` frees the seats
         themselves). Refused by the store itself, whatever the use case decided, when one of
-        the tickets is already refunded (``AlreadyRefunded``) or used (``TicketUsed``)."""
+        the tickets is already refunded (``AlreadyRefunded``) or used (``TicketUsed``; not
+        when ``used_too``, the refund of a cancelled session)."""
         ...
 
     def lock_ticket(self, code: str) -> Ticket | None:

@@ -82,6 +82,19 @@ class Refund:
         lines = tuple(line for line in sale.lines if line.seat in set(wanted))
         return cls(id, sale.id, sale.session_id, sale.user_id, lines, now, by)
 
+    @classmethod
+    def in_full(
+        cls, *, id: UUID, sale: Sale, tickets: Sequence[Ticket], by: str, now: datetime
+    ) -> Refund | None:
+        """The refund of every seat of ``sale`` not refunded yet, checked in or not, whatever
+        the window: what a cancelled session gives back (the screening is not happening, so a
+        ticket used at the door is owed too). ``None`` when nothing is left to refund."""
+        left = {t.seat for t in tickets if t.refund_id is None}
+        lines = tuple(line for line in sale.lines if line.seat in left)
+        if not lines:
+            return None
+        return cls(id, sale.id, sale.session_id, sale.user_id, lines, now, by)
+
     @property
     def seats(self) -> tuple[SeatLabel, ...]:
         return tuple(line.seat for line in self.lines)

@@ -1,31 +1,44 @@
 """Sessions: one screening of a movie in a room, with a price per seat category and the ticket
-types it sells."""
+types it sells, and its life: on sale until sales close, changed by an admin, or cancelled."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
 import attrs
 
-from .errors import ValidationFailed
+from .errors import SalesClosed, SessionCancelled, ValidationFailed
 from .money import Money
 from .rooms import MAX_NAME, Category, Room, RoomSeat
 from .seats import SeatLabel
 from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_ticket_types
-from .times import LATEST
+from .times import LATEST, iso
 
 DEFAULT_DURATION = 120
 MAX_DURATION = 600
 # The last instant a session may start at: its longest run still ends before times.LATEST.
 LAST_START = LATEST - timedelta(minutes=MAX_DURATION)
+# How long after the start a session is still sold (latecomers buy at the door's last minute).
+DEFAULT_SALES_CLOSE = timedelta(minutes=15)
+
+
+class SessionStatus(enum.StrEnum):
+    ON_SALE = "on_sale"
+    SALES_CLOSED = "sales_closed"
+    CANCELLED = "cancelled"
 
 
 @attrs.frozen
 class Session:
-    """A screening of ``movie`` in ``room`` over ``[starts_at, ends_at)``. Sessions never change
-    once created, so any process may keep them."""
+    """A screening of ``movie`` in ``room`` over ``[starts_at, ends_at)``.
+
+    An admin may change its movie and times (``changed``) or cancel it (``cancelled``); its
+    room, prices and ticket types never change, so any process may keep a session for those,
+    but whether it is still sold is judged on the store's current row (``check_on_sale``).
+    """
 
     id: UUID
     movie: str
@@ -35,6 +48,7 @@ class Session:
     prices: Mapping[Category, Money]
     ticket_types: tuple[TicketType, ...] = DEFAULT_TICKET_TYPES
     forbid_single_gaps: bool = False
+    cancelled_at: datetime | None = None
 
     @classmethod
     def create(
@@ -130,6 +144,71 @@ class Session:
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
+    # -- its life -------------------------------------------------------------------------
+
+    def sales_close_at(self, close_after: timedelta) -> datetime:
+        """When sales close: ``close_after`` past the start, and never after the end (a session
+        that has ended is never sold, however short it was)."""
+        return min(self.starts_at + close_after, self.ends_at)
+
+    def status_at(self, now: datetime, close_after: timedelta) -> SessionStatus:
+        if self.cancelled_at is not None:
+            return SessionStatus.CANCELLED
+        if now >= self.sales_close_at(close_after):
+            return SessionStatus.SALES_CLOSED
+        return SessionStatus.ON_SALE
+
+    def check_on_sale(self, now: datetime, close_after: timedelta) -> None:
+        """Refuse a hold, a change of a hold or a payment unless the session is on sale."""
+        status = self.status_at(now, close_after)
+        if status is SessionStatus.CANCELLED:
+            raise SessionCancelled()
+        if status is SessionStatus.SALES_CLOSED:
+            raise SalesClosed(iso(self.sales_close_at(close_after)))
+
+    def changed(
+        self,
+        *,
+        now: datetime,
+        movie: str | None = None,
+        starts_at: datetime | None = None,
+        duration_minutes: int | None = None,
+    ) -> tuple[Session, list[str]]:
+        """This session with the given fields changed, checked as ``create`` checks them, and
+        the names of the fields that really changed. A cancelled session is never changed."""
+        if self.cancelled_at is not None:
+            raise SessionCancelled()
+        if movie is None and starts_at is None and duration_minutes is None:
+            raise ValidationFailed(
+                {"body": "must name at least one of movie, starts_at, duration_minutes"}
+            )
+        fields: dict[str, str] = {}
+        if movie is not None and not 1 <= len(movie.strip()) <= MAX_NAME:
+            fields["movie"] = f"must be 1 to {MAX_NAME} characters"
+        if starts_at is not None:
+            if starts_at.tzinfo is None:
+                fields["starts_at"] = "must carry a timezone"
+            elif starts_at < now:
+                fields["starts_at"] = "must not be in the past"
+        if duration_minutes is not None and not 1 <= duration_minutes <= MAX_DURATION:
+            fields["duration_minutes"] = f"must be 1 to {MAX_DURATION}"
+        if fields:
+            raise ValidationFailed(fields)
+        new = attrs.evolve(
+            self,
+            movie=self.movie if movie is None else movie.strip(),
+            starts_at=self.starts_at if starts_at is None else starts_at,
+            duration_minutes=(
+                self.duration_minutes if duration_minutes is None else duration_minutes
+            ),
+        )
+        names = ("movie", "starts_at", "duration_minutes")
+        return new, [name for name in names if getattr(new, name) != getattr(self, name)]
+
+    def cancelled(self, now: datetime) -> Session:
+        """This session cancelled at ``now`` (cancelling again keeps the first instant)."""
+        return self if self.cancelled_at is not None else attrs.evolve(self, cancelled_at=now)
+
     @property
     def price(self) -> Money:
         """The lowest of the prices: what a session "costs from"."""
@@ -176,10 +255,23 @@ def free_tickets(
 
 @attrs.frozen
 class SessionView:
-    """A session with its live count of available seats."""
+    """A session with its live count of available seats and where it stands in its life."""
 
     session: Session
     available: int
+    status: SessionStatus
+    sales_close_at: datetime
+
+    @classmethod
+    def at(
+        cls, session: Session, available: int, now: datetime, close_after: timedelta
+    ) -> SessionView:
+        return cls(
+            session,
+            available,
+            session.status_at(now, close_after),
+            session.sales_close_at(close_after),
+        )
 
 
 @attrs.frozen
@@ -191,10 +283,17 @@ class SessionFilter:
     movie: str | None = None
     starts_from: datetime | None = None
     starts_to: datetime | None = None
+    # Only sessions on sale at this instant (not cancelled, sales not closed), when given.
+    on_sale_at: datetime | None = None
+    sales_close: timedelta = DEFAULT_SALES_CLOSE
 
     def admits(self, session: Session) -> bool:
         return (
-            (self.cinema is None or session.room.cinema == self.cinema)
+            (
+                self.on_sale_at is None
+                or session.status_at(self.on_sale_at, self.sales_close) is SessionStatus.ON_SALE
+            )
+            and (self.cinema is None or session.room.cinema == self.cinema)
             and (self.movie is None or self.movie.lower() in session.movie.lower())
             and (self.starts_from is None or session.starts_at >= self.starts_from)
             and (self.starts_to is None or session.starts_at <= self.starts_to)

@@ -161,6 +161,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         timedelta(seconds=settings.hold_seconds),
         outages,
         refund_cutoff=timedelta(minutes=settings.refund_cutoff_minutes),
+        sales_close=timedelta(minutes=settings.sales_close_minutes),
     )
     relay = Relay(repo, LoggedBus(bus), outages)
     services = Services(

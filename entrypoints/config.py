@@ -99,6 +99,11 @@ VARIABLES = {
             "it ends)",
             "60",
         ),
+        Variable(
+            "CINEMA_SALES_CLOSE_MINUTES",
+            "minutes after a session starts when its sales close (never after it ends)",
+            "15",
+        ),
         Variable("CINEMA_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
         Variable("CINEMA_LOG_FORMAT", "json or text", "text on a terminal, json otherwise"),
         Variable(
@@ -178,6 +183,8 @@ class Settings:
     database_pool_size: int = DATABASE_POOL_SIZE
     # How long before a session starts a buyer may still refund (admins may until it ends).
     refund_cutoff_minutes: float = 60.0
+    # Minutes after a session starts when its sales close (never after it ends).
+    sales_close_minutes: float = 15.0
     # Seconds the database may take to connect, to run one statement, or to free a pooled
     # connection, before a request is answered 503: a stalled database never hangs a request.
     database_timeout: float = DATABASE_TIMEOUT
@@ -217,6 +224,7 @@ class Settings:
             raise ConfigError("CINEMA_LOG_FORMAT must be json or text")
         return cls(
             refund_cutoff_minutes=number("CINEMA_REFUND_CUTOFF_MINUTES", 60.0),
+            sales_close_minutes=number("CINEMA_SALES_CLOSE_MINUTES", 15.0),
             database_url=_url("CINEMA_DATABASE_URL", text("CINEMA_DATABASE_URL")),
             redis_url=_redis_url(text("CINEMA_REDIS_URL")),
             amqp_url=_url("CINEMA_AMQP_URL", text("CINEMA_AMQP_URL")),

@@ -84,7 +84,7 @@ WITH refund AS (
         %(currency)s, %(refunded_at)s, %(by)s
     )
 ), marked AS (
-    UPDATE tickets AS t SET refund_id = %(id)s
+    UPDATE tickets AS t SET refund_id = %(id)s{cancelled}
     FROM unnest(%(rows)s::char(1)[], %(numbers)s::int[]) AS v("row", number)
     WHERE t.sale_id = %(sale_id)s AND t."row" = v."row" AND t.number = v.number
         {guard}
@@ -101,9 +101,16 @@ WITH refund AS (
 )
 SELECT array(SELECT "row" || number FROM marked)
 """
-REFUND: Final = _REFUND.format(guard="AND t.refund_id IS NULL AND t.checked_in_at IS NULL")
+REFUND: Final = _REFUND.format(
+    cancelled="", guard="AND t.refund_id IS NULL AND t.checked_in_at IS NULL"
+)
 # TEST-ONLY (``row_locks=False``): without the guard, for control runs.
-REFUND_UNGUARDED: Final = _REFUND.format(guard="")
+REFUND_UNGUARDED: Final = _REFUND.format(cancelled="", guard="")
+# A cancelled session's refund (Refund.in_full): a used ticket is owed too, never one refunded.
+# tickets_used_or_refunded admits a used ticket refunded only with session_cancelled set.
+REFUND_CANCELLED: Final = _REFUND.format(
+    cancelled=", session_cancelled = true", guard="AND t.refund_id IS NULL"
+)
 UNDO_REFUND: Final = """
 WITH unmarked AS (UPDATE tickets SET refund_id = NULL WHERE refund_id = %(id)s)
 DELETE FROM refunds WHERE id = %(id)s
@@ -212,7 +219,7 @@ class AfterSaleTransaction:
         found = self._execute(sql, {"sale_id": sale_id}, mapped=True)
         return [ticket_from_row(row) for row in found]
 
-    def add_refund(self, refund: Refund) -> None:
+    def add_refund(self, refund: Refund, *, used_too: bool = False) -> None:
         labels = sorted(refund.seats)
         params = {
             "id": refund.id,
@@ -229,6 +236,8 @@ class AfterSaleTransaction:
             "count": len(labels),
         }
         sql = REFUND if self._row_locks else REFUND_UNGUARDED
+        if used_too:
+            sql = REFUND_CANCELLED
         marked = self._execute(sql, params).fetchone()
         assert marked is not None  # the statement's SELECT always returns its one row
         if len(marked[0]) == len(labels):

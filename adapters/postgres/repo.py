@@ -51,6 +51,7 @@ _SESSION_WITH_ROOM = sa.select(
     sessions.c.currency,
     sessions.c.ticket_types,
     sessions.c.forbid_single_gaps,
+    sessions.c.cancelled_at,
     rooms.c.id.label("room_id"),
     rooms.c.cinema.label("room_cinema"),
     rooms.c.name.label("room_name"),
@@ -193,6 +194,12 @@ class PostgresReservationRepo(AfterSaleReads):
             )
         if where.cinema is not None:
             query = query.where(sessions.c.cinema == where.cinema)
+        if where.on_sale_at is not None:
+            # SessionFilter.admits's rule (Session.status_at), pinned to it by the repo contract.
+            close = sa.func.least(
+                sessions.c.starts_at + sa.literal(where.sales_close), sessions.c.ends_at
+            )
+            query = query.where(sessions.c.cancelled_at.is_(None), close > where.on_sale_at)
         if where.movie is not None:
             # Both sides lowered by Python, as SessionFilter.admits compares them.
             query = query.where(

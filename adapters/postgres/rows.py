@@ -63,6 +63,7 @@ def session_from_row(row: Row) -> Session:
             for kind in row["ticket_types"]
         ),
         forbid_single_gaps=row["forbid_single_gaps"],
+        cancelled_at=row["cancelled_at"],
     )
 
 
@@ -83,6 +84,7 @@ def session_values(session: Session) -> dict[str, Any]:
         "ticket_types": [_ticket_type_json(kind) for kind in session.ticket_types],
         "forbid_single_gaps": session.forbid_single_gaps,
         "seat_count": session.seat_count,
+        "cancelled_at": session.cancelled_at,
     }
 
 

@@ -205,7 +205,8 @@ ORDER BY e.emitted
 # A session with its room, as rows.session_from_row reads it (the room's columns prefixed room_).
 SESSION_COLUMNS: Final = (
     "se.id, se.movie, se.starts_at, se.duration_minutes, se.prices, se.currency,"
-    " se.ticket_types, se.forbid_single_gaps, r.id AS room_id, r.cinema AS room_cinema,"
+    " se.ticket_types, se.forbid_single_gaps, se.cancelled_at, r.id AS room_id,"
+    " r.cinema AS room_cinema,"
     " r.name AS room_name, r.layout AS room_layout, r.private AS room_private"
 )
 GET_SESSION: Final = f"""
@@ -214,12 +215,45 @@ FROM sessions AS se JOIN rooms AS r ON r.id = se.room_id
 WHERE se.id = %(id)s
 """
 
+# What may have changed of a session since a process kept it, its row locked: FOR SHARE by
+# every purchase (buyers never wait for each other), FOR UPDATE by a change or a cancellation,
+# which so waits for every purchase in flight and makes every later one wait (session_life).
+_LOCK_SESSION = """
+SELECT movie, starts_at, duration_minutes, cancelled_at FROM sessions
+WHERE id = %(id)s
+FOR {mode}
+"""
+LOCK_SESSION_SHARED: Final = _LOCK_SESSION.format(mode="SHARE")
+LOCK_SESSION_EXCLUSIVE: Final = _LOCK_SESSION.format(mode="UPDATE")
+
+# A changed or cancelled session; sessions_room_no_overlap judges the new times (an
+# ExclusionViolation, raised as RoomBusy by the transaction).
+SAVE_SESSION: Final = """
+UPDATE sessions
+SET movie = %(movie)s, movie_lower = %(movie_lower)s, starts_at = %(starts_at)s,
+    duration_minutes = %(duration_minutes)s, ends_at = %(ends_at)s,
+    cancelled_at = %(cancelled_at)s
+WHERE id = %(id)s
+"""
+
+# A session's reservations stored as pending, locked in id order (session_life's lock order).
+LOCK_PENDING: Final = f"""
+SELECT {_RESERVATION_COLUMNS} FROM reservations
+WHERE session_id = %(session_id)s AND status = 'pending'
+ORDER BY id
+FOR UPDATE
+"""
+
+SESSION_SALES: Final = f"""
+SELECT {_SALE_COLUMNS}, refunded_seats FROM sales WHERE session_id = %(session_id)s ORDER BY id
+"""
+
 # The session whose [starts_at, ends_at) overlaps a refused one's in its room: read after the
 # exclusion constraint refused the insert, so its snapshot sees the committed winner. The
 # condition is the constraint's own, so its gist index finds it.
 OVERLAPPING_SESSION: Final = """
 SELECT id FROM sessions
-WHERE room_id = %(room_id)s AND id <> %(id)s
+WHERE room_id = %(room_id)s AND id <> %(id)s AND cancelled_at IS NULL
     AND tstzrange(starts_at, ends_at, '[)') && tstzrange(%(starts_at)s, %(ends_at)s, '[)')
 ORDER BY starts_at, id
 LIMIT 1

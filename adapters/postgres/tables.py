@@ -48,6 +48,8 @@ sessions = sa.Table(
     # The room's seats for sale: what availability and quotas are counted against.
     sa.Column("seat_count", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Null while the session is to be screened (migration 0006).
+    sa.Column("cancelled_at", sa.DateTime(timezone=True)),
 )
 
 # One row per seat for sale of every session. "row" is quoted everywhere: it is an SQL keyword.
@@ -134,6 +136,8 @@ tickets = sa.Table(
     sa.Column("paid_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("checked_in_at", sa.DateTime(timezone=True)),
     sa.Column("refund_id", pg.UUID(as_uuid=True), sa.ForeignKey("refunds.id")),
+    # A refund of a cancelled session, which may refund a used ticket (migration 0006).
+    sa.Column("session_cancelled", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # The judge of "never sold twice": its primary key admits one sale per seat, whatever the

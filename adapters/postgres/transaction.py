@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
+import attrs
 import psycopg
 import sqlalchemy as sa
 from psycopg.rows import dict_row
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
-from cinema_core.errors import RoomBusy, RoomExists, SeatsUnavailable
+from cinema_core.errors import RoomBusy, RoomExists, SeatsUnavailable, SessionNotFound
 from cinema_core.events import Event
 from cinema_core.reservations import Reservation, Sale
 from cinema_core.rooms import Room
@@ -107,6 +108,64 @@ class PostgresTransaction(AfterSaleTransaction):
                 ),
             )
         )
+
+    def lock_session(self, session: Session, *, exclusive: bool = False) -> Session:
+        sql = statements.LOCK_SESSION_EXCLUSIVE if exclusive else statements.LOCK_SESSION_SHARED
+        row = self._execute(sql, {"id": session.id}, mapped=True).fetchone()
+        if row is None:
+            raise SessionNotFound()
+        return attrs.evolve(session, **row)
+
+    def save_session(self, session: Session) -> None:
+        values = rows.session_values(session)
+        params = {
+            name: values[name]
+            for name in (
+                "id",
+                "movie",
+                "movie_lower",
+                "starts_at",
+                "duration_minutes",
+                "ends_at",
+                "cancelled_at",
+            )
+        }
+        self._send_riders()
+        # A savepoint, so that a refusal by sessions_room_no_overlap leaves the transaction
+        # usable to name the other session.
+        with self._conn.begin_nested():
+            try:
+                self._execute(statements.SAVE_SESSION, params)
+            except sa.exc.DBAPIError as error:
+                if constraint_name(error.orig) != "sessions_room_no_overlap":
+                    raise
+                refused = error
+            else:
+                return
+        other = self._execute(
+            statements.OVERLAPPING_SESSION,
+            {
+                "id": session.id,
+                "room_id": session.room.id,
+                "starts_at": session.starts_at,
+                "ends_at": session.ends_at,
+            },
+        ).fetchone()
+        if other is None:
+            raise refused
+        raise RoomBusy(other[0])
+
+    def lock_pending(self, session_id: UUID) -> list[Reservation]:
+        found = self._execute(
+            statements.LOCK_PENDING, {"session_id": session_id}, mapped=True
+        ).fetchall()
+        return [rows.reservation_from_row(row) for row in found]
+
+    def session_sales(self, session_id: UUID) -> list[Sale]:
+        found = self._execute(
+            statements.SESSION_SALES, {"session_id": session_id}, mapped=True
+        ).fetchall()
+        return [rows.sale_from_row(row) for row in found]
 
     def quota_usage(
         self, session_id: UUID, tickets: Sequence[str], now: datetime

@@ -23,6 +23,7 @@ from ..errors import (
     RoomBusy,
     RoomExists,
     SeatsUnavailable,
+    SessionNotFound,
     TicketRefunded,
 )
 from ..events import Event
@@ -44,8 +45,8 @@ T = TypeVar("T")
 class _State:
     rooms: dict[UUID, Room] = attrs.Factory(dict)
     room_names: dict[tuple[str, str], UUID] = attrs.Factory(dict)
-    # The sessions of each room that is not private, for the overlap rule.
-    room_sessions: dict[UUID, list[Session]] = attrs.Factory(dict)
+    # The ids of the sessions of each room that is not private, for the overlap rule.
+    room_sessions: dict[UUID, list[UUID]] = attrs.Factory(dict)
     sessions: dict[UUID, Session] = attrs.Factory(dict)
     session_order: list[tuple[datetime, UUID]] = attrs.Factory(list)
     seats: dict[UUID, dict[SeatLabel, Seat]] = attrs.Factory(dict)
@@ -114,6 +115,7 @@ class _Transaction:
         self._state = state
         self.rooms: list[Room] = []
         self.sessions: list[Session] = []
+        self.changed_sessions: dict[UUID, Session] = {}
         self.seats: dict[tuple[UUID, SeatLabel], Seat] = {}
         self.reservations: dict[UUID, Reservation] = {}
         self.sales: list[Sale] = []
@@ -136,15 +138,60 @@ class _Transaction:
             self.add_room(session.room)
         else:
             # The database's exclusion constraint: [starts_at, ends_at) of one room never overlap.
-            others = self._state.room_sessions.get(session.room.id, []) + [
-                s for s in self.sessions if s.room.id == session.room.id
-            ]
-            for other in others:
-                if other.starts_at < session.ends_at and session.starts_at < other.ends_at:
-                    raise RoomBusy(other.id)
+            self._refuse_overlap(session)
         self.sessions.append(session)
         for label in session.labels():
             self.seats[(session.id, label)] = Seat(label)
+
+    def _refuse_overlap(self, session: Session) -> None:
+        # The database's exclusion constraint: [starts_at, ends_at) of the live (not cancelled)
+        # sessions of one room never overlap.
+        ids = self._state.room_sessions.get(session.room.id, []) + [
+            s.id for s in self.sessions if s.room.id == session.room.id
+        ]
+        for id in ids:
+            other = self._session(id)
+            if (
+                other is not None
+                and other.id != session.id
+                and other.cancelled_at is None
+                and session.cancelled_at is None
+                and other.starts_at < session.ends_at
+                and session.starts_at < other.ends_at
+            ):
+                raise RoomBusy(other.id)
+
+    def _session(self, session_id: UUID) -> Session | None:
+        found = self.changed_sessions.get(session_id) or self._state.sessions.get(session_id)
+        return found or next((s for s in self.sessions if s.id == session_id), None)
+
+    def lock_session(self, session: Session, *, exclusive: bool = False) -> Session:
+        # Transactions are serialized on the store's lock: that is the session's lock.
+        found = self._session(session.id)
+        if found is None:
+            raise SessionNotFound()
+        return found
+
+    def save_session(self, session: Session) -> None:
+        if not session.room.private:
+            self._refuse_overlap(session)
+        self.changed_sessions[session.id] = session
+
+    def lock_pending(self, session_id: UUID) -> list[Reservation]:
+        stored = {**self._state.reservations, **self.reservations}
+        return sorted(
+            (
+                _copy_reservation(r)
+                for r in stored.values()
+                if r.session_id == session_id and r.status is ReservationStatus.PENDING
+            ),
+            key=lambda r: r.id,
+        )
+
+    def session_sales(self, session_id: UUID) -> list[Sale]:
+        found = {s.id: s for s in self._state.sales.values() if s.session_id == session_id}
+        found.update({s.id: s for s in self.sales if s.session_id == session_id})
+        return [found[id] for id in sorted(found)]
 
     def quota_usage(
         self, session_id: UUID, tickets: Sequence[str], now: datetime
@@ -267,16 +314,22 @@ class _Transaction:
         ]
         return sorted((_copy_ticket(self._ticket(id)) for id in ids), key=lambda t: t.seat)
 
-    def add_refund(self, refund: Refund) -> None:
+    def add_refund(self, refund: Refund, *, used_too: bool = False) -> None:
         # The same guarantees as the database's conditional updates: a ticket is refunded
-        # once, and never once it was used, whatever the use case above decided.
+        # once, and never once it was used (unless ``used_too``), whatever the use case
+        # above decided.
         mine = {t.seat: t for t in self.lock_tickets(refund.sale_id)}
         chosen = [mine[label] for label in refund.seats if label in mine]
         if len(chosen) < len(refund.seats):
             raise AlreadyRefunded(set(refund.seats) - set(mine))
-        refuse_refund(chosen)  # all of them are checked before any is marked
+        if used_too:
+            refunded = [t.seat for t in chosen if t.refund_id is not None]
+            if refunded:
+                raise AlreadyRefunded(refunded)
+        else:
+            refuse_refund(chosen)  # all of them are checked before any is marked
         for ticket in chosen:
-            ticket.refund(refund.id)
+            ticket.refund(refund.id, used_too=used_too)
             self.tickets[ticket.id] = ticket
         self.refunds.append(refund)
 
@@ -303,9 +356,15 @@ class _Transaction:
         for session in self.sessions:
             state.sessions[session.id] = session
             if not session.room.private:
-                state.room_sessions.setdefault(session.room.id, []).append(session)
+                state.room_sessions.setdefault(session.room.id, []).append(session.id)
             bisect.insort(state.session_order, (session.starts_at, session.id))
             state.seats[session.id] = {}
+        for session in self.changed_sessions.values():
+            old = state.sessions[session.id]
+            if old.starts_at != session.starts_at:
+                state.session_order.remove((old.starts_at, session.id))
+                bisect.insort(state.session_order, (session.starts_at, session.id))
+            state.sessions[session.id] = session
         for (session_id, label), seat in self.seats.items():
             state.seats[session_id][label] = seat
         for reservation in self.reservations.values():

@@ -76,6 +76,8 @@ def _object_schema(cls: type, found: dict[str, dict[str, Any]]) -> dict[str, Any
         schema = {"type": "object", "properties": properties}
         if required:
             schema["required"] = required
+        if getattr(cls, "CLOSED", False):
+            schema["additionalProperties"] = False
         if cls.__doc__:
             schema["description"] = cls.__doc__.strip().splitlines()[0]
         found[name] = schema

@@ -105,11 +105,24 @@ class Call:
     services: Services
     identity: Identity | None
     body: Any = None
+    # How a public route reads the token when one of its options is for admins only.
+    authenticator: Authenticator | None = None
 
     @property
     def user(self) -> Identity:
         assert self.identity is not None, "only routes that need a token read the user"
         return self.identity
+
+    def require_admin(self, what: str) -> Identity:
+        """The caller, who must be an admin for ``what`` (on a public route): no token or a
+        bad one is 401, another role 403."""
+        identity = self.identity
+        if identity is None:
+            assert self.authenticator is not None
+            identity = self.authenticator.identify(self.request.headers.get("authorization"))
+        if not identity.is_admin:
+            raise Forbidden(f"Only an admin may ask for {what}.")
+        return identity
 
     def path_uuid(self, name: str, missing: type[NotFound]) -> UUID:
         """A path id; a malformed one is the same 404 as an unknown one."""
@@ -233,7 +246,7 @@ def _endpoint(
             identity = gate.admit(request, op)
             given = raw is not None and (op.body_required or raw.strip() != b"")
             body = structure(parse_object(raw), op.body) if op.body and given else None
-            call = Call(request, gate.services, identity, body)
+            call = Call(request, gate.services, identity, body, gate.authenticator)
             response = op.handler(call)
             assert isinstance(response, Response)
             return response

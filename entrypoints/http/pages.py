@@ -1,4 +1,5 @@
-"""The web pages: the coming sessions (``/``), the seat picker (``/s/{id}``), the admin screen.
+"""The web pages: the coming sessions (``/``), the seat picker (``/s/{id}``), a buyer's tickets
+(``/tickets``), the admin screen.
 
 Each page is an HTML shell rendered with Jinja2 from the package's ``templates/``; its script, a
 plain ES module under ``static/``, draws it from the JSON API with the bearer token the browser
@@ -75,6 +76,14 @@ def picker(call: Call) -> Response:
     return _page("picker.html", title=session["movie"], script="picker", nav="", session=session)
 
 
+def my_tickets(call: Call) -> Response:
+    # The page hides a buyer's refund buttons once the window closes; the server judges anyway.
+    cutoff = call.services.box.refund_cutoff.total_seconds()
+    return _page(
+        "tickets.html", title="My tickets", script="purchases", nav="tickets", cutoff=cutoff
+    )
+
+
 def admin(call: Call) -> Response:
     return _page("admin.html", title="Admin", script="admin", nav="admin")
 
@@ -99,6 +108,15 @@ OPERATIONS = (
         {200: Reply(_HTML, media="text/html")},
         tag="pages",
         description="An unknown session is a 404: an HTML page for a browser, else JSON.",
+    ),
+    Operation(
+        "GET",
+        "/tickets",
+        my_tickets,
+        "Web page: the signed-in buyer's purchases, their tickets, refunds seat by seat",
+        {200: Reply(_HTML + " The page asks for a token.", media="text/html")},
+        tag="pages",
+        blocking=False,
     ),
     Operation(
         "GET",

@@ -281,7 +281,8 @@ OPERATIONS = (
                 "seats_unavailable (details.seats: held, sold or blocked), "
                 "single_seat_gap (details.seats: the seats the hold would leave alone), "
                 "not_enough_seats (best available; details.available), "
-                "ticket_quota_exhausted (details.ticket, details.remaining) or "
+                "ticket_quota_exhausted (details.ticket, details.remaining), "
+                "sales_closed (details.sales_close_at), session_cancelled or "
                 "idempotency_in_progress",
                 "Error",
             ),
@@ -320,8 +321,8 @@ OPERATIONS = (
             200: Reply("The reservation, holding exactly the seats asked for.", "Reservation"),
             409: Reply(
                 "seats_unavailable (details.seats), single_seat_gap (details.seats), "
-                "ticket_quota_exhausted, reservation_confirmed, reservation_cancelled or "
-                "idempotency_in_progress",
+                "ticket_quota_exhausted, reservation_confirmed, reservation_cancelled, "
+                "sales_closed, session_cancelled or idempotency_in_progress",
                 "Error",
             ),
             410: Reply("reservation_expired: the hold lapsed", "Error"),
@@ -359,7 +360,11 @@ OPERATIONS = (
         {
             201: Reply("The new sale.", "Sale"),
             200: Reply("The reservation was already paid: the same sale.", "Sale"),
-            409: Reply("reservation_cancelled or idempotency_in_progress", "Error"),
+            409: Reply(
+                "reservation_cancelled, sales_closed (a hold is never paid once sales "
+                "closed), session_cancelled or idempotency_in_progress",
+                "Error",
+            ),
             410: Reply("reservation_expired: the hold lapsed, nothing was sold", "Error"),
         },
         tag="reservations",

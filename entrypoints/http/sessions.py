@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import attrs
@@ -15,6 +15,7 @@ from cinema_core import (
     Money,
     SessionFilter,
     SessionNotFound,
+    SessionStatus,
     TicketType,
     ValidationFailed,
 )
@@ -110,6 +111,22 @@ class CreateSession:
     seats_per_row: int | None = field(default=None, minimum=1, maximum=MAX_SEATS_PER_ROW, example=4)
 
 
+@attrs.frozen
+class ChangeSession:
+    """Body of ``PATCH /sessions/{id}``: the fields to change, at least one, checked as for
+    ``POST /sessions``; any other field is refused (422 naming it)."""
+
+    CLOSED: ClassVar[bool] = True
+
+    movie: str | None = field(
+        default=None, min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example="Filme Y"
+    )
+    starts_at: datetime | None = field(
+        default=None, example=days_from_now(8), description="With a timezone; not in the past."
+    )
+    duration_minutes: int | None = field(default=None, minimum=1, maximum=MAX_DURATION, example=130)
+
+
 _ID = {"type": "string", "format": "uuid"}
 _MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "25.00"}
 _INSTANT = {"type": "string", "format": "date-time"}
@@ -144,6 +161,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "available",
             "ticket_types",
             "forbid_single_gaps",
+            "status",
+            "sales_close_at",
         ],
         "properties": {
             "id": _ID,
@@ -164,6 +183,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "items": {"$ref": "#/components/schemas/TicketType"},
             },
             "forbid_single_gaps": {"type": "boolean"},
+            "status": {
+                "type": "string",
+                "enum": [str(status) for status in SessionStatus],
+                "description": "on_sale until sales_close_at, then sales_closed; or cancelled.",
+            },
+            "sales_close_at": {
+                **_INSTANT,
+                "description": "starts_at + CINEMA_SALES_CLOSE_MINUTES, never after ends_at.",
+            },
         },
     },
     "SessionPage": {
@@ -259,7 +287,8 @@ def create_session(call: Call) -> Response:
 
 
 def list_sessions(call: Call) -> Response:
-    page = call.services.box.sessions(call.limit(), call.cursor(), _filter(call))
+    past = _past(call)
+    page = call.services.box.sessions(call.limit(), call.cursor(), _filter(call), past=past)
     return json_response(
         {"items": [views.session(view) for view in page.items], "next_cursor": page.next_cursor}
     )
@@ -268,6 +297,34 @@ def list_sessions(call: Call) -> Response:
 def get_session(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
     return json_response(views.session(call.services.box.session(session_id)))
+
+
+def change_session(call: Call) -> Response:
+    session_id = call.path_uuid("session_id", SessionNotFound)
+    body: ChangeSession = call.body
+    changed = call.services.box.change_session(
+        session_id,
+        movie=body.movie,
+        starts_at=body.starts_at,
+        duration_minutes=body.duration_minutes,
+    )
+    return json_response(views.session(changed))
+
+
+def cancel_session(call: Call) -> Response:
+    session_id = call.path_uuid("session_id", SessionNotFound)
+    cancelled = call.services.box.cancel_session(session_id, call.user.user_id)
+    return json_response(views.session(cancelled))
+
+
+def _past(call: Call) -> bool:
+    raw = call.query.get("past")
+    if raw is None or raw == "" or raw == "false":
+        return False
+    if raw != "true":
+        raise ValidationFailed({"past": "must be true or false"})
+    call.require_admin("past sessions")
+    return True
 
 
 def _filter(call: Call) -> SessionFilter:
@@ -317,11 +374,24 @@ OPERATIONS = (
         "/sessions",
         list_sessions,
         "List sessions by start time",
-        {200: Reply("A page of sessions.", "SessionPage")},
+        {
+            200: Reply("A page of sessions.", "SessionPage"),
+            401: Reply("past=true without a valid token", "Error"),
+            403: Reply("past=true asked by someone who is not an admin", "Error"),
+        },
         tag="sessions",
         query=(
             *PAGE,
             *FILTER,
+            Param(
+                "past",
+                "true (admin only; anyone else 403): also sessions whose sales closed and "
+                "cancelled ones. Default false: only sessions still on sale.",
+                {"type": "boolean", "default": False},
+            ),
+        ),
+        description=(
+            "Only sessions still on sale (not cancelled, sales not closed) unless past=true."
         ),
     ),
     Operation(
@@ -331,6 +401,44 @@ OPERATIONS = (
         "Read a session with its live availability",
         {200: Reply("The session.", "Session")},
         tag="sessions",
+    ),
+    Operation(
+        "PATCH",
+        "/sessions/{session_id}",
+        change_session,
+        "Change a session's movie or times (admin)",
+        {
+            200: Reply("The session as changed.", "Session"),
+            409: Reply(
+                "room_busy: the room has an overlapping session (details.session_id); "
+                "session_cancelled",
+                "Error",
+            ),
+        },
+        tag="sessions",
+        access="admin",
+        body=ChangeSession,
+        description=(
+            "At least one of movie, starts_at, duration_minutes, checked as for POST /sessions "
+            "(422 otherwise). The room's sessions still never overlap. Holds and sales stay; "
+            "session.changed is published with the fields that changed."
+        ),
+    ),
+    Operation(
+        "DELETE",
+        "/sessions/{session_id}",
+        cancel_session,
+        "Cancel a session, releasing its holds and refunding its sales (admin)",
+        {200: Reply("The session, status cancelled (again on a cancelled one).", "Session")},
+        tag="sessions",
+        access="admin",
+        description=(
+            "Every pending hold is released and every sale refunded in full, whatever the "
+            "refund window, checked-in seats included; the tickets read refunded. "
+            "session.cancelled, one sale.refunded per sale and seat.released are published. "
+            "A purchase racing it never survives; later holds and payments are 409 "
+            "session_cancelled. The room is free again for that time."
+        ),
     ),
     Operation(
         "GET",

@@ -94,6 +94,11 @@ def _read_object(cls: type, value: Any) -> Any:
             given[f.alias] = _read(types_of[f.name], rules_of(f), value[f.name])
         except Unfit as error:
             bad[f.name] = str(error)
+    if getattr(cls, "CLOSED", False):
+        # A body that refuses what it does not know (a field of a later issue sent early must
+        # not be silently dropped).
+        known = {f.name for f in attrs.fields(cls)}
+        bad.update(dict.fromkeys(sorted(set(value) - known), "is not a field of this request"))
     if bad:
         raise Unfit(fields=bad)
     return cls(**given)

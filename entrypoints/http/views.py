@@ -71,6 +71,8 @@ def session(view: SessionView) -> dict[str, Any]:
         "available": view.available,
         "ticket_types": [ticket_type(t) for t in s.ticket_types],
         "forbid_single_gaps": s.forbid_single_gaps,
+        "status": str(view.status),
+        "sales_close_at": instant(view.sales_close_at),
     }
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.contract.http_app import Api, error_code
 
-PAGES = ["/", "/admin", "/s/{session}"]
+PAGES = ["/", "/admin", "/tickets", "/s/{session}"]
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 _IMPORT = re.compile(r"""^import\s+(?:[^'"]+\s+from\s+)?['"](\./[a-z_]+\.js)['"];""", re.M)
 

@@ -33,6 +33,8 @@ def test_admin_creates_a_session_with_location(api: Api) -> None:
             {"code": "half", "name": "Meia-entrada", "percent": 50, "quota_percent": 40},
         ],
         "forbid_single_gaps": False,
+        "status": "on_sale",
+        "sales_close_at": "2026-12-01T19:15:00Z",
     }
     assert response.headers["location"] == f"/sessions/{body['id']}"
     assert api.get(response.headers["location"]).json() == body

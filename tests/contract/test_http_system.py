@@ -20,6 +20,8 @@ CONTRACT_ROUTES = {
     ("post", "/sessions"),
     ("get", "/sessions"),
     ("get", "/sessions/{session_id}"),
+    ("patch", "/sessions/{session_id}"),
+    ("delete", "/sessions/{session_id}"),
     ("get", "/sessions/{session_id}/seats"),
     ("get", "/sessions/{session_id}/seats/stream"),
     ("post", "/reservations"),

@@ -59,7 +59,8 @@ def test_no_page_has_a_serious_accessibility_violation(
     memory_site: Site, open_page: OpenPage, axe_source: str
 ) -> None:
     """axe-core, at desktop and phone width, on the sessions list, the picker while choosing,
-    holding and paid (its tickets shown), the admin screen and the missing-session page."""
+    holding and paid (its tickets shown), the admin screen, a buyer's tickets and the
+    missing-session page."""
     memory_site.new_session("Filme para todos")
     found: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
@@ -79,6 +80,13 @@ def test_no_page_has_a_serious_accessibility_violation(
     admin = open_page(memory_site.page("/admin", "boss", "admin"))
     expect(admin.locator("#reports tbody tr").first).to_be_visible()
     found["admin"] = at_both_widths(admin, axe_source)
+
+    sale = memory_site.buy("ana", memory_site.new_session(), ["A1", "A2"])
+    with memory_site.api("ana", "customer") as client:
+        client.post(f"/sales/{sale['id']}/refunds", json={"seats": ["A2"]}).raise_for_status()
+    mine = open_page(memory_site.page("/tickets", "ana"))
+    expect(mine.get_by_role("img", name="QR code of the ticket for seat A1")).to_be_visible()
+    found["my tickets"] = at_both_widths(mine, axe_source)
 
     missing = open_page(memory_site.page("/s/nope"))
     found["missing"] = at_both_widths(missing, axe_source)

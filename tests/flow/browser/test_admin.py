@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from tests import services
-from tests.flow.browser.conftest import OpenPage
+from tests.flow.browser.conftest import PHONE, OpenPage
 from tests.flow.browser.site import Site
 
 
@@ -117,3 +117,28 @@ def test_a_customer_is_asked_for_an_admin_token(memory_site: Site, open_page: Op
     page = open_page(memory_site.page("/admin", "ana"))
     expect(page.locator("#admin-guard")).to_contain_text("This screen needs an admin token")
     expect(page.locator("#admin")).to_be_hidden()
+
+
+def test_the_sessions_table_fits_a_phone(memory_site: Site, open_page: OpenPage) -> None:
+    """At 375 px the admin screen does not scroll sideways and nothing of a session's row is
+    cut off: its name, start and every figure lie inside the screen, each figure named."""
+    session = memory_site.new_session("Um filme de título bem comprido, mesmo comprido demais")
+    page = open_page(memory_site.page("/admin", "boss", "admin"), viewport=PHONE)
+    row = page.locator(f'tr[data-session="{session}"]')
+    expect(row.locator('[data-figure="revenue"]')).to_have_text("R$\u00a00,00")
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1] == PHONE["width"]
+    cut = row.evaluate(
+        """row => [row.querySelector('a'), ...row.querySelectorAll('th, td')]
+             .filter(e => { const r = e.getBoundingClientRect();
+                            return r.left < 0 || r.right > innerWidth
+                                   || e.scrollWidth > e.clientWidth; })
+             .map(e => e.dataset.figure ?? e.tagName)"""
+    )
+    assert cut == []
+    for figure, name in (("sold", "Sold"), ("held", "Held"), ("available", "Free")):
+        cell = row.locator(f'[data-figure="{figure}"]')
+        expect(cell).to_be_visible()
+        assert cell.evaluate("e => getComputedStyle(e, '::before').content") == f'"{name}"'

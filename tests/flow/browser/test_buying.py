@@ -128,3 +128,32 @@ def test_a_hold_needs_a_sign_in_and_survives_a_reload(
     ana.wait_live()
     ana.expect_held("D1")
     expect(ana.countdown).to_have_text(under_29, timeout=200)
+
+
+def test_the_next_order_starts_with_no_ticket_types_counted(
+    memory_site: Site, open_page: OpenPage
+) -> None:
+    """One Meia-entrada counted for a paid order, then for a cancelled one: each time the next
+    order's counts start at nought, so its seats are priced full until the buyer says."""
+    session = memory_site.new_session()
+    ana = SeatPicker(open_page(memory_site.page(f"/s/{session}", "ana"))).wait_live()
+    half = ana.page.get_by_label("Meia-entrada (50 %)")
+    for finish in ("pay", "cancel"):
+        seats = ("A1", "A2") if finish == "pay" else ("B1", "B2")
+        ana.choose(*seats)
+        half.fill("1")
+        expect(ana.total).to_have_text(money("R$ 37,50"))
+        ana.hold()
+        ana.expect_held(*seats)
+        if finish == "pay":
+            ana.pay()
+            ana.page.get_by_role("button", name="Choose more seats").click()
+        else:
+            ana.cancel()
+            expect(ana.info).to_have_text("Hold cancelled: the seats are free again.")
+        expect(half).to_have_value("0")
+        ana.choose("C1", "C2")
+        expect(ana.total).to_have_text(money("R$ 50,00"))
+        for seat in ("C1", "C2"):
+            ana.seat(seat).click()
+        expect(ana.total).to_have_text(money("R$ 0,00"))

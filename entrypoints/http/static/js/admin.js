@@ -2,11 +2,12 @@
 // plain room made for them), and every coming session's report, refreshed as sales come in.
 
 import './account.js';
-import { ApiError, get, post, unsupported } from './api.js';
+import { ApiError, call, get, post, unsupported } from './api.js';
 import { identity, onIdentityChange } from './auth.js';
 import { features } from './features.js';
 import { readLayout } from './layout.js';
 import { cents, money } from './money.js';
+import { phrase } from './phrases.js';
 import { SeatMapView } from './seatmap.js';
 import { isoZ, showTime } from './when.js';
 
@@ -16,6 +17,7 @@ const REFRESH_MS = 2000;
 const WATCHED = 20;
 let rooms = [];
 let polling = 0;
+let coming = [];
 
 // -- who may use this page --------------------------------------------------------------------
 
@@ -176,6 +178,78 @@ async function createSession(event) {
   }
 }
 
+// -- changing and cancelling a session --------------------------------------------------------
+
+function localInput(iso) {
+  const at = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+}
+
+function sessionOptions() {
+  const select = $('c-session');
+  const current = select.value;
+  const options = coming.map((s) => new Option(`${s.movie} · ${showTime(s.starts_at)} · ${s.room}`, s.id));
+  select.replaceChildren(select.options[0], ...options);
+  select.value = coming.some((s) => s.id === current) ? current : '';
+}
+
+function chosenSession() {
+  return coming.find((s) => s.id === $('c-session').value) ?? null;
+}
+
+function fillChange() {
+  const s = chosenSession();
+  $('c-movie').value = s?.movie ?? '';
+  $('c-starts').value = s ? localInput(s.starts_at) : '';
+  $('c-duration').value = s ? String(s.duration_minutes) : '';
+}
+
+function named(s) {
+  return { movie: s.movie, when: showTime(s.starts_at) };
+}
+
+async function changeSession(event) {
+  event.preventDefault();
+  const s = chosenSession();
+  if (!s) return say('change', phrase('choose-session'), 'validation_error');
+  const body = {};
+  const movie = $('c-movie').value.trim();
+  if (movie !== s.movie) body.movie = movie;
+  if ($('c-starts').value && $('c-starts').value !== localInput(s.starts_at)) body.starts_at = isoZ(new Date($('c-starts').value));
+  if (Number($('c-duration').value) !== s.duration_minutes) body.duration_minutes = Number($('c-duration').value);
+  if (!Object.keys(body).length) return say('change', phrase('nothing-changed'));
+  try {
+    const { data } = await call('PATCH', `/sessions/${s.id}`, { body });
+    say('change', phrase('changed', named(data)));
+    coming = coming.map((each) => (each.id === data.id ? data : each));
+    sessionOptions();
+    fillChange();
+    watch();
+  } catch (error) {
+    if (['room_busy', 'session_cancelled'].includes(error.code)) say('change', phrase(error.code), error.code);
+    else say('change', fieldProblems(error), error.code);
+  }
+  return undefined;
+}
+
+async function cancelSession() {
+  const s = chosenSession();
+  if (!s) return say('change', phrase('choose-session'), 'validation_error');
+  if (!window.confirm(phrase('confirm-cancel', named(s)))) return undefined;
+  try {
+    const { data } = await call('DELETE', `/sessions/${s.id}`);
+    say('change', phrase('cancelled', named(data)));
+    coming = coming.filter((each) => each.id !== data.id);
+    sessionOptions();
+    fillChange();
+    watch();
+  } catch (error) {
+    say('change', error.code === 'session_cancelled' ? phrase(error.code) : fieldProblems(error), error.code);
+  }
+  return undefined;
+}
+
 function tomorrowEvening() {
   const at = new Date();
   at.setDate(at.getDate() + 1);
@@ -203,6 +277,9 @@ async function counted(session) {
   return { sold: map.sold, held: map.held, available: map.available, revenue: '—' };
 }
 
+// Each figure carries its column's heading, which a phone shows beside it (the table reflows).
+const HEADINGS = [...$('reports').tHead.rows[0].cells].map((cell) => cell.textContent.trim());
+
 function reportRow(session, figures) {
   const tr = document.createElement('tr');
   tr.dataset.session = session.id;
@@ -217,6 +294,7 @@ function reportRow(session, figures) {
     const td = document.createElement('td');
     td.textContent = String(value);
     td.dataset.figure = ['starts', 'sold', 'held', 'available', 'revenue'][i];
+    td.dataset.label = HEADINGS[i + 1];
     if (i === 4) td.className = 'revenue';
     return td;
   }));
@@ -226,7 +304,10 @@ function reportRow(session, figures) {
 async function refresh() {
   $('reports').dataset.revenue = (await features()).reports ? 'on' : 'off';
   const page = await get(`/sessions?limit=${WATCHED}&from=${isoZ(new Date())}`);
-  const coming = page.items.filter((s) => Date.parse(s.starts_at) > Date.now()).slice(0, WATCHED);
+  coming = page.items
+    .filter((s) => Date.parse(s.starts_at) > Date.now() && (s.status ?? 'on_sale') !== 'cancelled')
+    .slice(0, WATCHED);
+  sessionOptions();
   const rows = [];
   for (const session of coming) rows.push(reportRow(session, await report(session)));
   const body = $('reports').tBodies[0];
@@ -258,6 +339,12 @@ $('room-layout').addEventListener('input', previewLayout);
 $('room-form').addEventListener('submit', createRoom);
 $('s-room').addEventListener('change', priceFields);
 $('session-form').addEventListener('submit', createSession);
+$('change-form').addEventListener('submit', changeSession);
+$('c-session').addEventListener('change', () => {
+  say('change', '');
+  fillChange();
+});
+$('cancel-session').addEventListener('click', cancelSession);
 $('s-starts').value = tomorrowEvening();
 onIdentityChange(guard);
 previewLayout();

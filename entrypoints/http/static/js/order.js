@@ -44,6 +44,11 @@ export class TicketChoice {
     this.fieldset.querySelector('.ticket-fields').replaceChildren(...fields, this.rest);
   }
 
+  // A finished order (paid or cancelled): the next one starts with no type counted.
+  reset() {
+    this.wanted = {};
+  }
+
   name(code) {
     return this.types.find((t) => t.code === code)?.name ?? code;
   }

@@ -9,6 +9,7 @@ import { features } from './features.js';
 import { cents, money } from './money.js';
 import { TicketChoice } from './order.js';
 import { SeatMapView, byLabelOrder } from './seatmap.js';
+import { phrase } from './phrases.js';
 import { follow } from './stream.js';
 import { showTickets } from './tickets.js';
 import { clock, showTime } from './when.js';
@@ -38,6 +39,8 @@ const state = {
   warned: false,
   busy: false,
   refreshed: -Infinity,
+  // 'sales_closed' or 'cancelled' once the session sells no more.
+  closed: null,
 };
 
 const view = new SeatMapView($('seat-map'), { look, onChoose: choose });
@@ -109,6 +112,11 @@ function refused(error, { seats = [], together = true } = {}) {
     refreshMap();
   }
   if (error.code === 'reservation_cancelled') released();
+  if (error.code === 'sales_closed' || error.code === 'session_cancelled') {
+    closeSales(error.code === 'session_cancelled' ? 'cancelled' : 'sales_closed');
+    problem(phrase(error.code), error.code);
+    return undefined;
+  }
   problem(refusal(error, { typeName: (c) => tickets.name(c), together, stillChosen: state.chosen.size }), error.code);
   if (error.code === 'unauthorized') askToSignIn();
   return undefined;
@@ -126,6 +134,7 @@ async function loadSession() {
   const s = state.session;
   $('starts').textContent = showTime(s.starts_at);
   if (s.cinema) $('room').textContent = `${s.room} · ${s.cinema}`;
+  if (s.status && s.status !== 'on_sale') closeSales(s.status);
   tickets.setTypes(s.ticket_types);
   bestCategories();
   $('best').hidden = !(await features()).best;
@@ -230,6 +239,7 @@ function unchoose(label) {
 }
 
 function choose(seat) {
+  if (state.closed) return;
   if (state.reservation) {
     info('Your seats are held: pay, or cancel to choose others.');
     return;
@@ -427,6 +437,7 @@ async function cancel() {
   busy(true);
   try {
     await call('DELETE', `/reservations/${reservation.id}`);
+    tickets.reset();
     for (const label of released()) if (view.seat(label)?.status === 'held') view.update(label, 'available');
     info('Hold cancelled: the seats are free again.');
     view.focus();
@@ -441,6 +452,7 @@ async function paid(sale) {
   clearInterval(state.timer);
   state.reservation = null;
   state.sale = sale;
+  tickets.reset();
   button('refund').hidden = sale.refunded_seats.length === sale.seats.length;
   remember('sale', sale.id);
   for (const label of sale.seats) view.update(label, 'sold');
@@ -483,8 +495,27 @@ async function refund() {
   }
 }
 
-function show(panel) {
-  $('order-title').textContent = { choose: 'Your seats', hold: 'Your hold', tickets: 'Your tickets' }[panel];
+// The session sells no more (its sales closed, or it was cancelled): a hold of this tab is
+// let go, and the page says so instead of offering seats.
+function closeSales(status) {
+  state.closed = status;
+  $('closed').dataset.status = status;
+  if (state.reservation) {
+    clearInterval(state.timer);
+    state.reservation = null;
+    forget();
+    view.paint();
+  }
+  state.chosen.clear();
+  view.paint();
+  if (!state.sale) show('closed');
+}
+
+function show(wanted) {
+  const panel = wanted === 'choose' && state.closed ? 'closed' : wanted;
+  $('order-title').textContent =
+    panel === 'closed' ? phrase('title-closed') : { choose: 'Your seats', hold: 'Your hold', tickets: 'Your tickets' }[panel];
+  $('closed-panel').hidden = panel !== 'closed';
   $('choose-panel').hidden = panel !== 'choose';
   $('hold-panel').hidden = panel !== 'hold';
   $('tickets-panel').hidden = panel !== 'tickets';

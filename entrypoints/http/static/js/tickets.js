@@ -1,5 +1,6 @@
 // The tickets of a sale, each with its QR code (fetched with the token, shown from memory).
 // A box office that issues no tickets yet shows the sale's seats, with the sale as the proof.
+// A refunded ticket shows no code at all: nothing on it may still scan at the door.
 
 import { blob, get, unsupported } from './api.js';
 
@@ -15,9 +16,14 @@ function ticket(item, typeName) {
   const type = document.createElement('span');
   const used = { used: ' · checked in', refunded: ' · refunded' }[item.status] ?? '';
   type.textContent = `${item.ticket ? typeName(item.ticket) : ''}${used}`;
-  const code = document.createElement('code');
-  code.textContent = item.code;
-  text.append(seat, type, code);
+  text.append(seat, type);
+  if (item.status === 'refunded') {
+    figure.classList.add('void');
+  } else {
+    const code = document.createElement('code');
+    code.textContent = item.code;
+    text.append(code);
+  }
   li.append(figure, text);
   return [li, figure];
 }
@@ -34,8 +40,8 @@ async function qr(item, figure) {
 }
 
 // Fill ``list`` with the sale's tickets (``issued``: whether the box office makes tickets);
-// throws the API's error if they cannot be read.
-export async function showTickets(list, sale, typeName, issued = true) {
+// ``more(item, box)`` may add to each ticket's text. Throws the API's error if they cannot be read.
+export async function showTickets(list, sale, typeName, issued = true, more = null) {
   const receipt = () => sale.seats.map((seat) => ({ id: null, seat, ticket: null, code: sale.id }));
   let items;
   try {
@@ -45,6 +51,7 @@ export async function showTickets(list, sale, typeName, issued = true) {
     items = receipt();
   }
   const made = items.map((item) => ticket(item, typeName));
+  if (more) items.forEach((item, i) => more(item, made[i][0].lastChild));
   list.replaceChildren(...made.map(([li]) => li));
-  await Promise.all(items.map((item, i) => (item.id ? qr(item, made[i][1]) : null)));
+  await Promise.all(items.map((item, i) => (item.id && item.status !== 'refunded' ? qr(item, made[i][1]) : null)));
 }

@@ -1,0 +1,142 @@
+"""The use cases of a session's life: changing it and cancelling it (admin).
+
+``BoxOffice`` takes them in as a base class, as it does ``AfterSale``; each is one transaction.
+
+Why no purchase survives a cancellation, whatever the interleaving: every hold, change of a
+hold, payment and refund takes the session's lock first, shared (``Transaction.lock_session``),
+and judges there whether the session is still on sale; the cancellation takes it exclusive. So
+the cancellation waits until every purchase in flight has committed or rolled back, and then
+sees all of them: it releases every pending hold and refunds every sale there is. A purchase
+that asks after it waits for it, and then reads the session cancelled and refuses. Lock order:
+the session, then its pending reservations (id order), then all its seats (label order, one
+statement), then each sale's tickets (after the seats, as refunds take them). Every other
+transaction takes a subset of these locks in the same order, or (the sweeper, a check-in)
+locks that never wait for a lock it holds, so no wait closes a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from . import events
+from .clock import Clock
+from .errors import BackendUnavailable
+from .outages import Outages
+from .ports import ReservationRepo, SeatLock, Transaction
+from .refunds import Refund
+from .reservations import Reservation, ReservationStatus
+from .seats import SeatLabel
+from .sessions import Session, SessionView
+
+
+class SessionLife:
+    """Changing and cancelling sessions (the part of ``BoxOffice`` an admin's screen uses)."""
+
+    repo: ReservationRepo
+    seat_lock: SeatLock
+    clock: Clock
+    outages: Outages
+    new_id: Callable[[], UUID]
+    sales_close: timedelta
+
+    def _session(self, session_id: UUID) -> Session:
+        raise NotImplementedError  # BoxOffice's
+
+    def _keep(self, session: Session) -> None:
+        raise NotImplementedError  # BoxOffice's
+
+    def _view(self, session: Session) -> SessionView:
+        raise NotImplementedError  # BoxOffice's
+
+    def change_session(
+        self,
+        session_id: UUID,
+        *,
+        movie: str | None = None,
+        starts_at: datetime | None = None,
+        duration_minutes: int | None = None,
+    ) -> SessionView:
+        """Change the movie or times of a session (the fields given), checked as a new
+        session's are; the room stays free of overlaps (``RoomBusy``), a cancelled session
+        cannot change (``SessionCancelled``). Holds and sales are left as they are."""
+        kept = self._session(session_id)
+
+        def work(tx: Transaction) -> Session:
+            now = self.clock.now()
+            session = tx.lock_session(kept, exclusive=True)
+            new, changed = session.changed(
+                now=now, movie=movie, starts_at=starts_at, duration_minutes=duration_minutes
+            )
+            if changed:
+                tx.save_session(new)
+                tx.emit(events.session_changed(self.new_id(), new, changed, now))
+            return new
+
+        session = self.repo.atomic(work)
+        self._keep(session)
+        return self._view(session)
+
+    def cancel_session(self, session_id: UUID, by: str) -> SessionView:
+        """Cancel the session: every pending hold released, every sale refunded in full (see
+        ``Refund.in_full``), and no later purchase. Cancelling again answers the same."""
+        kept = self._session(session_id)
+
+        def work(tx: Transaction) -> tuple[Session, list[Reservation], list[tuple[Refund, UUID]]]:
+            now = self.clock.now()
+            session = tx.lock_session(kept, exclusive=True)
+            if session.cancelled_at is not None:
+                return session, [], []
+            session = session.cancelled(now)
+            pending = tx.lock_pending(session.id)
+            seats = tx.lock_seats(session.id, session.labels())
+            by_label = {seat.label: seat for seat in seats}
+            touched: set[SeatLabel] = set()
+            for reservation in pending:
+                own = [by_label[label] for label in reservation.seats if label in by_label]
+                if reservation.status_at(now) is ReservationStatus.PENDING:
+                    reservation.cancel(own, now)
+                    kind, reason, freed = events.RESERVATION_CANCELLED, "cancelled", None
+                else:
+                    # Lapsed, not yet swept: it is recorded as the sweeper would.
+                    freed = reservation.expire(own, now)
+                    kind, reason = events.RESERVATION_EXPIRED, "expired"
+                touched.update(reservation.seats)
+                tx.save_reservation(reservation)
+                tx.emit(events.reservation_ended(self.new_id(), kind, reservation, now))
+                tx.emit(events.seat_released(self.new_id(), reservation, reason, now, freed))
+            refunds: list[tuple[Refund, UUID]] = []
+            for sale in tx.session_sales(session.id):
+                refund = Refund.in_full(
+                    id=self.new_id(), sale=sale, tickets=tx.lock_tickets(sale.id), by=by, now=now
+                )
+                if refund is None:
+                    continue
+                for label in refund.seats:
+                    if label in by_label and by_label[label].give_back(sale.id):
+                        touched.add(label)
+                tx.add_refund(refund, used_too=True)
+                tx.emit(events.sale_refunded(self.new_id(), refund))
+                tx.emit(events.seats_refunded(self.new_id(), refund, sale.reservation_id))
+                refunds.append((refund, sale.reservation_id))
+            tx.save_seats(session.id, [by_label[label] for label in sorted(touched)])
+            tx.save_session(session)
+            tx.emit(
+                events.session_cancelled(self.new_id(), session, len(pending), len(refunds), now)
+            )
+            return session, pending, refunds
+
+        session, released, refunds = self.repo.atomic(work)
+        self._keep(session)
+        # The seat locks mirror the holds and paid holds just ended; left alone they would
+        # only lapse with their TTL (the session sells nothing more anyway).
+        owners = [(r.id, r.seats) for r in released]
+        owners += [(reservation_id, refund.seats) for refund, reservation_id in refunds]
+        for owner, labels in owners:
+            try:
+                self.seat_lock.release(session.id, labels, str(owner))
+            except BackendUnavailable as error:
+                self.outages.failed("redis", error)
+                break
+        return self._view(session)
