@@ -182,16 +182,28 @@ class Session:
             raise ValidationFailed(
                 {"body": "must name at least one of movie, starts_at, duration_minutes"}
             )
-        fields: dict[str, str] = {}
-        if movie is not None and not 1 <= len(movie.strip()) <= MAX_NAME:
-            fields["movie"] = f"must be 1 to {MAX_NAME} characters"
-        if starts_at is not None:
-            if starts_at.tzinfo is None:
-                fields["starts_at"] = "must carry a timezone"
-            elif starts_at < now:
-                fields["starts_at"] = "must not be in the past"
-        if duration_minutes is not None and not 1 <= duration_minutes <= MAX_DURATION:
-            fields["duration_minutes"] = f"must be 1 to {MAX_DURATION}"
+        given = {
+            name
+            for name, value in (
+                ("movie", movie),
+                ("starts_at", starts_at),
+                ("duration_minutes", duration_minutes),
+            )
+            if value is not None
+        }
+        # The rules of a new session, judged on the fields given only: a session that has
+        # started may still have its movie renamed.
+        problems = Session.problems(
+            movie=self.movie if movie is None else movie,
+            starts_at=self.starts_at if starts_at is None else starts_at,
+            now=now,
+            duration_minutes=self.duration_minutes
+            if duration_minutes is None
+            else duration_minutes,
+            ticket_types=self.ticket_types,
+            price=None,
+        )
+        fields = {name: reason for name, reason in problems.items() if name in given}
         if fields:
             raise ValidationFailed(fields)
         new = attrs.evolve(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -154,6 +154,23 @@ def test_a_change_is_checked_like_a_new_session(box: BoxOffice) -> None:
     assert set(refused.value.fields) == {"starts_at", "duration_minutes"}
     with pytest.raises(ValidationFailed):
         box.change_session(view.session.id)
+
+
+def test_a_change_keeps_the_start_inside_the_box_offices_years(box: BoxOffice) -> None:
+    """A session moved near year 9999 is refused as a new one would be, not left to overflow
+    its end."""
+    view = room_session(box)
+    with pytest.raises(ValidationFailed) as refused:
+        box.change_session(view.session.id, starts_at=datetime(9999, 12, 31, 20, tzinfo=UTC))
+    assert set(refused.value.fields) == {"starts_at"}
+
+
+def test_a_started_session_may_still_be_renamed(box: BoxOffice, clock: ManualClock) -> None:
+    """Only the fields given are judged: a start now in the past does not stop a new title."""
+    view = room_session(box, hours=1)
+    clock.advance(0, hours=1, minutes=5)
+    changed = box.change_session(view.session.id, movie="Filme Y")
+    assert changed.session.movie == "Filme Y"
 
 
 def test_cancelling_releases_holds_and_refunds_every_sale(
