@@ -48,6 +48,7 @@ CONTRACT_ROUTES = {
     ("get", "/"),
     ("get", "/s/{session_id}"),
     ("get", "/admin"),
+    ("get", "/tickets"),
 }
 
 
