@@ -30,6 +30,8 @@ class Part:
     """One generator process's share of a scenario, and how it connects."""
 
     scenario: str
+    # The scenario's module-level drive function (pickled by reference into the process).
+    drive: Drive
     plan: Any
     index: int
     parts: int
@@ -119,9 +121,7 @@ def event_loop_name() -> str:
 
 
 async def _drive(part: Part, barrier: Any, shared: Synchronized[int]) -> Outcome:
-    from .scenarios import named
-
-    drive: Drive = named(part.scenario).drive
+    drive = part.drive
     pool = await Pool(part.host, part.port, part.connections).open()
     context = Context(part, pool, Samples(), shared)
     # Blocking on purpose: nothing else runs on this loop yet.

@@ -34,7 +34,7 @@ _SETTLE_STEP, _SETTLED, _SETTLE_AT_MOST = 0.5, 0.04, 10.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = parse(argv)
+    options = parse(tuple(SCENARIOS), argv)
     report = Report(options)
     if options.profile:
         report.generator_ceiling = measure_generator(options)
@@ -169,7 +169,9 @@ def _parts(
     name: str, scenario: Scenario, plan: Any, options: Options, host: str, port: int
 ) -> list[Part]:
     count, connections = scenario.parts(options)
-    return [Part(name, plan, i, count, host, port, connections) for i in range(count)]
+    return [
+        Part(name, scenario.drive, plan, i, count, host, port, connections) for i in range(count)
+    ]
 
 
 def _memory(stack: Stack) -> list[Memory]:

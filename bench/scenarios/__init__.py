@@ -70,9 +70,4 @@ SCENARIOS: dict[str, Scenario] = {
 SOAK = Scenario(steady.prepare_soak, steady.drive, steady.conclude)
 
 
-def named(name: str) -> Scenario:
-    """A scenario by the name its generator parts carry (``soak`` included)."""
-    return SOAK if name == "soak" else SCENARIOS[name]
-
-
-__all__ = ["SCENARIOS", "SOAK", "Scenario", "named"]
+__all__ = ["SCENARIOS", "SOAK", "Scenario"]

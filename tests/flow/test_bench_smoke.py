@@ -19,6 +19,7 @@ from bench.options import parse
 from bench.pgbench import measure
 from bench.process_cpu import server_of
 from bench.profiling import rank
+from bench.scenarios import SCENARIOS
 from bench.statements import statements
 from tests import services
 
@@ -122,7 +123,7 @@ def test_invariant_check_catches_a_seat_sold_twice() -> None:
 def test_the_default_run_is_what_a_user_runs() -> None:
     """PostgreSQL + Redis + RabbitMQ, two API processes at the default log level, every
     scenario (both sell-outs among them)."""
-    options = parse([])
+    options = parse(tuple(SCENARIOS), [])
     assert (options.backend, options.broker, options.workers) == ("postgres", True, 2)
     assert options.log_level is None  # cinema's own default, INFO
     assert options.rate_limits
@@ -178,7 +179,7 @@ def test_the_database_ceiling_is_measured_on_a_scratch_database_then_dropped() -
     if shutil.which("pgbench") is None:
         services.missing("pgbench is not installed")
     admin = services.POSTGRES_ADMIN_URL.replace("+psycopg", "")
-    options = parse(["--postgres-url", admin])
+    options = parse(tuple(SCENARIOS), ["--postgres-url", admin])
     namespace = services.unique("bench_ceiling")
     notes: list[str] = []
     found = measure(options, namespace, notes, seconds=4, scale=1)
