@@ -133,15 +133,15 @@ class PostgresTransaction(AfterSaleTransaction):
         self._send_riders()
         # A savepoint, so that a refusal by sessions_room_no_overlap leaves the transaction
         # usable to name the other session.
-        with self._conn.begin_nested():
-            try:
+        try:
+            with self._conn.begin_nested():
                 self._execute(statements.SAVE_SESSION, params)
-            except sa.exc.DBAPIError as error:
-                if constraint_name(error.orig) != "sessions_room_no_overlap":
-                    raise
-                refused = error
-            else:
-                return
+        except sa.exc.DBAPIError as error:
+            if constraint_name(error.orig) != "sessions_room_no_overlap":
+                raise
+            refused = error
+        else:
+            return
         other = self._execute(
             statements.OVERLAPPING_SESSION,
             {
