@@ -346,14 +346,13 @@ def test_save_seats_writes_holds_and_releases_in_one_statement(
     )
 
 
-def test_a_reservation_is_three_statements_and_its_payment_five(
+def test_a_reservation_is_two_statements_and_its_payment_three(
     repo: PostgresReservationRepo, clock: ManualClock
 ) -> None:
-    """Each statement is a round trip: the session's row locked shared (is it still on sale?),
-    the seats locked, then the hold, the reservation and its event in one; the reservation read
-    for its session, the session locked, the reservation and its seats locked in one, the sale
-    with the seats and the reservation, then the tickets with the event (BEGIN and COMMIT
-    aside)."""
+    """Each statement is a round trip: the session's row and the seats locked, then the hold,
+    the reservation and its event in one; the session's row, the reservation and its seats
+    locked in one, the sale with the seats and the reservation, then the tickets with the event
+    (BEGIN and COMMIT aside)."""
     session = add_session(repo, clock)
     box = BoxOffice(repo=repo, seat_lock=InMemorySeatLock(), clock=clock)
     box.seat_map(session.id)  # the session read once, as every process keeps it
@@ -361,8 +360,8 @@ def test_a_reservation_is_three_statements_and_its_payment_five(
         held = box.reserve("u1", session.id, ["A1", "A2"])
     with StatementCounter(repo.engine) as paying:
         box.pay(held.id, "u1")
-    assert len(reserving.statements) == 3
-    assert len(paying.statements) == 5
+    assert len(reserving.statements) == 2
+    assert len(paying.statements) == 3
     assert box.seat_map(session.id).count(SeatStatus.SOLD) == 2
     assert len(repo.tickets(box.reservation(held.id, "u1").sale_id)) == 2
 
