@@ -33,7 +33,7 @@ from .refunds import DEFAULT_REFUND_CUTOFF
 from .reservations import Reservation, ReservationStatus, Sale, hold_seats
 from .rooms import Category, Room
 from .seat_map import SeatMap
-from .seats import Seat
+from .seats import Seat, SeatLabel
 from .session_life import SessionLife
 from .sessions import DEFAULT_DURATION, DEFAULT_SALES_CLOSE, Session, SessionFilter, SessionView
 from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_quotas, with_quota
@@ -269,11 +269,10 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
         locked = self._lock(reservation)
 
         def work(tx: Transaction) -> Reservation:
-            self._on_sale(tx, session)
             if session.forbid_single_gaps:
                 held, at = self._take_judging_rows(tx, session, reservation)
             else:
-                held = tx.lock_seats(session.id, labels)
+                held = self._on_sale(tx, session, labels)
                 at = self.clock.now()
                 hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
             self._check_quotas(tx, session, reservation.tickets(), at)
@@ -337,17 +336,15 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
         """Turn the hold into a sale. Returns the sale and whether it is new: paying again
         returns the first sale, never a second one. A hold is never paid once the session's
         sales closed (``SalesClosed``) or it was cancelled (``SessionCancelled``)."""
-        # Read first for its session (a reservation never moves): the session's lock comes
-        # before the reservation's in the one lock order (see session_life).
-        stored = self.repo.get_reservation(reservation_id)
-        if stored is None or stored.user_id != user_id:
-            raise ReservationNotFound()
-        kept = self._session(stored.session_id)
 
         def work(tx: Transaction) -> tuple[Sale, bool]:
-            session = tx.lock_session(kept)
+            # The session's lock before the reservation's, in the one lock order (see
+            # session_life), though the session is known only from the reservation.
+            found = tx.lock_session_reservation_and_seats(reservation_id, self._session)
+            if found is None or found[1].user_id != user_id:
+                raise ReservationNotFound()
+            session, reservation, seats = found
             now = self.clock.now()
-            reservation, seats = self._owned_with_seats(tx, reservation_id, user_id)
             if (
                 reservation.status is ReservationStatus.CONFIRMED
                 and reservation.sale_id is not None
@@ -433,12 +430,20 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _on_sale(self, tx: Transaction, session: Session) -> Session:
-        """The session's current row, locked shared, after checking it is still on sale: the
-        first lock of every hold (see session_life for why no purchase survives a cancel)."""
-        current = tx.lock_session(session)
+    def _on_sale(
+        self,
+        tx: Transaction,
+        session: Session,
+        labels: Sequence[SeatLabel],
+        *,
+        skip_locked: bool = False,
+    ) -> list[Seat]:
+        """The seats, locked after the session's row (the first locks of every hold; see
+        session_life for why no purchase survives a cancellation), once the session as it
+        stands is checked to be still on sale."""
+        current, seats = tx.lock_session_and_seats(session, labels, skip_locked=skip_locked)
         current.check_on_sale(self.clock.now(), self.sales_close)
-        return current
+        return seats
 
     def _view(self, session: Session, available: int | None = None) -> SessionView:
         if available is None:

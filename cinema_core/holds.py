@@ -209,7 +209,16 @@ class ChoosingSeats:
     def _session(self, session_id: UUID) -> Session:
         raise NotImplementedError  # BoxOffice's
 
-    def _on_sale(self, tx: Transaction, session: Session) -> Session:
+    sales_close: timedelta
+
+    def _on_sale(
+        self,
+        tx: Transaction,
+        session: Session,
+        labels: Sequence[SeatLabel],
+        *,
+        skip_locked: bool = False,
+    ) -> list[Seat]:
         raise NotImplementedError  # BoxOffice's
 
     # -- best available -------------------------------------------------------------------
@@ -336,14 +345,11 @@ class ChoosingSeats:
             locked = False  # the store decides; the lock only filters
 
         def work(tx: Transaction) -> Reservation | _Missed:
-            self._on_sale(tx, session)
             labels = reservation.seats
             gaps = session.forbid_single_gaps
             # With the single-seat rule, the candidate's whole rows (see the module's doc).
             wanted = row_labels(session.room, {label.row for label in labels}) if gaps else labels
-            seats = (
-                tx.lock_seats(session.id, wanted) if wait else tx.try_lock_seats(session.id, wanted)
-            )
+            seats = self._on_sale(tx, session, wanted, skip_locked=not wait)
             at = self.clock.now()
             got = {seat.label for seat in seats}
             busy = [label for label in wanted if label not in got]
@@ -387,9 +393,9 @@ class ChoosingSeats:
             # The control run's naive rule: judged on rows read before the seats are locked,
             # and only the hold's own seats locked, so two holds can strand a seat together.
             free = available_at(self.repo.seats(session.id), self.clock.now())
-            held = tx.lock_seats(session.id, labels)
+            held = self._on_sale(tx, session, labels)
         else:
-            rows = tx.lock_seats(session.id, row_labels(session.room, {x.row for x in labels}))
+            rows = self._on_sale(tx, session, row_labels(session.room, {x.row for x in labels}))
             free = available_at(rows, self.clock.now())
             own = set(labels)
             held = [seat for seat in rows if seat.label in own]
@@ -427,7 +433,9 @@ class ChoosingSeats:
         )
 
         def work(tx: Transaction) -> tuple[Reservation, list[SeatLabel]]:
-            self._on_sale(tx, session)
+            # The session's lock first (see session_life); the seats are locked after the
+            # reservation, all at once.
+            tx.lock_session(session).check_on_sale(self.clock.now(), self.sales_close)
             reservation = self._owned(tx, reservation_id, user_id)
             before = reservation.tickets()
             both = set(reservation.seats) | set(labels)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 from uuid import UUID
 
 import attrs
@@ -25,6 +25,8 @@ from .seats import Seat, SeatLabel
 from .sessions import Session, SessionFilter
 
 T = TypeVar("T")
+# How ``Transaction.lock_session`` locks the session's row (see there).
+SessionLockMode = Literal["purchase", "change", "cancel"]
 
 __all__ = [
     "AuditTrail",
@@ -36,6 +38,7 @@ __all__ = [
     "RateLimiter",
     "ReservationRepo",
     "SeatLock",
+    "SessionLockMode",
     "StoredAnswer",
     "Transaction",
 ]
@@ -58,22 +61,41 @@ class Transaction(Protocol):
         """
         ...
 
-    def lock_session(self, session: Session, *, exclusive: bool = False) -> Session:
+    def lock_session(self, session: Session, *, mode: SessionLockMode = "purchase") -> Session:
         """``session`` as the store holds it now (its movie, times, cancellation: what may have
-        changed since a process kept it), its row locked until the transaction ends.
+        changed since a process kept it), its row locked until the transaction ends; the first
+        lock of any transaction that takes it. An unknown session raises ``SessionNotFound``.
 
-        Shared by default: what every hold, change of a hold, payment and refund takes first,
-        so buyers never wait for each other on it. ``exclusive``: what changing or cancelling
-        the session takes, so that it waits for every purchase in flight to end and every
-        later one waits for it, and then sees it. The first lock of any transaction that
-        takes it. An unknown session raises ``SessionNotFound``.
+        ``"purchase"``: what every hold, change of a hold, payment and refund takes; purchases
+        never wait for each other (nor for a quota's lock) on it. ``"cancel"``: conflicts with
+        every other mode, so a cancellation waits for every purchase in flight to end and every
+        later one waits for it, and then sees it. ``"change"``: conflicts with another change
+        or cancellation, not with purchases: a purchase judged on the times just before a
+        change is as if it came before it (a change leaves holds and sales as they are).
         """
         ...
 
+    def lock_session_and_seats(
+        self, session: Session, labels: Sequence[SeatLabel], *, skip_locked: bool = False
+    ) -> tuple[Session, list[Seat]]:
+        """``lock_session`` (shared), then ``lock_seats`` (``try_lock_seats`` when
+        ``skip_locked``), the locks in that order; one round trip where the store can. What a
+        hold and best available's try begin with."""
+        ...
+
+    def lock_session_reservation_and_seats(
+        self, reservation_id: UUID, kept: Callable[[UUID], Session]
+    ) -> tuple[Session, Reservation, list[Seat]] | None:
+        """The reservation's session locked shared (``lock_session`` of ``kept(session_id)``,
+        the process's copy of it), then ``lock_reservation_and_seats``, the locks in that
+        order; one round trip where the store can. What a payment begins with: it learns the
+        session from the reservation, yet locks the session first (session_life's order)."""
+        ...
+
     def save_session(self, session: Session) -> None:
-        """Store a changed or cancelled session (locked ``exclusive``). A change that makes it
-        overlap another live session of its room raises ``RoomBusy``, judged by the store;
-        a cancelled session no longer occupies its room."""
+        """Store a changed or cancelled session (locked ``"change"`` or ``"cancel"``). A change
+        that makes it overlap another live session of its room raises ``RoomBusy``, judged by
+        the store; a cancelled session no longer occupies its room."""
         ...
 
     def lock_pending(self, session_id: UUID) -> list[Reservation]:

@@ -3,15 +3,24 @@
 ``BoxOffice`` takes them in as a base class, as it does ``AfterSale``; each is one transaction.
 
 Why no purchase survives a cancellation, whatever the interleaving: every hold, change of a
-hold, payment and refund takes the session's lock first, shared (``Transaction.lock_session``),
-and judges there whether the session is still on sale; the cancellation takes it exclusive. So
-the cancellation waits until every purchase in flight has committed or rolled back, and then
-sees all of them: it releases every pending hold and refunds every sale there is. A purchase
-that asks after it waits for it, and then reads the session cancelled and refuses. Lock order:
-the session, then its pending reservations (id order), then all its seats (label order, one
-statement), then each sale's tickets (after the seats, as refunds take them). Every other
-transaction takes a subset of these locks in the same order, or (the sweeper, a check-in)
-locks that never wait for a lock it holds, so no wait closes a cycle.
+hold, payment and refund takes the session's lock first, in the "purchase" mode
+(``Transaction.lock_session``; in PostgreSQL FOR KEY SHARE, folded into the statement that
+locks the seats or the reservation), and judges there whether the session is still on sale;
+the cancellation takes it in the "cancel" mode, which conflicts with it. So the cancellation
+waits until every purchase in flight has committed or rolled back, and then sees all of them:
+it releases every pending hold and refunds every sale there is. A purchase that asks after it
+waits for it, and then reads the session cancelled and refuses. A change takes the "change"
+mode, which excludes another change or a cancellation but not purchases: a purchase judged on
+the times just before a change is as if it had come first, since a change leaves holds and
+sales alone.
+
+Lock order: the session, then its pending reservations (id order), then all its seats (label
+order, one statement), then each sale's tickets (after the seats, as refunds take them). Every
+other transaction takes a subset of these locks in the same order, or (the sweeper, a check-in)
+locks that never wait for a lock it holds, so no wait closes a cycle. A quota's lock, the last
+a hold takes, is a stronger lock on the session's row it already holds: PostgreSQL grants that
+upgrade without queueing behind a cancellation waiting for the row, and a cancellation holding
+the row has no purchase past its first lock to wait for.
 """
 
 from __future__ import annotations
@@ -65,7 +74,7 @@ class SessionLife:
 
         def work(tx: Transaction) -> Session:
             now = self.clock.now()
-            session = tx.lock_session(kept, exclusive=True)
+            session = tx.lock_session(kept, mode="change")
             new, changed = session.changed(
                 now=now, movie=movie, starts_at=starts_at, duration_minutes=duration_minutes
             )
@@ -85,7 +94,7 @@ class SessionLife:
 
         def work(tx: Transaction) -> tuple[Session, list[Reservation], list[tuple[Refund, UUID]]]:
             now = self.clock.now()
-            session = tx.lock_session(kept, exclusive=True)
+            session = tx.lock_session(kept, mode="cancel")
             if session.cancelled_at is not None:
                 return session, [], []
             session = session.cancelled(now)

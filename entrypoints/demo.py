@@ -190,8 +190,11 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
     if not _after_the_sale(box, session.id, payer, sale, say):
         return 1
 
+    if not _end_of_the_session(box, session.id, say):
+        return 1
+
     _wait_for(lambda: services.relay.run_once() == 0, 1.0)
-    say(f"\n11. Events published ({len(published)}):")
+    say(f"\n12. Events published ({len(published)}):")
     for event in published:
         data = event.data
         who = data.get("user_id") or data.get("reason", "")
@@ -238,6 +241,27 @@ def _after_the_sale(
             refused.append(error.code)
             say(f"   {who} is refused: {error.code}.")
     return refused == ["already_checked_in", "ticket_refunded"]
+
+
+def _end_of_the_session(box: BoxOffice, session_id: UUID, say: Callable[[str], None]) -> bool:
+    """The manager moves the session, then cancels it: every sale refunded in full, the used
+    ticket too, and nothing left sold or held. Says whether it all went as it must."""
+    before = box.session(session_id).session.starts_at
+    moved = box.change_session(session_id, starts_at=before + timedelta(minutes=30)).session
+    say(f"\n11. The manager moves the session 30 minutes later, to {moved.starts_at:%H:%M} UTC,")
+    say("    then the projector breaks and the session is cancelled:")
+    cancelled = box.cancel_session(session_id, "manager")
+    seat_map = box.seat_map(session_id)
+    sold, held = seat_map.count(SeatStatus.SOLD), seat_map.count(SeatStatus.HELD)
+    say(f"    the session reads “{cancelled.status}”; every sale refunded in full (dora's used")
+    say(f"    ticket too), sold {sold}, held {held}.")
+    try:
+        box.reserve("late", session_id, ["A2"])
+    except CinemaError as error:
+        say(f"    A hold asked now is refused: {error.code}.")
+        return sold == held == 0 and error.code == "session_cancelled"
+    say("    A hold asked now was accepted — that must not happen.")
+    return False
 
 
 def _labels(labels: Iterable[object]) -> str:

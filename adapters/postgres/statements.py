@@ -108,11 +108,14 @@ SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = %(id)s FOR UPDATE
 # labels sorted byte-wise, as Python sorts them): payment and cancellation in one round trip.
 # One row per seat found, the reservation's columns on each; a reservation whose seats are all
 # gone comes back once, with NULL seat columns.
-def _reservation_and_seats(lock: str) -> str:
-    return f"""
+_RESERVATION = f"""
 WITH r AS (
     SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = %(id)s FOR UPDATE
-)
+)"""
+
+
+def _reservation_and_seats(lock: str, head: str = _RESERVATION) -> str:
+    return f"""{head}
 SELECT r.*, s."row" AS seat_row, s.number AS seat_number, s.held_by AS seat_held_by,
     s.hold_expires_at AS seat_hold_expires_at, s.sale_id AS seat_sale_id, s.ticket AS seat_ticket
 FROM r
@@ -133,6 +136,29 @@ ORDER BY s."row", s.number
 
 
 LOCK_RESERVATION_AND_SEATS: Final = _reservation_and_seats("FOR UPDATE")
+# A payment's first statement: the reservation's session locked FOR KEY SHARE, then the
+# reservation and its seats as above, in that order (session_life's). The session is found by
+# the reservation's session_id read unlocked (a reservation never moves); the reservation's row
+# is locked above its join with the locked session's row, so only once that row is. The
+# session's columns come prefixed se_ on each row.
+_SESSION_RES = f"""
+WITH se AS (
+    SELECT id AS se_id, movie AS se_movie, starts_at AS se_starts_at,
+        duration_minutes AS se_duration_minutes, cancelled_at AS se_cancelled_at
+    FROM sessions
+    WHERE id = (SELECT session_id FROM reservations WHERE id = %(id)s)
+    FOR KEY SHARE
+), r AS (
+    SELECT {_RESERVATION_COLUMNS}, se.* FROM reservations, se
+    WHERE id = %(id)s AND session_id = se.se_id
+    FOR UPDATE OF reservations
+)"""
+
+
+LOCK_SESSION_RESERVATION_AND_SEATS: Final = _reservation_and_seats("FOR UPDATE", _SESSION_RES)
+# TEST-ONLY (``row_locks=False``): the session and the reservation locked, its seats read
+# without locks.
+LOCK_SESSION_RESERVATION_READ_SEATS: Final = _reservation_and_seats("OFFSET 0", _SESSION_RES)
 # TEST-ONLY (``row_locks=False``): the reservation locked, its seats read without locks.
 LOCK_RESERVATION_READ_SEATS: Final = _reservation_and_seats("OFFSET 0")
 
@@ -215,16 +241,59 @@ FROM sessions AS se JOIN rooms AS r ON r.id = se.room_id
 WHERE se.id = %(id)s
 """
 
-# What may have changed of a session since a process kept it, its row locked: FOR SHARE by
-# every purchase (buyers never wait for each other), FOR UPDATE by a change or a cancellation,
-# which so waits for every purchase in flight and makes every later one wait (session_life).
-_LOCK_SESSION = """
-SELECT movie, starts_at, duration_minutes, cancelled_at FROM sessions
+# What may have changed of a session since a process kept it, its row locked
+# (Transaction.lock_session's modes). FOR KEY SHARE by every purchase: purchases never wait for
+# each other, nor for a quota's FOR NO KEY UPDATE (LOCK_QUOTAS), which it does not conflict
+# with. FOR UPDATE by a cancellation, the one mode that conflicts with FOR KEY SHARE: it waits
+# for every purchase in flight and makes every later one wait (session_life). FOR NO KEY UPDATE
+# by a change: it conflicts with another change or a cancellation (no lost update of the row),
+# and with a quota's lock (a quota hold waits for a change, harmlessly), not with purchases: a
+# purchase judged on the times just before a change is as if it came first, since a change
+# leaves holds and sales as they are. (SAVE_SESSION's UPDATE itself takes FOR NO KEY UPDATE:
+# it changes no column of a unique index.)
+_SESSION_STATE = "movie, starts_at, duration_minutes, cancelled_at"
+_LOCK_SESSION = f"""
+SELECT {_SESSION_STATE} FROM sessions
 WHERE id = %(id)s
-FOR {mode}
+FOR {{mode}}
 """
-LOCK_SESSION_SHARED: Final = _LOCK_SESSION.format(mode="SHARE")
-LOCK_SESSION_EXCLUSIVE: Final = _LOCK_SESSION.format(mode="UPDATE")
+LOCK_SESSION: Final = {
+    "purchase": _LOCK_SESSION.format(mode="KEY SHARE"),
+    "change": _LOCK_SESSION.format(mode="NO KEY UPDATE"),
+    "cancel": _LOCK_SESSION.format(mode="UPDATE"),
+}
+
+
+# A purchase's first statement: the session's row locked FOR KEY SHARE (as LOCK_SESSION's
+# "purchase"), then the seats as LOCK_SEATS locks them, in that order: the seats' subquery reads
+# the session's id from the locked row, so the row is locked before any seat is reached. One row
+# per seat found, the session's columns (prefixed se_) on each; a session none of whose labels
+# is found comes back once, with NULL seat columns; an unknown session, with no row.
+def _session_and_seats(lock: str) -> str:
+    return f"""
+WITH se AS (
+    SELECT id, {_SESSION_STATE} FROM sessions WHERE id = %(session_id)s FOR KEY SHARE
+)
+SELECT se.movie AS se_movie, se.starts_at AS se_starts_at,
+    se.duration_minutes AS se_duration_minutes, se.cancelled_at AS se_cancelled_at,
+    {_SEAT_COLUMNS}
+FROM se
+LEFT JOIN LATERAL (
+    SELECT t.* FROM {_LABELS}
+    CROSS JOIN LATERAL (
+        SELECT * FROM seats AS t
+        WHERE t.session_id = se.id AND t."row" = v."row" AND t.number = v.number
+        {lock}
+    ) AS t
+) AS s ON true
+ORDER BY s."row", s.number
+"""
+
+
+LOCK_SESSION_AND_SEATS: Final = _session_and_seats("FOR UPDATE")
+TRY_LOCK_SESSION_AND_SEATS: Final = _session_and_seats("FOR UPDATE SKIP LOCKED")
+# TEST-ONLY (``row_locks=False``): the session locked, the seats read without locks.
+LOCK_SESSION_READ_SEATS: Final = _session_and_seats("OFFSET 0")
 
 # A changed or cancelled session; sessions_room_no_overlap judges the new times (an
 # ExclusionViolation, raised as RoomBusy by the transaction).

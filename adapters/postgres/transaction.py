@@ -10,7 +10,7 @@ sessions of a room at once (``sessions_room_no_overlap``), two rooms of a name i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from cinema_core.errors import RoomBusy, RoomExists, SeatsUnavailable, SessionNotFound
 from cinema_core.events import Event
+from cinema_core.ports import SessionLockMode
 from cinema_core.reservations import Reservation, Sale
 from cinema_core.rooms import Room
 from cinema_core.seats import Seat, SeatLabel
@@ -109,12 +110,60 @@ class PostgresTransaction(AfterSaleTransaction):
             )
         )
 
-    def lock_session(self, session: Session, *, exclusive: bool = False) -> Session:
-        sql = statements.LOCK_SESSION_EXCLUSIVE if exclusive else statements.LOCK_SESSION_SHARED
-        row = self._execute(sql, {"id": session.id}, mapped=True).fetchone()
-        if row is None:
+    def lock_session(self, session: Session, *, mode: SessionLockMode = "purchase") -> Session:
+        row = self._execute(statements.LOCK_SESSION[mode], {"id": session.id}, mapped=True)
+        found = row.fetchone()
+        if found is None:
             raise SessionNotFound()
-        return attrs.evolve(session, **row)
+        return attrs.evolve(session, **found)
+
+    def lock_session_and_seats(
+        self, session: Session, labels: Sequence[SeatLabel], *, skip_locked: bool = False
+    ) -> tuple[Session, list[Seat]]:
+        if not self._row_locks:
+            sql = statements.LOCK_SESSION_READ_SEATS
+        elif skip_locked:
+            sql = statements.TRY_LOCK_SESSION_AND_SEATS
+        else:
+            sql = statements.LOCK_SESSION_AND_SEATS
+        keys = sorted({(label.row, label.number) for label in labels})
+        found = self._execute(
+            sql,
+            {
+                "session_id": session.id,
+                "rows": rows.array(row for row, _ in keys),
+                "numbers": rows.array(number for _, number in keys),
+            },
+            mapped=True,
+        ).fetchall()
+        if not found:
+            raise SessionNotFound()
+        seats_ = [
+            Seat(
+                SeatLabel(row["row"], row["number"]),
+                row["held_by"],
+                row["hold_expires_at"],
+                row["sale_id"],
+                row["ticket"],
+            )
+            for row in found
+            if row["row"] is not None
+        ]
+        return _current(session, found[0]), seats_
+
+    def lock_session_reservation_and_seats(
+        self, reservation_id: UUID, kept: Callable[[UUID], Session]
+    ) -> tuple[Session, Reservation, list[Seat]] | None:
+        sql = (
+            statements.LOCK_SESSION_RESERVATION_AND_SEATS
+            if self._row_locks
+            else statements.LOCK_SESSION_RESERVATION_READ_SEATS
+        )
+        found = self._execute(sql, {"id": reservation_id}, mapped=True).fetchall()
+        if not found:
+            return None
+        reservation, seats_ = _reservation_with_seats(found)
+        return _current(kept(reservation.session_id), found[0]), reservation, seats_
 
     def save_session(self, session: Session) -> None:
         values = rows.session_values(session)
@@ -133,15 +182,15 @@ class PostgresTransaction(AfterSaleTransaction):
         self._send_riders()
         # A savepoint, so that a refusal by sessions_room_no_overlap leaves the transaction
         # usable to name the other session.
-        with self._conn.begin_nested():
-            try:
+        try:
+            with self._conn.begin_nested():
                 self._execute(statements.SAVE_SESSION, params)
-            except sa.exc.DBAPIError as error:
-                if constraint_name(error.orig) != "sessions_room_no_overlap":
-                    raise
-                refused = error
-            else:
-                return
+        except sa.exc.DBAPIError as error:
+            if constraint_name(error.orig) != "sessions_room_no_overlap":
+                raise
+            refused = error
+        else:
+            return
         other = self._execute(
             statements.OVERLAPPING_SESSION,
             {
@@ -255,20 +304,7 @@ class PostgresTransaction(AfterSaleTransaction):
             else statements.LOCK_RESERVATION_READ_SEATS
         )
         found = self._execute(sql, {"id": reservation_id}, mapped=True).fetchall()
-        if not found:
-            return None
-        seats_ = [
-            Seat(
-                SeatLabel(row["seat_row"], row["seat_number"]),
-                row["seat_held_by"],
-                row["seat_hold_expires_at"],
-                row["seat_sale_id"],
-                row["seat_ticket"],
-            )
-            for row in found
-            if row["seat_row"] is not None
-        ]
-        return rows.reservation_from_row(found[0]), seats_
+        return _reservation_with_seats(found) if found else None
 
     def save_reservation(self, reservation: Reservation) -> None:
         self._ride(
@@ -391,3 +427,30 @@ class PostgresTransaction(AfterSaleTransaction):
             self._emitted += len(self._events)
             self._events.clear()
         self._send_riders()
+
+
+def _current(session: Session, row: dict[str, Any]) -> Session:
+    """The kept ``session`` with what may have changed of it read from ``row`` (se_ columns)."""
+    return attrs.evolve(
+        session,
+        movie=row["se_movie"],
+        starts_at=row["se_starts_at"],
+        duration_minutes=row["se_duration_minutes"],
+        cancelled_at=row["se_cancelled_at"],
+    )
+
+
+def _reservation_with_seats(found: Sequence[dict[str, Any]]) -> tuple[Reservation, list[Seat]]:
+    """A reservation and its seats from the rows of statements._reservation_and_seats."""
+    seats_ = [
+        Seat(
+            SeatLabel(row["seat_row"], row["seat_number"]),
+            row["seat_held_by"],
+            row["seat_hold_expires_at"],
+            row["seat_sale_id"],
+            row["seat_ticket"],
+        )
+        for row in found
+        if row["seat_row"] is not None
+    ]
+    return rows.reservation_from_row(found[0]), seats_

@@ -29,6 +29,7 @@ from ..errors import (
 from ..events import Event
 from ..money import Money
 from ..pagination import Cursor
+from ..ports import SessionLockMode
 from ..refunds import Refund
 from ..reports import DailySales, SalesFilter, SessionTally, TicketGroup, in_report_order
 from ..reservations import Reservation, ReservationStatus, Sale
@@ -165,12 +166,26 @@ class _Transaction:
         found = self.changed_sessions.get(session_id) or self._state.sessions.get(session_id)
         return found or next((s for s in self.sessions if s.id == session_id), None)
 
-    def lock_session(self, session: Session, *, exclusive: bool = False) -> Session:
+    def lock_session(self, session: Session, *, mode: SessionLockMode = "purchase") -> Session:
         # Transactions are serialized on the store's lock: that is the session's lock.
         found = self._session(session.id)
         if found is None:
             raise SessionNotFound()
         return found
+
+    def lock_session_and_seats(
+        self, session: Session, labels: Sequence[SeatLabel], *, skip_locked: bool = False
+    ) -> tuple[Session, list[Seat]]:
+        return self.lock_session(session), self.lock_seats(session.id, labels)
+
+    def lock_session_reservation_and_seats(
+        self, reservation_id: UUID, kept: Callable[[UUID], Session]
+    ) -> tuple[Session, Reservation, list[Seat]] | None:
+        reservation = self.lock_reservation(reservation_id)
+        if reservation is None:
+            return None
+        session = self.lock_session(kept(reservation.session_id))
+        return session, reservation, self.lock_seats(reservation.session_id, reservation.seats)
 
     def save_session(self, session: Session) -> None:
         if not session.room.private:

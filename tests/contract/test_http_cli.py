@@ -109,6 +109,18 @@ def test_migrate_in_memory_has_nothing_to_do(capsys: pytest.CaptureFixture[str])
     assert "nothing to migrate" in capsys.readouterr().out
 
 
+def test_demo_changes_then_cancels_the_session(capsys: pytest.CaptureFixture[str]) -> None:
+    """`cinema demo` ends the session's life: the manager moves it half an hour later, then
+    cancels it, every sale refunded in full (dora's used ticket too) and nothing left sold."""
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "moves the session 30 minutes later" in out
+    assert "reads “cancelled”" in out
+    assert "sold 0, held 0" in out
+    for event in ("session.changed", "session.cancelled"):
+        assert event in out
+
+
 def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
     """`cinema demo`: two of ten racers win, one pays, one lapses; a couple seat is sold only
     whole; meia-entrada stops at its quota; a refund puts a seat back on sale and someone else

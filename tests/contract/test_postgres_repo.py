@@ -349,9 +349,10 @@ def test_save_seats_writes_holds_and_releases_in_one_statement(
 def test_a_reservation_is_two_statements_and_its_payment_three(
     repo: PostgresReservationRepo, clock: ManualClock
 ) -> None:
-    """Each statement is a round trip: the seats locked, then the hold, the reservation and
-    its event in one; the reservation and its seats locked in one, the sale with the seats and
-    the reservation, then the tickets with the event (BEGIN and COMMIT aside)."""
+    """Each statement is a round trip: the session's row and the seats locked, then the hold,
+    the reservation and its event in one; the session's row, the reservation and its seats
+    locked in one, the sale with the seats and the reservation, then the tickets with the event
+    (BEGIN and COMMIT aside)."""
     session = add_session(repo, clock)
     box = BoxOffice(repo=repo, seat_lock=InMemorySeatLock(), clock=clock)
     box.seat_map(session.id)  # the session read once, as every process keeps it

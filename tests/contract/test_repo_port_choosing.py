@@ -47,6 +47,11 @@ class _PausingTransaction:
         time.sleep(self._pause)  # the race window, not a stand-in for a clock
         return seats
 
+    def lock_session_and_seats(self, session: Any, labels: Any, **how: Any) -> Any:
+        found = self._tx.lock_session_and_seats(session, labels, **how)
+        time.sleep(self._pause)  # the race window, not a stand-in for a clock
+        return found
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
 

@@ -116,7 +116,17 @@ def _labels(session: UUID) -> dict[str, Any]:
     return {"session_id": session, "rows": ["C", "Q"], "numbers": [7, 70]}
 
 
-@pytest.mark.parametrize("name", ["LOCK_SEATS", "TRY_LOCK_SEATS", "READ_SEATS_UNLOCKED"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LOCK_SEATS",
+        "TRY_LOCK_SEATS",
+        "READ_SEATS_UNLOCKED",
+        "LOCK_SESSION_AND_SEATS",
+        "TRY_LOCK_SESSION_AND_SEATS",
+        "LOCK_SESSION_READ_SEATS",
+    ],
+)
 def test_reading_two_seats_of_a_big_session_goes_through_two_rows(
     big_session: tuple[str, UUID], name: str
 ) -> None:

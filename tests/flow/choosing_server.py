@@ -38,6 +38,11 @@ class _PausingTransaction:
         time.sleep(PAUSE)
         return found
 
+    def lock_session_and_seats(self, session: Any, labels: Any, **how: Any) -> Any:
+        found = self._tx.lock_session_and_seats(session, labels, **how)
+        time.sleep(PAUSE)
+        return found
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
 

@@ -70,6 +70,11 @@ class _PausingTransaction:
         pause(self._pause)
         return seats
 
+    def lock_session_and_seats(self, session: Any, labels: Any, **how: Any) -> Any:
+        found = self._tx.lock_session_and_seats(session, labels, **how)
+        pause(self._pause)
+        return found
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
 

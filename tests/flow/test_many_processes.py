@@ -511,3 +511,41 @@ def test_ten_overlapping_sessions_created_at_once_through_three_processes_make_o
         room_id = new_room(cluster, ["s" * 16], f"Sala {round_}")
         assert overlapping_creations(cluster, room_id) == {201: 1, 409: 9}
     assert overlapping_sessions(cluster) == 0
+
+
+def test_a_session_changed_and_cancelled_through_one_process_reads_so_through_the_others(
+    cluster: Cluster,
+) -> None:
+    """PATCH through process 1 is what GET /sessions/{id} answers through 0 and 2 (each had
+    the session kept from a hold); DELETE through 2: cancelled everywhere, the hold released,
+    and a hold through 1 or 0 refused with session_cancelled."""
+    session_id = cluster.new_session(4, 5)
+    for index in range(3):
+        with cluster.client(index, f"buyer-{index}") as buyer:
+            held = buyer.post(
+                "/reservations", json={"session_id": session_id, "seats": [f"A{index + 1}"]}
+            )
+        assert held.status_code == 201, held.text
+    starts_at = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    with cluster.client(1, "admin-1", "admin") as admin:
+        changed = admin.patch(
+            f"/sessions/{session_id}",
+            json={"movie": "Filme Y", "starts_at": starts_at.isoformat()},
+        )
+    assert changed.status_code == 200, changed.text
+    for index in (0, 2):
+        with cluster.client(index, "viewer") as viewer:
+            shown = viewer.get(f"/sessions/{session_id}").json()
+        assert shown["movie"] == "Filme Y"
+        assert datetime.fromisoformat(shown["starts_at"]) == starts_at
+        assert shown["status"] == "on_sale"
+    with cluster.client(2, "admin-1", "admin") as admin:
+        cancelled = admin.delete(f"/sessions/{session_id}")
+    assert cancelled.status_code == 200, cancelled.text
+    for index in (0, 1):
+        with cluster.client(index, f"late-{index}") as late:
+            assert late.get(f"/sessions/{session_id}").json()["status"] == "cancelled"
+            refused = late.post("/reservations", json={"session_id": session_id, "seats": ["B1"]})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "session_cancelled"
+    assert set(cluster.seat_statuses(session_id, 1).values()) == {"available"}

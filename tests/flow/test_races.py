@@ -54,6 +54,11 @@ class _SlowSeats:
         time.sleep(self._pause)
         return seats
 
+    def lock_session_and_seats(self, session: Any, labels: Any, **how: Any) -> Any:
+        found = self._tx.lock_session_and_seats(session, labels, **how)
+        time.sleep(self._pause)
+        return found
+
     def add_sale(self, sale: Any) -> None:
         # The in-memory store's own one-sale-per-seat check is only atomic under its lock.
         self._tx.add_sale(sale)
