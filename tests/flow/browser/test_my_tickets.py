@@ -3,8 +3,10 @@ time while refunds are open; a refunded ticket shows no code to scan."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from playwright.sync_api import Dialog, Locator, Page, expect
 
 from tests.flow.browser.conftest import OpenPage
@@ -13,22 +15,29 @@ from tests.flow.browser.site import Site, token
 NBSP = "\u00a0"
 
 
+@pytest.fixture
+def ana() -> str:
+    """A buyer of this test's own: the sites serve every test of the run, and "My tickets"
+    lists all of its user's purchases."""
+    return f"ana-{uuid.uuid4().hex[:8]}"
+
+
 def purchase(page: Page, sale_id: str) -> Locator:
     return page.locator(f'[data-sale="{sale_id}"]')
 
 
 def test_a_buyer_refunds_one_seat_of_a_purchase_after_a_confirmation(
-    site: Site, open_page: OpenPage
+    ana: str, site: Site, open_page: OpenPage
 ) -> None:
     """Ana's purchases are listed newest first with their sessions and QR codes; refunding B2
     asks first (declined: nothing happens), then refunds B2 alone: its ticket reads refunded
     with no QR code and no code, B3 keeps both, and B2 is for sale again."""
     older = site.new_session("Filme Antigo")
     session = site.new_session("Filme Novo")
-    first = site.buy("ana", older, ["A1"])
-    sale = site.buy("ana", session, ["B2", "B3"])
+    first = site.buy(ana, older, ["A1"])
+    sale = site.buy(ana, session, ["B2", "B3"])
     site.buy("bia", session, ["C1"])
-    page = open_page(site.page("/tickets", "ana"))
+    page = open_page(site.page("/tickets", ana))
     cards = page.locator("[data-sale]")
     expect(cards).to_have_count(2)
     assert cards.evaluate_all("cards => cards.map(c => c.dataset.sale)") == [
@@ -71,23 +80,23 @@ def test_a_buyer_refunds_one_seat_of_a_purchase_after_a_confirmation(
     expect(card.locator(".sale-status")).to_contain_text(f"Partly refunded (R${NBSP}25,00 back)")
     statuses = site.statuses(session)
     assert (statuses["B2"], statuses["B3"]) == ("available", "sold")
-    with site.api("ana", "customer") as client:
+    with site.api(ana, "customer") as client:
         found = client.get(f"/sales/{sale['id']}").json()
     assert found["refunded_seats"] == ["B2"]
 
 
 def test_a_refusal_is_said_in_words_and_the_ticket_drawn_as_it_is(
-    memory_site: Site, open_page: OpenPage
+    ana: str, memory_site: Site, open_page: OpenPage
 ) -> None:
     """A seat checked in at the door after the page was drawn cannot be refunded: the page says
     so and draws the ticket as checked in, with nothing refunded."""
     session = memory_site.new_session()
-    sale = memory_site.buy("ana", session, ["A1"])
-    page = open_page(memory_site.page("/tickets", "ana"))
+    sale = memory_site.buy(ana, session, ["A1"])
+    page = open_page(memory_site.page("/tickets", ana))
     card = purchase(page, sale["id"])
     refund = card.get_by_role("button", name="Refund seat A1")
     expect(refund).to_be_visible()
-    with memory_site.api("ana", "customer") as client:
+    with memory_site.api(ana, "customer") as client:
         code = client.get(f"/sales/{sale['id']}/tickets").json()["items"][0]["code"]
     with memory_site.api("door", "staff") as door:
         assert door.post("/checkins", json={"code": code}).status_code == 201
@@ -102,12 +111,14 @@ def test_a_refusal_is_said_in_words_and_the_ticket_drawn_as_it_is(
     assert memory_site.statuses(session)["A1"] == "sold"
 
 
-def test_refunds_closed_show_no_refund_button(memory_site: Site, open_page: OpenPage) -> None:
+def test_refunds_closed_show_no_refund_button(
+    ana: str, memory_site: Site, open_page: OpenPage
+) -> None:
     """A session starting within the refund cutoff (60 min) lists its tickets, valid, with
     their QR codes, but offers no refund and says why."""
     soon = memory_site.new_session("Já Vai", starts_at=datetime.now(UTC) + timedelta(minutes=30))
-    sale = memory_site.buy("ana", soon, ["A1"])
-    page = open_page(memory_site.page("/tickets", "ana"))
+    sale = memory_site.buy(ana, soon, ["A1"])
+    page = open_page(memory_site.page("/tickets", ana))
     card = purchase(page, sale["id"])
     expect(card.get_by_role("img", name="QR code of the ticket for seat A1")).to_be_visible()
     expect(card.locator(".sale-status")).to_contain_text("Refunds for this session have closed.")

@@ -18,6 +18,9 @@ const WATCHED = 20;
 let rooms = [];
 let polling = 0;
 let coming = [];
+// Every session an admin may still change or cancel (not ended, not cancelled), for the panel:
+// sessions whose sales closed included, and more than the watched ones.
+let changeable = [];
 
 // -- who may use this page --------------------------------------------------------------------
 
@@ -186,16 +189,34 @@ function localInput(iso) {
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
 }
 
+// The longest session (minutes): one that started this long ago may still be running.
+const LONGEST = 600;
+const PAGES = 5;
+
+async function loadChangeable() {
+  const found = [];
+  const from = isoZ(new Date(Date.now() - LONGEST * 60000));
+  let cursor = null;
+  for (let i = 0; i < PAGES; i += 1) {
+    const next = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const page = await get(`/sessions?past=true&limit=200&from=${from}${next}`);
+    found.push(...page.items);
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  changeable = found.filter((s) => Date.parse(s.ends_at) > Date.now() && s.status !== 'cancelled');
+}
+
 function sessionOptions() {
   const select = $('c-session');
   const current = select.value;
-  const options = coming.map((s) => new Option(`${s.movie} · ${showTime(s.starts_at)} · ${s.room}`, s.id));
+  const options = changeable.map((s) => new Option(`${s.movie} · ${showTime(s.starts_at)} · ${s.room}`, s.id));
   select.replaceChildren(select.options[0], ...options);
-  select.value = coming.some((s) => s.id === current) ? current : '';
+  select.value = changeable.some((s) => s.id === current) ? current : '';
 }
 
 function chosenSession() {
-  return coming.find((s) => s.id === $('c-session').value) ?? null;
+  return changeable.find((s) => s.id === $('c-session').value) ?? null;
 }
 
 function fillChange() {
@@ -223,6 +244,7 @@ async function changeSession(event) {
     const { data } = await call('PATCH', `/sessions/${s.id}`, { body });
     say('change', phrase('changed', named(data)));
     coming = coming.map((each) => (each.id === data.id ? data : each));
+    changeable = changeable.map((each) => (each.id === data.id ? data : each));
     sessionOptions();
     fillChange();
     watch();
@@ -241,6 +263,7 @@ async function cancelSession() {
     const { data } = await call('DELETE', `/sessions/${s.id}`);
     say('change', phrase('cancelled', named(data)));
     coming = coming.filter((each) => each.id !== data.id);
+    changeable = changeable.filter((each) => each.id !== data.id);
     sessionOptions();
     fillChange();
     watch();
@@ -307,6 +330,7 @@ async function refresh() {
   coming = page.items
     .filter((s) => Date.parse(s.starts_at) > Date.now() && (s.status ?? 'on_sale') !== 'cancelled')
     .slice(0, WATCHED);
+  await loadChangeable();
   sessionOptions();
   const rows = [];
   for (const session of coming) rows.push(reportRow(session, await report(session)));
