@@ -13,7 +13,8 @@ from uuid import UUID, uuid4
 import pytest
 import sqlalchemy as sa
 
-from adapters.postgres import PostgresReservationRepo, rows, statements
+from adapters.postgres import PostgresReservationRepo, rows
+from adapters.postgres.sql import reservations
 from adapters.postgres.transaction import PostgresTransaction
 from cinema_core import (
     BoxOffice,
@@ -300,7 +301,7 @@ def test_the_quota_lock_lets_reservations_and_sales_of_the_session_through(
             inserter.execute(sa.text("SET lock_timeout = '100ms'"))
             values = rows.reservation_values(reservation(session, clock, A3))
             with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
-                inserter.exec_driver_sql(statements.ADD_RESERVATION, values)
+                inserter.exec_driver_sql(reservations.ADD_RESERVATION, values)
     finally:
         engine.dispose()
 
