@@ -19,32 +19,11 @@ from cinema_core.events import Event
 from . import rows
 from .driver_errors import unavailable
 from .engine import engine_for
+from .executor import Executor
+from .sql.audit import MARK_EVENTS, RECORD_EVENTS, SEEN_EVENTS
 from .tables import audit_events, newest_events, processed_events
 
 T = TypeVar("T")
-
-# The statements run for every relayed event (the audit consumer and the handled-id marks), as
-# fixed texts: one SQL text whatever the batch size, no statement building per call, and
-# prepared by psycopg after a few uses (see statements.py).
-RECORD_EVENTS = """
-INSERT INTO audit_events (id, type, occurred_at, session_id, data, recorded_at)
-SELECT e.id, e.type, e.occurred_at, e.session_id, e.data, now()
-FROM ROWS FROM (
-    jsonb_to_recordset(%(events)s::jsonb)
-        AS (id uuid, type text, occurred_at timestamptz, session_id text, data jsonb)
-) WITH ORDINALITY AS e(id, type, occurred_at, session_id, data, position)
-ORDER BY e.position
-ON CONFLICT (id) DO NOTHING
-"""
-SEEN_EVENTS = """
-SELECT event_id FROM processed_events
-WHERE consumer = %(consumer)s AND event_id = ANY(%(ids)s::uuid[])
-"""
-MARK_EVENTS = """
-INSERT INTO processed_events (consumer, event_id, processed_at)
-SELECT %(consumer)s, id, now() FROM unnest(%(ids)s::uuid[]) AS id
-ON CONFLICT DO NOTHING
-"""
 
 
 class _Database:
@@ -61,11 +40,12 @@ class _Database:
             raise unavailable(error, doing) from error
 
     def _one(self, doing: str, sql: str, params: dict[str, Any]) -> list[Any]:
-        """Run one statement on its own (autocommit); its rows, if it returns any."""
+        """Run one statement on its own (autocommit); its rows' first column, if it returns
+        any. The statements (sql.audit) are fixed texts, prepared by psycopg after a few uses."""
         try:
             with self._single.connect() as connection:
-                result = connection.exec_driver_sql(sql, params)
-                return list(result.scalars()) if result.returns_rows else []
+                cursor = Executor(connection).execute(sql, params)
+                return [row[0] for row in cursor] if cursor.description else []
         except sa.exc.SQLAlchemyError as error:
             raise unavailable(error, doing) from error
 

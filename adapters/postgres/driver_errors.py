@@ -20,7 +20,8 @@ def sqlstate(error: BaseException) -> str | None:
     return getattr(orig, "sqlstate", None)
 
 
-def constraint_name(error: BaseException) -> str | None:
+def constraint_name(error: BaseException | None) -> str | None:
+    """The name of the constraint a (wrapped) psycopg error broke, if any."""
     orig = getattr(error, "orig", error)
     diag = getattr(orig, "diag", None)
     return getattr(diag, "constraint_name", None)

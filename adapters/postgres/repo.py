@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from cinema_core.events import Event
 from cinema_core.pagination import Cursor
@@ -21,10 +21,14 @@ from cinema_core.rooms import Room, plan
 from cinema_core.seats import Seat
 from cinema_core.sessions import Session, SessionFilter
 
-from . import rows, statements
+from . import rows
 from .after_sale import AfterSaleReads
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for, probing
+from .executor import Executor
+from .sql import outbox as outbox_sql
+from .sql import seats as seat_sql
+from .sql import sessions as session_sql
 from .tables import newest_events, outbox, reservations, rooms, sales, sessions
 from .transaction import PostgresTransaction
 
@@ -79,29 +83,25 @@ class PostgresReservationRepo(AfterSaleReads):
     """The ``ReservationRepo`` port on PostgreSQL (SQLAlchemy Core over psycopg 3).
 
     ``engine_or_url``: an engine to share, or a URL to build (and later dispose of) one.
-
-    ``row_locks`` and ``quota_locks`` are TEST-ONLY guard switches: ``False`` makes
-    ``lock_seats`` read without ``FOR UPDATE``, or ``quota_usage`` count without locking the
-    session's quotas, so a race test's control run can show what the locks prevent. Never turn
-    them off anywhere else.
+    Every statement goes through an ``executor.Executor``: the transactions' (``atomic``) and
+    the reads', each read one autocommit statement.
     """
+
+    # The unit of work ``atomic`` hands out, on its connection.
+    transaction: type[PostgresTransaction] = PostgresTransaction
 
     def __init__(
         self,
         engine_or_url: Engine | str,
         *,
-        row_locks: bool = True,
-        quota_locks: bool = True,
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF,
     ):
         self.engine, self._owns_engine = engine_for(engine_or_url)
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._row_locks = row_locks
-        self._quota_locks = quota_locks
         self._attempts = attempts
         self._backoff = backoff
-        # The last read of each session's seats: their version (statements.SEAT_VERSION) and the
+        # The last read of each session's seats: their version (sql.seats.SEAT_VERSION) and the
         # seats (see seats()). Callers never change the list they are handed.
         self._seat_reads: dict[UUID, tuple[str, list[Seat]]] = {}
         # Called after each commit that recorded events (e.g. to wake the relay at once).
@@ -123,9 +123,7 @@ class PostgresReservationRepo(AfterSaleReads):
             committing = False
             try:
                 with self.engine.connect() as connection, connection.begin():
-                    tx = PostgresTransaction(
-                        connection, row_locks=self._row_locks, quota_locks=self._quota_locks
-                    )
+                    tx = self.transaction(connection)
                     result = work(tx)
                     tx.flush()
                     committing = True
@@ -157,7 +155,7 @@ class PostgresReservationRepo(AfterSaleReads):
 
     def get_room(self, room_id: UUID) -> Room | None:
         query = sa.select(rooms).where(rooms.c.id == room_id)
-        row = self._read("reading a room", lambda c: c.execute(query).mappings().first())
+        row = self._read("reading a room", lambda db: db.core(query).mappings().first())
         return rows.room_from_row(row) if row else None
 
     def list_rooms(self, cinema: str | None) -> list[Room]:
@@ -170,15 +168,15 @@ class PostgresReservationRepo(AfterSaleReads):
         )
         if cinema is not None:
             query = query.where(rooms.c.cinema == cinema)
-        found = self._read("listing rooms", lambda c: c.execute(query).mappings().all())
+        found = self._read("listing rooms", lambda db: db.core(query).mappings().all())
         return [rows.room_from_row(row) for row in found]
 
     def get_session(self, session_id: UUID) -> Session | None:
         row = self._read(
             "reading a session",
-            lambda c: (
-                c.exec_driver_sql(statements.GET_SESSION, {"id": session_id}).mappings().first()
-            ),
+            lambda db: db.execute(
+                session_sql.GET_SESSION, {"id": session_id}, mapped=True
+            ).fetchone(),
         )
         return rows.session_from_row(row) if row else None
 
@@ -209,18 +207,18 @@ class PostgresReservationRepo(AfterSaleReads):
             query = query.where(sessions.c.starts_at >= where.starts_from)
         if where.starts_to is not None:
             query = query.where(sessions.c.starts_at <= where.starts_to)
-        found = self._read("listing sessions", lambda c: c.execute(query).mappings().all())
+        found = self._read("listing sessions", lambda db: db.core(query).mappings().all())
         return [rows.session_from_row(row) for row in found]
 
     def available_counts(self, session_ids: Sequence[UUID], now: datetime) -> dict[UUID, int]:
         if not session_ids:
             return {}
-        # The rule in SQL, counted from the partial index of taken seats: statements.py.
+        # The rule in SQL, counted from the partial index of taken seats: sql/seats.py.
         found = self._read(
             "counting available seats",
-            lambda c: c.exec_driver_sql(
-                statements.AVAILABLE_COUNTS, {"ids": list(session_ids), "now": now}
-            ).all(),
+            lambda db: db.execute(
+                seat_sql.AVAILABLE_COUNTS, {"ids": list(session_ids), "now": now}
+            ).fetchall(),
         )
         return {id: int(available) for id, available in found}
 
@@ -229,9 +227,7 @@ class PostgresReservationRepo(AfterSaleReads):
         if last is not None:
             version = self._read(
                 "checking the seat map",
-                lambda c: c.exec_driver_sql(
-                    statements.SEAT_VERSION, {"session_id": session_id}
-                ).scalar(),
+                lambda db: db.scalar(seat_sql.SEAT_VERSION, {"session_id": session_id}),
             )
             if version == last[0]:
                 # Nothing in the session changed since this process last read it: the same
@@ -240,7 +236,7 @@ class PostgresReservationRepo(AfterSaleReads):
                 return last[1]
         found = self._read(
             "reading the seat map",
-            lambda c: c.exec_driver_sql(statements.TOUCHED_SEATS, {"session_id": session_id}).all(),
+            lambda db: db.execute(seat_sql.TOUCHED_SEATS, {"session_id": session_id}).fetchall(),
         )
         head = next((row for row in found if row[0] is not None), None)
         if head is None:
@@ -261,12 +257,12 @@ class PostgresReservationRepo(AfterSaleReads):
 
     def get_reservation(self, reservation_id: UUID) -> Reservation | None:
         query = sa.select(reservations).where(reservations.c.id == reservation_id)
-        row = self._read("reading a reservation", lambda c: c.execute(query).mappings().first())
+        row = self._read("reading a reservation", lambda db: db.core(query).mappings().first())
         return rows.reservation_from_row(row) if row else None
 
     def get_sale(self, sale_id: UUID) -> Sale | None:
         query = sa.select(sales).where(sales.c.id == sale_id)
-        row = self._read("reading a sale", lambda c: c.execute(query).mappings().first())
+        row = self._read("reading a sale", lambda db: db.core(query).mappings().first())
         return rows.sale_from_row(row) if row else None
 
     def purchases(self, user_id: str, before: Cursor | None, limit: int) -> list[Sale]:
@@ -280,7 +276,7 @@ class PostgresReservationRepo(AfterSaleReads):
             query = query.where(
                 sa.tuple_(sales.c.paid_at, sales.c.id) < sa.tuple_(before.at, before.id)
             )
-        found = self._read("reading purchases", lambda c: c.execute(query).mappings().all())
+        found = self._read("reading purchases", lambda db: db.core(query).mappings().all())
         return [rows.sale_from_row(row) for row in found]
 
     def events(
@@ -293,31 +289,27 @@ class PostgresReservationRepo(AfterSaleReads):
             before=before,
             limit=limit,
         )
-        found = self._read("reading events", lambda c: c.execute(query).mappings().all())
+        found = self._read("reading events", lambda db: db.core(query).mappings().all())
         return [(row["seq"], rows.event_from_row(row)) for row in found]
 
     def relay_outbox(self, publish: Callable[[Sequence[Event]], None], limit: int) -> int:
         try:
             with self.engine.connect() as connection, connection.begin():
+                db = Executor(connection)
                 # One relay at a time across every process: the others return at once rather
                 # than queue, and the lock goes with the transaction however it ends.
-                got = connection.exec_driver_sql(
-                    statements.TRY_RELAY_LOCK, {"key": RELAY_LOCK}
-                ).scalar()
-                if not got:
+                if not db.scalar(outbox_sql.TRY_RELAY_LOCK, {"key": RELAY_LOCK}):
                     return 0
-                batch = (
-                    connection.exec_driver_sql(statements.UNPUBLISHED_EVENTS, {"limit": limit})
-                    .mappings()
-                    .all()
-                )
+                batch = db.execute(
+                    outbox_sql.UNPUBLISHED_EVENTS, {"limit": limit}, mapped=True
+                ).fetchall()
                 if not batch:
                     return 0
                 # If publishing raises, the transaction rolls back and the events stay
                 # unpublished for the next call.
                 publish([rows.event_from_row(row) for row in batch])
-                connection.exec_driver_sql(
-                    statements.MARK_PUBLISHED, {"seqs": rows.array(row["seq"] for row in batch)}
+                db.execute(
+                    outbox_sql.MARK_PUBLISHED, {"seqs": rows.array(row["seq"] for row in batch)}
                 )
                 return len(batch)
         except sa.exc.SQLAlchemyError as error:
@@ -325,7 +317,7 @@ class PostgresReservationRepo(AfterSaleReads):
 
     def ping(self) -> None:
         with probing():
-            self._read("answering a ping", lambda c: c.execute(sa.text("SELECT 1")).scalar())
+            self._read("answering a ping", lambda db: db.scalar("SELECT 1", {}))
 
     def close(self) -> None:
         """Dispose of the engine if this repo built it."""
@@ -338,23 +330,23 @@ class PostgresReservationRepo(AfterSaleReads):
             sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
         )
         return int(
-            self._read("counting unpublished events", lambda c: c.execute(query).scalar_one())
+            self._read("counting unpublished events", lambda db: db.core(query).scalar_one())
         )
 
-    def _read(self, doing: str, read: Callable[[Connection], T]) -> T:
+    def _read(self, doing: str, read: Callable[[Executor], T]) -> T:
         # Autocommit: the read is its one statement, with no BEGIN and no ROLLBACK; a rollback
         # would also make psycopg drop the statements it prepared on the connection.
         try:
             try:
                 with self._reader.connect() as connection:
-                    return read(connection)
+                    return read(Executor(connection))
             except sa.exc.DBAPIError as error:
                 if not error.connection_invalidated:
                     raise
                 # A dead connection (see atomic): once more on a fresh one; reads are safe to
                 # repeat.
                 with self._reader.connect() as connection:
-                    return read(connection)
+                    return read(Executor(connection))
         except sa.exc.SQLAlchemyError as error:
             raise self._failed(error, doing) from error
 

@@ -104,7 +104,7 @@ sales = sa.Table(
     sa.Column("refunded_seats", pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
 )
 
-# Seats of a sale given back (migration 0005; statements in after_sale.py).
+# Seats of a sale given back (migration 0005; statements in sql/refunds.py).
 refunds = sa.Table(
     "refunds",
     metadata,
@@ -142,7 +142,7 @@ tickets = sa.Table(
 
 # The judge of "never sold twice": its primary key admits one sale per seat, whatever the
 # code above it does. It holds the seats of live sales: a refund deletes its seats' rows
-# (after_sale.py), so that they can be sold again.
+# (sql/refunds.py), so that they can be sold again.
 sale_seats = sa.Table(
     "sale_seats",
     metadata,

@@ -5,21 +5,20 @@ UPDATE, the reservation FOR UPDATE, the session's quotas FOR NO KEY UPDATE), and
 own constraints refuse what must never happen whatever the code above does: a second sale of a
 seat (``sale_seats``' primary key) or of a reservation (``sales.reservation_id`` unique), two
 sessions of a room at once (``sessions_room_no_overlap``), two rooms of a name in a cinema
-(``rooms_cinema_name_key``).
+(``rooms_cinema_name_key``). Every statement goes through one ``executor.Executor``; the writes
+nothing reads back ride along with the next statement (riders.Riders).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar
 from uuid import UUID
 
 import attrs
-import psycopg
 import sqlalchemy as sa
-from psycopg.rows import dict_row
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
 from cinema_core.errors import RoomBusy, RoomExists, SeatsUnavailable, SessionNotFound
@@ -30,55 +29,50 @@ from cinema_core.rooms import Room
 from cinema_core.seats import Seat, SeatLabel
 from cinema_core.sessions import Session
 
-from . import rows, statements
+from . import rows
 from .after_sale import AfterSaleTransaction
 from .driver_errors import constraint_name
-from .tables import seats, sessions
-
-# Constraints whose refusal is the caller's mistake, not an outage: raised as ValueError.
-_REFUSALS = {
-    # Only ADD_RESERVATION can break it (SAVE_RESERVATION upserts).
-    "reservations_pkey": "a reservation with this id exists",
-    "tickets_live_seat_key": "a seat of this sale already has a ticket",
-    "tickets_code_key": "a ticket code was given out twice",
-}
+from .executor import Executor
+from .sql import outbox, quotas, reservations, rooms, sales, seats, sessions
 
 
 class PostgresTransaction(AfterSaleTransaction):
-    """The ``Transaction`` port on an open connection inside ``PostgresReservationRepo.atomic``."""
+    """The ``Transaction`` port on an open connection inside ``PostgresReservationRepo.atomic``.
 
-    def __init__(self, connection: Connection, *, row_locks: bool = True, quota_locks: bool = True):
-        self._conn = connection
-        self._driver = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
-        self._row_locks = row_locks
-        self._quota_locks = quota_locks
+    The statements that take the row locks are class attributes, so that what each method
+    locks is read in one place.
+    """
+
+    LOCK_SEATS: ClassVar[str] = seats.LOCK_SEATS
+    TRY_LOCK_SEATS: ClassVar[str] = seats.TRY_LOCK_SEATS
+    LOCK_SESSION_AND_SEATS: ClassVar[str] = sessions.LOCK_SESSION_AND_SEATS
+    TRY_LOCK_SESSION_AND_SEATS: ClassVar[str] = sessions.TRY_LOCK_SESSION_AND_SEATS
+    LOCK_RESERVATION_AND_SEATS: ClassVar[str] = reservations.LOCK_RESERVATION_AND_SEATS
+    LOCK_SESSION_RESERVATION_AND_SEATS: ClassVar[str] = (
+        reservations.LOCK_SESSION_RESERVATION_AND_SEATS
+    )
+
+    def __init__(self, connection: Connection):
+        self._db = Executor(connection)
         self._events: list[Event] = []
         self._emitted = 0
-        # Writes held back to ride along with the next statement (see _ride), by table.
-        self._riders: list[tuple[str, str, dict[str, Any]]] = []
 
     def add_room(self, room: Room) -> None:
-        added = self._execute(statements.ADD_ROOM, rows.room_values(room)).fetchone()
+        added = self._db.execute(rooms.ADD_ROOM, rows.room_values(room)).fetchone()
         if added is None:
-            # rooms_cinema_name_key skipped it (statements.ADD_ROOM); the transaction goes on.
+            # rooms_cinema_name_key skipped it (sql.rooms.ADD_ROOM); the transaction goes on.
             raise RoomExists()
 
     def add_session(self, session: Session) -> None:
         if session.room.private:
             self.add_room(session.room)
-        self._send_riders()  # the statements below go through SQLAlchemy
-        # Skipped, not raised, when sessions_room_no_overlap refuses it (as ADD_SALE does with
-        # its keys): the transaction stays usable to name the other session. Untargeted, so
-        # that the race tests' control run (which drops the constraint) shows what it prevents.
-        added = self._conn.execute(
-            pg.insert(sessions)
-            .values(rows.session_values(session))
-            .on_conflict_do_nothing()
-            .returning(sessions.c.id)
-        ).first()
-        if added is None:
-            other = self._execute(
-                statements.OVERLAPPING_SESSION,
+        values = rows.session_values(session)
+        values["prices"] = json.dumps(values["prices"])
+        values["ticket_types"] = json.dumps(values["ticket_types"])
+        # Skipped, not raised, when sessions_room_no_overlap refuses it (sql.sessions.ADD_SESSION).
+        if self._db.execute(sessions.ADD_SESSION, values).fetchone() is None:
+            other = self._db.execute(
+                sessions.OVERLAPPING_SESSION,
                 {
                     "id": session.id,
                     "room_id": session.room.id,
@@ -89,29 +83,20 @@ class PostgresTransaction(AfterSaleTransaction):
             if other is None:
                 raise ValueError(f"session {session.id} exists")
             raise RoomBusy(other[0])
-        # Every seat for sale in one statement: the labels (Session.labels(), the one place
-        # that names them; blocked seats are never stored) go as two arrays that unnest() zips
-        # into rows. A 2,600-seat room is one round trip, not 2,600 parameter sets.
+        # Every seat for sale (Session.labels(), the one place that names them; blocked seats
+        # are never stored) in one statement.
         labels = session.labels()
-        label = (
-            sa.func.unnest(
-                sa.literal([label.row for label in labels], pg.ARRAY(sa.CHAR(1))),
-                sa.literal([label.number for label in labels], pg.ARRAY(sa.Integer)),
-            )
-            .table_valued("row", "number")
-            .render_derived(name="label")
-        )
-        self._conn.execute(
-            seats.insert().from_select(
-                ["session_id", "row", "number"],
-                sa.select(
-                    sa.literal(session.id, pg.UUID(as_uuid=True)), label.c.row, label.c.number
-                ),
-            )
+        self._db.execute(
+            seats.ADD_SEATS,
+            {
+                "session_id": session.id,
+                "rows": rows.array(label.row for label in labels),
+                "numbers": rows.array(label.number for label in labels),
+            },
         )
 
     def lock_session(self, session: Session, *, mode: SessionLockMode = "purchase") -> Session:
-        row = self._execute(statements.LOCK_SESSION[mode], {"id": session.id}, mapped=True)
+        row = self._db.execute(sessions.LOCK_SESSION[mode], {"id": session.id}, mapped=True)
         found = row.fetchone()
         if found is None:
             raise SessionNotFound()
@@ -120,14 +105,9 @@ class PostgresTransaction(AfterSaleTransaction):
     def lock_session_and_seats(
         self, session: Session, labels: Sequence[SeatLabel], *, skip_locked: bool = False
     ) -> tuple[Session, list[Seat]]:
-        if not self._row_locks:
-            sql = statements.LOCK_SESSION_READ_SEATS
-        elif skip_locked:
-            sql = statements.TRY_LOCK_SESSION_AND_SEATS
-        else:
-            sql = statements.LOCK_SESSION_AND_SEATS
+        sql = self.TRY_LOCK_SESSION_AND_SEATS if skip_locked else self.LOCK_SESSION_AND_SEATS
         keys = sorted({(label.row, label.number) for label in labels})
-        found = self._execute(
+        found = self._db.execute(
             sql,
             {
                 "session_id": session.id,
@@ -154,12 +134,9 @@ class PostgresTransaction(AfterSaleTransaction):
     def lock_session_reservation_and_seats(
         self, reservation_id: UUID, kept: Callable[[UUID], Session]
     ) -> tuple[Session, Reservation, list[Seat]] | None:
-        sql = (
-            statements.LOCK_SESSION_RESERVATION_AND_SEATS
-            if self._row_locks
-            else statements.LOCK_SESSION_RESERVATION_READ_SEATS
-        )
-        found = self._execute(sql, {"id": reservation_id}, mapped=True).fetchall()
+        found = self._db.execute(
+            self.LOCK_SESSION_RESERVATION_AND_SEATS, {"id": reservation_id}, mapped=True
+        ).fetchall()
         if not found:
             return None
         reservation, seats_ = _reservation_with_seats(found)
@@ -179,20 +156,19 @@ class PostgresTransaction(AfterSaleTransaction):
                 "cancelled_at",
             )
         }
-        self._send_riders()
         # A savepoint, so that a refusal by sessions_room_no_overlap leaves the transaction
         # usable to name the other session.
         try:
-            with self._conn.begin_nested():
-                self._execute(statements.SAVE_SESSION, params)
+            with self._db.savepoint():
+                self._db.execute(sessions.SAVE_SESSION, params)
         except sa.exc.DBAPIError as error:
             if constraint_name(error.orig) != "sessions_room_no_overlap":
                 raise
             refused = error
         else:
             return
-        other = self._execute(
-            statements.OVERLAPPING_SESSION,
+        other = self._db.execute(
+            sessions.OVERLAPPING_SESSION,
             {
                 "id": session.id,
                 "room_id": session.room.id,
@@ -205,14 +181,14 @@ class PostgresTransaction(AfterSaleTransaction):
         raise RoomBusy(other[0])
 
     def lock_pending(self, session_id: UUID) -> list[Reservation]:
-        found = self._execute(
-            statements.LOCK_PENDING, {"session_id": session_id}, mapped=True
+        found = self._db.execute(
+            reservations.LOCK_PENDING, {"session_id": session_id}, mapped=True
         ).fetchall()
         return [rows.reservation_from_row(row) for row in found]
 
     def session_sales(self, session_id: UUID) -> list[Sale]:
-        found = self._execute(
-            statements.SESSION_SALES, {"session_id": session_id}, mapped=True
+        found = self._db.execute(
+            sales.SESSION_SALES, {"session_id": session_id}, mapped=True
         ).fetchall()
         return [rows.sale_from_row(row) for row in found]
 
@@ -222,28 +198,30 @@ class PostgresTransaction(AfterSaleTransaction):
         if not tickets:
             return {}
         params = {"session_id": session_id, "tickets": rows.array(tickets), "now": now}
-        if self._quota_locks:
-            # Two statements on purpose. Under READ COMMITTED each statement reads from a
-            # snapshot taken when it starts; the lock may be granted only once the previous
-            # holder commits, so the count must start after that, in a statement of its own,
-            # to see the seats the previous holder just took. Counted in one statement with the
-            # lock, it would count from before the wait and let the quota be passed.
-            self._execute(statements.LOCK_QUOTAS, params)
-        found = self._execute(statements.QUOTA_USAGE, params).fetchall()
+        self._lock_quotas(params)
+        found = self._db.execute(quotas.QUOTA_USAGE, params).fetchall()
         counts = dict.fromkeys(tickets, 0)
         counts.update({ticket: int(count) for ticket, count in found})
         return counts
 
+    def _lock_quotas(self, params: dict[str, Any]) -> None:
+        # A statement of its own, before the count, on purpose. Under READ COMMITTED each
+        # statement reads from a snapshot taken when it starts; the lock may be granted only
+        # once the previous holder commits, so the count must start after that, in a statement
+        # of its own, to see the seats the previous holder just took. Counted in one statement
+        # with the lock, it would count from before the wait and let the quota be passed.
+        self._db.execute(quotas.LOCK_QUOTAS, params)
+
     def lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
         return self._seats(
-            statements.LOCK_SEATS if self._row_locks else statements.READ_SEATS_UNLOCKED,
+            self.LOCK_SEATS,
             session_id,
             labels,
         )
 
     def try_lock_seats(self, session_id: UUID, labels: Sequence[SeatLabel]) -> list[Seat]:
         return self._seats(
-            statements.TRY_LOCK_SEATS if self._row_locks else statements.READ_SEATS_UNLOCKED,
+            self.TRY_LOCK_SEATS,
             session_id,
             labels,
         )
@@ -252,7 +230,7 @@ class PostgresTransaction(AfterSaleTransaction):
         if not labels:
             return []
         keys = sorted({(label.row, label.number) for label in labels})
-        found = self._execute(
+        found = self._db.execute(
             sql,
             {
                 "session_id": session_id,
@@ -268,11 +246,11 @@ class PostgresTransaction(AfterSaleTransaction):
     def save_seats(self, session_id: UUID, seats_: Sequence[Seat]) -> None:
         if not seats_:
             return
-        # One statement for all of them, the seats as parallel arrays (statements.SAVE_SEATS),
+        # One statement for all of them, the seats as parallel arrays (seats.SAVE_SEATS),
         # riding along with the next one.
-        self._ride(
+        self._db.ride(
             "seats",
-            statements.SAVE_SEATS,
+            seats.SAVE_SEATS,
             {
                 "session_id": session_id,
                 "rows": rows.array(seat.label.row for seat in seats_),
@@ -286,29 +264,28 @@ class PostgresTransaction(AfterSaleTransaction):
 
     def add_reservation(self, reservation: Reservation) -> None:
         # A second reservation with this id is refused by reservations_pkey, as ValueError
-        # (_execute), when the insert goes out.
-        self._ride("reservations", statements.ADD_RESERVATION, rows.reservation_values(reservation))
+        # (executor.REFUSALS), when the insert goes out.
+        self._db.ride(
+            "reservations", reservations.ADD_RESERVATION, rows.reservation_values(reservation)
+        )
 
     def lock_reservation(self, reservation_id: UUID) -> Reservation | None:
-        row = self._execute(
-            statements.LOCK_RESERVATION, {"id": reservation_id}, mapped=True
+        row = self._db.execute(
+            reservations.LOCK_RESERVATION, {"id": reservation_id}, mapped=True
         ).fetchone()
         return rows.reservation_from_row(row) if row else None
 
     def lock_reservation_and_seats(
         self, reservation_id: UUID
     ) -> tuple[Reservation, list[Seat]] | None:
-        sql = (
-            statements.LOCK_RESERVATION_AND_SEATS
-            if self._row_locks
-            else statements.LOCK_RESERVATION_READ_SEATS
-        )
-        found = self._execute(sql, {"id": reservation_id}, mapped=True).fetchall()
+        found = self._db.execute(
+            self.LOCK_RESERVATION_AND_SEATS, {"id": reservation_id}, mapped=True
+        ).fetchall()
         return _reservation_with_seats(found) if found else None
 
     def save_reservation(self, reservation: Reservation) -> None:
-        self._ride(
-            "reservations", statements.SAVE_RESERVATION, rows.reservation_values(reservation)
+        self._db.ride(
+            "reservations", reservations.SAVE_RESERVATION, rows.reservation_values(reservation)
         )
 
     def add_sale(self, sale: Sale) -> None:
@@ -317,96 +294,31 @@ class PostgresTransaction(AfterSaleTransaction):
         values["rows"] = rows.array(label.row for label in labels)
         values["numbers"] = rows.array(label.number for label in labels)
         # One statement; a refusal by the constraints comes back as counts, not as an error,
-        # so the transaction stays usable (as with the in-memory store). See statements.ADD_SALE.
-        added = self._execute(statements.ADD_SALE, values, carries=True).fetchone()
+        # so the transaction stays usable (as with the in-memory store). See sql.sales.ADD_SALE.
+        added = self._db.execute(sales.ADD_SALE, values, carries=True).fetchone()
         assert added is not None  # the statement's SELECT always returns its one row
         sales_added, seats_sold = int(added[0]), set(added[1])
         if sales_added == 0:
             raise ValueError(f"reservation {sale.reservation_id} is already sold")
         if len(seats_sold) < len(labels):
-            self._execute(statements.UNDO_SALE_SEATS, {"id": sale.id})
-            self._execute(statements.UNDO_SALE, {"id": sale.id})
+            self._db.execute(sales.UNDO_SALE_SEATS, {"id": sale.id})
+            self._db.execute(sales.UNDO_SALE, {"id": sale.id})
             raise SeatsUnavailable(
                 [label for label in labels if str(label) not in seats_sold],
                 "A seat of this sale is already sold.",
             )
 
     def get_sale(self, sale_id: UUID) -> Sale | None:
-        row = self._execute(statements.GET_SALE, {"id": sale_id}, mapped=True).fetchone()
+        row = self._db.execute(sales.GET_SALE, {"id": sale_id}, mapped=True).fetchone()
         return rows.sale_from_row(row) if row else None
 
     def lock_lapsed(self, now: datetime, limit: int) -> list[Reservation]:
-        # SKIP LOCKED (statements.LOCK_LAPSED): each lapsed reservation is expired exactly once
+        # SKIP LOCKED (reservations.LOCK_LAPSED): each lapsed reservation is expired exactly once
         # however many sweepers run.
-        found = self._execute(statements.LOCK_LAPSED, {"now": now, "limit": limit}, mapped=True)
+        found = self._db.execute(
+            reservations.LOCK_LAPSED, {"now": now, "limit": limit}, mapped=True
+        )
         return [rows.reservation_from_row(row) for row in found]
-
-    def _ride(self, table: str, sql: str, params: dict[str, Any]) -> None:
-        """Hold back a write that nothing reads before the next statement: it goes out as a CTE
-        of the next statement that carries (the sale, the outbox INSERT), or before any other
-        statement, so the transaction always reads its own writes (statements.riding). Two
-        writes to one table never share a statement: a row written twice in one statement is
-        an error."""
-        if any(rider[0] == table for rider in self._riders):
-            self._send_riders()
-        self._riders.append((table, sql, params))
-
-    def _send_riders(self) -> None:
-        if self._riders:
-            self._execute(*self._with_riders(None, {}))
-
-    def _with_riders(self, sql: str | None, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        riders, self._riders = self._riders, []
-        params = dict(params)
-        for index, (_, _, values) in enumerate(riders):
-            if sql is not None or index < len(riders) - 1:
-                params.update({f"w{index}_{name}": value for name, value in values.items()})
-            else:
-                params.update(values)  # the last rider is the statement itself
-        return statements.riding(tuple(rider[1] for rider in riders), sql), params
-
-    def _execute(
-        self, sql: str, params: dict[str, Any], *, mapped: bool = False, carries: bool = False
-    ) -> psycopg.Cursor[Any]:
-        """Run one of ``statements`` on the driver's connection, under this transaction, with
-        the writes held back (``carries``: as its CTEs; otherwise just before it).
-
-        Straight to psycopg: SQLAlchemy's ``exec_driver_sql`` adds ~20-40 us per statement
-        (execution context, result metadata) that these fixed statements do not need. What
-        it would do is kept: listeners of ``before/after_cursor_execute`` still see every
-        statement, errors arrive as SQLAlchemy's ``DBAPIError`` subclasses, and a lost
-        connection is invalidated (``connection_invalidated``, which ``atomic`` acts on).
-        """
-        if self._riders:
-            if carries:
-                sql, params = self._with_riders(sql, params)
-            else:
-                self._send_riders()
-        cursor = self._driver.cursor(row_factory=dict_row) if mapped else self._driver.cursor()
-        dispatch = self._conn.dispatch
-        if dispatch.before_cursor_execute:
-            dispatch.before_cursor_execute(self._conn, cursor, sql, params, None, False)
-        try:
-            cursor.execute(sql, params)
-        except psycopg.Error as error:
-            refused = _REFUSALS.get(constraint_name(error) or "")
-            if refused is not None:
-                # A write that rode along may have broken it: said by constraint, not statement.
-                raise ValueError(refused) from None
-            lost = self._conn.dialect.is_disconnect(
-                cast(Any, error), self._conn.connection.dbapi_connection, None
-            )
-            if lost:
-                # As SQLAlchemy does on a disconnect: every connection the pool opened before
-                # this one is presumed dead too (a server restart), and is replaced on checkout.
-                self._conn.engine.pool._invalidate(self._conn.connection, error)
-                self._conn.invalidate(error)
-            raise sa.exc.DBAPIError.instance(
-                sql, params, error, psycopg.Error, connection_invalidated=lost
-            ) from error
-        if dispatch.after_cursor_execute:
-            dispatch.after_cursor_execute(self._conn, cursor, sql, params, None, False)
-        return cursor
 
     def emit(self, event: Event) -> None:
         # Held until flush(), just before the commit: the events of a unit of work (two for a
@@ -421,12 +333,12 @@ class PostgresTransaction(AfterSaleTransaction):
         """Write the emitted events to the outbox; ``atomic`` calls it right before committing."""
         if self._events:
             # One INSERT for all of them, whatever their number: the events as one JSON array.
-            self._execute(
-                statements.ADD_EVENTS, {"events": rows.events_json(self._events)}, carries=True
+            self._db.execute(
+                outbox.ADD_EVENTS, {"events": rows.events_json(self._events)}, carries=True
             )
             self._emitted += len(self._events)
             self._events.clear()
-        self._send_riders()
+        self._db.send_riders()
 
 
 def _current(session: Session, row: dict[str, Any]) -> Session:
@@ -441,7 +353,7 @@ def _current(session: Session, row: dict[str, Any]) -> Session:
 
 
 def _reservation_with_seats(found: Sequence[dict[str, Any]]) -> tuple[Reservation, list[Seat]]:
-    """A reservation and its seats from the rows of statements._reservation_and_seats."""
+    """A reservation and its seats from the rows of sql.reservations.reservation_and_seats."""
     seats_ = [
         Seat(
             SeatLabel(row["seat_row"], row["seat_number"]),

@@ -10,13 +10,13 @@ recovers without a restart, as it does with one Redis server.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.commands.core import Script
-from redis.connection import Encoder
+from redis.connection import Encoder  # type: ignore[attr-defined]  # redis-py's, not re-exported
 from redis.retry import Retry
 
 SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
@@ -57,7 +57,8 @@ class ClusterClient:
 
     def __init__(self, url: str, **options: Any):
         self._url, nodes = parse_cluster_url(url)
-        self._others = [ClusterNode(host, port) for host, port in nodes[1:]]
+        # redis-py leaves ClusterNode, Encoder and get_nodes untyped.
+        self._others = [ClusterNode(host, port) for host, port in nodes[1:]]  # type: ignore[no-untyped-call]
         self._options = options
         self._client: RedisCluster | None = None
         self._mutex = threading.Lock()
@@ -85,11 +86,12 @@ class ClusterClient:
 
     def register_script(self, script: str) -> Script:
         # Registering only computes the script's digest: it must not reach the cluster.
-        return Script(self, script)
+        # Script only reads the client's encoder (get_encoder), which this class has.
+        return Script(cast("RedisCluster", self), script)
 
     def get_encoder(self) -> Encoder:
         """How scripts are encoded to compute their digests (the client's defaults)."""
-        return Encoder("utf-8", "strict", False)
+        return Encoder("utf-8", "strict", False)  # type: ignore[no-untyped-call]
 
     def ping(self) -> bool:
         """Whether every master answers: each slot's writes go to its master alone."""
@@ -100,7 +102,7 @@ class ClusterClient:
             client, self._client = self._client, None
         if client is None:
             return
-        nodes = client.get_nodes()
+        nodes = client.get_nodes()  # type: ignore[no-untyped-call]
         client.close()
         # RedisCluster.close leaves the nodes' pools open (a SCAN's connections stay behind),
         # so close their sockets here rather than leave them to the garbage collector.

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.postgres import PostgresReservationRepo, upgrade
-from adapters.postgres.after_sale import SALES_BY_DAY, SESSION_TALLY
 from adapters.postgres.migrations import downgrade
+from adapters.postgres.sql.reports import SALES_BY_DAY, SESSION_TALLY
 from cinema_core import BoxOffice, ManualClock, Money, TicketStatus
 from tests.contract.test_repo_port import NoSeatLock
 

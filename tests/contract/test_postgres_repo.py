@@ -10,10 +10,12 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
-from adapters.postgres import PostgresReservationRepo, rows, statements
+from adapters.postgres import PostgresReservationRepo, rows
+from adapters.postgres.sql import reservations
 from adapters.postgres.transaction import PostgresTransaction
 from cinema_core import (
     BoxOffice,
@@ -25,6 +27,7 @@ from cinema_core import (
     ReservationStatus,
     Room,
     Sale,
+    Seat,
     SeatLabel,
     SeatStatus,
     SeatsUnavailable,
@@ -300,7 +303,7 @@ def test_the_quota_lock_lets_reservations_and_sales_of_the_session_through(
             inserter.execute(sa.text("SET lock_timeout = '100ms'"))
             values = rows.reservation_values(reservation(session, clock, A3))
             with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
-                inserter.exec_driver_sql(statements.ADD_RESERVATION, values)
+                inserter.exec_driver_sql(reservations.ADD_RESERVATION, values)
     finally:
         engine.dispose()
 
@@ -718,3 +721,29 @@ def test_only_one_relay_at_a_time_gets_a_batch(
 
     assert run_together(2, relay) == [1, 0]
     assert len(published) == 1
+
+
+def test_writes_held_back_go_out_with_the_next_statement_and_are_read_back(
+    repo: PostgresReservationRepo, clock: ManualClock
+) -> None:
+    """Saved seats and a reservation ride along with the next statement: a read right after
+    sees them, and a second save of the reservation goes out before it (one table per
+    statement), so the last one wins."""
+    session = add_session(repo, clock)
+    held = reservation(session, clock, A1)
+
+    def work(tx: PostgresTransaction) -> tuple[int, Reservation | None, list[Seat]]:
+        seats = tx.lock_seats(session.id, [A1])
+        for seat in seats:
+            seat.hold(held.id, held.expires_at, "full")
+        with StatementCounter(repo.engine) as sent:
+            tx.save_seats(session.id, seats)
+            tx.add_reservation(held)
+            tx.save_reservation(attrs.evolve(held, expires_at=clock.now() + timedelta(minutes=9)))
+        return len(sent.statements), tx.lock_reservation(held.id), tx.lock_seats(session.id, [A1])
+
+    sent, stored, seats = repo.atomic(work)
+    assert sent == 1  # the seats and the first insert, before the second reservation write
+    assert stored is not None
+    assert stored.expires_at == clock.now() + timedelta(minutes=9)
+    assert seats[0].held_by == held.id

@@ -23,10 +23,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from adapters.postgres import PostgresReservationRepo, statements
+from adapters.postgres import PostgresReservationRepo
+from adapters.postgres.sql import seats, sessions
 from cinema_core import BoxOffice, Money
 from cinema_core.memory import InMemorySeatLock
-from tests import services
+from tests import services, unguarded_postgres
 
 pytestmark = pytest.mark.postgres
 
@@ -117,21 +118,21 @@ def _labels(session: UUID) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "name",
+    "sql",
     [
-        "LOCK_SEATS",
-        "TRY_LOCK_SEATS",
-        "READ_SEATS_UNLOCKED",
-        "LOCK_SESSION_AND_SEATS",
-        "TRY_LOCK_SESSION_AND_SEATS",
-        "LOCK_SESSION_READ_SEATS",
+        pytest.param(seats.LOCK_SEATS, id="LOCK_SEATS"),
+        pytest.param(seats.TRY_LOCK_SEATS, id="TRY_LOCK_SEATS"),
+        pytest.param(unguarded_postgres.READ_SEATS_UNLOCKED, id="READ_SEATS_UNLOCKED"),
+        pytest.param(sessions.LOCK_SESSION_AND_SEATS, id="LOCK_SESSION_AND_SEATS"),
+        pytest.param(sessions.TRY_LOCK_SESSION_AND_SEATS, id="TRY_LOCK_SESSION_AND_SEATS"),
+        pytest.param(unguarded_postgres.LOCK_SESSION_READ_SEATS, id="LOCK_SESSION_READ_SEATS"),
     ],
 )
 def test_reading_two_seats_of_a_big_session_goes_through_two_rows(
-    big_session: tuple[str, UUID], name: str
+    big_session: tuple[str, UUID], sql: str
 ) -> None:
     url, session = big_session
-    assert rows_gone_through(url, getattr(statements, name), _labels(session)) <= FEW_ROWS
+    assert rows_gone_through(url, sql, _labels(session)) <= FEW_ROWS
 
 
 def test_saving_two_seats_of_a_big_session_goes_through_two_rows(
@@ -145,7 +146,7 @@ def test_saving_two_seats_of_a_big_session_goes_through_two_rows(
         "sale_ids": [None, None],
         "tickets": [None, None],
     }
-    assert rows_gone_through(url, statements.SAVE_SEATS, params) <= FEW_ROWS
+    assert rows_gone_through(url, seats.SAVE_SEATS, params) <= FEW_ROWS
 
 
 def test_control_a_plain_join_reads_the_whole_session(big_session: tuple[str, UUID]) -> None:

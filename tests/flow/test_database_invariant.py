@@ -35,6 +35,7 @@ from cinema_core import (
     SessionView,
 )
 from tests.concurrency import run_together
+from tests.unguarded_postgres import UnguardedRepo
 
 pytestmark = pytest.mark.postgres
 
@@ -189,7 +190,7 @@ def buyers_race(
     url: str, clock: ManualClock, *, row_locks: bool = True, sale_key: bool = True
 ) -> RaceOutcome:
     """BUYERS threads released together each reserve A1+A2 and pay for them at once."""
-    repo = PostgresReservationRepo(url, row_locks=row_locks)
+    repo = UnguardedRepo(url, row_locks=row_locks)
     try:
         if not sale_key:
             with repo.engine.begin() as conn:

@@ -35,6 +35,7 @@ from cinema_core import (
 )
 from tests.concurrency import run_together
 from tests.flow.test_database_invariant import GrantsEverything
+from tests.unguarded_postgres import UnguardedRepo
 
 pytestmark = pytest.mark.postgres
 
@@ -153,7 +154,7 @@ def quota_round(box: BoxOffice) -> QuotaRound:
 
 
 def quota_rounds(engine: sa.Engine, clock: ManualClock, *, quota_locks: bool) -> list[QuotaRound]:
-    repo = PostgresReservationRepo(engine, quota_locks=quota_locks)
+    repo = UnguardedRepo(engine, quota_locks=quota_locks)
     box = BoxOffice(PausingRepo(repo, WINDOW), GrantsEverything(), clock, HOLD)
     return [quota_round(box) for _ in range(ROUNDS)]
 

@@ -262,7 +262,8 @@ def test_control_relays_without_the_lock_publish_events_twice(
     """Control run: seven relays reading and publishing the outbox as the relay does but
     without its advisory lock, released together, publish events more than once; so the run
     above would have seen a duplicate had the lock not held."""
-    from adapters.postgres import rows, statements
+    from adapters.postgres import rows
+    from adapters.postgres.sql import outbox as statements
     from adapters.rabbitmq import RabbitEventBus, Topology
     from tests.concurrency import run_together
 

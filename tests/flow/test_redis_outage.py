@@ -45,9 +45,9 @@ def direct(redis_url: str) -> Iterator[redis.Redis]:
 
 
 def _postgres_repo(request: pytest.FixtureRequest, **options: Any) -> Any:
-    from adapters.postgres import PostgresReservationRepo
+    from tests.unguarded_postgres import UnguardedRepo
 
-    repo = PostgresReservationRepo(request.getfixturevalue("migrated_postgres_url"), **options)
+    repo = UnguardedRepo(request.getfixturevalue("migrated_postgres_url"), **options)
     request.addfinalizer(repo.close)
     return repo
 

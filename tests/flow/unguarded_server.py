@@ -1,8 +1,8 @@
-"""TEST-ONLY: `cinema serve` with the database's guards after the sale switched off, for the
+"""`cinema serve` with the database's guards after the sale switched off, for the
 control runs of tests/flow/test_limits_across_processes.py.
 
 The store reads seats and tickets without locking them, writes refunds and check-ins without
-their "still untouched" conditions (``PostgresReservationRepo(row_locks=False)``), counts ticket
+their "still untouched" conditions (``UnguardedRepo(row_locks=False)``), counts ticket
 quotas without the session's lock (``quota_locks=False``), and pauses after reading tickets or
 counting a quota, as a busy database would, so that concurrent requests all decide on the
 same stale read. Run as ``python -m tests.flow.unguarded_server PORT`` with the environment of
@@ -23,6 +23,7 @@ from adapters.postgres import PostgresReservationRepo
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from tests.unguarded_postgres import UnguardedRepo
 
 PAUSE = 0.3
 
@@ -50,7 +51,7 @@ class _Pausing:
         return getattr(self._tx, name)
 
 
-class UnguardedRepo(PostgresReservationRepo):
+class PausingRepo(UnguardedRepo):
     def atomic(self, work: Callable[[Any], Any]) -> Any:
         return super().atomic(lambda tx: work(_Pausing(tx)))
 
@@ -59,7 +60,7 @@ def main(port: int) -> None:
     services = bootstrap(Settings.from_env())
     guarded = services.box.repo
     assert isinstance(guarded, PostgresReservationRepo)
-    repo = UnguardedRepo(guarded.engine, row_locks=False, quota_locks=False)
+    repo = PausingRepo(guarded.engine, row_locks=False, quota_locks=False)
     services.box.repo = repo
     services.relay.repo = repo
     app = create_app(services)

@@ -1,0 +1,76 @@
+"""The PostgreSQL store with its guards switched off, for race tests' control runs only.
+
+``UnguardedRepo(engine, row_locks=False)`` reads seats, reservations' seats and tickets without
+locking them and writes refunds and check-ins without their "still untouched" conditions;
+``quota_locks=False`` counts ticket quotas without the session's lock. Each is a subclass of the
+product's transaction that overrides the guarded statements, on the same plans (``OFFSET 0``
+keeps a subquery that no longer locks from being flattened into the join).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy.engine import Engine
+
+from adapters.postgres import PostgresReservationRepo
+from adapters.postgres.sql import refunds, reservations, seats, sessions, tickets
+from adapters.postgres.transaction import PostgresTransaction
+
+READ_SEATS_UNLOCKED: Final = seats.by_label("OFFSET 0")
+LOCK_SESSION_READ_SEATS: Final = sessions.session_and_seats("OFFSET 0")
+LOCK_RESERVATION_READ_SEATS: Final = reservations.reservation_and_seats("OFFSET 0")
+LOCK_SESSION_RESERVATION_READ_SEATS: Final = reservations.reservation_and_seats(
+    "OFFSET 0", reservations.SESSION_AND_RESERVATION
+)
+REFUND_UNGUARDED: Final = refunds.refund(guard="")
+CHECK_IN_UNGUARDED: Final = tickets.check_in("")
+
+
+class NoRowLocksTransaction(PostgresTransaction):
+    """Seats and tickets read, never locked; refunds and check-ins written unconditionally."""
+
+    LOCK_SEATS = READ_SEATS_UNLOCKED
+    TRY_LOCK_SEATS = READ_SEATS_UNLOCKED
+    LOCK_SESSION_AND_SEATS = LOCK_SESSION_READ_SEATS
+    TRY_LOCK_SESSION_AND_SEATS = LOCK_SESSION_READ_SEATS
+    LOCK_RESERVATION_AND_SEATS = LOCK_RESERVATION_READ_SEATS
+    LOCK_SESSION_RESERVATION_AND_SEATS = LOCK_SESSION_RESERVATION_READ_SEATS
+    LOCK_TICKETS = tickets.READ_TICKETS
+    LOCK_TICKET = tickets.READ_TICKET
+    REFUND = REFUND_UNGUARDED
+    CHECK_IN = CHECK_IN_UNGUARDED
+
+
+class NoQuotaLockTransaction(PostgresTransaction):
+    """Ticket quotas counted without the session's quota lock."""
+
+    def _lock_quotas(self, params: dict[str, Any]) -> None:
+        pass
+
+
+class NoLocksTransaction(NoRowLocksTransaction, NoQuotaLockTransaction):
+    """Neither row locks nor the quota lock."""
+
+
+_TRANSACTIONS: Final = {
+    (True, True): PostgresTransaction,
+    (False, True): NoRowLocksTransaction,
+    (True, False): NoQuotaLockTransaction,
+    (False, False): NoLocksTransaction,
+}
+
+
+class UnguardedRepo(PostgresReservationRepo):
+    """``PostgresReservationRepo`` whose transactions skip the guards switched off."""
+
+    def __init__(
+        self,
+        engine_or_url: Engine | str,
+        *,
+        row_locks: bool = True,
+        quota_locks: bool = True,
+        **options: Any,
+    ):
+        super().__init__(engine_or_url, **options)
+        self.transaction = _TRANSACTIONS[(row_locks, quota_locks)]
