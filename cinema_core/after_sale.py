@@ -1,39 +1,34 @@
 """The use cases after the sale: refunds, tickets, check-in at the door, reports.
 
-``BoxOffice`` takes them in as a base class, so that they read as its own methods while living
-in a module of their own; each is one transaction against the store, as every use case is.
+Each is one transaction against the store, as every use case is, through the ``Holding`` it is
+handed (the session cache, and the seat locks a refund gives back).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import attrs
+
 from . import events
 from .admissions import MAX_CODE, Ticket
-from .clock import Clock
-from .errors import BackendUnavailable, SaleNotFound, TicketNotFound
-from .outages import Outages
-from .ports import ReservationRepo, SeatLock, Transaction
-from .refunds import Refund
+from .errors import SaleNotFound, TicketNotFound
+from .holding import Holding
+from .ports import Transaction
+from .refunds import DEFAULT_REFUND_CUTOFF, Refund
 from .reports import DailySales, SalesFilter, SessionReport
 from .reservations import Sale
-from .sessions import Session
 
 
+@attrs.define
 class AfterSale:
-    """Refunds, tickets, check-ins and reports (the part of ``BoxOffice`` after payment)."""
+    """Refunds, tickets, check-ins and reports (what ``BoxOffice`` does after payment)."""
 
-    repo: ReservationRepo
-    seat_lock: SeatLock
-    clock: Clock
-    outages: Outages
-    new_id: Callable[[], UUID]
-    refund_cutoff: timedelta
-
-    def _session(self, session_id: UUID) -> Session:
-        raise NotImplementedError  # BoxOffice's
+    holding: Holding
+    # How long before a session starts its buyers may still refund (admins: until it ends).
+    refund_cutoff: timedelta = DEFAULT_REFUND_CUTOFF
 
     # -- refunds --------------------------------------------------------------------------
 
@@ -50,13 +45,13 @@ class AfterSale:
         session starts, an admin until it ends (``RefundWindowClosed``)."""
 
         def work(tx: Transaction) -> tuple[Refund, UUID]:
-            now = self.clock.now()
+            now = self.holding.clock.now()
             sale = tx.get_sale(sale_id)
             if sale is None or not (admin or sale.user_id == user_id):
                 raise SaleNotFound()
             # The session as it stands (its start may have moved), locked shared: the first
             # lock, as in every purchase (see session_life).
-            session = tx.lock_session(self._session(sale.session_id))
+            session = tx.lock_session(self.holding.session(sale.session_id))
             # Seats first, then tickets, each in label order: the one order every transaction
             # takes them in (see Transaction.lock_tickets), so refunds, sales and check-ins
             # queue instead of deadlocking. All the sale's seats, since which of them the
@@ -64,7 +59,7 @@ class AfterSale:
             seats_ = tx.lock_seats(sale.session_id, sale.seats)
             tickets = tx.lock_tickets(sale.id)
             refund = Refund.of(
-                id=self.new_id(),
+                id=self.holding.new_id(),
                 sale=sale,
                 tickets=tickets,
                 seats=seats,
@@ -78,26 +73,19 @@ class AfterSale:
             given_back = [s for s in seats_ if s.label in freed and s.give_back(sale.id)]
             tx.save_seats(sale.session_id, given_back)
             tx.add_refund(refund)
-            tx.emit(events.sale_refunded(self.new_id(), refund))
-            tx.emit(events.seats_refunded(self.new_id(), refund, sale.reservation_id))
+            tx.emit(events.sale_refunded(self.holding.new_id(), refund))
+            tx.emit(events.seats_refunded(self.holding.new_id(), refund, sale.reservation_id))
             return refund, sale.reservation_id
 
-        refund, reservation_id = self.repo.atomic(work)
-        self._unlock_refunded(refund, reservation_id)
-        return refund
-
-    def _unlock_refunded(self, refund: Refund, reservation_id: UUID) -> None:
+        refund, reservation_id = self.holding.repo.atomic(work)
         # The seat lock of the paid hold outlives the sale until the hold's TTL; left alone it
         # would turn buyers of a refunded seat away for up to that long.
-        try:
-            self.seat_lock.release(refund.session_id, refund.seats, str(reservation_id))
-        except BackendUnavailable as error:
-            # It lapses with the hold anyway; the store already put the seats back on sale.
-            self.outages.failed("redis", error)
+        self.holding.unlock(refund.session_id, refund.seats, reservation_id)
+        return refund
 
     def owned_sale(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> Sale:
         """The sale, to its buyer or an admin; anyone else is told there is none."""
-        sale = self.repo.get_sale(sale_id)
+        sale = self.holding.repo.get_sale(sale_id)
         if sale is None or not (admin or sale.user_id == user_id):
             raise SaleNotFound()
         return sale
@@ -107,11 +95,11 @@ class AfterSale:
     def tickets(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> list[Ticket]:
         """The sale's tickets, one per seat, to its buyer or an admin."""
         self.owned_sale(sale_id, user_id, admin=admin)
-        return self.repo.tickets(sale_id)
+        return self.holding.repo.tickets(sale_id)
 
     def ticket(self, ticket_id: UUID, user_id: str, *, admin: bool = False) -> Ticket:
         """One ticket, to the buyer of its sale or an admin."""
-        ticket = self.repo.get_ticket(ticket_id)
+        ticket = self.holding.repo.get_ticket(ticket_id)
         if ticket is None:
             raise TicketNotFound()
         try:
@@ -130,19 +118,21 @@ class AfterSale:
             ticket = tx.lock_ticket(code)
             if ticket is None:
                 raise TicketNotFound()
-            ticket.check_in(self.clock.now(), session_id)
+            ticket.check_in(self.holding.clock.now(), session_id)
             tx.check_in(ticket)
-            tx.emit(events.ticket_checked_in(self.new_id(), ticket))
+            tx.emit(events.ticket_checked_in(self.holding.new_id(), ticket))
             return ticket
 
-        return self.repo.atomic(work)
+        return self.holding.repo.atomic(work)
 
     # -- reports --------------------------------------------------------------------------
 
     def session_report(self, session_id: UUID) -> SessionReport:
         """How full the session is and what it earned, net of refunds."""
-        session = self._session(session_id)
-        return SessionReport.of(session, self.repo.session_tally(session.id, self.clock.now()))
+        session = self.holding.session(session_id)
+        return SessionReport.of(
+            session, self.holding.repo.session_tally(session.id, self.holding.clock.now())
+        )
 
     def sales_report(
         self,
@@ -152,4 +142,4 @@ class AfterSale:
         cinema: str | None = None,
     ) -> list[DailySales]:
         """Sales per day (UTC) of payment, cinema and movie, net of refunds."""
-        return self.repo.sales_by_day(SalesFilter(paid_from, paid_before, cinema))
+        return self.holding.repo.sales_by_day(SalesFilter(paid_from, paid_before, cinema))

@@ -1,12 +1,15 @@
-"""The use cases: what the box office does, each one a transaction against the store.
+"""The box office as a library: every use case of the API, with no HTTP in between.
 
+``BoxOffice`` is the one public face. The rooms and sessions it serves itself; the rest it hands
+to the use cases it is composed of, each a small class of its own module, all sharing one
+``Holding`` (the session cache, the seat lock in front of the store, quotas): ``Holds`` (a
+hold's life: made, changed, cancelled, paid, lapsed), ``BestAvailable``, ``AfterSale`` (refunds,
+tickets, the door, reports) and ``SessionLife`` (an admin changing or cancelling a session).
 Services load, let the model decide, save and emit; the rules live in the model.
 """
 
 from __future__ import annotations
 
-import functools
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -14,41 +17,48 @@ from uuid import UUID, uuid4
 import attrs
 
 from . import events
-from .admissions import issue_tickets, new_code
+from .admissions import Ticket, new_code
 from .after_sale import AfterSale
+from .choosing import BestAvailable
 from .clock import Clock, SystemClock
-from .errors import (
-    BackendUnavailable,
-    ReservationNotFound,
-    RoomNotFound,
-    SessionNotFound,
-    ValidationFailed,
-)
-from .holds import ChoosingSeats, Claims
+from .errors import ReservationNotFound, RoomNotFound, SessionNotFound, ValidationFailed
+from .holding import Holding
+from .holds import Holds
 from .money import Money
 from .outages import Outages
 from .pagination import Cursor, Page, check_limit
 from .ports import ReservationRepo, SeatLock, Transaction
-from .refunds import DEFAULT_REFUND_CUTOFF
-from .reservations import Reservation, ReservationStatus, Sale, hold_seats
+from .refunds import DEFAULT_REFUND_CUTOFF, Refund
+from .reports import DailySales, SessionReport
+from .reservations import Reservation, Sale
 from .rooms import Category, Room
 from .seat_map import SeatMap
-from .seats import Seat, SeatLabel
+from .seats import Seat
 from .session_life import SessionLife
 from .sessions import DEFAULT_DURATION, DEFAULT_SALES_CLOSE, Session, SessionFilter, SessionView
-from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_quotas, with_quota
+from .tickets import DEFAULT_TICKET_TYPES, TicketType
 from .users import check_user_id
 
 DEFAULT_HOLD = timedelta(seconds=30)
-SESSION_CACHE_SIZE = 10_000
 # Seat maps kept for reuse (each up to 2,600 seats, ~0.5 MB): the sessions being watched.
 SEAT_MAP_CACHE_SIZE = 16
-# Lapsed reservations expired in one transaction: one commit instead of a hundred.
-EXPIRY_BATCH = 100
+# The fields the use cases are composed from: setting one composes them again.
+_COMPOSED_FROM = frozenset(
+    {
+        "repo",
+        "seat_lock",
+        "clock",
+        "hold",
+        "new_id",
+        "refund_cutoff",
+        "new_code",
+        "sales_close",
+    }
+)
 
 
 @attrs.define
-class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
+class BoxOffice:
     """The box office as a library: every use case of the API, with no HTTP in between.
 
     >>> from cinema_core import in_memory_box_office
@@ -56,9 +66,12 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
     """
 
     repo: ReservationRepo
+    # Already forgiving of its outages where the lock service may be down (the composition
+    # root wraps it, see ``fallbacks.ForgivingSeatLock``): the use cases never hear of one.
     seat_lock: SeatLock
     clock: Clock = attrs.field(factory=SystemClock)
     hold: timedelta = DEFAULT_HOLD
+    # The backends down, as the wrappers composed around the ports report them.
     outages: Outages = attrs.field(factory=Outages)
     new_id: Callable[[], UUID] = uuid4
     # How long before a session starts its buyers may still refund (admins: until it ends).
@@ -66,22 +79,37 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
     new_code: Callable[[], str] = new_code
     # How long after its start a session is still sold (never after it ends).
     sales_close: timedelta = DEFAULT_SALES_CLOSE
-    # A session's room, prices and ticket types never change, so every process may keep them:
-    # it saves the store a round trip on each reservation. What may change (movie, times,
-    # cancellation) is read again under lock wherever a rule depends on it (``_on_sale``).
-    _sessions: dict[UUID, Session] = attrs.field(factory=dict, init=False, repr=False)
+    # The use cases, composed from the fields above (``_compose``).
+    holding: Holding = attrs.field(init=False, repr=False)
+    holds: Holds = attrs.field(init=False, repr=False)
+    best: BestAvailable = attrs.field(init=False, repr=False)
+    after_sale: AfterSale = attrs.field(init=False, repr=False)
+    session_life: SessionLife = attrs.field(init=False, repr=False)
     # The last seat map of each watched session, with the seats it was made from and the
     # instants it holds for (see ``seat_map``).
     _seat_maps: dict[UUID, tuple[list[Seat], SeatMap, datetime, datetime | None]] = attrs.field(
         factory=dict, init=False, repr=False
     )
-    # TEST-ONLY guard switches, for race tests' control runs (never turn them off anywhere
-    # else): ``retry_best=False`` makes best available try one candidate and refuse if it is
-    # gone; ``lock_gap_rows=False`` judges the single-seat rule on rows read before locking.
-    retry_best: bool = True
-    lock_gap_rows: bool = True
-    # The seats this process's best-available buyers are trying right now (see Claims).
-    _claims: Claims = attrs.field(factory=Claims, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._compose()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        # A field changed after construction (a tool or test swapping in another store, a
+        # longer hold) reaches every use case: they are composed again from the fields.
+        if name in _COMPOSED_FROM and hasattr(self, "session_life"):
+            self._compose()
+
+    def _compose(self) -> None:
+        holding = Holding(
+            self.repo, self.seat_lock, self.clock, self.hold, self.new_id, self.sales_close
+        )
+        self.holding = holding
+        self.holds = Holds(holding, self.new_code)
+        self.best = BestAvailable(holding)
+        self.after_sale = AfterSale(holding, self.refund_cutoff)
+        self.session_life = SessionLife(holding)
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -170,15 +198,15 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
             tx.emit(events.session_created(self.new_id(), session, now))
 
         self.repo.atomic(work)
-        return self._view(session, session.seat_count)
+        return self.holding.view(session, session.seat_count)
 
     def session(self, session_id: UUID) -> SessionView:
         """The session as stored now (an admin may have changed or cancelled it)."""
         session = self.repo.get_session(session_id)
         if session is None:
             raise SessionNotFound()
-        self._keep(session)
-        return self._view(session)
+        self.holding.keep(session)
+        return self.holding.view(session)
 
     def sessions(
         self,
@@ -199,11 +227,13 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
         page = found[:limit]
         counts = self.repo.available_counts([session.id for session in page], self.clock.now())
         more = Cursor(page[-1].starts_at, page[-1].id).encode() if len(found) > limit else None
-        return Page([self._view(session, counts.get(session.id, 0)) for session in page], more)
+        return Page(
+            [self.holding.view(session, counts.get(session.id, 0)) for session in page], more
+        )
 
     def seat_map(self, session_id: UUID) -> SeatMap:
         seats = self.repo.seats(session_id)
-        room = self._session(session_id).room
+        room = self.holding.session(session_id).room
         if not seats:
             return SeatMap.at(session_id, room, seats, self.clock.now())
         now = self.clock.now()
@@ -244,61 +274,33 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
         seats: Sequence[str],
         tickets: Mapping[str, int] | None = None,
     ) -> Reservation:
-        """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones).
+        """Hold all the seats for ``hold``, or none (see ``Holds.reserve``)."""
+        return self.holds.reserve(user_id, session_id, seats, tickets)
 
-        ``tickets`` counts seats by ticket type (the rest are the session's first type); a type
-        with a quota is never held or sold past it (``TicketQuotaExhausted``). In a session
-        that forbids single gaps, a hold that would leave a seat alone in its row is refused
-        (``SingleSeatGap``), judged on the rows as they stand at commit.
-        """
-        check_user_id(user_id)
-        session = self._session(session_id)
-        now = self.clock.now()
-        reservation = Reservation.claim(
-            id=self.new_id(),
-            session=session,
-            user_id=user_id,
-            seats=seats,
-            tickets=tickets or {},
-            now=now,
-            hold=self.hold,
+    def reserve_best(
+        self,
+        user_id: str,
+        session_id: UUID,
+        count: int,
+        *,
+        category: str | None = None,
+        together: bool = True,
+        tickets: Mapping[str, int] | None = None,
+    ) -> Reservation:
+        """Hold the best ``count`` seats for sale (see ``BestAvailable.reserve_best``)."""
+        return self.best.reserve_best(
+            user_id, session_id, count, category=category, together=together, tickets=tickets
         )
-        labels = reservation.seats
-        # The lock mirrors the hold and lapses with it, so later requests for these seats are
-        # turned away before they reach the store. It only filters: the store decides.
-        locked = self._lock(reservation)
 
-        def work(tx: Transaction) -> Reservation:
-            if session.forbid_single_gaps:
-                held, at = self._take_judging_rows(tx, session, reservation)
-            else:
-                held = self._on_sale(tx, session, labels)
-                at = self.clock.now()
-                hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
-            self._check_quotas(tx, session, reservation.tickets(), at)
-            tx.save_seats(session.id, held)
-            tx.add_reservation(reservation)
-            tx.emit(events.reservation_created(self.new_id(), reservation, now))
-            return reservation
-
-        try:
-            return self.repo.atomic(work)
-        except BaseException:
-            if locked:
-                self._unlock(reservation)
-            raise
-
-    @staticmethod
-    def _check_quotas(
-        tx: Transaction, session: Session, wanted: Counter[str], now: datetime
-    ) -> None:
-        # After the seats: the quota lock is the last one a transaction takes, so it can never
-        # be held by someone waiting for a seat (no deadlock), and types without a quota never
-        # take it (no queue for full-price buyers).
-        limited = with_quota(session.ticket_types, set(wanted))
-        if limited:
-            used = tx.quota_usage(session.id, limited, now)
-            check_quotas(session.ticket_types, session.seat_count, wanted, used)
+    def change(
+        self,
+        reservation_id: UUID,
+        user_id: str,
+        seats: Sequence[str],
+        tickets: Mapping[str, int] | None = None,
+    ) -> Reservation:
+        """Make a pending hold cover exactly ``seats``, all or nothing (see ``Holds.change``)."""
+        return self.holds.change(reservation_id, user_id, seats, tickets)
 
     def reservation(
         self, reservation_id: UUID, user_id: str, *, admin: bool = False
@@ -310,68 +312,12 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
         return reservation.as_of(self.clock.now())
 
     def cancel(self, reservation_id: UUID, user_id: str) -> Reservation:
-        """Free the seats at once. Cancelling again answers the same; paid or lapsed refuses."""
-
-        def work(tx: Transaction) -> tuple[Reservation, bool]:
-            now = self.clock.now()
-            reservation, seats = self._owned_with_seats(tx, reservation_id, user_id)
-            if not reservation.cancel(seats, now):
-                return reservation, False
-            tx.save_seats(reservation.session_id, seats)
-            tx.save_reservation(reservation)
-            tx.emit(
-                events.reservation_ended(
-                    self.new_id(), events.RESERVATION_CANCELLED, reservation, now
-                )
-            )
-            tx.emit(events.seat_released(self.new_id(), reservation, "cancelled", now))
-            return reservation, True
-
-        reservation, changed = self.repo.atomic(work)
-        if changed:
-            self._unlock(reservation)
-        return reservation
+        """Free the seats at once (see ``Holds.cancel``)."""
+        return self.holds.cancel(reservation_id, user_id)
 
     def pay(self, reservation_id: UUID, user_id: str) -> tuple[Sale, bool]:
-        """Turn the hold into a sale. Returns the sale and whether it is new: paying again
-        returns the first sale, never a second one. A hold is never paid once the session's
-        sales closed (``SalesClosed``) or it was cancelled (``SessionCancelled``)."""
-
-        def work(tx: Transaction) -> tuple[Sale, bool]:
-            # The session's lock before the reservation's, in the one lock order (see
-            # session_life), though the session is known only from the reservation.
-            found = tx.lock_session_reservation_and_seats(reservation_id, self._session)
-            if found is None or found[1].user_id != user_id:
-                raise ReservationNotFound()
-            session, reservation, seats = found
-            now = self.clock.now()
-            if (
-                reservation.status is ReservationStatus.CONFIRMED
-                and reservation.sale_id is not None
-            ):
-                sale = tx.get_sale(reservation.sale_id)
-                if sale is not None:
-                    return sale, False
-            if reservation.status_at(now) is ReservationStatus.PENDING:
-                session.check_on_sale(now, self.sales_close)
-            sale = Sale(
-                id=self.new_id(),
-                reservation_id=reservation.id,
-                session_id=reservation.session_id,
-                user_id=reservation.user_id,
-                lines=reservation.lines,
-                paid_at=now,
-            )
-            reservation.confirm(sale.id, seats, now)
-            tx.save_seats(reservation.session_id, seats)
-            tx.save_reservation(reservation)
-            tx.add_sale(sale)
-            # The tickets are made with the sale: a paid seat always has its ticket.
-            tx.add_tickets(issue_tickets(sale, self.new_id, self.new_code))
-            tx.emit(events.payment_confirmed(self.new_id(), sale, now))
-            return sale, True
-
-        return self.repo.atomic(work)
+        """Turn the hold into a sale, and whether it is new (see ``Holds.pay``)."""
+        return self.holds.pay(reservation_id, user_id)
 
     def sale(self, sale_id: UUID) -> Sale | None:
         return self.repo.get_sale(sale_id)
@@ -387,117 +333,69 @@ class BoxOffice(ChoosingSeats, AfterSale, SessionLife):
         return Page(page, more)
 
     def expire_due(self, limit: int = 1000) -> int:
-        """Record every lapsed hold as expired and publish its events; returns how many.
+        """Record every lapsed hold as expired; returns how many (see ``Holds.expire_due``)."""
+        return self.holds.expire_due(limit)
 
-        Safe with any number of sweepers, in batches of up to ``EXPIRY_BATCH`` a transaction.
-        """
-        expired = 0
-        while expired < limit:
-            batch = min(EXPIRY_BATCH, limit - expired)
-            done = self.repo.atomic(functools.partial(self._expire_batch, limit=batch))
-            expired += done
-            if done < batch:
-                break
-        return expired
+    # -- after the sale ---------------------------------------------------------------------
 
-    def _expire_batch(self, tx: Transaction, limit: int) -> int:
-        # Why this cannot deadlock: lapsed reservations are taken with SKIP LOCKED (a sweeper
-        # never waits on one), then their seats session by session in id order, each session's
-        # in label order. Buyers wait only on seats of one session, in label order, and on a
-        # reservation before its seats; so no wait can close a cycle with a sweeper.
-        now = self.clock.now()
-        due = tx.lock_lapsed(now, limit)
-        by_session: dict[UUID, list[Reservation]] = {}
-        for reservation in due:
-            by_session.setdefault(reservation.session_id, []).append(reservation)
-        for session_id in sorted(by_session):
-            reservations = by_session[session_id]
-            wanted = sorted({label for reservation in reservations for label in reservation.seats})
-            seats = tx.lock_seats(session_id, wanted)
-            by_label = {seat.label: seat for seat in seats}
-            for reservation in reservations:
-                own = [by_label[label] for label in reservation.seats if label in by_label]
-                released = reservation.expire(own, now)
-                tx.save_reservation(reservation)
-                tx.emit(
-                    events.reservation_ended(
-                        self.new_id(), events.RESERVATION_EXPIRED, reservation, now
-                    )
-                )
-                tx.emit(events.seat_released(self.new_id(), reservation, "expired", now, released))
-            tx.save_seats(session_id, seats)
-        return len(due)
-
-    # -- helpers --------------------------------------------------------------------------
-
-    def _on_sale(
+    def refund(
         self,
-        tx: Transaction,
-        session: Session,
-        labels: Sequence[SeatLabel],
+        sale_id: UUID,
+        user_id: str,
+        seats: Sequence[str] | None = None,
         *,
-        skip_locked: bool = False,
-    ) -> list[Seat]:
-        """The seats, locked after the session's row (the first locks of every hold; see
-        session_life for why no purchase survives a cancellation), once the session as it
-        stands is checked to be still on sale."""
-        current, seats = tx.lock_session_and_seats(session, labels, skip_locked=skip_locked)
-        current.check_on_sale(self.clock.now(), self.sales_close)
-        return seats
+        admin: bool = False,
+    ) -> Refund:
+        """Give back ``seats`` of the sale, all or none (see ``AfterSale.refund``)."""
+        return self.after_sale.refund(sale_id, user_id, seats, admin=admin)
 
-    def _view(self, session: Session, available: int | None = None) -> SessionView:
-        if available is None:
-            counts = self.repo.available_counts([session.id], self.clock.now())
-            available = counts.get(session.id, 0)
-        return SessionView.at(session, available, self.clock.now(), self.sales_close)
+    def owned_sale(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> Sale:
+        """The sale, to its buyer or an admin; anyone else is told there is none."""
+        return self.after_sale.owned_sale(sale_id, user_id, admin=admin)
 
-    def _keep(self, session: Session) -> None:
-        if len(self._sessions) >= SESSION_CACHE_SIZE:
-            self._sessions.clear()
-        self._sessions[session.id] = session
+    def tickets(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> list[Ticket]:
+        """The sale's tickets, one per seat, to its buyer or an admin."""
+        return self.after_sale.tickets(sale_id, user_id, admin=admin)
 
-    def _session(self, session_id: UUID) -> Session:
-        session = self._sessions.get(session_id)
-        if session is None:
-            session = self.repo.get_session(session_id)
-            if session is None:
-                raise SessionNotFound()
-            self._keep(session)
-        return session
+    def ticket(self, ticket_id: UUID, user_id: str, *, admin: bool = False) -> Ticket:
+        """One ticket, to the buyer of its sale or an admin."""
+        return self.after_sale.ticket(ticket_id, user_id, admin=admin)
 
-    @staticmethod
-    def _owned(tx: Transaction, reservation_id: UUID, user_id: str) -> Reservation:
-        reservation = tx.lock_reservation(reservation_id)
-        if reservation is None or reservation.user_id != user_id:
-            raise ReservationNotFound()
-        return reservation
+    def check_in(self, code: str, session_id: UUID | None = None) -> Ticket:
+        """Let the holder of ``code`` in, once (see ``AfterSale.check_in``)."""
+        return self.after_sale.check_in(code, session_id)
 
-    @staticmethod
-    def _owned_with_seats(
-        tx: Transaction, reservation_id: UUID, user_id: str
-    ) -> tuple[Reservation, list[Seat]]:
-        found = tx.lock_reservation_and_seats(reservation_id)
-        if found is None or found[0].user_id != user_id:
-            raise ReservationNotFound()
-        return found
+    def session_report(self, session_id: UUID) -> SessionReport:
+        """How full the session is and what it earned, net of refunds."""
+        return self.after_sale.session_report(session_id)
 
-    def _lock(self, reservation: Reservation) -> bool:
-        try:
-            self.seat_lock.acquire(
-                reservation.session_id,
-                reservation.seats,
-                str(reservation.id),
-                self.hold.total_seconds(),
-            )
-        except BackendUnavailable as error:
-            self.outages.failed("redis", error)
-            return False
-        self.outages.recovered("redis")
-        return True
+    def sales_report(
+        self,
+        *,
+        paid_from: datetime | None = None,
+        paid_before: datetime | None = None,
+        cinema: str | None = None,
+    ) -> list[DailySales]:
+        """Sales per day (UTC) of payment, cinema and movie, net of refunds."""
+        return self.after_sale.sales_report(
+            paid_from=paid_from, paid_before=paid_before, cinema=cinema
+        )
 
-    def _unlock(self, reservation: Reservation) -> None:
-        try:
-            self.seat_lock.release(reservation.session_id, reservation.seats, str(reservation.id))
-        except BackendUnavailable as error:
-            # The lock lapses with the hold anyway; the store already freed the seats.
-            self.outages.failed("redis", error)
+    # -- a session's life -------------------------------------------------------------------
+
+    def change_session(
+        self,
+        session_id: UUID,
+        *,
+        movie: str | None = None,
+        starts_at: datetime | None = None,
+        duration_minutes: int | None = None,
+    ) -> SessionView:
+        """Change the movie or times of a session (see ``SessionLife.change_session``)."""
+        return self.session_life.change_session(
+            session_id, movie=movie, starts_at=starts_at, duration_minutes=duration_minutes
+        )
+
+    def cancel_session(self, session_id: UUID, by: str) -> SessionView:
+        """Cancel the session, its holds released and sales refunded (see ``SessionLife``)."""
+        return self.session_life.cancel_session(session_id, by)

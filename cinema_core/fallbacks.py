@@ -5,7 +5,8 @@ unreachable the box office must still serve, so these wrappers turn to a fallbac
 idempotency store, or this process's memory) and tell ``Outages``, which warns once per outage.
 After a failure the primary is left alone for a short pause, so an outage costs one failed probe
 per pause rather than a timeout per request; the first success after it ends the outage. Seat
-locks have no stand-in (the store is the judge), only the pause.
+locks have no stand-in (the store is the judge): the pause, and a lock that forgives its outages
+(``ForgivingSeatLock``), so that no use case ever hears of one.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ T = TypeVar("T")
 PAUSE = timedelta(seconds=1)
 # As long as idempotency keys are remembered: a key used during an outage may be retried later.
 RECALL = timedelta(hours=24)
+# Owners whose seats a forgiving lock could not take, remembered so as not to release them.
+UNTAKEN_REMEMBERED = 10_000
 
 __all__ = [
     "PAUSE",
     "RECALL",
+    "ForgivingSeatLock",
     "IdempotencyWithFallback",
     "RateLimiterWithFallback",
     "SeatLockWithPause",
@@ -281,3 +285,61 @@ class SeatLockWithPause:
         if self._probe.resting():
             raise BackendUnavailable(f"{self._backend}: not asked for a while after failing")
         return self._probe.attempt(lambda: self._primary.locked(session_id, labels))
+
+
+class ForgivingSeatLock:
+    """The ``SeatLock`` port over a lock service that may be down, never raising
+    ``BackendUnavailable``: while the service fails it filters nothing (the store alone judges,
+    as it always can) and tells ``Outages``, which warns once per outage and ``/ready`` reads.
+
+    ``acquire`` that fails lets the request through, and the first one that succeeds ends the
+    outage; ``locked`` knows of no seat; ``release`` is tried and its failure only reported (the
+    lock lapses with the hold anyway), except for seats this wrapper could not take for that
+    owner: there is nothing of theirs to drop, and asking a service that has just failed would
+    cost a failed hold a second timeout. ``SeatsUnavailable`` (taken by another owner) passes
+    through: it is an answer, not an outage.
+    """
+
+    def __init__(self, primary: SeatLock, outages: Outages, *, backend: str = "redis"):
+        self._primary = primary
+        self._outages = outages
+        self._backend = backend
+        self._untaken: dict[tuple[UUID, str], frozenset[SeatLabel]] = {}
+        self._mutex = threading.Lock()
+
+    def acquire(
+        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+    ) -> None:
+        """Take the seats in the lock service; while it is down, take nothing and say so."""
+        try:
+            self._primary.acquire(session_id, labels, owner, ttl)
+        except BackendUnavailable as error:
+            self._outages.failed(self._backend, error)
+            with self._mutex:
+                if len(self._untaken) >= UNTAKEN_REMEMBERED:
+                    self._untaken.clear()  # forgetting one costs only a release tried in vain
+                self._untaken[(session_id, owner)] = frozenset(labels)
+            return
+        with self._mutex:
+            self._untaken.pop((session_id, owner), None)
+        self._outages.recovered(self._backend)
+
+    def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
+        """Drop the owner's locks in the lock service, if it took them; a failure is reported."""
+        with self._mutex:
+            untaken = self._untaken.get((session_id, owner))
+            if untaken is not None and untaken.issuperset(labels):
+                del self._untaken[(session_id, owner)]
+                return
+        try:
+            self._primary.release(session_id, labels, owner)
+        except BackendUnavailable as error:
+            self._outages.failed(self._backend, error)
+
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        """The seats locked in the lock service; none known while it is down."""
+        try:
+            return self._primary.locked(session_id, labels)
+        except BackendUnavailable as error:
+            self._outages.failed(self._backend, error)
+            return set()

@@ -7,7 +7,7 @@ held or a sold seat all count as a wall), and it was not already alone before: t
 blames a hold for a seat that was stranded anyway.
 
 The rule reads whole rows, so whoever judges it must see every seat of the rows a hold touches as
-they stand at commit (``ChoosingSeats`` locks them; see there).
+they stand at commit (``holds`` and ``choosing`` lock them; see there).
 """
 
 from __future__ import annotations

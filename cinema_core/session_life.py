@@ -1,6 +1,7 @@
 """The use cases of a session's life: changing it and cancelling it (admin).
 
-``BoxOffice`` takes them in as a base class, as it does ``AfterSale``; each is one transaction.
+Each is one transaction, through the ``Holding`` it is handed (the session cache, the views, the
+seat locks a cancellation gives back).
 
 Why no purchase survives a cancellation, whatever the interleaving: every hold, change of a
 hold, payment and refund takes the session's lock first, in the "purchase" mode
@@ -25,39 +26,25 @@ the row has no purchase past its first lock to wait for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
+import attrs
+
 from . import events
-from .clock import Clock
-from .errors import BackendUnavailable
-from .outages import Outages
-from .ports import ReservationRepo, SeatLock, Transaction
+from .holding import Holding
+from .ports import Transaction
 from .refunds import Refund
 from .reservations import Reservation, ReservationStatus
 from .seats import SeatLabel
 from .sessions import Session, SessionView
 
 
+@attrs.define
 class SessionLife:
-    """Changing and cancelling sessions (the part of ``BoxOffice`` an admin's screen uses)."""
+    """Changing and cancelling sessions (what an admin's screen asks ``BoxOffice`` for)."""
 
-    repo: ReservationRepo
-    seat_lock: SeatLock
-    clock: Clock
-    outages: Outages
-    new_id: Callable[[], UUID]
-    sales_close: timedelta
-
-    def _session(self, session_id: UUID) -> Session:
-        raise NotImplementedError  # BoxOffice's
-
-    def _keep(self, session: Session) -> None:
-        raise NotImplementedError  # BoxOffice's
-
-    def _view(self, session: Session) -> SessionView:
-        raise NotImplementedError  # BoxOffice's
+    holding: Holding
 
     def change_session(
         self,
@@ -70,30 +57,30 @@ class SessionLife:
         """Change the movie or times of a session (the fields given), checked as a new
         session's are; the room stays free of overlaps (``RoomBusy``), a cancelled session
         cannot change (``SessionCancelled``). Holds and sales are left as they are."""
-        kept = self._session(session_id)
+        kept = self.holding.session(session_id)
 
         def work(tx: Transaction) -> Session:
-            now = self.clock.now()
+            now = self.holding.clock.now()
             session = tx.lock_session(kept, mode="change")
             new, changed = session.changed(
                 now=now, movie=movie, starts_at=starts_at, duration_minutes=duration_minutes
             )
             if changed:
                 tx.save_session(new)
-                tx.emit(events.session_changed(self.new_id(), new, changed, now))
+                tx.emit(events.session_changed(self.holding.new_id(), new, changed, now))
             return new
 
-        session = self.repo.atomic(work)
-        self._keep(session)
-        return self._view(session)
+        session = self.holding.repo.atomic(work)
+        self.holding.keep(session)
+        return self.holding.view(session)
 
     def cancel_session(self, session_id: UUID, by: str) -> SessionView:
         """Cancel the session: every pending hold released, every sale refunded in full (see
         ``Refund.in_full``), and no later purchase. Cancelling again answers the same."""
-        kept = self._session(session_id)
+        kept = self.holding.session(session_id)
 
         def work(tx: Transaction) -> tuple[Session, list[Reservation], list[tuple[Refund, UUID]]]:
-            now = self.clock.now()
+            now = self.holding.clock.now()
             session = tx.lock_session(kept, mode="cancel")
             if session.cancelled_at is not None:
                 return session, [], []
@@ -113,12 +100,18 @@ class SessionLife:
                     kind, reason = events.RESERVATION_EXPIRED, "expired"
                 touched.update(reservation.seats)
                 tx.save_reservation(reservation)
-                tx.emit(events.reservation_ended(self.new_id(), kind, reservation, now))
-                tx.emit(events.seat_released(self.new_id(), reservation, reason, now, freed))
+                tx.emit(events.reservation_ended(self.holding.new_id(), kind, reservation, now))
+                tx.emit(
+                    events.seat_released(self.holding.new_id(), reservation, reason, now, freed)
+                )
             refunds: list[tuple[Refund, UUID]] = []
             for sale in tx.session_sales(session.id):
                 refund = Refund.in_full(
-                    id=self.new_id(), sale=sale, tickets=tx.lock_tickets(sale.id), by=by, now=now
+                    id=self.holding.new_id(),
+                    sale=sale,
+                    tickets=tx.lock_tickets(sale.id),
+                    by=by,
+                    now=now,
                 )
                 if refund is None:
                     continue
@@ -126,26 +119,24 @@ class SessionLife:
                     if label in by_label and by_label[label].give_back(sale.id):
                         touched.add(label)
                 tx.add_refund(refund, used_too=True)
-                tx.emit(events.sale_refunded(self.new_id(), refund))
-                tx.emit(events.seats_refunded(self.new_id(), refund, sale.reservation_id))
+                tx.emit(events.sale_refunded(self.holding.new_id(), refund))
+                tx.emit(events.seats_refunded(self.holding.new_id(), refund, sale.reservation_id))
                 refunds.append((refund, sale.reservation_id))
             tx.save_seats(session.id, [by_label[label] for label in sorted(touched)])
             tx.save_session(session)
             tx.emit(
-                events.session_cancelled(self.new_id(), session, len(pending), len(refunds), now)
+                events.session_cancelled(
+                    self.holding.new_id(), session, len(pending), len(refunds), now
+                )
             )
             return session, pending, refunds
 
-        session, released, refunds = self.repo.atomic(work)
-        self._keep(session)
+        session, released, refunds = self.holding.repo.atomic(work)
+        self.holding.keep(session)
         # The seat locks mirror the holds and paid holds just ended; left alone they would
         # only lapse with their TTL (the session sells nothing more anyway).
         owners = [(r.id, r.seats) for r in released]
         owners += [(reservation_id, refund.seats) for refund, reservation_id in refunds]
         for owner, labels in owners:
-            try:
-                self.seat_lock.release(session.id, labels, str(owner))
-            except BackendUnavailable as error:
-                self.outages.failed("redis", error)
-                break
-        return self._view(session)
+            self.holding.unlock(session.id, labels, owner)
+        return self.holding.view(session)

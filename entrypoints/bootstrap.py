@@ -11,6 +11,7 @@ import attrs
 
 from cinema_core import BoxOffice, Clock, Outages, Relay, SystemClock
 from cinema_core.fallbacks import (
+    ForgivingSeatLock,
     IdempotencyWithFallback,
     RateLimiterWithFallback,
     SeatLockWithPause,
@@ -141,7 +142,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         redis_client = connect(settings.redis_url)
         closers.append(redis_client)
         redis_ping = partial(ping, redis_client)
-        seat_lock = SeatLockWithPause(RedisSeatLock(redis_client, settings.namespace), outages)
+        # Redis' outages stop here: while it is down the lock filters nothing (the store alone
+        # judges), tells Outages (the WARNING, /ready), and rests between probes.
+        seat_lock = ForgivingSeatLock(
+            SeatLockWithPause(RedisSeatLock(redis_client, settings.namespace), outages), outages
+        )
         # While Redis is down, keys go to the store built above (the database's when one is
         # configured, so still shared by every process) and buckets to this process's memory.
         # Claims renewed while their request runs: a dead process's lapse within seconds.

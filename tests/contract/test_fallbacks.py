@@ -23,6 +23,7 @@ from cinema_core import (
 from cinema_core.fallbacks import (
     PAUSE,
     RECALL,
+    ForgivingSeatLock,
     IdempotencyWithFallback,
     RateLimiterWithFallback,
     SeatLockWithPause,
@@ -364,6 +365,10 @@ class SwitchedSeatLock(InMemorySeatLock):
         self._answering()
         super().release(session_id, labels, owner)
 
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        self._answering()
+        return super().locked(session_id, labels)
+
     def _answering(self) -> None:
         self.calls += 1
         if not self.up:
@@ -437,8 +442,9 @@ def test_box_office_sells_on_the_store_alone_while_the_lock_rests(
     paused_lock, switched_lock, outages, clock
 ):
     """With the lock service down, reservations still go through, and the store still refuses
-    a second hold of the same seat."""
-    box = BoxOffice(InMemoryReservationRepo(), paused_lock, clock, outages=outages)
+    a second hold of the same seat (the lock composed as bootstrap does: paused, forgiving)."""
+    lock = ForgivingSeatLock(paused_lock, outages)
+    box = BoxOffice(InMemoryReservationRepo(), lock, clock, outages=outages)
     session = box.create_session(
         movie="Filme X",
         room="Sala 1",
@@ -452,3 +458,58 @@ def test_box_office_sells_on_the_store_alone_while_the_lock_rests(
     with pytest.raises(SeatsUnavailable):
         box.reserve("u2", session.id, ["A2", "A3"])
     assert "redis" in outages.down()
+
+
+@pytest.fixture
+def forgiving(switched_lock, outages) -> ForgivingSeatLock:
+    return ForgivingSeatLock(switched_lock, outages)
+
+
+def test_forgiving_seat_lock_filters_nothing_while_the_service_is_down(
+    forgiving, switched_lock, outages, caplog
+):
+    """Down: acquire lets every owner through and locked knows of no seat, never raising;
+    the outage is warned once, and the first acquire that succeeds ends it."""
+    switched_lock.acquire(SESSION, A1, "o0", 30)
+    switched_lock.up = False
+    with caplog.at_level(logging.WARNING, logger="cinema.backends"):
+        forgiving.acquire(SESSION, A1, "o1", 30)
+        forgiving.acquire(SESSION, A1, "o2", 30)
+        assert forgiving.locked(SESSION, A1) == set()
+        assert outages.down() == {"redis": "switched off"}
+        switched_lock.up = True
+        forgiving.acquire(SESSION, [SeatLabel.parse("B1")], "o3", 30)
+    assert outages.down() == {}
+    assert [r.getMessage() for r in caplog.records] == [
+        "redis unreachable; carrying on without it",
+        "redis reachable again",
+    ]
+
+
+def test_forgiving_seat_lock_passes_refusals_through(forgiving, outages):
+    """Seats another owner has are refused as by the lock itself: an answer, not an outage."""
+    forgiving.acquire(SESSION, A1, "o1", 30)
+    with pytest.raises(SeatsUnavailable):
+        forgiving.acquire(SESSION, A1, "o2", 30)
+    assert forgiving.locked(SESSION, A1) == set(A1)
+    assert outages.down() == {}
+
+
+def test_forgiving_seat_lock_never_asks_a_failed_service_to_release_what_it_could_not_take(
+    forgiving, switched_lock
+):
+    """Seats it could not take for an owner are not released through the service (nothing of
+    theirs is there); seats it did take are, and a failed release is only reported."""
+    switched_lock.up = False
+    forgiving.acquire(SESSION, A1, "o1", 30)
+    asked = switched_lock.calls
+    forgiving.release(SESSION, A1, "o1")
+    assert switched_lock.calls == asked
+    switched_lock.up = True
+    forgiving.acquire(SESSION, A1, "o2", 30)
+    switched_lock.up = False
+    forgiving.release(SESSION, A1, "o2")
+    assert switched_lock.calls == asked + 2
+    switched_lock.up = True
+    with pytest.raises(SeatsUnavailable):
+        switched_lock.acquire(SESSION, A1, "o3", 30)

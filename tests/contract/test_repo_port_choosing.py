@@ -31,6 +31,7 @@ from cinema_core.memory import InMemoryReservationRepo
 from cinema_core.ports import Transaction
 from tests.concurrency import run_together
 from tests.contract.test_repo_port import NoSeatLock, labels, new_session, rectangle
+from tests.unguarded_choosing import without_gap_rows, without_retry
 
 HOLD = timedelta(seconds=30)
 # How long a race's window is held open: long enough for every thread to be inside it.
@@ -144,7 +145,9 @@ def test_try_lock_seats_never_hands_out_a_seat_another_unit_of_work_holds(
 
 def eight_pairs(repo: Any, clock: ManualClock, *, retry: bool) -> tuple[Session, list[Any]]:
     """8 buyers of 2 seats together in a free 4 × 4 room, choosing from one view at once."""
-    box = BoxOffice(Pausing(repo, after_view=WINDOW), NoSeatLock(), clock, HOLD, retry_best=retry)
+    box = BoxOffice(Pausing(repo, after_view=WINDOW), NoSeatLock(), clock, HOLD)
+    if not retry:
+        without_retry(box)
     session = new_session(repo, clock)
     return session, run_together(8, lambda i: box.reserve_best(f"u{i}", session.id, 2))
 
@@ -211,7 +214,7 @@ def test_control_without_row_locks_two_holds_strand_a_seat_together(
 ) -> None:
     """CONTROL: judged on rows read before locking, [A1, A2] and [A4, A5] both win and A3 is
     left alone."""
-    box = BoxOffice(unguarded, NoSeatLock(), clock, HOLD, lock_gap_rows=False)
+    box = without_gap_rows(BoxOffice(unguarded, NoSeatLock(), clock, HOLD))
     session = gap_session(unguarded, clock)
     rounds = ends_of_rows(box, session)
     assert all(isinstance(r, Reservation) for results in rounds for r in results), rounds

@@ -5,8 +5,8 @@ seats switched off, for the three-process races of tests/flow/test_choosing_proc
 environment of ``cinema serve``: every read of a session's seats and every seat lock pause
 (``PAUSE``), so that buyers released together choose from the same view and overlap inside
 their transactions, as on a busy database. ``--no-retry`` makes best available try one
-candidate and refuse if it is gone (``retry_best=False``); ``--no-gap-rows`` judges the
-single-seat rule on rows read before locking (``lock_gap_rows=False``). The guarded runs use it
+candidate and refuse if it is gone (``NaiveBestAvailable``); ``--no-gap-rows`` judges the
+single-seat rule on rows read before locking (``NaiveGapRows``). The guarded runs use it
 with neither flag, so that control and guarded runs differ only in the guard. Never used
 outside those tests.
 """
@@ -25,6 +25,7 @@ from cinema_core import SeatLabel
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from tests.unguarded_choosing import without_gap_rows, without_retry
 
 PAUSE = 0.05
 
@@ -71,8 +72,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     services = bootstrap(Settings.from_env())
     services.box.repo = _Pausing(services.box.repo)
-    services.box.retry_best = not args.no_retry
-    services.box.lock_gap_rows = not args.no_gap_rows
+    if args.no_retry:
+        without_retry(services.box)
+    if args.no_gap_rows:
+        without_gap_rows(services.box)
     app = create_app(services)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False)
 

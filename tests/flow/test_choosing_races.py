@@ -21,6 +21,7 @@ from entrypoints.bootstrap import Services
 from tests.contract.test_repo_port_choosing import WINDOW, Pausing
 from tests.flow.conftest import LiveServer
 from tests.flow.test_races import GrantingSeatLock, UnguardedRepo, codes, race, reserve, users
+from tests.unguarded_choosing import without_gap_rows, without_retry
 
 
 def windows_open(*, retry: bool = True) -> Callable[[Services], None]:
@@ -30,7 +31,8 @@ def windows_open(*, retry: bool = True) -> Callable[[Services], None]:
     def prepare(services: Services) -> None:
         services.box.repo = Pausing(services.box.repo, after_view=WINDOW)
         services.box.seat_lock = GrantingSeatLock()
-        services.box.retry_best = retry
+        if not retry:
+            without_retry(services.box)
 
     return prepare
 
@@ -114,7 +116,7 @@ def test_control_without_row_locks_two_holds_strand_a_seat(
         services.box.repo = repo
         services.relay.repo = repo
         services.box.seat_lock = GrantingSeatLock()
-        services.box.lock_gap_rows = False
+        without_gap_rows(services.box)
 
     server = serve(prepare=prepare, run_worker=False)
     session_id = gap_session(server)

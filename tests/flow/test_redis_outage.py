@@ -16,7 +16,7 @@ import redis
 
 from adapters.redis import RedisSeatLock, connect
 from cinema_core import BoxOffice, ManualClock, Money, Outages, SeatsUnavailable
-from cinema_core.fallbacks import PAUSE, SeatLockWithPause
+from cinema_core.fallbacks import PAUSE, ForgivingSeatLock, SeatLockWithPause
 from cinema_core.memory import InMemoryReservationRepo
 from cinema_core.ports import SeatLock, StoredAnswer
 from tests.concurrency import run_together
@@ -67,8 +67,9 @@ def repo(request: pytest.FixtureRequest) -> Any:
 def _box(
     repo: Any, outage: Outage, prefix: str, request: pytest.FixtureRequest, *, paused: bool = False
 ) -> BoxOffice:
-    """A box office on ``repo`` with Redis seat locks reached through ``outage``; ``paused``
-    composes the lock as bootstrap does (resting for a pause after a failure)."""
+    """A box office on ``repo`` with Redis seat locks reached through ``outage``, forgiving
+    their outages; ``paused`` composes the lock as bootstrap does (resting for a pause after a
+    failure, too)."""
     client = connect(outage.url("redis://127.0.0.1:{port}/0"))
     request.addfinalizer(client.close)
     clock = ManualClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
@@ -76,7 +77,7 @@ def _box(
     lock: SeatLock = RedisSeatLock(client, prefix)
     if paused:
         lock = SeatLockWithPause(lock, outages, clock=clock)
-    return BoxOffice(repo, lock, clock, timedelta(seconds=30), outages)
+    return BoxOffice(repo, ForgivingSeatLock(lock, outages), clock, timedelta(seconds=30), outages)
 
 
 def _race(box: BoxOffice, session_id: Any, seats: list[str]) -> list[Any]:

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from cinema_core import SeatLabel
 from cinema_core.best_available import Choice
-from cinema_core.holds import Claims
+from cinema_core.choosing import Claims
 
 A1, A2 = SeatLabel("A", 1), SeatLabel("A", 2)
 

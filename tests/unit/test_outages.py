@@ -18,6 +18,7 @@ from cinema_core import (
     SeatLabel,
     SeatsUnavailable,
 )
+from cinema_core.fallbacks import ForgivingSeatLock
 from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
 
 
@@ -63,9 +64,13 @@ def test_an_outage_is_logged_once_and_its_end_once(caplog: pytest.LogCaptureFixt
 def test_selling_goes_on_with_the_seat_lock_down(
     clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Without the lock service the store alone refuses double holds; one warning per outage."""
+    """Without the lock service the store alone refuses double holds; one warning per outage.
+
+    The lock is composed as the composition root composes it: forgiving its outages."""
     lock = FlakySeatLock(clock)
-    box = BoxOffice(InMemoryReservationRepo(), lock, clock, timedelta(seconds=30))
+    outages = Outages()
+    forgiving = ForgivingSeatLock(lock, outages)
+    box = BoxOffice(InMemoryReservationRepo(), forgiving, clock, timedelta(seconds=30), outages)
     session = box.create_session(
         movie="M",
         room="R",

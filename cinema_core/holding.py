@@ -1,0 +1,196 @@
+"""Holding seats: what every use case that holds, frees or sells seats shares, written once.
+
+``Holding`` owns the session cache, the seat lock in front of the store (taken before a hold's
+unit of work, given back when it fails), the seats locked after the session's row and checked
+on sale, the ticket quotas, and the end of every hold's unit of work. The use cases (``Holds``,
+``BestAvailable``, ``AfterSale``, ``SessionLife``) are handed one at construction.
+
+The seat lock it is given never fails: when the lock service may be down, the composition root
+wraps it (``fallbacks.ForgivingSeatLock``), so no use case hears of an outage; in memory the
+lock is the process's own. The lock only filters: the store decides.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+from uuid import UUID
+
+import attrs
+
+from . import events
+from .clock import Clock
+from .errors import SessionNotFound
+from .ports import ReservationRepo, SeatLock, Transaction
+from .reservations import Reservation
+from .seats import Seat, SeatLabel
+from .sessions import Session, SessionView
+from .tickets import check_quotas, with_quota
+
+T = TypeVar("T")
+
+SESSION_CACHE_SIZE = 10_000
+
+
+def _never(outcome: object) -> bool:
+    return False
+
+
+@attrs.define
+class Holding:
+    """Holding seats of a store behind a seat lock, for every use case that does."""
+
+    repo: ReservationRepo
+    seat_lock: SeatLock
+    clock: Clock
+    # How long a hold lasts, and the seat lock with it.
+    hold: timedelta
+    new_id: Callable[[], UUID]
+    # How long after its start a session is still sold (never after it ends).
+    sales_close: timedelta
+    # A session's room, prices and ticket types never change, so every process may keep them:
+    # it saves the store a round trip on each reservation. What may change (movie, times,
+    # cancellation) is read again under lock wherever a rule depends on it (``on_sale``).
+    _sessions: dict[UUID, Session] = attrs.field(factory=dict, init=False, repr=False)
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def session(self, session_id: UUID) -> Session:
+        """The session, as kept by this process (``SessionNotFound`` if there is none)."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            session = self.repo.get_session(session_id)
+            if session is None:
+                raise SessionNotFound()
+            self.keep(session)
+        return session
+
+    def keep(self, session: Session) -> None:
+        """Keep the session as read or written now."""
+        if len(self._sessions) >= SESSION_CACHE_SIZE:
+            self._sessions.clear()  # atomic, unlike evicting one while other threads read
+        self._sessions[session.id] = session
+
+    def view(self, session: Session, available: int | None = None) -> SessionView:
+        """The session as the API shows it now, with its ``available`` seats (counted if
+        ``None``)."""
+        if available is None:
+            counts = self.repo.available_counts([session.id], self.clock.now())
+            available = counts.get(session.id, 0)
+        return SessionView.at(session, available, self.clock.now(), self.sales_close)
+
+    # -- inside a unit of work ------------------------------------------------------------
+
+    def on_sale(
+        self,
+        tx: Transaction,
+        session: Session,
+        labels: Sequence[SeatLabel],
+        *,
+        skip_locked: bool = False,
+    ) -> list[Seat]:
+        """The seats, locked after the session's row (the first locks of every hold; see
+        session_life for why no purchase survives a cancellation), once the session as it
+        stands is checked to be still on sale."""
+        current, seats = tx.lock_session_and_seats(session, labels, skip_locked=skip_locked)
+        current.check_on_sale(self.clock.now(), self.sales_close)
+        return seats
+
+    def commit_hold(
+        self,
+        tx: Transaction,
+        session: Session,
+        reservation: Reservation,
+        seats: Sequence[Seat],
+        at: datetime,
+    ) -> Reservation:
+        """The end of every new hold's unit of work, once its ``seats`` are held: the quotas
+        checked at ``at``, then the seats and the reservation saved and announced."""
+        self.check_quotas(tx, session, reservation.tickets(), at)
+        tx.save_seats(session.id, seats)
+        tx.add_reservation(reservation)
+        tx.emit(events.reservation_created(self.new_id(), reservation, reservation.created_at))
+        return reservation
+
+    @staticmethod
+    def check_quotas(
+        tx: Transaction, session: Session, wanted: Counter[str], now: datetime
+    ) -> None:
+        """Refuse (``TicketQuotaExhausted``) seats of a type past its quota."""
+        # After the seats: the quota lock is the last one a transaction takes, so it can never
+        # be held by someone waiting for a seat (no deadlock), and types without a quota never
+        # take it (no queue for full-price buyers).
+        limited = with_quota(session.ticket_types, set(wanted))
+        if limited:
+            used = tx.quota_usage(session.id, limited, now)
+            check_quotas(session.ticket_types, session.seat_count, wanted, used)
+
+    @staticmethod
+    def check_change_quotas(
+        tx: Transaction,
+        session: Session,
+        before: Counter[str],
+        after: Counter[str],
+        now: datetime,
+    ) -> None:
+        """Refuse a change of a hold from ``before`` to ``after`` tickets past a quota."""
+        # Only types the change takes more of need the quota lock (the last lock, as always);
+        # the hold's own seats of a type are counted once: they are still held as before.
+        more = {code for code, count in after.items() if count > before.get(code, 0)}
+        limited = with_quota(session.ticket_types, more)
+        if limited:
+            used = tx.quota_usage(session.id, limited, now)
+            others = {code: used.get(code, 0) - before.get(code, 0) for code in limited}
+            check_quotas(
+                session.ticket_types,
+                session.seat_count,
+                Counter({c: after[c] for c in limited}),
+                others,
+            )
+
+    # -- the seat lock in front of the store ----------------------------------------------
+
+    def lock(
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: UUID,
+        ttl: float | None = None,
+    ) -> None:
+        """Take the seat lock for ``owner`` for ``ttl`` seconds (a hold's length if ``None``);
+        ``SeatsUnavailable`` names the seats someone else holds (the lock mirrors holds)."""
+        seconds = self.hold.total_seconds() if ttl is None else ttl
+        self.seat_lock.acquire(session_id, labels, str(owner), seconds)
+
+    def unlock(self, session_id: UUID, labels: Sequence[SeatLabel], owner: UUID) -> None:
+        """Give back the owner's seat locks: left alone they would turn buyers away until
+        they lapse."""
+        self.seat_lock.release(session_id, labels, str(owner))
+
+    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
+        """Those of the seats the seat lock has locked now, anywhere."""
+        return self.seat_lock.locked(session_id, labels)
+
+    def behind_lock(
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: UUID,
+        work: Callable[[Transaction], T],
+        *,
+        locked: bool = True,
+        missed: Callable[[T], bool] = _never,
+    ) -> T:
+        """``work`` as one unit of work behind the seat lock ``owner`` has taken on ``labels``
+        (when ``locked``), which is given back if the work fails or its outcome is ``missed``."""
+        try:
+            outcome = self.repo.atomic(work)
+        except BaseException:
+            if locked:
+                self.unlock(session_id, labels, owner)
+            raise
+        if locked and missed(outcome):
+            self.unlock(session_id, labels, owner)
+        return outcome

@@ -1,0 +1,52 @@
+"""How the core is put together: use cases composed, outages handled where backends are wired,
+and the switches of control runs kept in tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cinema_core import BoxOffice
+
+ROOT = Path(__file__).resolve().parents[2]
+# Where backends are the subject: the error itself, the ports that raise it, the wrappers that
+# absorb it, the loops that report it, and the relay to the broker.
+BACKEND_MODULES = {"errors.py", "ports.py", "fallbacks.py", "supervision.py", "relay.py"}
+
+
+def _sources(*folders: str) -> list[Path]:
+    return sorted(path for folder in folders for path in (ROOT / folder).rglob("*.py"))
+
+
+def test_the_box_office_is_composed_not_mixed_in() -> None:
+    """BoxOffice has no base class, and no core method exists only for another to override."""
+    assert BoxOffice.__mro__ == (BoxOffice, object)
+    found = [
+        str(path.relative_to(ROOT))
+        for path in _sources("cinema_core")
+        if "NotImplementedError" in path.read_text()
+    ]
+    assert found == []
+
+
+def test_no_use_case_hears_of_a_backend_outage() -> None:
+    """No use case catches BackendUnavailable or names Redis: the composition root wraps the
+    ports that may fail (cinema_core/fallbacks.py) before handing them over."""
+    found = [
+        str(path.relative_to(ROOT))
+        for path in _sources("cinema_core")
+        if path.name not in BACKEND_MODULES
+        and path.name != "__init__.py"
+        and re.search(r'BackendUnavailable|"redis"', path.read_text())
+    ]
+    assert found == []
+
+
+def test_switches_of_control_runs_live_in_tests() -> None:
+    """No production module of the core or the entrypoints carries a TEST-ONLY switch."""
+    found = [
+        str(path.relative_to(ROOT))
+        for path in _sources("cinema_core", "entrypoints")
+        if "TEST-ONLY" in path.read_text()
+    ]
+    assert found == []

@@ -1,0 +1,82 @@
+"""TEST-ONLY: the box office's guards of choosing seats switched off, for race tests' control runs.
+
+Each variant is a subclass of the production use case with one guard taken out, swapped into a
+box office after it is built (and after its store and seat lock are set: setting those composes
+the use cases again, guarded). The guarded runs use the production classes, so control and
+guarded runs differ only in the guard. Never used outside those control runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from uuid import UUID
+
+from cinema_core import BoxOffice, NotEnoughSeats, Reservation, Session, SingleSeatGap
+from cinema_core.best_available import Wish, available_at, choices, suitable
+from cinema_core.choosing import BestAvailable
+from cinema_core.gaps import stranded
+from cinema_core.holds import Holds
+from cinema_core.ports import Transaction
+from cinema_core.reservations import hold_seats
+from cinema_core.seats import Seat
+
+
+class NaiveBestAvailable(BestAvailable):
+    """Best available without retry or claims: each buyer tries its first choice, on a view of
+    its own, and is refused if someone else got it first."""
+
+    def reserve_best(
+        self,
+        user_id: str,
+        session_id: UUID,
+        count: int,
+        *,
+        category: str | None = None,
+        together: bool = True,
+        tickets: Mapping[str, int] | None = None,
+    ) -> Reservation:
+        holding = self.holding
+        session = holding.session(session_id)
+        wish = Wish.checked(count, category, together)
+        available = available_at(holding.repo.seats(session.id), holding.clock.now())
+        found = choices(session, available, wish)
+        if found:
+            outcome = self.attempt(
+                session, user_id, holding.new_id(), found[0], dict(tickets or {}), False
+            )
+            if isinstance(outcome, Reservation):
+                return outcome
+        available = available_at(holding.repo.seats(session.id), holding.clock.now())
+        raise NotEnoughSeats(suitable(session.room, available, wish))
+
+
+class NaiveGapRows(Holds):
+    """The single-seat rule judged on rows read before the seats are locked, and only the
+    hold's own seats locked, so that two holds can strand a seat together."""
+
+    def _take_judging_rows(
+        self, tx: Transaction, session: Session, reservation: Reservation
+    ) -> tuple[list[Seat], datetime]:
+        holding = self.holding
+        labels = reservation.seats
+        free = available_at(holding.repo.seats(session.id), holding.clock.now())
+        held = holding.on_sale(tx, session, labels)
+        at = holding.clock.now()
+        hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
+        gap = stranded(session.room, free, labels)
+        if gap:
+            raise SingleSeatGap(gap)
+        return held, at
+
+
+def without_retry(box: BoxOffice) -> BoxOffice:
+    """The box office with ``NaiveBestAvailable`` for best available."""
+    box.best = NaiveBestAvailable(box.holding)
+    return box
+
+
+def without_gap_rows(box: BoxOffice) -> BoxOffice:
+    """The box office with ``NaiveGapRows`` for holds of named seats."""
+    box.holds = NaiveGapRows(box.holding, box.new_code)
+    return box
