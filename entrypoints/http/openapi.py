@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -12,9 +11,9 @@ from cinema_core.users import MAX_USER_ID
 from . import body_schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import KEY_PATTERN, MAX_KEY
-from .operations import Operation, Reply
+from .operations import Operation, Reply, documented_path, path_params
 
-_PATH_PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
+__all__ = ["document", "documented_path", "package_version"]
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -67,11 +66,6 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def documented_path(path: str) -> str:
-    """A route's path as OpenAPI writes it: ``{user_id:path}`` is ``{user_id}``."""
-    return _PATH_PARAM.sub(r"{\1}", path)
-
-
 def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dict[str, Any]:
     """The whole OpenAPI document for these operations."""
     paths: dict[str, dict[str, Any]] = {}
@@ -112,7 +106,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         spec["description"] = op.description
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
-        for name in _PATH_PARAM.findall(op.path)
+        for name in path_params(op.path)
     ]
     parameters += [
         {

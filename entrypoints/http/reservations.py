@@ -12,7 +12,7 @@ from cinema_core import Category, ReservationNotFound, ValidationFailed
 from cinema_core.reservations import MAX_SEATS_PER_RESERVATION, MIN_SEATS_PER_RESERVATION
 
 from . import views
-from .idempotency import answer_once, fingerprint
+from .idempotency import fingerprint
 from .operations import Call, Operation, Reply
 from .responses import json_response
 from .sessions import SCHEMAS as SESSION_SCHEMAS
@@ -182,11 +182,17 @@ def _seat_parts(seats: list[str]) -> list[str]:
     return sorted(seat.strip().upper() for seat in seats)
 
 
-def reserve(call: Call) -> Response:
+def _reserve_identity(call: Call) -> str:
+    """What identifies a hold: its session, its seats in any order (or what best available is
+    asked for), its tickets; a body mixing seats with best available's fields is refused."""
     body: CreateReservation = call.body
-    tickets = _tickets(body.tickets)
+    tickets = _ticket_parts(_tickets(body.tickets))
     if body.seats is None:
-        return _reserve_best(call, body, tickets)
+        if body.count is None:
+            raise ValidationFailed({"seats": "is required (or count, for best available)"})
+        # Distinct from any hand-picked body's form: a seat label never starts with "best".
+        best = f"best:{body.count}:{body.category or ''}:{_together(body)}"
+        return fingerprint(str(body.session_id), best, *tickets)
     extra = {
         name: "only with count (best available), not with seats"
         for name in ("count", "category", "together")
@@ -194,53 +200,44 @@ def reserve(call: Call) -> Response:
     }
     if extra:
         raise ValidationFailed(extra)
-    canonical = fingerprint(str(body.session_id), *_seat_parts(body.seats), *_ticket_parts(tickets))
-
-    def produce() -> Response:
-        seats = body.seats or []
-        made = call.services.box.reserve(call.user.user_id, body.session_id, seats, tickets)
-        return json_response(views.reservation(made), 201)
-
-    return answer_once(call, "POST /reservations", canonical, produce)
+    return fingerprint(str(body.session_id), *_seat_parts(body.seats), *tickets)
 
 
-def _reserve_best(call: Call, body: CreateReservation, tickets: dict[str, int]) -> Response:
-    if body.count is None:
-        raise ValidationFailed({"seats": "is required (or count, for best available)"})
-    together = True if body.together is None else body.together
-    # Distinct from any hand-picked body's form: a seat label never starts with "best".
-    canonical = fingerprint(
-        str(body.session_id),
-        f"best:{body.count}:{body.category or ''}:{together}",
-        *_ticket_parts(tickets),
-    )
+def _together(body: CreateReservation) -> bool:
+    return True if body.together is None else body.together
 
-    def produce() -> Response:
-        made = call.services.box.reserve_best(
-            call.user.user_id,
+
+def reserve(call: Call) -> Response:
+    body: CreateReservation = call.body
+    tickets = _tickets(body.tickets)
+    box, user_id = call.services.box, call.user.user_id
+    if body.seats is None:
+        made = box.reserve_best(
+            user_id,
             body.session_id,
             body.count or 0,
             category=body.category,
-            together=together,
+            together=_together(body),
             tickets=tickets,
         )
-        return json_response(views.reservation(made), 201)
+    else:
+        made = box.reserve(user_id, body.session_id, body.seats, tickets)
+    return json_response(views.reservation(made), 201)
 
-    return answer_once(call, "POST /reservations", canonical, produce)
+
+def _change_identity(call: Call) -> str:
+    body: ChangeReservation = call.body
+    reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
+    tickets = _ticket_parts(_tickets(body.tickets))
+    return fingerprint(str(reservation_id), *_seat_parts(body.seats), *tickets)
 
 
 def change(call: Call) -> Response:
     reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
     body: ChangeReservation = call.body
-    tickets = _tickets(body.tickets)
-    canonical = fingerprint(str(reservation_id), *_seat_parts(body.seats), *_ticket_parts(tickets))
-
-    def produce() -> Response:
-        box = call.services.box
-        changed = box.change(reservation_id, call.user.user_id, body.seats, tickets)
-        return json_response(views.reservation(changed))
-
-    return answer_once(call, "PATCH /reservations/{id}", canonical, produce)
+    box = call.services.box
+    changed = box.change(reservation_id, call.user.user_id, body.seats, _tickets(body.tickets))
+    return json_response(views.reservation(changed))
 
 
 def get_reservation(call: Call) -> Response:
@@ -256,14 +253,14 @@ def cancel(call: Call) -> Response:
     return json_response(views.reservation(cancelled))
 
 
+def _pay_identity(call: Call) -> str:
+    return str(call.path_uuid("reservation_id", ReservationNotFound))
+
+
 def pay(call: Call) -> Response:
     reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
-
-    def produce() -> Response:
-        sale, new = call.services.box.pay(reservation_id, call.user.user_id)
-        return json_response(views.sale(sale), 201 if new else 200)
-
-    return answer_once(call, "POST /reservations/{id}/payment", str(reservation_id), produce)
+    sale, new = call.services.box.pay(reservation_id, call.user.user_id)
+    return json_response(views.sale(sale), 201 if new else 200)
 
 
 _PENDING_ONLY = "409 reservation_confirmed if paid; 410 reservation_expired if lapsed."
@@ -290,7 +287,7 @@ OPERATIONS = (
         tag="reservations",
         access="user",
         body=CreateReservation,
-        idempotent=True,
+        idempotent=_reserve_identity,
         description=(
             "Holds every seat or none. Seat order does not matter. unknown_seat (422) names "
             "labels the session does not have; couple_seat_split (422) names the missing half "
@@ -330,7 +327,7 @@ OPERATIONS = (
         tag="reservations",
         access="user",
         body=ChangeReservation,
-        idempotent=True,
+        idempotent=_change_identity,
         description=(
             "The hold now covers exactly these seats, with these tickets: seats dropped are "
             "free at once, seats added are held until the same expires_at (editing a hold "
@@ -369,6 +366,6 @@ OPERATIONS = (
         },
         tag="reservations",
         access="user",
-        idempotent=True,
+        idempotent=_pay_identity,
     ),
 )

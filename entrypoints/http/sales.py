@@ -14,7 +14,7 @@ from cinema_core import SaleNotFound, TicketNotFound
 from cinema_core.reservations import MAX_SEATS_PER_RESERVATION
 
 from . import views
-from .idempotency import answer_once, fingerprint
+from .idempotency import fingerprint
 from .operations import Call, Operation, Reply
 from .reservations import SCHEMAS as RESERVATION_SCHEMAS
 from .reservations import SEAT_LABEL
@@ -112,20 +112,21 @@ def get_sale(call: Call) -> Response:
     return json_response(views.sale(sale))
 
 
-def refund(call: Call) -> Response:
-    sale_id = _sale_id(call)
+def _refund_identity(call: Call) -> str:
+    """The sale and the seats given back in any order (``*``: every seat left)."""
     body: RefundSeats | None = call.body
     seats = None if body is None else body.seats
-    canonical = fingerprint(
-        str(sale_id), *(["*"] if seats is None else sorted(s.strip().upper() for s in seats))
+    return fingerprint(
+        str(_sale_id(call)), *(["*"] if seats is None else sorted(s.strip().upper() for s in seats))
     )
 
-    def produce() -> Response:
-        user = call.user
-        made = call.services.box.refund(sale_id, user.user_id, seats, admin=user.is_admin)
-        return json_response(views.refund(made), 201)
 
-    return answer_once(call, "POST /sales/{id}/refunds", canonical, produce)
+def refund(call: Call) -> Response:
+    body: RefundSeats | None = call.body
+    seats = None if body is None else body.seats
+    user = call.user
+    made = call.services.box.refund(_sale_id(call), user.user_id, seats, admin=user.is_admin)
+    return json_response(views.refund(made), 201)
 
 
 def tickets(call: Call) -> Response:
@@ -181,7 +182,7 @@ OPERATIONS = (
         access="user",
         body=RefundSeats,
         body_required=False,
-        idempotent=True,
+        idempotent=_refund_identity,
         description=(
             "All the seats named, or none. Without a body (or without seats), every seat of "
             "the sale not yet refunded. The buyer may refund until CINEMA_REFUND_CUTOFF_MINUTES "
