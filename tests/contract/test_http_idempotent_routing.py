@@ -13,10 +13,10 @@ from starlette.testclient import TestClient
 from cinema_core import ManualClock
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
-from entrypoints.http.auth import Authenticator
-from entrypoints.http.operations import Call, Gate, Operation, Reply, routes
-from entrypoints.http.responses import json_response
-from entrypoints.http.threads import RequestThreads
+from entrypoints.http.framework.auth import Authenticator
+from entrypoints.http.framework.operations import Call, Gate, Operation, Reply, routes
+from entrypoints.http.framework.responses import json_response
+from entrypoints.http.framework.threads import RequestThreads
 from tests.contract.http_app import SECRET, Api
 
 

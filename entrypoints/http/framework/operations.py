@@ -29,6 +29,7 @@ from cinema_core.memory import (
 from cinema_core.ports import Bucket
 from entrypoints.bootstrap import Services
 
+from .answers import Answer
 from .auth import Authenticator, Identity
 from .bodies import parse_object, read_body
 from .body_schemas import schema_of
@@ -75,10 +76,12 @@ class Param:
 
 @attrs.frozen
 class Reply:
-    """One answer a route gives: its description, the component schema of its body, headers."""
+    """One answer a route gives: its description, the shape of its body, headers."""
 
     description: str
-    schema: str | None = None
+    # The answer class its body is declared by ("Error" for the error shape; None: no body
+    # or an undeclared one).
+    schema: type[Answer] | str | None = None
     media: str = "application/json"
     headers: tuple[str, ...] = ()
     # Other media types the same answer comes in, chosen by the request's Accept header.
