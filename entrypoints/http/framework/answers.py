@@ -135,7 +135,7 @@ def is_answer(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, Answer) and attrs.has(tp)
 
 
-def names(cls: type[Answer]) -> tuple[str, ...]:
+def names(cls: Any) -> tuple[str, ...]:
     """The JSON names of an answer's fields, in order (a CSV's columns)."""
     return tuple(f.name for f in attrs.fields(cls))
 
@@ -143,7 +143,7 @@ def names(cls: type[Answer]) -> tuple[str, ...]:
 # -- the encoder ---------------------------------------------------------------------------
 
 
-def _compile(cls: type[Answer]) -> Callable[[Any], dict[str, Any]]:
+def _compile(cls: Any) -> Callable[[Any], dict[str, Any]]:
     """Write the encoder of ``cls`` as Python source, once, and keep it on the class."""
     env: dict[str, Any] = {"_instant": instant}
     temps = itertools.count()
@@ -238,18 +238,18 @@ def _convert(tp: Any, value: str, env: dict[str, Any], temps: itertools.count[in
 # -- the schema and its example ------------------------------------------------------------
 
 
-def components(cls: type[Answer]) -> dict[str, dict[str, Any]]:
+def components(cls: Any) -> dict[str, dict[str, Any]]:
     """The component schemas ``cls`` needs: its own and every nested answer's, by name."""
     found: dict[str, dict[str, Any]] = {}
     _component(cls, found)
     return found
 
 
-def reference(cls: type[Answer]) -> dict[str, Any]:
+def reference(cls: Any) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{cls.__name__}"}
 
 
-def _component(cls: type[Answer], found: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _component(cls: Any, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
     name = cls.__name__
     if name not in found:
         found[name] = {}  # claimed first, so that an answer nested in itself terminates
@@ -303,7 +303,7 @@ def _schema(tp: Any, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
     raise TypeError(f"no answer for {tp!r}: see entrypoints.http.answers")
 
 
-def example(cls: type[Answer]) -> dict[str, Any]:
+def example(cls: Any) -> dict[str, Any]:
     """An example of ``cls``: each field's own example, or one its type suggests."""
     types_of = hints(cls)
     found: dict[str, Any] = {}

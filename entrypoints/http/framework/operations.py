@@ -276,7 +276,11 @@ def _endpoint(
         try:
             identity = gate.admit(request, op)
             given = raw is not None and (op.body_required or raw.strip() != b"")
-            body = structure(parse_object(raw), op.body) if op.body and given else None
+            body = (
+                structure(parse_object(raw), op.body)
+                if op.body and raw is not None and given
+                else None
+            )
             call = Call(request, gate.services, identity, body, gate.authenticator)
             if op.idempotent is None:
                 return answer(op, call)

@@ -22,7 +22,9 @@ class Event(Answer):
 
     id: UUID = out(lambda e: e["id"])
     type: EventType = out(lambda e: e["type"])
-    occurred_at: str = out(lambda e: e["occurred_at"], format="date-time")
+    occurred_at: str = out(
+        lambda e: e["occurred_at"], format="date-time", example="2026-12-01T19:00:00.000Z"
+    )
     data: dict[str, Any] = out(lambda e: e["data"], example={})
 
 
