@@ -27,7 +27,7 @@ from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, Reservati
 from cinema_core.supervision import Supervisor
 
 from .config import Settings
-from .events import Events, build_events
+from .events import BrokerEvents, Events, build_events
 from .logs import LoggedBus
 from .readiness import CHECK_TIMEOUT, CHECKS, Probe, verdict
 
@@ -184,7 +184,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     )
     if settings.database_url:
         services.pings["database"] = repo.ping
-    if settings.amqp_url:
+    if isinstance(events, BrokerEvents):
         services.pings["broker"] = events.bus.ping
     if redis_ping is not None:
         services.pings["redis"] = redis_ping

@@ -301,7 +301,7 @@ def _serve(args: argparse.Namespace) -> int:
         # it opened or after its last response (entrypoints/http/connections.py); past
         # limit_concurrency requests in flight, new ones get a 503 at once (/health never).
         # At scale put a proxy in front (deploy/nginx).
-        "http": "entrypoints.http.connections:BoundedHeadProtocol",
+        "http": "entrypoints.http.framework.connections:BoundedHeadProtocol",
         "limit_concurrency": args.limit_concurrency,
         "timeout_keep_alive": args.timeout_keep_alive,
         "proxy_headers": True,
@@ -361,7 +361,7 @@ def _print_tokens(secret: str, host: str, port: int, sample: UUID | None = None)
     """The first-run banner: tokens, links signed in, and lines to paste into bash, which work
     as pasted against this server (real ids, a real instant; ``sample`` is the id of a demo
     session to try)."""
-    from .http.auth import issue_token
+    from .http.framework.auth import issue_token
 
     admin = issue_token(secret, "admin", "admin", TOKEN_TTL)
     customer = issue_token(secret, "alice", "customer", TOKEN_TTL)
@@ -425,7 +425,7 @@ def _print_tokens(secret: str, host: str, port: int, sample: UUID | None = None)
 
 
 def _token(args: argparse.Namespace) -> int:
-    from .http.auth import issue_token
+    from .http.framework.auth import issue_token
 
     if args.secret is not None:
         if not args.secret:

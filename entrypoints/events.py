@@ -68,9 +68,12 @@ class InProcessEvents:
     def start_consumers(self) -> None:
         """Drive retries that come due (first attempts run as the relay publishes)."""
         if self._retries is None:
-            self._retries = self.supervisor.loop(
-                "cinema-retries", self.dispatcher.run_due, every=RETRY_POLL
-            )
+            dispatcher = self.dispatcher
+
+            def run_due() -> None:
+                dispatcher.run_due()
+
+            self._retries = self.supervisor.loop("cinema-retries", run_due, every=RETRY_POLL)
         self._retries.start()
 
     def stop_consumers(self) -> None:

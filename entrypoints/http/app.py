@@ -7,7 +7,6 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -19,15 +18,16 @@ from entrypoints.garbage_collector import tune_for_serving
 from entrypoints.logs import configure_logging
 from entrypoints.worker import BackgroundWorker
 
-from . import audit, door, pages, purchases, reports, reservations, rooms, sales, sessions, system
-from .auth import Authenticator
-from .docs import assets, doc_operations
-from .errors import http_exception
-from .middleware import RequestContext
-from .openapi import document
-from .operations import Gate, Operation, routes
-from .stream import SeatFeed, stream_operation
-from .threads import RequestThreads
+from . import pages
+from .framework.auth import Authenticator
+from .framework.docs import assets, doc_operations
+from .framework.errors import http_exception
+from .framework.middleware import RequestContext
+from .framework.openapi import document
+from .framework.operations import Gate, Operation, routes
+from .framework.threads import RequestThreads
+from .routes import CAPABILITIES
+from .routes.sessions.stream import SeatFeed
 
 log = logging.getLogger("cinema.http")
 # Request threads beyond the database pool's connections, for requests that need none.
@@ -52,31 +52,8 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         if services.settings.database_url
         else _THREADS
     )
-    operations: list[Operation] = [
-        *system.OPERATIONS,
-        *rooms.OPERATIONS,
-        *sessions.OPERATIONS,
-        stream_operation(feed, threads),
-        *reservations.OPERATIONS,
-        *purchases.OPERATIONS,
-        *sales.OPERATIONS,
-        *door.OPERATIONS,
-        *reports.OPERATIONS,
-        *audit.OPERATIONS,
-        *pages.OPERATIONS,
-    ]
-    schemas: dict[str, Any] = {
-        **rooms.SCHEMAS,
-        **sessions.SCHEMAS,
-        **reservations.SCHEMAS,
-        **purchases.SCHEMAS,
-        **sales.SCHEMAS,
-        **door.SCHEMAS,
-        **reports.SCHEMAS,
-        **audit.SCHEMAS,
-        **system.SCHEMAS,
-    }
-    operations += doc_operations(lambda: document(operations, schemas))
+    operations: list[Operation] = [op for each in CAPABILITIES for op in each.OPERATIONS]
+    operations += doc_operations(lambda: document(operations))
     gate = Gate(services, Authenticator(secret))
 
     @asynccontextmanager
@@ -105,6 +82,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
     )
     app.state.services = services
     app.state.feed = feed
+    app.state.threads = threads
     app.state.operations = tuple(operations)
     return app
 

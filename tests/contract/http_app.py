@@ -16,7 +16,7 @@ from cinema_core import ManualClock
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
-from entrypoints.http.auth import issue_token
+from entrypoints.http.framework.auth import issue_token
 
 SECRET = "contract-tests-secret-that-is-long-enough-for-hs256"
 STARTS_AT = "2026-12-01T19:00:00Z"

@@ -7,8 +7,8 @@ import time
 import jwt
 import pytest
 
-from entrypoints.http.auth import Authenticator, Identity
-from entrypoints.http.errors import Unauthorized
+from entrypoints.http.framework.auth import Authenticator, Identity
+from entrypoints.http.framework.errors import Unauthorized
 from tests.contract.http_app import NEW_SESSION, SECRET, Api, error_code
 
 PROTECTED = [

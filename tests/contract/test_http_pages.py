@@ -86,8 +86,8 @@ def test_every_template_and_asset_is_declared_package_data() -> None:
     root = Path(__file__).resolve().parents[2]
     patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-data"
-    ]["entrypoints.http"]
-    package = Path(str(resources.files("entrypoints.http")))
+    ]["entrypoints.http.pages"]
+    package = Path(str(resources.files("entrypoints.http.pages")))
     files = [
         path.relative_to(package).as_posix()
         for folder in ("templates", "static")

@@ -22,9 +22,9 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from cinema_core import Money, ValidationFailed
-from entrypoints.http import body_schemas, shapes, structuring
-from entrypoints.http.bodies import parse_object
-from entrypoints.http.operations import Operation
+from entrypoints.http.framework import body_schemas, shapes, structuring
+from entrypoints.http.framework.bodies import parse_object
+from entrypoints.http.framework.operations import Operation
 from tests.contract.http_app import Api
 
 BAD_TYPES: list[Any] = [None, True, 0, 1.5, "x", [], {}, [None]]

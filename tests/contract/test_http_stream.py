@@ -20,7 +20,7 @@ from cinema_core.memory import InMemoryEventBus
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
-from entrypoints.http.stream import SeatFeed
+from entrypoints.http.routes.sessions.stream import SeatFeed
 from tests.contract.http_app import SECRET
 
 

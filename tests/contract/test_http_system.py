@@ -13,7 +13,7 @@ from openapi_spec_validator import validate
 
 from cinema_core import StoreUnavailable
 from cinema_core.supervision import Supervisor
-from entrypoints.http.openapi import documented_path
+from entrypoints.http.framework.openapi import documented_path
 from tests.contract.http_app import Api
 
 CONTRACT_ROUTES = {
@@ -231,7 +231,7 @@ def test_instant_examples_are_ahead_of_the_day_the_document_is_read(
 ) -> None:
     """The starts_at example is days ahead of now, and still is when the app has been up for
     a month: the document is made again each day."""
-    from entrypoints.http import docs, shapes
+    from entrypoints.http.framework import docs, shapes
 
     assert _starts_at_example(api) > datetime.now(UTC) + timedelta(days=1)
     later = datetime.now(UTC) + timedelta(days=30)

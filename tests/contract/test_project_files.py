@@ -218,7 +218,7 @@ def test_the_api_reference_covers_everything_the_service_has() -> None:
     from entrypoints.bootstrap import bootstrap
     from entrypoints.config import VARIABLES, Settings
     from entrypoints.http.app import create_app
-    from entrypoints.http.openapi import documented_path
+    from entrypoints.http.framework.openapi import documented_path
 
     reference = (ROOT / "docs" / "API.md").read_text()
     app = create_app(bootstrap(Settings(auth_secret="x" * 32)), run_worker=False)

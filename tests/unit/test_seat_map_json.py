@@ -7,8 +7,9 @@ from uuid import uuid4
 
 import orjson
 
-from cinema_core import Room, Seat, SeatMap
-from entrypoints.http import views
+from cinema_core import Room, Seat
+from cinema_core import SeatMap as DomainSeatMap
+from entrypoints.http.routes.sessions.seat_maps import SeatMap, seat_map_json
 
 
 def test_seat_map_json_is_byte_for_byte_the_encoded_view() -> None:
@@ -20,9 +21,9 @@ def test_seat_map_json_is_byte_for_byte_the_encoded_view() -> None:
         seat.sell(uuid4())
     for seat in seats[1::5]:
         seat.hold(uuid4(), now + timedelta(seconds=5), "full")
-    seat_map = SeatMap.at(uuid4(), room, seats, now)
-    body, tag = views.seat_map_json(seat_map)
-    assert body == orjson.dumps(views.seat_map(seat_map))
+    seat_map = DomainSeatMap.at(uuid4(), room, seats, now)
+    body, tag = seat_map_json(seat_map)
+    assert body == orjson.dumps(SeatMap.encode(seat_map))
     decoded = orjson.loads(body)
     assert (decoded["available"], decoded["held"], decoded["sold"], decoded["blocked"]) == (
         1764,
@@ -41,7 +42,7 @@ def test_seat_map_json_is_byte_for_byte_the_encoded_view() -> None:
         "pair": "A2",
     }
     assert decoded["seats"][99]["column"] == 102
-    assert views.seat_map_json(seat_map) == (body, tag)
+    assert seat_map_json(seat_map) == (body, tag)
 
 
 def test_the_entity_tag_changes_with_the_map() -> None:
@@ -50,7 +51,7 @@ def test_the_entity_tag_changes_with_the_map() -> None:
     room = Room.rectangle(id=uuid4(), name="R", rows=4, seats_per_row=4)
     seats = [Seat(label) for label in room.labels()]
     session_id = uuid4()
-    _, before = views.seat_map_json(SeatMap.at(session_id, room, seats, now))
+    _, before = seat_map_json(DomainSeatMap.at(session_id, room, seats, now))
     seats[3].sell(uuid4())
-    _, after = views.seat_map_json(SeatMap.at(session_id, room, seats, now))
+    _, after = seat_map_json(DomainSeatMap.at(session_id, room, seats, now))
     assert before != after

@@ -95,7 +95,9 @@ def _schema(tp: Any, rules: Rules, found: dict[str, dict[str, Any]]) -> dict[str
     if origin in (types.UnionType, typing.Union):
         inner = attrs.evolve(rules, example=NO_EXAMPLE, description=None)
         alternatives = [_schema(arg, inner, found) for arg in args if arg is not type(None)]
-        schema = alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
+        schema: dict[str, Any] = (
+            alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
+        )
         if type(None) in args:
             if "enum" in schema:
                 schema = {**schema, "enum": [*schema["enum"], None]}
@@ -121,13 +123,13 @@ def _schema(tp: Any, rules: Rules, found: dict[str, dict[str, Any]]) -> dict[str
         return {**schema, **extra}
     if origin is dict:
         _applicable(tp, rules, APPLIES[dict])
-        values = _schema(args[1], rules.each or NO_RULES, found)
+        each = _schema(args[1], rules.each or NO_RULES, found)
         schema = {"type": "object"}
         keys = choices(args[0])
         if keys is None:
-            schema["additionalProperties"] = values
+            schema["additionalProperties"] = each
         else:
-            schema["properties"] = {str(key): values for key in keys}
+            schema["properties"] = {str(key): each for key in keys}
             schema["additionalProperties"] = False
         _put(schema, "minProperties", rules.min_items)
         _put(schema, "maxProperties", rules.max_items)

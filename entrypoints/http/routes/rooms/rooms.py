@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from uuid import UUID
 
 import attrs
 from starlette.responses import Response
 
-from cinema_core import RoomNotFound
+from cinema_core import Category, RoomNotFound
 from cinema_core.rooms import MAX_NAME
 from cinema_core.seats import MAX_ROWS, MAX_SEATS_PER_ROW
-
-from . import views
-from .operations import Call, Operation, Param, Reply
-from .responses import json_response
-from .shapes import NOT_BLANK, Rules, field
+from entrypoints.http.framework.answers import Answer, out
+from entrypoints.http.framework.operations import Call, Operation, Param, Reply
+from entrypoints.http.framework.shapes import NOT_BLANK, Rules, field
 
 EXAMPLE_LAYOUT = ["ssss_ssss", "ssss_ssss", "pppp_pppp", "cc_ssss_cc", "wxss_ssww"]
 
@@ -37,38 +35,32 @@ class CreateRoom:
     )
 
 
-_CATEGORY_COUNTS = {
-    "type": "object",
-    "additionalProperties": {"type": "integer"},
-    "description": "Seats for sale of each category the room has (a couple seat counts 2).",
-    "example": {"standard": 24, "premium": 8, "couple": 4, "accessible": 3},
-}
+@attrs.frozen
+class Room(Answer):
+    """A room of a cinema: its layout, front row first, and its seats for sale."""
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "Room": {
-        "type": "object",
-        "required": ["id", "cinema", "name", "layout", "seat_count", "categories"],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "cinema": {"type": "string"},
-            "name": {"type": "string"},
-            "layout": {"type": "array", "items": {"type": "string"}},
-            "seat_count": {"type": "integer", "description": "Seats for sale (not blocked)."},
-            "categories": _CATEGORY_COUNTS,
-        },
-    },
-    "RoomList": {
-        "type": "object",
-        "required": ["items"],
-        "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Room"}}},
-    },
-}
+    id: UUID = out()
+    cinema: str = out(example="Centro")
+    name: str = out(example="Sala 1")
+    layout: list[str] = out(example=EXAMPLE_LAYOUT)
+    seat_count: int = out(description="Seats for sale (not blocked).", example=39)
+    categories: dict[Category, int] = out(
+        description="Seats for sale of each category the room has (a couple seat counts 2).",
+        example={"standard": 24, "premium": 8, "couple": 4, "accessible": 3},
+    )
+
+
+@attrs.frozen
+class RoomList(Answer):
+    """Rooms of the chain."""
+
+    items: list[Room] = out(lambda found: found)
 
 
 def create_room(call: Call) -> Response:
     body: CreateRoom = call.body
     room = call.services.box.create_room(cinema=body.cinema, name=body.name, layout=body.layout)
-    return json_response(views.room(room), 201, {"Location": f"/rooms/{room.id}"})
+    return Room.response(room, 201, {"Location": f"/rooms/{room.id}"})
 
 
 CINEMA = Param.of("cinema", "Only this cinema's rooms (exact name).", str, max_length=MAX_NAME)
@@ -76,12 +68,12 @@ CINEMA = Param.of("cinema", "Only this cinema's rooms (exact name).", str, max_l
 
 def list_rooms(call: Call) -> Response:
     cinema = call.params(CINEMA)["cinema"]
-    return json_response({"items": [views.room(room) for room in call.services.box.rooms(cinema)]})
+    return RoomList.response(call.services.box.rooms(cinema))
 
 
 def get_room(call: Call) -> Response:
     room_id = call.path_uuid("room_id", RoomNotFound)
-    return json_response(views.room(call.services.box.room(room_id)))
+    return Room.response(call.services.box.room(room_id))
 
 
 OPERATIONS = (
@@ -91,7 +83,7 @@ OPERATIONS = (
         create_room,
         "Create a room of a cinema from its layout (admin)",
         {
-            201: Reply("The new room.", "Room", headers=("Location",)),
+            201: Reply("The new room.", Room, headers=("Location",)),
             409: Reply("room_exists: the cinema has a room of that name", "Error"),
         },
         tag="rooms",
@@ -107,7 +99,7 @@ OPERATIONS = (
         "/rooms",
         list_rooms,
         "The chain's rooms, by cinema and name",
-        {200: Reply("Every room (of one cinema if asked).", "RoomList")},
+        {200: Reply("Every room (of one cinema if asked).", RoomList)},
         tag="rooms",
         query=(CINEMA,),
     ),
@@ -116,7 +108,7 @@ OPERATIONS = (
         "/rooms/{room_id}",
         get_room,
         "Read a room",
-        {200: Reply("The room.", "Room"), 404: Reply("room_not_found", "Error")},
+        {200: Reply("The room.", Room), 404: Reply("room_not_found", "Error")},
         tag="rooms",
     ),
 )

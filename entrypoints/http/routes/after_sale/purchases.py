@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import attrs
 from starlette.responses import Response
 
 from cinema_core import Forbidden, NotFound
 from cinema_core.users import user_id_problem
+from entrypoints.http.framework.answers import Answer, out
+from entrypoints.http.framework.operations import Call, Operation, Reply
+from entrypoints.http.routes.selling.reservations import Sale
+from entrypoints.http.routes.sessions.sessions import PAGE
 
-from . import views
-from .operations import Call, Operation, Reply
-from .responses import json_response
-from .sessions import PAGE
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "SalePage": {
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Sale"}},
-            "next_cursor": {"type": "string", "nullable": True},
-        },
-    },
-}
+@attrs.frozen
+class SalePage(Answer):
+    """A page of a user's sales; next_cursor asks for the next one (null on the last)."""
+
+    items: list[Sale] = out()
+    next_cursor: str | None = out()
 
 
 def purchases(call: Call) -> Response:
@@ -34,9 +29,7 @@ def purchases(call: Call) -> Response:
     if not (call.user.is_admin or call.user.user_id == user_id):
         raise Forbidden("Only that user or an admin may read these purchases.")
     page = call.services.box.purchases(user_id, call.limit(), call.cursor())
-    return json_response(
-        {"items": [views.sale(sale) for sale in page.items], "next_cursor": page.next_cursor}
-    )
+    return SalePage.response(page)
 
 
 OPERATIONS = (
@@ -46,7 +39,7 @@ OPERATIONS = (
         "/users/{user_id:path}/purchases",
         purchases,
         "A user's purchases, newest first (that user or an admin)",
-        {200: Reply("A page of sales.", "SalePage"), 403: Reply("forbidden", "Error")},
+        {200: Reply("A page of sales.", SalePage), 403: Reply("forbidden", "Error")},
         tag="purchases",
         access="user",
         query=PAGE,

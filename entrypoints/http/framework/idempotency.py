@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
@@ -13,8 +14,10 @@ from cinema_core import BackendUnavailable, CinemaError, ValidationFailed
 from cinema_core.ports import StoredAnswer
 
 from .errors import error_response
-from .operations import Call
 from .responses import raw_json_response
+
+if TYPE_CHECKING:
+    from .operations import Call
 
 log = logging.getLogger("cinema.http")
 HEADER = "Idempotency-Key"
@@ -32,7 +35,8 @@ def fingerprint(*parts: str) -> str:
 def answer_once(
     call: Call, route: str, request_fingerprint: str, produce: Callable[[], Response]
 ) -> Response:
-    """Run ``produce`` once per (user, route, key); replay its answer to every retry.
+    """Run ``produce`` once per (user, route, key); replay its answer to every retry. The
+    routing calls it for each operation declared idempotent, ``route`` being its ``key``.
 
     Answers the use case gave (successes and domain errors) are remembered; an unexpected
     failure forgets the key so that a retry runs afresh.

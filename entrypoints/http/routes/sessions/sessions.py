@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 import attrs
@@ -16,18 +16,19 @@ from cinema_core import (
     SessionFilter,
     SessionNotFound,
     SessionStatus,
-    TicketType,
     ValidationFailed,
+    tickets,
 )
 from cinema_core.rooms import MAX_NAME
 from cinema_core.seats import MAX_ROWS, MAX_SEATS_PER_ROW
 from cinema_core.sessions import DEFAULT_DURATION, MAX_DURATION
 from cinema_core.tickets import MAX_TYPE_NAME, MAX_TYPES
+from entrypoints.http.framework.answers import Answer, out
+from entrypoints.http.framework.operations import Call, Operation, Param, Reply
+from entrypoints.http.framework.responses import raw_json_response
+from entrypoints.http.framework.shapes import NOT_BLANK, Rules, days_from_now, field
 
-from . import views
-from .operations import Call, Operation, Param, Reply
-from .responses import json_response, raw_json_response
-from .shapes import NOT_BLANK, Rules, days_from_now, field
+from .seat_maps import SeatMap, seat_map_json
 
 PAGE = (
     Param(
@@ -127,121 +128,50 @@ class ChangeSession:
     duration_minutes: int | None = field(default=None, minimum=1, maximum=MAX_DURATION, example=130)
 
 
-_ID = {"type": "string", "format": "uuid"}
-_MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "25.00"}
-_INSTANT = {"type": "string", "format": "date-time"}
-_CATEGORY = {"type": "string", "enum": [str(category) for category in Category]}
+@attrs.frozen
+class TicketType(Answer):
+    """A ticket type of a session: its share of a seat's price, and its quota if it has one."""
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "TicketType": {
-        "type": "object",
-        "required": ["code", "name", "percent"],
-        "properties": {
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "percent": {"type": "integer"},
-            "quota_percent": {"type": "integer"},
-        },
-    },
-    "Session": {
-        "type": "object",
-        "required": [
-            "id",
-            "movie",
-            "room",
-            "room_id",
-            "cinema",
-            "starts_at",
-            "ends_at",
-            "duration_minutes",
-            "price",
-            "prices",
-            "currency",
-            "seat_count",
-            "available",
-            "ticket_types",
-            "forbid_single_gaps",
-            "status",
-            "sales_close_at",
-        ],
-        "properties": {
-            "id": _ID,
-            "movie": {"type": "string"},
-            "room": {"type": "string", "description": "The room's name."},
-            "room_id": _ID,
-            "cinema": {"type": "string", "description": "Empty for a private room."},
-            "starts_at": _INSTANT,
-            "ends_at": _INSTANT,
-            "duration_minutes": {"type": "integer"},
-            "price": {**_MONEY, "description": "The lowest of prices."},
-            "prices": {"type": "object", "additionalProperties": _MONEY},
-            "currency": {"type": "string", "example": "BRL"},
-            "seat_count": {"type": "integer", "description": "Seats for sale."},
-            "available": {"type": "integer", "description": "Seats neither sold nor held now."},
-            "ticket_types": {
-                "type": "array",
-                "items": {"$ref": "#/components/schemas/TicketType"},
-            },
-            "forbid_single_gaps": {"type": "boolean"},
-            "status": {
-                "type": "string",
-                "enum": [str(status) for status in SessionStatus],
-                "description": "on_sale until sales_close_at, then sales_closed; or cancelled.",
-            },
-            "sales_close_at": {
-                **_INSTANT,
-                "description": "starts_at + CINEMA_SALES_CLOSE_MINUTES, never after ends_at.",
-            },
-        },
-    },
-    "SessionPage": {
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}},
-            "next_cursor": {"type": "string", "nullable": True},
-        },
-    },
-    "Seat": {
-        "type": "object",
-        "required": ["label", "row", "number", "column", "category", "status"],
-        "properties": {
-            "label": {"type": "string", "example": "A1"},
-            "row": {"type": "string", "example": "A"},
-            "number": {"type": "integer", "example": 1},
-            "column": {
-                "type": "integer",
-                "description": "The cell's 1-based place in its layout row (gaps count).",
-            },
-            "category": _CATEGORY,
-            "status": {"type": "string", "enum": ["available", "held", "sold", "blocked"]},
-            "pair": {"type": "string", "description": "The other half of a couple seat."},
-        },
-    },
-    "SeatMap": {
-        "type": "object",
-        "required": [
-            "session_id",
-            "available",
-            "held",
-            "sold",
-            "blocked",
-            "rows",
-            "columns",
-            "seats",
-        ],
-        "properties": {
-            "session_id": _ID,
-            "available": {"type": "integer"},
-            "held": {"type": "integer"},
-            "sold": {"type": "integer"},
-            "blocked": {"type": "integer"},
-            "rows": {"type": "integer"},
-            "columns": {"type": "integer"},
-            "seats": {"type": "array", "items": {"$ref": "#/components/schemas/Seat"}},
-        },
-    },
-}
+    code: str = out(example="half")
+    name: str = out(example="Meia-entrada")
+    percent: int = out(example=50)
+    quota_percent: int | None = out(omit_none=True, example=40)
+
+
+@attrs.frozen
+class Session(Answer):
+    """A session with its live availability (encoded from a SessionView)."""
+
+    id: UUID = out("session.id")
+    movie: str = out("session.movie", example="Filme X")
+    room: str = out("session.room.name", description="The room's name.", example="Sala 1")
+    room_id: UUID = out("session.room.id")
+    cinema: str = out("session.room.cinema", description="Empty for a private room.")
+    starts_at: datetime = out("session.starts_at", example=days_from_now(7))
+    ends_at: datetime = out("session.ends_at", example=days_from_now(7, hour=21))
+    duration_minutes: int = out("session.duration_minutes", example=120)
+    price: Money = out("session.price", description="The lowest of prices.", example="25.00")
+    prices: dict[Category, Money] = out("session.prices", example={"standard": "25.00"})
+    currency: str = out("session.price.currency", example="BRL")
+    seat_count: int = out("session.seat_count", description="Seats for sale.")
+    available: int = out(description="Seats neither sold nor held now.")
+    ticket_types: list[TicketType] = out("session.ticket_types")
+    forbid_single_gaps: bool = out("session.forbid_single_gaps")
+    status: SessionStatus = out(
+        description="on_sale until sales_close_at, then sales_closed; or cancelled."
+    )
+    sales_close_at: datetime = out(
+        description="starts_at + CINEMA_SALES_CLOSE_MINUTES, never after ends_at.",
+        example=days_from_now(7, hour=18),
+    )
+
+
+@attrs.frozen
+class SessionPage(Answer):
+    """A page of sessions; next_cursor asks for the next one (null on the last)."""
+
+    items: list[Session] = out()
+    next_cursor: str | None = out()
 
 
 def _legacy_fields(body: CreateSession) -> dict[str, str]:
@@ -266,7 +196,8 @@ def create_session(call: Call) -> Response:
         DEFAULT_TICKET_TYPES
         if body.ticket_types is None
         else tuple(
-            TicketType(t.code, t.name, t.percent, t.quota_percent) for t in body.ticket_types
+            tickets.TicketType(t.code, t.name, t.percent, t.quota_percent)
+            for t in body.ticket_types
         )
     )
     view = call.services.box.create_session(
@@ -283,20 +214,18 @@ def create_session(call: Call) -> Response:
         seats_per_row=body.seats_per_row,
     )
     location = f"/sessions/{view.session.id}"
-    return json_response(views.session(view), 201, {"Location": location})
+    return Session.response(view, 201, {"Location": location})
 
 
 def list_sessions(call: Call) -> Response:
     past = _past(call)
     page = call.services.box.sessions(call.limit(), call.cursor(), _filter(call), past=past)
-    return json_response(
-        {"items": [views.session(view) for view in page.items], "next_cursor": page.next_cursor}
-    )
+    return SessionPage.response(page)
 
 
 def get_session(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
-    return json_response(views.session(call.services.box.session(session_id)))
+    return Session.response(call.services.box.session(session_id))
 
 
 def change_session(call: Call) -> Response:
@@ -308,13 +237,13 @@ def change_session(call: Call) -> Response:
         starts_at=body.starts_at,
         duration_minutes=body.duration_minutes,
     )
-    return json_response(views.session(changed))
+    return Session.response(changed)
 
 
 def cancel_session(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
     cancelled = call.services.box.cancel_session(session_id, call.user.user_id)
-    return json_response(views.session(cancelled))
+    return Session.response(cancelled)
 
 
 def _past(call: Call) -> bool:
@@ -338,7 +267,7 @@ def _tags(header: str) -> set[str]:
 
 def get_seats(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
-    body, tag = views.seat_map_json(call.services.box.seat_map(session_id))
+    body, tag = seat_map_json(call.services.box.seat_map(session_id))
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     wanted = call.request.headers.get("if-none-match")
     if wanted is not None and (wanted.strip() == "*" or tag in _tags(wanted)):
@@ -353,7 +282,7 @@ OPERATIONS = (
         create_session,
         "Create a session (admin)",
         {
-            201: Reply("The new session.", "Session", headers=("Location",)),
+            201: Reply("The new session.", Session, headers=("Location",)),
             404: Reply("room_not_found", "Error"),
             409: Reply(
                 "room_busy: the room has an overlapping session (details.session_id)", "Error"
@@ -375,7 +304,7 @@ OPERATIONS = (
         list_sessions,
         "List sessions by start time",
         {
-            200: Reply("A page of sessions.", "SessionPage"),
+            200: Reply("A page of sessions.", SessionPage),
             401: Reply("past=true without a valid token", "Error"),
             403: Reply("past=true asked by someone who is not an admin", "Error"),
         },
@@ -399,7 +328,7 @@ OPERATIONS = (
         "/sessions/{session_id}",
         get_session,
         "Read a session with its live availability",
-        {200: Reply("The session.", "Session")},
+        {200: Reply("The session.", Session)},
         tag="sessions",
     ),
     Operation(
@@ -408,7 +337,7 @@ OPERATIONS = (
         change_session,
         "Change a session's movie or times (admin)",
         {
-            200: Reply("The session as changed.", "Session"),
+            200: Reply("The session as changed.", Session),
             409: Reply(
                 "room_busy: the room has an overlapping session (details.session_id); "
                 "session_cancelled",
@@ -429,7 +358,7 @@ OPERATIONS = (
         "/sessions/{session_id}",
         cancel_session,
         "Cancel a session, releasing its holds and refunding its sales (admin)",
-        {200: Reply("The session, status cancelled (again on a cancelled one).", "Session")},
+        {200: Reply("The session, status cancelled (again on a cancelled one).", Session)},
         tag="sessions",
         access="admin",
         description=(
@@ -446,7 +375,7 @@ OPERATIONS = (
         get_seats,
         "The seat map, as it is now",
         {
-            200: Reply("Every seat with its status.", "SeatMap", headers=("ETag",)),
+            200: Reply("Every seat with its status.", SeatMap, headers=("ETag",)),
             304: Reply("Not modified: If-None-Match named the current ETag.", headers=("ETag",)),
         },
         tag="sessions",

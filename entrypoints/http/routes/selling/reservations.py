@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import attrs
 from starlette.responses import Response
 
-from cinema_core import Category, ReservationNotFound, ValidationFailed
-from cinema_core.reservations import MAX_SEATS_PER_RESERVATION, MIN_SEATS_PER_RESERVATION
-
-from . import views
-from .idempotency import answer_once, fingerprint
-from .operations import Call, Operation, Reply
-from .responses import json_response
-from .sessions import SCHEMAS as SESSION_SCHEMAS
-from .shapes import Rules, field
+from cinema_core import Category, Money, ReservationNotFound, ValidationFailed
+from cinema_core.reservations import (
+    MAX_SEATS_PER_RESERVATION,
+    MIN_SEATS_PER_RESERVATION,
+    ReservationStatus,
+    SaleStatus,
+)
+from entrypoints.http.framework.answers import Answer, out
+from entrypoints.http.framework.idempotency import fingerprint
+from entrypoints.http.framework.operations import Call, Operation, Reply
+from entrypoints.http.framework.shapes import Rules, days_from_now, field
 
 # A seat label as a client may write it: case does not matter (the box office reads "a1" as A1).
 SEAT_LABEL = r"^[A-Za-z][1-9][0-9]{0,2}$"
@@ -90,84 +93,49 @@ class ChangeReservation:
     tickets: dict[str, int] | None = _tickets_field()  # noqa: RUF009 (a shapes.field, made twice)
 
 
-_ID = {"type": "string", "format": "uuid"}
-_MONEY = SESSION_SCHEMAS["Session"]["properties"]["price"]
-_INSTANT = {"type": "string", "format": "date-time"}
-_SEATS = {"type": "array", "items": {"type": "string", "example": "A1"}}
-_LINES = {"type": "array", "items": {"$ref": "#/components/schemas/Line"}}
+@attrs.frozen
+class Line(Answer):
+    """One seat of a reservation or sale: its category, ticket type and price."""
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "Line": {
-        "type": "object",
-        "required": ["seat", "category", "ticket", "price"],
-        "properties": {
-            "seat": {"type": "string", "example": "A1"},
-            "category": SESSION_SCHEMAS["Seat"]["properties"]["category"],
-            "ticket": {"type": "string", "example": "half"},
-            "price": _MONEY,
-        },
-    },
-    "Reservation": {
-        "type": "object",
-        "required": [
-            "id",
-            "session_id",
-            "user_id",
-            "seats",
-            "status",
-            "amount",
-            "currency",
-            "created_at",
-            "expires_at",
-            "sale_id",
-            "lines",
-        ],
-        "properties": {
-            "id": _ID,
-            "session_id": _ID,
-            "user_id": {"type": "string"},
-            "seats": _SEATS,
-            "status": {"type": "string", "enum": ["pending", "confirmed", "expired", "cancelled"]},
-            "amount": _MONEY,
-            "currency": {"type": "string"},
-            "created_at": _INSTANT,
-            "expires_at": _INSTANT,
-            "sale_id": {"type": "string", "format": "uuid", "nullable": True},
-            "lines": _LINES,
-        },
-    },
-    "Sale": {
-        "type": "object",
-        "required": [
-            "id",
-            "reservation_id",
-            "session_id",
-            "user_id",
-            "seats",
-            "amount",
-            "currency",
-            "paid_at",
-            "lines",
-            "status",
-            "refunded_seats",
-            "refunded_amount",
-        ],
-        "properties": {
-            "id": _ID,
-            "reservation_id": _ID,
-            "session_id": _ID,
-            "user_id": {"type": "string"},
-            "seats": _SEATS,
-            "amount": _MONEY,
-            "currency": {"type": "string"},
-            "paid_at": _INSTANT,
-            "lines": _LINES,
-            "status": {"type": "string", "enum": ["paid", "partially_refunded", "refunded"]},
-            "refunded_seats": _SEATS,
-            "refunded_amount": _MONEY,
-        },
-    },
-}
+    seat: str = out(example="A1")
+    category: Category = out()
+    ticket: str = out(example="half")
+    price: Money = out(example="12.50")
+
+
+@attrs.frozen
+class Reservation(Answer):
+    """A hold on seats of one session, pending until paid, cancelled or lapsed."""
+
+    id: UUID = out()
+    session_id: UUID = out()
+    user_id: str = out(example="alice")
+    seats: list[str] = out(example=["A1", "A2"])
+    status: ReservationStatus = out()
+    amount: Money = out(example="37.50")
+    currency: str = out("amount.currency", example="BRL")
+    created_at: datetime = out(example=days_from_now(0, hour=18))
+    expires_at: datetime = out(example=days_from_now(0, hour=18))
+    sale_id: UUID | None = out()
+    lines: list[Line] = out()
+
+
+@attrs.frozen
+class Sale(Answer):
+    """The seats a paid reservation sold, and what of them was refunded."""
+
+    id: UUID = out()
+    reservation_id: UUID = out()
+    session_id: UUID = out()
+    user_id: str = out(example="alice")
+    seats: list[str] = out(example=["A1", "A2"])
+    amount: Money = out(example="37.50")
+    currency: str = out("amount.currency", example="BRL")
+    paid_at: datetime = out(example=days_from_now(0, hour=18))
+    lines: list[Line] = out()
+    status: SaleStatus = out()
+    refunded_seats: list[str] = out("refunded", example=[])
+    refunded_amount: Money = out(example="0.00")
 
 
 def _tickets(raw: dict[str, int] | None) -> dict[str, int]:
@@ -182,11 +150,17 @@ def _seat_parts(seats: list[str]) -> list[str]:
     return sorted(seat.strip().upper() for seat in seats)
 
 
-def reserve(call: Call) -> Response:
+def _reserve_identity(call: Call) -> str:
+    """What identifies a hold: its session, its seats in any order (or what best available is
+    asked for), its tickets; a body mixing seats with best available's fields is refused."""
     body: CreateReservation = call.body
-    tickets = _tickets(body.tickets)
+    tickets = _ticket_parts(_tickets(body.tickets))
     if body.seats is None:
-        return _reserve_best(call, body, tickets)
+        if body.count is None:
+            raise ValidationFailed({"seats": "is required (or count, for best available)"})
+        # Distinct from any hand-picked body's form: a seat label never starts with "best".
+        best = f"best:{body.count}:{body.category or ''}:{_together(body)}"
+        return fingerprint(str(body.session_id), best, *tickets)
     extra = {
         name: "only with count (best available), not with seats"
         for name in ("count", "category", "together")
@@ -194,76 +168,67 @@ def reserve(call: Call) -> Response:
     }
     if extra:
         raise ValidationFailed(extra)
-    canonical = fingerprint(str(body.session_id), *_seat_parts(body.seats), *_ticket_parts(tickets))
-
-    def produce() -> Response:
-        seats = body.seats or []
-        made = call.services.box.reserve(call.user.user_id, body.session_id, seats, tickets)
-        return json_response(views.reservation(made), 201)
-
-    return answer_once(call, "POST /reservations", canonical, produce)
+    return fingerprint(str(body.session_id), *_seat_parts(body.seats), *tickets)
 
 
-def _reserve_best(call: Call, body: CreateReservation, tickets: dict[str, int]) -> Response:
-    if body.count is None:
-        raise ValidationFailed({"seats": "is required (or count, for best available)"})
-    together = True if body.together is None else body.together
-    # Distinct from any hand-picked body's form: a seat label never starts with "best".
-    canonical = fingerprint(
-        str(body.session_id),
-        f"best:{body.count}:{body.category or ''}:{together}",
-        *_ticket_parts(tickets),
-    )
+def _together(body: CreateReservation) -> bool:
+    return True if body.together is None else body.together
 
-    def produce() -> Response:
-        made = call.services.box.reserve_best(
-            call.user.user_id,
+
+def reserve(call: Call) -> Response:
+    body: CreateReservation = call.body
+    tickets = _tickets(body.tickets)
+    box, user_id = call.services.box, call.user.user_id
+    if body.seats is None:
+        made = box.reserve_best(
+            user_id,
             body.session_id,
             body.count or 0,
             category=body.category,
-            together=together,
+            together=_together(body),
             tickets=tickets,
         )
-        return json_response(views.reservation(made), 201)
+    else:
+        made = box.reserve(user_id, body.session_id, body.seats, tickets)
+    return Reservation.response(made, 201)
 
-    return answer_once(call, "POST /reservations", canonical, produce)
+
+def _change_identity(call: Call) -> str:
+    body: ChangeReservation = call.body
+    reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
+    tickets = _ticket_parts(_tickets(body.tickets))
+    return fingerprint(str(reservation_id), *_seat_parts(body.seats), *tickets)
 
 
 def change(call: Call) -> Response:
     reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
     body: ChangeReservation = call.body
-    tickets = _tickets(body.tickets)
-    canonical = fingerprint(str(reservation_id), *_seat_parts(body.seats), *_ticket_parts(tickets))
-
-    def produce() -> Response:
-        box = call.services.box
-        changed = box.change(reservation_id, call.user.user_id, body.seats, tickets)
-        return json_response(views.reservation(changed))
-
-    return answer_once(call, "PATCH /reservations/{id}", canonical, produce)
+    box = call.services.box
+    changed = box.change(reservation_id, call.user.user_id, body.seats, _tickets(body.tickets))
+    return Reservation.response(changed)
 
 
 def get_reservation(call: Call) -> Response:
     reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
     user = call.user
     found = call.services.box.reservation(reservation_id, user.user_id, admin=user.is_admin)
-    return json_response(views.reservation(found))
+    return Reservation.response(found)
 
 
 def cancel(call: Call) -> Response:
     reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
     cancelled = call.services.box.cancel(reservation_id, call.user.user_id)
-    return json_response(views.reservation(cancelled))
+    return Reservation.response(cancelled)
+
+
+def _pay_identity(call: Call) -> str:
+    return str(call.path_uuid("reservation_id", ReservationNotFound))
 
 
 def pay(call: Call) -> Response:
     reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
-
-    def produce() -> Response:
-        sale, new = call.services.box.pay(reservation_id, call.user.user_id)
-        return json_response(views.sale(sale), 201 if new else 200)
-
-    return answer_once(call, "POST /reservations/{id}/payment", str(reservation_id), produce)
+    sale, new = call.services.box.pay(reservation_id, call.user.user_id)
+    return Sale.response(sale, 201 if new else 200)
 
 
 _PENDING_ONLY = "409 reservation_confirmed if paid; 410 reservation_expired if lapsed."
@@ -275,7 +240,7 @@ OPERATIONS = (
         reserve,
         "Hold seats for a while (all or none)",
         {
-            201: Reply("The pending reservation.", "Reservation"),
+            201: Reply("The pending reservation.", Reservation),
             404: Reply("session_not_found", "Error"),
             409: Reply(
                 "seats_unavailable (details.seats: held, sold or blocked), "
@@ -290,7 +255,7 @@ OPERATIONS = (
         tag="reservations",
         access="user",
         body=CreateReservation,
-        idempotent=True,
+        idempotent=_reserve_identity,
         description=(
             "Holds every seat or none. Seat order does not matter. unknown_seat (422) names "
             "labels the session does not have; couple_seat_split (422) names the missing half "
@@ -308,7 +273,7 @@ OPERATIONS = (
         "/reservations/{reservation_id}",
         get_reservation,
         "Read a reservation (its owner, or an admin)",
-        {200: Reply("The reservation; a lapsed pending one reads expired.", "Reservation")},
+        {200: Reply("The reservation; a lapsed pending one reads expired.", Reservation)},
         tag="reservations",
         access="user",
     ),
@@ -318,7 +283,7 @@ OPERATIONS = (
         change,
         "Change the seats of a pending hold (all or nothing)",
         {
-            200: Reply("The reservation, holding exactly the seats asked for.", "Reservation"),
+            200: Reply("The reservation, holding exactly the seats asked for.", Reservation),
             409: Reply(
                 "seats_unavailable (details.seats), single_seat_gap (details.seats), "
                 "ticket_quota_exhausted, reservation_confirmed, reservation_cancelled, "
@@ -330,7 +295,7 @@ OPERATIONS = (
         tag="reservations",
         access="user",
         body=ChangeReservation,
-        idempotent=True,
+        idempotent=_change_identity,
         description=(
             "The hold now covers exactly these seats, with these tickets: seats dropped are "
             "free at once, seats added are held until the same expires_at (editing a hold "
@@ -344,7 +309,7 @@ OPERATIONS = (
         cancel,
         "Cancel a pending reservation, freeing its seats at once",
         {
-            200: Reply("The cancelled reservation (again on a cancelled one).", "Reservation"),
+            200: Reply("The cancelled reservation (again on a cancelled one).", Reservation),
             409: Reply("reservation_confirmed", "Error"),
             410: Reply("reservation_expired", "Error"),
         },
@@ -358,8 +323,8 @@ OPERATIONS = (
         pay,
         "Pay a pending reservation: its seats are sold",
         {
-            201: Reply("The new sale.", "Sale"),
-            200: Reply("The reservation was already paid: the same sale.", "Sale"),
+            201: Reply("The new sale.", Sale),
+            200: Reply("The reservation was already paid: the same sale.", Sale),
             409: Reply(
                 "reservation_cancelled, sales_closed (a hold is never paid once sales "
                 "closed), session_cancelled or idempotency_in_progress",
@@ -369,6 +334,6 @@ OPERATIONS = (
         },
         tag="reservations",
         access="user",
-        idempotent=True,
+        idempotent=_pay_identity,
     ),
 )

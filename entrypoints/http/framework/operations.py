@@ -29,10 +29,12 @@ from cinema_core.memory import (
 from cinema_core.ports import Bucket
 from entrypoints.bootstrap import Services
 
+from .answers import Answer
 from .auth import Authenticator, Identity
 from .bodies import parse_object, read_body
 from .body_schemas import schema_of
 from .errors import error_response
+from .idempotency import answer_once
 from .middleware import request_info
 from .shapes import NO_RULES, Rules, Unfit
 from .structuring import read, structure
@@ -41,6 +43,17 @@ from .threads import RequestThreads
 # "staff": staff or an admin.
 Access = Literal["public", "user", "staff", "admin"]
 _DIGITS = re.compile(r"[0-9]{1,9}")
+_PATH_PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
+
+
+def documented_path(path: str) -> str:
+    """A route's path as OpenAPI writes it: ``{user_id:path}`` is ``{user_id}``."""
+    return _PATH_PARAM.sub(r"{\1}", path)
+
+
+def path_params(path: str) -> list[str]:
+    """The names of a route's path parameters, in order."""
+    return _PATH_PARAM.findall(path)
 
 
 @attrs.frozen
@@ -63,10 +76,12 @@ class Param:
 
 @attrs.frozen
 class Reply:
-    """One answer a route gives: its description, the component schema of its body, headers."""
+    """One answer a route gives: its description, the shape of its body, headers."""
 
     description: str
-    schema: str | None = None
+    # The answer class its body is declared by ("Error" for the error shape; None: no body
+    # or an undeclared one).
+    schema: type[Answer] | str | None = None
     media: str = "application/json"
     headers: tuple[str, ...] = ()
     # Other media types the same answer comes in, chosen by the request's Accept header.
@@ -89,12 +104,28 @@ class Operation:
     # False: the body may be left out altogether (the handler then sees ``None``).
     body_required: bool = True
     query: tuple[Param, ...] = ()
-    idempotent: bool = False
+    # What identifies a request (a canonical fingerprint of its body and path), for an
+    # operation that honours Idempotency-Key: the routing then runs the handler once per
+    # (user, operation, key) and replays its answer to every retry. It may refuse the request
+    # (ValidationFailed) before anything is claimed.
+    idempotent: Callable[[Call], str] | None = None
     limited: bool = True
     # False for handlers that do no I/O (probes, docs): they run on the event loop, sparing
     # the hop to the thread pool that store and Redis calls need.
     blocking: bool = True
     description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.idempotent is not None and (
+            self.access == "public" or inspect.iscoroutinefunction(self.handler)
+        ):
+            raise TypeError(f"{self.key}: only a signed-in, blocking handler is idempotent")
+
+    @property
+    def key(self) -> str:
+        """The operation as OpenAPI names it (``POST /reservations/{reservation_id}``): an
+        idempotent answer is kept under it."""
+        return f"{self.method} {documented_path(self.path)}"
 
 
 @attrs.define(slots=True)
@@ -245,13 +276,22 @@ def _endpoint(
         try:
             identity = gate.admit(request, op)
             given = raw is not None and (op.body_required or raw.strip() != b"")
-            body = structure(parse_object(raw), op.body) if op.body and given else None
+            body = (
+                structure(parse_object(raw), op.body)
+                if op.body and raw is not None and given
+                else None
+            )
             call = Call(request, gate.services, identity, body, gate.authenticator)
-            response = op.handler(call)
-            assert isinstance(response, Response)
-            return response
+            if op.idempotent is None:
+                return answer(op, call)
+            return answer_once(call, op.key, op.idempotent(call), lambda: answer(op, call))
         except CinemaError as error:
             return error_response(error)
+
+    def answer(op: Operation, call: Call) -> Response:
+        response = op.handler(call)
+        assert isinstance(response, Response)
+        return response
 
     async def endpoint(request: Request) -> Response:
         op = methods.get(request.method) or methods["GET"]  # HEAD is served as GET

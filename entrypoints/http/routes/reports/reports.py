@@ -8,93 +8,88 @@ import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
+import attrs
 from starlette.responses import Response
 
-from cinema_core import SessionNotFound
+from cinema_core import Category, Money, SessionNotFound
 from cinema_core.rooms import MAX_NAME
+from entrypoints.http.framework.answers import Answer, names, out
+from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 
-from . import views
-from .operations import Call, Operation, Param, Reply
-from .responses import json_response
-
-_MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "25.00"}
-_COUNT = {"type": "integer", "minimum": 0}
 CSV = "text/csv"
 _FORMULA_STARTS = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "SessionReport": {
-        "type": "object",
-        "required": [
-            "session_id",
-            "seat_count",
-            "available",
-            "held",
-            "sold",
-            "blocked",
-            "checked_in",
-            "revenue",
-            "refunded",
-            "by_category",
-            "by_ticket",
-        ],
-        "properties": {
-            "session_id": {"type": "string", "format": "uuid"},
-            "seat_count": {**_COUNT, "description": "Seats for sale."},
-            "available": _COUNT,
-            "held": {**_COUNT, "description": "Under a hold that has not lapsed."},
-            "sold": {**_COUNT, "description": "Sold and not refunded."},
-            "blocked": _COUNT,
-            "checked_in": _COUNT,
-            "revenue": {**_MONEY, "description": "Paid minus refunded."},
-            "refunded": _MONEY,
-            "by_category": {
-                "type": "object",
-                "description": "Each category the room has.",
-                "additionalProperties": {
-                    "type": "object",
-                    "required": ["seats", "sold", "revenue"],
-                    "properties": {"seats": _COUNT, "sold": _COUNT, "revenue": _MONEY},
-                },
-            },
-            "by_ticket": {
-                "type": "object",
-                "description": "Each ticket type of the session.",
-                "additionalProperties": {
-                    "type": "object",
-                    "required": ["sold", "revenue"],
-                    "properties": {"sold": _COUNT, "revenue": _MONEY},
-                },
-            },
-        },
-    },
-    "DailySales": {
-        "type": "object",
-        "required": list(views.DAILY_SALES_FIELDS),
-        "properties": {
-            "date": {"type": "string", "format": "date", "description": "Day of payment (UTC)."},
-            "cinema": {"type": "string"},
-            "movie": {"type": "string"},
-            "sessions": {**_COUNT, "description": "Sessions these sales were for."},
-            "tickets": {**_COUNT, "description": "Tickets sold and not refunded."},
-            "revenue": {**_MONEY, "description": "Paid minus refunded."},
-        },
-    },
-    "SalesReport": {
-        "type": "object",
-        "required": ["items"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/DailySales"}}
-        },
-    },
-}
+# The field named date would hide the type from its own annotation.
+Day = date
+
+
+def _count(**more: Any) -> Any:
+    return out(minimum=0, **more)
+
+
+@attrs.frozen
+class CategoryFigures(Answer):
+    """Seats, sales and revenue of one seat category."""
+
+    seats: int = _count()
+    sold: int = _count()
+    revenue: Money = out(example="250.00")
+
+
+@attrs.frozen
+class TicketFigures(Answer):
+    """Sales and revenue of one ticket type."""
+
+    sold: int = _count()
+    revenue: Money = out(example="250.00")
+
+
+@attrs.frozen
+class SessionReport(Answer):
+    """How full a session is and what it earned."""
+
+    session_id: UUID = out()
+    seat_count: int = _count(description="Seats for sale.")
+    available: int = _count()
+    held: int = _count(description="Under a hold that has not lapsed.")
+    sold: int = _count(description="Sold and not refunded.")
+    blocked: int = _count()
+    checked_in: int = _count()
+    revenue: Money = out(description="Paid minus refunded.", example="250.00")
+    refunded: Money = out(example="0.00")
+    by_category: dict[Category, CategoryFigures] = out(
+        description="Each category the room has.", example={}
+    )
+    by_ticket: dict[str, TicketFigures] = out(
+        description="Each ticket type of the session.", example={}
+    )
+
+
+@attrs.frozen
+class DailySales(Answer):
+    """Sales of one day of payment (UTC), cinema and movie."""
+
+    date: Day = out(description="Day of payment (UTC).")
+    cinema: str = out(example="Centro")
+    movie: str = out(example="Filme X")
+    sessions: int = _count(description="Sessions these sales were for.")
+    tickets: int = _count(description="Tickets sold and not refunded.")
+    revenue: Money = out(description="Paid minus refunded.", example="250.00")
+
+
+@attrs.frozen
+class SalesReport(Answer):
+    """The rows of the sales report."""
+
+    items: list[DailySales] = out(lambda rows: rows)
 
 
 def session_report(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
-    return json_response(views.session_report(call.services.box.session_report(session_id)))
+    return SessionReport.response(call.services.box.session_report(session_id))
 
 
 SALES_QUERY = (
@@ -134,16 +129,16 @@ def sales_report(call: Call) -> Response:
     rows = call.services.box.sales_report(
         paid_from=bounds["from"], paid_before=bounds["to"], cinema=cinema
     )
-    found = [views.daily_sales(row) for row in rows]
     if CSV in call.request.headers.get("accept", ""):
         text = io.StringIO()
-        writer = csv.DictWriter(text, views.DAILY_SALES_FIELDS, lineterminator="\r\n")
+        writer = csv.DictWriter(text, names(DailySales), lineterminator="\r\n")
         writer.writeheader()
         writer.writerows(
-            {name: spreadsheet_safe(value) for name, value in row.items()} for row in found
+            {name: spreadsheet_safe(value) for name, value in DailySales.encode(row).items()}
+            for row in rows
         )
         return Response(text.getvalue(), 200, media_type=f"{CSV}; charset=utf-8")
-    return json_response({"items": found})
+    return SalesReport.response(rows)
 
 
 OPERATIONS = (
@@ -153,7 +148,7 @@ OPERATIONS = (
         session_report,
         "How full a session is and what it earned (staff or admin)",
         {
-            200: Reply("The session's report.", "SessionReport"),
+            200: Reply("The session's report.", SessionReport),
             404: Reply("session_not_found", "Error"),
         },
         tag="reports",
@@ -168,7 +163,7 @@ OPERATIONS = (
         "/reports/sales",
         sales_report,
         "Sales per day, cinema and movie (admin); Accept: text/csv for CSV",
-        {200: Reply("The report's rows.", "SalesReport", also=(CSV,))},
+        {200: Reply("The report's rows.", SalesReport, also=(CSV,))},
         tag="reports",
         access="admin",
         query=SALES_QUERY,

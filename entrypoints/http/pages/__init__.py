@@ -19,9 +19,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from cinema_core import SessionNotFound
-
-from . import views
-from .operations import Call, Operation, Reply
+from entrypoints.http.framework.operations import Call, Operation, Reply
+from entrypoints.http.routes.sessions.sessions import Session
 
 STATIC = "/static"
 # blob: for ticket QR codes, which are fetched with the token and shown from memory.
@@ -34,7 +33,7 @@ POLICY = (
 @functools.cache
 def _templates() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("entrypoints.http", "templates"),
+        loader=jinja2.PackageLoader("entrypoints.http.pages", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -67,7 +66,7 @@ def home(call: Call) -> Response:
 def picker(call: Call) -> Response:
     try:
         session_id = call.path_uuid("session_id", SessionNotFound)
-        session = views.session(call.services.box.session(session_id))
+        session = Session.encode(call.services.box.session(session_id))
     except SessionNotFound:
         # A browser gets a page it can read; any other client the API's JSON error.
         if not _wants_html(call):
@@ -143,5 +142,5 @@ class _Assets(StaticFiles):
 
 def assets() -> Mount:
     """``/static``: the files under the package's ``static/``, installed with it."""
-    files = _Assets(packages=[("entrypoints.http", "static")])
+    files = _Assets(packages=[("entrypoints.http.pages", "static")])
     return Mount(STATIC, app=files, name="static")

@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
+import attrs
 from starlette.responses import Response
 
 from cinema_core import ValidationFailed
 from cinema_core.events import EVENT_TYPES
+from entrypoints.http.framework.answers import Answer, out
+from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 
-from .operations import Call, Operation, Param, Reply
-from .responses import json_response
+EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "Event": {
-        "type": "object",
-        "required": ["id", "type", "occurred_at", "data"],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "type": {"type": "string", "enum": list(EVENT_TYPES)},
-            "occurred_at": {"type": "string", "format": "date-time"},
-            "data": {"type": "object", "additionalProperties": True},
-        },
-    },
-    "EventPage": {
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
-            "next_cursor": {"type": "string", "nullable": True},
-        },
-    },
-}
+
+@attrs.frozen
+class Event(Answer):
+    """An event as published: its envelope (encoded from the envelope itself)."""
+
+    id: UUID = out(lambda e: e["id"])
+    type: EventType = out(lambda e: e["type"])
+    occurred_at: str = out(
+        lambda e: e["occurred_at"], format="date-time", example="2026-12-01T19:00:00.000Z"
+    )
+    data: dict[str, Any] = out(lambda e: e["data"], example={})
+
+
+@attrs.frozen
+class EventPage(Answer):
+    """A page of events, newest first; next_cursor asks for the next one (null on the last)."""
+
+    items: list[Event] = out(lambda page: page[0])
+    next_cursor: str | None = out(lambda page: page[1])
 
 
 def events(call: Call) -> Response:
@@ -66,7 +67,7 @@ def events(call: Call) -> Response:
     found = trail.events(type=type_, session_id=session_id, before=before, limit=limit + 1)
     page = found[:limit]
     more = str(page[-1][0]) if len(found) > limit else None
-    return json_response({"items": [event.envelope() for _, event in page], "next_cursor": more})
+    return EventPage.response(([event.envelope() for _, event in page], more))
 
 
 OPERATIONS = (
@@ -75,7 +76,7 @@ OPERATIONS = (
         "/admin/events",
         events,
         "The audit trail of published events, newest first (admin)",
-        {200: Reply("A page of event envelopes.", "EventPage")},
+        {200: Reply("A page of event envelopes.", EventPage)},
         tag="admin",
         access="admin",
         query=(

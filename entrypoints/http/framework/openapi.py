@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from cinema_core.users import MAX_USER_ID
 
-from . import body_schemas
+from . import answers, body_schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import KEY_PATTERN, MAX_KEY
-from .operations import Operation, Reply
+from .operations import Operation, Reply, documented_path, path_params
 
-_PATH_PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
+__all__ = ["document", "documented_path", "package_version"]
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -67,16 +66,14 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def documented_path(path: str) -> str:
-    """A route's path as OpenAPI writes it: ``{user_id:path}`` is ``{user_id}``."""
-    return _PATH_PARAM.sub(r"{\1}", path)
-
-
-def document(operations: Iterable[Operation], schemas: Mapping[str, Any]) -> dict[str, Any]:
+def document(operations: Iterable[Operation]) -> dict[str, Any]:
     """The whole OpenAPI document for these operations."""
     paths: dict[str, dict[str, Any]] = {}
-    components: dict[str, Any] = {"Error": ERROR_SCHEMA, **schemas}
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     for op in operations:
+        for reply in op.replies.values():
+            if not isinstance(reply.schema, str | None):
+                components.update(answers.components(reply.schema))
         if op.body is not None:
             components.update(body_schemas.components(op.body))
         paths.setdefault(documented_path(op.path), {})[op.method.lower()] = _operation(op)
@@ -112,7 +109,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         spec["description"] = op.description
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
-        for name in _PATH_PARAM.findall(op.path)
+        for name in path_params(op.path)
     ]
     parameters += [
         {
@@ -191,7 +188,8 @@ def _reply(status: int, reply: Reply) -> dict[str, Any]:
     if status == 304:
         pass  # no body
     elif reply.schema is not None:
-        schema = {"$ref": f"#/components/schemas/{reply.schema}"}
+        name = reply.schema if isinstance(reply.schema, str) else reply.schema.__name__
+        schema = {"$ref": f"#/components/schemas/{name}"}
         answer["content"] = {reply.media: {"schema": schema}}
         for media in reply.also:
             answer["content"][media] = {"schema": {"type": "string"}}

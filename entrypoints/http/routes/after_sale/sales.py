@@ -4,22 +4,22 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import attrs
 import segno
 from starlette.responses import Response
 
-from cinema_core import SaleNotFound, TicketNotFound
+from cinema_core import Money, SaleNotFound, TicketNotFound
+from cinema_core.admissions import TicketStatus
 from cinema_core.reservations import MAX_SEATS_PER_RESERVATION
-
-from . import views
-from .idempotency import answer_once, fingerprint
-from .operations import Call, Operation, Reply
-from .reservations import SCHEMAS as RESERVATION_SCHEMAS
-from .reservations import SEAT_LABEL
-from .responses import json_response
-from .shapes import Rules, field
+from entrypoints.http.framework.answers import Answer, out
+from entrypoints.http.framework.idempotency import fingerprint
+from entrypoints.http.framework.operations import Call, Operation, Reply
+from entrypoints.http.framework.shapes import Rules, days_from_now, field
+from entrypoints.http.routes.selling.reservations import SEAT_LABEL, Sale
 
 
 @attrs.frozen
@@ -37,69 +37,43 @@ class RefundSeats:
     )
 
 
-_ID = {"type": "string", "format": "uuid"}
-_SALE = RESERVATION_SCHEMAS["Sale"]["properties"]
-_TICKET_STATUS = {"type": "string", "enum": ["valid", "used", "refunded"]}
+@attrs.frozen
+class Refund(Answer):
+    """Seats of a sale given back, and the money returned for them."""
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "Refund": {
-        "type": "object",
-        "required": [
-            "id",
-            "sale_id",
-            "session_id",
-            "user_id",
-            "seats",
-            "amount",
-            "currency",
-            "refunded_at",
-        ],
-        "properties": {
-            "id": _ID,
-            "sale_id": _ID,
-            "session_id": _ID,
-            "user_id": {"type": "string", "description": "The sale's buyer."},
-            "seats": _SALE["seats"],
-            "amount": _SALE["amount"],
-            "currency": {"type": "string"},
-            "refunded_at": _SALE["paid_at"],
-        },
-    },
-    "Ticket": {
-        "type": "object",
-        "required": [
-            "id",
-            "sale_id",
-            "session_id",
-            "seat",
-            "ticket",
-            "code",
-            "status",
-            "checked_in_at",
-        ],
-        "properties": {
-            "id": _ID,
-            "sale_id": _ID,
-            "session_id": _ID,
-            "seat": {"type": "string", "example": "A1"},
-            "ticket": {"type": "string", "description": "The ticket type.", "example": "full"},
-            "code": {
-                "type": "string",
-                "maxLength": 200,
-                "description": "What the door scans (POST /checkins); keep it private.",
-            },
-            "status": _TICKET_STATUS,
-            "checked_in_at": {"type": "string", "format": "date-time", "nullable": True},
-        },
-    },
-    "TicketList": {
-        "type": "object",
-        "required": ["items"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}
-        },
-    },
-}
+    id: UUID = out()
+    sale_id: UUID = out()
+    session_id: UUID = out()
+    user_id: str = out(description="The sale's buyer.", example="alice")
+    seats: list[str] = out(example=["A1"])
+    amount: Money = out(example="25.00")
+    currency: str = out("amount.currency", example="BRL")
+    refunded_at: datetime = out(example=days_from_now(0, hour=18))
+
+
+@attrs.frozen
+class Ticket(Answer):
+    """One seat of a sale as the door knows it."""
+
+    id: UUID = out()
+    sale_id: UUID = out()
+    session_id: UUID = out()
+    seat: str = out(example="A1")
+    ticket: str = out(description="The ticket type.", example="full")
+    code: str = out(
+        description="What the door scans (POST /checkins); keep it private.",
+        example="kq3Xb9…",
+        maxLength=200,
+    )
+    status: TicketStatus = out()
+    checked_in_at: datetime | None = out()
+
+
+@attrs.frozen
+class TicketList(Answer):
+    """The tickets of a sale, one per seat."""
+
+    items: list[Ticket] = out(lambda found: found)
 
 
 def _sale_id(call: Call) -> Any:
@@ -109,29 +83,30 @@ def _sale_id(call: Call) -> Any:
 def get_sale(call: Call) -> Response:
     user = call.user
     sale = call.services.box.owned_sale(_sale_id(call), user.user_id, admin=user.is_admin)
-    return json_response(views.sale(sale))
+    return Sale.response(sale)
+
+
+def _refund_identity(call: Call) -> str:
+    """The sale and the seats given back in any order (``*``: every seat left)."""
+    body: RefundSeats | None = call.body
+    seats = None if body is None else body.seats
+    return fingerprint(
+        str(_sale_id(call)), *(["*"] if seats is None else sorted(s.strip().upper() for s in seats))
+    )
 
 
 def refund(call: Call) -> Response:
-    sale_id = _sale_id(call)
     body: RefundSeats | None = call.body
     seats = None if body is None else body.seats
-    canonical = fingerprint(
-        str(sale_id), *(["*"] if seats is None else sorted(s.strip().upper() for s in seats))
-    )
-
-    def produce() -> Response:
-        user = call.user
-        made = call.services.box.refund(sale_id, user.user_id, seats, admin=user.is_admin)
-        return json_response(views.refund(made), 201)
-
-    return answer_once(call, "POST /sales/{id}/refunds", canonical, produce)
+    user = call.user
+    made = call.services.box.refund(_sale_id(call), user.user_id, seats, admin=user.is_admin)
+    return Refund.response(made, 201)
 
 
 def tickets(call: Call) -> Response:
     user = call.user
     found = call.services.box.tickets(_sale_id(call), user.user_id, admin=user.is_admin)
-    return json_response({"items": [views.ticket(t) for t in found]})
+    return TicketList.response(found)
 
 
 def ticket_qr(call: Call) -> Response:
@@ -153,7 +128,7 @@ OPERATIONS = (
         "/sales/{sale_id}",
         get_sale,
         "Read a sale with what was refunded of it (its buyer, or an admin)",
-        {200: Reply("The sale.", "Sale"), 404: Reply("sale_not_found", "Error")},
+        {200: Reply("The sale.", Sale), 404: Reply("sale_not_found", "Error")},
         tag="sales",
         access="user",
         description=_OWN,
@@ -164,7 +139,7 @@ OPERATIONS = (
         refund,
         "Give seats of a sale back; they are for sale again at once",
         {
-            201: Reply("The refund.", "Refund"),
+            201: Reply("The refund.", Refund),
             404: Reply("sale_not_found", "Error"),
             409: Reply(
                 "refund_window_closed (details.closed_at), already_refunded or ticket_used "
@@ -181,7 +156,7 @@ OPERATIONS = (
         access="user",
         body=RefundSeats,
         body_required=False,
-        idempotent=True,
+        idempotent=_refund_identity,
         description=(
             "All the seats named, or none. Without a body (or without seats), every seat of "
             "the sale not yet refunded. The buyer may refund until CINEMA_REFUND_CUTOFF_MINUTES "
@@ -194,7 +169,7 @@ OPERATIONS = (
         "/sales/{sale_id}/tickets",
         tickets,
         "The tickets of a sale, one per seat, with the codes the door scans",
-        {200: Reply("The tickets.", "TicketList"), 404: Reply("sale_not_found", "Error")},
+        {200: Reply("The tickets.", TicketList), 404: Reply("sale_not_found", "Error")},
         tag="sales",
         access="user",
         description=_OWN,

@@ -106,7 +106,7 @@ class Authenticator:
         sub, role, exp = claims.get("sub"), claims.get("role"), claims.get("exp")
         # The same rule the box office holds user ids to: a sub no store could keep (a NUL, a
         # control character, a lone surrogate) is refused here, before it reaches one.
-        if user_id_problem(sub) is not None:
+        if not isinstance(sub, str) or user_id_problem(sub) is not None:
             raise Unauthorized(f"The token's sub must be 1 to {MAX_SUB} printable characters.")
         if role not in ROLES:
             raise Unauthorized("The token's role must be customer, staff or admin.")

@@ -32,11 +32,11 @@ from cinema_core.events import (
     SEAT_RELEASED,
 )
 from cinema_core.memory import InMemoryEventBus
+from entrypoints.http.framework.operations import Call, Operation, Reply
+from entrypoints.http.framework.responses import dump
+from entrypoints.http.framework.threads import RequestThreads
 
-from . import views
-from .operations import Call, Operation, Reply
-from .responses import dump
-from .threads import RequestThreads
+from .seat_maps import SeatMap
 
 log = logging.getLogger("cinema.stream")
 KEEPALIVE_SECONDS = 15.0
@@ -201,29 +201,31 @@ async def _messages(
         feed.forget(listener)
 
 
-def stream_operation(feed: SeatFeed, threads: RequestThreads) -> Operation:
-    """``GET /sessions/{session_id}/seats/stream`` over this feed."""
+async def stream_seats(call: Call) -> Response:
+    # The app's one feed and its request threads (create_app puts them in its state).
+    feed: SeatFeed = call.request.app.state.feed
+    threads: RequestThreads = call.request.app.state.threads
+    session_id = call.path_uuid("session_id", SessionNotFound)
+    # Listen before reading the map, so no change falls between the two.
+    listener = feed.listen(str(session_id))
 
-    async def stream_seats(call: Call) -> Response:
-        session_id = call.path_uuid("session_id", SessionNotFound)
-        # Listen before reading the map, so no change falls between the two.
-        listener = feed.listen(str(session_id))
+    async def read_map() -> dict[str, Any]:
+        return SeatMap.encode(await threads.run(call.services.box.seat_map, session_id))
 
-        async def read_map() -> dict[str, Any]:
-            return views.seat_map(await threads.run(call.services.box.seat_map, session_id))
+    try:
+        first = await read_map()
+    except BaseException:
+        feed.forget(listener)
+        raise
+    return StreamingResponse(
+        _messages(feed, listener, first, read_map),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
-        try:
-            first = await read_map()
-        except BaseException:
-            feed.forget(listener)
-            raise
-        return StreamingResponse(
-            _messages(feed, listener, first, read_map),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
 
-    return Operation(
+OPERATIONS = (
+    Operation(
         "GET",
         "/sessions/{session_id}/seats/stream",
         stream_seats,
@@ -238,4 +240,5 @@ def stream_operation(feed: SeatFeed, threads: RequestThreads) -> Operation:
             )
         },
         tag="sessions",
-    )
+    ),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,11 +11,9 @@ from starlette.responses import Response
 
 from cinema_core import ValidationFailed
 from cinema_core.admissions import MAX_CODE
-
-from . import views
-from .operations import Call, Operation, Reply
-from .responses import json_response
-from .shapes import field
+from entrypoints.http.framework.answers import Answer, out
+from entrypoints.http.framework.operations import Call, Operation, Reply
+from entrypoints.http.framework.shapes import field
 
 
 @attrs.frozen
@@ -31,18 +30,19 @@ class CheckIn:
     )
 
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "CheckedIn": {
-        "type": "object",
-        "required": ["ticket_id", "session_id", "seat", "checked_in_at"],
-        "properties": {
-            "ticket_id": {"type": "string", "format": "uuid"},
-            "session_id": {"type": "string", "format": "uuid"},
-            "seat": {"type": "string", "example": "A1"},
-            "checked_in_at": {"type": "string", "format": "date-time"},
-        },
-    },
-}
+def _checked_in_at(ticket: Any) -> datetime:
+    assert ticket.checked_in_at is not None
+    return ticket.checked_in_at  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class CheckedIn(Answer):
+    """A ticket let in at the door."""
+
+    ticket_id: UUID = out("id")
+    session_id: UUID = out()
+    seat: str = out(example="A1")
+    checked_in_at: datetime = out(_checked_in_at)
 
 
 def check_in(call: Call) -> Response:
@@ -50,7 +50,7 @@ def check_in(call: Call) -> Response:
     if not 1 <= len(body.code) <= MAX_CODE:
         raise ValidationFailed({"code": f"must be 1 to {MAX_CODE} characters"})
     ticket = call.services.box.check_in(body.code, body.session_id)
-    return json_response(views.check_in(ticket), 201)
+    return CheckedIn.response(ticket, 201)
 
 
 OPERATIONS = (
@@ -60,7 +60,7 @@ OPERATIONS = (
         check_in,
         "Check a ticket in at the door (staff or admin)",
         {
-            201: Reply("The holder is in.", "CheckedIn"),
+            201: Reply("The holder is in.", CheckedIn),
             404: Reply("ticket_not_found: no ticket has this code", "Error"),
             409: Reply(
                 "already_checked_in (details.checked_in_at), ticket_refunded, or "

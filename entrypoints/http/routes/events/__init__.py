@@ -1,0 +1,5 @@
+"""Events: the audit trail of published events."""
+
+from . import audit
+
+OPERATIONS = audit.OPERATIONS

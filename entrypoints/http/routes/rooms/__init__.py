@@ -1,0 +1,5 @@
+"""Rooms: the chain's rooms and their layouts."""
+
+from . import rooms
+
+OPERATIONS = rooms.OPERATIONS

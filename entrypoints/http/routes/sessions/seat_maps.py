@@ -1,0 +1,155 @@
+"""The seat map's answer: its declaration, and its body spliced from per-seat fragments."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import attrs
+import orjson
+
+import cinema_core
+from cinema_core import Category, RoomSeat, SeatStatus
+from cinema_core.rooms import Plan
+from entrypoints.http.framework.answers import Answer, out
+
+
+@attrs.frozen
+class Seat(Answer):
+    """One seat of a session's map (encoded from a room seat and its status)."""
+
+    label: str = out(lambda s: s[0].label, example="A1")
+    row: str = out(lambda s: s[0].label.row, example="A")
+    number: int = out(lambda s: s[0].label.number, example=1)
+    column: int = out(
+        lambda s: s[0].column,
+        description="The cell's 1-based place in its layout row (gaps count).",
+        example=1,
+    )
+    category: Category = out(lambda s: s[0].category)
+    status: SeatStatus = out(lambda s: s[1])
+    pair: str | None = out(
+        lambda s: s[0].pair, omit_none=True, description="The other half of a couple seat."
+    )
+
+
+def _count(status: SeatStatus) -> Any:
+    return lambda m: sum(1 for _, found in m.seats if found is status)
+
+
+def _seats(m: cinema_core.SeatMap) -> Sequence[tuple[RoomSeat, SeatStatus]]:
+    return [
+        (room_seat, status)
+        for (_, status), room_seat in zip(m.seats, m.room.plan.seats, strict=True)
+    ]
+
+
+@attrs.frozen
+class SeatMap(Answer):
+    """Every seat of a session with its status, and how many are in each status.
+
+    Declared for the document and the event stream's snapshots; ``seat_map_json`` writes the
+    same bytes from fragments, for GET .../seats."""
+
+    session_id: UUID = out()
+    available: int = out(_count(SeatStatus.AVAILABLE))
+    held: int = out(_count(SeatStatus.HELD))
+    sold: int = out(_count(SeatStatus.SOLD))
+    blocked: int = out(_count(SeatStatus.BLOCKED))
+    rows: int = out("room.rows")
+    columns: int = out("room.columns")
+    seats: list[Seat] = out(_seats)
+
+
+_COUNTED = (SeatStatus.AVAILABLE, SeatStatus.HELD, SeatStatus.SOLD, SeatStatus.BLOCKED)
+
+
+class _SeatFragments(dict[RoomSeat, tuple[bytes, ...]]):
+    """Each room seat's JSON object, encoded once for each status (in ``_COUNTED``'s order).
+
+    Keyed by the room's seat (label, column, category, pair): rooms share most of them.
+    """
+
+    def __missing__(self, key: RoomSeat) -> tuple[bytes, ...]:
+        # Copied to bytes of their own size: orjson's answer keeps its 4 KiB buffer, and a
+        # 2,600-seat room's fragments would hold 50 MiB instead of 2.
+        found = tuple(
+            bytes(memoryview(orjson.dumps(Seat.encode((key, status))))) for status in _COUNTED
+        )
+        self[key] = found
+        return found
+
+
+_FRAGMENTS = _SeatFragments()
+
+
+# The fragments of each plan's seats, in its order, by the plan's identity (a Plan hashes all
+# its seats): plans are shared per layout (rooms.plan), so this is one entry per room.
+_PLAN_FRAGMENTS: dict[int, tuple[Plan, tuple[tuple[bytes, ...], ...]]] = {}
+_PLANS_KEPT = 64
+
+
+def _plan_fragments(plan: Plan) -> tuple[tuple[bytes, ...], ...]:
+    """A map is encoded by position, without hashing 2,600 room seats (attrs hashes in
+    Python) each time the map changes."""
+    found = _PLAN_FRAGMENTS.get(id(plan))
+    if found is None or found[0] is not plan:
+        if len(_PLAN_FRAGMENTS) >= _PLANS_KEPT:
+            _PLAN_FRAGMENTS.clear()
+        found = (plan, tuple(_FRAGMENTS[room_seat] for room_seat in plan.seats))
+        _PLAN_FRAGMENTS[id(plan)] = found
+    return found[1]
+
+
+_INDEX = {status: index for index, status in enumerate(_COUNTED)}
+
+
+# The last body made of each session's seat map, with its ETag: the box office hands out the
+# same SeatMap object while nothing in it changed, and then its body is the same too.
+_BODIES: dict[UUID, tuple[cinema_core.SeatMap, bytes, str]] = {}
+_BODIES_SIZE = 16
+
+
+def seat_map_json(m: cinema_core.SeatMap) -> tuple[bytes, str]:
+    """``SeatMap.json(m)``, byte for byte, with its entity tag (a digest of the body).
+
+    A 2,600-seat map is the API's largest answer: it is spliced from per-seat fragments
+    encoded once, instead of building and encoding 2,600 dicts per read; and the body of an
+    unchanged map is reused.
+    """
+    last = _BODIES.get(m.session_id)
+    if last is not None and last[0] is m:
+        return last[1], last[2]
+    body = _encode_seat_map(m)
+    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    if m.session_id not in _BODIES and len(_BODIES) >= _BODIES_SIZE:
+        _BODIES.clear()
+    _BODIES[m.session_id] = (m, body, tag)
+    return body, tag
+
+
+def _encode_seat_map(m: cinema_core.SeatMap) -> bytes:
+    index = _INDEX
+    statuses = [status for _, status in m.seats]
+    seats = b",".join(
+        [
+            fragments[index[status]]
+            for status, fragments in zip(statuses, _plan_fragments(m.room.plan), strict=True)
+        ]
+    )
+    head = (
+        b'{"session_id":"%s","available":%d,"held":%d,"sold":%d,"blocked":%d,'
+        b'"rows":%d,"columns":%d,"seats":['
+        % (
+            str(m.session_id).encode(),
+            statuses.count(SeatStatus.AVAILABLE),
+            statuses.count(SeatStatus.HELD),
+            statuses.count(SeatStatus.SOLD),
+            statuses.count(SeatStatus.BLOCKED),
+            m.room.rows,
+            m.room.columns,
+        )
+    )
+    return head + seats + b"]}"

@@ -1,0 +1,5 @@
+"""System: liveness and readiness probes."""
+
+from . import probes
+
+OPERATIONS = probes.OPERATIONS
