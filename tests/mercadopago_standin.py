@@ -130,7 +130,8 @@ class MercadoPagoStandIn:
         """The charge's document as the stand-in holds it now."""
         with self._lock:
             self._lapse()
-            return json.loads(_dump(self._charges[charge_id]))
+            document: dict[str, Any] = json.loads(_dump(self._charges[charge_id]))
+            return document
 
     def approve(self, charge_id: str) -> list[Delivery]:
         """The buyer paid the Pix: the charge turns approved, and its notice goes out."""
