@@ -365,3 +365,13 @@ def test_a_lapsed_charge_is_notified(
     [notice] = inbox.wait(1)
     assert verified_charge_id(SECRET, notice.query, notice.headers) == charge.charge_id
     assert provider.read(charge.charge_id).lapsed
+
+
+def test_a_notice_without_a_request_id_is_signed_without_one() -> None:
+    """As Mercado Pago documents, a value absent from the delivery is left out of the manifest."""
+    query = {"data.id": "1320000001", "type": "payment"}
+    headers = {"x-signature": sign(SECRET, "1320000001", None, "1767268800")}
+    assert verified_charge_id(SECRET, query, headers) == "1320000001"
+    headers["x-request-id"] = "req-added-later"
+    with pytest.raises(BadSignature):
+        verified_charge_id(SECRET, query, headers)
