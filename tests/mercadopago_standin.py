@@ -25,7 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -484,12 +484,3 @@ class NoticeInbox:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-def running(**options: Any) -> Iterator[MercadoPagoStandIn]:
-    """A started stand-in, closed after use (for fixtures)."""
-    standin = MercadoPagoStandIn(**options).start()
-    try:
-        yield standin
-    finally:
-        standin.close()
