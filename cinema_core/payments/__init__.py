@@ -1,0 +1,25 @@
+"""Taking money through a payment provider: the port, its values and errors, and the sandbox.
+
+The box office asks a provider for a Pix charge, reads it back, cancels it when the hold lapses
+unpaid and refunds it (in part or whole). ``PaymentProvider`` is the port; ``SandboxProvider``
+is the in-process stand-in for demos and tests; the Mercado Pago adapter lives in
+``adapters.mercadopago``.
+"""
+
+from __future__ import annotations
+
+from .charges import Charge, ChargeRequest, ChargeStatus, PaymentProvider, Pix
+from .errors import ChargeNotFound, PaymentProviderUnavailable, RefundRefused
+from .sandbox import SandboxProvider
+
+__all__ = [
+    "Charge",
+    "ChargeNotFound",
+    "ChargeRequest",
+    "ChargeStatus",
+    "PaymentProvider",
+    "PaymentProviderUnavailable",
+    "Pix",
+    "RefundRefused",
+    "SandboxProvider",
+]
