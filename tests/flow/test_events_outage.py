@@ -118,10 +118,15 @@ def test_events_sold_during_a_broker_outage_all_go_out_once_it_is_back(
             deadline = time.monotonic() + 15
             while services.box.repo.unpublished() and time.monotonic() < deadline:  # type: ignore[attr-defined]
                 services.relay.run_once()
-            assert services.readiness() == (
+            # The background loops come back by themselves, each after its backoff (10 s at most).
+            healthy = (
                 "ok",
                 {"database": "ok", "redis": "in-process", "broker": "ok", "workers": "ok"},
             )
+            deadline = time.monotonic() + 20
+            while services.readiness() != healthy and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert services.readiness() == healthy
 
             outbox = services.box.repo.events(type=None, session_id=None, before=None, limit=10_000)
             assert len(outbox) == expected
