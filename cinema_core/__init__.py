@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .admissions import Ticket, TicketStatus
-from .box_office import DEFAULT_HOLD, BoxOffice
-from .clock import Clock, ManualClock, SystemClock
-from .errors import (
+from cinema_core.after_sale.admissions import Ticket, TicketStatus
+from cinema_core.after_sale.refunds import Refund
+from cinema_core.box_office import DEFAULT_HOLD, BoxOffice
+from cinema_core.errors import (
     AlreadyCheckedIn,
     AlreadyRefunded,
     BackendUnavailable,
@@ -48,20 +48,20 @@ from .errors import (
     ValidationFailed,
     WrongSession,
 )
-from .events import Event
-from .memory import InMemoryReservationRepo, InMemorySeatLock
-from .money import Money
-from .outages import Outages
-from .pagination import Page
-from .refunds import Refund
-from .relay import Relay
-from .reports import DailySales, SalesFilter, SessionReport
-from .reservations import Reservation, ReservationStatus, Sale, SaleStatus
-from .rooms import Category, Room, RoomSeat
-from .seat_map import SeatMap
-from .seats import Seat, SeatLabel, SeatStatus
-from .sessions import Session, SessionFilter, SessionStatus, SessionView
-from .tickets import DEFAULT_TICKET_TYPES, Line, TicketType
+from cinema_core.events.envelopes import Event
+from cinema_core.events.relay import Relay
+from cinema_core.kernel.clock import Clock, ManualClock, SystemClock
+from cinema_core.kernel.money import Money
+from cinema_core.kernel.pagination import Page
+from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
+from cinema_core.reports.figures import DailySales, SalesFilter, SessionReport
+from cinema_core.resilience.outages import Outages
+from cinema_core.rooms.layout import Category, Room, RoomSeat
+from cinema_core.rooms.seats import Seat, SeatLabel, SeatStatus
+from cinema_core.selling.reservations import Reservation, ReservationStatus, Sale, SaleStatus
+from cinema_core.selling.seat_map import SeatMap
+from cinema_core.selling.ticket_types import DEFAULT_TICKET_TYPES, Line, TicketType
+from cinema_core.sessions.session import Session, SessionFilter, SessionStatus, SessionView
 
 __all__ = [
     "DEFAULT_HOLD",

@@ -16,28 +16,34 @@ from uuid import UUID, uuid4
 
 import attrs
 
-from . import events
-from .admissions import Ticket, new_code
-from .after_sale import AfterSale
-from .choosing import BestAvailable
-from .clock import Clock, SystemClock
-from .errors import ReservationNotFound, RoomNotFound, SessionNotFound, ValidationFailed
-from .holding import Holding
-from .holds import Holds
-from .money import Money
-from .outages import Outages
-from .pagination import Cursor, Page, check_limit
-from .ports import ReservationRepo, SeatLock, Transaction
-from .refunds import DEFAULT_REFUND_CUTOFF, Refund
-from .reports import DailySales, SessionReport
-from .reservations import Reservation, Sale
-from .rooms import Category, Room
-from .seat_map import SeatMap
-from .seats import Seat
-from .session_life import SessionLife
-from .sessions import DEFAULT_DURATION, DEFAULT_SALES_CLOSE, Session, SessionFilter, SessionView
-from .tickets import DEFAULT_TICKET_TYPES, TicketType
-from .users import check_user_id
+from cinema_core.after_sale.admissions import Ticket, new_code
+from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
+from cinema_core.after_sale.use_cases import AfterSale
+from cinema_core.errors import ReservationNotFound, RoomNotFound, SessionNotFound, ValidationFailed
+from cinema_core.events import envelopes as events
+from cinema_core.kernel.clock import Clock, SystemClock
+from cinema_core.kernel.money import Money
+from cinema_core.kernel.pagination import Cursor, Page, check_limit
+from cinema_core.kernel.users import check_user_id
+from cinema_core.ports import ReservationRepo, SeatLock, Transaction
+from cinema_core.reports.figures import DailySales, SessionReport
+from cinema_core.resilience.outages import Outages
+from cinema_core.rooms.layout import Category, Room
+from cinema_core.rooms.seats import Seat
+from cinema_core.selling.choosing import BestAvailable
+from cinema_core.selling.holding import Holding
+from cinema_core.selling.holds import Holds
+from cinema_core.selling.reservations import Reservation, Sale
+from cinema_core.selling.seat_map import SeatMap
+from cinema_core.selling.ticket_types import DEFAULT_TICKET_TYPES, TicketType
+from cinema_core.sessions.life import SessionLife
+from cinema_core.sessions.session import (
+    DEFAULT_DURATION,
+    DEFAULT_SALES_CLOSE,
+    Session,
+    SessionFilter,
+    SessionView,
+)
 
 DEFAULT_HOLD = timedelta(seconds=30)
 # Seat maps kept for reuse (each up to 2,600 seats, ~0.5 MB): the sessions being watched.

@@ -13,16 +13,16 @@ from uuid import UUID
 
 import attrs
 
-from .admissions import Ticket
-from .clock import Clock
-from .events import Event
-from .pagination import Cursor
-from .refunds import Refund
-from .reports import DailySales, SalesFilter, SessionTally
-from .reservations import Reservation, Sale
-from .rooms import Room
-from .seats import Seat, SeatLabel
-from .sessions import Session, SessionFilter
+from cinema_core.after_sale.admissions import Ticket
+from cinema_core.after_sale.refunds import Refund
+from cinema_core.events.envelopes import Event
+from cinema_core.kernel.clock import Clock
+from cinema_core.kernel.pagination import Cursor
+from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
+from cinema_core.rooms.layout import Room
+from cinema_core.rooms.seats import Seat, SeatLabel
+from cinema_core.selling.reservations import Reservation, Sale
+from cinema_core.sessions.session import Session, SessionFilter
 
 T = TypeVar("T")
 # How ``Transaction.lock_session`` locks the session's row (see there).

@@ -10,12 +10,6 @@ from functools import partial
 import attrs
 
 from cinema_core import BoxOffice, Clock, Outages, Relay, SystemClock
-from cinema_core.fallbacks import (
-    ForgivingSeatLock,
-    IdempotencyWithFallback,
-    RateLimiterWithFallback,
-    SeatLockWithPause,
-)
 from cinema_core.memory import (
     InMemoryEventBus,
     InMemoryIdempotencyStore,
@@ -24,7 +18,13 @@ from cinema_core.memory import (
     InMemorySeatLock,
 )
 from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo, SeatLock
-from cinema_core.supervision import Supervisor
+from cinema_core.resilience.fallbacks import (
+    ForgivingSeatLock,
+    IdempotencyWithFallback,
+    RateLimiterWithFallback,
+    SeatLockWithPause,
+)
+from cinema_core.resilience.supervision import Supervisor
 
 from .config import Settings
 from .events import BrokerEvents, Events, build_events

@@ -19,10 +19,10 @@ from typing import Any
 import attrs
 
 from cinema_core import Clock, Outages
-from cinema_core.consumers import Consumer, DeadLetter, Dispatcher, audit_consumer
+from cinema_core.events.consumers import Consumer, DeadLetter, Dispatcher, audit_consumer
 from cinema_core.memory import InMemoryAuditTrail, InMemoryEventBus, InMemoryProcessedEvents
 from cinema_core.ports import AuditTrail, EventBus, ProcessedEvents
-from cinema_core.supervision import Loop, Supervisor
+from cinema_core.resilience.supervision import Loop, Supervisor
 
 from .config import Settings
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 
 CHECKS = ("database", "redis", "broker")
-# Not a backend: this process's background loops (cinema_core.supervision), read at once.
+# Not a backend: this process's background loops (cinema_core.resilience.supervision), read at once.
 WORKERS = "workers"
 CHECK_TIMEOUT = 1.0
 OK, DOWN, TIMEOUT, IN_PROCESS = "ok", "down", "timeout", "in-process"

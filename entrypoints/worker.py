@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from cinema_core.supervision import Loop
+from cinema_core.resilience.supervision import Loop
 
 from .bootstrap import Services
 
@@ -23,9 +23,9 @@ class BackgroundWorker:
     """Sweeps lapsed holds (their events go out well within 1 s of ``expires_at``) and relays
     committed events to the bus, waking at once when the store commits events.
 
-    Both are supervised loops (``cinema_core.supervision``): any error is logged once, the
-    loop backs off and carries on, and readiness names a loop that is dead, stuck or failing;
-    ``stop`` ends both threads.
+    Both are supervised loops (``cinema_core.resilience.supervision``): any error is logged
+    once, the loop backs off and carries on, and readiness names a loop that is dead, stuck or
+    failing; ``stop`` ends both threads.
     """
 
     def __init__(

@@ -13,13 +13,13 @@ from datetime import datetime
 from uuid import UUID
 
 from cinema_core import BoxOffice, NotEnoughSeats, Reservation, Session, SingleSeatGap
-from cinema_core.best_available import Wish, available_at, choices, suitable
-from cinema_core.choosing import BestAvailable
-from cinema_core.gaps import stranded
-from cinema_core.holds import Holds
 from cinema_core.ports import Transaction
-from cinema_core.reservations import hold_seats
-from cinema_core.seats import Seat
+from cinema_core.rooms.seats import Seat
+from cinema_core.selling.best_available import Wish, available_at, choices, suitable
+from cinema_core.selling.choosing import BestAvailable
+from cinema_core.selling.gaps import stranded
+from cinema_core.selling.holds import Holds
+from cinema_core.selling.reservations import hold_seats
 
 
 class NaiveBestAvailable(BestAvailable):

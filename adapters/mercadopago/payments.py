@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cinema_core.money import Money
+from cinema_core.kernel.money import Money
 from cinema_core.payments import Charge, ChargeRequest, Pix
 
 from .statuses import charge_status

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from cinema_core.money import Money
+from cinema_core.kernel.money import Money
 from cinema_core.payments import (
     Charge,
     ChargeNotFound,

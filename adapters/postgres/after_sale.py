@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from cinema_core.admissions import Ticket
+from cinema_core.after_sale.admissions import Ticket
+from cinema_core.after_sale.refunds import Refund
 from cinema_core.errors import AlreadyCheckedIn, AlreadyRefunded, TicketRefunded, TicketUsed
-from cinema_core.money import Money
-from cinema_core.refunds import Refund
-from cinema_core.reports import DailySales, SalesFilter, SessionTally, TicketGroup
-from cinema_core.rooms import Category
-from cinema_core.seats import SeatLabel
-from cinema_core.times import iso
+from cinema_core.kernel.money import Money
+from cinema_core.kernel.times import iso
+from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally, TicketGroup
+from cinema_core.rooms.layout import Category
+from cinema_core.rooms.seats import SeatLabel
 
 from . import rows
 from .executor import Executor

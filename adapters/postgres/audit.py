@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection, Engine
 
-from cinema_core.events import Event
+from cinema_core.events.envelopes import Event
 
 from . import rows
 from .driver_errors import unavailable

@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection, Engine
 
-from cinema_core.clock import Clock, SystemClock
 from cinema_core.errors import BackendUnavailable, IdempotencyInProgress, IdempotencyKeyReused
-from cinema_core.leases import Renewals
+from cinema_core.kernel.clock import Clock, SystemClock
 from cinema_core.ports import StoredAnswer
+from cinema_core.resilience.leases import Renewals
 
 from .engine import engine_for
 from .tables import idempotency_keys as keys
@@ -30,8 +30,8 @@ T = TypeVar("T")
 
 REMEMBER = timedelta(hours=24)
 # How long a claim stands without an answer before a duplicate may take the request over. Its
-# holder renews it every RENEW_EVERY while the request runs (cinema_core/leases.py), so only a
-# claimant that died loses its claim, within LEASE.
+# holder renews it every RENEW_EVERY while the request runs
+# (cinema_core/resilience/leases.py), so only a claimant that died loses its claim, within LEASE.
 LEASE = timedelta(seconds=5)
 RENEW_EVERY = 1.0
 PURGE_EVERY = 60.0

@@ -14,12 +14,12 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cinema_core.events import Event
-from cinema_core.pagination import Cursor
-from cinema_core.reservations import Reservation, Sale
-from cinema_core.rooms import Room, plan
-from cinema_core.seats import Seat
-from cinema_core.sessions import Session, SessionFilter
+from cinema_core.events.envelopes import Event
+from cinema_core.kernel.pagination import Cursor
+from cinema_core.rooms.layout import Room, plan
+from cinema_core.rooms.seats import Seat
+from cinema_core.selling.reservations import Reservation, Sale
+from cinema_core.sessions.session import Session, SessionFilter
 
 from . import rows
 from .after_sale import AfterSaleReads

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from cinema_core.events import Event
-from cinema_core.money import Money
-from cinema_core.reservations import Reservation, ReservationStatus, Sale
-from cinema_core.rooms import Category, Room
-from cinema_core.seats import Seat, SeatLabel
-from cinema_core.sessions import Session
-from cinema_core.tickets import Line, TicketType
+from cinema_core.events.envelopes import Event
+from cinema_core.kernel.money import Money
+from cinema_core.rooms.layout import Category, Room
+from cinema_core.rooms.seats import Seat, SeatLabel
+from cinema_core.selling.reservations import Reservation, ReservationStatus, Sale
+from cinema_core.selling.ticket_types import Line, TicketType
+from cinema_core.sessions.session import Session
 
 # A row by column name: SQLAlchemy's RowMapping or a psycopg dict_row.
 Row = Mapping[Any, Any]

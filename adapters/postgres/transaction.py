@@ -22,12 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cinema_core.errors import RoomBusy, RoomExists, SeatsUnavailable, SessionNotFound
-from cinema_core.events import Event
+from cinema_core.events.envelopes import Event
 from cinema_core.ports import SessionLockMode
-from cinema_core.reservations import Reservation, Sale
-from cinema_core.rooms import Room
-from cinema_core.seats import Seat, SeatLabel
-from cinema_core.sessions import Session
+from cinema_core.rooms.layout import Room
+from cinema_core.rooms.seats import Seat, SeatLabel
+from cinema_core.selling.reservations import Reservation, Sale
+from cinema_core.sessions.session import Session
 
 from . import rows
 from .after_sale import AfterSaleTransaction

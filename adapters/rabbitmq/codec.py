@@ -8,8 +8,8 @@ from uuid import UUID
 
 import pika
 
-from cinema_core.events import Event
-from cinema_core.times import parse_iso
+from cinema_core.events.envelopes import Event
+from cinema_core.kernel.times import parse_iso
 
 CONTENT_TYPE = "application/json"
 PERSISTENT = 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cinema_core.consumers import DeadLetter
+from cinema_core.events.consumers import DeadLetter
 
 from .codec import decode
 from .connection import close_quietly, connect, translated

@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
-from cinema_core.consumers import Consumer
 from cinema_core.errors import BackendUnavailable
-from cinema_core.events import Event
-from cinema_core.supervision import Supervisor
+from cinema_core.events.consumers import Consumer
+from cinema_core.events.envelopes import Event
+from cinema_core.resilience.supervision import Supervisor
 
 from .codec import encode
 from .connection import HEARTBEAT, close_quietly, connect, translated

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 
-from cinema_core import events as event_types
-from cinema_core.outages import Outages
+from cinema_core.events import envelopes as event_types
 from cinema_core.ports import EventBus
-from cinema_core.supervision import Supervisor
+from cinema_core.resilience.outages import Outages
+from cinema_core.resilience.supervision import Supervisor
 
 from .codec import decode
 from .connection import close_quietly, connect, translated

@@ -31,12 +31,12 @@ import pika
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 
-from cinema_core.consumers import Consumer, failure_reason
 from cinema_core.errors import BackendUnavailable, StoreUnavailable
-from cinema_core.events import Event
-from cinema_core.outages import Outages
+from cinema_core.events.consumers import Consumer, failure_reason
+from cinema_core.events.envelopes import Event
 from cinema_core.ports import ProcessedEvents
-from cinema_core.supervision import Supervisor
+from cinema_core.resilience.outages import Outages
+from cinema_core.resilience.supervision import Supervisor
 
 from .codec import PERSISTENT, decode
 from .connection import DRIVER_ERRORS, close_quietly, connect, translated
@@ -93,8 +93,9 @@ class ConsumerRunner:
     """Runs registered ``Consumer``s against their RabbitMQ queues until stopped.
 
     ``start()`` runs it on a supervised daemon thread (``cinema-consumers``, see
-    ``cinema_core.supervision``) that survives any failure and reconnects with backoff, an
-    outage reported to ``outages`` as ``broker``; ``run(stop)`` runs it in the calling thread.
+    ``cinema_core.resilience.supervision``) that survives any failure and reconnects with
+    backoff, an outage reported to ``outages`` as ``broker``; ``run(stop)`` runs it in the
+    calling thread.
     """
 
     def __init__(

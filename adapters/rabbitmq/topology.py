@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import attrs
 from pika.adapters.blocking_connection import BlockingChannel
 
-from cinema_core.consumers import Consumer
+from cinema_core.events.consumers import Consumer
 
 # Headers a runner sets on a message it sends to a retry or dead-letter queue.
 ATTEMPTS_HEADER = "x-cinema-attempts"

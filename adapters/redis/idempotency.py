@@ -9,14 +9,15 @@ import uuid
 from datetime import timedelta
 
 from cinema_core.errors import IdempotencyInProgress, IdempotencyKeyReused
-from cinema_core.leases import Renewals
 from cinema_core.ports import StoredAnswer
+from cinema_core.resilience.leases import Renewals
 
 from .client import Client, namespaced, translated
 
 REMEMBER = timedelta(hours=24)
-# Short, and renewed every RENEW_EVERY while the request runs (cinema_core/leases.py): the
-# claim of a process that died lapses within LEASE, a live one's never does.
+# Short, and renewed every RENEW_EVERY while the request runs
+# (cinema_core/resilience/leases.py): the claim of a process that died lapses within LEASE, a
+# live one's never does.
 LEASE = timedelta(seconds=5)
 RENEW_EVERY = 1.0
 

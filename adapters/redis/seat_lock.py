@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from cinema_core.errors import SeatsUnavailable
-from cinema_core.seats import SeatLabel
+from cinema_core.rooms.seats import SeatLabel
 
 from .client import Client, namespaced, translated
 

@@ -1,12 +1,12 @@
 """In-memory implementations of every port: the in-memory mode of the product, not test doubles."""
 
-from .audit import InMemoryAuditTrail
-from .event_bus import InMemoryEventBus
-from .idempotency import InMemoryIdempotencyStore
-from .processed import InMemoryProcessedEvents
-from .rate_limit import InMemoryRateLimiter
-from .seat_lock import InMemorySeatLock
-from .store import InMemoryReservationRepo
+from cinema_core.memory.audit import InMemoryAuditTrail
+from cinema_core.memory.event_bus import InMemoryEventBus
+from cinema_core.memory.idempotency import InMemoryIdempotencyStore
+from cinema_core.memory.processed import InMemoryProcessedEvents
+from cinema_core.memory.rate_limit import InMemoryRateLimiter
+from cinema_core.memory.seat_lock import InMemorySeatLock
+from cinema_core.memory.store import InMemoryReservationRepo
 
 __all__ = [
     "InMemoryAuditTrail",

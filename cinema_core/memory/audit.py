@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from uuid import UUID
 
-from ..events import Event
+from cinema_core.events.envelopes import Event
 
 
 class InMemoryAuditTrail:

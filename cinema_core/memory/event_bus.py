@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from ..events import Event
+from cinema_core.events.envelopes import Event
 
 log = logging.getLogger("cinema.events")
 

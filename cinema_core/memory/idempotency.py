@@ -11,9 +11,9 @@ from functools import partial
 
 import attrs
 
-from ..clock import Clock, SystemClock
-from ..errors import IdempotencyInProgress, IdempotencyKeyReused
-from ..ports import StoredAnswer
+from cinema_core.errors import IdempotencyInProgress, IdempotencyKeyReused
+from cinema_core.kernel.clock import Clock, SystemClock
+from cinema_core.ports import StoredAnswer
 
 REMEMBER = timedelta(hours=24)
 

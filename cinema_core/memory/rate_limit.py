@@ -6,8 +6,8 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..clock import Clock, SystemClock
-from ..ports import Bucket
+from cinema_core.kernel.clock import Clock, SystemClock
+from cinema_core.ports import Bucket
 
 
 class InMemoryRateLimiter:

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from ..clock import Clock, SystemClock
-from ..errors import SeatsUnavailable
-from ..seats import SeatLabel
+from cinema_core.errors import SeatsUnavailable
+from cinema_core.kernel.clock import Clock, SystemClock
+from cinema_core.rooms.seats import SeatLabel
 
 _Key = tuple[UUID, SeatLabel]
 

@@ -16,8 +16,9 @@ from uuid import UUID
 
 import attrs
 
-from ..admissions import Ticket, refuse_refund
-from ..errors import (
+from cinema_core.after_sale.admissions import Ticket, refuse_refund
+from cinema_core.after_sale.refunds import Refund
+from cinema_core.errors import (
     AlreadyCheckedIn,
     AlreadyRefunded,
     RoomBusy,
@@ -26,18 +27,23 @@ from ..errors import (
     SessionNotFound,
     TicketRefunded,
 )
-from ..events import Event
-from ..money import Money
-from ..pagination import Cursor
-from ..ports import SessionLockMode
-from ..refunds import Refund
-from ..reports import DailySales, SalesFilter, SessionTally, TicketGroup, in_report_order
-from ..reservations import Reservation, ReservationStatus, Sale
-from ..rooms import Category, Room
-from ..seats import Seat, SeatLabel, count_available
-from ..sessions import Session, SessionFilter
-from ..times import iso
-from .audit import newest_first
+from cinema_core.events.envelopes import Event
+from cinema_core.kernel.money import Money
+from cinema_core.kernel.pagination import Cursor
+from cinema_core.kernel.times import iso
+from cinema_core.memory.audit import newest_first
+from cinema_core.ports import SessionLockMode
+from cinema_core.reports.figures import (
+    DailySales,
+    SalesFilter,
+    SessionTally,
+    TicketGroup,
+    in_report_order,
+)
+from cinema_core.rooms.layout import Category, Room
+from cinema_core.rooms.seats import Seat, SeatLabel, count_available
+from cinema_core.selling.reservations import Reservation, ReservationStatus, Sale
+from cinema_core.sessions.session import Session, SessionFilter
 
 T = TypeVar("T")
 

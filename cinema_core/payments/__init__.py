@@ -8,9 +8,9 @@ is the in-process stand-in for demos and tests; the Mercado Pago adapter lives i
 
 from __future__ import annotations
 
-from .charges import Charge, ChargeRequest, ChargeStatus, PaymentProvider, Pix
-from .errors import ChargeNotFound, PaymentProviderUnavailable, RefundRefused
-from .sandbox import SandboxProvider
+from cinema_core.payments.charges import Charge, ChargeRequest, ChargeStatus, PaymentProvider, Pix
+from cinema_core.payments.errors import ChargeNotFound, PaymentProviderUnavailable, RefundRefused
+from cinema_core.payments.sandbox import SandboxProvider
 
 __all__ = [
     "Charge",

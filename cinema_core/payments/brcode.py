@@ -7,7 +7,7 @@ ones, but point at a made-up address, so no bank could ever pay one.
 
 from __future__ import annotations
 
-from cinema_core.money import Money
+from cinema_core.kernel.money import Money
 
 _MERCHANT_NAME = "CINEMA BOX OFFICE"
 _MERCHANT_CITY = "SAO PAULO"

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import attrs
 
-from cinema_core.money import Money
+from cinema_core.kernel.money import Money
 
 
 class ChargeStatus(StrEnum):

@@ -17,12 +17,11 @@ from collections.abc import Callable
 
 import attrs
 
-from cinema_core.clock import Clock
-from cinema_core.money import Money
-
-from .brcode import sandbox_brcode
-from .charges import Charge, ChargeRequest, ChargeStatus, Pix
-from .errors import ChargeNotFound, RefundRefused
+from cinema_core.kernel.clock import Clock
+from cinema_core.kernel.money import Money
+from cinema_core.payments.brcode import sandbox_brcode
+from cinema_core.payments.charges import Charge, ChargeRequest, ChargeStatus, Pix
+from cinema_core.payments.errors import ChargeNotFound, RefundRefused
 
 log = logging.getLogger("cinema.payments")
 

@@ -31,7 +31,7 @@ def test_the_box_office_is_composed_not_mixed_in() -> None:
 
 def test_no_use_case_hears_of_a_backend_outage() -> None:
     """No use case catches BackendUnavailable or names Redis: the composition root wraps the
-    ports that may fail (cinema_core/fallbacks.py) before handing them over."""
+    ports that may fail (cinema_core/resilience/fallbacks.py) before handing them over."""
     found = [
         str(path.relative_to(ROOT))
         for path in _sources("cinema_core")

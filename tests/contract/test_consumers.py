@@ -17,7 +17,7 @@ from uuid import uuid4
 import pytest
 
 from cinema_core import Event, ManualClock
-from cinema_core.consumers import Consumer, DeadLetter, Dispatcher
+from cinema_core.events.consumers import Consumer, DeadLetter, Dispatcher
 from cinema_core.memory import InMemoryProcessedEvents
 from tests import services
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cinema_core.consumers import Consumer, failure_reason, topic_matches
+from cinema_core.events.consumers import Consumer, failure_reason, topic_matches
 
 
 def _noop(event: object) -> None:

@@ -15,7 +15,7 @@ from uuid import uuid4
 import pytest
 
 from cinema_core import BackendUnavailable, Event, ManualClock
-from cinema_core.consumers import Consumer
+from cinema_core.events.consumers import Consumer
 from tests import services
 from tests.contract.conftest import BusUnderTest
 from tests.proxy import Outage

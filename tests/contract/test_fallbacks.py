@@ -20,14 +20,6 @@ from cinema_core import (
     SeatLabel,
     SeatsUnavailable,
 )
-from cinema_core.fallbacks import (
-    PAUSE,
-    RECALL,
-    ForgivingSeatLock,
-    IdempotencyWithFallback,
-    RateLimiterWithFallback,
-    SeatLockWithPause,
-)
 from cinema_core.memory import (
     InMemoryIdempotencyStore,
     InMemoryRateLimiter,
@@ -35,6 +27,14 @@ from cinema_core.memory import (
     InMemorySeatLock,
 )
 from cinema_core.ports import Bucket, StoredAnswer
+from cinema_core.resilience.fallbacks import (
+    PAUSE,
+    RECALL,
+    ForgivingSeatLock,
+    IdempotencyWithFallback,
+    RateLimiterWithFallback,
+    SeatLockWithPause,
+)
 
 ANSWER = StoredAnswer(201, b'{"id": "r1"}')
 

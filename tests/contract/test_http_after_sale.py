@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import segno
 
-from cinema_core.times import parse_iso
+from cinema_core.kernel.times import parse_iso
 from tests.contract.http_app import STARTS_AT, Api, error_code
 
 

@@ -12,7 +12,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from cinema_core import StoreUnavailable
-from cinema_core.supervision import Supervisor
+from cinema_core.resilience.supervision import Supervisor
 from entrypoints.http.framework.openapi import documented_path
 from tests.contract.http_app import Api
 

@@ -29,7 +29,7 @@ from cinema_core import (
     Session,
     SessionFilter,
 )
-from cinema_core.tickets import Line
+from cinema_core.selling.ticket_types import Line
 from tests.contract.test_repo_port import NoSeatLock
 
 pytestmark = pytest.mark.postgres

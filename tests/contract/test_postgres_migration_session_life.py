@@ -28,7 +28,7 @@ from cinema_core import (
     SessionStatus,
     TicketStatus,
 )
-from cinema_core.refunds import Refund
+from cinema_core.after_sale.refunds import Refund
 from tests.contract.test_repo_port import NoSeatLock
 
 pytestmark = pytest.mark.postgres

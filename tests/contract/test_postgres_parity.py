@@ -19,7 +19,7 @@ from cinema_core import (
     SeatsUnavailable,
     Session,
 )
-from cinema_core.reservations import priced_lines
+from cinema_core.selling.reservations import priced_lines
 
 
 def test_two_sales_of_one_seat_in_one_unit_of_work_are_refused(

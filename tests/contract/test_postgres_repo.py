@@ -34,9 +34,9 @@ from cinema_core import (
     Session,
     SessionFilter,
 )
+from cinema_core.kernel.pagination import Cursor
 from cinema_core.memory import InMemorySeatLock
-from cinema_core.pagination import Cursor
-from cinema_core.reservations import priced_lines
+from cinema_core.selling.reservations import priced_lines
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.postgres

@@ -213,7 +213,7 @@ def test_the_api_reference_covers_everything_the_service_has() -> None:
     """docs/API.md names every route, error code, setting, command, option and event type of
     the code as it is, so the reference cannot fall behind it unnoticed."""
     from cinema_core import CinemaError
-    from cinema_core.events import EVENT_TYPES
+    from cinema_core.events.envelopes import EVENT_TYPES
     from entrypoints import cli
     from entrypoints.bootstrap import bootstrap
     from entrypoints.config import VARIABLES, Settings

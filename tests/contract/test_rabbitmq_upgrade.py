@@ -20,7 +20,7 @@ import pytest
 
 from adapters.rabbitmq import RabbitEventBus, Topology
 from cinema_core import BackendUnavailable, Event
-from cinema_core.consumers import Consumer
+from cinema_core.events.consumers import Consumer
 from tests import services
 
 pytestmark = pytest.mark.rabbitmq

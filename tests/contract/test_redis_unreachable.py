@@ -16,9 +16,9 @@ import redis
 
 from adapters.redis import RedisIdempotencyStore, RedisRateLimiter, RedisSeatLock, connect, ping
 from cinema_core import BackendUnavailable, ManualClock, Outages, SeatLabel
-from cinema_core.fallbacks import PAUSE, IdempotencyWithFallback, RateLimiterWithFallback
 from cinema_core.memory import InMemoryIdempotencyStore, InMemoryRateLimiter
 from cinema_core.ports import StoredAnswer
+from cinema_core.resilience.fallbacks import PAUSE, IdempotencyWithFallback, RateLimiterWithFallback
 from tests.proxy import Outage
 
 pytestmark = pytest.mark.redis

@@ -31,9 +31,9 @@ from cinema_core import (
     Session,
     SessionFilter,
 )
-from cinema_core.pagination import Cursor
+from cinema_core.kernel.pagination import Cursor
 from cinema_core.ports import Transaction
-from cinema_core.reservations import hold_seats, priced_lines
+from cinema_core.selling.reservations import hold_seats, priced_lines
 from tests.concurrency import run_together
 
 HOLD = timedelta(seconds=30)

@@ -31,7 +31,7 @@ from cinema_core import (
     TicketStatus,
     TicketUsed,
 )
-from cinema_core.admissions import issue_tickets, new_code
+from cinema_core.after_sale.admissions import issue_tickets, new_code
 from cinema_core.ports import Transaction
 from tests.concurrency import run_together
 from tests.contract.test_repo_port import NoSeatLock

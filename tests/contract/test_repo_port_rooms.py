@@ -24,9 +24,9 @@ from cinema_core import (
     SessionFilter,
     TicketType,
 )
-from cinema_core.pagination import Cursor
+from cinema_core.kernel.pagination import Cursor
 from cinema_core.ports import Transaction
-from cinema_core.tickets import Line
+from cinema_core.selling.ticket_types import Line
 from tests.contract.test_repo_port import (
     a_session,
     hold,

@@ -22,8 +22,8 @@ import pytest
 
 from adapters.rabbitmq import ConsumerRunner, RabbitEventBus, Topology, peek_dead_letters
 from adapters.rabbitmq.codec import encode
-from cinema_core.consumers import Consumer
-from cinema_core.events import Event
+from cinema_core.events.consumers import Consumer
+from cinema_core.events.envelopes import Event
 from tests import services
 from tests.rabbitmq_node import BrokerNode
 

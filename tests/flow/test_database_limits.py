@@ -290,7 +290,8 @@ def test_control_without_the_pair_rule_a_couple_seat_is_held_in_halves(
 ) -> None:
     """CONTROL: with the model's pair rule switched off (a claim priced without asking for the
     other half), concurrent buyers of one half each hold a couple seat in two halves."""
-    from cinema_core import reservations, tickets
+    from cinema_core.selling import reservations as reservations
+    from cinema_core.selling import ticket_types as tickets
 
     def any_half(session: Any, labels: Any, counts: Any) -> Any:
         seats = [session.seat(label) for label in labels]

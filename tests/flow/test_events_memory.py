@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cinema_core import Event
-from cinema_core.consumers import Consumer
+from cinema_core.events.consumers import Consumer
 from entrypoints.bootstrap import Services
 from tests.flow.conftest import LiveServer
 from tests.flow.test_events_sse import StreamReader

@@ -16,9 +16,9 @@ import redis
 
 from adapters.redis import RedisSeatLock, connect
 from cinema_core import BoxOffice, ManualClock, Money, Outages, SeatsUnavailable
-from cinema_core.fallbacks import PAUSE, ForgivingSeatLock, SeatLockWithPause
 from cinema_core.memory import InMemoryReservationRepo
 from cinema_core.ports import SeatLock, StoredAnswer
+from cinema_core.resilience.fallbacks import PAUSE, ForgivingSeatLock, SeatLockWithPause
 from tests.concurrency import run_together
 from tests.proxy import Outage
 

@@ -40,8 +40,8 @@ from cinema_core import (
     SeatsUnavailable,
     SessionCancelled,
 )
-from cinema_core.seats import SeatLabel
-from cinema_core.sessions import Session
+from cinema_core.rooms.seats import SeatLabel
+from cinema_core.sessions.session import Session
 from tests.concurrency import run_together
 from tests.contract.test_repo_port import NoSeatLock
 

@@ -16,7 +16,7 @@ import uvicorn
 
 from adapters.postgres import PostgresIdempotencyStore, PostgresReservationRepo
 from adapters.redis import RedisIdempotencyStore, connect
-from cinema_core.fallbacks import IdempotencyWithFallback
+from cinema_core.resilience.fallbacks import IdempotencyWithFallback
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app

@@ -18,8 +18,8 @@ from cinema_core import (
     TicketStatus,
     WrongSession,
 )
-from cinema_core.admissions import MAX_CODE
-from cinema_core.times import iso
+from cinema_core.after_sale.admissions import MAX_CODE
+from cinema_core.kernel.times import iso
 from tests.unit.conftest import new_session
 from tests.unit.test_refunds import buy
 

@@ -17,7 +17,7 @@ from cinema_core import (
     UnknownTicketType,
     ValidationFailed,
 )
-from cinema_core.best_available import seat_cost
+from cinema_core.selling.best_available import seat_cost
 from tests.unit.conftest import new_session
 
 PRICES = {

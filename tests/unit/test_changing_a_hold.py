@@ -24,7 +24,7 @@ from cinema_core import (
     UnknownSeat,
     ValidationFailed,
 )
-from cinema_core.events import RESERVATION_CHANGED, SEAT_RELEASED
+from cinema_core.events.envelopes import RESERVATION_CHANGED, SEAT_RELEASED
 from cinema_core.memory import InMemoryReservationRepo
 
 

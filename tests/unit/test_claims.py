@@ -7,8 +7,8 @@ from collections.abc import Callable
 from uuid import uuid4
 
 from cinema_core import SeatLabel
-from cinema_core.best_available import Choice
-from cinema_core.choosing import Claims
+from cinema_core.selling.best_available import Choice
+from cinema_core.selling.choosing import Claims
 
 A1, A2 = SeatLabel("A", 1), SeatLabel("A", 2)
 

@@ -7,7 +7,7 @@ from uuid import UUID
 import pytest
 
 from cinema_core import BoxOffice, Event, ManualClock, SeatsUnavailable, SessionView
-from cinema_core.events import (
+from cinema_core.events.envelopes import (
     PAYMENT_CONFIRMED,
     RESERVATION_CANCELLED,
     RESERVATION_CREATED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cinema_core import BoxOffice, ManualClock, ReservationStatus, SessionView
-from cinema_core.events import RESERVATION_EXPIRED, SEAT_RELEASED
+from cinema_core.events.envelopes import RESERVATION_EXPIRED, SEAT_RELEASED
 from cinema_core.memory import InMemoryReservationRepo
 from tests.concurrency import run_together
 

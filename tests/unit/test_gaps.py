@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from cinema_core import Room, SeatLabel
-from cinema_core.gaps import row_labels, stranded
+from cinema_core.selling.gaps import row_labels, stranded
 
 
 def room(*layout: str) -> Room:

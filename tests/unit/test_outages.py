@@ -18,8 +18,8 @@ from cinema_core import (
     SeatLabel,
     SeatsUnavailable,
 )
-from cinema_core.fallbacks import ForgivingSeatLock
 from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
+from cinema_core.resilience.fallbacks import ForgivingSeatLock
 
 
 class FlakySeatLock:

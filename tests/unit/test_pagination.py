@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from cinema_core import BoxOffice, ManualClock, SessionView, ValidationFailed
-from cinema_core.pagination import Cursor
+from cinema_core.kernel.pagination import Cursor
 
 
 def encoded(raw: object) -> str:

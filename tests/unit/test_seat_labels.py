@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from cinema_core import Money, Room, Seat, SeatLabel, SeatMap, SeatStatus, Session
-from cinema_core.seats import count_available, seat_labels
+from cinema_core.rooms.seats import count_available, seat_labels
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from cinema_core import (
     TicketStatus,
     ValidationFailed,
 )
-from cinema_core.events import (
+from cinema_core.events.envelopes import (
     SALE_REFUNDED,
     SEAT_RELEASED,
     SESSION_CANCELLED,

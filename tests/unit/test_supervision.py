@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from cinema_core import BackendUnavailable, ManualClock, Outages
-from cinema_core.supervision import Loop, Supervisor
+from cinema_core.resilience.supervision import Loop, Supervisor
 
 
 class Flaky:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from cinema_core import ManualClock, SystemClock
-from cinema_core.times import iso, parse_iso
+from cinema_core.kernel.times import iso, parse_iso
 
 
 def test_instants_are_written_in_utc_with_z() -> None:

@@ -10,8 +10,8 @@ from typing import Literal
 import attrs
 import jwt
 
-from cinema_core.times import LATEST
-from cinema_core.users import MAX_USER_ID, user_id_problem
+from cinema_core.kernel.times import LATEST
+from cinema_core.kernel.users import MAX_USER_ID, user_id_problem
 
 from .errors import Unauthorized
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from cinema_core.users import MAX_USER_ID
+from cinema_core.kernel.users import MAX_USER_ID
 
 from . import answers, body_schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER

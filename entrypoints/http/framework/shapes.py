@@ -59,7 +59,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core import Money
-from cinema_core.times import EARLIEST, LATEST, in_range, parse_iso
+from cinema_core.kernel.times import EARLIEST, LATEST, in_range, parse_iso
 
 _RULES = "cinema.rules"
 

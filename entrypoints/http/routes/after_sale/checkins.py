@@ -10,7 +10,7 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import ValidationFailed
-from cinema_core.admissions import MAX_CODE
+from cinema_core.after_sale.admissions import MAX_CODE
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.operations import Call, Operation, Reply
 from entrypoints.http.framework.shapes import field

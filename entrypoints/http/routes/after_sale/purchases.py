@@ -6,7 +6,7 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import Forbidden, NotFound
-from cinema_core.users import user_id_problem
+from cinema_core.kernel.users import user_id_problem
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.operations import Call, Operation, Reply
 from entrypoints.http.routes.selling.reservations import Sale

@@ -13,8 +13,8 @@ import segno
 from starlette.responses import Response
 
 from cinema_core import Money, SaleNotFound, TicketNotFound
-from cinema_core.admissions import TicketStatus
-from cinema_core.reservations import MAX_SEATS_PER_RESERVATION
+from cinema_core.after_sale.admissions import TicketStatus
+from cinema_core.selling.reservations import MAX_SEATS_PER_RESERVATION
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.idempotency import fingerprint
 from entrypoints.http.framework.operations import Call, Operation, Reply

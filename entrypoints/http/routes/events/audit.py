@@ -9,7 +9,7 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import ValidationFailed
-from cinema_core.events import EVENT_TYPES
+from cinema_core.events.envelopes import EVENT_TYPES
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 

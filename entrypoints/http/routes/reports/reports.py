@@ -14,7 +14,7 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import Category, Money, SessionNotFound
-from cinema_core.rooms import MAX_NAME
+from cinema_core.rooms.layout import MAX_NAME
 from entrypoints.http.framework.answers import Answer, names, out
 from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 

@@ -8,8 +8,8 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import Category, RoomNotFound
-from cinema_core.rooms import MAX_NAME
-from cinema_core.seats import MAX_ROWS, MAX_SEATS_PER_ROW
+from cinema_core.rooms.layout import MAX_NAME
+from cinema_core.rooms.seats import MAX_ROWS, MAX_SEATS_PER_ROW
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 from entrypoints.http.framework.shapes import NOT_BLANK, Rules, field

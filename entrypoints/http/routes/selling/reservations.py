@@ -10,7 +10,7 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import Category, Money, ReservationNotFound, ValidationFailed
-from cinema_core.reservations import (
+from cinema_core.selling.reservations import (
     MAX_SEATS_PER_RESERVATION,
     MIN_SEATS_PER_RESERVATION,
     ReservationStatus,

@@ -12,7 +12,7 @@ import orjson
 
 import cinema_core
 from cinema_core import Category, RoomSeat, SeatStatus
-from cinema_core.rooms import Plan
+from cinema_core.rooms.layout import Plan
 from entrypoints.http.framework.answers import Answer, out
 
 

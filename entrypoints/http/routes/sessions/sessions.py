@@ -17,12 +17,12 @@ from cinema_core import (
     SessionNotFound,
     SessionStatus,
     ValidationFailed,
-    tickets,
 )
-from cinema_core.rooms import MAX_NAME
-from cinema_core.seats import MAX_ROWS, MAX_SEATS_PER_ROW
-from cinema_core.sessions import DEFAULT_DURATION, MAX_DURATION
-from cinema_core.tickets import MAX_TYPE_NAME, MAX_TYPES
+from cinema_core.rooms.layout import MAX_NAME
+from cinema_core.rooms.seats import MAX_ROWS, MAX_SEATS_PER_ROW
+from cinema_core.selling import ticket_types as tickets
+from cinema_core.selling.ticket_types import MAX_TYPE_NAME, MAX_TYPES
+from cinema_core.sessions.session import DEFAULT_DURATION, MAX_DURATION
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 from entrypoints.http.framework.responses import raw_json_response

@@ -25,7 +25,7 @@ import attrs
 from starlette.responses import Response, StreamingResponse
 
 from cinema_core import CinemaError, Event, SessionNotFound
-from cinema_core.events import (
+from cinema_core.events.envelopes import (
     PAYMENT_CONFIRMED,
     RESERVATION_CHANGED,
     RESERVATION_CREATED,

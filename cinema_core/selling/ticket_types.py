@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from .errors import TicketQuotaExhausted, UnknownTicketType, ValidationFailed
-from .money import Money
-from .rooms import Category, RoomSeat
-from .seats import SeatLabel
+from cinema_core.errors import TicketQuotaExhausted, UnknownTicketType, ValidationFailed
+from cinema_core.kernel.money import Money
+from cinema_core.rooms.layout import Category, RoomSeat
+from cinema_core.rooms.seats import SeatLabel
 
 CODE = re.compile(r"[a-z_]{1,20}")
 MAX_TYPES = 10

@@ -21,14 +21,16 @@ from uuid import UUID
 
 import attrs
 
-from . import events
-from .admissions import issue_tickets, new_code
-from .best_available import available_at
-from .errors import ReservationNotFound, SingleSeatGap
-from .gaps import row_labels, stranded
-from .holding import Holding
-from .ports import Transaction
-from .reservations import (
+from cinema_core.after_sale.admissions import issue_tickets, new_code
+from cinema_core.errors import ReservationNotFound, SingleSeatGap
+from cinema_core.events import envelopes as events
+from cinema_core.kernel.users import check_user_id
+from cinema_core.ports import Transaction
+from cinema_core.rooms.seats import Seat, SeatLabel
+from cinema_core.selling.best_available import available_at
+from cinema_core.selling.gaps import row_labels, stranded
+from cinema_core.selling.holding import Holding
+from cinema_core.selling.reservations import (
     Reservation,
     ReservationStatus,
     Sale,
@@ -36,9 +38,7 @@ from .reservations import (
     hold_seats,
     priced_lines,
 )
-from .seats import Seat, SeatLabel
-from .sessions import Session
-from .users import check_user_id
+from cinema_core.sessions.session import Session
 
 # Lapsed reservations expired in one transaction: one commit instead of a hundred.
 EXPIRY_BATCH = 100

@@ -12,14 +12,14 @@ from uuid import UUID
 
 import attrs
 
-from . import events
-from .admissions import MAX_CODE, Ticket
-from .errors import SaleNotFound, TicketNotFound
-from .holding import Holding
-from .ports import Transaction
-from .refunds import DEFAULT_REFUND_CUTOFF, Refund
-from .reports import DailySales, SalesFilter, SessionReport
-from .reservations import Sale
+from cinema_core.after_sale.admissions import MAX_CODE, Ticket
+from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
+from cinema_core.errors import SaleNotFound, TicketNotFound
+from cinema_core.events import envelopes as events
+from cinema_core.ports import Transaction
+from cinema_core.reports.figures import DailySales, SalesFilter, SessionReport
+from cinema_core.selling.holding import Holding
+from cinema_core.selling.reservations import Sale
 
 
 @attrs.define

@@ -20,9 +20,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from .clock import Clock, MonotonicClock
-from .errors import BackendUnavailable
-from .outages import Outages
+from cinema_core.errors import BackendUnavailable
+from cinema_core.kernel.clock import Clock, MonotonicClock
+from cinema_core.resilience.outages import Outages
 
 log = logging.getLogger("cinema.threads")
 

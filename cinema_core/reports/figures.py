@@ -14,9 +14,9 @@ from uuid import UUID
 
 import attrs
 
-from .money import Money
-from .rooms import Category
-from .sessions import Session
+from cinema_core.kernel.money import Money
+from cinema_core.rooms.layout import Category
+from cinema_core.sessions.session import Session
 
 
 @attrs.frozen

@@ -31,13 +31,13 @@ from uuid import UUID
 
 import attrs
 
-from . import events
-from .holding import Holding
-from .ports import Transaction
-from .refunds import Refund
-from .reservations import Reservation, ReservationStatus
-from .seats import SeatLabel
-from .sessions import Session, SessionView
+from cinema_core.after_sale.refunds import Refund
+from cinema_core.events import envelopes as events
+from cinema_core.ports import Transaction
+from cinema_core.rooms.seats import SeatLabel
+from cinema_core.selling.holding import Holding
+from cinema_core.selling.reservations import Reservation, ReservationStatus
+from cinema_core.sessions.session import Session, SessionView
 
 
 @attrs.define

@@ -15,14 +15,14 @@ from uuid import UUID
 
 import attrs
 
-from .admissions import Ticket, refuse_refund
-from .errors import AlreadyRefunded, CoupleSeatSplit, RefundWindowClosed, UnknownSeat
-from .money import Money
-from .reservations import Sale, claim_labels, total
-from .seats import SeatLabel
-from .sessions import Session
-from .tickets import Line
-from .times import iso
+from cinema_core.after_sale.admissions import Ticket, refuse_refund
+from cinema_core.errors import AlreadyRefunded, CoupleSeatSplit, RefundWindowClosed, UnknownSeat
+from cinema_core.kernel.money import Money
+from cinema_core.kernel.times import iso
+from cinema_core.rooms.seats import SeatLabel
+from cinema_core.selling.reservations import Sale, claim_labels, total
+from cinema_core.selling.ticket_types import Line
+from cinema_core.sessions.session import Session
 
 DEFAULT_REFUND_CUTOFF = timedelta(minutes=60)
 

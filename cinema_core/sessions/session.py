@@ -10,12 +10,12 @@ from uuid import UUID
 
 import attrs
 
-from .errors import SalesClosed, SessionCancelled, ValidationFailed
-from .money import Money
-from .rooms import MAX_NAME, Category, Room, RoomSeat
-from .seats import SeatLabel
-from .tickets import DEFAULT_TICKET_TYPES, TicketType, check_ticket_types
-from .times import LATEST, iso
+from cinema_core.errors import SalesClosed, SessionCancelled, ValidationFailed
+from cinema_core.kernel.money import Money
+from cinema_core.kernel.times import LATEST, iso
+from cinema_core.rooms.layout import MAX_NAME, Category, Room, RoomSeat
+from cinema_core.rooms.seats import SeatLabel
+from cinema_core.selling.ticket_types import DEFAULT_TICKET_TYPES, TicketType, check_ticket_types
 
 DEFAULT_DURATION = 120
 MAX_DURATION = 600

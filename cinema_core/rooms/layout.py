@@ -17,8 +17,8 @@ from uuid import UUID
 
 import attrs
 
-from .errors import TooFewSeats, ValidationFailed
-from .seats import MAX_ROWS, MAX_SEATS_PER_ROW, SeatLabel
+from cinema_core.errors import TooFewSeats, ValidationFailed
+from cinema_core.rooms.seats import MAX_ROWS, MAX_SEATS_PER_ROW, SeatLabel
 
 MIN_SEATS = 16
 MAX_NAME = 200

@@ -30,9 +30,9 @@ from uuid import UUID
 
 import attrs
 
-from .clock import Clock
-from .events import Event
-from .ports import AuditTrail, ProcessedEvents
+from cinema_core.events.envelopes import Event
+from cinema_core.kernel.clock import Clock
+from cinema_core.ports import AuditTrail, ProcessedEvents
 
 log = logging.getLogger("cinema.consumers")
 

@@ -7,7 +7,7 @@ and UTF-8 cannot encode). The in-memory store refuses the same ids, so both mode
 
 from __future__ import annotations
 
-from .errors import ValidationFailed
+from cinema_core.errors import ValidationFailed
 
 MAX_USER_ID = 64
 

@@ -22,15 +22,15 @@ from uuid import UUID
 
 import attrs
 
-from .best_available import Choice, Wish, available_at, choices, suitable
-from .errors import NotEnoughSeats, SeatsUnavailable
-from .gaps import row_labels, stranded
-from .holding import Holding
-from .ports import Transaction
-from .reservations import Reservation, hold_seats, priced_lines
-from .seats import Seat, SeatLabel
-from .sessions import Session
-from .tickets import assign_tickets
+from cinema_core.errors import NotEnoughSeats, SeatsUnavailable
+from cinema_core.ports import Transaction
+from cinema_core.rooms.seats import Seat, SeatLabel
+from cinema_core.selling.best_available import Choice, Wish, available_at, choices, suitable
+from cinema_core.selling.gaps import row_labels, stranded
+from cinema_core.selling.holding import Holding
+from cinema_core.selling.reservations import Reservation, hold_seats, priced_lines
+from cinema_core.selling.ticket_types import assign_tickets
+from cinema_core.sessions.session import Session
 
 # A request that keeps meeting other buyers on its candidates tries at most this many of them
 # without waiting; past that it waits its turn on each (it never refuses while seats are free).

@@ -20,12 +20,18 @@ from uuid import UUID
 
 import attrs
 
-from .errors import AlreadyCheckedIn, AlreadyRefunded, TicketRefunded, TicketUsed, WrongSession
-from .money import Money
-from .reservations import Sale
-from .rooms import Category
-from .seats import SeatLabel
-from .times import iso
+from cinema_core.errors import (
+    AlreadyCheckedIn,
+    AlreadyRefunded,
+    TicketRefunded,
+    TicketUsed,
+    WrongSession,
+)
+from cinema_core.kernel.money import Money
+from cinema_core.kernel.times import iso
+from cinema_core.rooms.layout import Category
+from cinema_core.rooms.seats import SeatLabel
+from cinema_core.selling.reservations import Sale
 
 CODE_BYTES = 24
 MAX_CODE = 200

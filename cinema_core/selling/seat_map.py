@@ -8,8 +8,8 @@ from uuid import UUID
 
 import attrs
 
-from .rooms import Room
-from .seats import Seat, SeatLabel, SeatStatus
+from cinema_core.rooms.layout import Room
+from cinema_core.rooms.seats import Seat, SeatLabel, SeatStatus
 
 
 @attrs.frozen

@@ -9,12 +9,12 @@ from uuid import UUID
 
 import attrs
 
-from .admissions import Ticket
-from .refunds import Refund
-from .reservations import Reservation, Sale
-from .seats import SeatLabel
-from .sessions import Session
-from .times import iso
+from cinema_core.after_sale.admissions import Ticket
+from cinema_core.after_sale.refunds import Refund
+from cinema_core.kernel.times import iso
+from cinema_core.rooms.seats import SeatLabel
+from cinema_core.selling.reservations import Reservation, Sale
+from cinema_core.sessions.session import Session
 
 SESSION_CREATED: Final = "session.created"
 SESSION_CHANGED: Final = "session.changed"

@@ -12,8 +12,8 @@ from uuid import UUID
 
 import attrs
 
-from .errors import ValidationFailed
-from .times import in_range
+from cinema_core.errors import ValidationFailed
+from cinema_core.kernel.times import in_range
 
 T = TypeVar("T")
 MAX_LIMIT = 200

@@ -16,8 +16,8 @@ import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TypeAlias
 
-from .rooms import Room, plan
-from .seats import SeatLabel
+from cinema_core.rooms.layout import Room, plan
+from cinema_core.rooms.seats import SeatLabel
 
 # Each seat for sale's neighbours in its row, left and right; None is a wall.
 Neighbours: TypeAlias = Mapping[SeatLabel, tuple[SeatLabel | None, SeatLabel | None]]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import attrs
 
-from .errors import (
+from cinema_core.errors import (
     CoupleSeatSplit,
     ReservationCancelled,
     ReservationConfirmed,
@@ -19,10 +19,10 @@ from .errors import (
     UnknownSeat,
     ValidationFailed,
 )
-from .money import Money
-from .seats import Seat, SeatLabel, SeatStatus
-from .sessions import Session
-from .tickets import Line, assign_tickets, price_lines
+from cinema_core.kernel.money import Money
+from cinema_core.rooms.seats import Seat, SeatLabel, SeatStatus
+from cinema_core.selling.ticket_types import Line, assign_tickets, price_lines
+from cinema_core.sessions.session import Session
 
 MIN_SEATS_PER_RESERVATION = 1
 MAX_SEATS_PER_RESERVATION = 10
@@ -233,7 +233,7 @@ class SaleStatus(enum.StrEnum):
 @attrs.frozen
 class Sale:
     """The permanent record of a paid reservation: its lines stay as sold, and ``refunded``
-    names the seats given back since (``cinema_core.refunds``)."""
+    names the seats given back since (``cinema_core.after_sale.refunds``)."""
 
     id: UUID
     reservation_id: UUID

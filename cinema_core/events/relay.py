@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import BackendUnavailable
-from .events import Event
-from .outages import Outages
-from .ports import EventBus, ReservationRepo
+from cinema_core.errors import BackendUnavailable
+from cinema_core.events.envelopes import Event
+from cinema_core.ports import EventBus, ReservationRepo
+from cinema_core.resilience.outages import Outages
 
 
 class Relay:

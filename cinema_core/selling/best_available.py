@@ -25,12 +25,12 @@ from fractions import Fraction
 
 import attrs
 
-from .errors import ValidationFailed
-from .gaps import stranded
-from .reservations import MAX_SEATS_PER_RESERVATION, MIN_SEATS_PER_RESERVATION
-from .rooms import Category, Room, plan
-from .seats import Seat, SeatLabel
-from .sessions import Session
+from cinema_core.errors import ValidationFailed
+from cinema_core.rooms.layout import Category, Room, plan
+from cinema_core.rooms.seats import Seat, SeatLabel
+from cinema_core.selling.gaps import stranded
+from cinema_core.selling.reservations import MAX_SEATS_PER_RESERVATION, MIN_SEATS_PER_RESERVATION
+from cinema_core.sessions.session import Session
 
 IDEAL_ROW = Fraction(3, 5)
 # What a request that names no category may get.

@@ -20,14 +20,14 @@ from uuid import UUID
 
 import attrs
 
-from . import events
-from .clock import Clock
-from .errors import SessionNotFound
-from .ports import ReservationRepo, SeatLock, Transaction
-from .reservations import Reservation
-from .seats import Seat, SeatLabel
-from .sessions import Session, SessionView
-from .tickets import check_quotas, with_quota
+from cinema_core.errors import SessionNotFound
+from cinema_core.events import envelopes as events
+from cinema_core.kernel.clock import Clock
+from cinema_core.ports import ReservationRepo, SeatLock, Transaction
+from cinema_core.rooms.seats import Seat, SeatLabel
+from cinema_core.selling.reservations import Reservation
+from cinema_core.selling.ticket_types import check_quotas, with_quota
+from cinema_core.sessions.session import Session, SessionView
 
 T = TypeVar("T")
 

@@ -18,11 +18,16 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from .clock import Clock, SystemClock
-from .errors import BackendUnavailable, CinemaError, IdempotencyInProgress, IdempotencyKeyReused
-from .outages import Outages
-from .ports import Bucket, IdempotencyStore, RateLimiter, SeatLock, StoredAnswer
-from .seats import SeatLabel
+from cinema_core.errors import (
+    BackendUnavailable,
+    CinemaError,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+)
+from cinema_core.kernel.clock import Clock, SystemClock
+from cinema_core.ports import Bucket, IdempotencyStore, RateLimiter, SeatLock, StoredAnswer
+from cinema_core.resilience.outages import Outages
+from cinema_core.rooms.seats import SeatLabel
 
 S = TypeVar("S")
 T = TypeVar("T")

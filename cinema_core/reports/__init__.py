@@ -1,0 +1,1 @@
+"""Reports: a session's figures and the chain's sales by day, cinema and movie."""
