@@ -289,3 +289,26 @@ def open_http_api(clock: ManualClock) -> Iterator[Callable[..., Any]]:
 
     with ExitStack() as stack:
         yield lambda **settings: stack.enter_context(open_api(clock, **settings))
+
+
+# -- which operations the HTTP contract suite exercised (tests/contract/exercised.py) -------
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    from tests.contract.exercised import HTTP_TESTS, WHOLE_SUITE
+
+    if any(item.path in HTTP_TESTS for item in items):
+        items[0].config.stash[WHOLE_SUITE] = False
+
+
+@pytest.hookimpl(trylast=True)  # after -k, -m and --deselect have had their say
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The coverage check runs last, and judges only a run of every HTTP contract test."""
+    from tests.contract.exercised import HTTP_TESTS, WHOLE_SUITE
+
+    last = [item for item in items if item.path.name == "test_http_coverage.py"]
+    items[:] = [item for item in items if item not in last] + last
+    # A test named on the command line (file::test) leaves the rest of its file out.
+    named = any("::" in arg and "test_http_" in arg for arg in config.args)
+    whole = {item.path for item in items} >= HTTP_TESTS and not named
+    config.stash[WHOLE_SUITE] = config.stash.get(WHOLE_SUITE, True) and whole

@@ -17,6 +17,7 @@ from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
 from entrypoints.http.framework.auth import issue_token
+from tests.contract.exercised import SEEN
 
 SECRET = "contract-tests-secret-that-is-long-enough-for-hs256"
 STARTS_AT = "2026-12-01T19:00:00Z"
@@ -76,6 +77,45 @@ def _template(path: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"{[a-z_]+}", "[^/]+", path) + "$")
 
 
+def _route(doc: Mapping[str, Any], method: str, path: str) -> str | None:
+    """The documented route template that answers ``method`` on ``path``: of those matching,
+    the one with the fewest parameters (``/sessions/mine`` before ``/sessions/{id}``)."""
+    matching = [
+        template
+        for template, operations in doc["paths"].items()
+        if method in operations and _template(template).match(path)
+    ]
+    return min(matching, key=lambda template: template.count("{"), default=None)
+
+
+def check(response: httpx.Response) -> bool:
+    """Every answer carries X-Request-Id; a JSON answer of a documented route has a
+    documented status and conforms to the schema declared for it (True when it was one), any
+    other JSON answer is an Error. Every answer of a documented route is recorded in
+    ``exercised.SEEN``. Api checks each of its answers; a test with a client of its own (a real
+    server) hands them here."""
+    assert response.headers.get("x-request-id"), "X-Request-Id missing"
+    doc = openapi_document()
+    # The path as sent (a user id's %2F still encoded), as a route template matches it.
+    path = response.request.url.raw_path.decode("ascii").split("?", 1)[0]
+    method = response.request.method.lower()
+    template = _route(doc, method, path)
+    if template is not None:
+        SEEN.add((method.upper(), template, response.status_code))
+    if response.headers.get("content-type") != "application/json":
+        return False
+    body = response.json()
+    if template is None:
+        conforms(body, {"$ref": "#/components/schemas/Error"}, doc)
+        return False
+    replies = doc["paths"][template][method]["responses"]
+    assert str(response.status_code) in replies, (
+        f"{method.upper()} {template} answered {response.status_code}, not documented: {body}"
+    )
+    conforms(body, replies[str(response.status_code)]["content"]["application/json"]["schema"], doc)
+    return True
+
+
 @attrs.define
 class Api:
     """A test client over a fresh in-memory box office, with tokens at hand."""
@@ -83,7 +123,7 @@ class Api:
     client: TestClient
     services: Services
     clock: ManualClock
-    doc: dict[str, Any] = attrs.Factory(dict)
+    # How many JSON answers were checked against a route's schema.
     checked: int = 0
 
     def token(self, user: str = "alice", role: str = "customer") -> str:
@@ -111,29 +151,8 @@ class Api:
         return self.request("DELETE", url, **kwargs)
 
     def check(self, response: httpx.Response) -> None:
-        """Every answer carries X-Request-Id; a JSON answer of a documented route has a
-        documented status and conforms to the schema declared for it."""
-        assert response.headers.get("x-request-id"), "X-Request-Id missing"
-        if not self.doc:
-            self.doc = _openapi_document()
-        if response.headers.get("content-type") != "application/json":
-            return
-        body = response.json()
-        # The path as sent (a user id's %2F still encoded), as a route template matches it.
-        raw_path = response.request.url.raw_path.decode("ascii").split("?", 1)[0]
-        path, method = raw_path, response.request.method.lower()
-        for template, operations in self.doc["paths"].items():
-            if _template(template).match(path) and method in operations:
-                replies = operations[method]["responses"]
-                assert str(response.status_code) in replies, (
-                    f"{method.upper()} {template} answered {response.status_code}, "
-                    f"not documented: {body}"
-                )
-                schema = replies[str(response.status_code)]["content"]["application/json"]
-                conforms(body, schema["schema"], self.doc)
-                self.checked += 1
-                return
-        conforms(body, {"$ref": "#/components/schemas/Error"}, self.doc)
+        if check(response):
+            self.checked += 1
 
     # -- shortcuts ----------------------------------------------------------------------
 
@@ -168,7 +187,7 @@ def bad_fields(response: httpx.Response) -> set[str]:
 _DOCUMENT: dict[str, Any] = {}
 
 
-def _openapi_document() -> dict[str, Any]:
+def openapi_document() -> dict[str, Any]:
     """The app's /openapi.json, fetched once from an app of its own (so that fetching it
     never spends a rate-limit token of the app under test)."""
     if not _DOCUMENT:

@@ -21,7 +21,7 @@ from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
 from entrypoints.http.routes.sessions.stream import SeatFeed
-from tests.contract.http_app import SECRET
+from tests.contract.http_app import SECRET, check
 
 
 class _Server:
@@ -100,6 +100,7 @@ def test_stream_sends_the_map_then_each_change(server: _Server, clock: ManualClo
         httpx.Client(base_url=server.url, timeout=5) as client,
         client.stream("GET", f"/sessions/{session_id}/seats/stream") as response,
     ):
+        check(response)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = response.iter_lines()
@@ -138,6 +139,7 @@ def test_stream_of_unknown_session_is_404(server: _Server) -> None:
     unknown = "00000000-0000-0000-0000-000000000000"
     for path in ("/sessions/nope/seats/stream", f"/sessions/{unknown}/seats/stream"):
         response = httpx.get(server.url + path, timeout=5)
+        check(response)
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "session_not_found"
     assert server.feed.listening == 0

@@ -1,4 +1,6 @@
-"""Every error answer in one place: domain errors, HTTP-layer errors and the unexpected."""
+"""Every error answer in one place: domain errors, HTTP-layer errors and the unexpected, all
+written by one declaration of the contract's error shape (``Error``), which the OpenAPI
+document publishes too."""
 
 from __future__ import annotations
 
@@ -6,13 +8,14 @@ import logging
 import math
 from typing import Any
 
+import attrs
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cinema_core import CinemaError, RateLimited, StoreUnavailable
 
-from .responses import dump, json_response
+from .answers import Answer, out
 
 log = logging.getLogger("cinema.http")
 
@@ -36,6 +39,39 @@ class MethodNotAllowed(CinemaError):
     default_message = "This route does not answer that method."
 
 
+@attrs.frozen
+class Failure:
+    """An error the HTTP layer answers without a domain error to show (Starlette's own 404 and
+    405, the unexpected 500): what ``Error`` writes, as a ``CinemaError`` would give it."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Problem(Answer):
+    """What went wrong: a code to act on, a message for people, and what more there is to say."""
+
+    code: str = out(example="validation_error", description="snake_case; see the API's codes.")
+    message: str = out(example="The request has invalid fields.")
+    # Left out, not written empty, when there is nothing more to say.
+    details: dict[str, Any] | None = out(
+        source=lambda error: error.details or None,
+        omit_none=True,
+        description="fields (422: bad field → reason) or seats (409/422).",
+        example={"fields": {"price": "must have at most two decimal places"}},
+    )
+
+
+@attrs.frozen
+class Error(Answer):
+    """Every error answer, in one shape: {"error": {"code", "message", "details"}}."""
+
+    # The error (a CinemaError or a Failure) is the whole of what ``error`` writes.
+    error: Problem = out(source=lambda error: error)
+
+
 def error_response(error: CinemaError) -> Response:
     """The contract's error shape for a domain or HTTP-layer error, with the headers it needs."""
     headers: dict[str, str] = {}
@@ -47,21 +83,12 @@ def error_response(error: CinemaError) -> Response:
         headers["Retry-After"] = "1"
         # The client is only told to retry; the operator needs the driver's reason.
         log.error("answered 503: %s", error.message, exc_info=error)
-    return json_response(
-        {"error": _error(error.code, error.message, error.details)}, error.status, headers
-    )
-
-
-def _error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return error
+    return Error.response(error, error.status, headers)
 
 
 def server_error_body() -> bytes:
     message = "Something went wrong on our side; it has been logged."
-    return dump({"error": _error("internal_error", message, {})})
+    return Error.json(Failure("internal_error", message))
 
 
 _HTTP_CODES = {
@@ -75,4 +102,4 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own 404/405 (no route, wrong method, missing asset) in the contract's shape."""
     assert isinstance(exc, HTTPException)
     code, message = _HTTP_CODES.get(exc.status_code, ("error", exc.detail))
-    return json_response({"error": _error(code, message, {})}, exc.status_code, exc.headers)
+    return Error.response(Failure(code, message), exc.status_code, exc.headers)

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from cinema_core.kernel.users import MAX_USER_ID
 
 from . import answers, body_schemas
+from .errors import Error
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import KEY_PATTERN, MAX_KEY
 from .operations import Operation, Reply, documented_path, path_params
 
 __all__ = ["document", "documented_path", "package_version"]
-
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string", "example": "validation_error"},
-                "message": {"type": "string"},
-                "details": {
-                    "type": "object",
-                    "additionalProperties": True,
-                    "description": "fields (422: bad field → reason) or seats (409/422).",
-                },
-            },
-        }
-    },
-}
 
 # The answers every operation of a kind can give, besides its own.
 _COMMON = {
@@ -66,10 +47,10 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def document(operations: Iterable[Operation]) -> dict[str, Any]:
+def document(operations: Collection[Operation]) -> dict[str, Any]:
     """The whole OpenAPI document for these operations."""
     paths: dict[str, dict[str, Any]] = {}
-    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    components: dict[str, Any] = answers.components(Error)
     for op in operations:
         for reply in op.replies.values():
             if not isinstance(reply.schema, str | None):
@@ -77,6 +58,10 @@ def document(operations: Iterable[Operation]) -> dict[str, Any]:
         if op.body is not None:
             components.update(body_schemas.components(op.body))
         paths.setdefault(documented_path(op.path), {})[op.method.lower()] = _operation(op)
+    named = {r.schema for op in operations for r in op.replies.values()}
+    undeclared = {name for name in named if isinstance(name, str)} - set(components)
+    if undeclared:  # a reply naming a shape nothing declares
+        raise TypeError(f"replies name undeclared answers: {sorted(undeclared)}")
     return {
         "openapi": "3.0.3",
         "info": {
@@ -174,7 +159,7 @@ def _responses(op: Operation) -> dict[str, Any]:
     if op.tag != "system":
         common.append(503)
     for status in common:
-        replies.setdefault(status, Reply(_COMMON[status], "Error"))
+        replies.setdefault(status, Reply(_COMMON[status], Error))
     return {str(status): _reply(status, reply) for status, reply in sorted(replies.items())}
 
 

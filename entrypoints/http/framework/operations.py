@@ -79,8 +79,8 @@ class Reply:
     """One answer a route gives: its description, the shape of its body, headers."""
 
     description: str
-    # The answer class its body is declared by ("Error" for the error shape; None: no body
-    # or an undeclared one).
+    # The answer class its body is declared by (the name "Error" stands for errors.Error, the
+    # error shape; None: no body or an undeclared one).
     schema: type[Answer] | str | None = None
     media: str = "application/json"
     headers: tuple[str, ...] = ()
