@@ -18,6 +18,7 @@ from cinema_core.after_sale.refunds import Refund
 from cinema_core.events.envelopes import Event
 from cinema_core.kernel.clock import Clock
 from cinema_core.kernel.pagination import Cursor
+from cinema_core.payments.payment import Payment
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
 from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel
@@ -208,6 +209,49 @@ class Transaction(Protocol):
         refunded (``TicketRefunded``): a ticket checks in once, never after a refund."""
         ...
 
+    # -- payments through a provider ------------------------------------------------------
+
+    def add_payment(self, payment: Payment) -> None:
+        """Store a new payment. A second ``pending`` payment of one reservation raises
+        ``PaymentInProgress``, judged by the store itself: two attempts started at once in
+        different processes cannot both be pending (so never two charges for one hold)."""
+        ...
+
+    def lock_payment(self, payment_id: UUID) -> Payment | None:
+        """The payment, locked until the transaction ends: every outcome of one payment
+        (approval, decline, expiry, refund) is decided under this lock, so it has one."""
+        ...
+
+    def lock_payment_of_charge(self, provider: str, charge_id: str) -> Payment | None:
+        """The payment whose charge at ``provider`` is ``charge_id``, locked as
+        ``lock_payment``; ``None`` for a charge that is not ours."""
+        ...
+
+    def lock_open_payment(self, reservation_id: UUID) -> Payment | None:
+        """The reservation's ``pending`` payment (there is at most one), locked as
+        ``lock_payment``; ``None`` if it has none."""
+        ...
+
+    def save_payment(self, payment: Payment) -> None:
+        """Store every field of a payment locked in this transaction. Moving it to
+        ``pending`` beside another pending payment of its reservation raises
+        ``PaymentInProgress``, as ``add_payment``."""
+        ...
+
+    def lock_payments_due(self, quiet_since: datetime, limit: int) -> list[Payment]:
+        """Up to ``limit`` payments reconciliation owes a look, oldest ``heard_at`` first,
+        locked: ``pending`` ones not heard of since ``quiet_since`` (a notice may be lost), and
+        every ``review`` one (money still owed back). Ones locked by another transaction are
+        skipped, never waited for, so any number of workers can reconcile side by side."""
+        ...
+
+    def note_notice(self, provider: str, notice: str) -> bool:
+        """Record the provider's notification ``notice`` as handled, with this transaction:
+        ``True`` the first time, ``False`` if it was handled before (committed, or by a
+        transaction running now, which this one then waits for). A rolled back transaction
+        leaves it unhandled. What makes a notice delivered many times have one effect."""
+        ...
+
 
 class ReservationRepo(Protocol):
     """The source of truth: sessions, seats, reservations, sales and the event outbox."""
@@ -256,6 +300,16 @@ class ReservationRepo(Protocol):
         ...
 
     def get_ticket(self, ticket_id: UUID) -> Ticket | None: ...
+
+    def get_payment(self, payment_id: UUID) -> Payment | None: ...
+
+    def payment_of_sale(self, sale_id: UUID) -> Payment | None:
+        """The approved payment that made the sale (``None`` for a sale paid at once)."""
+        ...
+
+    def payments_of_reservation(self, reservation_id: UUID) -> list[Payment]:
+        """Every payment of the reservation, newest first by ``(created_at, id)``."""
+        ...
 
     def session_tally(self, session_id: UUID, now: datetime) -> SessionTally:
         """What a session's report counts, from one snapshot: seats under a hold unlapsed at

@@ -32,6 +32,8 @@ from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.kernel.times import iso
 from cinema_core.memory.audit import newest_first
+from cinema_core.payments.errors import PaymentInProgress
+from cinema_core.payments.payment import Payment, PaymentStatus
 from cinema_core.ports import SessionLockMode
 from cinema_core.reports.figures import (
     DailySales,
@@ -74,6 +76,19 @@ class _State:
     # The ticket of each seat that is not refunded: the same rule as the database's index.
     live_tickets: dict[tuple[UUID, SeatLabel], UUID] = attrs.Factory(dict)
     refunds: dict[UUID, Refund] = attrs.Factory(dict)
+    payments: dict[UUID, Payment] = attrs.Factory(dict)
+    # Payment ids by reservation, by provider's charge, by sale; and those reconciliation may
+    # owe a look (pending or review): the lookups the database has indexes for.
+    reservation_payments: dict[UUID, list[UUID]] = attrs.Factory(dict)
+    charge_payments: dict[tuple[str, str], UUID] = attrs.Factory(dict)
+    sale_payments: dict[UUID, UUID] = attrs.Factory(dict)
+    attempt_keys: dict[str, UUID] = attrs.Factory(dict)
+    open_payments: set[UUID] = attrs.Factory(set)
+    notices: set[tuple[str, str]] = attrs.Factory(set)
+
+
+# A payment reconciliation looks at even when it was heard of lately: money owed back.
+_OWED = PaymentStatus.REVIEW
 
 
 # Copies made field by field: attrs.evolve introspects the class on every call, at six times
@@ -130,6 +145,8 @@ class _Transaction:
         self.tickets: dict[UUID, Ticket] = {}
         self.new_tickets: list[UUID] = []
         self.refunds: list[Refund] = []
+        self.payments: dict[UUID, Payment] = {}
+        self.notices: set[tuple[str, str]] = set()
 
     def add_room(self, room: Room) -> None:
         # The same rule as the database's unique index: one name per cinema, private rooms apart.
@@ -368,6 +385,115 @@ class _Transaction:
             raise AlreadyCheckedIn(iso(stored.checked_in_at))
         self.tickets[ticket.id] = attrs.evolve(stored, checked_in_at=ticket.checked_in_at)
 
+    # -- payments --------------------------------------------------------------------------
+
+    def _payment(self, payment_id: UUID) -> Payment | None:
+        return self.payments.get(payment_id) or self._state.payments.get(payment_id)
+
+    def _payments_of(self, reservation_id: UUID) -> list[Payment]:
+        ids = set(self._state.reservation_payments.get(reservation_id, []))
+        ids.update(id for id, p in self.payments.items() if p.reservation_id == reservation_id)
+        return [p for p in map(self._payment, ids) if p is not None]
+
+    def _refuse_payment(self, payment: Payment) -> None:
+        # The database's constraints, whatever the use case above decided: one pending payment
+        # per reservation, one payment per attempt key, per provider's charge and per sale;
+        # an approved payment names its sale; never more refunded than was paid.
+        if payment.status is PaymentStatus.PENDING and any(
+            p.id != payment.id and p.status is PaymentStatus.PENDING
+            for p in self._payments_of(payment.reservation_id)
+        ):
+            raise PaymentInProgress(payment.reservation_id)
+        if payment.status is PaymentStatus.APPROVED and payment.sale_id is None:
+            raise ValueError(f"approved payment {payment.id} has no sale")
+        if payment.refunded is not None and payment.refunded.cents > payment.amount.cents:
+            raise ValueError(f"payment {payment.id} refunds more than it took")
+        if payment.sale_id is not None and self.get_sale(payment.sale_id) is None:
+            raise ValueError(f"payment {payment.id} names no stored sale")
+        state = self._state
+        attempt = state.attempt_keys.get(payment.attempt_key)
+        self._refuse_taken(payment, "attempt key", attempt, lambda p: p.attempt_key)
+        if payment.charge_id is not None:
+            charge = state.charge_payments.get((payment.provider, payment.charge_id))
+            self._refuse_taken(payment, "charge", charge, lambda p: (p.provider, p.charge_id))
+        if payment.sale_id is not None:
+            sale = state.sale_payments.get(payment.sale_id)
+            self._refuse_taken(payment, "sale", sale, lambda p: p.sale_id)
+
+    def _refuse_taken(
+        self, payment: Payment, what: str, stored: UUID | None, key: Callable[[Payment], object]
+    ) -> None:
+        # Refused if another payment, as this transaction sees it, has the same key: the one
+        # stored under it (unless this transaction changed it since) or one written here.
+        others = [*self.payments.values()]
+        found = None if stored is None else self._payment(stored)
+        if found is not None:
+            others.append(found)
+        if any(o.id != payment.id and key(o) == key(payment) for o in others):
+            raise ValueError(f"another payment has this {what}")
+
+    def add_payment(self, payment: Payment) -> None:
+        if self._payment(payment.id) is not None:
+            raise ValueError(f"payment {payment.id} exists")
+        if self.lock_reservation(payment.reservation_id) is None:
+            raise ValueError(f"payment {payment.id} names no stored reservation")
+        self._refuse_payment(payment)
+        self.payments[payment.id] = payment
+
+    def lock_payment(self, payment_id: UUID) -> Payment | None:
+        # Transactions are serialized on the store's lock: that is the payment's lock.
+        return self._payment(payment_id)
+
+    def lock_payment_of_charge(self, provider: str, charge_id: str) -> Payment | None:
+        found = next(
+            (
+                p
+                for p in self.payments.values()
+                if (p.provider, p.charge_id) == (provider, charge_id)
+            ),
+            None,
+        )
+        if found is not None:
+            return found
+        id = self._state.charge_payments.get((provider, charge_id))
+        stored = None if id is None else self._payment(id)
+        # Stored under that charge, unless this transaction gave it another.
+        return stored if stored is not None and stored.charge_id == charge_id else None
+
+    def lock_open_payment(self, reservation_id: UUID) -> Payment | None:
+        return next(
+            (p for p in self._payments_of(reservation_id) if p.status is PaymentStatus.PENDING),
+            None,
+        )
+
+    def save_payment(self, payment: Payment) -> None:
+        if self._payment(payment.id) is None:
+            raise ValueError(f"payment {payment.id} is not stored")
+        self._refuse_payment(payment)
+        self.payments[payment.id] = payment
+
+    def lock_payments_due(self, quiet_since: datetime, limit: int) -> list[Payment]:
+        # Transactions are serialized on the store's lock: no other one holds a payment now.
+        ids = self._state.open_payments | self.payments.keys()
+        due = [
+            p
+            for p in map(self._payment, ids)
+            if p is not None
+            and (
+                p.status is _OWED
+                or (p.status is PaymentStatus.PENDING and p.heard_at < quiet_since)
+            )
+        ]
+        due.sort(key=lambda p: (p.heard_at, p.id))
+        return due[:limit]
+
+    def note_notice(self, provider: str, notice: str) -> bool:
+        key = (provider, notice)
+        if key in self._state.notices or key in self.notices:
+            return False
+        self.notices.add(key)
+        return True
+
     def commit(self) -> None:
         state = self._state
         for room in self.rooms:
@@ -418,6 +544,23 @@ class _Transaction:
                 live = state.live_tickets.get(key)
                 if live is not None and state.tickets[live].sale_id == refund.sale_id:
                     del state.live_tickets[key]
+        for payment in self.payments.values():
+            before = state.payments.get(payment.id)
+            state.payments[payment.id] = payment
+            if before is None:
+                state.reservation_payments.setdefault(payment.reservation_id, []).append(payment.id)
+            elif before.charge_id is not None and before.charge_id != payment.charge_id:
+                del state.charge_payments[(before.provider, before.charge_id)]
+            state.attempt_keys[payment.attempt_key] = payment.id
+            if payment.charge_id is not None:
+                state.charge_payments[(payment.provider, payment.charge_id)] = payment.id
+            if payment.sale_id is not None:
+                state.sale_payments[payment.sale_id] = payment.id
+            if payment.status in (PaymentStatus.PENDING, _OWED):
+                state.open_payments.add(payment.id)
+            else:
+                state.open_payments.discard(payment.id)
+        state.notices |= self.notices
         state.events.extend(self.events)
 
 
@@ -515,6 +658,23 @@ class InMemoryReservationRepo:
         with self._lock:
             found = self._state.tickets.get(ticket_id)
             return _copy_ticket(found) if found else None
+
+    def get_payment(self, payment_id: UUID) -> Payment | None:
+        with self._lock:
+            return self._state.payments.get(payment_id)
+
+    def payment_of_sale(self, sale_id: UUID) -> Payment | None:
+        with self._lock:
+            id = self._state.sale_payments.get(sale_id)
+            found = None if id is None else self._state.payments[id]
+        return found if found is not None and found.status is PaymentStatus.APPROVED else None
+
+    def payments_of_reservation(self, reservation_id: UUID) -> list[Payment]:
+        with self._lock:
+            state = self._state
+            ids = state.reservation_payments.get(reservation_id, [])
+            found = [state.payments[id] for id in ids]
+        return sorted(found, key=lambda p: (p.created_at, p.id), reverse=True)
 
     def session_tally(self, session_id: UUID, now: datetime) -> SessionTally:
         with self._lock:

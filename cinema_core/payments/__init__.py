@@ -9,7 +9,12 @@ is the in-process stand-in for demos and tests; the Mercado Pago adapter lives i
 from __future__ import annotations
 
 from cinema_core.payments.charges import Charge, ChargeRequest, ChargeStatus, PaymentProvider, Pix
-from cinema_core.payments.errors import ChargeNotFound, PaymentProviderUnavailable, RefundRefused
+from cinema_core.payments.errors import (
+    ChargeNotFound,
+    PaymentInProgress,
+    PaymentProviderUnavailable,
+    RefundRefused,
+)
 from cinema_core.payments.sandbox import SandboxProvider
 
 __all__ = [
@@ -17,6 +22,7 @@ __all__ = [
     "ChargeNotFound",
     "ChargeRequest",
     "ChargeStatus",
+    "PaymentInProgress",
     "PaymentProvider",
     "PaymentProviderUnavailable",
     "Pix",

@@ -6,6 +6,8 @@ driver) exception crosses the port.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from cinema_core.errors import CinemaError, NotFound
 
 # How long a client is told to wait when the provider fails: long enough for a blip to pass,
@@ -51,3 +53,16 @@ class RefundRefused(CinemaError):
     def __init__(self, charge_id: str, reason: str):
         self.charge_id, self.reason = charge_id, reason
         super().__init__(None, {"charge_id": charge_id[:64], "reason": reason[:200]})
+
+
+class PaymentInProgress(CinemaError):
+    """The reservation already has a pending payment: a second one would be a second charge
+    for the same seats. Judged by the store (one pending payment per reservation), whatever
+    the use case above decided."""
+
+    code, status = "payment_in_progress", 409
+    default_message = "A payment of this reservation is already in progress."
+
+    def __init__(self, reservation_id: UUID):
+        self.reservation_id = reservation_id
+        super().__init__(None, {"reservation_id": str(reservation_id)})
