@@ -142,11 +142,11 @@ class Payments:
             # money paid into it is never unknown here (a lapsed hold's charge is cancelled
             # by the reconciler, or its late money judged like any other).
             tx.add_payment(payment)
-            if until is not None and held.status_at(at) is ReservationStatus.PENDING:
-                if held.hold_until(until, seats, at):
-                    tx.save_seats(held.session_id, seats)
-                    tx.save_reservation(held)
-            tx.emit(events.payment_event(self.holding.new_id(), events.PAYMENT_STARTED, payment, at))
+            pending = held.status_at(at) is ReservationStatus.PENDING
+            if until is not None and pending and held.hold_until(until, seats, at):
+                tx.save_seats(held.session_id, seats)
+                tx.save_reservation(held)
+            self._emit(tx, events.PAYMENT_STARTED, payment, at)
             return payment
 
         try:
@@ -218,17 +218,26 @@ class Payments:
             sale = self._sell(tx, reservation, seats, late=payment.late, now=now)
             payment = payment.sold(sale.id, now)
             tx.save_payment(payment)
-            tx.emit(events.payment_event(self.holding.new_id(), events.PAYMENT_APPROVED, payment, now))
+            self._emit(tx, events.PAYMENT_APPROVED, payment, now)
             return payment
         if decision.payment != known:
             tx.save_payment(payment)
         kind = _OUTCOME_EVENTS.get(decision.outcome)
         if kind is not None:
-            tx.emit(events.payment_event(self.holding.new_id(), kind, payment, now))
+            self._emit(tx, kind, payment, now)
         return payment
 
+    def _emit(self, tx: Transaction, kind: str, payment: Payment, at: datetime) -> None:
+        tx.emit(events.payment_event(self.holding.new_id(), kind, payment, at))
+
     def _sell(
-        self, tx: Transaction, reservation: Reservation, seats: list[Seat], *, late: bool, now: datetime
+        self,
+        tx: Transaction,
+        reservation: Reservation,
+        seats: list[Seat],
+        *,
+        late: bool,
+        now: datetime,
     ) -> Sale:
         sale = Sale(
             id=self.holding.new_id(),
@@ -286,7 +295,7 @@ class Payments:
         now = self.holding.clock.now()
         payment = payment.refund_accepted(charge, now)
         tx.save_payment(payment)
-        tx.emit(events.payment_event(self.holding.new_id(), events.PAYMENT_REFUNDED, payment, now))
+        self._emit(tx, events.PAYMENT_REFUNDED, payment, now)
         return payment
 
     def refund_sale(self, payment: Payment, amount: Money, key: str) -> None:
@@ -342,4 +351,3 @@ class Payments:
             self.apply(self.provider.cancel(payment.charge_id))
         else:
             self.apply(self.provider.read(payment.charge_id))
-
