@@ -414,7 +414,17 @@ class BoxOffice:
         admin: bool = False,
     ) -> Refund:
         """Give back ``seats`` of the sale, all or none (see ``AfterSale.refund``)."""
-        return self.after_sale.refund(sale_id, user_id, seats, admin=admin)
+        payment = None if self.payments is None else self.repo.payment_of_sale(sale_id)
+        if payment is None or self.payments is None:
+            return self.after_sale.refund(sale_id, user_id, seats, admin=admin)
+        payments, paid = self.payments, payment
+        return self.after_sale.refund(
+            sale_id,
+            user_id,
+            seats,
+            admin=admin,
+            take_back=lambda amount, key: payments.refund_sale(paid, amount, key),
+        )
 
     def owned_sale(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> Sale:
         """The sale, to its buyer or an admin; anyone else is told there is none."""

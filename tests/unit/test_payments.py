@@ -336,3 +336,23 @@ def test_a_settled_payment_never_moves_again(
     decision = payment.decide(charge, chance, clock.now())
     assert decision.outcome is Outcome.NOTHING
     assert decision.payment == payment
+
+
+def test_refunding_a_provider_paid_sale_refunds_those_seats_there(
+    box: BoxOffice, reservation: Reservation, sandbox: SandboxProvider, provider: Switchable
+) -> None:
+    """The refunded seats' amount goes back through the provider, before the sale changes."""
+    payment = box.start_payment(reservation.id, "u1")
+    sandbox.approve(charge_id(payment))
+    sale_id = current(box, payment).sale_id
+    assert sale_id is not None
+    provider.down = True
+    with pytest.raises(PaymentProviderUnavailable):
+        box.refund(sale_id, "u1", ["A1"])
+    sale = box.sale(sale_id)
+    assert sale is not None
+    assert sale.refunded == ()
+    provider.down = False
+    refund = box.refund(sale_id, "u1", ["A1"])
+    assert refund.amount == Money.parse("25.00")
+    assert sandbox.read(charge_id(payment)).refunded == Money.parse("25.00")
