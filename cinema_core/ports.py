@@ -304,7 +304,8 @@ class ReservationRepo(Protocol):
     def get_payment(self, payment_id: UUID) -> Payment | None: ...
 
     def payment_of_sale(self, sale_id: UUID) -> Payment | None:
-        """The approved payment that made the sale (``None`` for a sale paid at once)."""
+        """The payment that made the sale (approved when it did; a refund of its seats may
+        have moved it on since), ``None`` for a sale paid at once."""
         ...
 
     def payments_of_reservation(self, reservation_id: UUID) -> list[Payment]:

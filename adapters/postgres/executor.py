@@ -20,6 +20,16 @@ REFUSALS = {
     "reservations_pkey": "a reservation with this id exists",
     "tickets_live_seat_key": "a seat of this sale already has a ticket",
     "tickets_code_key": "a ticket code was given out twice",
+    # Payments (migration 0007); a second pending one is PaymentInProgress (payments.py).
+    "payments_reservation_id_fkey": "a payment names no stored reservation",
+    "payments_sale_id_fkey": "a payment names no stored sale",
+    "payments_sale_id_key": "another payment made this sale",
+    "payments_attempt_key_key": "another payment has this attempt key",
+    "payments_charge_key": "another payment has this provider's charge",
+    "payments_approved_has_sale": "an approved payment names no sale",
+    "payments_refunded_within_amount": "a payment refunds more than it took",
+    "payments_status_known": "a payment's status is not one of the six",
+    "payments_pix_whole": "a payment's Pix is not whole",
 }
 
 

@@ -26,6 +26,7 @@ from .after_sale import AfterSaleReads
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for, probing
 from .executor import Executor
+from .payments import PaymentReads
 from .sql import outbox as outbox_sql
 from .sql import seats as seat_sql
 from .sql import sessions as session_sql
@@ -79,7 +80,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-class PostgresReservationRepo(AfterSaleReads):
+class PostgresReservationRepo(AfterSaleReads, PaymentReads):
     """The ``ReservationRepo`` port on PostgreSQL (SQLAlchemy Core over psycopg 3).
 
     ``engine_or_url``: an engine to share, or a URL to build (and later dispose of) one.

@@ -9,6 +9,8 @@ from typing import Any
 
 from cinema_core.events.envelopes import Event
 from cinema_core.kernel.money import Money
+from cinema_core.payments.charges import Pix
+from cinema_core.payments.payment import Payment, PaymentStatus
 from cinema_core.rooms.layout import Category, Room
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.reservations import Reservation, ReservationStatus, Sale
@@ -185,6 +187,62 @@ def sale_values(sale: Sale) -> dict[str, Any]:
         "user_id": sale.user_id,
         **lines_values(sale.lines),
         "paid_at": sale.paid_at,
+    }
+
+
+def payment_from_row(row: Row) -> Payment:
+    currency = row["currency"]
+    refunded = row["refunded_cents"]
+    pix = (
+        None
+        if row["pix_qr_code"] is None
+        else Pix(row["pix_qr_code"], row["pix_qr_code_base64"], row["pix_ticket_url"])
+    )
+    return Payment(
+        id=row["id"],
+        reservation_id=row["reservation_id"],
+        session_id=row["session_id"],
+        user_id=row["user_id"],
+        provider=row["provider"],
+        status=PaymentStatus(row["status"]),
+        amount=Money(row["amount_cents"], currency),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        attempt_key=row["attempt_key"],
+        heard_at=row["heard_at"],
+        charge_id=row["charge_id"],
+        pix=pix,
+        late=row["late"],
+        sale_id=row["sale_id"],
+        refunded=None if refunded is None else Money(refunded, currency),
+        settled_at=row["settled_at"],
+    )
+
+
+def payment_values(payment: Payment) -> dict[str, Any]:
+    """Every column of the payment's row (``refunded`` is in the amount's currency)."""
+    pix = payment.pix
+    return {
+        "id": payment.id,
+        "reservation_id": payment.reservation_id,
+        "session_id": payment.session_id,
+        "user_id": payment.user_id,
+        "provider": payment.provider,
+        "status": payment.status.value,
+        "amount_cents": payment.amount.cents,
+        "currency": payment.amount.currency,
+        "created_at": payment.created_at,
+        "expires_at": payment.expires_at,
+        "attempt_key": payment.attempt_key,
+        "heard_at": payment.heard_at,
+        "charge_id": payment.charge_id,
+        "pix_qr_code": None if pix is None else pix.qr_code,
+        "pix_qr_code_base64": None if pix is None else pix.qr_code_base64,
+        "pix_ticket_url": None if pix is None else pix.ticket_url,
+        "late": payment.late,
+        "sale_id": payment.sale_id,
+        "refunded_cents": None if payment.refunded is None else payment.refunded.cents,
+        "settled_at": payment.settled_at,
     }
 
 

@@ -152,6 +152,46 @@ sale_seats = sa.Table(
     sa.Column("sale_id", pg.UUID(as_uuid=True), nullable=False),
 )
 
+# A payment through a provider, beside its reservation (migration 0007, which names the
+# constraints that guard each money rule; statements in sql/payments.py).
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "reservation_id", pg.UUID(as_uuid=True), sa.ForeignKey("reservations.id"), nullable=False
+    ),
+    sa.Column("session_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempt_key", sa.Text, nullable=False, unique=True),
+    sa.Column("heard_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("charge_id", sa.Text),
+    sa.Column("pix_qr_code", sa.Text),
+    sa.Column("pix_qr_code_base64", sa.Text),
+    sa.Column("pix_ticket_url", sa.Text),
+    sa.Column("late", sa.Boolean, nullable=False),
+    sa.Column("sale_id", pg.UUID(as_uuid=True), sa.ForeignKey("sales.id"), unique=True),
+    # Null: nothing refunded.
+    sa.Column("refunded_cents", sa.BigInteger),
+    sa.Column("settled_at", sa.DateTime(timezone=True)),
+)
+
+# The provider notifications handled, each once (migration 0007).
+payment_notices = sa.Table(
+    "payment_notices",
+    metadata,
+    sa.Column("provider", sa.Text, primary_key=True),
+    sa.Column("notice", sa.Text, primary_key=True),
+    sa.Column("payment_id", pg.UUID(as_uuid=True), sa.ForeignKey("payments.id")),
+    sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 outbox = sa.Table(
     "outbox",
     metadata,

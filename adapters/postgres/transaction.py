@@ -33,10 +33,11 @@ from . import rows
 from .after_sale import AfterSaleTransaction
 from .driver_errors import constraint_name
 from .executor import Executor
+from .payments import PaymentTransaction
 from .sql import outbox, quotas, reservations, rooms, sales, seats, sessions
 
 
-class PostgresTransaction(AfterSaleTransaction):
+class PostgresTransaction(AfterSaleTransaction, PaymentTransaction):
     """The ``Transaction`` port on an open connection inside ``PostgresReservationRepo.atomic``.
 
     The statements that take the row locks are class attributes, so that what each method

@@ -666,8 +666,7 @@ class InMemoryReservationRepo:
     def payment_of_sale(self, sale_id: UUID) -> Payment | None:
         with self._lock:
             id = self._state.sale_payments.get(sale_id)
-            found = None if id is None else self._state.payments[id]
-        return found if found is not None and found.status is PaymentStatus.APPROVED else None
+            return None if id is None else self._state.payments[id]
 
     def payments_of_reservation(self, reservation_id: UUID) -> list[Payment]:
         with self._lock:
