@@ -25,6 +25,10 @@ from cinema_core.kernel.clock import Clock, SystemClock
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Cursor, Page, check_limit
 from cinema_core.kernel.users import check_user_id
+from cinema_core.payments.charges import PaymentProvider
+from cinema_core.payments.errors import PaymentNotFound
+from cinema_core.payments.payment import Payment
+from cinema_core.payments.use_cases import DEFAULT_PAYMENT_HOLD, DEFAULT_RECONCILE, Payments
 from cinema_core.ports import ReservationRepo, SeatLock, Transaction
 from cinema_core.reports.figures import DailySales, SessionReport
 from cinema_core.resilience.outages import Outages
@@ -59,6 +63,10 @@ _COMPOSED_FROM = frozenset(
         "refund_cutoff",
         "new_code",
         "sales_close",
+        "provider",
+        "payment_hold",
+        "notification_url",
+        "reconcile_quiet",
     }
 )
 
@@ -85,12 +93,22 @@ class BoxOffice:
     new_code: Callable[[], str] = new_code
     # How long after its start a session is still sold (never after it ends).
     sales_close: timedelta = DEFAULT_SALES_CLOSE
+    # Who takes the money: ``None`` is ``instant`` (paying sells at once), else a Pix provider
+    # (the sandbox, Mercado Pago) through which a payment is started and later settled.
+    provider: PaymentProvider | None = None
+    # How long a hold lasts at least once a payment starts (the buyer's bank needs time).
+    payment_hold: timedelta = DEFAULT_PAYMENT_HOLD
+    # Where the provider sends its notices about charges.
+    notification_url: str | None = None
+    # How long a pending payment goes unheard of before reconciliation reads it.
+    reconcile_quiet: timedelta = DEFAULT_RECONCILE
     # The use cases, composed from the fields above (``_compose``).
     holding: Holding = attrs.field(init=False, repr=False)
     holds: Holds = attrs.field(init=False, repr=False)
     best: BestAvailable = attrs.field(init=False, repr=False)
     after_sale: AfterSale = attrs.field(init=False, repr=False)
     session_life: SessionLife = attrs.field(init=False, repr=False)
+    payments: Payments | None = attrs.field(init=False, repr=False)
     # The last seat map of each watched session, with the seats it was made from and the
     # instants it holds for (see ``seat_map``).
     _seat_maps: dict[UUID, tuple[list[Seat], SeatMap, datetime, datetime | None]] = attrs.field(
@@ -115,6 +133,18 @@ class BoxOffice:
         self.holds = Holds(holding, self.new_code)
         self.best = BestAvailable(holding)
         self.after_sale = AfterSale(holding, self.refund_cutoff)
+        self.payments = (
+            None
+            if self.provider is None
+            else Payments(
+                holding,
+                self.provider,
+                self.payment_hold,
+                self.notification_url,
+                self.reconcile_quiet,
+                self.new_code,
+            )
+        )
         self.session_life = SessionLife(holding)
 
     # -- sessions -------------------------------------------------------------------------
@@ -325,6 +355,37 @@ class BoxOffice:
         """Turn the hold into a sale, and whether it is new (see ``Holds.pay``)."""
         return self.holds.pay(reservation_id, user_id)
 
+    # -- payments through a provider ------------------------------------------------------
+
+    @property
+    def provider_name(self) -> str:
+        """``instant``, or the name of the provider that takes the money."""
+        return "instant" if self.provider is None else self.provider.name
+
+    def start_payment(self, reservation_id: UUID, user_id: str) -> Payment:
+        """Ask the buyer's bank for the hold's amount (see ``Payments.start``); only with a
+        provider (``instant`` pays with ``pay``)."""
+        return self._payments().start(reservation_id, user_id)
+
+    def payment(self, payment_id: UUID, user_id: str, *, admin: bool = False) -> Payment:
+        """The payment, to its payer or an admin (``PaymentNotFound`` otherwise)."""
+        if self.payments is None:
+            raise PaymentNotFound()
+        return self.payments.payment(payment_id, user_id, admin=admin)
+
+    def settle_payment(self, charge_id: str) -> Payment | None:
+        """Act on what the provider says of a charge now (see ``Payments.settle``)."""
+        return self._payments().settle(charge_id)
+
+    def reconcile_payments(self) -> int:
+        """One pass of reconciliation (see ``Payments.reconcile``); 0 with no provider."""
+        return 0 if self.payments is None else self.payments.reconcile()
+
+    def _payments(self) -> Payments:
+        if self.payments is None:
+            raise PaymentNotFound()
+        return self.payments
+
     def sale(self, sale_id: UUID) -> Sale | None:
         return self.repo.get_sale(sale_id)
 
@@ -353,7 +414,17 @@ class BoxOffice:
         admin: bool = False,
     ) -> Refund:
         """Give back ``seats`` of the sale, all or none (see ``AfterSale.refund``)."""
-        return self.after_sale.refund(sale_id, user_id, seats, admin=admin)
+        payment = None if self.payments is None else self.repo.payment_of_sale(sale_id)
+        if payment is None or self.payments is None:
+            return self.after_sale.refund(sale_id, user_id, seats, admin=admin)
+        payments, paid = self.payments, payment
+        return self.after_sale.refund(
+            sale_id,
+            user_id,
+            seats,
+            admin=admin,
+            take_back=lambda amount, key: payments.refund_sale(paid, amount, key),
+        )
 
     def owned_sale(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> Sale:
         """The sale, to its buyer or an admin; anyone else is told there is none."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from datetime import timedelta
 from functools import partial
@@ -17,6 +17,7 @@ from cinema_core.memory import (
     InMemoryReservationRepo,
     InMemorySeatLock,
 )
+from cinema_core.payments import Charge, PaymentProvider, SandboxProvider
 from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo, SeatLock
 from cinema_core.resilience.fallbacks import (
     ForgivingSeatLock,
@@ -30,6 +31,8 @@ from .config import Settings
 from .events import BrokerEvents, Events, build_events
 from .logs import LoggedBus
 from .readiness import CHECK_TIMEOUT, CHECKS, Probe, verdict
+
+NoticeVerifier = Callable[[Mapping[str, str], Mapping[str, str]], str | None]
 
 
 @attrs.define
@@ -55,6 +58,11 @@ class Services:
     # This process's background loops (sweeper, relay, consumers, live feed …): readiness
     # names those that are dead, stuck or failing.
     supervisor: Supervisor = attrs.Factory(Supervisor)
+    # Mercado Pago's webhook: a delivery's query and headers → the charge id it proves it
+    # names (``None``: about nothing of ours), or ``BadSignature``. None: not the provider.
+    notices: NoticeVerifier | None = None
+    # The sandbox provider when it is the one taking money (its admin routes play the bank).
+    sandbox: SandboxProvider | None = None
     _probes: dict[str, Probe] = attrs.Factory(dict)
 
     @property
@@ -159,6 +167,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             RedisRateLimiter(redis_client, settings.namespace), rate_limiter, outages
         )
 
+    provider, notices, sandbox = _payment_provider(settings, clock, closers)
+    public_url = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
     box = BoxOffice(
         repo,
         seat_lock,
@@ -167,7 +177,20 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         outages,
         refund_cutoff=timedelta(minutes=settings.refund_cutoff_minutes),
         sales_close=timedelta(minutes=settings.sales_close_minutes),
+        provider=provider,
+        payment_hold=timedelta(seconds=settings.payment_hold_seconds),
+        notification_url=(
+            f"{public_url}/payments/mercadopago/notifications" if notices is not None else None
+        ),
+        reconcile_quiet=timedelta(seconds=settings.payment_reconcile_seconds),
     )
+    if sandbox is not None:
+        # In place of a webhook: every change of a sandbox charge reaches the one settle path
+        # (which reads the charge again), through whatever the box office is composed of now.
+        def heard(charge: Charge) -> None:
+            box.settle_payment(charge.charge_id)
+
+        sandbox.subscribe(heard)
     relay = Relay(repo, LoggedBus(bus), outages)
     services = Services(
         settings,
@@ -181,6 +204,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         closers,
         events=events,
         supervisor=supervisor,
+        notices=notices,
+        sandbox=sandbox,
     )
     if settings.database_url:
         services.pings["database"] = repo.ping
@@ -189,6 +214,33 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if redis_ping is not None:
         services.pings["redis"] = redis_ping
     return services
+
+
+def _payment_provider(
+    settings: Settings, clock: Clock, closers: list[object]
+) -> tuple[PaymentProvider | None, NoticeVerifier | None, SandboxProvider | None]:
+    """The provider the settings name (``None`` for instant), the verifier of its webhook's
+    notices, and the sandbox when it is the one."""
+    if settings.payment_provider == "sandbox":
+        sandbox = SandboxProvider(clock)
+        return sandbox, None, sandbox
+    if settings.payment_provider != "mercadopago":
+        return None, None, None
+    # Imported here so that a process without Mercado Pago never loads httpx.
+    from adapters.mercadopago import MercadoPagoProvider, read_notice, verified_charge_id
+
+    provider = MercadoPagoProvider(
+        settings.mercadopago_access_token or "", settings.mercadopago_api_base
+    )
+    closers.append(provider)
+    secret = settings.mercadopago_webhook_secret or ""
+
+    def verify(query: Mapping[str, str], headers: Mapping[str, str]) -> str | None:
+        # The signature first, on every delivery: an unsigned one changes nothing (401).
+        charge_id = verified_charge_id(secret, query, headers)
+        return charge_id if read_notice(query).about_a_payment else None
+
+    return provider, verify, None
 
 
 def _postgres(

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import attrs
+
 from .config import VARIABLES, ConfigError, Settings
 
 EXIT_USAGE = 2
@@ -319,6 +321,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .garbage_collector import tune_for_serving
     from .http.app import create_app
 
+    if args.demo and "CINEMA_PAYMENT_PROVIDER" not in os.environ:
+        # The demo shows the whole Pix flow: payments through the sandbox, approved by hand.
+        settings = attrs.evolve(settings, payment_provider="sandbox")
+    if settings.public_url is None:
+        settings = attrs.evolve(settings, public_url=f"http://{args.host}:{args.port}")
     services = bootstrap(settings)
     if args.demo:
         from .sample_sessions import add_sample_sessions

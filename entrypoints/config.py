@@ -55,6 +55,9 @@ def _namespace(namespace: str | None) -> str:
     return namespace
 
 
+PAYMENT_PROVIDERS = ("instant", "sandbox", "mercadopago")
+
+
 @attrs.frozen
 class Variable:
     """One environment variable: what it sets, and what happens when it is unset."""
@@ -103,6 +106,38 @@ VARIABLES = {
             "CINEMA_SALES_CLOSE_MINUTES",
             "minutes after a session starts when its sales close (never after it ends)",
             "15",
+        ),
+        Variable(
+            "CINEMA_PAYMENT_PROVIDER",
+            "how POST /reservations/{id}/payment takes money: instant, sandbox or mercadopago",
+            "instant",
+        ),
+        Variable("CINEMA_MERCADOPAGO_ACCESS_TOKEN", "Mercado Pago's access token", "—"),
+        Variable(
+            "CINEMA_MERCADOPAGO_WEBHOOK_SECRET",
+            "the secret Mercado Pago signs its notifications with",
+            "— (every notification is refused)",
+        ),
+        Variable(
+            "CINEMA_MERCADOPAGO_API_BASE",
+            "Mercado Pago's API address",
+            "https://api.mercadopago.com",
+        ),
+        Variable(
+            "CINEMA_PUBLIC_URL",
+            "the address buyers and providers reach the service at (Mercado Pago's "
+            "notification_url is built from it)",
+            "http://127.0.0.1:<port>",
+        ),
+        Variable(
+            "CINEMA_PAYMENT_HOLD_SECONDS",
+            "how long a hold lasts at least once its payment starts",
+            "600",
+        ),
+        Variable(
+            "CINEMA_PAYMENT_RECONCILE_SECONDS",
+            "how often pending payments not heard of are read from the provider",
+            "60",
         ),
         Variable("CINEMA_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
         Variable("CINEMA_LOG_FORMAT", "json or text", "text on a terminal, json otherwise"),
@@ -192,6 +227,15 @@ class Settings:
     namespace: str = "cinema"
     # Whether an API process built from the environment runs the sweeper and relay itself.
     run_worker: bool = True
+    # Who takes the money: instant (pay sells at once), sandbox or mercadopago.
+    payment_provider: str = "instant"
+    mercadopago_access_token: str | None = None
+    mercadopago_webhook_secret: str | None = None
+    mercadopago_api_base: str = "https://api.mercadopago.com"
+    # Where buyers and providers reach this service (None: the address it listens on).
+    public_url: str | None = None
+    payment_hold_seconds: float = 600.0
+    payment_reconcile_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -222,7 +266,26 @@ class Settings:
         log_format = (text("CINEMA_LOG_FORMAT") or terminal_log_format()).lower()
         if log_format not in ("json", "text"):
             raise ConfigError("CINEMA_LOG_FORMAT must be json or text")
+        provider = (text("CINEMA_PAYMENT_PROVIDER") or "instant").lower()
+        if provider not in PAYMENT_PROVIDERS:
+            raise ConfigError(
+                f"CINEMA_PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}"
+            )
+        token = text("CINEMA_MERCADOPAGO_ACCESS_TOKEN")
+        if provider == "mercadopago" and token is None:
+            raise ConfigError(
+                "CINEMA_PAYMENT_PROVIDER=mercadopago needs CINEMA_MERCADOPAGO_ACCESS_TOKEN"
+            )
+        reconcile = number("CINEMA_PAYMENT_RECONCILE_SECONDS", 60.0, minimum=0.1)
         return cls(
+            payment_provider=provider,
+            mercadopago_access_token=token,
+            mercadopago_webhook_secret=text("CINEMA_MERCADOPAGO_WEBHOOK_SECRET"),
+            mercadopago_api_base=text("CINEMA_MERCADOPAGO_API_BASE")
+            or "https://api.mercadopago.com",
+            public_url=text("CINEMA_PUBLIC_URL"),
+            payment_hold_seconds=number("CINEMA_PAYMENT_HOLD_SECONDS", 600.0),
+            payment_reconcile_seconds=reconcile,
             refund_cutoff_minutes=number("CINEMA_REFUND_CUTOFF_MINUTES", 60.0),
             sales_close_minutes=number("CINEMA_SALES_CLOSE_MINUTES", 15.0),
             database_url=_url("CINEMA_DATABASE_URL", text("CINEMA_DATABASE_URL")),

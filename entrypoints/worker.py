@@ -50,7 +50,14 @@ class BackgroundWorker:
         self._stopping.clear()
         self._commit_hooks().append(self._committed)
         supervisor = self.services.supervisor
-        for name, body in (("sweeper", self._sweep), ("relay", self._relay)):
+        bodies: list[tuple[str, Callable[[], None]]] = [
+            ("sweeper", self._sweep),
+            ("relay", self._relay),
+        ]
+        if self.services.box.payments is not None:
+            # Lost notices, lapsed holds' charges and refunds owed: read from the provider.
+            bodies.append(("reconciler", self._reconcile))
+        for name, body in bodies:
             loop = supervisor.loop(
                 f"cinema-{name}",
                 body,
@@ -106,6 +113,14 @@ class BackgroundWorker:
             self._wake.set()
         if expired < 500:
             self._stopping.wait(self.sweep_every)
+
+    def _reconcile(self) -> None:
+        looked_at = self.services.box.reconcile_payments()
+        if looked_at == 0:
+            # Every pending payment was heard of within the interval: look again in a while
+            # (never longer than a tenth of it, so a lapsed hold's charge is cancelled soon).
+            every = self.services.settings.payment_reconcile_seconds
+            self._stopping.wait(min(every / 10, 5.0))
 
     def _relay(self) -> None:
         if self._wake.wait(self.relay_every) and self.relay_coalesce > 0:

@@ -6,7 +6,7 @@ handed (the session cache, and the seat locks a refund gives back).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -16,8 +16,10 @@ from cinema_core.after_sale.admissions import MAX_CODE, Ticket
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.errors import SaleNotFound, TicketNotFound
 from cinema_core.events import envelopes as events
+from cinema_core.kernel.money import Money
 from cinema_core.ports import Transaction
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionReport
+from cinema_core.rooms.seats import Seat
 from cinema_core.selling.holding import Holding
 from cinema_core.selling.reservations import Sale
 
@@ -39,36 +41,26 @@ class AfterSale:
         seats: Sequence[str] | None = None,
         *,
         admin: bool = False,
+        take_back: Callable[[Money, str], object] | None = None,
     ) -> Refund:
         """Give back ``seats`` of the sale (all not yet refunded when ``None``), all or none;
         they are for sale again at once. The buyer may until ``refund_cutoff`` before the
-        session starts, an admin until it ends (``RefundWindowClosed``)."""
+        session starts, an admin until it ends (``RefundWindowClosed``).
+
+        A sale paid through a provider (``take_back``) is refunded there first, for exactly
+        the refunded seats' amount: the refund is judged in a transaction that writes
+        nothing, the provider asked with a key naming this refund (a retry of it refunds
+        once), and only then is it recorded. A provider that cannot be asked raises
+        ``PaymentProviderUnavailable`` and the sale is unchanged."""
+        if take_back is not None:
+            judged, _, _ = self.holding.repo.atomic(
+                lambda tx: self._judged(tx, sale_id, user_id, seats, admin)
+            )
+            labels = ",".join(str(label) for label in judged.seats)
+            take_back(judged.amount, f"refund-{sale_id}-{labels}")
 
         def work(tx: Transaction) -> tuple[Refund, UUID]:
-            now = self.holding.clock.now()
-            sale = tx.get_sale(sale_id)
-            if sale is None or not (admin or sale.user_id == user_id):
-                raise SaleNotFound()
-            # The session as it stands (its start may have moved), locked shared: the first
-            # lock, as in every purchase (see session_life).
-            session = tx.lock_session(self.holding.session(sale.session_id))
-            # Seats first, then tickets, each in label order: the one order every transaction
-            # takes them in (see Transaction.lock_tickets), so refunds, sales and check-ins
-            # queue instead of deadlocking. All the sale's seats, since which of them the
-            # refund covers is known only once its tickets are read under lock.
-            seats_ = tx.lock_seats(sale.session_id, sale.seats)
-            tickets = tx.lock_tickets(sale.id)
-            refund = Refund.of(
-                id=self.holding.new_id(),
-                sale=sale,
-                tickets=tickets,
-                seats=seats,
-                session=session,
-                by=user_id,
-                admin=admin,
-                now=now,
-                cutoff=self.refund_cutoff,
-            )
+            refund, sale, seats_ = self._judged(tx, sale_id, user_id, seats, admin)
             freed = set(refund.seats)
             given_back = [s for s in seats_ if s.label in freed and s.give_back(sale.id)]
             tx.save_seats(sale.session_id, given_back)
@@ -82,6 +74,36 @@ class AfterSale:
         # would turn buyers of a refunded seat away for up to that long.
         self.holding.unlock(refund.session_id, refund.seats, reservation_id)
         return refund
+
+    def _judged(
+        self, tx: Transaction, sale_id: UUID, user_id: str, seats: Sequence[str] | None, admin: bool
+    ) -> tuple[Refund, Sale, list[Seat]]:
+        """The refund asked for, judged under the locks every refund takes (nothing written)."""
+        now = self.holding.clock.now()
+        sale = tx.get_sale(sale_id)
+        if sale is None or not (admin or sale.user_id == user_id):
+            raise SaleNotFound()
+        # The session as it stands (its start may have moved), locked shared: the first
+        # lock, as in every purchase (see session_life).
+        session = tx.lock_session(self.holding.session(sale.session_id))
+        # Seats first, then tickets, each in label order: the one order every transaction
+        # takes them in (see Transaction.lock_tickets), so refunds, sales and check-ins
+        # queue instead of deadlocking. All the sale's seats, since which of them the
+        # refund covers is known only once its tickets are read under lock.
+        seats_ = tx.lock_seats(sale.session_id, sale.seats)
+        tickets = tx.lock_tickets(sale.id)
+        refund = Refund.of(
+            id=self.holding.new_id(),
+            sale=sale,
+            tickets=tickets,
+            seats=seats,
+            session=session,
+            by=user_id,
+            admin=admin,
+            now=now,
+            cutoff=self.refund_cutoff,
+        )
+        return refund, sale, seats_
 
     def owned_sale(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> Sale:
         """The sale, to its buyer or an admin; anyone else is told there is none."""

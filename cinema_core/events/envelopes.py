@@ -12,6 +12,7 @@ import attrs
 from cinema_core.after_sale.admissions import Ticket
 from cinema_core.after_sale.refunds import Refund
 from cinema_core.kernel.times import iso
+from cinema_core.payments.payment import Payment
 from cinema_core.rooms.seats import SeatLabel
 from cinema_core.selling.reservations import Reservation, Sale
 from cinema_core.sessions.session import Session
@@ -27,6 +28,11 @@ SEAT_RELEASED: Final = "seat.released"
 PAYMENT_CONFIRMED: Final = "payment.confirmed"
 SALE_REFUNDED: Final = "sale.refunded"
 TICKET_CHECKED_IN: Final = "ticket.checked_in"
+PAYMENT_STARTED: Final = "payment.started"
+PAYMENT_APPROVED: Final = "payment.approved"
+PAYMENT_DECLINED: Final = "payment.declined"
+PAYMENT_EXPIRED: Final = "payment.expired"
+PAYMENT_REFUNDED: Final = "payment.refunded"
 EVENT_TYPES: Final = (
     SESSION_CREATED,
     SESSION_CHANGED,
@@ -39,6 +45,11 @@ EVENT_TYPES: Final = (
     PAYMENT_CONFIRMED,
     SALE_REFUNDED,
     TICKET_CHECKED_IN,
+    PAYMENT_STARTED,
+    PAYMENT_APPROVED,
+    PAYMENT_DECLINED,
+    PAYMENT_EXPIRED,
+    PAYMENT_REFUNDED,
 )
 
 
@@ -243,5 +254,23 @@ def ticket_checked_in(id: UUID, ticket: Ticket) -> Event:
             "session_id": str(ticket.session_id),
             "seat": str(ticket.seat),
             "checked_in_at": iso(ticket.checked_in_at),
+        },
+    )
+
+
+def payment_event(id: UUID, type: str, payment: Payment, at: datetime) -> Event:
+    """One step of a payment through a provider (``payment.started`` … ``payment.refunded``)."""
+    return Event(
+        id,
+        type,
+        at,
+        {
+            "payment_id": str(payment.id),
+            "reservation_id": str(payment.reservation_id),
+            "session_id": str(payment.session_id),
+            "user_id": payment.user_id,
+            "amount": str(payment.amount),
+            "currency": payment.amount.currency,
+            "late": payment.late,
         },
     )

@@ -66,3 +66,9 @@ class PaymentInProgress(CinemaError):
     def __init__(self, reservation_id: UUID):
         self.reservation_id = reservation_id
         super().__init__(None, {"reservation_id": str(reservation_id)})
+
+
+class PaymentNotFound(NotFound):
+    """No payment by this id, or not the asker's."""
+
+    code, default_message = "payment_not_found", "No such payment."

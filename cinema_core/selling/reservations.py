@@ -137,6 +137,32 @@ class Reservation:
         self.status = ReservationStatus.CONFIRMED
         self.sale_id = sale_id
 
+    def confirm_late(self, sale_id: UUID, seats: list[Seat], now: datetime) -> None:
+        """Sell the same seats to money that arrived after the hold lapsed: only while every
+        one of them is still free (``ReservationExpired`` naming those gone otherwise)."""
+        if self.status not in (ReservationStatus.PENDING, ReservationStatus.EXPIRED):
+            self._require_pending(now)
+        taken = [seat.label for seat in seats if seat.status_at(now) is not SeatStatus.AVAILABLE]
+        if taken or len(seats) != len(self.seats):
+            raise ReservationExpired(details={"seats": [str(label) for label in taken]})
+        for seat in seats:
+            seat.sell(sale_id)
+        self.status = ReservationStatus.CONFIRMED
+        self.sale_id = sale_id
+
+    def hold_until(self, until: datetime, seats: list[Seat], now: datetime) -> bool:
+        """Keep a pending hold (and its seats) until ``until`` if that is later than its own
+        end (a payment was started and the buyer's bank needs time); says whether it moved."""
+        self._require_pending(now)
+        if until <= self.expires_at:
+            return False
+        tickets = {line.seat: line.ticket for line in self.lines}
+        for seat in seats:
+            if seat.is_held_by(self.id, now):
+                seat.hold(self.id, until, tickets[seat.label])
+        self.expires_at = until
+        return True
+
     def cancel(self, seats: list[Seat], now: datetime) -> bool:
         """Free the seats at once; says whether anything changed (cancelling twice is fine)."""
         if self.status is ReservationStatus.CANCELLED:
@@ -187,6 +213,10 @@ class Reservation:
             found[line.seat].hold(self.id, self.expires_at, line.ticket)
         self.lines = lines
         return added, removed
+
+    def check_pending(self, now: datetime) -> None:
+        """Refuse (paid, cancelled, lapsed) unless the hold is pending at ``now``."""
+        self._require_pending(now)
 
     def _require_pending(self, now: datetime) -> None:
         status = self.status_at(now)

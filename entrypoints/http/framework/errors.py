@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cinema_core import CinemaError, RateLimited, StoreUnavailable
+from cinema_core.payments.errors import PaymentProviderUnavailable
 
 from .answers import Answer, out
 
@@ -77,6 +78,9 @@ def error_response(error: CinemaError) -> Response:
     headers: dict[str, str] = {}
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    elif isinstance(error, PaymentProviderUnavailable):
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+        log.warning("answered 503: %s", error)
     elif isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     elif isinstance(error, StoreUnavailable):

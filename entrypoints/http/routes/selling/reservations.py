@@ -20,6 +20,7 @@ from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.idempotency import fingerprint
 from entrypoints.http.framework.operations import Call, Operation, Reply
 from entrypoints.http.framework.shapes import Rules, days_from_now, field
+from entrypoints.http.routes.payments.payments import Started
 
 # A seat label as a client may write it: case does not matter (the box office reads "a1" as A1).
 SEAT_LABEL = r"^[A-Za-z][1-9][0-9]{0,2}$"
@@ -227,7 +228,12 @@ def _pay_identity(call: Call) -> str:
 
 def pay(call: Call) -> Response:
     reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
-    sale, new = call.services.box.pay(reservation_id, call.user.user_id)
+    box = call.services.box
+    if box.payments is not None:
+        # Through a provider: the money is asked for, and the sale is made once it arrives.
+        payment = box.start_payment(reservation_id, call.user.user_id)
+        return Started.response(payment, 202)
+    sale, new = box.pay(reservation_id, call.user.user_id)
     return Sale.response(sale, 201 if new else 200)
 
 
@@ -321,10 +327,21 @@ OPERATIONS = (
         "POST",
         "/reservations/{reservation_id}/payment",
         pay,
-        "Pay a pending reservation: its seats are sold",
+        "Pay a pending reservation: its seats are sold (through a provider: its Pix charge)",
         {
-            201: Reply("The new sale.", Sale),
+            201: Reply("The new sale (provider instant).", Sale),
             200: Reply("The reservation was already paid: the same sale.", Sale),
+            202: Reply(
+                "Through a provider (sandbox, mercadopago): the payment started, or the one "
+                "already pending; the sale is made when the bank approves.",
+                Started,
+            ),
+            503: Reply(
+                "payment_provider_unavailable: the provider could not be asked; the hold "
+                "is unchanged, nothing was charged",
+                "Error",
+                headers=("Retry-After",),
+            ),
             409: Reply(
                 "reservation_cancelled, sales_closed (a hold is never paid once sales "
                 "closed), session_cancelled or idempotency_in_progress",
