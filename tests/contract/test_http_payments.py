@@ -79,6 +79,22 @@ def test_a_sandbox_payment_is_pending_then_approved_by_the_admin(sandbox_api: Ap
     assert sandbox_api.get(f"/sales/{sale_id}", headers=sandbox_api.auth()).status_code == 200
 
 
+def test_a_declined_sandbox_payment_leaves_the_hold_to_pay_again(sandbox_api: Api) -> None:
+    """The bank's no: the payment reads declined, no sale is made, and paying again starts a new
+    payment for the same hold."""
+    payment = start(sandbox_api)
+    declined = sandbox_api.post(
+        f"/sandbox/payments/{payment['id']}/decline", headers=sandbox_api.admin
+    )
+    assert declined.status_code == 200, declined.text
+    assert declined.json()["status"] == "declined"
+    assert declined.json()["sale_id"] is None
+    again = sandbox_api.pay(payment["reservation_id"])
+    assert again.status_code == 202, again.text
+    assert again.json()["payment"]["id"] != payment["id"]
+    assert again.json()["payment"]["status"] == "pending"
+
+
 def test_a_payment_is_its_payers_alone(sandbox_api: Api) -> None:
     """Another user reads 404 payment_not_found; a customer cannot play the bank."""
     payment = start(sandbox_api)
