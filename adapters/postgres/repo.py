@@ -231,7 +231,7 @@ class PostgresReservationRepo(AfterSaleReads):
             )
             if version == last[0]:
                 # Nothing in the session changed since this process last read it: the same
-                # list of the same seats, which lets BoxOffice.seat_map hand out its last map
+                # list of the same seats, which lets SeatMaps.seat_map hand out its last map
                 # (and the HTTP layer its encoded body) instead of rebuilding 2,600 seats.
                 return last[1]
         found = self._read(

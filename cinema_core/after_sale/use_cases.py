@@ -1,4 +1,4 @@
-"""The use cases after the sale: refunds, tickets, check-in at the door, reports.
+"""The use cases after the sale: a buyer's purchases, refunds, tickets, check-in at the door.
 
 Each is one transaction against the store, as every use case is, through the ``Holding`` it is
 handed (the session cache, and the seat locks a refund gives back).
@@ -7,7 +7,7 @@ handed (the session cache, and the seat locks a refund gives back).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import attrs
@@ -16,19 +16,36 @@ from cinema_core.after_sale.admissions import MAX_CODE, Ticket
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.errors import SaleNotFound, TicketNotFound
 from cinema_core.events import envelopes as events
+from cinema_core.kernel.pagination import Cursor, Page, check_limit
+from cinema_core.kernel.users import check_user_id
 from cinema_core.ports import Transaction
-from cinema_core.reports.figures import DailySales, SalesFilter, SessionReport
 from cinema_core.selling.holding import Holding
 from cinema_core.selling.reservations import Sale
 
 
 @attrs.define
 class AfterSale:
-    """Refunds, tickets, check-ins and reports (what ``BoxOffice`` does after payment)."""
+    """Purchases, refunds, tickets and check-ins (what ``BoxOffice`` does after payment)."""
 
     holding: Holding
     # How long before a session starts its buyers may still refund (admins: until it ends).
     refund_cutoff: timedelta = DEFAULT_REFUND_CUTOFF
+
+    # -- purchases ------------------------------------------------------------------------
+
+    def sale(self, sale_id: UUID) -> Sale | None:
+        """The sale, or ``None`` if there is none; to anyone (``owned_sale`` asks who)."""
+        return self.holding.repo.get_sale(sale_id)
+
+    def purchases(self, user_id: str, limit: int = 50, cursor: str | None = None) -> Page[Sale]:
+        """The user's sales, newest first."""
+        check_user_id(user_id)
+        check_limit(limit)
+        before = Cursor.decode(cursor) if cursor else None
+        found = self.holding.repo.purchases(user_id, before, limit + 1)
+        page = found[:limit]
+        more = Cursor(page[-1].paid_at, page[-1].id).encode() if len(found) > limit else None
+        return Page(page, more)
 
     # -- refunds --------------------------------------------------------------------------
 
@@ -124,22 +141,3 @@ class AfterSale:
             return ticket
 
         return self.holding.repo.atomic(work)
-
-    # -- reports --------------------------------------------------------------------------
-
-    def session_report(self, session_id: UUID) -> SessionReport:
-        """How full the session is and what it earned, net of refunds."""
-        session = self.holding.session(session_id)
-        return SessionReport.of(
-            session, self.holding.repo.session_tally(session.id, self.holding.clock.now())
-        )
-
-    def sales_report(
-        self,
-        *,
-        paid_from: datetime | None = None,
-        paid_before: datetime | None = None,
-        cinema: str | None = None,
-    ) -> list[DailySales]:
-        """Sales per day (UTC) of payment, cinema and movie, net of refunds."""
-        return self.holding.repo.sales_by_day(SalesFilter(paid_from, paid_before, cinema))

@@ -3,6 +3,7 @@ and the switches of control runs kept in tests."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -50,3 +51,25 @@ def test_switches_of_control_runs_live_in_tests() -> None:
         if "TEST-ONLY" in path.read_text()
     ]
     assert found == []
+
+
+def test_the_box_office_only_hands_each_call_to_a_use_case() -> None:
+    """Every public method of BoxOffice is one line, ``return self.<use case>.<method>(...)``,
+    after its docstring: the facade holds no rule and no store call of its own."""
+    tree = ast.parse((ROOT / "cinema_core" / "box_office.py").read_text())
+    (facade,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "BoxOffice"]
+    not_delegating = []
+    for item in facade.body:
+        if not isinstance(item, ast.FunctionDef) or item.name.startswith("_"):
+            continue
+        body = item.body[1:] if ast.get_docstring(item) else item.body
+        call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Return) else None
+        target = call.func if isinstance(call, ast.Call) else None
+        if not (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Attribute)
+            and isinstance(target.value.value, ast.Name)
+            and target.value.value.id == "self"
+        ):
+            not_delegating.append(item.name)
+    assert not_delegating == []
