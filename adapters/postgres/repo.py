@@ -14,15 +14,17 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cinema_core.after_sale.admissions import Ticket
 from cinema_core.events.envelopes import Event
 from cinema_core.kernel.pagination import Cursor
+from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
 from cinema_core.rooms.layout import Room, plan
 from cinema_core.rooms.seats import Seat
 from cinema_core.selling.reservations import Reservation, Sale
 from cinema_core.sessions.session import Session, SessionFilter
 
 from . import rows
-from .after_sale import AfterSaleReads
+from .after_sale import AfterSaleStatements
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for, probing
 from .executor import Executor
@@ -79,7 +81,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-class PostgresReservationRepo(AfterSaleReads):
+class PostgresReservationRepo:
     """The ``ReservationRepo`` port on PostgreSQL (SQLAlchemy Core over psycopg 3).
 
     ``engine_or_url``: an engine to share, or a URL to build (and later dispose of) one.
@@ -278,6 +280,25 @@ class PostgresReservationRepo(AfterSaleReads):
             )
         found = self._read("reading purchases", lambda db: db.core(query).mappings().all())
         return [rows.sale_from_row(row) for row in found]
+
+    def tickets(self, sale_id: UUID) -> list[Ticket]:
+        return self._read("reading tickets", lambda db: AfterSaleStatements(db).tickets(sale_id))
+
+    def get_ticket(self, ticket_id: UUID) -> Ticket | None:
+        return self._read(
+            "reading a ticket", lambda db: AfterSaleStatements(db).get_ticket(ticket_id)
+        )
+
+    def session_tally(self, session_id: UUID, now: datetime) -> SessionTally:
+        return self._read(
+            "counting a session's report",
+            lambda db: AfterSaleStatements(db).session_tally(session_id, now),
+        )
+
+    def sales_by_day(self, where: SalesFilter) -> list[DailySales]:
+        return self._read(
+            "counting sales by day", lambda db: AfterSaleStatements(db).sales_by_day(where)
+        )
 
     def events(
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int

@@ -53,6 +53,43 @@ def test_switches_of_control_runs_live_in_tests() -> None:
     assert found == []
 
 
+def _is_protocol(node: ast.ClassDef) -> bool:
+    return any(
+        (isinstance(base, ast.Name) and base.id == "Protocol")
+        or (isinstance(base, ast.Attribute) and base.attr == "Protocol")
+        or (isinstance(base, ast.Subscript) and ast.unparse(base.value).endswith("Protocol"))
+        for base in node.bases
+    )
+
+
+def _only_raises_not_implemented(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    body = [
+        statement
+        for statement in function.body
+        if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+    ]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
+def test_no_method_exists_only_to_be_overridden() -> None:
+    """No class of the core or the adapters (Protocols excepted) has a method whose body is only
+    ``raise NotImplementedError``: what a sibling would supply is handed in, not mixed in."""
+    found = []
+    for path in _sources("cinema_core", "adapters"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and not _is_protocol(node):
+                found += [
+                    f"{path.relative_to(ROOT)}: {node.name}.{item.name}"
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and _only_raises_not_implemented(item)
+                ]
+    assert found == []
+
+
 def test_the_box_office_only_hands_each_call_to_a_use_case() -> None:
     """Every public method of BoxOffice is one line, ``return self.<use case>.<method>(...)``,
     after its docstring: the facade holds no rule and no store call of its own."""
