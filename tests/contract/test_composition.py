@@ -110,3 +110,33 @@ def test_the_box_office_only_hands_each_call_to_a_use_case() -> None:
         ):
             not_delegating.append(item.name)
     assert not_delegating == []
+
+
+def _runs_on_an_executor(receiver: ast.expr) -> bool:
+    """Sent by an executor as the PostgreSQL adapters name one (``db``, ``self._db``), or read
+    from what one answered (``db.core(query).scalars()``, ``Executor(connection).execute``)."""
+    return (
+        (isinstance(receiver, ast.Name) and receiver.id == "db")
+        or (isinstance(receiver, ast.Attribute) and receiver.attr == "_db")
+        or isinstance(receiver, ast.Call)
+    )
+
+
+def test_every_postgresql_statement_goes_through_the_executor() -> None:
+    """Outside executor.py (and the migrations), no PostgreSQL adapter runs a statement on a
+    connection of its own: the store, idempotency keys and the audit trail all send theirs
+    through one ``Executor``."""
+    folder = ROOT / "adapters" / "postgres"
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        if path.name == "executor.py" or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"execute", "scalars", "scalar", "exec_driver_sql"}
+                and not _runs_on_an_executor(node.func.value)
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
