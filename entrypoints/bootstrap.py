@@ -18,6 +18,7 @@ from cinema_core.memory import (
     InMemorySeatLock,
 )
 from cinema_core.payments import Charge, PaymentProvider, SandboxProvider
+from cinema_core.payments.instant import InstantProvider
 from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo, SeatLock
 from cinema_core.resilience.fallbacks import (
     ForgivingSeatLock,
@@ -218,14 +219,14 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
 
 def _payment_provider(
     settings: Settings, clock: Clock, closers: list[object]
-) -> tuple[PaymentProvider | None, NoticeVerifier | None, SandboxProvider | None]:
-    """The provider the settings name (``None`` for instant), the verifier of its webhook's
-    notices, and the sandbox when it is the one."""
+) -> tuple[PaymentProvider, NoticeVerifier | None, SandboxProvider | None]:
+    """The provider the settings name (``InstantProvider`` for instant), the verifier of its
+    webhook's notices, and the sandbox when it is the one."""
     if settings.payment_provider == "sandbox":
         sandbox = SandboxProvider(clock)
         return sandbox, None, sandbox
     if settings.payment_provider != "mercadopago":
-        return None, None, None
+        return InstantProvider(), None, None
     # Imported here so that a process without Mercado Pago never loads httpx.
     from adapters.mercadopago import MercadoPagoProvider, read_notice, verified_charge_id
 

@@ -54,7 +54,7 @@ class BackgroundWorker:
             ("sweeper", self._sweep),
             ("relay", self._relay),
         ]
-        if self.services.box.payments is not None:
+        if self.services.box.pays_later():
             # Lost notices, lapsed holds' charges and refunds owed: read from the provider.
             bodies.append(("reconciler", self._reconcile))
         for name, body in bodies:

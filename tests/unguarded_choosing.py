@@ -1,9 +1,9 @@
 """TEST-ONLY: the box office's guards of choosing seats switched off, for race tests' control runs.
 
-Each variant is a subclass of the production use case with one guard taken out, swapped into a
-box office after it is built (and after its store and seat lock are set: setting those composes
-the use cases again, guarded). The guarded runs use the production classes, so control and
-guarded runs differ only in the guard. Never used outside those control runs.
+Each variant is a subclass of the production use case with one guard taken out, composed into a
+box office of the same configuration in place of the guarded one (``without_retry``,
+``without_gap_rows``). The guarded runs use the production classes, so control and guarded runs
+differ only in the guard. Never used outside those control runs.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
+
+import attrs
 
 from cinema_core import BoxOffice, NotEnoughSeats, Reservation, Session, SingleSeatGap
 from cinema_core.ports import Transaction
@@ -70,13 +72,35 @@ class NaiveGapRows(Holds):
         return held, at
 
 
+@attrs.frozen
+class _WithoutRetry(BoxOffice):
+    best: BestAvailable = attrs.field(init=False, repr=False)
+
+    @best.default
+    def _naive_best(self) -> BestAvailable:
+        return NaiveBestAvailable(self.holding)
+
+
+@attrs.frozen
+class _WithoutGapRows(BoxOffice):
+    holds: Holds = attrs.field(init=False, repr=False)
+
+    @holds.default
+    def _naive_holds(self) -> Holds:
+        return NaiveGapRows(self.holding, self.new_code)
+
+
+def _like(kind: type[BoxOffice], box: BoxOffice) -> BoxOffice:
+    """A box office of ``kind`` configured as ``box`` (same store, seat lock, clock, hold …)."""
+    fields = attrs.fields(BoxOffice)
+    return kind(**{field.name: getattr(box, field.name) for field in fields if field.init})
+
+
 def without_retry(box: BoxOffice) -> BoxOffice:
-    """The box office with ``NaiveBestAvailable`` for best available."""
-    box.best = NaiveBestAvailable(box.holding)
-    return box
+    """A box office like ``box`` with ``NaiveBestAvailable`` for best available."""
+    return _like(_WithoutRetry, box)
 
 
 def without_gap_rows(box: BoxOffice) -> BoxOffice:
-    """The box office with ``NaiveGapRows`` for holds of named seats."""
-    box.holds = NaiveGapRows(box.holding, box.new_code)
-    return box
+    """A box office like ``box`` with ``NaiveGapRows`` for holds of named seats."""
+    return _like(_WithoutGapRows, box)

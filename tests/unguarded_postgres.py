@@ -14,6 +14,7 @@ from typing import Any, Final
 from sqlalchemy.engine import Engine
 
 from adapters.postgres import PostgresReservationRepo
+from adapters.postgres.after_sale import AfterSaleStatements
 from adapters.postgres.sql import refunds, reservations, seats, sessions, tickets
 from adapters.postgres.transaction import PostgresTransaction
 
@@ -27,6 +28,15 @@ REFUND_UNGUARDED: Final = refunds.refund(guard="")
 CHECK_IN_UNGUARDED: Final = tickets.check_in("")
 
 
+class NoRowLocksAfterSale(AfterSaleStatements):
+    """Tickets read, never locked; refunds and check-ins written unconditionally."""
+
+    LOCK_TICKETS = tickets.READ_TICKETS
+    LOCK_TICKET = tickets.READ_TICKET
+    REFUND = REFUND_UNGUARDED
+    CHECK_IN = CHECK_IN_UNGUARDED
+
+
 class NoRowLocksTransaction(PostgresTransaction):
     """Seats and tickets read, never locked; refunds and check-ins written unconditionally."""
 
@@ -36,10 +46,7 @@ class NoRowLocksTransaction(PostgresTransaction):
     TRY_LOCK_SESSION_AND_SEATS = LOCK_SESSION_READ_SEATS
     LOCK_RESERVATION_AND_SEATS = LOCK_RESERVATION_READ_SEATS
     LOCK_SESSION_RESERVATION_AND_SEATS = LOCK_SESSION_RESERVATION_READ_SEATS
-    LOCK_TICKETS = tickets.READ_TICKETS
-    LOCK_TICKET = tickets.READ_TICKET
-    REFUND = REFUND_UNGUARDED
-    CHECK_IN = CHECK_IN_UNGUARDED
+    after_sale = NoRowLocksAfterSale
 
 
 class NoQuotaLockTransaction(PostgresTransaction):

@@ -1,7 +1,8 @@
-"""After the sale on PostgreSQL: tickets, refunds and check-ins (the ``Transaction`` methods), and
-the reads and report aggregates (the ``ReservationRepo`` methods). The SQL is in ``sql.tickets``,
-``sql.refunds`` and ``sql.reports``, which say what makes "never twice" hold there whatever the
-code above does (migration 0005).
+"""After the sale on PostgreSQL: ``AfterSaleStatements``, the statements of tickets, refunds and
+check-ins (which ``PostgresTransaction`` hands its calls to, on its executor), and of the reads and
+report aggregates (which ``PostgresReservationRepo`` runs on each read's executor). The SQL is in
+``sql.tickets``, ``sql.refunds`` and ``sql.reports``, which say what makes "never twice" hold
+there whatever the code above does (migration 0005).
 
 Locks: a refund locks the sale's seats (``lock_seats``, label order) and then its tickets
 (``LOCK_TICKETS``, label order), the one order every transaction takes them in; a check-in locks
@@ -11,9 +12,9 @@ its ticket row, and no wait closes a cycle.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 from cinema_core.after_sale.admissions import Ticket
@@ -49,16 +50,20 @@ def ticket_from_row(row: rows.Row) -> Ticket:
     )
 
 
-class AfterSaleTransaction:
-    """``PostgresTransaction``'s methods after the sale (see the module's docstring), on its
-    executor. The statements that lock or guard are class attributes, as there."""
+class AfterSaleStatements:
+    """The statements after the sale (see the module's docstring) on one executor: a
+    transaction's, or one autocommit read's. The statements that lock or guard are class
+    attributes, as ``PostgresTransaction``'s are."""
 
     LOCK_TICKETS: ClassVar[str] = ticket_sql.LOCK_TICKETS
     LOCK_TICKET: ClassVar[str] = ticket_sql.LOCK_TICKET
     REFUND: ClassVar[str] = refunds.REFUND
     CHECK_IN: ClassVar[str] = ticket_sql.CHECK_IN
 
-    _db: Executor
+    def __init__(self, db: Executor):
+        self._db = db
+
+    # -- in a transaction -------------------------------------------------------------------
 
     def add_tickets(self, tickets: Sequence[Ticket]) -> None:
         if not tickets:
@@ -132,36 +137,20 @@ class AfterSaleTransaction:
             raise AlreadyCheckedIn(iso(stored.checked_in_at))
         raise TicketRefunded()
 
-
-class AfterSaleReads:
-    """``PostgresReservationRepo``'s reads after the sale, each one autocommit statement."""
-
-    def _read(self, doing: str, read: Callable[[Executor], Any]) -> Any:
-        raise NotImplementedError  # PostgresReservationRepo's
+    # -- reads (each one statement) ---------------------------------------------------------
 
     def tickets(self, sale_id: UUID) -> list[Ticket]:
-        found = self._read(
-            "reading tickets",
-            lambda db: db.execute(
-                ticket_sql.READ_TICKETS, {"sale_id": sale_id}, mapped=True
-            ).fetchall(),
-        )
+        found = self._db.execute(ticket_sql.READ_TICKETS, {"sale_id": sale_id}, mapped=True)
         return [ticket_from_row(row) for row in found]
 
     def get_ticket(self, ticket_id: UUID) -> Ticket | None:
-        row = self._read(
-            "reading a ticket",
-            lambda db: db.execute(ticket_sql.GET_TICKET, {"id": ticket_id}, mapped=True).fetchone(),
-        )
+        row = self._db.execute(ticket_sql.GET_TICKET, {"id": ticket_id}, mapped=True).fetchone()
         return ticket_from_row(row) if row else None
 
     def session_tally(self, session_id: UUID, now: datetime) -> SessionTally:
-        found = self._read(
-            "counting a session's report",
-            lambda db: db.execute(
-                reports.SESSION_TALLY, {"session_id": session_id, "now": now}, mapped=True
-            ).fetchall(),
-        )
+        found = self._db.execute(
+            reports.SESSION_TALLY, {"session_id": session_id, "now": now}, mapped=True
+        ).fetchall()
         groups = tuple(
             TicketGroup(
                 _CATEGORIES[row["category"]],
@@ -182,10 +171,7 @@ class AfterSaleReads:
             "before": where.paid_before or datetime.max.replace(tzinfo=UTC),
             "cinema": where.cinema,
         }
-        found = self._read(
-            "counting sales by day",
-            lambda db: db.execute(reports.SALES_BY_DAY, params, mapped=True).fetchall(),
-        )
+        found = self._db.execute(reports.SALES_BY_DAY, params, mapped=True)
         return [
             DailySales(
                 row["day"],

@@ -32,10 +32,10 @@ class _Database:
         # For work that is one statement: atomic by itself, so no BEGIN and COMMIT round trips.
         self._single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def _run(self, doing: str, work: Callable[[Connection], T]) -> T:
+    def _run(self, doing: str, work: Callable[[Executor], T]) -> T:
         try:
             with self.engine.begin() as connection:
-                return work(connection)
+                return work(Executor(connection))
         except sa.exc.SQLAlchemyError as error:
             raise unavailable(error, doing) from error
 
@@ -74,7 +74,7 @@ class PostgresAuditTrail(_Database):
             before=before,
             limit=limit,
         )
-        found = self._run("reading the audit trail", lambda c: c.execute(query).mappings().all())
+        found = self._run("reading the audit trail", lambda db: db.core(query).mappings().all())
         return [(row["seq"], rows.event_from_row(row)) for row in found]
 
 
@@ -129,7 +129,8 @@ class PostgresProcessedEvents(_Database):
             )
 
             def work(connection: Connection) -> None:
-                claimed = set(connection.scalars(claim).all())
+                # The claim through the executor; the effect is the consumer's own SQL.
+                claimed = set(Executor(connection).core(claim).scalars().all())
                 fresh = [e for e in events if e.id in claimed]
                 if fresh:
                     effect(connection, fresh)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from cinema_core.errors import BackendUnavailable, IdempotencyInProgress, IdempotencyKeyReused
 from cinema_core.kernel.clock import Clock, SystemClock
@@ -24,6 +24,7 @@ from cinema_core.ports import StoredAnswer
 from cinema_core.resilience.leases import Renewals
 
 from .engine import engine_for
+from .executor import Executor
 from .tables import idempotency_keys as keys
 
 T = TypeVar("T")
@@ -108,13 +109,11 @@ class PostgresIdempotencyStore:
             index_elements=[keys.c.scope, keys.c.key],
             set_={name: insert.excluded[name] for name in values if name not in ("scope", "key")},
         )
-        self._run(lambda c: c.execute(statement))
+        self._run(lambda db: db.core(statement))
 
     def abandon(self, scope: str, key: str) -> None:
         self._released(scope, key)
-        self._run(
-            lambda c: c.execute(keys.delete().where(keys.c.scope == scope, keys.c.key == key))
-        )
+        self._run(lambda db: db.core(keys.delete().where(keys.c.scope == scope, keys.c.key == key)))
 
     def close(self) -> None:
         """Stop renewing this process's claims (they lapse as a dead process's would), then
@@ -155,10 +154,10 @@ class PostgresIdempotencyStore:
             return len(self._held)
 
     def _claim(
-        self, scope: str, key: str, fingerprint: str, now: datetime, connection: Connection
-    ) -> sa.Row[Any, Any, Any, Any] | None:
+        self, scope: str, key: str, fingerprint: str, now: datetime, db: Executor
+    ) -> sa.Row[Any] | None:
         """``None`` if this call claimed the key, else the row that holds it."""
-        claimed = connection.execute(
+        claimed = db.core(
             pg.insert(keys)
             .values(
                 scope=scope,
@@ -172,21 +171,21 @@ class PostgresIdempotencyStore:
         ).first()
         if claimed is not None:
             return None
-        held = connection.execute(
+        held = db.core(
             sa.select(keys.c.fingerprint, keys.c.status, keys.c.body, keys.c.lease_until).where(
                 keys.c.scope == scope, keys.c.key == key
             )
         ).first()
         if held is None:
             # Abandoned between the two statements: claim it on the next turn of the loop.
-            return self._claim(scope, key, fingerprint, now, connection)
+            return self._claim(scope, key, fingerprint, now, db)
         return held
 
     def _take_over(
-        self, scope: str, key: str, lapsed: datetime, now: datetime, connection: Connection
+        self, scope: str, key: str, lapsed: datetime, now: datetime, db: Executor
     ) -> bool:
         # Compare-and-set on the lapsed lease: of several duplicates, exactly one takes over.
-        taken = connection.execute(
+        taken = db.core(
             keys.update()
             .where(
                 keys.c.scope == scope,
@@ -213,12 +212,13 @@ class PostgresIdempotencyStore:
             .with_for_update(skip_locked=True)
         )
         self._run(
-            lambda c: c.execute(keys.delete().where(sa.tuple_(keys.c.scope, keys.c.key).in_(old)))
+            lambda db: db.core(keys.delete().where(sa.tuple_(keys.c.scope, keys.c.key).in_(old)))
         )
 
-    def _run(self, statement: Callable[[Connection], T]) -> T:
+    def _run(self, statement: Callable[[Executor], T]) -> T:
+        # Each call its own transaction, its statements sent by one executor.
         try:
             with self.engine.begin() as connection:
-                return statement(connection)
+                return statement(Executor(connection))
         except sa.exc.SQLAlchemyError as error:
             raise BackendUnavailable(f"PostgreSQL idempotency store: {error}") from error

@@ -10,7 +10,6 @@ its reservation and seats when a use case takes both, never before them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -29,15 +28,17 @@ from .sql import payments as payment_sql
 ONE_PENDING = "payments_one_pending_key"
 
 
-class PaymentTransaction:
-    """``PostgresTransaction``'s payment methods (see the module's docstring), on its executor.
-    The statements that guard are class attributes, so that an unguarded variant (the race
-    tests' control runs) can swap them."""
+class PaymentStatements:
+    """The payment statements, on one executor: the ``Transaction`` methods that add, lock and
+    save payments and note notices (``PostgresTransaction`` hands them here), and the reads of
+    ``PostgresReservationRepo``. The statements that guard are class attributes, so that an
+    unguarded variant (the race tests' control runs) can swap them."""
 
     ADD_PAYMENT: ClassVar[str] = payment_sql.ADD_PAYMENT
     NOTE_NOTICE: ClassVar[str] = payment_sql.NOTE_NOTICE
 
-    _db: Executor
+    def __init__(self, db: Executor):
+        self._db = db
 
     def add_payment(self, payment: Payment) -> None:
         values = rows.payment_values(payment)
@@ -87,36 +88,20 @@ class PaymentTransaction:
         noted = self._db.execute(self.NOTE_NOTICE, {"provider": provider, "notice": notice})
         return noted.fetchone() is not None
 
-    def _one(self, sql: str, params: dict[str, Any]) -> Payment | None:
-        row = self._db.execute(sql, params, mapped=True).fetchone()
-        return rows.payment_from_row(row) if row else None
-
-
-class PaymentReads:
-    """``PostgresReservationRepo``'s reads of payments, each one autocommit statement."""
-
-    def _read(self, doing: str, read: Callable[[Executor], Any]) -> Any:
-        raise NotImplementedError  # PostgresReservationRepo's
+    # -- reads (no locks) ---------------------------------------------------------------------
 
     def get_payment(self, payment_id: UUID) -> Payment | None:
-        return self._first("reading a payment", payment_sql.GET_PAYMENT, {"id": payment_id})
+        return self._one(payment_sql.GET_PAYMENT, {"id": payment_id})
 
     def payment_of_sale(self, sale_id: UUID) -> Payment | None:
-        return self._first(
-            "reading a sale's payment", payment_sql.PAYMENT_OF_SALE, {"sale_id": sale_id}
-        )
+        return self._one(payment_sql.PAYMENT_OF_SALE, {"sale_id": sale_id})
 
     def payments_of_reservation(self, reservation_id: UUID) -> list[Payment]:
-        found = self._read(
-            "reading a reservation's payments",
-            lambda db: db.execute(
-                payment_sql.PAYMENTS_OF_RESERVATION,
-                {"reservation_id": reservation_id},
-                mapped=True,
-            ).fetchall(),
-        )
+        found = self._db.execute(
+            payment_sql.PAYMENTS_OF_RESERVATION, {"reservation_id": reservation_id}, mapped=True
+        ).fetchall()
         return [rows.payment_from_row(row) for row in found]
 
-    def _first(self, doing: str, sql: str, params: dict[str, Any]) -> Payment | None:
-        row = self._read(doing, lambda db: db.execute(sql, params, mapped=True).fetchone())
+    def _one(self, sql: str, params: dict[str, Any]) -> Payment | None:
+        row = self._db.execute(sql, params, mapped=True).fetchone()
         return rows.payment_from_row(row) if row else None

@@ -14,19 +14,22 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cinema_core.after_sale.admissions import Ticket
 from cinema_core.events.envelopes import Event
 from cinema_core.kernel.pagination import Cursor
+from cinema_core.payments.payment import Payment
+from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
 from cinema_core.rooms.layout import Room, plan
 from cinema_core.rooms.seats import Seat
 from cinema_core.selling.reservations import Reservation, Sale
 from cinema_core.sessions.session import Session, SessionFilter
 
 from . import rows
-from .after_sale import AfterSaleReads
+from .after_sale import AfterSaleStatements
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for, probing
 from .executor import Executor
-from .payments import PaymentReads
+from .payments import PaymentStatements
 from .sql import outbox as outbox_sql
 from .sql import seats as seat_sql
 from .sql import sessions as session_sql
@@ -80,7 +83,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-class PostgresReservationRepo(AfterSaleReads, PaymentReads):
+class PostgresReservationRepo:
     """The ``ReservationRepo`` port on PostgreSQL (SQLAlchemy Core over psycopg 3).
 
     ``engine_or_url``: an engine to share, or a URL to build (and later dispose of) one.
@@ -232,7 +235,7 @@ class PostgresReservationRepo(AfterSaleReads, PaymentReads):
             )
             if version == last[0]:
                 # Nothing in the session changed since this process last read it: the same
-                # list of the same seats, which lets BoxOffice.seat_map hand out its last map
+                # list of the same seats, which lets SeatMaps.seat_map hand out its last map
                 # (and the HTTP layer its encoded body) instead of rebuilding 2,600 seats.
                 return last[1]
         found = self._read(
@@ -279,6 +282,41 @@ class PostgresReservationRepo(AfterSaleReads, PaymentReads):
             )
         found = self._read("reading purchases", lambda db: db.core(query).mappings().all())
         return [rows.sale_from_row(row) for row in found]
+
+    def tickets(self, sale_id: UUID) -> list[Ticket]:
+        return self._read("reading tickets", lambda db: AfterSaleStatements(db).tickets(sale_id))
+
+    def get_ticket(self, ticket_id: UUID) -> Ticket | None:
+        return self._read(
+            "reading a ticket", lambda db: AfterSaleStatements(db).get_ticket(ticket_id)
+        )
+
+    def session_tally(self, session_id: UUID, now: datetime) -> SessionTally:
+        return self._read(
+            "counting a session's report",
+            lambda db: AfterSaleStatements(db).session_tally(session_id, now),
+        )
+
+    def sales_by_day(self, where: SalesFilter) -> list[DailySales]:
+        return self._read(
+            "counting sales by day", lambda db: AfterSaleStatements(db).sales_by_day(where)
+        )
+
+    def get_payment(self, payment_id: UUID) -> Payment | None:
+        return self._read(
+            "reading a payment", lambda db: PaymentStatements(db).get_payment(payment_id)
+        )
+
+    def payment_of_sale(self, sale_id: UUID) -> Payment | None:
+        return self._read(
+            "reading a sale's payment", lambda db: PaymentStatements(db).payment_of_sale(sale_id)
+        )
+
+    def payments_of_reservation(self, reservation_id: UUID) -> list[Payment]:
+        return self._read(
+            "reading a reservation's payments",
+            lambda db: PaymentStatements(db).payments_of_reservation(reservation_id),
+        )
 
     def events(
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int

@@ -21,8 +21,11 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cinema_core.after_sale.admissions import Ticket
+from cinema_core.after_sale.refunds import Refund
 from cinema_core.errors import RoomBusy, RoomExists, SeatsUnavailable, SessionNotFound
 from cinema_core.events.envelopes import Event
+from cinema_core.payments.payment import Payment
 from cinema_core.ports import SessionLockMode
 from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel
@@ -30,18 +33,19 @@ from cinema_core.selling.reservations import Reservation, Sale
 from cinema_core.sessions.session import Session
 
 from . import rows
-from .after_sale import AfterSaleTransaction
+from .after_sale import AfterSaleStatements
 from .driver_errors import constraint_name
 from .executor import Executor
-from .payments import PaymentTransaction
+from .payments import PaymentStatements
 from .sql import outbox, quotas, reservations, rooms, sales, seats, sessions
 
 
-class PostgresTransaction(AfterSaleTransaction, PaymentTransaction):
+class PostgresTransaction:
     """The ``Transaction`` port on an open connection inside ``PostgresReservationRepo.atomic``.
 
     The statements that take the row locks are class attributes, so that what each method
-    locks is read in one place.
+    locks is read in one place; those after the sale are ``after_sale``'s, which the tickets,
+    refunds and check-ins are handed to on this transaction's executor.
     """
 
     LOCK_SEATS: ClassVar[str] = seats.LOCK_SEATS
@@ -52,9 +56,13 @@ class PostgresTransaction(AfterSaleTransaction, PaymentTransaction):
     LOCK_SESSION_RESERVATION_AND_SEATS: ClassVar[str] = (
         reservations.LOCK_SESSION_RESERVATION_AND_SEATS
     )
+    after_sale: ClassVar[type[AfterSaleStatements]] = AfterSaleStatements
+    payments: ClassVar[type[PaymentStatements]] = PaymentStatements
 
     def __init__(self, connection: Connection):
         self._db = Executor(connection)
+        self._after_sale = self.after_sale(self._db)
+        self._payments = self.payments(self._db)
         self._events: list[Event] = []
         self._emitted = 0
 
@@ -312,6 +320,46 @@ class PostgresTransaction(AfterSaleTransaction, PaymentTransaction):
     def get_sale(self, sale_id: UUID) -> Sale | None:
         row = self._db.execute(sales.GET_SALE, {"id": sale_id}, mapped=True).fetchone()
         return rows.sale_from_row(row) if row else None
+
+    # -- after the sale (after_sale.AfterSaleStatements) ----------------------------------------
+
+    def add_tickets(self, tickets: Sequence[Ticket]) -> None:
+        self._after_sale.add_tickets(tickets)
+
+    def lock_tickets(self, sale_id: UUID) -> list[Ticket]:
+        return self._after_sale.lock_tickets(sale_id)
+
+    def add_refund(self, refund: Refund, *, used_too: bool = False) -> None:
+        self._after_sale.add_refund(refund, used_too=used_too)
+
+    def lock_ticket(self, code: str) -> Ticket | None:
+        return self._after_sale.lock_ticket(code)
+
+    def check_in(self, ticket: Ticket) -> None:
+        self._after_sale.check_in(ticket)
+
+    # -- payments (payments.PaymentStatements) ---------------------------------------------------
+
+    def add_payment(self, payment: Payment) -> None:
+        self._payments.add_payment(payment)
+
+    def lock_payment(self, payment_id: UUID) -> Payment | None:
+        return self._payments.lock_payment(payment_id)
+
+    def lock_payment_of_charge(self, provider: str, charge_id: str) -> Payment | None:
+        return self._payments.lock_payment_of_charge(provider, charge_id)
+
+    def lock_open_payment(self, reservation_id: UUID) -> Payment | None:
+        return self._payments.lock_open_payment(reservation_id)
+
+    def save_payment(self, payment: Payment) -> None:
+        self._payments.save_payment(payment)
+
+    def lock_payments_due(self, quiet_since: datetime, limit: int) -> list[Payment]:
+        return self._payments.lock_payments_due(quiet_since, limit)
+
+    def note_notice(self, provider: str, notice: str) -> bool:
+        return self._payments.note_notice(provider, notice)
 
     def lock_lapsed(self, now: datetime, limit: int) -> list[Reservation]:
         # SKIP LOCKED (reservations.LOCK_LAPSED): each lapsed reservation is expired exactly once

@@ -1,4 +1,4 @@
-"""The use cases after the sale: refunds, tickets, check-in at the door, reports.
+"""The use cases after the sale: a buyer's purchases, refunds, tickets, check-in at the door.
 
 Each is one transaction against the store, as every use case is, through the ``Holding`` it is
 handed (the session cache, and the seat locks a refund gives back).
@@ -6,8 +6,9 @@ handed (the session cache, and the seat locks a refund gives back).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import attrs
@@ -16,21 +17,42 @@ from cinema_core.after_sale.admissions import MAX_CODE, Ticket
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.errors import SaleNotFound, TicketNotFound
 from cinema_core.events import envelopes as events
-from cinema_core.kernel.money import Money
+from cinema_core.kernel.pagination import Cursor, Page, check_limit
+from cinema_core.kernel.users import check_user_id
 from cinema_core.ports import Transaction
-from cinema_core.reports.figures import DailySales, SalesFilter, SessionReport
 from cinema_core.rooms.seats import Seat
 from cinema_core.selling.holding import Holding
 from cinema_core.selling.reservations import Sale
 
+if TYPE_CHECKING:
+    from cinema_core.payments.use_cases import Payments
+
 
 @attrs.define
 class AfterSale:
-    """Refunds, tickets, check-ins and reports (what ``BoxOffice`` does after payment)."""
+    """Purchases, refunds, tickets and check-ins (what ``BoxOffice`` does after payment)."""
 
     holding: Holding
     # How long before a session starts its buyers may still refund (admins: until it ends).
     refund_cutoff: timedelta = DEFAULT_REFUND_CUTOFF
+    # Who gives money back for a sale paid through a provider (``None``: paid ``instant``).
+    payments: Payments | None = None
+
+    # -- purchases ------------------------------------------------------------------------
+
+    def sale(self, sale_id: UUID) -> Sale | None:
+        """The sale, or ``None`` if there is none; to anyone (``owned_sale`` asks who)."""
+        return self.holding.repo.get_sale(sale_id)
+
+    def purchases(self, user_id: str, limit: int = 50, cursor: str | None = None) -> Page[Sale]:
+        """The user's sales, newest first."""
+        check_user_id(user_id)
+        check_limit(limit)
+        before = Cursor.decode(cursor) if cursor else None
+        found = self.holding.repo.purchases(user_id, before, limit + 1)
+        page = found[:limit]
+        more = Cursor(page[-1].paid_at, page[-1].id).encode() if len(found) > limit else None
+        return Page(page, more)
 
     # -- refunds --------------------------------------------------------------------------
 
@@ -41,23 +63,24 @@ class AfterSale:
         seats: Sequence[str] | None = None,
         *,
         admin: bool = False,
-        take_back: Callable[[Money, str], object] | None = None,
     ) -> Refund:
         """Give back ``seats`` of the sale (all not yet refunded when ``None``), all or none;
         they are for sale again at once. The buyer may until ``refund_cutoff`` before the
         session starts, an admin until it ends (``RefundWindowClosed``).
 
-        A sale paid through a provider (``take_back``) is refunded there first, for exactly
+        A sale paid through a provider is refunded there first, for exactly
         the refunded seats' amount: the refund is judged in a transaction that writes
         nothing, the provider asked with a key naming this refund (a retry of it refunds
         once), and only then is it recorded. A provider that cannot be asked raises
         ``PaymentProviderUnavailable`` and the sale is unchanged."""
-        if take_back is not None:
+        payments = self.payments
+        paid = None if payments is None else self.holding.repo.payment_of_sale(sale_id)
+        if payments is not None and paid is not None:
             judged, _, _ = self.holding.repo.atomic(
                 lambda tx: self._judged(tx, sale_id, user_id, seats, admin)
             )
             labels = ",".join(str(label) for label in judged.seats)
-            take_back(judged.amount, f"refund-{sale_id}-{labels}")
+            payments.refund_sale(paid, judged.amount, f"refund-{sale_id}-{labels}")
 
         def work(tx: Transaction) -> tuple[Refund, UUID]:
             refund, sale, seats_ = self._judged(tx, sale_id, user_id, seats, admin)
@@ -146,22 +169,3 @@ class AfterSale:
             return ticket
 
         return self.holding.repo.atomic(work)
-
-    # -- reports --------------------------------------------------------------------------
-
-    def session_report(self, session_id: UUID) -> SessionReport:
-        """How full the session is and what it earned, net of refunds."""
-        session = self.holding.session(session_id)
-        return SessionReport.of(
-            session, self.holding.repo.session_tally(session.id, self.holding.clock.now())
-        )
-
-    def sales_report(
-        self,
-        *,
-        paid_from: datetime | None = None,
-        paid_before: datetime | None = None,
-        cinema: str | None = None,
-    ) -> list[DailySales]:
-        """Sales per day (UTC) of payment, cinema and movie, net of refunds."""
-        return self.holding.repo.sales_by_day(SalesFilter(paid_from, paid_before, cinema))

@@ -35,6 +35,7 @@ from cinema_core.payments.errors import (
     PaymentProviderUnavailable,
     RefundRefused,
 )
+from cinema_core.payments.instant import InstantProvider
 from cinema_core.payments.payment import Chance, Outcome, Payment, PaymentStatus
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat
@@ -76,6 +77,14 @@ class Payments:
     quiet: timedelta = DEFAULT_RECONCILE
     # The code printed on each ticket of a sale.
     new_code: Callable[[], str] = new_code
+
+    def provider_name(self) -> str:
+        """``instant``, ``sandbox`` or ``mercadopago``: who takes the money."""
+        return self.provider.name
+
+    def deferred(self) -> bool:
+        """Whether a payment is started and settled later (any provider but ``instant``)."""
+        return self.provider.name != InstantProvider.name
 
     # -- starting -------------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 ``Holding`` owns the session cache, the seat lock in front of the store (taken before a hold's
 unit of work, given back when it fails), the seats locked after the session's row and checked
-on sale, the ticket quotas, and the end of every hold's unit of work. The use cases (``Holds``,
-``BestAvailable``, ``AfterSale``, ``SessionLife``) are handed one at construction.
+on sale, the ticket quotas, and the end of every hold's unit of work. The use cases (``Rooms``,
+``Sessions``, ``SeatMaps``, ``Holds``, ``BestAvailable``, ``AfterSale``, ``Reports``,
+``SessionLife``) are handed one at construction.
 
 The seat lock it is given never fails: when the lock service may be down, the composition root
 wraps it (``fallbacks.ForgivingSeatLock``), so no use case hears of an outage; in memory the

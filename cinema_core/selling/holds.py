@@ -183,6 +183,16 @@ class Holds:
             self.holding.unlock(session.id, removed, reservation_id)
         return changed.as_of(self.holding.clock.now())
 
+    def reservation(
+        self, reservation_id: UUID, user_id: str, *, admin: bool = False
+    ) -> Reservation:
+        """The reservation as it is now (a lapsed pending one reads ``expired``), to its holder
+        or an admin; anyone else is told there is none."""
+        reservation = self.holding.repo.get_reservation(reservation_id)
+        if reservation is None or not (admin or reservation.user_id == user_id):
+            raise ReservationNotFound()
+        return reservation.as_of(self.holding.clock.now())
+
     def cancel(self, reservation_id: UUID, user_id: str) -> Reservation:
         """Free the seats at once. Cancelling again answers the same; paid or lapsed refuses."""
 

@@ -1,4 +1,5 @@
-"""The seat map: every seat of a session's room with its status at one instant."""
+"""The seat map: every seat of a session's room with its status at one instant, and the last
+maps of the sessions being watched (``SeatMaps``), kept while nothing in them changed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ import attrs
 
 from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel, SeatStatus
+from cinema_core.selling.holding import Holding
+
+# Seat maps kept for reuse (each up to 2,600 seats, ~0.5 MB): the sessions being watched.
+SEAT_MAP_CACHE_SIZE = 16
 
 
 @attrs.frozen
@@ -65,3 +70,51 @@ class SeatMap:
 
     def status(self, label: SeatLabel) -> SeatStatus | None:
         return next((status for seat, status in self.seats if seat == label), None)
+
+
+@attrs.define
+class SeatMaps:
+    """The seat map of a session now (what ``BoxOffice.seat_map`` answers), the last one of
+    each watched session handed out again while it still holds."""
+
+    holding: Holding
+    # The last seat map of each watched session, with the seats it was made from and the
+    # instants it holds for.
+    _kept: dict[UUID, tuple[list[Seat], SeatMap, datetime, datetime | None]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
+
+    def seat_map(self, session_id: UUID) -> SeatMap:
+        """Every seat of the session's room with its status now."""
+        seats = self.holding.repo.seats(session_id)
+        room = self.holding.session(session_id).room
+        if not seats:
+            return SeatMap.at(session_id, room, seats, self.holding.clock.now())
+        now = self.holding.clock.now()
+        cached = self._kept.get(session_id)
+        if cached is not None:
+            seen, seat_map, since, until = cached
+            # A store that hands out its stored seats (the in-memory one; it replaces a seat on
+            # every write, never mutates it) gives back the very same objects while nothing
+            # changed, and a map stays true until the next hold in it lapses. A store that
+            # makes fresh seats per read fails the first identity check and never pays more.
+            if (
+                seats[0] is seen[0]
+                and since <= now
+                and (until is None or now < until)
+                and seats == seen
+            ):
+                return seat_map
+        seat_map = SeatMap.at(session_id, room, seats, now)
+        until = min(
+            (
+                seat.hold_expires_at
+                for seat in seats
+                if seat.hold_expires_at is not None and seat.is_held_at(now)
+            ),
+            default=None,
+        )
+        if session_id not in self._kept and len(self._kept) >= SEAT_MAP_CACHE_SIZE:
+            self._kept.clear()  # atomic, unlike evicting one while other threads write
+        self._kept[session_id] = (seats, seat_map, now, until)
+        return seat_map

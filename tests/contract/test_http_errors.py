@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 
 from cinema_core.memory import InMemoryReservationRepo
@@ -180,7 +181,7 @@ def test_unexpected_error_is_500_in_contract_shape(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An unexpected exception is a 500 JSON error with a request id, logged with traceback."""
-    api.services.box.repo = _BrokenRepo()
+    api.services.box = attrs.evolve(api.services.box, repo=_BrokenRepo())
     response = api.get("/sessions/00000000-0000-0000-0000-000000000000")
     assert response.status_code == 500
     assert error_code(response) == "internal_error"

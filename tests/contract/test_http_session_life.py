@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from tests.contract.http_app import NEW_SESSION, Api, bad_fields, error_code
@@ -23,7 +24,7 @@ def test_a_session_says_whether_it_is_on_sale(api: Api) -> None:
 def test_holds_and_payments_after_the_close_are_sales_closed(api: Api) -> None:
     """After starts_at + 15 min a hold, best available, a change or a payment is 409."""
     session = api.create_session(starts_at="2026-11-01T13:00:00Z")
-    api.services.box.hold = api.services.box.hold * 1000
+    api.services.box = attrs.evolve(api.services.box, hold=api.services.box.hold * 1000)
     api.clock.advance(minutes=70)
     hold = api.reserve(session["id"], ["A1"]).json()
     api.clock.advance(minutes=5)

@@ -147,7 +147,7 @@ def eight_pairs(repo: Any, clock: ManualClock, *, retry: bool) -> tuple[Session,
     """8 buyers of 2 seats together in a free 4 × 4 room, choosing from one view at once."""
     box = BoxOffice(Pausing(repo, after_view=WINDOW), NoSeatLock(), clock, HOLD)
     if not retry:
-        without_retry(box)
+        box = without_retry(box)
     session = new_session(repo, clock)
     return session, run_together(8, lambda i: box.reserve_best(f"u{i}", session.id, 2))
 

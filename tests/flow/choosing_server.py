@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
+import attrs
 import uvicorn
 
 from cinema_core import SeatLabel
@@ -71,11 +72,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-gap-rows", action="store_true")
     args = parser.parse_args(argv)
     services = bootstrap(Settings.from_env())
-    services.box.repo = _Pausing(services.box.repo)
+    services.box = attrs.evolve(services.box, repo=_Pausing(services.box.repo))
     if args.no_retry:
-        without_retry(services.box)
+        services.box = without_retry(services.box)
     if args.no_gap_rows:
-        without_gap_rows(services.box)
+        services.box = without_gap_rows(services.box)
     app = create_app(services)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False)
 

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import httpx
 
 from entrypoints.bootstrap import Services
@@ -29,10 +30,11 @@ def windows_open(*, retry: bool = True) -> Callable[[Services], None]:
     all through to the store; ``retry=False`` is the control run's naive box office."""
 
     def prepare(services: Services) -> None:
-        services.box.repo = Pausing(services.box.repo, after_view=WINDOW)
-        services.box.seat_lock = GrantingSeatLock()
-        if not retry:
-            without_retry(services.box)
+        box = services.box
+        box = attrs.evolve(
+            box, repo=Pausing(box.repo, after_view=WINDOW), seat_lock=GrantingSeatLock()
+        )
+        services.box = box if retry else without_retry(box)
 
     return prepare
 
@@ -113,10 +115,10 @@ def test_control_without_row_locks_two_holds_strand_a_seat(
 
     def prepare(services: Services) -> None:
         repo = UnguardedRepo(pause=WINDOW)
-        services.box.repo = repo
+        services.box = without_gap_rows(
+            attrs.evolve(services.box, repo=repo, seat_lock=GrantingSeatLock())
+        )
         services.relay.repo = repo
-        services.box.seat_lock = GrantingSeatLock()
-        without_gap_rows(services.box)
 
     server = serve(prepare=prepare, run_worker=False)
     session_id = gap_session(server)
@@ -131,8 +133,10 @@ def test_two_holds_cannot_strand_a_seat_together(serve: Callable[..., LiveServer
     single_seat_gap naming X3."""
 
     def prepare(services: Services) -> None:
-        services.box.repo = Pausing(services.box.repo, after_lock=WINDOW)
-        services.box.seat_lock = GrantingSeatLock()
+        box = services.box
+        services.box = attrs.evolve(
+            box, repo=Pausing(box.repo, after_lock=WINDOW), seat_lock=GrantingSeatLock()
+        )
 
     server = serve(prepare=prepare, run_worker=False)
     session_id = gap_session(server)

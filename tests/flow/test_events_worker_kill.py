@@ -37,7 +37,7 @@ STALL_AFTER = 120
 WORKER = f"""
 import os, sys, time
 import sqlalchemy as sa
-from cinema_core.consumers import Consumer
+from cinema_core.events.consumers import Consumer
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.worker import BackgroundWorker

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+import attrs
 import httpx
 
 from cinema_core import SeatLabel
@@ -102,8 +103,7 @@ class GrantingSeatLock:
 
 def without_guards(services: Services) -> None:
     repo = UnguardedRepo()
-    services.box.repo = repo
-    services.box.seat_lock = GrantingSeatLock()
+    services.box = attrs.evolve(services.box, repo=repo, seat_lock=GrantingSeatLock())
     services.relay.repo = repo
 
 

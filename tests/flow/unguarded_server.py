@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import attrs
 import uvicorn
 
 from adapters.postgres import PostgresReservationRepo
@@ -61,7 +62,7 @@ def main(port: int) -> None:
     guarded = services.box.repo
     assert isinstance(guarded, PostgresReservationRepo)
     repo = PausingRepo(guarded.engine, row_locks=False, quota_locks=False)
-    services.box.repo = repo
+    services.box = attrs.evolve(services.box, repo=repo)
     services.relay.repo = repo
     app = create_app(services)
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from cinema_core import (
@@ -158,7 +159,7 @@ def test_the_cutoff_is_the_box_offices_setting(box: BoxOffice, clock: ManualCloc
     """With a cutoff of 10 minutes, a buyer may refund 11 minutes before the start."""
     session = new_session(box, days=1)
     sale = buy(box, session, ["A1"])
-    box.refund_cutoff = timedelta(minutes=10)
+    box = attrs.evolve(box, refund_cutoff=timedelta(minutes=10))
     clock.set(session.session.starts_at - timedelta(minutes=11))
     assert box.refund(sale.id, "u1").seats == (SeatLabel("A", 1),)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from cinema_core import (
@@ -69,7 +70,7 @@ def test_sales_close_fifteen_minutes_after_the_start(box: BoxOffice, clock: Manu
 def test_a_hold_made_before_the_close_is_not_paid_after(box: BoxOffice, clock: ManualClock) -> None:
     """Paying or changing a hold once sales closed is refused, and nothing is sold."""
     view = room_session(box, hours=1)
-    box.hold = timedelta(hours=2)
+    box = attrs.evolve(box, hold=timedelta(hours=2))
     clock.advance(hours=1, minutes=10)
     hold = box.reserve("u1", view.session.id, ["A1"])
     clock.advance(minutes=5)
@@ -92,7 +93,7 @@ def test_a_short_session_closes_when_it_ends(box: BoxOffice, clock: ManualClock)
 
 def test_the_close_delay_is_the_box_offices_setting(box: BoxOffice, clock: ManualClock) -> None:
     """sales_close=0 closes sales at the start."""
-    box.sales_close = timedelta(0)
+    box = attrs.evolve(box, sales_close=timedelta(0))
     view = room_session(box, hours=1)
     clock.advance(hours=1)
     with pytest.raises(SalesClosed):

@@ -229,7 +229,7 @@ def _pay_identity(call: Call) -> str:
 def pay(call: Call) -> Response:
     reservation_id = call.path_uuid("reservation_id", ReservationNotFound)
     box = call.services.box
-    if box.payments is not None:
+    if box.pays_later():
         # Through a provider: the money is asked for, and the sale is made once it arrives.
         payment = box.start_payment(reservation_id, call.user.user_id)
         return Started.response(payment, 202)

@@ -1,0 +1,38 @@
+"""The use cases of reports: a session's figures and the sales per day (admin).
+
+Each is one read of the store, through the ``Holding`` it is handed (the session cache).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import attrs
+
+from cinema_core.reports.figures import DailySales, SalesFilter, SessionReport
+from cinema_core.selling.holding import Holding
+
+
+@attrs.define
+class Reports:
+    """What an admin's reports read (``BoxOffice.session_report`` and ``sales_report``)."""
+
+    holding: Holding
+
+    def session_report(self, session_id: UUID) -> SessionReport:
+        """How full the session is and what it earned, net of refunds."""
+        session = self.holding.session(session_id)
+        return SessionReport.of(
+            session, self.holding.repo.session_tally(session.id, self.holding.clock.now())
+        )
+
+    def sales_report(
+        self,
+        *,
+        paid_from: datetime | None = None,
+        paid_before: datetime | None = None,
+        cinema: str | None = None,
+    ) -> list[DailySales]:
+        """Sales per day (UTC) of payment, cinema and movie, net of refunds."""
+        return self.holding.repo.sales_by_day(SalesFilter(paid_from, paid_before, cinema))
