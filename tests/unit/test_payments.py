@@ -120,6 +120,19 @@ def test_starting_a_payment_keeps_the_hold_for_the_bank_once(
     assert events(repo, "payment.started") == 1
 
 
+def test_a_hold_kept_for_the_bank_is_not_swept_at_its_first_end(
+    box: BoxOffice, reservation: Reservation, clock: ManualClock
+) -> None:
+    """Once a payment kept the hold longer, the sweeper passing its first end leaves it pending
+    (and still sweeps it at the new end)."""
+    box.start_payment(reservation.id, "u1")
+    clock.advance(HOLD.total_seconds() + 1)
+    assert box.expire_due() == 0
+    assert box.reservation(reservation.id, "u1").status_at(clock.now()) is ReservationStatus.PENDING
+    clock.advance(PAYMENT_HOLD.total_seconds())
+    assert box.expire_due() == 1
+
+
 def test_starting_again_while_pending_answers_the_same_payment(
     box: BoxOffice, reservation: Reservation, sandbox: SandboxProvider
 ) -> None:
