@@ -519,11 +519,11 @@ class _Transaction:
         for (session_id, label), seat in self.seats.items():
             state.seats[session_id][label] = seat
         for reservation in self.reservations.values():
-            before = state.reservations.get(reservation.id)
+            stored = state.reservations.get(reservation.id)
             state.reservations[reservation.id] = reservation
             # A hold kept longer (a payment started) is queued again at its new end; the old
             # entry is skipped when it comes due (see lock_lapsed).
-            moved = before is None or before.expires_at != reservation.expires_at
+            moved = stored is None or stored.expires_at != reservation.expires_at
             if moved and reservation.status is ReservationStatus.PENDING:
                 heapq.heappush(state.expiry_queue, (reservation.expires_at, reservation.id))
         for sale in self.sales:
