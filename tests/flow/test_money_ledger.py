@@ -194,7 +194,11 @@ class Run:
         until no payment is pending or owing money back."""
         self.provider.calm()
         for sale_id, seats in self.unfinished:
-            self.attempt(lambda: self.box.refund(sale_id, "admin-1", seats, admin=True))
+            self.attempt(
+                lambda sale_id=sale_id, seats=seats: self.box.refund(
+                    sale_id, "admin-1", seats, admin=True
+                )
+            )
         for _ in range(6):
             self.clock.advance((PAYMENT_HOLD + QUIET).total_seconds())
             self.box.expire_due()
