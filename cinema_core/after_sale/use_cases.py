@@ -88,6 +88,11 @@ class AfterSale:
             given_back = [s for s in seats_ if s.label in freed and s.give_back(sale.id)]
             tx.save_seats(sale.session_id, given_back)
             tx.add_refund(refund)
+            if paid is not None:
+                # The payment's record of what went back, so money still owed is known.
+                payment = tx.lock_payment(paid.id)
+                if payment is not None:
+                    tx.save_payment(payment.refunded_in_part(refund.amount))
             tx.emit(events.sale_refunded(self.holding.new_id(), refund))
             tx.emit(events.seats_refunded(self.holding.new_id(), refund, sale.reservation_id))
             return refund, sale.reservation_id

@@ -313,7 +313,11 @@ class _Transaction:
         while queue and queue[0][0] <= now and len(due) < limit:
             entry = heapq.heappop(queue)
             reservation = self.reservations.get(entry[1]) or self._state.reservations.get(entry[1])
-            if reservation is not None and reservation.status is ReservationStatus.PENDING:
+            if (
+                reservation is not None
+                and reservation.status is ReservationStatus.PENDING
+                and reservation.expires_at <= now
+            ):
                 due.append(_copy_reservation(reservation))
                 skipped.append(entry)
         # Put them back: if this transaction rolls back they are still due; if it commits,
@@ -515,9 +519,12 @@ class _Transaction:
         for (session_id, label), seat in self.seats.items():
             state.seats[session_id][label] = seat
         for reservation in self.reservations.values():
-            is_new = reservation.id not in state.reservations
+            stored = state.reservations.get(reservation.id)
             state.reservations[reservation.id] = reservation
-            if is_new and reservation.status is ReservationStatus.PENDING:
+            # A hold kept longer (a payment started) is queued again at its new end; the old
+            # entry is skipped when it comes due (see lock_lapsed).
+            moved = stored is None or stored.expires_at != reservation.expires_at
+            if moved and reservation.status is ReservationStatus.PENDING:
                 heapq.heappush(state.expiry_queue, (reservation.expires_at, reservation.id))
         for sale in self.sales:
             state.sales[sale.id] = sale

@@ -27,6 +27,7 @@ the row has no purchase past its first lock to wait for.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import attrs
@@ -39,12 +40,23 @@ from cinema_core.selling.holding import Holding
 from cinema_core.selling.reservations import Reservation, ReservationStatus
 from cinema_core.sessions.session import Session, SessionView
 
+if TYPE_CHECKING:
+    from cinema_core.payments.payment import Payment
+    from cinema_core.payments.use_cases import Payments
+
+# What a cancellation did: the session, the holds released, the sales refunded (with their
+# reservations), and the payments now owing their money back through the provider.
+Cancelled = tuple[Session, list[Reservation], list[tuple[Refund, UUID]], list["Payment"]]
+
 
 @attrs.define
 class SessionLife:
     """Changing and cancelling sessions (what an admin's screen asks ``BoxOffice`` for)."""
 
     holding: Holding
+    # Who gives back money a cancelled session's sales took through a provider (``None``:
+    # paid ``instant``, nothing to give back but the record).
+    payments: Payments | None = None
 
     def change_session(
         self,
@@ -79,11 +91,11 @@ class SessionLife:
         ``Refund.in_full``), and no later purchase. Cancelling again answers the same."""
         kept = self.holding.session(session_id)
 
-        def work(tx: Transaction) -> tuple[Session, list[Reservation], list[tuple[Refund, UUID]]]:
+        def work(tx: Transaction) -> Cancelled:
             now = self.holding.clock.now()
             session = tx.lock_session(kept, mode="cancel")
             if session.cancelled_at is not None:
-                return session, [], []
+                return session, [], [], []
             session = session.cancelled(now)
             pending = tx.lock_pending(session.id)
             seats = tx.lock_seats(session.id, session.labels())
@@ -105,6 +117,7 @@ class SessionLife:
                     events.seat_released(self.holding.new_id(), reservation, reason, now, freed)
                 )
             refunds: list[tuple[Refund, UUID]] = []
+            owed: list[Payment] = []
             for sale in tx.session_sales(session.id):
                 refund = Refund.in_full(
                     id=self.holding.new_id(),
@@ -119,6 +132,9 @@ class SessionLife:
                     if label in by_label and by_label[label].give_back(sale.id):
                         touched.add(label)
                 tx.add_refund(refund, used_too=True)
+                owing = self._owing(tx, sale.id, now)
+                if owing is not None:
+                    owed.append(owing)
                 tx.emit(events.sale_refunded(self.holding.new_id(), refund))
                 tx.emit(events.seats_refunded(self.holding.new_id(), refund, sale.reservation_id))
                 refunds.append((refund, sale.reservation_id))
@@ -129,9 +145,14 @@ class SessionLife:
                     self.holding.new_id(), session, len(pending), len(refunds), now
                 )
             )
-            return session, pending, refunds
+            return session, pending, refunds, owed
 
-        session, released, refunds = self.holding.repo.atomic(work)
+        session, released, refunds, owed = self.holding.repo.atomic(work)
+        if self.payments is not None:
+            # The money goes back through the provider only once ``review`` is recorded: a
+            # refusal, an outage or a crash here leaves it owed, for the reconciler to retry.
+            for payment in owed:
+                self.payments.refund_owed(payment)
         self.holding.keep(session)
         # The seat locks mirror the holds and paid holds just ended; left alone they would
         # only lapse with their TTL (the session sells nothing more anyway).
@@ -140,3 +161,15 @@ class SessionLife:
         for owner, labels in owners:
             self.holding.unlock(session.id, labels, owner)
         return self.holding.view(session)
+
+    def _owing(self, tx: Transaction, sale_id: UUID, now: datetime) -> Payment | None:
+        """The payment that made ``sale_id`` through a provider, now owing its money back."""
+        if self.payments is None:
+            return None
+        paid = self.holding.repo.payment_of_sale(sale_id)
+        payment = None if paid is None else tx.lock_payment(paid.id)
+        if payment is None or payment.charge_id is None:
+            return None
+        owing = payment.owing(now)
+        tx.save_payment(owing)
+        return owing

@@ -120,6 +120,19 @@ def test_starting_a_payment_keeps_the_hold_for_the_bank_once(
     assert events(repo, "payment.started") == 1
 
 
+def test_a_hold_kept_for_the_bank_is_not_swept_at_its_first_end(
+    box: BoxOffice, reservation: Reservation, clock: ManualClock
+) -> None:
+    """Once a payment kept the hold longer, the sweeper passing its first end leaves it pending
+    (and still sweeps it at the new end)."""
+    box.start_payment(reservation.id, "u1")
+    clock.advance(HOLD.total_seconds() + 1)
+    assert box.expire_due() == 0
+    assert box.reservation(reservation.id, "u1").status_at(clock.now()) is ReservationStatus.PENDING
+    clock.advance(PAYMENT_HOLD.total_seconds())
+    assert box.expire_due() == 1
+
+
 def test_starting_again_while_pending_answers_the_same_payment(
     box: BoxOffice, reservation: Reservation, sandbox: SandboxProvider
 ) -> None:
@@ -356,3 +369,22 @@ def test_refunding_a_provider_paid_sale_refunds_those_seats_there(
     refund = box.refund(sale_id, "u1", ["A1"])
     assert refund.amount == Money.parse("25.00")
     assert sandbox.read(charge_id(payment)).refunded == Money.parse("25.00")
+
+
+def test_cancelling_a_session_gives_provider_paid_money_back_at_the_provider(
+    box: BoxOffice,
+    session: SessionView,
+    reservation: Reservation,
+    sandbox: SandboxProvider,
+) -> None:
+    """A cancelled session's Pix-paid sale is refunded at the provider too, for what was left
+    after a seat refund: the payment ends refunded and the charge keeps no money."""
+    payment = box.start_payment(reservation.id, "u1")
+    sandbox.approve(charge_id(payment))
+    sale_id = current(box, payment).sale_id
+    assert sale_id is not None
+    box.refund(sale_id, "u1", ["A1"], admin=True)
+    box.cancel_session(session.session.id, "admin-1")
+    charge = sandbox.read(charge_id(payment))
+    assert charge.refunded == charge.amount
+    assert current(box, payment).status is PaymentStatus.REFUNDED
