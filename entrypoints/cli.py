@@ -332,7 +332,13 @@ def _serve(args: argparse.Namespace) -> int:
 
         sample = add_sample_sessions(services.box)[0]
     if secret is not None:
-        _print_tokens(secret, args.host, args.port, sample if args.demo else None)
+        _print_tokens(
+            secret,
+            args.host,
+            args.port,
+            sample if args.demo else None,
+            sandbox=settings.payment_provider == "sandbox",
+        )
     app = create_app(services, run_worker=not args.no_worker)
     tune_for_serving()
     uvicorn.run(app, **options)
@@ -364,7 +370,9 @@ def _check_port(host: str, port: int) -> None:
             raise CannotStart(message, EXIT_USAGE) from None
 
 
-def _print_tokens(secret: str, host: str, port: int, sample: UUID | None = None) -> None:
+def _print_tokens(
+    secret: str, host: str, port: int, sample: UUID | None = None, *, sandbox: bool = False
+) -> None:
     """The first-run banner: tokens, links signed in, and lines to paste into bash, which work
     as pasted against this server (real ids, a real instant; ``sample`` is the id of a demo
     session to try)."""
@@ -384,6 +392,11 @@ def _print_tokens(secret: str, host: str, port: int, sample: UUID | None = None)
         f"  admin screen:  {base}/admin#token={admin}",
         "" if sample else "  (cinema serve --demo starts with sample sessions to pick seats in)",
     ]
+    if sandbox:
+        pages += [
+            "Pix payments go through the sandbox: press Pay on the seat picker, then play the",
+            '  bank: approve it on the admin screen under "Sandbox payments" (no real money).',
+        ]
     bearer = '-H "Authorization: Bearer $ADMIN"'
     alice = '-H "Authorization: Bearer $ALICE"'
     json = "-H 'Content-Type: application/json'"

@@ -125,6 +125,17 @@ class SandboxProvider:
         """The bank said no: a pending charge turns ``declined``; any other stays as it is."""
         return self._settle(charge_id, ChargeStatus.DECLINED, "rejected_by_bank")
 
+    def pending(self) -> list[Charge]:
+        """The charges still waiting for the bank, oldest first (lapsed ones cancelled first):
+        what an admin may approve or decline."""
+        with self._lock:
+            changed = []
+            for charge_id in list(self._charges):
+                changed += self._current(charge_id)[1]
+            waiting = [c for c in self._charges.values() if c.status is ChargeStatus.PENDING]
+        self._tell(changed)
+        return waiting
+
     def lapse(self) -> list[Charge]:
         """Cancel, as ``expired``, every pending charge whose ``expires_at`` has passed by the
         clock, and answer them. (Every other call lapses the charge it touches on its own.)"""

@@ -243,6 +243,21 @@ def test_tokens_carry_an_exp(
         assert "exp" in jwt.decode(printed_token, SECRET, algorithms=["HS256"])
 
 
+def test_the_demo_banner_tells_how_to_play_the_bank(capsys: pytest.CaptureFixture[str]) -> None:
+    """With payments through the sandbox, the banner says to approve them on the admin screen
+    (signed in already): a newcomer sees the whole Pix flow."""
+    import uuid
+
+    from entrypoints.cli import _print_tokens
+
+    _print_tokens(SECRET, "127.0.0.1", 8000, uuid.uuid4(), sandbox=True)
+    out = capsys.readouterr().out
+    assert "Pix payments go through the sandbox" in out
+    assert 'approve it on the admin screen under "Sandbox payments"' in out
+    _print_tokens(SECRET, "127.0.0.1", 8000)
+    assert "sandbox" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("tty", "expected"), [(True, "text"), (False, "json")])
 def test_logs_are_text_on_a_terminal_and_json_otherwise(
     monkeypatch: pytest.MonkeyPatch, tty: bool, expected: str

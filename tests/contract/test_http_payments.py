@@ -108,6 +108,38 @@ def test_a_payment_is_its_payers_alone(sandbox_api: Api) -> None:
     assert customer.status_code == 403
 
 
+def test_a_payments_pix_code_is_drawn_as_a_qr_code_for_its_payer_alone(sandbox_api: Api) -> None:
+    """GET /payments/{id}/qr.svg: an SVG of the Pix code to the payer and an admin; 404 else."""
+    payment = start(sandbox_api)
+    url = f"/payments/{payment['id']}/qr.svg"
+    for headers in (sandbox_api.auth(), sandbox_api.admin):
+        drawn = sandbox_api.get(url, headers=headers)
+        assert drawn.status_code == 200, drawn.text
+        assert drawn.headers["content-type"].startswith("image/svg+xml")
+        assert drawn.headers["cache-control"] == "private, no-store"
+        assert "<svg" in drawn.text
+    other = sandbox_api.get(url, headers=sandbox_api.auth("bob"))
+    assert other.status_code == 404
+    assert error_code(other) == "payment_not_found"
+    assert sandbox_api.get(url).status_code == 401
+
+
+def test_the_admin_lists_the_sandbox_payments_waiting_for_the_bank(sandbox_api: Api) -> None:
+    """GET /sandbox/payments: pending ones only, oldest first; approved ones leave the list;
+    a customer is refused."""
+    first = start(sandbox_api)
+    second = start(sandbox_api)
+    listed = sandbox_api.get("/sandbox/payments", headers=sandbox_api.admin)
+    assert listed.status_code == 200, listed.text
+    assert [p["id"] for p in listed.json()["items"]] == [first["id"], second["id"]]
+    assert listed.json()["items"][0]["pix"]["qr_code"] == first["pix"]["qr_code"]
+    sandbox_api.post(f"/sandbox/payments/{first['id']}/approve", headers=sandbox_api.admin)
+    after = sandbox_api.get("/sandbox/payments", headers=sandbox_api.admin).json()["items"]
+    assert [p["id"] for p in after] == [second["id"]]
+    customer = sandbox_api.get("/sandbox/payments", headers=sandbox_api.auth())
+    assert customer.status_code == 403
+
+
 def test_sandbox_routes_are_absent_without_the_sandbox(clock: ManualClock) -> None:
     """With the instant provider the bank's controls are 404 and payment sells at once."""
     with open_api(clock) as api:
@@ -116,6 +148,7 @@ def test_sandbox_routes_are_absent_without_the_sandbox(clock: ManualClock) -> No
         assert api.pay(reservation["id"]).status_code == 201
         missing = api.post(f"/sandbox/payments/{reservation['id']}/approve", headers=api.admin)
         assert missing.status_code == 404
+        assert api.get("/sandbox/payments", headers=api.admin).status_code == 404
 
 
 def test_a_signed_notice_makes_the_sale(mp_api: Api, standin: MercadoPagoStandIn) -> None:

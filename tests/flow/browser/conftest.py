@@ -94,6 +94,14 @@ def memory_site() -> Iterator[Site]:
 
 
 @pytest.fixture(scope="package")
+def sandbox_site() -> Iterator[Site]:
+    """One in-memory ``cinema serve`` process taking Pix through the sandbox (its charges live
+    in that process, so one process plays the bank)."""
+    with start_site(processes=1, payment_provider="sandbox") as site:
+        yield site
+
+
+@pytest.fixture(scope="package")
 def services_site(postgres_template: str) -> Iterator[Site]:
     """Two ``cinema serve`` processes on one PostgreSQL, Redis and RabbitMQ."""
     services.need("Redis", services.REDIS_URL, 6379)

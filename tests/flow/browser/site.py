@@ -122,6 +122,14 @@ class Site:
         sale: dict[str, Any] = answer.json()
         return sale
 
+    def pending_payments(self) -> list[dict[str, Any]]:
+        """The sandbox's payments waiting for the bank (``GET /sandbox/payments``)."""
+        with self.api() as admin:
+            answer = admin.get("/sandbox/payments")
+        assert answer.status_code == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
     def reservation(self, user: str, reservation_id: str) -> dict[str, Any]:
         with self.api(user, "customer") as client:
             answer = client.get(f"/reservations/{reservation_id}")
@@ -143,8 +151,10 @@ def start_site(
     database_url: str | None = None,
     redis_url: str | None = None,
     amqp_url: str | None = None,
+    payment_provider: str | None = None,
 ) -> Iterator[Site]:
-    """``cinema serve`` processes sharing the given backends (none: one process in memory)."""
+    """``cinema serve`` processes sharing the given backends (none: one process in memory),
+    taking money through ``payment_provider`` (``CINEMA_PAYMENT_PROVIDER``; none: instant)."""
     namespace = services.unique("cinema_browser")
     env = {k: v for k, v in os.environ.items() if k not in _BACKENDS}
     env.update(
@@ -158,6 +168,9 @@ def start_site(
             "CINEMA_RATE_LIMIT_USER_PER_SECOND": "0",
         }
     )
+    env.pop("CINEMA_PAYMENT_PROVIDER", None)
+    if payment_provider:
+        env["CINEMA_PAYMENT_PROVIDER"] = payment_provider
     for name, url in zip(_BACKENDS, (database_url, redis_url, amqp_url), strict=True):
         if url:
             env[name] = url

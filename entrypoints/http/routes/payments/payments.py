@@ -3,10 +3,12 @@ sandbox's approve and decline (admin, only when the provider is the sandbox)."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from uuid import UUID
 
 import attrs
+import segno
 from starlette.responses import Response
 
 from cinema_core import Money
@@ -76,12 +78,32 @@ class Started(Answer):
     payment: Payment = out(lambda payment: payment)
 
 
-def read_payment(call: Call) -> Response:
+@attrs.frozen
+class PaymentList(Answer):
+    """Payments, oldest first."""
+
+    items: list[Payment] = out(lambda payments: payments)
+
+
+def _own_payment(call: Call) -> PaymentRecord:
     payment_id = call.path_uuid("payment_id", PaymentNotFound)
     user = call.user
-    return Payment.response(
-        call.services.box.payment(payment_id, user.user_id, admin=user.is_admin)
-    )
+    return call.services.box.payment(payment_id, user.user_id, admin=user.is_admin)
+
+
+def read_payment(call: Call) -> Response:
+    return Payment.response(_own_payment(call))
+
+
+def payment_qr(call: Call) -> Response:
+    payment = _own_payment(call)
+    if payment.pix is None:
+        raise PaymentNotFound()
+    svg = io.BytesIO()
+    # Drawn from the copy-paste code, so every provider's charge looks alike; medium error
+    # correction, as the tickets', for a phone's camera pointed at a screen.
+    segno.make(payment.pix.qr_code, error="m", micro=False).save(svg, kind="svg", scale=4, border=4)
+    return Response(svg.getvalue(), 200, {"Cache-Control": "private, no-store"}, "image/svg+xml")
 
 
 def mercadopago_notice(call: Call) -> Response:
@@ -114,6 +136,22 @@ def _sandbox(call: Call, act: str) -> Response:
     return Payment.response(call.services.box.payment(payment_id, "", admin=True))
 
 
+def sandbox_pending(call: Call) -> Response:
+    sandbox = call.services.sandbox
+    if sandbox is None:
+        raise NotFound()
+    found = []
+    for charge in sandbox.pending():
+        if charge.reference is None:
+            continue
+        try:
+            found.append(call.services.box.payment(charge.reference, "", admin=True))
+        except PaymentNotFound:
+            # A charge whose payment was never recorded (its start failed half way).
+            continue
+    return PaymentList.response(found)
+
+
 def approve(call: Call) -> Response:
     return _sandbox(call, "approve")
 
@@ -134,6 +172,19 @@ OPERATIONS = (
         },
         tag="payments",
         access="user",
+    ),
+    Operation(
+        "GET",
+        "/payments/{payment_id}/qr.svg",
+        payment_qr,
+        "A payment's Pix copy-paste code as a QR code (SVG), for the payer's bank app",
+        {
+            200: Reply("The QR code of pix.qr_code.", media="image/svg+xml"),
+            404: Reply("payment_not_found (also another user's payment)", "Error"),
+        },
+        tag="payments",
+        access="user",
+        description="Only the payment's payer or an admin; others get 404.",
     ),
     Operation(
         "POST",
@@ -159,6 +210,18 @@ OPERATIONS = (
             "ts:<ts>; with the webhook secret) on every delivery; never trusts the body. The "
             "same notice any number of times, to any processes, has one effect."
         ),
+    ),
+    Operation(
+        "GET",
+        "/sandbox/payments",
+        sandbox_pending,
+        "Sandbox: the payments still waiting for the buyer's bank, oldest first",
+        {
+            200: Reply("The pending sandbox payments.", PaymentList),
+            404: Reply("not_found when the provider is no sandbox"),
+        },
+        tag="payments",
+        access="admin",
     ),
     Operation(
         "POST",

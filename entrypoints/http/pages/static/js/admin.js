@@ -1,5 +1,6 @@
 // The admin screen: rooms from a text layout with a live preview, sessions in a room (or in a
-// plain room made for them), and every coming session's report, refreshed as sales come in.
+// plain room made for them), every coming session's report, refreshed as sales come in, and,
+// when the box office takes money through the sandbox, the bank's approve and decline.
 
 import './account.js';
 import { ApiError, call, get, post, unsupported } from './api.js';
@@ -324,7 +325,75 @@ function reportRow(session, figures) {
   return tr;
 }
 
+// -- the sandbox's bank ------------------------------------------------------------------------
+
+// The ids listed, so that a refresh that finds the same payments leaves the buttons (and the
+// focus on them) alone.
+let sandboxShown = null;
+
+async function sandboxPayments() {
+  let items;
+  try {
+    items = (await get('/sandbox/payments')).items;
+  } catch (error) {
+    // No sandbox here (the box office takes money at once, or through Mercado Pago).
+    if (unsupported(error)) {
+      $('sandbox-panel').hidden = true;
+      return;
+    }
+    throw error;
+  }
+  $('sandbox-panel').hidden = false;
+  const shown = items.map((p) => p.id).join(',');
+  if (shown === sandboxShown) return;
+  sandboxShown = shown;
+  $('sandbox-empty').hidden = items.length > 0;
+  $('sandbox-payments').replaceChildren(...items.map(sandboxItem));
+}
+
+function sandboxItem(payment) {
+  const item = document.createElement('li');
+  item.dataset.payment = payment.id;
+  const text = document.createElement('span');
+  const until = new Date(payment.expires_at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  text.textContent = phrase('sandbox-item', {
+    amount: money(cents(payment.amount), payment.currency),
+    user: payment.user_id,
+    until,
+  });
+  const buttons = document.createElement('span');
+  buttons.className = 'buttons';
+  for (const [act, label, look] of [
+    ['approve', phrase('sandbox-approve'), 'primary'],
+    ['decline', phrase('sandbox-decline'), 'quiet'],
+  ]) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = look;
+    button.dataset.sandbox = act;
+    button.textContent = label;
+    button.setAttribute('aria-label', `${label}: ${text.textContent}`);
+    button.addEventListener('click', () => playBank(payment, act));
+    buttons.append(button);
+  }
+  item.append(text, buttons);
+  return item;
+}
+
+async function playBank(payment, act) {
+  const amount = money(cents(payment.amount), payment.currency);
+  try {
+    const decided = await post(`/sandbox/payments/${payment.id}/${act}`);
+    say('sandbox', phrase(`sandbox-${decided.status}`, { amount, user: payment.user_id }));
+  } catch (error) {
+    say('sandbox', error.message, error.code);
+  }
+  sandboxShown = null;
+  await sandboxPayments();
+}
+
 async function refresh() {
+  await sandboxPayments();
   $('reports').dataset.revenue = (await features()).reports ? 'on' : 'off';
   const page = await get(`/sessions?limit=${WATCHED}&from=${isoZ(new Date())}`);
   coming = page.items

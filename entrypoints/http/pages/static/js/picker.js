@@ -1,9 +1,11 @@
 // The seat picker: the room drawn live from the seat stream; seats chosen by click (or keys) or
 // picked by the box office; the price adding up by ticket type; a hold with its countdown;
-// payment, cancellation, and the tickets with their QR codes. Every refusal is explained.
+// payment (at once, or by Pix through a provider: its QR code, copy-paste code and countdown,
+// until the money is in), cancellation, and the tickets with their QR codes. Every refusal, and
+// every way a payment can end, is explained.
 
 import { askToSignIn } from './account.js';
-import { call, get } from './api.js';
+import { blob, call, get, post } from './api.js';
 import { onIdentityChange, token } from './auth.js';
 import { features } from './features.js';
 import { cents, money } from './money.js';
@@ -19,6 +21,10 @@ const $ = (id) => document.getElementById(id);
 const sessionId = $('picker').dataset.sessionId;
 const MAX_SEATS = 10;
 const WARN_AT = 10_000;
+// The slow poll of a pending payment, in case the seat stream's word that the seats turned
+// sold never comes (it is the fast path): and how often at most the payment is re-read.
+const POLL_MS = 5000;
+const RECHECK_MS = 500;
 const WORD = {
   available: 'available',
   chosen: 'chosen',
@@ -34,6 +40,12 @@ const state = {
   chosen: new Set(),
   reservation: null,
   sale: null,
+  // A Pix payment under way for the hold: GET /payments/{id}.
+  payment: null,
+  payDeadline: 0,
+  payTimer: 0,
+  poll: 0,
+  checked: -Infinity,
   deadline: 0,
   timer: 0,
   warned: false,
@@ -190,6 +202,10 @@ function changed(changes) {
     order();
   }
   free();
+  // The hold's seats turning sold (or free) means the payment was decided, in whichever
+  // process heard of the money: read it now.
+  const held = state.reservation?.seats ?? [];
+  if (state.payment && changes.some(({ label }) => held.includes(label))) checkPayment(true);
 }
 
 function free() {
@@ -397,6 +413,7 @@ function tick() {
 
 function released() {
   clearInterval(state.timer);
+  stopPaying();
   const seats = state.reservation?.seats ?? [];
   state.reservation = null;
   forget();
@@ -421,8 +438,10 @@ async function pay() {
   clearMessages();
   busy(true);
   try {
-    const { data } = await call('POST', `/reservations/${reservation.id}/payment`, { idempotent: true });
-    await paid(data);
+    const { data, served } = await call('POST', `/reservations/${reservation.id}/payment`, { idempotent: true });
+    // 201 a sale (the instant provider); 202 a payment to make at the buyer's bank.
+    if (data.payment) paying(data.payment, served);
+    else await paid(data);
   } catch (error) {
     refused(error);
   } finally {
@@ -448,8 +467,9 @@ async function cancel() {
   }
 }
 
-async function paid(sale) {
+async function paid(sale, note = null) {
   clearInterval(state.timer);
+  stopPaying();
   state.reservation = null;
   state.sale = sale;
   tickets.reset();
@@ -458,7 +478,7 @@ async function paid(sale) {
   for (const label of sale.seats) view.update(label, 'sold');
   view.paint();
   const paidNote = $('paid');
-  paidNote.textContent = `Paid ${money(cents(sale.amount), sale.currency)} for ${listed(sale.seats)}. Show these at the door.`;
+  paidNote.textContent = note ?? `Paid ${money(cents(sale.amount), sale.currency)} for ${listed(sale.seats)}. Show these at the door.`;
   show('tickets');
   info('');
   paidNote.setAttribute('tabindex', '-1');
@@ -472,6 +492,172 @@ async function paid(sale) {
 
 async function drawTickets(sale) {
   await showTickets($('tickets'), sale, (code) => tickets.name(code), (await features()).tickets);
+}
+
+// -- a Pix payment through a provider ---------------------------------------------------------
+
+const payKey = `cinema.payment.${sessionId}`;
+
+function stopPaying() {
+  clearInterval(state.payTimer);
+  clearInterval(state.poll);
+  state.payment = null;
+  sessionStorage.removeItem(payKey);
+  const qr = $('pix-qr');
+  if (qr.src) URL.revokeObjectURL(qr.src);
+  qr.removeAttribute('src');
+  qr.hidden = true;
+}
+
+// A pending payment: its QR code, its code to copy, a countdown to the charge's expiry by the
+// server's clock (``served``), and a watch for the money (the seat stream, and a slow poll).
+function paying(payment, served) {
+  const fresh = state.payment?.id !== payment.id;
+  if (fresh) stopPaying();
+  state.payment = payment;
+  sessionStorage.setItem(payKey, payment.id);
+  // The hold is the payment's now: its own countdown gives way to the charge's.
+  clearInterval(state.timer);
+  const amount = money(cents(payment.amount), payment.currency);
+  $('pix-amount').textContent = phrase('pix-amount', { amount });
+  $('pix-code').value = payment.pix?.qr_code ?? '';
+  $('sandbox').hidden = payment.provider !== 'sandbox';
+  $('sandbox-admin').hidden = true;
+  state.payDeadline = performance.now() + (Date.parse(payment.expires_at) - served);
+  show('paying');
+  info(phrase('paying', { amount }));
+  if (fresh) {
+    drawQr(payment);
+    clearInterval(state.payTimer);
+    state.payTimer = setInterval(payTick, 200);
+    clearInterval(state.poll);
+    state.poll = setInterval(() => checkPayment(), POLL_MS);
+    setTimeout(() => button('copy').focus(), 0);
+  }
+  payTick();
+}
+
+async function drawQr(payment) {
+  try {
+    const image = await blob(`/payments/${payment.id}/qr.svg`, 'image/svg+xml');
+    if (state.payment?.id !== payment.id) return;
+    const qr = $('pix-qr');
+    qr.src = URL.createObjectURL(image);
+    qr.hidden = false;
+  } catch {
+    // The copy-paste code pays as well as the picture does.
+  }
+}
+
+function payTick() {
+  const left = state.payDeadline - performance.now();
+  const timer = $('pay-countdown');
+  timer.textContent = clock(left);
+  timer.classList.toggle('urgent', left <= WARN_AT);
+  // The charge ran out: the server says how it ended (the bank may have paid in time).
+  if (left <= 0) checkPayment(true);
+}
+
+async function resumePayment(paymentId) {
+  try {
+    const { data, served } = await call('GET', `/payments/${paymentId}`);
+    if (data.status === 'pending') paying(data, served);
+    else await settled(data);
+  } catch {
+    sessionStorage.removeItem(payKey);
+  }
+}
+
+// Read the payment again (at most every RECHECK_MS unless ``now``) and act on how it stands.
+async function checkPayment(now = false, asked = false) {
+  const payment = state.payment;
+  if (!payment) return;
+  if (!now && performance.now() - state.checked < RECHECK_MS) return;
+  state.checked = performance.now();
+  try {
+    const { data, served } = await call('GET', `/payments/${payment.id}`);
+    if (state.payment?.id !== payment.id) return;
+    if (data.status === 'pending') {
+      paying(data, served);
+      if (asked) info(phrase('still-pending'));
+      return;
+    }
+    await settled(data);
+  } catch (error) {
+    // A poll that fails is tried again by the next one; a check asked for says why.
+    if (asked) refused(error);
+  }
+}
+
+// The payment is decided: tickets, or words saying what happened to the money and what next.
+async function settled(payment) {
+  const amount = money(cents(payment.amount), payment.currency);
+  const seats = state.reservation?.seats ?? [];
+  // At once, before any wait: another check racing this one then finds nothing to do.
+  stopPaying();
+  if (payment.status === 'approved' && payment.sale_id) {
+    const sale = await get(`/sales/${payment.sale_id}`);
+    const note = payment.late ? phrase('late-paid', { amount, seats: listed(sale.seats) }) : null;
+    await paid(sale, note);
+    return;
+  }
+  if (payment.status === 'declined') {
+    // The hold is still there to pay again, if its time has not run out.
+    const reservation = state.reservation;
+    if (reservation) {
+      try {
+        const { data, served } = await call('GET', `/reservations/${reservation.id}`);
+        if (data.status === 'pending') {
+          holding(data, served);
+          problem(phrase('declined'), 'payment_declined');
+          return;
+        }
+      } catch {
+        // Gone meanwhile: said below as a hold let go.
+      }
+    }
+  }
+  const words = {
+    declined: phrase('expired'),
+    expired: phrase('expired'),
+    refunded: phrase('refunded', { amount, seats: seats.length ? listed(seats) : 'a seat' }),
+    review: phrase('review', { amount }),
+  };
+  released();
+  tickets.reset();
+  state.refreshed = -Infinity;
+  refreshMap();
+  problem(words[payment.status] ?? phrase('expired'), `payment_${payment.status}`);
+}
+
+async function copyCode() {
+  const code = $('pix-code');
+  try {
+    await navigator.clipboard.writeText(code.value);
+    info(phrase('copied'));
+  } catch {
+    // No clipboard API (an insecure context): the selected text is the next best thing.
+    code.select();
+    info(document.execCommand?.('copy') ? phrase('copied') : phrase('copy-failed'));
+  }
+}
+
+// Sandbox only: the buyer's bank, played from the page (an admin's right in the contract).
+async function playBank(act) {
+  const payment = state.payment;
+  if (!payment) return;
+  clearMessages();
+  try {
+    const decided = await post(`/sandbox/payments/${payment.id}/${act}`);
+    info(phrase(act === 'approve' ? 'bank-approved' : 'bank-declined'));
+    if (decided.status !== 'pending' && state.payment?.id === payment.id) await settled(decided);
+  } catch (error) {
+    if (error.code === 'forbidden' || error.status === 403) {
+      $('sandbox-admin').hidden = false;
+      return;
+    }
+    refused(error);
+  }
 }
 
 // Every seat of the sale not refunded yet, after the buyer says so; they are for sale again.
@@ -502,6 +688,7 @@ function closeSales(status) {
   $('closed').dataset.status = status;
   if (state.reservation) {
     clearInterval(state.timer);
+    stopPaying();
     state.reservation = null;
     forget();
     view.paint();
@@ -514,10 +701,13 @@ function closeSales(status) {
 function show(wanted) {
   const panel = wanted === 'choose' && state.closed ? 'closed' : wanted;
   $('order-title').textContent =
-    panel === 'closed' ? phrase('title-closed') : { choose: 'Your seats', hold: 'Your hold', tickets: 'Your tickets' }[panel];
+    panel === 'closed'
+      ? phrase('title-closed')
+      : { choose: 'Your seats', hold: 'Your hold', paying: phrase('title-paying'), tickets: 'Your tickets' }[panel];
   $('closed-panel').hidden = panel !== 'closed';
   $('choose-panel').hidden = panel !== 'choose';
   $('hold-panel').hidden = panel !== 'hold';
+  $('paying-panel').hidden = panel !== 'paying';
   $('tickets-panel').hidden = panel !== 'tickets';
 }
 
@@ -528,7 +718,11 @@ async function restore() {
   try {
     if (saved.reservation) {
       const { data, served } = await call('GET', `/reservations/${saved.reservation}`);
-      if (data.status === 'pending') holding(data, served, saved.until ?? null);
+      if (data.status === 'pending') {
+        holding(data, served, saved.until ?? null);
+        const payment = sessionStorage.getItem(payKey);
+        if (payment) await resumePayment(payment);
+      }
       else if (data.status === 'confirmed' && data.sale_id) await paid(await get(`/sales/${data.sale_id}`));
       else forget();
     } else if (saved.sale) {
@@ -543,6 +737,10 @@ button('hold').addEventListener('click', hold);
 button('pay').addEventListener('click', pay);
 button('cancel').addEventListener('click', cancel);
 button('refund').addEventListener('click', refund);
+button('copy').addEventListener('click', copyCode);
+button('check').addEventListener('click', () => checkPayment(false, true));
+button('approve').addEventListener('click', () => playBank('approve'));
+button('decline').addEventListener('click', () => playBank('decline'));
 $('best').addEventListener('submit', best);
 $('best-count').addEventListener('input', order);
 $('again').addEventListener('click', () => {
@@ -558,6 +756,8 @@ follow(sessionId, {
   snapshot(map) {
     live(true);
     drawMap(map);
+    // Back after a cut: the payment may have been decided meanwhile.
+    if (state.payment) checkPayment(true);
   },
   seats: changed,
   down() {
