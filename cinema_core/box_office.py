@@ -144,7 +144,7 @@ class BoxOffice:
 
     @session_life.default
     def _session_life(self) -> SessionLife:
-        return SessionLife(self.holding)
+        return SessionLife(self.holding, self.payments)
 
     # -- rooms and sessions -----------------------------------------------------------------
 

@@ -16,7 +16,8 @@ the times just before a change is as if it had come first, since a change leaves
 sales alone.
 
 Lock order: the session, then its pending reservations (id order), then all its seats (label
-order, one statement), then each sale's tickets (after the seats, as refunds take them). Every
+order, one statement), then each sale's tickets and then the payment that made it, if any
+(after the seats, as refunds take them). Every
 other transaction takes a subset of these locks in the same order, or (the sweeper, a check-in)
 locks that never wait for a lock it holds, so no wait closes a cycle. A quota's lock, the last
 a hold takes, is a stronger lock on the session's row it already holds: PostgreSQL grants that
@@ -27,17 +28,26 @@ the row has no purchase past its first lock to wait for.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import attrs
 
 from cinema_core.after_sale.refunds import Refund
 from cinema_core.events import envelopes as events
+from cinema_core.payments.payment import Payment
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import SeatLabel
 from cinema_core.selling.holding import Holding
 from cinema_core.selling.reservations import Reservation, ReservationStatus
 from cinema_core.sessions.session import Session, SessionView
+
+if TYPE_CHECKING:
+    from cinema_core.payments.use_cases import Payments
+
+# What a cancellation's transaction answers: the session, the holds it released, the refunds
+# it made (each with its reservation) and the payments owing their sale's money back.
+_Cancelled = tuple[Session, list[Reservation], list[tuple[Refund, UUID]], list[Payment]]
 
 
 @attrs.define
@@ -45,6 +55,8 @@ class SessionLife:
     """Changing and cancelling sessions (what an admin's screen asks ``BoxOffice`` for)."""
 
     holding: Holding
+    # Who gives back the money of sales paid through a provider (``None``: all paid at once).
+    payments: Payments | None = None
 
     def change_session(
         self,
@@ -76,14 +88,21 @@ class SessionLife:
 
     def cancel_session(self, session_id: UUID, by: str) -> SessionView:
         """Cancel the session: every pending hold released, every sale refunded in full (see
-        ``Refund.in_full``), and no later purchase. Cancelling again answers the same."""
+        ``Refund.in_full``), and no later purchase. Cancelling again answers the same.
+
+        A sale paid through a provider is refunded there too, but not inside the transaction
+        (no provider call holds the session's lock): the transaction puts its payment in
+        ``review`` for what the provider has not given back yet (``Payment.owing``), and once
+        it committed the provider is asked for each (``Payments.refund_all_owed``, a stable
+        key per payment). A provider down or refusing leaves ``review``, which the reconciler
+        retries: the debt is stored with the cancellation, so it is never forgotten."""
         kept = self.holding.session(session_id)
 
-        def work(tx: Transaction) -> tuple[Session, list[Reservation], list[tuple[Refund, UUID]]]:
+        def work(tx: Transaction) -> _Cancelled:
             now = self.holding.clock.now()
             session = tx.lock_session(kept, mode="cancel")
             if session.cancelled_at is not None:
-                return session, [], []
+                return session, [], [], []
             session = session.cancelled(now)
             pending = tx.lock_pending(session.id)
             seats = tx.lock_seats(session.id, session.labels())
@@ -105,6 +124,7 @@ class SessionLife:
                     events.seat_released(self.holding.new_id(), reservation, reason, now, freed)
                 )
             refunds: list[tuple[Refund, UUID]] = []
+            owed: list[Payment] = []
             for sale in tx.session_sales(session.id):
                 refund = Refund.in_full(
                     id=self.holding.new_id(),
@@ -122,6 +142,11 @@ class SessionLife:
                 tx.emit(events.sale_refunded(self.holding.new_id(), refund))
                 tx.emit(events.seats_refunded(self.holding.new_id(), refund, sale.reservation_id))
                 refunds.append((refund, sale.reservation_id))
+                paid = tx.lock_payment_of_sale(sale.id)
+                owing = None if paid is None else paid.owing(now)
+                if owing is not None and owing != paid:
+                    tx.save_payment(owing)
+                    owed.append(owing)
             tx.save_seats(session.id, [by_label[label] for label in sorted(touched)])
             tx.save_session(session)
             tx.emit(
@@ -129,9 +154,9 @@ class SessionLife:
                     self.holding.new_id(), session, len(pending), len(refunds), now
                 )
             )
-            return session, pending, refunds
+            return session, pending, refunds, owed
 
-        session, released, refunds = self.holding.repo.atomic(work)
+        session, released, refunds, owed = self.holding.repo.atomic(work)
         self.holding.keep(session)
         # The seat locks mirror the holds and paid holds just ended; left alone they would
         # only lapse with their TTL (the session sells nothing more anyway).
@@ -139,4 +164,6 @@ class SessionLife:
         owners += [(reservation_id, refund.seats) for refund, reservation_id in refunds]
         for owner, labels in owners:
             self.holding.unlock(session.id, labels, owner)
+        if owed and self.payments is not None:
+            self.payments.refund_all_owed(owed)
         return self.holding.view(session)
