@@ -227,6 +227,11 @@ class Transaction(Protocol):
         ``lock_payment``; ``None`` for a charge that is not ours."""
         ...
 
+    def lock_payment_of_sale(self, sale_id: UUID) -> Payment | None:
+        """The payment that made the sale, locked as ``lock_payment``; ``None`` for a sale
+        paid at once. Taken after the sale's tickets (a refund's and a cancellation's order)."""
+        ...
+
     def lock_open_payment(self, reservation_id: UUID) -> Payment | None:
         """The reservation's ``pending`` payment (there is at most one), locked as
         ``lock_payment``; ``None`` if it has none."""

@@ -60,6 +60,9 @@ class PaymentStatements:
             payment_sql.LOCK_PAYMENT_OF_CHARGE, {"provider": provider, "charge_id": charge_id}
         )
 
+    def lock_payment_of_sale(self, sale_id: UUID) -> Payment | None:
+        return self._one(payment_sql.LOCK_PAYMENT_OF_SALE, {"sale_id": sale_id})
+
     def lock_open_payment(self, reservation_id: UUID) -> Payment | None:
         return self._one(payment_sql.LOCK_OPEN_PAYMENT, {"reservation_id": reservation_id})
 

@@ -349,6 +349,9 @@ class PostgresTransaction:
     def lock_payment_of_charge(self, provider: str, charge_id: str) -> Payment | None:
         return self._payments.lock_payment_of_charge(provider, charge_id)
 
+    def lock_payment_of_sale(self, sale_id: UUID) -> Payment | None:
+        return self._payments.lock_payment_of_sale(sale_id)
+
     def lock_open_payment(self, reservation_id: UUID) -> Payment | None:
         return self._payments.lock_open_payment(reservation_id)
 

@@ -71,8 +71,10 @@ class AfterSale:
         A sale paid through a provider is refunded there first, for exactly
         the refunded seats' amount: the refund is judged in a transaction that writes
         nothing, the provider asked with a key naming this refund (a retry of it refunds
-        once), and only then is it recorded. A provider that cannot be asked raises
-        ``PaymentProviderUnavailable`` and the sale is unchanged."""
+        once), and only then is it recorded, for those same seats, with the amount counted
+        on the payment (``Payment.refunded_in_part``: what a cancellation owes later is the
+        rest). A provider that cannot be asked raises ``PaymentProviderUnavailable`` and the
+        sale is unchanged."""
         payments = self.payments
         paid = None if payments is None else self.holding.repo.payment_of_sale(sale_id)
         if payments is not None and paid is not None:
@@ -81,6 +83,8 @@ class AfterSale:
             )
             labels = ",".join(str(label) for label in judged.seats)
             payments.refund_sale(paid, judged.amount, f"refund-{sale_id}-{labels}")
+            # The seats the provider refunded, named: "all left" could be others by now.
+            seats = [str(label) for label in judged.seats]
 
         def work(tx: Transaction) -> tuple[Refund, UUID]:
             refund, sale, seats_ = self._judged(tx, sale_id, user_id, seats, admin)
@@ -89,8 +93,8 @@ class AfterSale:
             tx.save_seats(sale.session_id, given_back)
             tx.add_refund(refund)
             if paid is not None:
-                # The payment's record of what went back, so money still owed is known.
-                payment = tx.lock_payment(paid.id)
+                # After the tickets, as a cancellation takes it.
+                payment = tx.lock_payment_of_sale(sale.id)
                 if payment is not None:
                     tx.save_payment(payment.refunded_in_part(refund.amount))
             tx.emit(events.sale_refunded(self.holding.new_id(), refund))

@@ -464,6 +464,15 @@ class _Transaction:
         # Stored under that charge, unless this transaction gave it another.
         return stored if stored is not None and stored.charge_id == charge_id else None
 
+    def lock_payment_of_sale(self, sale_id: UUID) -> Payment | None:
+        found = next((p for p in self.payments.values() if p.sale_id == sale_id), None)
+        if found is not None:
+            return found
+        id = self._state.sale_payments.get(sale_id)
+        stored = None if id is None else self._payment(id)
+        # Stored under that sale, unless this transaction gave it another.
+        return stored if stored is not None and stored.sale_id == sale_id else None
+
     def lock_open_payment(self, reservation_id: UUID) -> Payment | None:
         return next(
             (p for p in self._payments_of(reservation_id) if p.status is PaymentStatus.PENDING),

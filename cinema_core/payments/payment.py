@@ -160,12 +160,18 @@ class Payment:
         )
 
     def owing(self, now: datetime) -> Payment:
-        """A sale made by this payment was refunded here (its session was cancelled): the money
-        is owed back through the provider, so the payment is in ``review`` until it is."""
+        """The sale this payment made was refunded in full here (its session was cancelled):
+        what the provider has not given back yet (``owed``: the amount less the seat refunds
+        counted by ``refunded_in_part``) is owed through it, so the payment is in ``review``
+        until the provider takes the refund. Only an approved payment has a sale to owe; any
+        other is answered unchanged, and so is one with nothing left to give back."""
+        if self.status is not PaymentStatus.APPROVED or self.refunded_amount == self.amount:
+            return self
         return attrs.evolve(self, status=PaymentStatus.REVIEW, heard_at=now)
 
     def refunded_in_part(self, amount: Money) -> Payment:
-        """Some seats of the sale it made went back through the provider."""
+        """Some seats of the sale it made went back through the provider: counted, so that
+        what a cancellation owes later is the rest, to the cent."""
         return attrs.evolve(self, refunded=self.refunded_amount + amount)
 
     def ended(self, status: PaymentStatus, now: datetime) -> Payment:

@@ -17,7 +17,7 @@ reconciler to retry: the debt is in the store, so it is never forgotten.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID, uuid5
 
@@ -57,8 +57,9 @@ _OUTCOME_EVENTS = {
 
 
 def refund_key(payment: Payment) -> str:
-    """The idempotency key of the one whole refund a payment may owe: stable, so a retry
-    after a timeout, a crash or a refusal never gives the money back twice."""
+    """The idempotency key of the one refund of what a payment owes (the whole of late money,
+    or the rest of a cancelled session's sale; a payment owes once, never both): stable, so a
+    retry after a timeout, a crash or a refusal never gives the money back twice."""
     return f"refund-{payment.id}"
 
 
@@ -272,6 +273,24 @@ class Payments:
     def refund_owed(self, payment: Payment) -> Payment:
         """Ask the provider for what a ``review`` payment owes, then record it ``refunded``.
         A refusal or an outage leaves it in ``review`` for the reconciler."""
+        try:
+            return self._refund_owed(payment)
+        except PaymentProviderUnavailable as down:
+            log.warning("refund of payment %s left for later: %s", payment.id, down)
+            return payment
+
+    def refund_all_owed(self, owed: Sequence[Payment]) -> None:
+        """``refund_owed`` for each payment (a cancelled session's sales), stopping at the
+        first outage: a provider down would cost every one of them its timeout, and the
+        rest wait in ``review`` for the reconciler anyway."""
+        for payment in owed:
+            try:
+                self._refund_owed(payment)
+            except PaymentProviderUnavailable as down:
+                log.warning("refunds of %d payments left for later: %s", len(owed), down)
+                return
+
+    def _refund_owed(self, payment: Payment) -> Payment:
         if payment.status is not PaymentStatus.REVIEW or payment.charge_id is None:
             return payment
         owed = payment.owed
@@ -288,7 +307,7 @@ class Payments:
                 charge = self.provider.read(payment.charge_id)
             except (PaymentProviderUnavailable, ChargeNotFound):
                 return payment
-        except (PaymentProviderUnavailable, ChargeNotFound) as failed:
+        except ChargeNotFound as failed:
             log.warning("refund of payment %s left for later: %s", payment.id, failed)
             return payment
         if charge.refundable.cents > 0:

@@ -16,7 +16,8 @@ the times just before a change is as if it had come first, since a change leaves
 sales alone.
 
 Lock order: the session, then its pending reservations (id order), then all its seats (label
-order, one statement), then each sale's tickets (after the seats, as refunds take them). Every
+order, one statement), then each sale's tickets and then the payment that made it, if any
+(after the seats, as refunds take them). Every
 other transaction takes a subset of these locks in the same order, or (the sweeper, a check-in)
 locks that never wait for a lock it holds, so no wait closes a cycle. A quota's lock, the last
 a hold takes, is a stronger lock on the session's row it already holds: PostgreSQL grants that
@@ -34,6 +35,7 @@ import attrs
 
 from cinema_core.after_sale.refunds import Refund
 from cinema_core.events import envelopes as events
+from cinema_core.payments.payment import Payment
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import SeatLabel
 from cinema_core.selling.holding import Holding
@@ -41,12 +43,11 @@ from cinema_core.selling.reservations import Reservation, ReservationStatus
 from cinema_core.sessions.session import Session, SessionView
 
 if TYPE_CHECKING:
-    from cinema_core.payments.payment import Payment
     from cinema_core.payments.use_cases import Payments
 
-# What a cancellation did: the session, the holds released, the sales refunded (with their
-# reservations), and the payments now owing their money back through the provider.
-Cancelled = tuple[Session, list[Reservation], list[tuple[Refund, UUID]], list["Payment"]]
+# What a cancellation's transaction answers: the session, the holds it released, the refunds
+# it made (each with its reservation) and the payments owing their sale's money back.
+_Cancelled = tuple[Session, list[Reservation], list[tuple[Refund, UUID]], list[Payment]]
 
 
 @attrs.define
@@ -54,8 +55,7 @@ class SessionLife:
     """Changing and cancelling sessions (what an admin's screen asks ``BoxOffice`` for)."""
 
     holding: Holding
-    # Who gives back money a cancelled session's sales took through a provider (``None``:
-    # paid ``instant``, nothing to give back but the record).
+    # Who gives back the money of sales paid through a provider (``None``: all paid at once).
     payments: Payments | None = None
 
     def change_session(
@@ -88,10 +88,17 @@ class SessionLife:
 
     def cancel_session(self, session_id: UUID, by: str) -> SessionView:
         """Cancel the session: every pending hold released, every sale refunded in full (see
-        ``Refund.in_full``), and no later purchase. Cancelling again answers the same."""
+        ``Refund.in_full``), and no later purchase. Cancelling again answers the same.
+
+        A sale paid through a provider is refunded there too, but not inside the transaction
+        (no provider call holds the session's lock): the transaction puts its payment in
+        ``review`` for what the provider has not given back yet (``Payment.owing``), and once
+        it committed the provider is asked for each (``Payments.refund_all_owed``, a stable
+        key per payment). A provider down or refusing leaves ``review``, which the reconciler
+        retries: the debt is stored with the cancellation, so it is never forgotten."""
         kept = self.holding.session(session_id)
 
-        def work(tx: Transaction) -> Cancelled:
+        def work(tx: Transaction) -> _Cancelled:
             now = self.holding.clock.now()
             session = tx.lock_session(kept, mode="cancel")
             if session.cancelled_at is not None:
@@ -132,12 +139,14 @@ class SessionLife:
                     if label in by_label and by_label[label].give_back(sale.id):
                         touched.add(label)
                 tx.add_refund(refund, used_too=True)
-                owing = self._owing(tx, sale.id, now)
-                if owing is not None:
-                    owed.append(owing)
                 tx.emit(events.sale_refunded(self.holding.new_id(), refund))
                 tx.emit(events.seats_refunded(self.holding.new_id(), refund, sale.reservation_id))
                 refunds.append((refund, sale.reservation_id))
+                paid = tx.lock_payment_of_sale(sale.id)
+                owing = None if paid is None else paid.owing(now)
+                if owing is not None and owing != paid:
+                    tx.save_payment(owing)
+                    owed.append(owing)
             tx.save_seats(session.id, [by_label[label] for label in sorted(touched)])
             tx.save_session(session)
             tx.emit(
@@ -148,11 +157,6 @@ class SessionLife:
             return session, pending, refunds, owed
 
         session, released, refunds, owed = self.holding.repo.atomic(work)
-        if self.payments is not None:
-            # The money goes back through the provider only once ``review`` is recorded: a
-            # refusal, an outage or a crash here leaves it owed, for the reconciler to retry.
-            for payment in owed:
-                self.payments.refund_owed(payment)
         self.holding.keep(session)
         # The seat locks mirror the holds and paid holds just ended; left alone they would
         # only lapse with their TTL (the session sells nothing more anyway).
@@ -160,16 +164,6 @@ class SessionLife:
         owners += [(reservation_id, refund.seats) for refund, reservation_id in refunds]
         for owner, labels in owners:
             self.holding.unlock(session.id, labels, owner)
+        if owed and self.payments is not None:
+            self.payments.refund_all_owed(owed)
         return self.holding.view(session)
-
-    def _owing(self, tx: Transaction, sale_id: UUID, now: datetime) -> Payment | None:
-        """The payment that made ``sale_id`` through a provider, now owing its money back."""
-        if self.payments is None:
-            return None
-        paid = self.holding.repo.payment_of_sale(sale_id)
-        payment = None if paid is None else tx.lock_payment(paid.id)
-        if payment is None or payment.charge_id is None:
-            return None
-        owing = payment.owing(now)
-        tx.save_payment(owing)
-        return owing

@@ -60,6 +60,7 @@ FOR UPDATE SKIP LOCKED
 """
 
 PAYMENT_OF_SALE: Final = f"SELECT {COLUMNS} FROM payments WHERE sale_id = %(sale_id)s"
+LOCK_PAYMENT_OF_SALE: Final = PAYMENT_OF_SALE + " FOR UPDATE"
 PAYMENTS_OF_RESERVATION: Final = f"""
 SELECT {COLUMNS} FROM payments WHERE reservation_id = %(reservation_id)s
 ORDER BY created_at DESC, id DESC
