@@ -245,9 +245,11 @@ class Transaction(Protocol):
 
     def lock_payments_due(self, quiet_since: datetime, limit: int) -> list[Payment]:
         """Up to ``limit`` payments reconciliation owes a look, oldest ``heard_at`` first,
-        locked: ``pending`` ones not heard of since ``quiet_since`` (a notice may be lost), and
-        every ``review`` one (money still owed back). Ones locked by another transaction are
-        skipped, never waited for, so any number of workers can reconcile side by side."""
+        locked: ``pending`` (a notice may be lost) and ``review`` ones (money still owed back)
+        not heard of since ``quiet_since``; claiming one marks it heard of, so a refund the
+        provider keeps refusing is asked again once per interval, never in a tight loop. Ones
+        locked by another transaction are skipped, never waited for, so any number of workers
+        can reconcile side by side."""
         ...
 
     def note_notice(self, provider: str, notice: str) -> bool:

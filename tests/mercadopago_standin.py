@@ -10,7 +10,8 @@ the bearer token (401), lapses pending charges at their ``date_of_expiration`` b
 ``x-request-id``) when a charge changes. Controls play the buyer's bank and the network:
 ``approve``, ``decline``, ``replay`` a notice, ``drop_notices``, ``extra_notice_urls``,
 ``failure`` (``"error"``: 500, ``"hang"``: no answer for ``hang_seconds``, ``"garbage"``: a
-200 that is no JSON) and ``refuse_refunds``.
+200 that is no JSON), ``unreachable`` (charge ids whose requests alone answer 500: an outage
+of one payment's part of the API) and ``refuse_refunds``.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class MercadoPagoStandIn:
         self.failure: Failure | None = None
         self.hang_seconds = 30.0
         self.refuse_refunds = False
+        self.unreachable: set[str] = set()
         self._charges: dict[str, dict[str, Any]] = {}
         self._by_key: dict[tuple[str, str], _Answer] = {}
         self._last_notice: dict[str, SignedNotice] = {}
@@ -151,6 +153,12 @@ class MercadoPagoStandIn:
         with self._lock:
             notice = self._last_notice[charge_id]
         return self._deliver([notice], replay=True)
+
+    def last_notice(self, charge_id: str) -> SignedNotice:
+        """The charge's last signed notice (made even while notices are dropped), for a test
+        to deliver itself, where and as often as it likes."""
+        with self._lock:
+            return self._last_notice[charge_id]
 
     def requests(self, method: str, path_prefix: str = "/v1/payments") -> list[Seen]:
         return [s for s in self.seen if s.method == method and s.path.startswith(path_prefix)]
@@ -387,6 +395,9 @@ def _handler(standin: MercadoPagoStandIn) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             failure = standin.failure
+            parts = urllib.parse.urlsplit(self.path).path.strip("/").split("/")
+            if failure is None and len(parts) >= 3 and parts[2] in standin.unreachable:
+                failure = "error"
             if failure is not None:
                 with standin._lock:
                     standin.seen.append(Seen(self.command, self.path, headers, raw))

@@ -87,8 +87,9 @@ class _State:
     notices: set[tuple[str, str]] = attrs.Factory(set)
 
 
-# A payment reconciliation looks at even when it was heard of lately: money owed back.
-_OWED = PaymentStatus.REVIEW
+# The payments reconciliation looks at once they went unheard of for its interval: pending
+# ones (a notice may be lost) and those owing money back (a refused refund is asked again).
+_OPEN = (PaymentStatus.PENDING, PaymentStatus.REVIEW)
 
 
 # Copies made field by field: attrs.evolve introspects the class on every call, at six times
@@ -491,11 +492,7 @@ class _Transaction:
         due = [
             p
             for p in map(self._payment, ids)
-            if p is not None
-            and (
-                p.status is _OWED
-                or (p.status is PaymentStatus.PENDING and p.heard_at < quiet_since)
-            )
+            if p is not None and p.status in _OPEN and p.heard_at < quiet_since
         ]
         due.sort(key=lambda p: (p.heard_at, p.id))
         return due[:limit]
@@ -572,7 +569,7 @@ class _Transaction:
                 state.charge_payments[(payment.provider, payment.charge_id)] = payment.id
             if payment.sale_id is not None:
                 state.sale_payments[payment.sale_id] = payment.id
-            if payment.status in (PaymentStatus.PENDING, _OWED):
+            if payment.status in _OPEN:
                 state.open_payments.add(payment.id)
             else:
                 state.open_payments.discard(payment.id)

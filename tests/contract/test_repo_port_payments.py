@@ -194,25 +194,29 @@ def test_a_payment_is_found_by_its_providers_charge(
     assert repo.atomic(lambda tx: tx.lock_payment_of_charge(PROVIDER, "c-10")) is None
 
 
-def test_reconciliation_is_handed_the_quiet_pending_and_the_review_payments_oldest_first(
+def test_reconciliation_is_handed_the_quiet_pending_and_review_payments_oldest_first(
     box: BoxOffice, repo: Any, session: SessionView, clock: ManualClock
 ) -> None:
-    """lock_payments_due: pending ones not heard of since quiet_since and every review one,
-    by heard_at, at most ``limit``; not a pending one heard of lately, nor a settled one."""
+    """lock_payments_due: pending and review ones not heard of since quiet_since, by heard_at,
+    at most ``limit``; not one heard of lately (a refund just refused waits its turn), nor a
+    settled one."""
     now = clock.now()
     quiet = add(repo, pending(hold(box, session, "A1"), now - 2 * QUIET))
     lately = add(repo, pending(hold(box, session, "A2"), now - QUIET / 2))
-    owed = add(repo, pending(hold(box, session, "A3"), now))
+    owed = add(repo, pending(hold(box, session, "A3"), now - 2.5 * QUIET))
     owed = save(repo, attrs.evolve(owed, status=PaymentStatus.REVIEW))
+    refused_lately = add(repo, pending(hold(box, session, "C1"), now))
+    refused_lately = save(repo, attrs.evolve(refused_lately, status=PaymentStatus.REVIEW))
     older = add(repo, pending(hold(box, session, "A4"), now - 3 * QUIET))
     old_decline = add(repo, pending(hold(box, session, "B1"), now - 4 * QUIET))
     save(repo, attrs.evolve(old_decline, status=PaymentStatus.DECLINED))
     old_expiry = add(repo, pending(hold(box, session, "B2"), now - 4 * QUIET))
     save(repo, attrs.evolve(old_expiry, status=PaymentStatus.EXPIRED))
     due = repo.atomic(lambda tx: tx.lock_payments_due(now - QUIET, 10))
-    assert due == [older, quiet, owed]
+    assert due == [older, owed, quiet]
     assert lately not in due
-    assert repo.atomic(lambda tx: tx.lock_payments_due(now - QUIET, 2)) == [older, quiet]
+    assert refused_lately not in due
+    assert repo.atomic(lambda tx: tx.lock_payments_due(now - QUIET, 2)) == [older, owed]
 
 
 def test_a_notice_is_handled_once_across_transactions_and_a_rolled_back_one_is_not(

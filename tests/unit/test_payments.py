@@ -34,6 +34,7 @@ class Switchable:
         self.down = False
         self.refusing = False
         self.refunds = 0
+        self.asked = 0
 
     def start(self, request: ChargeRequest) -> Charge:
         self._check()
@@ -49,6 +50,7 @@ class Switchable:
 
     def refund(self, charge_id: str, amount: Money, idempotency_key: str) -> Charge:
         self._check()
+        self.asked += 1
         if self.refusing:
             raise RefundRefused(charge_id, "the bank said no")
         self.refunds += 1
@@ -221,27 +223,36 @@ def test_late_money_for_a_seat_gone_is_refunded_in_full(
     assert events(repo, "payment.refunded") == 1
 
 
-def test_a_refused_refund_waits_in_review_and_is_retried(
+def test_a_refused_refund_waits_in_review_and_is_retried_once_per_interval(
     box: BoxOffice,
     provider: Switchable,
     sandbox: SandboxProvider,
     clock: ManualClock,
     session: SessionView,
 ) -> None:
-    """Money owed back that the provider will not take yet stays owed until it does."""
+    """Money owed back that the provider will not take yet stays owed until it does, asked
+    again once per reconcile interval (never on every pass)."""
     reservation = box.reserve("u1", session.session.id, ["A1"])
     payment = box.start_payment(reservation.id, "u1")
     box.cancel(reservation.id, "u1")  # the buyer gave the hold up, then paid anyway
     provider.refusing = True
     sandbox.approve(charge_id(payment))
     assert current(box, payment).status is PaymentStatus.REVIEW
-    box.reconcile_payments()
+    assert provider.asked == 1
+    for _ in range(5):
+        box.reconcile_payments()
+    assert provider.asked == 1, "asked again before the interval went by"
+    clock.advance(seconds=61)
+    for _ in range(5):
+        box.reconcile_payments()
+    assert provider.asked == 2
     assert current(box, payment).status is PaymentStatus.REVIEW
     provider.refusing = False
-    clock.advance(seconds=1)
+    clock.advance(seconds=61)
     box.reconcile_payments()
     assert current(box, payment).status is PaymentStatus.REFUNDED
     assert sandbox.read(charge_id(payment)).refunded == Money.parse("25.00")
+    clock.advance(seconds=61)
     box.reconcile_payments()
     assert provider.refunds == 1
 

@@ -49,11 +49,12 @@ SELECT {COLUMNS} FROM payments WHERE reservation_id = %(reservation_id)s AND sta
 FOR UPDATE
 """
 # On payments_due_idx. SKIP LOCKED: a payment another worker (or a notice) is settling now is
-# left to it, so any number of reconcilers run side by side and none waits.
+# left to it, so any number of reconcilers run side by side and none waits. A review payment is
+# due by heard_at too (the claim sets it): a refund the provider keeps refusing is asked once per
+# interval, not in a loop that would hammer the provider.
 LOCK_PAYMENTS_DUE: Final = f"""
 SELECT {COLUMNS} FROM payments
-WHERE status IN ('pending', 'review')
-    AND (status = 'review' OR heard_at < %(quiet_since)s)
+WHERE status IN ('pending', 'review') AND heard_at < %(quiet_since)s
 ORDER BY heard_at, id
 LIMIT %(limit)s
 FOR UPDATE SKIP LOCKED
