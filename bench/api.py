@@ -54,6 +54,17 @@ class User:
             + b"Content-Length: 0\r\n\r\n"
         )
 
+    def post(self, path: str) -> bytes:
+        """A POST with no body (an action on the resource the path names)."""
+        return (
+            b"POST "
+            + path.encode()
+            + b" HTTP/1.1\r\n"
+            + _HOST
+            + self._auth
+            + b"Content-Length: 0\r\n\r\n"
+        )
+
     def post_json(self, path: str, payload: object) -> bytes:
         body = orjson.dumps(payload)
         return (

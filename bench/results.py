@@ -37,6 +37,8 @@ class ScenarioResult:
     # (API, worker, PostgreSQL, RabbitMQ, Redis: bench/process_cpu.py).
     generator_cpu: float = 0.0
     cpu: dict[str, float] = attrs.Factory(dict)
+    # Sales the scenario's buyers paid for (steady, pay): what CPU per paid sale divides by.
+    paid: int = 0
     # With --profile, for the profiled scenario: py-spy's samples ranked, by kind of process.
     hot_spots: dict[str, Ranking] = attrs.Factory(dict)
 

@@ -23,7 +23,7 @@ from .profiling import Ranking, recording
 from .report import Report, Soak
 from .results import ScenarioResult, generator_cpu, generator_load
 from .scenarios import SCENARIOS, SOAK, Scenario, ceiling
-from .servers import Stack, running
+from .servers import Stack, StackError, running
 
 # Seconds the generators get beyond the scenario's own length before the run gives up.
 _GRACE = 120.0
@@ -45,12 +45,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.backend == "postgres":
             report.database_ceiling = pgbench.measure(options, stack.namespace, stack.notes)
         for name in SCENARIOS:
-            if name in options.scenarios:
+            if name in options.scenarios and SCENARIOS[name].stack is None:
                 report.results.append(_played(stack, name, options))
                 report.memory_after[name] = _memory(stack)
         if options.soak_seconds:
             report.soak = soak(stack, options)
         report.memory = _memory(stack)
+    for name in SCENARIOS:
+        if name in options.scenarios and SCENARIOS[name].stack is not None:
+            report.results.append(_played_alone(report, name, options))
+    _compared(report.results)
     if options.profile and options.backend == "postgres":
         report.statements = statements.count(options, stack.notes)
     report.finish()
@@ -69,6 +73,32 @@ def _played(stack: Stack, name: str, options: Options) -> ScenarioResult:
         traceback.print_exc(file=sys.stderr)
         check = Check(name, problems=[f"the scenario did not complete: {error!r}"])
         return ScenarioResult(name, check=check)
+
+
+def _played_alone(report: Report, name: str, options: Options) -> ScenarioResult:
+    """A scenario on a stack of its own (``Scenario.stack``), started after the run's is torn
+    down so that the two never share the cores; its processes join the memory table."""
+    own = SCENARIOS[name].stack
+    assert own is not None
+    alone, settings, note = own(options)
+    try:
+        with running(alone, settings=settings) as stack:
+            result = _played(stack, name, alone)
+            report.memory_after[name] = _memory(stack)
+            for kind, pids in stack.python_processes().items():
+                report.processes.setdefault(kind, []).extend(pids)
+    except StackError as error:
+        check = Check(name, problems=[f"its stack did not start: {error}"])
+        result = ScenarioResult(name, check=check)
+    result.notes.insert(0, note)
+    return result
+
+
+def _compared(results: list[ScenarioResult]) -> None:
+    by_name = {result.name: result for result in results}
+    for name, scenario in SCENARIOS.items():
+        if scenario.compare is not None and name in by_name:
+            scenario.compare(by_name[name], by_name)
 
 
 def measure_generator(options: Options) -> ScenarioResult:

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -163,11 +163,13 @@ def running(
     *,
     serve_args: Sequence[str] = (),
     on_database: Callable[[str], None] | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     """Create the database, migrate, serve; yield the stack once it answers; tear it all down.
 
     ``on_database`` is called with the fresh database's libpq URL before the servers connect;
-    ``serve_args`` are added to ``cinema serve``'s."""
+    ``serve_args`` are added to ``cinema serve``'s; ``settings`` are CINEMA_* variables of a
+    stack that is not the default one (a scenario's own, ``bench/scenarios/pay.py``)."""
     namespace = f"bench_{uuid.uuid4().hex[:10]}"
     workdir = Path(tempfile.mkdtemp(prefix="cinema-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CINEMA_")}
@@ -177,6 +179,7 @@ def running(
     env.update(CINEMA_AUTH_SECRET=secret, CINEMA_NAMESPACE=namespace)
     if options.log_level:
         env["CINEMA_LOG_LEVEL"] = options.log_level
+    env.update(settings or {})
     workers = options.workers
     stack = Stack(options, free_port(), secret, namespace, workers, env, workdir / "server.log")
     stack.notes.append(

@@ -11,7 +11,9 @@ A scenario is a module with three functions, all the harness calls:
   check (``bench.invariant.check_session``), from every part's ``Outcome``.
 
 To add one, write the module and give it a line in ``SCENARIOS`` below (its name is the one
-``--scenarios`` takes); ``limit`` says how long its generators may take before the run gives up.
+``--scenarios`` takes); ``limit`` says how long its generators may take before the run gives up,
+``stack`` gives it a stack of its own (other settings), ``compare`` reads its result against the
+others'.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import attrs
 
 from ..generator import Context
 from ..options import Options
-from . import ceiling, race, seat_map, sellout, sellout_best, steady
+from ..results import ScenarioResult
+from . import ceiling, pay, race, seat_map, sellout, sellout_best, steady
 
 
 @attrs.frozen
@@ -40,6 +43,12 @@ class Scenario:
     parts: Callable[[Options], tuple[int, int]] = attrs.field(
         default=lambda options: (options.generators, options.connections)
     )
+    # A scenario that needs a stack unlike the run's: (its options, its CINEMA_* settings, a
+    # note saying why). It plays on that stack once the run's is torn down.
+    stack: Callable[[Options], tuple[Options, dict[str, str], str]] | None = None
+    # Called once every scenario has played, with the others' results by name (for figures
+    # that read against another scenario's).
+    compare: Callable[[ScenarioResult, dict[str, ScenarioResult]], None] | None = None
 
     @classmethod
     def of(cls, module: Any, **overrides: Any) -> Scenario:
@@ -64,6 +73,8 @@ SCENARIOS: dict[str, Scenario] = {
     "best": Scenario.of(sellout_best, limit=lambda options: options.sellout_timeout),
     "steady": Scenario.of(steady),
     "seatmap": Scenario.of(seat_map),
+    # On a stack of its own (the sandbox provider, one process); its CPU reads against steady's.
+    "pay": Scenario.of(pay, stack=pay.stack, compare=pay.costs),
 }
 
 # The soak is steady's flows for longer; it is not chosen with --scenarios but with --soak.

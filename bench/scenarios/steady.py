@@ -200,6 +200,7 @@ async def conclude(admin: Admin, plan: Plan, outcomes: list[Outcome]) -> Scenari
         )
     _summarise(check, len(touched))
     result = ScenarioResult(plan.name, samples=samples, seconds=seconds, check=check)
+    result.paid = len(recorded)
     result.figures = [
         Figure("paid reservations/s", len(recorded) / seconds, "/s", "steady_rate", rate=True),
         Figure("p99 latency, reserve + pay", samples.overall().p99, "ms", "steady_p99"),

@@ -20,6 +20,7 @@ from bench.pgbench import measure
 from bench.process_cpu import server_of
 from bench.profiling import rank
 from bench.scenarios import SCENARIOS
+from bench.scenarios.pay import check_payments
 from bench.statements import statements
 from tests import services
 
@@ -65,11 +66,15 @@ def test_tiny_bench_run_passes_its_invariant_check_and_prints_the_table(tmp_path
         "steady",
         "seat map",
         "soak",
+        "pay",
     ):
         assert f"  {scenario}: passed" in text
     assert text.count("all 19 seats sold") == 3  # 4 rows of 5, one seat broken; each sell-out
     assert "of one place (a seat or a couple seat) each" in text
     assert "✓ no false refusal" in text
+    assert "approved payments: each has exactly one sale of its amount" in text
+    assert "CINEMA_PAYMENT_PROVIDER=sandbox" in text  # pay plays on a stack of its own
+    assert "CPU the payment step adds per sale" in text
     assert "CPU per request, ms, by kind of process" in text
     assert "RESULT: invariant held in every scenario" in text
     found = json.loads(out.read_text())
@@ -118,6 +123,32 @@ def test_invariant_check_catches_a_seat_sold_twice() -> None:
     assert not check.passed
     assert any("sold twice: ['A2']" in problem for problem in check.problems)
     assert any("1 unknown" in problem for problem in check.problems)
+
+
+def test_pay_check_catches_an_approved_payment_without_its_one_sale() -> None:
+    """An approved payment with two sales, a sale of another amount, or a sale with no approved
+    payment fails the check; one sale of the payment's amount passes."""
+
+    def payment(id: str, reservation: str, sale: str, amount: str = "50.00") -> dict[str, str]:
+        return {"id": id, "reservation_id": reservation, "sale_id": sale, "amount": amount,
+                "status": "approved"}  # fmt: skip
+
+    def sale(id: str, reservation: str, amount: str = "50.00") -> dict[str, str]:
+        return {"id": id, "reservation_id": reservation, "amount": amount}
+
+    good = Check("pay")
+    check_payments(good, [payment("p1", "r1", "s1")], [sale("s1", "r1")])
+    assert good.passed, good.problems
+    for payments, sales, found in [
+        ([payment("p1", "r1", "s1")], [sale("s1", "r1"), sale("s2", "r1")], "has 2 sales"),
+        ([payment("p1", "r1", "s1")], [sale("s1", "r1", "25.00")], "its reservation's is of"),
+        ([payment("p1", "r1", "s1")], [], "has 0 sales"),
+        ([payment("p1", "r1", "s1")], [sale("s1", "r1"), sale("s9", "r9")], "['s9']"),
+    ]:
+        check = Check("pay")
+        check_payments(check, payments, sales)
+        assert not check.passed
+        assert found in check.problems[0]
 
 
 def test_the_default_run_is_what_a_user_runs() -> None:
