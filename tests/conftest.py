@@ -1,14 +1,15 @@
-"""Fixtures shared by every suite: clocks, and the real services each run gets to itself."""
+"""Fixtures shared by every suite: clocks, the real services each run gets to itself, and a
+session to sell (``new_session``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 
-from cinema_core import ManualClock
+from cinema_core import BoxOffice, ManualClock, Money, SessionView
 from tests import services
 
 if TYPE_CHECKING:
@@ -18,6 +19,21 @@ if TYPE_CHECKING:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+
+
+def new_session(
+    box: BoxOffice, *, rows: int = 4, seats_per_row: int = 4, price: str = "25.00", days: float = 30
+) -> SessionView:
+    """A session of "Filme X" ``days`` ahead on the box office's clock, in a private room of
+    ``rows`` × ``seats_per_row`` standard seats at ``price`` each."""
+    return box.create_session(
+        movie="Filme X",
+        room="Sala 1",
+        starts_at=box.clock.now() + timedelta(days=days),
+        price=Money.parse(price),
+        rows=rows,
+        seats_per_row=seats_per_row,
+    )
 
 
 @pytest.fixture

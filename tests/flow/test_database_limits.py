@@ -34,6 +34,7 @@ from cinema_core import (
     TicketQuotaExhausted,
 )
 from tests.concurrency import run_together
+from tests.conftest import new_session
 from tests.flow.test_database_invariant import GrantsEverything
 from tests.unguarded_postgres import UnguardedRepo
 
@@ -128,14 +129,7 @@ class QuotaRound:
 
 def quota_round(box: BoxOffice) -> QuotaRound:
     """QUOTA_BUYERS threads released together each hold one seat of their own as half."""
-    session = box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=box.clock.now() + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
-    ).session
+    session = new_session(box, days=1).session
     labels = [str(label) for label in session.labels()]
     assert len(labels) == QUOTA_BUYERS
     results = run_together(

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,9 @@ import pika
 import pytest
 
 from adapters.rabbitmq.codec import decode
-from cinema_core import Money
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
+from tests.conftest import new_session
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
@@ -104,14 +103,7 @@ def test_each_lapsed_hold_yields_its_two_events_once_within_2_seconds(
     )
     expires: dict[str, float] = {}
     try:
-        view = services.box.create_session(
-            movie="Filme X",
-            room="Sala 1",
-            starts_at=datetime.now(UTC) + timedelta(days=1),
-            price=Money.parse("10.00"),
-            rows=20,
-            seats_per_row=20,
-        )
+        view = new_session(services.box, rows=20, seats_per_row=20, price="10.00", days=1)
         time.sleep(1.0)  # let the workers start before the first hold can lapse
         for n in range(RESERVATIONS):
             label = f"{'ABCDEFGHIJKLMNOPQRST'[n // 20]}{n % 20 + 1}"
