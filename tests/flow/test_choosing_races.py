@@ -76,22 +76,7 @@ def test_eight_pairs_at_once_fill_a_four_by_four_room(serve: Callable[..., LiveS
 
 def gap_session(server: LiveServer) -> str:
     """A session of 4 rows of 5 seats that forbids single gaps."""
-    with server.client("admin-1", "admin") as admin:
-        answer = admin.post(
-            "/sessions",
-            json={
-                "movie": "Filme X",
-                "room": "Sala 1",
-                "starts_at": "2030-12-01T19:00:00Z",
-                "price": "25.00",
-                "rows": 4,
-                "seats_per_row": 5,
-                "forbid_single_gaps": True,
-            },
-        )
-    assert answer.status_code == 201, answer.text
-    session_id: str = answer.json()["id"]
-    return session_id
+    return server.new_session(4, 5, starts_at="2030-12-01T19:00:00Z", forbid_single_gaps=True)
 
 
 def ends_of_rows(server: LiveServer, session_id: str) -> list[list[httpx.Response]]:

@@ -25,9 +25,9 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.rabbitmq.codec import decode
-from tests.flow.processes import environment, spawn, stop
+from tests.flow.processes import environment, free_port, spawn, stop, wait_healthy
 from tests.flow.test_events_sse import StreamReader
-from tests.flow.test_many_processes import SECRET, free_port, token, wait_healthy
+from tests.flow.test_many_processes import SECRET, token
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
