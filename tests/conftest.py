@@ -22,7 +22,13 @@ def clock() -> ManualClock:
 
 
 def new_session(
-    box: BoxOffice, *, rows: int = 4, seats_per_row: int = 4, price: str = "25.00", days: float = 30
+    box: BoxOffice,
+    *,
+    rows: int = 4,
+    seats_per_row: int = 4,
+    price: str = "25.00",
+    days: float = 30,
+    forbid_single_gaps: bool = False,
 ) -> SessionView:
     """A session of "Filme X" ``days`` ahead on the box office's clock, in a private room of
     ``rows`` × ``seats_per_row`` standard seats at ``price`` each."""
@@ -33,6 +39,7 @@ def new_session(
         price=Money.parse(price),
         rows=rows,
         seats_per_row=seats_per_row,
+        forbid_single_gaps=forbid_single_gaps,
     )
 
 
