@@ -111,7 +111,7 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix no other run uses; its keys are deleted afterwards."""
     prefix = services.unique("cinema_test") + ":"
     yield prefix
-    _delete_keys(redis_url, prefix)
+    services.drop_redis_keys(redis_url, prefix)
 
 
 @pytest.fixture(scope="session")
@@ -136,20 +136,7 @@ def redis_cluster_prefix(redis_cluster_url: str) -> Iterator[str]:
     """A key prefix on the cluster no other test uses; its keys are deleted afterwards."""
     prefix = services.unique("cinema_test") + ":"
     yield prefix
-    _delete_keys(redis_cluster_url, prefix)
-
-
-def _delete_keys(url: str, prefix: str) -> None:
-    from adapters.redis import connect
-
-    client = connect(url)
-    try:
-        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
-        if keys:
-            # On a cluster the client splits this by slot.
-            client.delete(*keys)
-    finally:
-        client.close()
+    services.drop_redis_keys(redis_cluster_url, prefix)
 
 
 @pytest.fixture
