@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -13,6 +14,7 @@ from cinema_core import BoxOffice, ManualClock, Money, SessionView
 from tests import services
 
 if TYPE_CHECKING:
+    from tests.proxy import Outage
     from tests.redis_cluster import RedisCluster
 
 
@@ -137,6 +139,16 @@ def redis_cluster_prefix(redis_cluster_url: str) -> Iterator[str]:
     prefix = services.unique("cinema_test") + ":"
     yield prefix
     services.drop_redis_keys(redis_cluster_url, prefix)
+
+
+@pytest.fixture
+def outage(redis_url: str) -> Iterator[Outage]:
+    """A way to Redis that the test can cut and restore; the real server stays up for others."""
+    from tests.proxy import Outage
+
+    target = urlsplit(redis_url)
+    with Outage(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        yield proxy
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -27,14 +26,6 @@ pytestmark = pytest.mark.redis
 
 BUYERS = 12
 WANTED = ["A2", "A1", "A3"]
-
-
-@pytest.fixture
-def outage(redis_url: str) -> Iterator[Outage]:
-    """A way to Redis that the test can cut and restore; the real server stays up for others."""
-    target = urlsplit(redis_url)
-    with Outage(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
-        yield proxy
 
 
 @pytest.fixture
