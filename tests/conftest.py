@@ -111,9 +111,13 @@ def redis_url() -> str:
 @pytest.fixture
 def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix no other run uses; its keys are deleted afterwards."""
+    yield from _own_prefix(redis_url)
+
+
+def _own_prefix(url: str) -> Iterator[str]:
     prefix = services.unique("cinema_test") + ":"
     yield prefix
-    services.drop_redis_keys(redis_url, prefix)
+    services.drop_redis_keys(url, prefix)
 
 
 @pytest.fixture(scope="session")
@@ -136,9 +140,7 @@ def redis_cluster_url(redis_cluster: RedisCluster) -> str:
 @pytest.fixture
 def redis_cluster_prefix(redis_cluster_url: str) -> Iterator[str]:
     """A key prefix on the cluster no other test uses; its keys are deleted afterwards."""
-    prefix = services.unique("cinema_test") + ":"
-    yield prefix
-    services.drop_redis_keys(redis_cluster_url, prefix)
+    yield from _own_prefix(redis_cluster_url)
 
 
 @pytest.fixture
