@@ -1,23 +1,48 @@
-"""Fixtures shared by every suite: clocks, and the real services each run gets to itself."""
+"""Fixtures shared by every suite: clocks, the real services each run gets to itself, and a
+session to sell (``new_session``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
-from cinema_core import ManualClock
+from cinema_core import BoxOffice, ManualClock, Money, SessionView
 from tests import services
 
 if TYPE_CHECKING:
+    from tests.proxy import Outage
     from tests.redis_cluster import RedisCluster
 
 
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+
+
+def new_session(
+    box: BoxOffice,
+    *,
+    rows: int = 4,
+    seats_per_row: int = 4,
+    price: str = "25.00",
+    days: float = 30,
+    forbid_single_gaps: bool = False,
+) -> SessionView:
+    """A session of "Filme X" ``days`` ahead on the box office's clock, in a private room of
+    ``rows`` × ``seats_per_row`` standard seats at ``price`` each."""
+    return box.create_session(
+        movie="Filme X",
+        room="Sala 1",
+        starts_at=box.clock.now() + timedelta(days=days),
+        price=Money.parse(price),
+        rows=rows,
+        seats_per_row=seats_per_row,
+        forbid_single_gaps=forbid_single_gaps,
+    )
 
 
 @pytest.fixture
@@ -86,9 +111,13 @@ def redis_url() -> str:
 @pytest.fixture
 def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix no other run uses; its keys are deleted afterwards."""
+    yield from _own_prefix(redis_url)
+
+
+def _own_prefix(url: str) -> Iterator[str]:
     prefix = services.unique("cinema_test") + ":"
     yield prefix
-    _delete_keys(redis_url, prefix)
+    services.drop_redis_keys(url, prefix)
 
 
 @pytest.fixture(scope="session")
@@ -111,22 +140,17 @@ def redis_cluster_url(redis_cluster: RedisCluster) -> str:
 @pytest.fixture
 def redis_cluster_prefix(redis_cluster_url: str) -> Iterator[str]:
     """A key prefix on the cluster no other test uses; its keys are deleted afterwards."""
-    prefix = services.unique("cinema_test") + ":"
-    yield prefix
-    _delete_keys(redis_cluster_url, prefix)
+    yield from _own_prefix(redis_cluster_url)
 
 
-def _delete_keys(url: str, prefix: str) -> None:
-    from adapters.redis import connect
+@pytest.fixture
+def outage(redis_url: str) -> Iterator[Outage]:
+    """A way to Redis that the test can cut and restore; the real server stays up for others."""
+    from tests.proxy import Outage
 
-    client = connect(url)
-    try:
-        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
-        if keys:
-            # On a cluster the client splits this by slot.
-            client.delete(*keys)
-    finally:
-        client.close()
+    target = urlsplit(redis_url)
+    with Outage(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        yield proxy
 
 
 @pytest.fixture

@@ -104,13 +104,14 @@ def drop_amqp_namespace(url: str, name: str) -> None:
 
 
 def drop_redis_keys(url: str, prefix: str) -> None:
-    """Delete every Redis key that contains ``prefix``."""
-    import redis
+    """Delete every Redis key that contains ``prefix`` (``url`` a node or a cluster)."""
+    from adapters.redis import connect
 
-    client = redis.Redis.from_url(url)
+    client = connect(url)
     try:
         keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
         if keys:
+            # On a cluster the client splits this by slot.
             client.delete(*keys)
     finally:
         client.close()

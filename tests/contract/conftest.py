@@ -291,6 +291,18 @@ def open_http_api(clock: ManualClock) -> Iterator[Callable[..., Any]]:
         yield lambda **settings: stack.enter_context(open_api(clock, **settings))
 
 
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_api(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Any]:
+    """The HTTP app in memory, and on PostgreSQL."""
+    from tests.contract.http_app import open_api
+
+    settings: dict[str, Any] = {}
+    if request.param == "postgres":
+        settings["database_url"] = request.getfixturevalue("clean_postgres_url")
+    with open_api(clock, **settings) as api:
+        yield api
+
+
 # -- which operations the HTTP contract suite exercised (tests/contract/exercised.py) -------
 
 

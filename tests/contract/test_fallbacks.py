@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -15,7 +14,6 @@ from cinema_core import (
     BoxOffice,
     IdempotencyKeyReused,
     ManualClock,
-    Money,
     Outages,
     SeatLabel,
     SeatsUnavailable,
@@ -35,6 +33,7 @@ from cinema_core.resilience.fallbacks import (
     RateLimiterWithFallback,
     SeatLockWithPause,
 )
+from tests.conftest import new_session
 
 ANSWER = StoredAnswer(201, b'{"id": "r1"}')
 
@@ -445,14 +444,7 @@ def test_box_office_sells_on_the_store_alone_while_the_lock_rests(
     a second hold of the same seat (the lock composed as bootstrap does: paused, forgiving)."""
     lock = ForgivingSeatLock(paused_lock, outages)
     box = BoxOffice(InMemoryReservationRepo(), lock, clock, outages=outages)
-    session = box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=clock.now() + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
-    ).session
+    session = new_session(box, days=1).session
     switched_lock.up = False
     box.reserve("u1", session.id, ["A1", "A2"])
     with pytest.raises(SeatsUnavailable):

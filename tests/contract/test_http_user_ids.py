@@ -7,24 +7,10 @@ surrogate is 401, and such an id in a path is 404, whether the store is in memor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import jwt
 import pytest
 
-from cinema_core import ManualClock
-from tests.contract.http_app import SECRET, Api, error_code, open_api
-
-
-@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_api(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Api]:
-    """The HTTP app in memory, and on PostgreSQL."""
-    settings: dict[str, Any] = {}
-    if request.param == "postgres":
-        settings["database_url"] = request.getfixturevalue("clean_postgres_url")
-    with open_api(clock, **settings) as api:
-        yield api
+from tests.contract.http_app import SECRET, Api, error_code
 
 
 def _bearer(sub: object, role: str = "customer") -> dict[str, str]:

@@ -13,6 +13,7 @@ from adapters.postgres import PostgresReservationRepo, upgrade
 from adapters.postgres.migrations import downgrade
 from adapters.postgres.sql.reports import SALES_BY_DAY, SESSION_TALLY
 from cinema_core import BoxOffice, ManualClock, Money, TicketStatus
+from tests.conftest import new_session
 from tests.contract.test_repo_port import NoSeatLock
 
 pytestmark = pytest.mark.postgres
@@ -31,14 +32,7 @@ def test_sales_made_before_0005_get_a_ticket_per_seat(
     upgrade(postgres_url)
     box, repo = _box(postgres_url, clock)
     try:
-        view = box.create_session(
-            movie="Filme X",
-            room="Sala 1",
-            starts_at=clock.now() + timedelta(days=1),
-            price=Money(2500),
-            rows=4,
-            seats_per_row=4,
-        )
+        view = new_session(box, days=1)
         held = box.reserve("u1", view.session.id, ["A1", "B3"], {"half": 1})
         sale, _ = box.pay(held.id, "u1")
         repo.close()
@@ -66,14 +60,7 @@ def test_the_way_back_from_0005_refuses_to_forget_refunds(
     upgrade(postgres_url)
     box, repo = _box(postgres_url, clock)
     try:
-        view = box.create_session(
-            movie="Filme X",
-            room="Sala 1",
-            starts_at=clock.now() + timedelta(days=1),
-            price=Money(2500),
-            rows=4,
-            seats_per_row=4,
-        )
+        view = new_session(box, days=1)
         sale, _ = box.pay(box.reserve("u1", view.session.id, ["A1"]).id, "u1")
         box.refund(sale.id, "u1")
         with pytest.raises(RuntimeError, match="refunds"):

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 
 from adapters.postgres import PostgresReservationRepo, upgrade
 from adapters.postgres.migrations import downgrade
-from cinema_core import BoxOffice, ManualClock, Money, ReservationStatus
+from cinema_core import BoxOffice, ManualClock, ReservationStatus
 from cinema_core.payments import PaymentInProgress
 from cinema_core.payments.payment import Payment, PaymentStatus
+from tests.conftest import new_session
 from tests.contract.test_repo_port import NoSeatLock
 
 pytestmark = pytest.mark.postgres
@@ -43,14 +44,7 @@ def store_at_0006(url: str, clock: ManualClock) -> Stored:
     repo = PostgresReservationRepo(url)
     try:
         box = BoxOffice(repo, NoSeatLock(), clock, HOLD)
-        session = box.create_session(
-            movie="Filme X",
-            room="Sala 1",
-            starts_at=clock.now() + timedelta(days=1),
-            price=Money.parse("25.00"),
-            rows=4,
-            seats_per_row=4,
-        ).session
+        session = new_session(box, days=1).session
         bought = box.reserve("u1", session.id, ["B1", "B2"])
         sale, _ = box.pay(bought.id, "u1")
         hold = box.reserve("u2", session.id, ["C1"])

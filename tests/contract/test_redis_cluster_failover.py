@@ -11,7 +11,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,11 +18,12 @@ import pytest
 from redis.crc import key_slot
 
 from adapters.redis import RedisIdempotencyStore, RedisRateLimiter, RedisSeatLock, connect, ping
-from cinema_core import BackendUnavailable, Money, SeatLabel, SeatsUnavailable
+from cinema_core import BackendUnavailable, SeatLabel, SeatsUnavailable
 from cinema_core.ports import StoredAnswer
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from tests import services
+from tests.conftest import new_session
 from tests.redis_cluster import RedisCluster
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -134,14 +134,7 @@ def test_killed_master_is_backend_unavailable_then_the_replica_serves(cluster, p
 
 
 def _new_session(box: Any) -> Any:
-    return box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=box.clock.now() + timedelta(days=30),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
-    ).session.id
+    return new_session(box).session.id
 
 
 def test_bootstrapped_services_degrade_during_a_failover_and_recover(cluster, prefix):

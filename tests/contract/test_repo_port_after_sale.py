@@ -34,6 +34,7 @@ from cinema_core import (
 from cinema_core.after_sale.admissions import issue_tickets, new_code
 from cinema_core.ports import Transaction
 from tests.concurrency import run_together
+from tests.conftest import new_session
 from tests.contract.test_repo_port import NoSeatLock
 
 
@@ -44,14 +45,7 @@ def box(repo: Any, clock: ManualClock) -> BoxOffice:
 
 @pytest.fixture
 def session(box: BoxOffice) -> SessionView:
-    return box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=box.clock.now() + timedelta(days=1),
-        price=Money(2500),
-        rows=4,
-        seats_per_row=4,
-    )
+    return new_session(box, days=1)
 
 
 def buy(box: BoxOffice, session: SessionView, *seats: str, user: str = "u1") -> Sale:

@@ -26,6 +26,7 @@ from cinema_core.payments import PaymentInProgress, Pix
 from cinema_core.payments.payment import Payment, PaymentStatus
 from cinema_core.ports import Transaction
 from tests.concurrency import run_together
+from tests.conftest import new_session
 from tests.contract.test_repo_port import NoSeatLock
 
 PROVIDER = "mercadopago"
@@ -39,14 +40,7 @@ def box(repo: Any, clock: ManualClock) -> BoxOffice:
 
 @pytest.fixture
 def session(box: BoxOffice) -> SessionView:
-    return box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=box.clock.now() + timedelta(days=1),
-        price=Money(2500),
-        rows=4,
-        seats_per_row=4,
-    )
+    return new_session(box, days=1)
 
 
 def hold(box: BoxOffice, session: SessionView, seat: str = "A1") -> Reservation:
@@ -258,14 +252,7 @@ def postgres(clean_postgres_url: str, clock: ManualClock) -> Iterator[tuple[Any,
 
 
 def open_session(box: BoxOffice) -> SessionView:
-    return box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=box.clock.now() + timedelta(days=1),
-        price=Money(2500),
-        rows=4,
-        seats_per_row=4,
-    )
+    return new_session(box, days=1)
 
 
 @pytest.mark.postgres

@@ -14,7 +14,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -27,6 +26,7 @@ from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
 from tests import services as test_services
+from tests.flow.processes import created_id, session_json
 
 # Long enough for HS256 (PyJWT warns about shorter HMAC keys, and warnings are errors here).
 SECRET = "flow-tests-secret-long-enough-for-hs256-signatures"
@@ -55,24 +55,12 @@ class LiveServer:
             verify=_tls(),
         )
 
-    def new_session(self, rows: int = 4, seats_per_row: int = 4) -> str:
-        """Create a session (as an admin) starting tomorrow; returns its id."""
-        starts_at = datetime.now(UTC) + timedelta(days=1)
+    def new_session(self, rows: int = 4, seats_per_row: int = 4, **extra: Any) -> str:
+        """Create a session (as an admin) starting tomorrow, see ``session_json``; its id."""
         with self.client("admin-1", "admin") as admin:
-            answer = admin.post(
-                "/sessions",
-                json={
-                    "movie": "Filme X",
-                    "room": "Sala 1",
-                    "starts_at": starts_at.isoformat().replace("+00:00", "Z"),
-                    "price": "25.00",
-                    "rows": rows,
-                    "seats_per_row": seats_per_row,
-                },
+            return created_id(
+                admin.post("/sessions", json=session_json(rows, seats_per_row, **extra))
             )
-        assert answer.status_code == 201, answer.text
-        session_id: str = answer.json()["id"]
-        return session_id
 
     def seat_statuses(self, session_id: str) -> dict[str, str]:
         """label → status, as anyone reads the seat map."""

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -63,23 +62,7 @@ def best(
 
 
 def gap_session(cluster: Cluster) -> str:
-    starts_at = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
-    with cluster.client(0, "admin-1", "admin") as admin:
-        answer = admin.post(
-            "/sessions",
-            json={
-                "movie": "Filme X",
-                "room": "Sala 1",
-                "starts_at": starts_at,
-                "price": "25.00",
-                "rows": 4,
-                "seats_per_row": 5,
-                "forbid_single_gaps": True,
-            },
-        )
-    assert answer.status_code == 201, answer.text
-    session_id: str = answer.json()["id"]
-    return session_id
+    return cluster.new_session(4, 5, forbid_single_gaps=True)
 
 
 def eight_pairs(cluster: Cluster) -> tuple[str, list[httpx.Response]]:

@@ -19,9 +19,10 @@ import attrs
 import httpx
 
 from entrypoints.bootstrap import Services
+from tests.contract.test_repo_port import NoSeatLock
 from tests.contract.test_repo_port_choosing import WINDOW, Pausing
 from tests.flow.conftest import LiveServer
-from tests.flow.test_races import GrantingSeatLock, UnguardedRepo, codes, race, reserve, users
+from tests.flow.test_races import UnguardedRepo, codes, race, reserve, users
 from tests.unguarded_choosing import without_gap_rows, without_retry
 
 
@@ -31,9 +32,7 @@ def windows_open(*, retry: bool = True) -> Callable[[Services], None]:
 
     def prepare(services: Services) -> None:
         box = services.box
-        box = attrs.evolve(
-            box, repo=Pausing(box.repo, after_view=WINDOW), seat_lock=GrantingSeatLock()
-        )
+        box = attrs.evolve(box, repo=Pausing(box.repo, after_view=WINDOW), seat_lock=NoSeatLock())
         services.box = box if retry else without_retry(box)
 
     return prepare
@@ -76,22 +75,7 @@ def test_eight_pairs_at_once_fill_a_four_by_four_room(serve: Callable[..., LiveS
 
 def gap_session(server: LiveServer) -> str:
     """A session of 4 rows of 5 seats that forbids single gaps."""
-    with server.client("admin-1", "admin") as admin:
-        answer = admin.post(
-            "/sessions",
-            json={
-                "movie": "Filme X",
-                "room": "Sala 1",
-                "starts_at": "2030-12-01T19:00:00Z",
-                "price": "25.00",
-                "rows": 4,
-                "seats_per_row": 5,
-                "forbid_single_gaps": True,
-            },
-        )
-    assert answer.status_code == 201, answer.text
-    session_id: str = answer.json()["id"]
-    return session_id
+    return server.new_session(4, 5, starts_at="2030-12-01T19:00:00Z", forbid_single_gaps=True)
 
 
 def ends_of_rows(server: LiveServer, session_id: str) -> list[list[httpx.Response]]:
@@ -116,7 +100,7 @@ def test_control_without_row_locks_two_holds_strand_a_seat(
     def prepare(services: Services) -> None:
         repo = UnguardedRepo(pause=WINDOW)
         services.box = without_gap_rows(
-            attrs.evolve(services.box, repo=repo, seat_lock=GrantingSeatLock())
+            attrs.evolve(services.box, repo=repo, seat_lock=NoSeatLock())
         )
         services.relay.repo = repo
 
@@ -135,7 +119,7 @@ def test_two_holds_cannot_strand_a_seat_together(serve: Callable[..., LiveServer
     def prepare(services: Services) -> None:
         box = services.box
         services.box = attrs.evolve(
-            box, repo=Pausing(box.repo, after_lock=WINDOW), seat_lock=GrantingSeatLock()
+            box, repo=Pausing(box.repo, after_lock=WINDOW), seat_lock=NoSeatLock()
         )
 
     server = serve(prepare=prepare, run_worker=False)

@@ -35,6 +35,7 @@ from cinema_core import (
     SessionView,
 )
 from tests.concurrency import run_together
+from tests.contract.test_repo_port import NoSeatLock
 from tests.unguarded_postgres import UnguardedRepo
 
 pytestmark = pytest.mark.postgres
@@ -44,21 +45,6 @@ BUYERS = 25
 # window a race needs, so the control run fires every time rather than now and then.
 WINDOW = 0.05
 HOLD = timedelta(seconds=30)
-
-
-class GrantsEverything:
-    """A SeatLock that never refuses: the store has to be the judge by itself."""
-
-    def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
-    ) -> None:
-        return None
-
-    def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
-        return None
-
-    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
-        return set()
 
 
 class _PausingTransaction:
@@ -81,14 +67,21 @@ class _PausingTransaction:
 
 
 class PausingRepo:
-    """The PostgreSQL store, with every transaction pausing after it reads seats."""
+    """The PostgreSQL store, with every transaction pausing after it reads seats (or where
+    ``pausing``, a wrapper of the transaction, pauses)."""
 
-    def __init__(self, repo: PostgresReservationRepo, pause: float):
+    def __init__(
+        self,
+        repo: PostgresReservationRepo,
+        pause: float,
+        pausing: Callable[[PostgresTransaction, float], Any] = _PausingTransaction,
+    ):
         self._repo = repo
         self._pause = pause
+        self._pausing = pausing
 
     def atomic(self, work: Callable[[Any], Any]) -> Any:
-        return self._repo.atomic(lambda tx: work(_PausingTransaction(tx, self._pause)))
+        return self._repo.atomic(lambda tx: work(self._pausing(tx, self._pause)))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._repo, name)
@@ -197,7 +190,7 @@ def buyers_race(
                 conn.execute(sa.text("ALTER TABLE sale_seats DROP CONSTRAINT sale_seats_pkey"))
                 # The tickets a sale makes keep one live ticket per seat too: off as well.
                 conn.execute(sa.text("DROP INDEX tickets_live_seat_key"))
-        box = BoxOffice(PausingRepo(repo, WINDOW), GrantsEverything(), clock, HOLD)
+        box = BoxOffice(PausingRepo(repo, WINDOW), NoSeatLock(), clock, HOLD)
         session = new_session(box)
 
         def buy(index: int) -> Sale:
@@ -266,7 +259,7 @@ def test_crossed_seat_orders_queue_instead_of_deadlocking(
 ) -> None:
     """[A1, A3] against [A3, A1], round after round: one winner each time, and no transaction
     ever meets a deadlock (none is even retried), because seats are locked in label order."""
-    box = BoxOffice(repo, GrantsEverything(), clock, HOLD)
+    box = BoxOffice(repo, NoSeatLock(), clock, HOLD)
     orders = ([SeatLabel("A", 1), SeatLabel("A", 3)], [SeatLabel("A", 3), SeatLabel("A", 1)])
     for _ in range(20):
         session = new_session(box).session
@@ -306,8 +299,8 @@ def test_payment_racing_expiry_exactly_one_wins(
     """A payer whose clock says "just in time" races a sweeper whose clock says "lapsed" (two
     processes with skewed clocks): either the sale stands or the expiry does, never both."""
     buyer_clock, sweeper_clock = ManualClock(clock.now()), ManualClock(clock.now())
-    buyer = BoxOffice(repo, GrantsEverything(), buyer_clock, HOLD)
-    sweeper = BoxOffice(repo, GrantsEverything(), sweeper_clock, HOLD)
+    buyer = BoxOffice(repo, NoSeatLock(), buyer_clock, HOLD)
+    sweeper = BoxOffice(repo, NoSeatLock(), sweeper_clock, HOLD)
     session = new_session(buyer, rows=1, seats_per_row=20).session
     outcomes = set()
     for number in range(1, 21):
@@ -339,7 +332,7 @@ def test_payment_racing_cancellation_exactly_one_wins(
     repo: PostgresReservationRepo, clock: ManualClock
 ) -> None:
     """Pay and cancel the same reservation at once: one succeeds, the other is refused."""
-    box = BoxOffice(repo, GrantsEverything(), clock, HOLD)
+    box = BoxOffice(repo, NoSeatLock(), clock, HOLD)
     session = new_session(box, rows=1, seats_per_row=20).session
     for number in range(1, 21):
         reservation = box.reserve("u1", session.id, [f"A{number}"])

@@ -11,7 +11,7 @@ does. Each ends with the database's own account in SQL.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -34,7 +34,9 @@ from cinema_core import (
     TicketQuotaExhausted,
 )
 from tests.concurrency import run_together
-from tests.flow.test_database_invariant import GrantsEverything
+from tests.conftest import new_session
+from tests.contract.test_repo_port import NoSeatLock
+from tests.flow.test_database_invariant import PausingRepo
 from tests.unguarded_postgres import UnguardedRepo
 
 pytestmark = pytest.mark.postgres
@@ -63,20 +65,6 @@ class _PausingTransaction:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
-
-
-class PausingRepo:
-    """The PostgreSQL store, with every transaction pausing after it counts a quota."""
-
-    def __init__(self, repo: PostgresReservationRepo, pause: float):
-        self._repo = repo
-        self._pause = pause
-
-    def atomic(self, work: Callable[[Any], Any]) -> Any:
-        return self._repo.atomic(lambda tx: work(_PausingTransaction(tx, self._pause)))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._repo, name)
 
 
 @pytest.fixture
@@ -128,14 +116,7 @@ class QuotaRound:
 
 def quota_round(box: BoxOffice) -> QuotaRound:
     """QUOTA_BUYERS threads released together each hold one seat of their own as half."""
-    session = box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=box.clock.now() + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
-    ).session
+    session = new_session(box, days=1).session
     labels = [str(label) for label in session.labels()]
     assert len(labels) == QUOTA_BUYERS
     results = run_together(
@@ -155,7 +136,7 @@ def quota_round(box: BoxOffice) -> QuotaRound:
 
 def quota_rounds(engine: sa.Engine, clock: ManualClock, *, quota_locks: bool) -> list[QuotaRound]:
     repo = UnguardedRepo(engine, quota_locks=quota_locks)
-    box = BoxOffice(PausingRepo(repo, WINDOW), GrantsEverything(), clock, HOLD)
+    box = BoxOffice(PausingRepo(repo, WINDOW, _PausingTransaction), NoSeatLock(), clock, HOLD)
     return [quota_round(box) for _ in range(ROUNDS)]
 
 
@@ -221,7 +202,7 @@ def test_control_without_the_exclusion_constraint_a_room_gets_overlapping_sessio
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("ALTER TABLE sessions DROP CONSTRAINT sessions_room_no_overlap"))
-        box = BoxOffice(PostgresReservationRepo(engine), GrantsEverything(), clock, HOLD)
+        box = BoxOffice(PostgresReservationRepo(engine), NoSeatLock(), clock, HOLD)
         results = organizers_race(box, 1)
         assert all(isinstance(r, SessionView) for r in results), results
         assert len(overlapping_pairs(engine)) == ORGANIZERS * (ORGANIZERS - 1) // 2
@@ -234,7 +215,7 @@ def test_with_the_exclusion_constraint_one_of_many_overlapping_sessions_is_store
 ) -> None:
     """The same race with the constraint, round after round: one session stored, every other
     organizer told the room is busy with that very session, no two sessions overlapping."""
-    box = BoxOffice(PostgresReservationRepo(engine), GrantsEverything(), clock, HOLD)
+    box = BoxOffice(PostgresReservationRepo(engine), NoSeatLock(), clock, HOLD)
     for round_ in range(ROUNDS):
         results = organizers_race(box, round_)
         stored = [r for r in results if isinstance(r, SessionView)]
@@ -299,7 +280,7 @@ def test_control_without_the_pair_rule_a_couple_seat_is_held_in_halves(
         return tickets.price_lines(seats, codes, session.prices, session.ticket_types)
 
     monkeypatch.setattr(reservations, "priced_lines", any_half)
-    box = BoxOffice(PostgresReservationRepo(engine), GrantsEverything(), clock, HOLD)
+    box = BoxOffice(PostgresReservationRepo(engine), NoSeatLock(), clock, HOLD)
     for round_ in range(COUPLE_ROUNDS):
         couples_race(box, round_)
     assert split_couple_seats(engine, clock.now())
@@ -310,7 +291,7 @@ def test_with_the_pair_rule_a_couple_seat_is_only_ever_held_whole(
 ) -> None:
     """The same race with the rule: one buyer of the whole couple seat wins each round, every
     half alone is refused (couple_seat_split), and no couple seat is ever held in halves."""
-    box = BoxOffice(PostgresReservationRepo(engine), GrantsEverything(), clock, HOLD)
+    box = BoxOffice(PostgresReservationRepo(engine), NoSeatLock(), clock, HOLD)
     for round_ in range(COUPLE_ROUNDS):
         results = couples_race(box, round_)
         won = [r for r in results if isinstance(r, Reservation)]

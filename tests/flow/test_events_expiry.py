@@ -11,20 +11,17 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import pika
 import pytest
 
-from adapters.rabbitmq.codec import decode
-from cinema_core import Money
+from cinema_core.events.envelopes import Event
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
+from tests.conftest import new_session
+from tests.flow.subscribers import Subscriber
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
@@ -40,34 +37,16 @@ class Arrivals:
     def __init__(self, url: str, exchange: str):
         self.got: list[tuple[str, str, float]] = []
         self.swept: dict[str, float] = {}
-        self.ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(url, exchange), daemon=True)
-        self._thread.start()
-        assert self.ready.wait(10)
+        self._subscriber = Subscriber(
+            url, exchange, self._heard, "reservation.expired", "seat.released"
+        )
 
-    def _run(self, url: str, exchange: str) -> None:
-        connection = pika.BlockingConnection(pika.URLParameters(url))
-        channel = connection.channel()
-        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
-        queue = channel.queue_declare("", exclusive=True).method.queue
-        for key in ("reservation.expired", "seat.released"):
-            channel.queue_bind(queue, exchange, routing_key=key)
-
-        def on_message(ch: Any, method: Any, properties: Any, body: bytes) -> None:
-            event = decode(body)
-            self.got.append((event.type, event.data["reservation_id"], time.time()))
-            self.swept[event.data["reservation_id"]] = event.occurred_at.timestamp()
-
-        channel.basic_consume(queue, on_message, auto_ack=True)
-        self.ready.set()
-        while not self._stop.is_set():
-            connection.process_data_events(time_limit=0.05)
-        connection.close()
+    def _heard(self, event: Event) -> None:
+        self.got.append((event.type, event.data["reservation_id"], time.time()))
+        self.swept[event.data["reservation_id"]] = event.occurred_at.timestamp()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        self._subscriber.stop()
 
 
 def test_each_lapsed_hold_yields_its_two_events_once_within_2_seconds(
@@ -104,14 +83,7 @@ def test_each_lapsed_hold_yields_its_two_events_once_within_2_seconds(
     )
     expires: dict[str, float] = {}
     try:
-        view = services.box.create_session(
-            movie="Filme X",
-            room="Sala 1",
-            starts_at=datetime.now(UTC) + timedelta(days=1),
-            price=Money.parse("10.00"),
-            rows=20,
-            seats_per_row=20,
-        )
+        view = new_session(services.box, rows=20, seats_per_row=20, price="10.00", days=1)
         time.sleep(1.0)  # let the workers start before the first hold can lapse
         for n in range(RESERVATIONS):
             label = f"{'ABCDEFGHIJKLMNOPQRST'[n // 20]}{n % 20 + 1}"

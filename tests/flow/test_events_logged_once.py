@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from starlette.testclient import TestClient
 
-from cinema_core import Event, Money
+from cinema_core import Event
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from tests.conftest import new_session
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -32,14 +32,7 @@ def test_an_event_heard_back_from_the_broker_is_not_logged_again(
         TestClient(create_app(first, run_worker=False)),
         TestClient(create_app(second, run_worker=False)),
     ):
-        session = first.box.create_session(
-            movie="Filme X",
-            room="Sala 1",
-            starts_at=datetime.now(UTC) + timedelta(days=1),
-            price=Money.parse("25.00"),
-            rows=4,
-            seats_per_row=4,
-        ).session
+        session = new_session(first.box, days=1).session
         reservation = first.box.reserve("u1", session.id, ["A1"])
         deadline = time.monotonic() + 10
         while not any(e.data.get("reservation_id") == str(reservation.id) for e in heard):

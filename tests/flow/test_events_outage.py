@@ -7,17 +7,17 @@ The outage is a forwarder the test cuts and restores; the real broker stays up f
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pika
 import pytest
 
 from adapters.rabbitmq.codec import decode
-from cinema_core import Money, SeatsUnavailable
+from cinema_core import SeatsUnavailable
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import Settings
 from tests.concurrency import run_together
+from tests.conftest import new_session
 from tests.proxy import Outage
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
@@ -89,14 +89,7 @@ def test_events_sold_during_a_broker_outage_all_go_out_once_it_is_back(
         assert services.events is not None
         try:
             services.events.start_consumers()
-            session = services.box.create_session(
-                movie="Filme X",
-                room="Sala 1",
-                starts_at=datetime.now(UTC) + timedelta(days=1),
-                price=Money.parse("25.00"),
-                rows=10,
-                seats_per_row=10,
-            )
+            session = new_session(services.box, rows=10, seats_per_row=10, days=1)
             assert services.relay.run_once() == 1  # session.created, before the outage
             assert services.readiness()[0] == "ok"
 

@@ -15,17 +15,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pika
 import pytest
 import sqlalchemy as sa
 
-from cinema_core import Money
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from tests import services as test_services
+from tests.conftest import new_session
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
@@ -119,14 +118,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     services = bootstrap(settings)
     try:
         box = services.box
-        view = box.create_session(
-            movie="Filme X",
-            room="Sala 1",
-            starts_at=datetime.now(UTC) + timedelta(days=1),
-            price=Money.parse("10.00"),
-            rows=20,
-            seats_per_row=20,
-        )
+        view = new_session(box, rows=20, seats_per_row=20, price="10.00", days=1)
         for n in range(EVENTS):
             box.reserve(
                 f"u{n}", view.session.id, [f"{'ABCDEFGHIJKLMNOPQRST'[n // 20]}{n % 20 + 1}"]

@@ -19,15 +19,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.flow.processes import environment, spawn, stop
-from tests.flow.test_many_processes import SECRET, free_port, token, wait_healthy
+from tests.flow.processes import created_id, environment, session_json, start_servers, stop
+from tests.flow.test_many_processes import SECRET, token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -76,37 +75,20 @@ def two_processes(
         }
     )
     processes: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
     try:
-        for name in "AB":
-            port = free_port()
-            processes.append(spawn(command(port), env, tmp_path / f"serve-{name}.log"))
-            urls.append(f"http://127.0.0.1:{port}")
-        for name, url, process in zip("AB", urls, processes, strict=True):
-            wait_healthy(url, process, tmp_path / f"serve-{name}.log")
-        yield urls, processes
+        yield start_servers("AB", command, env, tmp_path, processes), processes
     finally:
         stop(processes)
 
 
 def new_session(url: str) -> str:
-    starts_at = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
     answer = httpx.post(
         f"{url}/sessions",
-        json={
-            "movie": "Filme X",
-            "room": "Sala 1",
-            "starts_at": starts_at,
-            "price": "25.00",
-            "rows": 4,
-            "seats_per_row": 4,
-        },
+        json=session_json(),
         headers={"Authorization": f"Bearer {token('admin-1', 'admin')}"},
         timeout=15,
     )
-    assert answer.status_code == 201, answer.text
-    session_id: str = answer.json()["id"]
-    return session_id
+    return created_id(answer)
 
 
 def keyed_reserve(url: str, session_id: str) -> httpx.Response:

@@ -21,7 +21,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests import services
-from tests.flow.processes import environment, spawn, stop
-from tests.flow.test_many_processes import free_port, together, token, wait_healthy
+from tests.flow.processes import created_id, environment, session_json, start_servers, stop
+from tests.flow.test_many_processes import together, token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -60,18 +59,8 @@ class Cluster:
         )
 
     def new_session(self) -> str:
-        starts_at = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
-        body = {
-            "movie": "Filme X",
-            "room": "Sala 1",
-            "starts_at": starts_at,
-            "price": "25.00",
-            "rows": 4,
-            "seats_per_row": 4,
-        }
-        answer = self.client(0, "admin-1", "admin").post("/sessions", json=body)
-        assert answer.status_code == 201, answer.text
-        return str(answer.json()["id"])
+        answer = self.client(0, "admin-1", "admin").post("/sessions", json=session_json())
+        return created_id(answer)
 
     def buy(self, index: int, user: str, session_id: str, seats: list[str]) -> dict[str, Any]:
         client = self.client(index, user)
@@ -165,21 +154,14 @@ def cluster_of_three(tmp: Path, *, guarded: bool) -> Iterator[Cluster]:
             }
         )
         processes: list[subprocess.Popen[bytes]] = []
-        urls: list[str] = []
+
+        def command(port: int) -> list[str]:
+            if guarded:
+                return [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)]
+            return [sys.executable, "-m", "tests.flow.unguarded_server", str(port)]
+
         try:
-            for index in range(3):
-                port = free_port()
-                command = (
-                    ["-m", "entrypoints.cli", "serve", "--port", str(port)]
-                    if guarded
-                    else ["-m", "tests.flow.unguarded_server", str(port)]
-                )
-                processes.append(
-                    spawn([sys.executable, *command], env, (tmp / f"serve-{index}.log"))
-                )
-                urls.append(f"http://127.0.0.1:{port}")
-            for index, (url, process) in enumerate(zip(urls, processes, strict=True)):
-                wait_healthy(url, process, tmp / f"serve-{index}.log")
+            urls = start_servers(range(3), command, env, tmp, processes)
             cluster = Cluster(urls, database_url, namespace)
             yield cluster
             cluster.transport.close()

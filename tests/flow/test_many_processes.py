@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +27,13 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
-from tests.flow.processes import environment, spawn, stop
+from tests.flow.processes import (
+    created_id,
+    environment,
+    session_json,
+    start_servers,
+    stop,
+)
 from tests.proxy import Outage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -39,13 +44,6 @@ HOLD_SECONDS = 3.0
 
 def token(user: str, role: str = "customer") -> str:
     return jwt.encode({"sub": user, "role": role}, SECRET, algorithm="HS256")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @attrs.define
@@ -73,23 +71,12 @@ class Cluster:
             trust_env=False,
         )
 
-    def new_session(self, rows: int, seats_per_row: int) -> str:
-        starts_at = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    def new_session(self, rows: int, seats_per_row: int, **extra: Any) -> str:
+        """A session created by an admin through process 0 (see ``session_json``); its id."""
         with self.client(0, "admin-1", "admin") as admin:
-            answer = admin.post(
-                "/sessions",
-                json={
-                    "movie": "Filme X",
-                    "room": "Sala 1",
-                    "starts_at": starts_at,
-                    "price": "25.00",
-                    "rows": rows,
-                    "seats_per_row": seats_per_row,
-                },
+            return created_id(
+                admin.post("/sessions", json=session_json(rows, seats_per_row, **extra))
             )
-        assert answer.status_code == 201, answer.text
-        session_id: str = answer.json()["id"]
-        return session_id
 
     def seat_statuses(self, session_id: str, index: int = 0) -> dict[str, str]:
         answer = httpx.get(f"{self.urls[index]}/sessions/{session_id}/seats", timeout=15)
@@ -138,22 +125,6 @@ class Cluster:
             engine.dispose()
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"cinema serve exited with {process.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"cinema serve did not come up at {url}:\n{log.read_text()[-3000:]}")
-
-
 @contextlib.contextmanager
 def launch(
     postgres_url: str,
@@ -190,14 +161,8 @@ def launch(
         }
     )
     processes: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
     try:
-        for index in range(3):
-            port = free_port()
-            processes.append(spawn(command(port), env, (tmp_path / f"serve-{index}.log")))
-            urls.append(f"http://127.0.0.1:{port}")
-        for index, (url, process) in enumerate(zip(urls, processes, strict=True)):
-            wait_healthy(url, process, tmp_path / f"serve-{index}.log")
+        urls = start_servers(range(3), command, env, tmp_path, processes)
         cluster = Cluster(urls, processes, redis, postgres_url)
         yield cluster
         cluster.transport.close()

@@ -24,10 +24,11 @@ import pika
 import pytest
 import sqlalchemy as sa
 
-from adapters.rabbitmq.codec import decode
-from tests.flow.processes import environment, spawn, stop
+from cinema_core.events.envelopes import Event
+from tests.flow.processes import environment, free_port, spawn, stop, wait_healthy
+from tests.flow.subscribers import Subscriber
 from tests.flow.test_events_sse import StreamReader
-from tests.flow.test_many_processes import SECRET, free_port, token, wait_healthy
+from tests.flow.test_many_processes import SECRET, token
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
@@ -41,32 +42,13 @@ class Tap:
 
     def __init__(self, url: str, exchange: str):
         self.got: list[tuple[str, str, str | None]] = []  # (event id, type, reservation id)
-        self.ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(url, exchange), daemon=True)
-        self._thread.start()
-        assert self.ready.wait(10), "the tap did not start"
+        self._subscriber = Subscriber(url, exchange, self._heard)
 
-    def _run(self, url: str, exchange: str) -> None:
-        connection = pika.BlockingConnection(pika.URLParameters(url))
-        channel = connection.channel()
-        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
-        queue = channel.queue_declare("", exclusive=True).method.queue
-        channel.queue_bind(queue, exchange, routing_key="#")
-
-        def on_message(ch: Any, method: Any, properties: Any, body: bytes) -> None:
-            event = decode(body)
-            self.got.append((str(event.id), event.type, event.data.get("reservation_id")))
-
-        channel.basic_consume(queue, on_message, auto_ack=True)
-        self.ready.set()
-        while not self._stop.is_set():
-            connection.process_data_events(time_limit=0.05)
-        connection.close()
+    def _heard(self, event: Event) -> None:
+        self.got.append((str(event.id), event.type, event.data.get("reservation_id")))
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        self._subscriber.stop()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from cinema_core.memory import InMemoryReservationRepo
 from cinema_core.ports import Transaction
 from entrypoints.bootstrap import Services
 from tests.concurrency import run_together
+from tests.contract.test_repo_port import NoSeatLock
 from tests.flow.conftest import LiveServer
 
 T = TypeVar("T")
@@ -86,24 +87,9 @@ class UnguardedRepo(InMemoryReservationRepo):
         return super().atomic(lambda tx: work(_SlowSeats(tx, self._pause)))
 
 
-class GrantingSeatLock:
-    """A seat lock that grants every request (the control run's lock)."""
-
-    def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
-    ) -> None:
-        return None
-
-    def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
-        return None
-
-    def locked(self, session_id: UUID, labels: Sequence[SeatLabel]) -> set[SeatLabel]:
-        return set()
-
-
 def without_guards(services: Services) -> None:
     repo = UnguardedRepo()
-    services.box = attrs.evolve(services.box, repo=repo, seat_lock=GrantingSeatLock())
+    services.box = attrs.evolve(services.box, repo=repo, seat_lock=NoSeatLock())
     services.relay.repo = repo
 
 

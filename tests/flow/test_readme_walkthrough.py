@@ -4,7 +4,6 @@ port moved off 8000, which another program may hold), against the installed `cin
 from __future__ import annotations
 
 import os
-import random
 import re
 import socket
 import subprocess
@@ -13,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.flow.test_nginx_slowloris import _free_port
 
 pytestmark = [pytest.mark.slow]
 
@@ -24,18 +25,6 @@ def _walkthrough() -> str:
     found = [block for block in blocks if block.startswith("# the walkthrough\n")]
     assert len(found) == 1, "the README has no block starting '# the walkthrough'"
     return found[0]
-
-
-def _free_port() -> int:
-    for _ in range(200):
-        port = random.randint(17_000, 19_999)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port in 17000-19999")
 
 
 def test_the_readme_walkthrough_runs_as_pasted(tmp_path: Path) -> None:

@@ -22,16 +22,14 @@ import pytest
 from redis.crc import key_slot
 
 from adapters.redis import connect
-from tests.flow.processes import environment, spawn, stop
+from tests.flow.processes import environment, start_servers, stop
 from tests.flow.test_many_processes import (
     HOLD_SECONDS,
     SECRET,
     Cluster,
     assert_database_consistent,
     burst,
-    free_port,
     reserve,
-    wait_healthy,
 )
 from tests.redis_cluster import RedisCluster
 
@@ -70,20 +68,14 @@ def api(postgres_url: str, redis_nodes: RedisCluster, tmp_path: Path) -> Iterato
         }
     )
     processes: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
     try:
-        for index in range(3):
-            port = free_port()
-            processes.append(
-                spawn(
-                    [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-                    env,
-                    (tmp_path / f"serve-{index}.log"),
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-        for index, (url, process) in enumerate(zip(urls, processes, strict=True)):
-            wait_healthy(url, process, tmp_path / f"serve-{index}.log")
+        urls = start_servers(
+            range(3),
+            lambda port: [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
+            env,
+            tmp_path,
+            processes,
+        )
         # The many-processes suite's harness; its road to Redis is the cluster, not a proxy.
         api = Cluster(urls, processes, None, postgres_url)  # type: ignore[arg-type]
         yield api

@@ -9,31 +9,23 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import redis
 
 from adapters.redis import RedisSeatLock, connect
-from cinema_core import BoxOffice, ManualClock, Money, Outages, SeatsUnavailable
+from cinema_core import BoxOffice, ManualClock, Outages, SeatsUnavailable
 from cinema_core.memory import InMemoryReservationRepo
 from cinema_core.ports import SeatLock, StoredAnswer
 from cinema_core.resilience.fallbacks import PAUSE, ForgivingSeatLock, SeatLockWithPause
 from tests.concurrency import run_together
+from tests.conftest import new_session
 from tests.proxy import Outage
 
 pytestmark = pytest.mark.redis
 
 BUYERS = 12
 WANTED = ["A2", "A1", "A3"]
-
-
-@pytest.fixture
-def outage(redis_url: str) -> Iterator[Outage]:
-    """A way to Redis that the test can cut and restore; the real server stays up for others."""
-    target = urlsplit(redis_url)
-    with Outage(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
-        yield proxy
 
 
 @pytest.fixture
@@ -92,14 +84,7 @@ def _race(box: BoxOffice, session_id: Any, seats: list[str]) -> list[Any]:
 
 
 def _new_session(box: BoxOffice) -> Any:
-    return box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=box.clock.now() + timedelta(days=30),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
-    ).session.id
+    return new_session(box).session.id
 
 
 def _one_sale_and_the_rest_refused(box: BoxOffice, results: list[Any]) -> None:

@@ -11,15 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from cinema_core import Money
 from entrypoints.config import Settings
+from tests.conftest import new_session
 from tests.flow.conftest import SECRET, LiveServer, token
 from tests.proxy import Outage
 
@@ -64,14 +63,7 @@ def test_a_stalled_database_gets_bounded_honest_answers(
     session 503 unavailable with Retry-After within the timeout. Restored: all well again."""
     proxy, url = stallable_postgres
     live = serve_with(_settings(database_url=url))
-    session = live.services.box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=datetime.now(UTC) + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
-    ).session
+    session = new_session(live.services.box, days=1).session
     with httpx.Client(base_url=live.url, timeout=30) as client:
         assert client.get("/ready").json()["checks"]["database"] == "ok"
         proxy.stall()
@@ -149,14 +141,7 @@ def test_a_request_on_a_stalled_database_is_answered_within_the_timeout_and_a_se
     client's grace, however many connections the stall holds; not a wait per connection."""
     proxy, url = stallable_postgres
     live = serve_with(_settings(database_url=url))
-    session = live.services.box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=datetime.now(UTC) + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
-    ).session
+    session = new_session(live.services.box, days=1).session
     bound = TIMEOUT + 1.0 + 0.9
     headers = {"Authorization": f"Bearer {token('stalled')}"}
     with httpx.Client(base_url=live.url, timeout=30, headers=headers) as client:

@@ -14,14 +14,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from cinema_core import Money
 from entrypoints.config import Settings
+from tests.conftest import new_session
 from tests.flow.conftest import SECRET, LiveServer, token
 from tests.proxy import Outage
 
@@ -96,18 +95,7 @@ def test_streams_on_two_processes_show_a_change_made_while_the_broker_was_cut(
             rate_per_client=0.0,
         )
         lives = [serve_with(settings, run_worker=True) for _ in range(2)]
-        session = (
-            lives[0]
-            .services.box.create_session(
-                movie="Filme X",
-                room="Sala 1",
-                starts_at=datetime.now(UTC) + timedelta(days=1),
-                price=Money.parse("25.00"),
-                rows=4,
-                seats_per_row=4,
-            )
-            .session
-        )
+        session = new_session(lives[0].services.box, days=1).session
         clients = [
             SeatMapClient(f"{live.url}/sessions/{session.id}/seats/stream") for live in lives
         ]

@@ -6,10 +6,32 @@ from datetime import timedelta
 
 import pytest
 
-from cinema_core import BoxOffice, ManualClock, Money, SessionView
+from cinema_core import BoxOffice, Category, ManualClock, Money, SessionView
 from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
+from tests.conftest import new_session
 
 HOLD = timedelta(seconds=30)
+
+# A price per category, for sessions in rooms of every kind of seat.
+PRICES = {
+    Category.STANDARD: Money.parse("25.00"),
+    Category.PREMIUM: Money.parse("40.00"),
+    Category.COUPLE: Money.parse("30.00"),
+    Category.ACCESSIBLE: Money.parse("25.00"),
+}
+
+
+def session_in(box: BoxOffice, layout: list[str], **options: object) -> SessionView:
+    """A session tomorrow in a new room of Centro laid out as ``layout``, each category at its
+    price in ``PRICES``."""
+    room = box.create_room(cinema="Centro", name=f"Sala {len(box.rooms())}", layout=layout)
+    return box.create_session(
+        movie="Filme X",
+        room_id=room.id,
+        starts_at=box.clock.now() + timedelta(days=1),
+        prices={c: p for c, p in PRICES.items() if c in room.categories},
+        **options,  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture
@@ -27,20 +49,6 @@ def box(
     repo: InMemoryReservationRepo, seat_lock: InMemorySeatLock, clock: ManualClock
 ) -> BoxOffice:
     return BoxOffice(repo, seat_lock, clock, HOLD)
-
-
-def new_session(
-    box: BoxOffice, *, rows: int = 4, seats_per_row: int = 4, price: str = "25.00", days: float = 30
-) -> SessionView:
-    """A session in the future with the given room size."""
-    return box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=box.clock.now() + timedelta(days=days),
-        price=Money.parse(price),
-        rows=rows,
-        seats_per_row=seats_per_row,
-    )
 
 
 @pytest.fixture

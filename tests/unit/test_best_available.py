@@ -3,14 +3,10 @@ rule, and refusals only when nothing suitable is left."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from cinema_core import (
     BoxOffice,
-    Category,
-    Money,
     NotEnoughSeats,
     SessionView,
     TicketQuotaExhausted,
@@ -18,25 +14,7 @@ from cinema_core import (
     ValidationFailed,
 )
 from cinema_core.selling.best_available import seat_cost
-from tests.unit.conftest import new_session
-
-PRICES = {
-    Category.STANDARD: Money.parse("25.00"),
-    Category.PREMIUM: Money.parse("40.00"),
-    Category.COUPLE: Money.parse("30.00"),
-    Category.ACCESSIBLE: Money.parse("25.00"),
-}
-
-
-def session_in(box: BoxOffice, layout: list[str], **options: object) -> SessionView:
-    room = box.create_room(cinema="Centro", name=f"Sala {len(box.rooms())}", layout=layout)
-    return box.create_session(
-        movie="Filme X",
-        room_id=room.id,
-        starts_at=box.clock.now() + timedelta(days=1),
-        prices={c: p for c, p in PRICES.items() if c in room.categories},
-        **options,  # type: ignore[arg-type]
-    )
+from tests.unit.conftest import new_session, session_in
 
 
 def best(box: BoxOffice, view: SessionView, count: int, **wish: object) -> list[str]:

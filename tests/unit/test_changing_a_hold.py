@@ -26,6 +26,7 @@ from cinema_core import (
 )
 from cinema_core.events.envelopes import RESERVATION_CHANGED, SEAT_RELEASED
 from cinema_core.memory import InMemoryReservationRepo
+from tests.conftest import new_session
 
 
 def statuses(box: BoxOffice, view: SessionView, *labels: str) -> list[str]:
@@ -140,15 +141,7 @@ def test_payment_after_a_change_pays_the_new_seats(box: BoxOffice, session: Sess
 def test_a_change_that_would_strand_a_seat_is_refused(box: BoxOffice, clock: ManualClock) -> None:
     """With forbid_single_gaps, moving A2+A3 to A3+A4 beside a held A1 would give A2 back
     alone: single_seat_gap naming it, and the hold stays as it was."""
-    view = box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=clock.now() + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=6,
-        forbid_single_gaps=True,
-    )
+    view = new_session(box, seats_per_row=6, days=1, forbid_single_gaps=True)
     box.reserve("bia", view.session.id, ["A1"])
     held = box.reserve("ana", view.session.id, ["A2", "A3"])
     with pytest.raises(SingleSeatGap) as refused:
@@ -166,15 +159,7 @@ def test_the_rule_refuses_a_hand_picked_hold_that_strands_a_seat(
     box: BoxOffice, clock: ManualClock
 ) -> None:
     """A1+A2 held, A4+A5 would leave A3 alone: single_seat_gap; A3–A5 is fine."""
-    view = box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=clock.now() + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=5,
-        forbid_single_gaps=True,
-    )
+    view = new_session(box, seats_per_row=5, days=1, forbid_single_gaps=True)
     box.reserve("ana", view.session.id, ["A1", "A2"])
     with pytest.raises(SingleSeatGap) as refused:
         box.reserve("bia", view.session.id, ["A4", "A5"])

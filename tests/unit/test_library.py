@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -21,6 +21,7 @@ from cinema_core import (
     ValidationFailed,
     in_memory_box_office,
 )
+from tests.conftest import new_session
 
 
 def test_an_in_memory_box_office_sells_end_to_end(clock: ManualClock) -> None:
@@ -95,14 +96,7 @@ def test_the_box_office_refuses_user_ids_no_store_could_keep(user_id: str) -> No
     """reserve and purchases refuse an id with a NUL, a control character or a lone surrogate
     (PostgreSQL could not store it) with validation_error naming user_id, in memory too."""
     box = in_memory_box_office()
-    show = box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=datetime.now(UTC) + timedelta(days=1),
-        price=Money.parse("25.00"),
-        rows=4,
-        seats_per_row=4,
-    ).session
+    show = new_session(box, days=1).session
     with pytest.raises(ValidationFailed) as refused:
         box.reserve(user_id, show.id, ["A1"])
     assert set(refused.value.fields) == {"user_id"}

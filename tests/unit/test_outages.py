@@ -13,13 +13,13 @@ from cinema_core import (
     BackendUnavailable,
     BoxOffice,
     ManualClock,
-    Money,
     Outages,
     SeatLabel,
     SeatsUnavailable,
 )
 from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
 from cinema_core.resilience.fallbacks import ForgivingSeatLock
+from tests.conftest import new_session
 
 
 class FlakySeatLock:
@@ -71,14 +71,7 @@ def test_selling_goes_on_with_the_seat_lock_down(
     outages = Outages()
     forgiving = ForgivingSeatLock(lock, outages)
     box = BoxOffice(InMemoryReservationRepo(), forgiving, clock, timedelta(seconds=30), outages)
-    session = box.create_session(
-        movie="M",
-        room="R",
-        starts_at=clock.now() + timedelta(days=1),
-        price=Money(100),
-        rows=4,
-        seats_per_row=4,
-    )
+    session = new_session(box, price="1.00", days=1)
     lock.down = True
     with caplog.at_level(logging.WARNING, logger="cinema.backends"):
         first = box.reserve("u1", session.session.id, ["A1"])

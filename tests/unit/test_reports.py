@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from cinema_core import BoxOffice, Category, DailySales, ManualClock, Money
+from tests.conftest import new_session
 from tests.unit.test_refunds import buy
 
 
@@ -49,14 +50,7 @@ def test_a_session_report_counts_seats_tickets_and_money(
 
 def test_lapsed_holds_count_as_available_in_the_report(box: BoxOffice, clock: ManualClock) -> None:
     """A hold past its expiry is no longer held, whether or not the sweeper ran."""
-    view = box.create_session(
-        movie="Filme X",
-        room="Sala 1",
-        starts_at=clock.now() + timedelta(days=1),
-        price=Money(2500),
-        rows=4,
-        seats_per_row=4,
-    )
+    view = new_session(box, days=1)
     box.reserve("u1", view.session.id, ["A1", "A2"])
     assert box.session_report(view.session.id).held == 2
     clock.advance(box.hold.total_seconds())

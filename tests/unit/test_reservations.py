@@ -20,6 +20,7 @@ from cinema_core import (
     ValidationFailed,
 )
 from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
+from tests.conftest import new_session
 
 
 def statuses(box: BoxOffice, session: SessionView) -> dict[str, str]:
@@ -142,14 +143,7 @@ def test_hold_length_comes_from_configuration(
 ) -> None:
     """expires_at is created_at plus the configured hold, fractional seconds included."""
     box = BoxOffice(repo, seat_lock, clock, timedelta(seconds=seconds))
-    session = box.create_session(
-        movie="M",
-        room="R",
-        starts_at=clock.now() + timedelta(days=1),
-        price=Money(100),
-        rows=4,
-        seats_per_row=4,
-    )
+    session = new_session(box, price="1.00", days=1)
     reservation = box.reserve("u1", session.session.id, ["A1"])
     assert reservation.expires_at - reservation.created_at == timedelta(seconds=seconds)
     clock.advance(seconds - 0.001)

@@ -20,24 +20,7 @@ from cinema_core import (
     ValidationFailed,
 )
 from cinema_core.errors import UnknownSeat
-
-PRICES = {
-    Category.STANDARD: Money.parse("25.00"),
-    Category.PREMIUM: Money.parse("40.00"),
-    Category.COUPLE: Money.parse("30.00"),
-    Category.ACCESSIBLE: Money.parse("25.00"),
-}
-
-
-def session_in(box: BoxOffice, layout: list[str], **options: object) -> SessionView:
-    room = box.create_room(cinema="Centro", name=f"Sala {len(box.rooms())}", layout=layout)
-    return box.create_session(
-        movie="Filme X",
-        room_id=room.id,
-        starts_at=box.clock.now() + timedelta(days=1),
-        prices={c: p for c, p in PRICES.items() if c in room.categories},
-        **options,  # type: ignore[arg-type]
-    )
+from tests.unit.conftest import session_in
 
 
 @pytest.fixture
