@@ -55,6 +55,7 @@ from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Page
 from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionReport
+from cinema_core.reports.statement import SessionStatement, StatementFigures
 from cinema_core.resilience.outages import Outages
 from cinema_core.rooms.layout import Category, Room, RoomSeat
 from cinema_core.rooms.seats import Seat, SeatLabel, SeatStatus
@@ -116,9 +117,11 @@ __all__ = [
     "SessionFilter",
     "SessionNotFound",
     "SessionReport",
+    "SessionStatement",
     "SessionStatus",
     "SessionView",
     "SingleSeatGap",
+    "StatementFigures",
     "StoreUnavailable",
     "SystemClock",
     "Ticket",

@@ -32,6 +32,7 @@ from cinema_core.payments.payment import Payment
 from cinema_core.payments.use_cases import DEFAULT_PAYMENT_HOLD, DEFAULT_RECONCILE, Payments
 from cinema_core.ports import ReservationRepo, SeatLock
 from cinema_core.reports.figures import DailySales, SessionReport
+from cinema_core.reports.statement import SessionStatement
 from cinema_core.reports.use_cases import Reports
 from cinema_core.resilience.outages import Outages
 from cinema_core.rooms.layout import Category, Room
@@ -334,6 +335,10 @@ class BoxOffice:
     def session_report(self, session_id: UUID) -> SessionReport:
         """How full the session is and what it earned, net of refunds."""
         return self.reports.session_report(session_id)
+
+    def session_statement(self, session_id: UUID) -> SessionStatement:
+        """The session's borderô: tickets and money by ticket type, category and method."""
+        return self.reports.session_statement(session_id)
 
     def sales_report(
         self,

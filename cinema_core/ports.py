@@ -20,6 +20,7 @@ from cinema_core.kernel.clock import Clock
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
+from cinema_core.reports.statement import StatementGroup
 from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.reservations import Reservation, Sale
@@ -322,6 +323,13 @@ class ReservationRepo(Protocol):
     def session_tally(self, session_id: UUID, now: datetime) -> SessionTally:
         """What a session's report counts, from one snapshot: seats under a hold unlapsed at
         ``now``, and the session's tickets grouped by category and ticket type."""
+        ...
+
+    def statement_groups(self, session_id: UUID) -> list[StatementGroup]:
+        """What a session's statement counts, from one snapshot: every ticket of the session
+        ever sold, grouped by category, ticket type and the provider of the payment that made
+        its sale (``reports.statement.INSTANT`` when none), refunded or not; ordered by those
+        three."""
         ...
 
     def sales_by_day(self, where: SalesFilter) -> list[DailySales]:

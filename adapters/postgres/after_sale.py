@@ -23,6 +23,7 @@ from cinema_core.errors import AlreadyCheckedIn, AlreadyRefunded, TicketRefunded
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.times import iso
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally, TicketGroup
+from cinema_core.reports.statement import INSTANT, StatementGroup
 from cinema_core.rooms.layout import Category
 from cinema_core.rooms.seats import SeatLabel
 
@@ -164,6 +165,24 @@ class AfterSaleStatements:
             if row["category"] is not None
         )
         return SessionTally(int(found[0]["held"]) if found else 0, groups)
+
+    def statement_groups(self, session_id: UUID) -> list[StatementGroup]:
+        found = self._db.execute(
+            reports.STATEMENT_GROUPS, {"session_id": session_id, "instant": INSTANT}, mapped=True
+        )
+        return [
+            StatementGroup(
+                _CATEGORIES[row["category"]],
+                row["ticket"],
+                row["method"],
+                int(row["sold"]),
+                int(row["sold_cents"]),
+                int(row["refunded"]),
+                int(row["refunded_cents"]),
+                int(row["checked_in"]),
+            )
+            for row in found
+        ]
 
     def sales_by_day(self, where: SalesFilter) -> list[DailySales]:
         params = {

@@ -19,6 +19,7 @@ from cinema_core.events.envelopes import Event
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
+from cinema_core.reports.statement import StatementGroup
 from cinema_core.rooms.layout import Room, plan
 from cinema_core.rooms.seats import Seat
 from cinema_core.selling.reservations import Reservation, Sale
@@ -295,6 +296,12 @@ class PostgresReservationRepo:
         return self._read(
             "counting a session's report",
             lambda db: AfterSaleStatements(db).session_tally(session_id, now),
+        )
+
+    def statement_groups(self, session_id: UUID) -> list[StatementGroup]:
+        return self._read(
+            "counting a session's statement",
+            lambda db: AfterSaleStatements(db).statement_groups(session_id),
         )
 
     def sales_by_day(self, where: SalesFilter) -> list[DailySales]:

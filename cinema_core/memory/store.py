@@ -42,6 +42,7 @@ from cinema_core.reports.figures import (
     TicketGroup,
     in_report_order,
 )
+from cinema_core.reports.statement import INSTANT, StatementGroup
 from cinema_core.rooms.layout import Category, Room
 from cinema_core.rooms.seats import Seat, SeatLabel, count_available
 from cinema_core.selling.reservations import Reservation, ReservationStatus, Sale
@@ -710,6 +711,29 @@ class InMemoryReservationRepo:
                 for (category, ticket), counts in sorted(groups.items())
             ),
         )
+
+    def statement_groups(self, session_id: UUID) -> list[StatementGroup]:
+        with self._lock:
+            state = self._state
+            tickets = [state.tickets[id] for id in state.session_tickets.get(session_id, [])]
+            methods: dict[UUID, str] = {}
+            for t in tickets:
+                paid_by = state.sale_payments.get(t.sale_id)
+                paid_through = INSTANT if paid_by is None else state.payments[paid_by].provider
+                methods[t.sale_id] = paid_through
+        groups: dict[tuple[Category, str, str], list[int]] = {}
+        for t in tickets:
+            tally = groups.setdefault((t.category, t.ticket, methods[t.sale_id]), [0, 0, 0, 0, 0])
+            tally[0] += 1
+            tally[1] += t.price.cents
+            if t.refund_id is not None:
+                tally[2] += 1
+                tally[3] += t.price.cents
+            tally[4] += t.checked_in_at is not None
+        return [
+            StatementGroup(category, ticket, method, *counts)
+            for (category, ticket, method), counts in sorted(groups.items())
+        ]
 
     def sales_by_day(self, where: SalesFilter) -> list[DailySales]:
         with self._lock:

@@ -1,4 +1,4 @@
-"""The use cases of reports: a session's figures and the sales per day (admin).
+"""The use cases of reports: a session's figures and statement, and the sales per day (admin).
 
 Each is one read of the store, through the ``Holding`` it is handed (the session cache).
 """
@@ -11,6 +11,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionReport
+from cinema_core.reports.statement import SessionStatement
 from cinema_core.selling.holding import Holding
 
 
@@ -26,6 +27,12 @@ class Reports:
         return SessionReport.of(
             session, self.holding.repo.session_tally(session.id, self.holding.clock.now())
         )
+
+    def session_statement(self, session_id: UUID) -> SessionStatement:
+        """The session's borderô: every ticket sold, refunded and checked in, by ticket type,
+        seat category and payment method."""
+        session = self.holding.session(session_id)
+        return SessionStatement.of(session, self.holding.repo.statement_groups(session.id))
 
     def sales_report(
         self,

@@ -1,4 +1,4 @@
-"""The managers' reports: a session's tally and the sales by day."""
+"""The managers' reports: a session's tally and statement, and the sales by day."""
 
 from __future__ import annotations
 
@@ -25,6 +25,22 @@ WITH held AS (
 )
 SELECT held.n AS held, g.* FROM held LEFT JOIN groups AS g ON true
 ORDER BY g.category, g.ticket
+"""
+
+# Every ticket of the session ever sold, by category, type and the provider of the payment that
+# made its sale (payments_sale_id_key: at most one per sale, so the join adds no rows; none: the
+# sale was paid at once), refunded or not (tickets_session_idx).
+STATEMENT_GROUPS: Final = """
+SELECT t.category, t.ticket, coalesce(p.provider, %(instant)s) AS method,
+    count(*) AS sold,
+    sum(t.price_cents) AS sold_cents,
+    count(*) FILTER (WHERE t.refund_id IS NOT NULL) AS refunded,
+    coalesce(sum(t.price_cents) FILTER (WHERE t.refund_id IS NOT NULL), 0) AS refunded_cents,
+    count(*) FILTER (WHERE t.checked_in_at IS NOT NULL) AS checked_in
+FROM tickets AS t LEFT JOIN payments AS p ON p.sale_id = t.sale_id
+WHERE t.session_id = %(session_id)s
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3
 """
 
 # Tickets paid in the window (tickets_paid_at_idx) grouped by day (UTC), cinema and movie. The

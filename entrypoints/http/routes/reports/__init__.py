@@ -1,5 +1,5 @@
-"""Reports: a session's figures and sales per day, cinema and movie."""
+"""Reports: a session's figures and statement (the borderô), sales per day, cinema and movie."""
 
-from . import reports
+from . import reports, statement
 
-OPERATIONS = reports.OPERATIONS
+OPERATIONS = reports.OPERATIONS + statement.OPERATIONS

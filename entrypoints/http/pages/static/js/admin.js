@@ -3,7 +3,7 @@
 // when the box office takes money through the sandbox, the bank's approve and decline.
 
 import './account.js';
-import { ApiError, call, get, post, unsupported } from './api.js';
+import { ApiError, blob, call, get, post, unsupported } from './api.js';
 import { identity, onIdentityChange } from './auth.js';
 import { features } from './features.js';
 import { readLayout } from './layout.js';
@@ -312,7 +312,7 @@ function reportRow(session, figures) {
   const link = document.createElement('a');
   link.href = `/s/${session.id}`;
   link.textContent = session.movie;
-  title.append(link, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`);
+  title.append(link, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`, ' ', statementLink(session));
   const cells = [showTime(session.starts_at), figures.sold, figures.held, figures.available, figures.revenue];
   tr.append(title, ...cells.map((value, i) => {
     const td = document.createElement('td');
@@ -323,6 +323,25 @@ function reportRow(session, figures) {
     return td;
   }));
   return tr;
+}
+
+// The borderô as CSV: fetched with the tab's token (a plain link would go without it, 401) and
+// handed to the browser as a download named after the session.
+function statementLink(session) {
+  const link = document.createElement('a');
+  link.href = `/sessions/${session.id}/statement`;
+  link.className = 'statement';
+  link.dataset.statement = session.id;
+  link.textContent = phrase('statement-link');
+  link.addEventListener('click', async (event) => {
+    event.preventDefault();
+    const file = document.createElement('a');
+    file.href = URL.createObjectURL(await blob(link.getAttribute('href'), 'text/csv'));
+    file.download = `bordero-${session.id}.csv`;
+    file.click();
+    URL.revokeObjectURL(file.href);
+  });
+  return link;
 }
 
 // -- the sandbox's bank ------------------------------------------------------------------------
