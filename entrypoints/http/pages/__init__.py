@@ -58,6 +58,7 @@ def _page(call: Call, template: str, status: int = 200, **context: Any) -> Respo
         .get_template(template)
         .render(
             static=STATIC,
+            path=call.request.url.path,
             locale=locale,
             zone=zone,
             when=formats.when,
@@ -105,7 +106,7 @@ def picker(call: Call) -> Response:
         script="picker",
         nav="",
         session=session,
-        starts=found.starts_at,
+        starts=found.session.starts_at,
     )
 
 
