@@ -19,7 +19,8 @@ def test_pages_speak_brazilian_portuguese_by_default(api: Api) -> None:
     answer = api.get("/", headers={**HTML, "Accept-Language": ""})
     assert answer.headers["content-language"] == "pt-BR"
     assert '<html lang="pt-BR"' in answer.text
-    assert "Próximas sessões" in answer.text and "Coming sessions" not in answer.text
+    assert "Próximas sessões" in answer.text
+    assert "Coming sessions" not in answer.text
 
 
 def test_accept_language_picks_english(api: Api) -> None:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 from babel import Locale
-from babel.dates import format_skeleton, format_time, get_time_format
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency
 from babel.support import Translations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -128,7 +128,7 @@ class Formats:
 
 
 def _time(instant: datetime, zone: ZoneInfo, where: str) -> str:
-    return format_time(instant, get_time_format("short", locale=where), tzinfo=zone, locale=where)
+    return format_time(instant, "short", tzinfo=zone, locale=where)
 
 
 def language_name(locale: str) -> str:
