@@ -14,7 +14,7 @@ from babel.messages.extract import extract_python
 
 def extract_errors(
     source: IO[bytes], keywords: Any, comment_tags: Any, options: Any
-) -> Iterator[tuple[int, Any, Any, list[str]]]:
+) -> Iterator[tuple[int, Any, Any, Any]]:
     """Babel's extractor interface: the strings marked ``_()``/``N_()`` as Babel's Python
     extractor finds them, and every string assigned to ``default_message`` in a class body
     (``code, status, default_message = "x", 409, "…"`` too)."""
@@ -28,7 +28,7 @@ def extract_errors(
             yield from _messages(statement)
 
 
-def _messages(statement: ast.stmt) -> Iterator[tuple[int, Any, Any, list[str]]]:
+def _messages(statement: ast.stmt) -> Iterator[tuple[int, Any, Any, Any]]:
     if not isinstance(statement, ast.Assign):
         return
     for target in statement.targets:
