@@ -78,3 +78,25 @@ def bench(session: nox.Session) -> None:
     """The bench as a user runs the box office (see bench/README.md); options via posargs."""
     install(session, "bench")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+CATALOGS = "entrypoints/http/pages/locale"
+
+
+@nox.session
+def translations(session: nox.Session) -> None:
+    """Extract the pages' and errors' text into messages.pot, update each locale's .po with it
+    (new strings arrive untranslated, which tests/unit/test_translations.py refuses), and
+    compile the .mo files the package ships (committed: a fresh clone serves pt-BR at once)."""
+    install(session)
+    session.install("babel>=2.14")
+    pot = f"{CATALOGS}/messages.pot"
+    session.run(
+        "pybabel", "extract", "-F", "babel.cfg", "--no-location", "--sort-output",
+        "--omit-header", "-o", pot, ".", env={"PYTHONPATH": "."},
+    )  # fmt: skip
+    session.run(
+        "pybabel", "update", "-i", pot, "-d", CATALOGS, "--no-fuzzy-matching",
+        "--ignore-obsolete", "--omit-header",
+    )  # fmt: skip
+    session.run("pybabel", "compile", "-d", CATALOGS, "--statistics")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zoneinfo
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -56,6 +57,29 @@ def _namespace(namespace: str | None) -> str:
 
 
 PAYMENT_PROVIDERS = ("instant", "sandbox", "mercadopago")
+# The languages the pages and error messages speak (BCP 47 tags, as Accept-Language writes them).
+LOCALES = ("pt-BR", "en")
+
+
+def _locale(value: str | None) -> str:
+    if value is None:
+        return LOCALES[0]
+    for known in LOCALES:
+        if value.replace("_", "-").lower() == known.lower():
+            return known
+    raise ConfigError(f"CINEMA_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}, not {value!r}")
+
+
+def _time_zone(value: str | None) -> str:
+    if value is None:
+        return "America/Sao_Paulo"
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"CINEMA_TIME_ZONE must be an IANA time zone such as America/Sao_Paulo, not {value!r}"
+        ) from None
+    return value
 
 
 @attrs.frozen
@@ -138,6 +162,17 @@ VARIABLES = {
             "CINEMA_PAYMENT_RECONCILE_SECONDS",
             "how often pending payments not heard of are read from the provider",
             "60",
+        ),
+        Variable(
+            "CINEMA_DEFAULT_LOCALE",
+            "the pages' and error messages' language when Accept-Language names none of "
+            "pt-BR or en",
+            "pt-BR",
+        ),
+        Variable(
+            "CINEMA_TIME_ZONE",
+            "the cinemas' time zone, in which pages show dates and times (an IANA name)",
+            "America/Sao_Paulo",
         ),
         Variable("CINEMA_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO"),
         Variable("CINEMA_LOG_FORMAT", "json or text", "text on a terminal, json otherwise"),
@@ -236,6 +271,9 @@ class Settings:
     public_url: str | None = None
     payment_hold_seconds: float = 600.0
     payment_reconcile_seconds: float = 60.0
+    # The pages' language unless the browser asks for another we speak; the cinemas' zone.
+    default_locale: str = "pt-BR"
+    time_zone: str = "America/Sao_Paulo"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -278,6 +316,8 @@ class Settings:
             )
         reconcile = number("CINEMA_PAYMENT_RECONCILE_SECONDS", 60.0, minimum=0.1)
         return cls(
+            default_locale=_locale(text("CINEMA_DEFAULT_LOCALE")),
+            time_zone=_time_zone(text("CINEMA_TIME_ZONE")),
             payment_provider=provider,
             mercadopago_access_token=token,
             mercadopago_webhook_secret=text("CINEMA_MERCADOPAGO_WEBHOOK_SECRET"),

@@ -22,6 +22,7 @@ from . import pages
 from .framework.auth import Authenticator
 from .framework.docs import assets, doc_operations
 from .framework.errors import http_exception
+from .framework.languages import Languages
 from .framework.middleware import RequestContext
 from .framework.openapi import document
 from .framework.operations import Gate, Operation, routes
@@ -76,7 +77,11 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
 
     app = Starlette(
         routes=[*routes(operations, gate, threads), assets(), pages.assets()],
-        middleware=[Middleware(RequestContext)],
+        middleware=[
+            # Outermost: even the last net's 500 speaks the request's language.
+            Middleware(Languages, default=services.settings.default_locale),
+            Middleware(RequestContext),
+        ],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
     )

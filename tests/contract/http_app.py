@@ -204,4 +204,7 @@ def open_api(clock: ManualClock, *, run_worker: bool = False, **settings: Any) -
     services = bootstrap(Settings(auth_secret=SECRET, **settings), clock)
     app = create_app(services, run_worker=run_worker)
     with TestClient(app, raise_server_exceptions=False) as client:
+        # The contract tests read English messages unless they ask otherwise (the default
+        # language, pt-BR, is test_http_languages.py's).
+        client.headers["Accept-Language"] = "en"
         yield Api(client, services, clock)

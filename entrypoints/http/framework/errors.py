@@ -16,7 +16,9 @@ from starlette.responses import Response
 from cinema_core import CinemaError, RateLimited, StoreUnavailable
 from cinema_core.payments.errors import PaymentProviderUnavailable
 
+from . import languages
 from .answers import Answer, out
+from .languages import N_
 
 log = logging.getLogger("cinema.http")
 
@@ -87,18 +89,33 @@ def error_response(error: CinemaError) -> Response:
         headers["Retry-After"] = "1"
         # The client is only told to retry; the operator needs the driver's reason.
         log.error("answered 503: %s", error.message, exc_info=error)
-    return Error.response(error, error.status, headers)
+    return Error.response(spoken(error), error.status, headers)
+
+
+def spoken(error: CinemaError) -> Failure:
+    """``error`` with its message in the request's language; the code never changes. The core
+    writes English; a message of its own (with figures in it) that the catalog does not hold
+    falls back to the translation of its class's default message (``details`` keep the
+    figures), and English keeps the core's exact words."""
+    locale = languages.current()
+    message = error.message
+    if locale != "en":
+        found = languages.translate(message, locale)
+        if found == message:
+            found = languages.translate(type(error).default_message, locale)
+        message = found
+    return Failure(error.code, message, error.details)
 
 
 def server_error_body() -> bytes:
-    message = "Something went wrong on our side; it has been logged."
+    message = languages.translate(N_("Something went wrong on our side; it has been logged."))
     return Error.json(Failure("internal_error", message))
 
 
 _HTTP_CODES = {
-    400: ("bad_request", "The request is malformed."),
-    404: ("not_found", "Nothing is here."),
-    405: ("method_not_allowed", "This route does not answer that method."),
+    400: ("bad_request", N_("The request is malformed.")),
+    404: ("not_found", N_("Nothing is here.")),
+    405: ("method_not_allowed", N_("This route does not answer that method.")),
 }
 
 
@@ -106,4 +123,4 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own 404/405 (no route, wrong method, missing asset) in the contract's shape."""
     assert isinstance(exc, HTTPException)
     code, message = _HTTP_CODES.get(exc.status_code, ("error", exc.detail))
-    return Error.response(Failure(code, message), exc.status_code, exc.headers)
+    return Error.response(Failure(code, languages.translate(message)), exc.status_code, exc.headers)

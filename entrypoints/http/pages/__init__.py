@@ -19,6 +19,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from cinema_core import SessionNotFound
+from entrypoints.config import LOCALES
+from entrypoints.http.framework import languages
 from entrypoints.http.framework.operations import Call, Operation, Reply
 from entrypoints.http.routes.sessions.sessions import Session
 
@@ -31,18 +33,40 @@ POLICY = (
 
 
 @functools.cache
-def _templates() -> jinja2.Environment:
-    return jinja2.Environment(
+def _templates(locale: str) -> jinja2.Environment:
+    """The templates speaking ``locale``: ``_()``/``{% trans %}`` read its catalog."""
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("entrypoints.http.pages", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        languages.translations(locale), newstyle=True
+    )
+    return environment
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Response:
-    html = _templates().get_template(template).render(static=STATIC, **context)
+def _page(call: Call, template: str, status: int = 200, **context: Any) -> Response:
+    locale = languages.current()
+    zone = call.services.settings.time_zone
+    formats = languages.Formats(locale, zone)
+    html = (
+        _templates(locale)
+        .get_template(template)
+        .render(
+            static=STATIC,
+            path=call.request.url.path,
+            locale=locale,
+            zone=zone,
+            when=formats.when,
+            money=formats.money,
+            languages=[(each, languages.language_name(each)) for each in LOCALES],
+            **context,
+        )
+    )
     return HTMLResponse(
         html,
         status,
@@ -60,31 +84,52 @@ def _wants_html(call: Call) -> bool:
 
 
 def home(call: Call) -> Response:
-    return _page("home.html", title="Coming sessions", script="home", nav="home")
+    return _page(call, "home.html", title=_("Coming sessions"), script="home", nav="home")
 
 
 def picker(call: Call) -> Response:
     try:
         session_id = call.path_uuid("session_id", SessionNotFound)
-        session = Session.encode(call.services.box.session(session_id))
+        found = call.services.box.session(session_id)
+        session = Session.encode(found)
     except SessionNotFound:
         # A browser gets a page it can read; any other client the API's JSON error.
         if not _wants_html(call):
             raise
-        return _page("missing.html", 404, title="No such session", script="account", nav="")
-    return _page("picker.html", title=session["movie"], script="picker", nav="", session=session)
+        return _page(
+            call, "missing.html", 404, title=_("No such session"), script="account", nav=""
+        )
+    return _page(
+        call,
+        "picker.html",
+        title=session["movie"],
+        script="picker",
+        nav="",
+        session=session,
+        starts=found.session.starts_at,
+    )
 
 
 def my_tickets(call: Call) -> Response:
     # The page hides a buyer's refund buttons once the window closes; the server judges anyway.
     cutoff = call.services.box.refund_cutoff.total_seconds()
     return _page(
-        "tickets.html", title="My tickets", script="purchases", nav="tickets", cutoff=cutoff
+        call,
+        "tickets.html",
+        title=_("My tickets"),
+        script="purchases",
+        nav="tickets",
+        cutoff=cutoff,
     )
 
 
 def admin(call: Call) -> Response:
-    return _page("admin.html", title="Admin", script="admin", nav="admin")
+    return _page(call, "admin.html", title=_("Admin"), script="admin", nav="admin")
+
+
+def _(message: str) -> str:
+    """A page's title in the request's language (and marked for ``pybabel extract``)."""
+    return languages.translate(message)
 
 
 _HTML = "An HTML page; its script reads the JSON API."

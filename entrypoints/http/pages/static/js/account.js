@@ -1,5 +1,6 @@
 // The header's sign-in area, on every page: who is signed in, a form to paste a token.
 
+import { phrase } from './phrases.js';
 import { adoptFragmentToken, identity, onIdentityChange, signIn, signOut } from './auth.js';
 
 adoptFragmentToken();
@@ -15,10 +16,10 @@ function show() {
   if (me === null) {
     who.textContent = '';
   } else if (me.unreadable) {
-    who.textContent = 'Signed in (unreadable token)';
+    who.textContent = phrase('signed-in-unreadable');
   } else {
     const role = me.role === 'customer' ? '' : ` (${me.role})`;
-    who.textContent = `${me.expired ? 'Expired: ' : ''}${me.user}${role}`;
+    who.textContent = me.expired ? phrase('expired-user', { user: `${me.user}${role}` }) : `${me.user}${role}`;
   }
   leave.hidden = me === null;
   open.hidden = me !== null;

@@ -1,6 +1,7 @@
 // The JSON API as the pages call it: same origin, the tab's bearer token, errors as ApiError
 // carrying the contract's code, message and details.
 
+import { phrase } from './phrases.js';
 import { token } from './auth.js';
 
 export class ApiError extends Error {
@@ -19,7 +20,7 @@ export function newKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const UNREACHABLE = 'The box office cannot be reached right now. Check the connection and try again.';
+const UNREACHABLE = phrase('unreachable');
 
 async function send(method, path, { body, idempotent = false, accept = 'application/json' } = {}) {
   const headers = { Accept: accept };
@@ -48,7 +49,7 @@ async function send(method, path, { body, idempotent = false, accept = 'applicat
     throw new ApiError(
       response.status,
       error.code ?? `http_${response.status}`,
-      error.message ?? `The box office answered ${response.status}.`,
+      error.message ?? phrase('answered', { status: response.status }),
       error.details ?? {},
     );
   }

@@ -7,11 +7,14 @@ export function cents(text) {
   return found[1] ? -value : value;
 }
 
+import { LOCALE } from './when.js';
+
 const formats = new Map();
 
 export function money(amount, currency = 'BRL') {
   if (!formats.has(currency)) {
-    const locale = currency === 'BRL' ? 'pt-BR' : undefined;
+    // Reais read as Brazil writes them (R$ 25,00) in every language, as on the receipts.
+    const locale = currency === 'BRL' ? 'pt-BR' : LOCALE;
     formats.set(currency, new Intl.NumberFormat(locale, { style: 'currency', currency }));
   }
   return formats.get(currency).format(amount / 100);

@@ -2,6 +2,7 @@
 // A box office that issues no tickets yet shows the sale's seats, with the sale as the proof.
 // A refunded ticket shows no code at all: nothing on it may still scan at the door.
 
+import { phrase } from './phrases.js';
 import { blob, get, unsupported } from './api.js';
 
 function ticket(item, typeName) {
@@ -12,9 +13,9 @@ function ticket(item, typeName) {
   figure.className = 'qr';
   const text = document.createElement('div');
   const seat = document.createElement('strong');
-  seat.textContent = `Seat ${item.seat}`;
+  seat.textContent = phrase('ticket-seat', { seat: item.seat });
   const type = document.createElement('span');
-  const used = { used: ' · checked in', refunded: ' · refunded' }[item.status] ?? '';
+  const used = { used: phrase('ticket-used'), refunded: phrase('ticket-refunded') }[item.status] ?? '';
   type.textContent = `${item.ticket ? typeName(item.ticket) : ''}${used}`;
   text.append(seat, type);
   if (item.status === 'refunded') {
@@ -31,11 +32,11 @@ function ticket(item, typeName) {
 async function qr(item, figure) {
   try {
     const image = new Image(128, 128);
-    image.alt = `QR code of the ticket for seat ${item.seat}`;
+    image.alt = phrase('ticket-qr', { seat: item.seat });
     image.src = URL.createObjectURL(await blob(`/tickets/${item.id}/qr.svg`, 'image/svg+xml'));
     figure.replaceChildren(image);
   } catch {
-    figure.textContent = 'QR code unavailable';
+    figure.textContent = phrase('qr-unavailable');
   }
 }
 

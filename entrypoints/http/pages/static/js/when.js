@@ -1,13 +1,21 @@
-// Instants as a person reads them, in the browser's own time zone.
+// Instants as a person reads them: in the page's language and the cinemas' time zone, both
+// handed in by the server on <html lang data-time-zone>.
 
-const day = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
-const hour = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+export const LOCALE = document.documentElement.lang || undefined;
+export const ZONE = document.documentElement.dataset.timeZone || undefined;
+
+const stamp = new Intl.DateTimeFormat(LOCALE, {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZone: ZONE,
+});
 
 export function showTime(iso) {
-  const moment = new Date(iso);
-  return `${day.format(moment)}, ${hour.format(moment)}`;
+  return stamp.format(new Date(iso));
 }
-
 export function clock(milliseconds) {
   const seconds = Math.max(0, Math.ceil(milliseconds / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;

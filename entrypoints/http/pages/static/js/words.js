@@ -1,19 +1,24 @@
-// How the pages say things: seat kinds, lists of seats, and every refusal in plain words.
+// How the pages say things: seat kinds, lists of seats, and every refusal in plain words (the
+// words themselves are the page's phrases, in its language).
+
+import { phrase } from './phrases.js';
 
 export const KIND = {
-  standard: 'standard',
-  premium: 'premium',
-  couple: 'couple seat',
-  accessible: 'wheelchair space',
+  standard: phrase('kind-standard'),
+  premium: phrase('kind-premium'),
+  couple: phrase('kind-couple'),
+  accessible: phrase('kind-accessible'),
 };
 
+const lists = new Intl.ListFormat(document.documentElement.lang || undefined, { type: 'conjunction' });
+
 export function listed(labels) {
-  const items = [...labels];
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+  return lists.format([...labels].map(String));
 }
 
-function were(seats) {
-  return seats.length > 1 ? 'were' : 'was';
+// ``key-one`` or ``key-many`` as the seats are one or more.
+function counted(key, seats) {
+  return phrase(`${key}-${seats.length > 1 ? 'many' : 'one'}`, { seats: listed(seats) });
 }
 
 // The message for a refused request (an ApiError). ``typeName`` names a ticket type by code;
@@ -24,40 +29,30 @@ export function refusal(error, { typeName = (code) => code, together = true, sti
   const seats = d.seats ?? [];
   switch (error.code) {
     case 'seats_unavailable':
-      return `${listed(seats)} ${were(seats)} just taken by someone else, so nothing was held. ${
-        stillChosen ? 'Your other seats are still chosen: hold them, or add another.' : 'Choose another seat.'
-      }`;
+      return `${counted('taken', seats)} ${phrase(stillChosen ? 'others-chosen' : 'choose-another')}`;
     case 'single_seat_gap':
-      return `That would leave ${listed(seats)} alone between taken seats, which this session does not sell. Include it, or move one seat over.`;
-    case 'ticket_quota_exhausted': {
-      const name = typeName(d.ticket);
-      return `Only ${d.remaining ?? 0} ${name} tickets are left for this session. Choose fewer ${name} tickets.`;
-    }
+      return phrase('single_seat_gap', { seats: listed(seats) });
+    case 'ticket_quota_exhausted':
+      return phrase('ticket_quota_exhausted', { remaining: d.remaining ?? 0, name: typeName(d.ticket) });
     case 'couple_seat_split':
-      return `${listed(seats)} ${seats.length > 1 ? 'are' : 'is'} the other half of a couple seat, which is sold only as a pair.`;
+      return counted('couple', seats);
     case 'not_enough_seats':
-      return `Not enough seats are free${together ? ' side by side' : ''} (${d.available ?? 0} available). Ask for fewer${
-        together ? ', or untick “Side by side”' : ''
-      }.`;
-    case 'reservation_cancelled':
-      return 'This hold was cancelled, so it cannot be paid. Choose seats again.';
-    case 'refund_window_closed':
-      return 'Refunds for this session have closed: it starts too soon.';
+      return phrase(together ? 'not-enough-together' : 'not-enough', { available: d.available ?? 0 });
     case 'already_refunded':
-      return `${listed(seats)} ${were(seats)} refunded already.`;
+      return counted('refunded', seats);
     case 'ticket_used':
-      return `${listed(seats)} ${were(seats)} already checked in at the door, so nothing was refunded.`;
+      return counted('used', seats);
+    case 'reservation_cancelled':
+    case 'refund_window_closed':
     case 'unauthorized':
-      return 'Your sign-in was not accepted (it may have expired). Sign in again to go on.';
     case 'rate_limited':
-      return 'Too many tries in a short time. Wait a moment, then try again.';
     case 'session_not_found':
-      return 'This session no longer exists.';
+      return phrase(error.code);
     default:
       return error.message;
   }
 }
 
 export function lapse(seats) {
-  return `Your hold on ${listed(seats)} lapsed before payment, so the seats were released and nothing was charged. Choose seats again.`;
+  return phrase('lapse', { seats: listed(seats) });
 }
