@@ -97,18 +97,20 @@ def test_a_provider_down_at_the_cancellation_leaves_the_debt_for_the_reconciler(
     clock: ManualClock,
     repo: InMemoryReservationRepo,
 ) -> None:
-    """The cancellation still succeeds; the payment waits in review until the provider
-    takes the refund, which is asked once."""
+    """The cancellation still succeeds; the payment waits in review, asked again each reconcile
+    interval, until the provider takes the refund, which is made once."""
     provider.down = True
     cancelled = box.cancel_session(session.session.id, "admin")
     assert cancelled.session.cancelled_at is not None
     owed = current(box, paid)
     assert owed.status is PaymentStatus.REVIEW
     assert owed.owed == Money.parse("50.00")
+    # A debt is asked again once per reconcile interval (a refusal is not hammered).
+    clock.advance(seconds=box.reconcile_quiet.total_seconds() + 1)
     box.reconcile_payments()
     assert current(box, paid).status is PaymentStatus.REVIEW
     provider.down = False
-    clock.advance(seconds=1)
+    clock.advance(seconds=box.reconcile_quiet.total_seconds() + 1)
     box.reconcile_payments()
     assert current(box, paid).status is PaymentStatus.REFUNDED
     assert sandbox.read(charge_id(paid)).refunded == Money.parse("50.00")
