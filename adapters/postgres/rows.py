@@ -66,7 +66,8 @@ def session_from_row(row: Row) -> Session:
                 kind["name"],
                 kind["percent"],
                 kind.get("quota_percent"),
-                kind.get("quota_group"),
+                # A group named by the type's own code is the type alone, as declared.
+                None if kind.get("quota_group") == kind["code"] else kind.get("quota_group"),
                 kind.get("document"),
             )
             for kind in row["ticket_types"]
