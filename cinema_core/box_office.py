@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 
 import attrs
 
-from cinema_core.after_sale.admissions import Ticket, new_code
+from cinema_core.after_sale.admissions import Admission, Ticket, new_code
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.after_sale.use_cases import AfterSale
 from cinema_core.kernel.clock import Clock, SystemClock
@@ -46,6 +46,7 @@ from cinema_core.selling.ticket_types import DEFAULT_TICKET_TYPES, TicketType
 from cinema_core.sessions.life import SessionLife
 from cinema_core.sessions.session import (
     DEFAULT_DURATION,
+    DEFAULT_RATING,
     DEFAULT_SALES_CLOSE,
     SessionFilter,
     SessionView,
@@ -172,6 +173,7 @@ class BoxOffice:
         duration_minutes: int = DEFAULT_DURATION,
         ticket_types: Sequence[TicketType] = DEFAULT_TICKET_TYPES,
         forbid_single_gaps: bool = False,
+        rating: str = DEFAULT_RATING,
         room: str | None = None,
         rows: int | None = None,
         seats_per_row: int | None = None,
@@ -187,6 +189,7 @@ class BoxOffice:
             duration_minutes=duration_minutes,
             ticket_types=ticket_types,
             forbid_single_gaps=forbid_single_gaps,
+            rating=rating,
             room=room,
             rows=rows,
             seats_per_row=seats_per_row,
@@ -332,6 +335,10 @@ class BoxOffice:
         """Let the holder of ``code`` in, once (see ``AfterSale.check_in``)."""
         return self.after_sale.check_in(code, session_id)
 
+    def admit(self, code: str, session_id: UUID | None = None) -> Admission:
+        """Check a ticket in with what the door must check (see ``AfterSale.admit``)."""
+        return self.after_sale.admit(code, session_id)
+
     def session_report(self, session_id: UUID) -> SessionReport:
         """How full the session is and what it earned, net of refunds."""
         return self.reports.session_report(session_id)
@@ -361,10 +368,15 @@ class BoxOffice:
         movie: str | None = None,
         starts_at: datetime | None = None,
         duration_minutes: int | None = None,
+        rating: str | None = None,
     ) -> SessionView:
         """Change the movie or times of a session (see ``SessionLife.change_session``)."""
         return self.session_life.change_session(
-            session_id, movie=movie, starts_at=starts_at, duration_minutes=duration_minutes
+            session_id,
+            movie=movie,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            rating=rating,
         )
 
     def cancel_session(self, session_id: UUID, by: str) -> SessionView:

@@ -88,9 +88,12 @@ class TicketQuotaExhausted(CinemaError):
     code, status = "ticket_quota_exhausted", 409
     default_message = "No more tickets of this type are left for this session."
 
-    def __init__(self, ticket: str, remaining: int):
+    def __init__(self, ticket: str, remaining: int, quota_group: str | None = None):
         self.ticket, self.remaining = ticket, remaining
-        super().__init__(None, {"ticket": ticket, "remaining": remaining})
+        self.quota_group = quota_group or ticket
+        super().__init__(
+            None, {"ticket": ticket, "remaining": remaining, "quota_group": self.quota_group}
+        )
 
 
 class _SeatsError(CinemaError):

@@ -291,6 +291,13 @@ class ReservationRepo(Protocol):
         """How many seats of each session are neither sold nor held at ``now``."""
         ...
 
+    def ticket_counts(
+        self, session_ids: Sequence[UUID], now: datetime
+    ) -> dict[UUID, dict[str, int]]:
+        """How many seats of each session are sold or held (unlapsed) at ``now`` per ticket
+        code, as ``Transaction.quota_usage`` counts them but without its lock (a reading)."""
+        ...
+
     def seats(self, session_id: UUID) -> list[Seat]:
         """Every seat for sale of the session, in label order (empty for an unknown session)."""
         ...

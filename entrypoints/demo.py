@@ -155,7 +155,10 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
     say(f"   D1 + D2 sold for R$ {pair.amount}.")
 
     quota = session.ticket_types[1].quota(session.seat_count)
-    say(f"\n6. Students buy meia-entrada (quota: {quota} of {session.seat_count} seats):")
+    say(
+        f"\n6. Students buy meia-entrada (group meia: {quota} of {session.seat_count} seats"
+        f" at once; the door asks for the {session.ticket_types[1].document}):"
+    )
     school = box.reserve("escola", session.id, [*_seats("B", 1, 8), "C1", "C2"], {"half": 10})
     say(f"   a school holds 10 seats at half price, R$ {school.amount}")
     late = box.reserve("bia", session.id, ["C3", "C4"], {"half": 2})
@@ -170,6 +173,9 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
         )
     full = box.reserve("caio", session.id, ["C5"])
     say(f"   caio takes C5 at full price instead, R$ {full.amount}")
+    # The over-60 half price is outside the meia group's 40 %.
+    senior = box.reserve("rosa", session.id, ["C6"], {"senior": 1})
+    say(f"   rosa (60+) still pays half, R$ {senior.amount}: outside the meia-entrada quota")
 
     say("\n7. The seat map (■ sold, h held, · available, x blocked):")
     seat_map = box.seat_map(session.id)

@@ -32,6 +32,7 @@ from .engine import engine_for, probing
 from .executor import Executor
 from .payments import PaymentStatements
 from .sql import outbox as outbox_sql
+from .sql import quotas as quota_sql
 from .sql import seats as seat_sql
 from .sql import sessions as session_sql
 from .tables import newest_events, outbox, reservations, rooms, sales, sessions
@@ -61,6 +62,7 @@ _SESSION_WITH_ROOM = sa.select(
     sessions.c.ticket_types,
     sessions.c.forbid_single_gaps,
     sessions.c.cancelled_at,
+    sessions.c.rating,
     rooms.c.id.label("room_id"),
     rooms.c.cinema.label("room_cinema"),
     rooms.c.name.label("room_name"),
@@ -226,6 +228,22 @@ class PostgresReservationRepo:
             ).fetchall(),
         )
         return {id: int(available) for id, available in found}
+
+    def ticket_counts(
+        self, session_ids: Sequence[UUID], now: datetime
+    ) -> dict[UUID, dict[str, int]]:
+        if not session_ids:
+            return {}
+        rows_found = self._read(
+            "counting tickets",
+            lambda db: db.execute(
+                quota_sql.TICKET_COUNTS, {"ids": list(session_ids), "now": now}
+            ).fetchall(),
+        )
+        counts: dict[UUID, dict[str, int]] = {id: {} for id in session_ids}
+        for id, ticket, count in rows_found:
+            counts[id][ticket] = int(count)
+        return counts
 
     def seats(self, session_id: UUID) -> list[Seat]:
         last = self._seat_reads.get(session_id)

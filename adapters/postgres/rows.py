@@ -61,11 +61,20 @@ def session_from_row(row: Row) -> Session:
             if category.value in cents
         },
         ticket_types=tuple(
-            TicketType(kind["code"], kind["name"], kind["percent"], kind.get("quota_percent"))
+            TicketType(
+                kind["code"],
+                kind["name"],
+                kind["percent"],
+                kind.get("quota_percent"),
+                # A group named by the type's own code is the type alone, as declared.
+                None if kind.get("quota_group") == kind["code"] else kind.get("quota_group"),
+                kind.get("document"),
+            )
             for kind in row["ticket_types"]
         ),
         forbid_single_gaps=row["forbid_single_gaps"],
         cancelled_at=row["cancelled_at"],
+        rating=row["rating"],
     )
 
 
@@ -87,6 +96,7 @@ def session_values(session: Session) -> dict[str, Any]:
         "forbid_single_gaps": session.forbid_single_gaps,
         "seat_count": session.seat_count,
         "cancelled_at": session.cancelled_at,
+        "rating": session.rating,
     }
 
 
@@ -94,6 +104,10 @@ def _ticket_type_json(kind: TicketType) -> dict[str, Any]:
     found: dict[str, Any] = {"code": kind.code, "name": kind.name, "percent": kind.percent}
     if kind.quota_percent is not None:
         found["quota_percent"] = kind.quota_percent
+        # Stored named, so that a group is one JSON key however the type was declared.
+        found["quota_group"] = kind.group
+    if kind.document is not None:
+        found["document"] = kind.document
     return found
 
 

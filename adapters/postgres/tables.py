@@ -42,7 +42,8 @@ sessions = sa.Table(
     sa.Column("prices", pg.JSONB, nullable=False),
     sa.Column("price_cents", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.Text, nullable=False),
-    # [{code, name, percent, quota_percent?}] in the session's order.
+    # [{code, name, percent, quota_percent?, quota_group?, document?}] in the session's order;
+    # quota_group is set wherever quota_percent is (migration 0008).
     sa.Column("ticket_types", pg.JSONB, nullable=False),
     sa.Column("forbid_single_gaps", sa.Boolean, nullable=False),
     # The room's seats for sale: what availability and quotas are counted against.
@@ -50,6 +51,9 @@ sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     # Null while the session is to be screened (migration 0006).
     sa.Column("cancelled_at", sa.DateTime(timezone=True)),
+    # The age rating: L or the least age (migration 0008).
+    # sessions_rating_known admits only ClassInd's ratings (sessions.session.RATINGS).
+    sa.Column("rating", sa.Text, nullable=False, server_default="L"),
 )
 
 # One row per seat for sale of every session. "row" is quoted everywhere: it is an SQL keyword.

@@ -163,6 +163,7 @@ class PostgresTransaction:
                 "duration_minutes",
                 "ends_at",
                 "cancelled_at",
+                "rating",
             )
         }
         # A savepoint, so that a refusal by sessions_room_no_overlap leaves the transaction

@@ -125,3 +125,21 @@ def issue_tickets(sale: Sale, new_id: Callable[[], UUID], code: Callable[[], str
         )
         for line in sale.lines
     ]
+
+
+@attrs.frozen
+class DoorChecks:
+    """What the door must see before letting a ticket's holder in: the ``document`` proving the
+    right to its ticket type (a student card for a meia-entrada), and the least ``age`` the
+    session's rating asks for (``None``: nothing to check)."""
+
+    document: str | None = None
+    age: str | None = None
+
+
+@attrs.frozen
+class Admission:
+    """A ticket just checked in, with what the door must check of its holder."""
+
+    ticket: Ticket
+    checks: DoorChecks

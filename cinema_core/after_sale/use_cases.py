@@ -13,7 +13,7 @@ from uuid import UUID
 
 import attrs
 
-from cinema_core.after_sale.admissions import MAX_CODE, Ticket
+from cinema_core.after_sale.admissions import MAX_CODE, Admission, DoorChecks, Ticket
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.errors import SaleNotFound, TicketNotFound
 from cinema_core.events import envelopes as events
@@ -178,3 +178,18 @@ class AfterSale:
             return ticket
 
         return self.holding.repo.atomic(work)
+
+    def admit(self, code: str, session_id: UUID | None = None) -> Admission:
+        """Check the ticket of ``code`` in (as ``check_in``), with what the door must check:
+        its type's document and the session's age rating."""
+        ticket = self.check_in(code, session_id)
+        # Read as stored now, not from the cache: an admin may have changed the rating.
+        session = self.holding.repo.get_session(ticket.session_id)
+        kind = None if session is None else session.ticket_type(ticket.ticket)
+        return Admission(
+            ticket,
+            DoorChecks(
+                document=None if kind is None else kind.document,
+                age=None if session is None else session.least_age,
+            ),
+        )

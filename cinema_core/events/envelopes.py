@@ -112,6 +112,7 @@ def session_changed(id: UUID, session: Session, changed: Sequence[str], at: date
             "movie": session.movie,
             "starts_at": iso(session.starts_at),
             "ends_at": iso(session.ends_at),
+            "rating": session.rating,
             "changed": list(changed),
         },
     )

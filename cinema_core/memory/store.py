@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -638,6 +639,23 @@ class InMemoryReservationRepo:
             }
         # Counted outside the lock: the snapshots are never mutated (see ``seats``).
         return {id: count_available(seats, now) for id, seats in snapshots.items()}
+
+    def ticket_counts(
+        self, session_ids: Sequence[UUID], now: datetime
+    ) -> dict[UUID, dict[str, int]]:
+        with self._lock:
+            snapshots = {
+                id: list(self._state.seats[id].values())
+                for id in session_ids
+                if id in self._state.seats
+            }
+        found: dict[UUID, dict[str, int]] = {}
+        for id, seats in snapshots.items():
+            counts = Counter(
+                seat.ticket for seat in seats if seat.ticket and seat.counts_for(seat.ticket, now)
+            )
+            found[id] = dict(counts)
+        return found
 
     def seats(self, session_id: UUID) -> list[Seat]:
         # Stored seats are snapshots nothing mutates: a transaction copies a seat when it locks

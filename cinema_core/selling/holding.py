@@ -14,7 +14,7 @@ lock is the process's own. The lock only filters: the store decides.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
@@ -74,13 +74,21 @@ class Holding:
             self._sessions.clear()  # atomic, unlike evicting one while other threads read
         self._sessions[session.id] = session
 
-    def view(self, session: Session, available: int | None = None) -> SessionView:
-        """The session as the API shows it now, with its ``available`` seats (counted if
-        ``None``)."""
+    def view(
+        self,
+        session: Session,
+        available: int | None = None,
+        used: Mapping[str, int] | None = None,
+    ) -> SessionView:
+        """The session as the API shows it now, with its ``available`` seats and the seats
+        ``used`` per ticket code that its quotas count (each counted if ``None``)."""
+        now = self.clock.now()
         if available is None:
-            counts = self.repo.available_counts([session.id], self.clock.now())
+            counts = self.repo.available_counts([session.id], now)
             available = counts.get(session.id, 0)
-        return SessionView.at(session, available, self.clock.now(), self.sales_close)
+        if used is None and any(kind.group for kind in session.ticket_types):
+            used = self.repo.ticket_counts([session.id], now).get(session.id, {})
+        return SessionView.at(session, available, now, self.sales_close, used)
 
     # -- inside a unit of work ------------------------------------------------------------
 

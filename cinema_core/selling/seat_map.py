@@ -3,7 +3,8 @@ maps of the sessions being watched (``SeatMaps``), kept while nothing in them ch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -12,6 +13,7 @@ import attrs
 from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel, SeatStatus
 from cinema_core.selling.holding import Holding
+from cinema_core.selling.ticket_types import QuotaUse, quota_uses
 
 # Seat maps kept for reuse (each up to 2,600 seats, ~0.5 MB): the sessions being watched.
 SEAT_MAP_CACHE_SIZE = 16
@@ -25,6 +27,8 @@ class SeatMap:
     session_id: UUID
     room: Room
     seats: tuple[tuple[SeatLabel, SeatStatus], ...]
+    # Each quota group of the session with its limit, use and what is left at that instant.
+    quotas: Mapping[str, QuotaUse] = attrs.field(factory=dict)
 
     @classmethod
     def at(cls, session_id: UUID, room: Room, seats: Sequence[Seat], now: datetime) -> SeatMap:
@@ -87,7 +91,8 @@ class SeatMaps:
     def seat_map(self, session_id: UUID) -> SeatMap:
         """Every seat of the session's room with its status now."""
         seats = self.holding.repo.seats(session_id)
-        room = self.holding.session(session_id).room
+        session = self.holding.session(session_id)
+        room = session.room
         if not seats:
             return SeatMap.at(session_id, room, seats, self.holding.clock.now())
         now = self.holding.clock.now()
@@ -106,6 +111,13 @@ class SeatMaps:
             ):
                 return seat_map
         seat_map = SeatMap.at(session_id, room, seats, now)
+        if any(kind.group for kind in session.ticket_types):
+            # From the same seats as the statuses, so the quotas and the map always agree.
+            used = Counter(
+                seat.ticket for seat in seats if seat.ticket and seat.counts_for(seat.ticket, now)
+            )
+            quotas = quota_uses(session.ticket_types, session.seat_count, used)
+            seat_map = attrs.evolve(seat_map, quotas=quotas)
         until = min(
             (
                 seat.hold_expires_at

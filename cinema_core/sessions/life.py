@@ -65,6 +65,7 @@ class SessionLife:
         movie: str | None = None,
         starts_at: datetime | None = None,
         duration_minutes: int | None = None,
+        rating: str | None = None,
     ) -> SessionView:
         """Change the movie or times of a session (the fields given), checked as a new
         session's are; the room stays free of overlaps (``RoomBusy``), a cancelled session
@@ -75,7 +76,11 @@ class SessionLife:
             now = self.holding.clock.now()
             session = tx.lock_session(kept, mode="change")
             new, changed = session.changed(
-                now=now, movie=movie, starts_at=starts_at, duration_minutes=duration_minutes
+                now=now,
+                movie=movie,
+                starts_at=starts_at,
+                duration_minutes=duration_minutes,
+                rating=rating,
             )
             if changed:
                 tx.save_session(new)

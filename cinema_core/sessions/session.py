@@ -15,7 +15,13 @@ from cinema_core.kernel.money import Money
 from cinema_core.kernel.times import LATEST, iso
 from cinema_core.rooms.layout import MAX_NAME, Category, Room, RoomSeat
 from cinema_core.rooms.seats import SeatLabel
-from cinema_core.selling.ticket_types import DEFAULT_TICKET_TYPES, TicketType, check_ticket_types
+from cinema_core.selling.ticket_types import (
+    DEFAULT_TICKET_TYPES,
+    QuotaUse,
+    TicketType,
+    check_ticket_types,
+    quota_uses,
+)
 
 DEFAULT_DURATION = 120
 MAX_DURATION = 600
@@ -23,6 +29,9 @@ MAX_DURATION = 600
 LAST_START = LATEST - timedelta(minutes=MAX_DURATION)
 # How long after the start a session is still sold (latecomers buy at the door's last minute).
 DEFAULT_SALES_CLOSE = timedelta(minutes=15)
+# The age ratings of Brazil's ClassInd: L (livre, for all) or the least age in years.
+RATINGS = ("L", "10", "12", "14", "16", "18")
+DEFAULT_RATING = "L"
 
 
 class SessionStatus(enum.StrEnum):
@@ -49,6 +58,12 @@ class Session:
     ticket_types: tuple[TicketType, ...] = DEFAULT_TICKET_TYPES
     forbid_single_gaps: bool = False
     cancelled_at: datetime | None = None
+    rating: str = DEFAULT_RATING
+
+    @property
+    def least_age(self) -> str | None:
+        """The age the door must check (``None`` for a session free for all)."""
+        return None if self.rating == DEFAULT_RATING else self.rating
 
     @classmethod
     def create(
@@ -63,6 +78,7 @@ class Session:
         duration_minutes: int = DEFAULT_DURATION,
         ticket_types: Sequence[TicketType] = DEFAULT_TICKET_TYPES,
         forbid_single_gaps: bool = False,
+        rating: str = DEFAULT_RATING,
     ) -> Session:
         """A new session, after checking every rule; all broken rules are named at once.
 
@@ -75,6 +91,7 @@ class Session:
             duration_minutes=duration_minutes,
             ticket_types=ticket_types,
             price=prices if isinstance(prices, Money) else None,
+            rating=rating,
         )
         if isinstance(prices, Money):
             field = "price"
@@ -106,6 +123,7 @@ class Session:
             {category: prices[category] for category in room.categories},
             types,
             forbid_single_gaps,
+            rating=rating,
         )
 
     @staticmethod
@@ -117,6 +135,7 @@ class Session:
         duration_minutes: int,
         ticket_types: Sequence[TicketType],
         price: Money | None,
+        rating: str = DEFAULT_RATING,
     ) -> dict[str, str]:
         """What is wrong with a session's own fields, whatever its room (field → reason)."""
         fields: dict[str, str] = {}
@@ -134,6 +153,8 @@ class Session:
             fields["duration_minutes"] = f"must be 1 to {MAX_DURATION}"
         if price is not None and price.cents <= 0:
             fields["price"] = "must be greater than zero"
+        if rating not in RATINGS:
+            fields["rating"] = f"must be one of {', '.join(RATINGS)}"
         try:
             check_ticket_types(ticket_types)
         except ValidationFailed as refused:
@@ -173,14 +194,15 @@ class Session:
         movie: str | None = None,
         starts_at: datetime | None = None,
         duration_minutes: int | None = None,
+        rating: str | None = None,
     ) -> tuple[Session, list[str]]:
         """This session with the given fields changed, checked as ``create`` checks them, and
         the names of the fields that really changed. A cancelled session is never changed."""
         if self.cancelled_at is not None:
             raise SessionCancelled()
-        if movie is None and starts_at is None and duration_minutes is None:
+        if movie is None and starts_at is None and duration_minutes is None and rating is None:
             raise ValidationFailed(
-                {"body": "must name at least one of movie, starts_at, duration_minutes"}
+                {"body": "must name at least one of movie, starts_at, duration_minutes, rating"}
             )
         given = {
             name
@@ -188,6 +210,7 @@ class Session:
                 ("movie", movie),
                 ("starts_at", starts_at),
                 ("duration_minutes", duration_minutes),
+                ("rating", rating),
             )
             if value is not None
         }
@@ -202,6 +225,7 @@ class Session:
             else duration_minutes,
             ticket_types=self.ticket_types,
             price=None,
+            rating=self.rating if rating is None else rating,
         )
         fields = {name: reason for name, reason in problems.items() if name in given}
         if fields:
@@ -213,8 +237,9 @@ class Session:
             duration_minutes=(
                 self.duration_minutes if duration_minutes is None else duration_minutes
             ),
+            rating=self.rating if rating is None else rating,
         )
-        names = ("movie", "starts_at", "duration_minutes")
+        names = ("movie", "starts_at", "duration_minutes", "rating")
         return new, [name for name in names if getattr(new, name) != getattr(self, name)]
 
     def cancelled(self, now: datetime) -> Session:
@@ -273,16 +298,26 @@ class SessionView:
     available: int
     status: SessionStatus
     sales_close_at: datetime
+    # Each quota group with its limit, use and what is left, now.
+    quotas: Mapping[str, QuotaUse] = attrs.field(factory=dict)
 
     @classmethod
     def at(
-        cls, session: Session, available: int, now: datetime, close_after: timedelta
+        cls,
+        session: Session,
+        available: int,
+        now: datetime,
+        close_after: timedelta,
+        used: Mapping[str, int] | None = None,
     ) -> SessionView:
+        """The view, its quotas counted from ``used`` (seats held or sold per ticket code;
+        ``None``: none yet)."""
         return cls(
             session,
             available,
             session.status_at(now, close_after),
             session.sales_close_at(close_after),
+            quota_uses(session.ticket_types, session.seat_count, used or {}),
         )
 
 

@@ -20,7 +20,13 @@ from cinema_core.ports import Transaction
 from cinema_core.rooms.layout import Category, Room
 from cinema_core.selling.holding import Holding
 from cinema_core.selling.ticket_types import DEFAULT_TICKET_TYPES, TicketType
-from cinema_core.sessions.session import DEFAULT_DURATION, Session, SessionFilter, SessionView
+from cinema_core.sessions.session import (
+    DEFAULT_DURATION,
+    DEFAULT_RATING,
+    Session,
+    SessionFilter,
+    SessionView,
+)
 
 
 @attrs.define
@@ -40,6 +46,7 @@ class Sessions:
         duration_minutes: int = DEFAULT_DURATION,
         ticket_types: Sequence[TicketType] = DEFAULT_TICKET_TYPES,
         forbid_single_gaps: bool = False,
+        rating: str = DEFAULT_RATING,
         room: str | None = None,
         rows: int | None = None,
         seats_per_row: int | None = None,
@@ -92,6 +99,7 @@ class Sessions:
             duration_minutes=duration_minutes,
             ticket_types=ticket_types,
             forbid_single_gaps=forbid_single_gaps,
+            rating=rating,
         )
 
         def work(tx: Transaction) -> None:
@@ -99,7 +107,7 @@ class Sessions:
             tx.emit(events.session_created(holding.new_id(), session, now))
 
         holding.repo.atomic(work)
-        return holding.view(session, session.seat_count)
+        return holding.view(session, session.seat_count, {})
 
     def session(self, session_id: UUID) -> SessionView:
         """The session as stored now (an admin may have changed or cancelled it)."""
@@ -131,5 +139,13 @@ class Sessions:
         page = found[:limit]
         now = holding.clock.now()
         counts = holding.repo.available_counts([session.id for session in page], now)
+        limited = [s.id for s in page if any(kind.group for kind in s.ticket_types)]
+        used = holding.repo.ticket_counts(limited, now) if limited else {}
         more = Cursor(page[-1].starts_at, page[-1].id).encode() if len(found) > limit else None
-        return Page([holding.view(session, counts.get(session.id, 0)) for session in page], more)
+        return Page(
+            [
+                holding.view(session, counts.get(session.id, 0), used.get(session.id, {}))
+                for session in page
+            ],
+            more,
+        )

@@ -254,6 +254,7 @@ def test_a_ticket_checks_in_once_and_then_is_used(api: Api) -> None:
         "session_id": sale["session_id"],
         "seat": "C3",
         "checked_in_at": first.json()["checked_in_at"],
+        "checks": {"document": None, "age": None},
     }
     again = scan(api, ticket["code"], role="admin")
     assert (again.status_code, error_code(again)) == (409, "already_checked_in")
@@ -333,6 +334,7 @@ def test_a_session_report_has_the_contracts_figures(api: Api) -> None:
         "by_ticket": {
             "full": {"sold": 1, "revenue": "25.00"},
             "half": {"sold": 1, "revenue": "12.50"},
+            "senior": {"sold": 0, "revenue": "0.00"},
         },
     }
     missing = api.get("/sessions/00000000-0000-0000-0000-000000000000/report", headers=api.admin)

@@ -137,7 +137,7 @@ def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
         "seat.released",
     ):
         assert event in out
-    assert "available 15, held 13, sold 3" in out
+    assert "available 14, held 14, sold 3" in out
     assert "couple_seat_split (missing D2)" in out
     assert "ticket_quota_exhausted, 0 left" in out
     assert "session.created" in out

@@ -111,7 +111,7 @@ def test_a_session_in_a_room_has_its_prices_and_ticket_types(api: Api) -> None:
     }
     assert session["prices"] == PRICES
     assert (session["seat_count"], session["available"]) == (39, 39)
-    assert [t["code"] for t in session["ticket_types"]] == ["full", "half"]
+    assert [t["code"] for t in session["ticket_types"]] == ["full", "half", "senior"]
 
 
 def test_every_category_needs_a_price(api: Api) -> None:
@@ -268,7 +268,11 @@ def test_the_half_price_quota_is_forty_percent(api: Api) -> None:
     assert hold(api, session["id"], ["B1", "B2"], tickets={"half": 2}).is_success
     refused = hold(api, session["id"], ["C1"], tickets={"half": 1})
     assert (refused.status_code, error_code(refused)) == (409, "ticket_quota_exhausted")
-    assert refused.json()["error"]["details"] == {"ticket": "half", "remaining": 0}
+    assert refused.json()["error"]["details"] == {
+        "ticket": "half",
+        "remaining": 0,
+        "quota_group": "meia",
+    }
 
 
 def test_tickets_are_part_of_the_idempotent_request(api: Api) -> None:

@@ -93,7 +93,8 @@ def test_admin_changes_a_session(api: Api) -> None:
     ("body", "fields"),
     [
         ({}, {"body"}),
-        ({"rating": "14"}, {"rating"}),
+        ({"rating": "15"}, {"rating"}),
+        ({"price": "30.00"}, {"price"}),
         ({"movie": ""}, {"movie"}),
         ({"starts_at": "2020-01-01T00:00:00Z"}, {"starts_at"}),
         ({"starts_at": "2026-12-01T19:00:00"}, {"starts_at"}),

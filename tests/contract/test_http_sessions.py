@@ -30,9 +30,24 @@ def test_admin_creates_a_session_with_location(api: Api) -> None:
         "available": 16,
         "ticket_types": [
             {"code": "full", "name": "Inteira", "percent": 100},
-            {"code": "half", "name": "Meia-entrada", "percent": 50, "quota_percent": 40},
+            {
+                "code": "half",
+                "name": "Meia-entrada",
+                "percent": 50,
+                "quota_percent": 40,
+                "quota_group": "meia",
+                "document": "Carteira de Identificação Estudantil (CIE)",
+            },
+            {
+                "code": "senior",
+                "name": "60+",
+                "percent": 50,
+                "document": "Documento de identidade com foto",
+            },
         ],
         "forbid_single_gaps": False,
+        "rating": "L",
+        "quotas": {"meia": {"limit": 6, "used": 0, "left": 6}},
         "status": "on_sale",
         "sales_close_at": "2026-12-01T19:15:00Z",
     }

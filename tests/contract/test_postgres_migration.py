@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from adapters.postgres import PostgresReservationRepo, upgrade
 from adapters.postgres.migrations import downgrade
 from cinema_core import (
-    DEFAULT_TICKET_TYPES,
     BoxOffice,
     Category,
     ManualClock,
@@ -29,7 +28,7 @@ from cinema_core import (
     Session,
     SessionFilter,
 )
-from cinema_core.selling.ticket_types import Line
+from cinema_core.selling.ticket_types import FULL, Line, TicketType
 from tests.contract.test_repo_port import NoSeatLock
 
 pytestmark = pytest.mark.postgres
@@ -173,7 +172,8 @@ def test_old_sessions_become_sessions_of_private_rectangular_rooms(
     repo: PostgresReservationRepo, legacy: Legacy, clock: ManualClock
 ) -> None:
     """Each old session reads as the first API shape makes one now: a private room of its
-    name, rows × seats per row of standard seats, its price, 120 minutes, default types."""
+    name, rows × seats per row of standard seats, its price, 120 minutes, the default types of
+    revision 0004 (full, and half as its own 40 % quota: 0008 keeps them)."""
     session = repo.get_session(legacy.session)
     assert session is not None
     assert session == Session(
@@ -183,7 +183,7 @@ def test_old_sessions_become_sessions_of_private_rectangular_rooms(
         starts_at=clock.now() + timedelta(days=1),
         duration_minutes=120,
         prices={Category.STANDARD: Money(2500)},
-        ticket_types=DEFAULT_TICKET_TYPES,
+        ticket_types=(FULL, TicketType("half", "Meia-entrada", 50, quota_percent=40)),
     )
     assert repo.get_room(session.room.id) == session.room
     small = repo.get_session(legacy.small)

@@ -388,6 +388,30 @@ def test_available_counts_agree_with_seat_status(repo: Any, clock: ManualClock) 
     assert repo.available_counts([session.id], now) == {session.id: 12}
 
 
+def test_ticket_counts_agree_with_the_quota_rule(repo: Any, clock: ManualClock) -> None:
+    """Per ticket code, seats sold or held until (not at) expiry count; lapsed holds do not;
+    the counts are those quota_usage finds under its lock."""
+    session = new_session(repo, clock)
+    other = new_session(repo, clock)
+    now = clock.now()
+    hold(repo, session, clock, "A1", "A2", tickets={"half": 2}, until=now + timedelta(seconds=10))
+    hold(repo, session, clock, "A3", tickets={"half": 1}, until=now)
+    hold(repo, session, clock, "A4", tickets={"senior": 1})
+    sell(repo, hold(repo, session, clock, "B1", "B2", tickets={"half": 1}), clock)
+    for instant in (now, now + timedelta(seconds=11)):
+        counts = repo.ticket_counts([session.id, other.id], instant)
+        expected = {
+            code: sum(1 for seat in repo.seats(session.id) if seat.counts_for(code, instant))
+            for code in ("full", "half", "senior")
+        }
+        assert counts[session.id] == {c: n for c, n in expected.items() if n}, instant
+        assert counts.get(other.id, {}) == {}
+        usage = repo.atomic(lambda tx, at=instant: tx.quota_usage(session.id, ["half"], at))
+        assert usage.get("half", 0) == counts[session.id].get("half", 0)
+    assert repo.ticket_counts([session.id], now)[session.id] == {"full": 1, "half": 3, "senior": 1}
+    assert repo.ticket_counts([], now) == {}
+
+
 # -- listings --------------------------------------------------------------------------------
 
 

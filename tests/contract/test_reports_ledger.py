@@ -221,7 +221,7 @@ def expected_session_report(session: Session, ledger: Ledger, now: datetime) -> 
                 sum(1 for x in live if x.ticket == code),
                 sum(x.cents for x in live if x.ticket == code),
             )
-            for code in ("full", "half")
+            for code in ("full", "half", "senior")
         },
     }
 

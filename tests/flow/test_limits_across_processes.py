@@ -58,8 +58,8 @@ class Cluster:
             trust_env=False,
         )
 
-    def new_session(self) -> str:
-        answer = self.client(0, "admin-1", "admin").post("/sessions", json=session_json())
+    def new_session(self, **extra: Any) -> str:
+        answer = self.client(0, "admin-1", "admin").post("/sessions", json=session_json(**extra))
         return created_id(answer)
 
     def buy(self, index: int, user: str, session_id: str, seats: list[str]) -> dict[str, Any]:
@@ -278,6 +278,62 @@ def test_the_half_price_quota_holds_across_three_processes(guarded: Cluster) -> 
     """16 buyers of one half-price seat each on a 16-seat session, released together on three
     processes: exactly 6 win and 10 are told the quota is spent, round after round."""
     assert half_price_rush(guarded) == [Counter({201: 6, 409: 10})] * ROUNDS
+
+
+# Two types sharing the group meia (40 % of 16 seats: 6 together), as the law's one quota for
+# students and people with disabilities.
+GROUP_TYPES = [
+    {"code": "full", "name": "Inteira", "percent": 100},
+    {"code": "student", "name": "Estudante", "percent": 50, "quota_percent": 40,
+     "quota_group": "meia"},
+    {"code": "pcd", "name": "PcD", "percent": 50, "quota_percent": 40, "quota_group": "meia"},
+]  # fmt: skip
+
+
+def group_rush(cluster: Cluster) -> list[tuple[Counter[int], int]]:
+    """Each round: 16 buyers of one seat each, half as students and half as people with
+    disabilities, spread over the processes and released together; with what the session then
+    says is used of its group."""
+    labels = [f"{row}{number}" for row in "ABCD" for number in range(1, 5)]
+    rounds = []
+    for _ in range(ROUNDS):
+        session_id = cluster.new_session(ticket_types=GROUP_TYPES)
+
+        def hold(i: int, session_id: str = session_id) -> httpx.Response:
+            kind = "student" if i % 2 else "pcd"
+            body = {"session_id": session_id, "seats": [labels[i]], "tickets": {kind: 1}}
+            return cluster.client(i, f"buyer-{i}").post("/reservations", json=body)
+
+        answers = together(16, hold)
+        for answer in answers:
+            if answer.status_code == 409:
+                error = answer.json()["error"]
+                assert (error["code"], error["details"]["quota_group"]) == (
+                    "ticket_quota_exhausted",
+                    "meia",
+                )
+        read = cluster.client(0, "reader").get(f"/sessions/{session_id}").json()
+        rounds.append((Counter(a.status_code for a in answers), read["quotas"]["meia"]["used"]))
+    return rounds
+
+
+def test_control_without_the_quota_lock_a_group_is_passed_by_its_two_types(
+    unguarded: Cluster,
+) -> None:
+    """CONTROL: counting the group without the session's lock, students and people with
+    disabilities on three processes together hold more than the group's 6 seats."""
+    rounds = group_rush(unguarded)
+    print("control, group rush:", rounds)
+    assert max(r[201] for r, _ in rounds) > 6, rounds
+    assert max(used for _, used in rounds) > 6, rounds
+
+
+def test_a_quota_group_holds_across_three_processes_over_both_its_types(
+    guarded: Cluster,
+) -> None:
+    """16 buyers of two types of one group, released together on three processes: exactly 6
+    win, 10 are told the group is spent, and the session says 6 used, round after round."""
+    assert group_rush(guarded) == [(Counter({201: 6, 409: 10}), 6)] * ROUNDS
 
 
 def test_control_without_guards_ten_scanners_let_one_ticket_in_many_times(

@@ -89,7 +89,7 @@ def test_a_change_keeps_the_rules_of_a_hold(box: BoxOffice, session: SessionView
     assert box.change(held.id, "ana", ["A1", "A2"], {"half": 1}).lines[0].ticket == "half"
     with pytest.raises(TicketQuotaExhausted) as refused:
         box.change(held.id, "ana", ["A1", "A2"], {"half": 2})
-    assert refused.value.details == {"ticket": "half", "remaining": 1}
+    assert refused.value.details == {"ticket": "half", "remaining": 1, "quota_group": "meia"}
 
 
 def test_couples_and_unknown_seats_are_refused(box: BoxOffice, clock: ManualClock) -> None:

@@ -45,6 +45,7 @@ def test_a_session_report_counts_seats_tickets_and_money(
     assert {t: (f.sold, str(f.revenue)) for t, f in report.by_ticket.items()} == {
         "full": (2, "60.00"),
         "half": (1, "10.00"),
+        "senior": (0, "0.00"),
     }
 
 

@@ -119,7 +119,7 @@ def test_a_quota_admits_its_share_of_seats_and_refuses_the_next(box: BoxOffice) 
     box.reserve("u2", show.session.id, ["B1", "B2"], {"half": 2})
     with pytest.raises(TicketQuotaExhausted) as caught:
         box.reserve("u3", show.session.id, ["C1"], {"half": 1})
-    assert caught.value.details == {"ticket": "half", "remaining": 0}
+    assert caught.value.details == {"ticket": "half", "remaining": 0, "quota_group": "meia"}
     assert box.reserve("u3", show.session.id, ["C1"]).lines[0].ticket == "full"
 
 

@@ -22,3 +22,13 @@ WHERE s.session_id = %(session_id)s
     AND (s.sale_id IS NOT NULL OR (s.held_by IS NOT NULL AND s.hold_expires_at > %(now)s))
 GROUP BY s.ticket
 """
+# The same count for reading (no lock), per session and ticket: the quotas a session and its
+# seat map show.
+TICKET_COUNTS: Final = f"""
+SELECT s.session_id, s.ticket, count(*) FROM seats AS s
+WHERE s.session_id = ANY(%(ids)s::uuid[])
+    AND {TOUCHED}
+    AND s.ticket IS NOT NULL
+    AND (s.sale_id IS NOT NULL OR (s.held_by IS NOT NULL AND s.hold_expires_at > %(now)s))
+GROUP BY s.session_id, s.ticket
+"""

@@ -10,7 +10,7 @@ from .seats import LABELS
 # A session with its room, as rows.session_from_row reads it (the room's columns prefixed room_).
 SESSION_COLUMNS: Final = (
     "se.id, se.movie, se.starts_at, se.duration_minutes, se.prices, se.currency,"
-    " se.ticket_types, se.forbid_single_gaps, se.cancelled_at, r.id AS room_id,"
+    " se.ticket_types, se.forbid_single_gaps, se.cancelled_at, se.rating, r.id AS room_id,"
     " r.cinema AS room_cinema,"
     " r.name AS room_name, r.layout AS room_layout, r.private AS room_private"
 )
@@ -27,12 +27,13 @@ WHERE se.id = %(id)s
 ADD_SESSION: Final = """
 INSERT INTO sessions (
     id, movie, movie_lower, room_id, cinema, starts_at, duration_minutes, ends_at, prices,
-    price_cents, currency, ticket_types, forbid_single_gaps, seat_count, cancelled_at
+    price_cents, currency, ticket_types, forbid_single_gaps, seat_count, cancelled_at, rating
 )
 VALUES (
     %(id)s, %(movie)s, %(movie_lower)s, %(room_id)s, %(cinema)s, %(starts_at)s,
     %(duration_minutes)s, %(ends_at)s, %(prices)s::jsonb, %(price_cents)s, %(currency)s,
-    %(ticket_types)s::jsonb, %(forbid_single_gaps)s, %(seat_count)s, %(cancelled_at)s
+    %(ticket_types)s::jsonb, %(forbid_single_gaps)s, %(seat_count)s, %(cancelled_at)s,
+    %(rating)s
 )
 ON CONFLICT DO NOTHING
 RETURNING id
@@ -47,8 +48,9 @@ RETURNING id
 # the row), and with a quota's lock (a quota hold waits for a change, harmlessly), not with
 # purchases: a purchase judged on the times just before a change is as if it came first, since
 # a change leaves holds and sales as they are. (SAVE_SESSION's UPDATE itself takes FOR NO KEY
-# UPDATE: it changes no column of a unique index.)
-STATE: Final = "movie, starts_at, duration_minutes, cancelled_at"
+# UPDATE: it changes no column of a unique index.) The rating is read with them: a change
+# saves it, so it must be the row's, not the one a process kept.
+STATE: Final = "movie, starts_at, duration_minutes, cancelled_at, rating"
 _LOCK_SESSION = f"""
 SELECT {STATE} FROM sessions
 WHERE id = %(id)s
@@ -97,7 +99,7 @@ SAVE_SESSION: Final = """
 UPDATE sessions
 SET movie = %(movie)s, movie_lower = %(movie_lower)s, starts_at = %(starts_at)s,
     duration_minutes = %(duration_minutes)s, ends_at = %(ends_at)s,
-    cancelled_at = %(cancelled_at)s
+    cancelled_at = %(cancelled_at)s, rating = %(rating)s
 WHERE id = %(id)s
 """
 

@@ -30,27 +30,41 @@ class CheckIn:
     )
 
 
-def _checked_in_at(ticket: Any) -> datetime:
-    assert ticket.checked_in_at is not None
-    return ticket.checked_in_at  # type: ignore[no-any-return]
+def _checked_in_at(admission: Any) -> datetime:
+    assert admission.ticket.checked_in_at is not None
+    return admission.ticket.checked_in_at  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class DoorChecks(Answer):
+    """What the door must check of the holder before letting them in."""
+
+    document: str | None = out(
+        example="Carteira de Identificação Estudantil (CIE)",
+        description="The proof of the right to the ticket's type (null: none).",
+    )
+    age: str | None = out(
+        example="16", description="The least age the session's rating asks for (null: L)."
+    )
 
 
 @attrs.frozen
 class CheckedIn(Answer):
-    """A ticket let in at the door."""
+    """A ticket let in at the door, with what to check of its holder."""
 
-    ticket_id: UUID = out("id")
-    session_id: UUID = out()
-    seat: str = out(example="A1")
+    ticket_id: UUID = out(lambda admission: admission.ticket.id)
+    session_id: UUID = out(lambda admission: admission.ticket.session_id)
+    seat: str = out(lambda admission: str(admission.ticket.seat), example="A1")
     checked_in_at: datetime = out(_checked_in_at)
+    checks: DoorChecks = out()
 
 
 def check_in(call: Call) -> Response:
     body: CheckIn = call.body
     if not 1 <= len(body.code) <= MAX_CODE:
         raise ValidationFailed({"code": f"must be 1 to {MAX_CODE} characters"})
-    ticket = call.services.box.check_in(body.code, body.session_id)
-    return CheckedIn.response(ticket, 201)
+    admission = call.services.box.admit(body.code, body.session_id)
+    return CheckedIn.response(admission, 201)
 
 
 OPERATIONS = (

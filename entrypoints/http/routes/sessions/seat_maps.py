@@ -35,6 +35,15 @@ class Seat(Answer):
     )
 
 
+@attrs.frozen
+class Quota(Answer):
+    """A quota group now: its limit, the seats held (unlapsed) or sold under it, what is left."""
+
+    limit: int = out(example=15)
+    used: int = out(example=3)
+    left: int = out(example=12)
+
+
 def _count(status: SeatStatus) -> Any:
     return lambda m: sum(1 for _, found in m.seats if found is status)
 
@@ -61,6 +70,9 @@ class SeatMap(Answer):
     rows: int = out("room.rows")
     columns: int = out("room.columns")
     seats: list[Seat] = out(_seats)
+    quotas: dict[str, Quota] = out(
+        description="Each quota group (e.g. meia) with its limit, use and what is left, now."
+    )
 
 
 _COUNTED = (SeatStatus.AVAILABLE, SeatStatus.HELD, SeatStatus.SOLD, SeatStatus.BLOCKED)
@@ -152,4 +164,5 @@ def _encode_seat_map(m: cinema_core.SeatMap) -> bytes:
             m.room.columns,
         )
     )
-    return head + seats + b"]}"
+    quotas = orjson.dumps({group: Quota.encode(use) for group, use in m.quotas.items()})
+    return head + seats + b'],"quotas":' + quotas + b"}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 import attrs
@@ -21,14 +21,17 @@ from cinema_core import (
 from cinema_core.rooms.layout import MAX_NAME
 from cinema_core.rooms.seats import MAX_ROWS, MAX_SEATS_PER_ROW
 from cinema_core.selling import ticket_types as tickets
-from cinema_core.selling.ticket_types import MAX_TYPE_NAME, MAX_TYPES
-from cinema_core.sessions.session import DEFAULT_DURATION, MAX_DURATION
+from cinema_core.selling.ticket_types import MAX_DOCUMENT, MAX_TYPE_NAME, MAX_TYPES
+from cinema_core.sessions.session import DEFAULT_DURATION, DEFAULT_RATING, MAX_DURATION
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 from entrypoints.http.framework.responses import raw_json_response
 from entrypoints.http.framework.shapes import NOT_BLANK, Rules, days_from_now, field
 
-from .seat_maps import SeatMap, seat_map_json
+from .seat_maps import Quota, SeatMap, seat_map_json
+
+# A session's age rating (sessions.session.RATINGS): L (for all) or the least age.
+Rating = Literal["L", "10", "12", "14", "16", "18"]
 
 PAGE = (
     Param(
@@ -58,6 +61,20 @@ class TicketTypeBody:
     )
     percent: int = field(minimum=1, maximum=100, example=50)
     quota_percent: int | None = field(default=None, minimum=1, maximum=100, example=40)
+    quota_group: str | None = field(
+        default=None,
+        pattern="^[a-z_]{1,20}$",
+        example="meia",
+        description="Types sharing one quota (same quota_percent); default: the type's code.",
+    )
+    document: str | None = field(
+        default=None,
+        min_length=1,
+        max_length=MAX_DOCUMENT,
+        pattern=NOT_BLANK,
+        example="Carteira de Identificação Estudantil (CIE)",
+        description="The proof of the right to this type, checked at the door.",
+    )
 
 
 @attrs.frozen
@@ -93,13 +110,26 @@ class CreateSession:
         default=None,
         min_items=1,
         max_items=MAX_TYPES,
-        description="Default: full (100 %) and half (50 %, at most 40 % of the seats).",
+        description=(
+            "Default: full (100 %), half (50 %, quota group meia: at most 40 % of the seats, "
+            "student card at the door) and senior (60+, 50 %, no quota, photo ID)."
+        ),
         example=[
             {"code": "full", "name": "Inteira", "percent": 100},
-            {"code": "half", "name": "Meia-entrada", "percent": 50, "quota_percent": 40},
+            {
+                "code": "half",
+                "name": "Meia-entrada",
+                "percent": 50,
+                "quota_percent": 40,
+                "quota_group": "meia",
+                "document": "Carteira de Identificação Estudantil (CIE)",
+            },
         ],
     )
     forbid_single_gaps: bool = field(default=False, example=False)
+    rating: Rating = field(
+        default=DEFAULT_RATING, example="14", description="The age rating: L, 10, 12, 14, 16, 18."
+    )
     room: str | None = field(
         default=None,
         min_length=1,
@@ -126,6 +156,7 @@ class ChangeSession:
         default=None, example=days_from_now(8), description="With a timezone; not in the past."
     )
     duration_minutes: int | None = field(default=None, minimum=1, maximum=MAX_DURATION, example=130)
+    rating: Rating | None = field(default=None, example="16")
 
 
 @attrs.frozen
@@ -136,6 +167,8 @@ class TicketType(Answer):
     name: str = out(example="Meia-entrada")
     percent: int = out(example=50)
     quota_percent: int | None = out(omit_none=True, example=40)
+    quota_group: str | None = out("group", omit_none=True, example="meia")
+    document: str | None = out(omit_none=True, example="Carteira de Identificação Estudantil (CIE)")
 
 
 @attrs.frozen
@@ -157,6 +190,10 @@ class Session(Answer):
     available: int = out(description="Seats neither sold nor held now.")
     ticket_types: list[TicketType] = out("session.ticket_types")
     forbid_single_gaps: bool = out("session.forbid_single_gaps")
+    rating: str = out("session.rating", example="14", description="L, 10, 12, 14, 16 or 18.")
+    quotas: dict[str, Quota] = out(
+        description="Each quota group (e.g. meia) with its limit, use and what is left, now."
+    )
     status: SessionStatus = out(
         description="on_sale until sales_close_at, then sales_closed; or cancelled."
     )
@@ -196,7 +233,9 @@ def create_session(call: Call) -> Response:
         DEFAULT_TICKET_TYPES
         if body.ticket_types is None
         else tuple(
-            tickets.TicketType(t.code, t.name, t.percent, t.quota_percent)
+            tickets.TicketType(
+                t.code, t.name, t.percent, t.quota_percent, t.quota_group, t.document
+            )
             for t in body.ticket_types
         )
     )
@@ -209,6 +248,7 @@ def create_session(call: Call) -> Response:
         duration_minutes=body.duration_minutes,
         ticket_types=types,
         forbid_single_gaps=body.forbid_single_gaps,
+        rating=body.rating,
         room=body.room,
         rows=body.rows,
         seats_per_row=body.seats_per_row,
@@ -236,6 +276,7 @@ def change_session(call: Call) -> Response:
         movie=body.movie,
         starts_at=body.starts_at,
         duration_minutes=body.duration_minutes,
+        rating=body.rating,
     )
     return Session.response(changed)
 
