@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 from cinema_core import ManualClock
 from tests import services
-from tests.flow.processes import environment, spawn, stop
-from tests.flow.test_many_processes import SECRET, free_port, together, token, wait_healthy
+from tests.flow.processes import environment, free_port, spawn, stop, wait_healthy
+from tests.flow.test_many_processes import SECRET, together, token
 from tests.mercadopago_standin import MercadoPagoStandIn, SignedNotice
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.slow]
