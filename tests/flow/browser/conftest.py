@@ -127,12 +127,16 @@ def site(request: pytest.FixtureRequest) -> Site:
 
 @pytest.fixture
 def new_context(browser: Browser, contexts: list[BrowserContext]) -> NewContext:
-    """``new_context(viewport=DESKTOP)``: a fresh browser (storage of its own)."""
+    """``new_context(viewport=DESKTOP, locale="en-US", zone="America/Sao_Paulo")``: a fresh
+    browser (storage of its own) asking for pages in ``locale`` (its Accept-Language), with its
+    clock in ``zone``."""
 
-    def make(viewport: dict[str, int] | None = None) -> BrowserContext:
-        context = browser.new_context(
-            viewport=viewport or DESKTOP, locale="en-US", timezone_id="America/Sao_Paulo"
-        )
+    def make(
+        viewport: dict[str, int] | None = None,
+        locale: str = "en-US",
+        zone: str = "America/Sao_Paulo",
+    ) -> BrowserContext:
+        context = browser.new_context(viewport=viewport or DESKTOP, locale=locale, timezone_id=zone)
         context.set_default_timeout(5000)
         contexts.append(context)
         return context

@@ -57,7 +57,8 @@ def folder(tmp_path: Path) -> Path:
 def _page(browser: Browser, viewport: dict[str, int], contexts: list[BrowserContext]) -> Page:
     context = browser.new_context(
         viewport=viewport,
-        locale="en-US",
+        # The README shows the pages as a Brazilian box office does: in Portuguese.
+        locale="pt-BR",
         timezone_id="America/Sao_Paulo",
         reduced_motion="reduce",
         device_scale_factor=1,
@@ -90,7 +91,7 @@ def test_screenshots_of_the_picker_and_the_admin_screen(
     picker.pay()
     for seat in ("E9", "E10"):
         expect(
-            page.get_by_role("img", name=f"QR code of the ticket for seat {seat}")
+            page.get_by_role("img", name=f"QR code do ingresso do assento {seat}")
         ).to_be_visible()
     page.mouse.move(0, 0)
     page.screenshot(path=folder / "tickets.png")
@@ -98,9 +99,9 @@ def test_screenshots_of_the_picker_and_the_admin_screen(
     page = _page(browser, DESKTOP, contexts)
     page.goto(site.page("/admin", "boss", "admin"))
     expect(page.locator("#reports tbody tr[data-session]")).to_have_count(2)
-    page.get_by_label("Name", exact=True).first.fill("Sala 3")
-    page.get_by_label("Movie", exact=True).fill("Bacurau")
-    page.get_by_label("Room", exact=True).select_option(label="Centro · Sala 1 (124 seats)")
+    page.get_by_label("Nome", exact=True).first.fill("Sala 3")
+    page.get_by_label("Filme", exact=True).fill("Bacurau")
+    page.get_by_label("Sala", exact=True).select_option(label="Centro · Sala 1 (124 assentos)")
     expect(page.locator("#price-fields input")).to_have_count(4)
     page.evaluate("document.activeElement.blur()")
     page.screenshot(path=folder / "admin.png", full_page=True)

@@ -10,10 +10,10 @@ import { readLayout } from './layout.js';
 import { cents, money } from './money.js';
 import { phrase } from './phrases.js';
 import { SeatMapView } from './seatmap.js';
-import { isoZ, showTime } from './when.js';
+import { LOCALE, ZONE, isoZ, showTime } from './when.js';
 
 const $ = (id) => document.getElementById(id);
-const KIND = { standard: 'Standard', premium: 'Premium', couple: 'Couple', accessible: 'Wheelchair' };
+const KIND = Object.fromEntries(['standard', 'premium', 'couple', 'accessible'].map((k) => [k, phrase(`label-${k}`)]));
 const REFRESH_MS = 2000;
 const WATCHED = 20;
 let rooms = [];
@@ -32,7 +32,7 @@ function guard() {
   box.hidden = ok;
   box.textContent = ok
     ? ''
-    : 'This screen needs an admin token: sign in with one (cinema token --user boss --role admin).';
+    : phrase('needs-admin');
   $('admin').hidden = !ok;
   if (ok) {
     features().then((offered) => {
@@ -67,13 +67,18 @@ const preview = new SeatMapView($('layout-preview'), {
 function previewLayout() {
   const read = readLayout($('room-layout').value);
   preview.draw(read.map);
-  const parts = Object.entries(read.categories).map(([k, n]) => `${n} ${KIND[k].toLowerCase()}`);
-  const blocked = read.blocked ? `, ${read.blocked} blocked` : '';
-  const summary = `${read.map.rows} rows, ${read.seatCount} seats for sale (${parts.join(', ') || 'none'})${blocked}.`;
+  const parts = Object.entries(read.categories).map(([k, n]) => phrase(`count-${k}`, { count: n }));
+  const blocked = read.blocked ? phrase('layout-blocked', { count: read.blocked }) : '';
+  const summary = phrase(blocked ? 'layout-summary-blocked' : 'layout-summary', {
+    rows: phrase('layout-rows', { count: read.map.rows }),
+    seats: phrase('layout-seats', { count: read.seatCount }),
+    parts: parts.join(', ') || phrase('layout-none'),
+    blocked,
+  });
   $('layout-summary').textContent = read.errors.length ? `${summary} ${read.errors[0]}` : summary;
   $('layout-summary').dataset.valid = String(!read.errors.length);
   $('room-layout').setAttribute('aria-invalid', String(read.errors.length > 0));
-  $('layout-preview').setAttribute('aria-label', `Preview: ${summary}`);
+  $('layout-preview').setAttribute('aria-label', phrase('layout-preview', { summary }));
   return read;
 }
 
@@ -87,11 +92,11 @@ async function createRoom(event) {
   const body = { cinema: $('room-cinema').value.trim(), name: $('room-name').value.trim(), layout: read.rows };
   try {
     const room = await post('/rooms', body);
-    say('room', `${room.name} created at ${room.cinema}: ${room.seat_count} seats for sale.`);
+    say('room', phrase('room-created', { name: room.name, cinema: room.cinema, count: room.seat_count }));
     await loadRooms(room.id);
   } catch (error) {
-    if (error.code === 'room_exists') say('room', `${body.cinema} already has a room named ${body.name}.`, error.code);
-    else if (unsupported(error)) say('room', 'This box office does not keep rooms yet: give a session a plain room instead.', 'rooms_unsupported');
+    if (error.code === 'room_exists') say('room', phrase('room_exists', { cinema: body.cinema, name: body.name }), error.code);
+    else if (unsupported(error)) say('room', phrase('rooms-unsupported'), 'rooms_unsupported');
     else say('room', fieldProblems(error), error.code);
   }
 }
@@ -107,13 +112,13 @@ async function loadRooms(select) {
   $('rooms').replaceChildren(
     ...(rooms.length ? rooms : [null]).map((room) => {
       const li = document.createElement('li');
-      li.textContent = room ? `${room.cinema} · ${room.name}: ${room.seat_count} seats` : 'No rooms yet.';
+      li.textContent = room ? phrase('room-line', { cinema: room.cinema, name: room.name, count: room.seat_count }) : phrase('no-rooms');
       return li;
     }),
   );
-  const options = rooms.map((r) => new Option(`${r.cinema} · ${r.name} (${r.seat_count} seats)`, r.id));
+  const options = rooms.map((r) => new Option(phrase('room-option', { cinema: r.cinema, name: r.name, count: r.seat_count }), r.id));
   const current = select ?? $('s-room').value;
-  $('s-room').replaceChildren(new Option('A plain room for this session', ''), ...options);
+  $('s-room').replaceChildren(new Option(phrase('plain-room'), ''), ...options);
   $('s-room').value = rooms.some((r) => r.id === current) ? current : '';
   priceFields();
 }
@@ -137,7 +142,7 @@ function priceFields() {
       input.required = true;
       input.value = old[input.name] ?? ({ premium: '40.00', couple: '30.00' }[kind] ?? '25.00');
       label.htmlFor = input.id;
-      label.textContent = kind ? `${KIND[kind] ?? kind}${kind === 'couple' ? ' (each half)' : ''}` : 'Every seat';
+      label.textContent = kind ? (kind === 'couple' ? phrase('label-couple-half') : (KIND[kind] ?? kind)) : phrase('label-every');
       field.append(label, input);
       return field;
     }),
@@ -173,11 +178,12 @@ async function createSession(event) {
     const info = $('session-info');
     const link = document.createElement('a');
     link.href = `/s/${session.id}`;
-    link.textContent = 'open its seat picker';
-    info.replaceChildren(`${session.movie} on ${showTime(session.starts_at)} created: `, link, '.');
+    link.textContent = phrase('open-picker');
+    const [before, after] = phrase('session-created', { movie: session.movie, when: showTime(session.starts_at) }).split('{link}');
+    info.replaceChildren(before ?? '', link, after ?? '');
     watch();
   } catch (error) {
-    if (error.code === 'room_busy') say('session', 'That room already has a session overlapping this one.', error.code);
+    if (error.code === 'room_busy') say('session', phrase('room_busy'), error.code);
     else say('session', fieldProblems(error), error.code);
   }
 }
@@ -374,7 +380,7 @@ function sandboxItem(payment) {
   const item = document.createElement('li');
   item.dataset.payment = payment.id;
   const text = document.createElement('span');
-  const until = new Date(payment.expires_at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const until = new Date(payment.expires_at).toLocaleTimeString(LOCALE, { hour: '2-digit', minute: '2-digit', timeZone: ZONE });
   text.textContent = phrase('sandbox-item', {
     amount: money(cents(payment.amount), payment.currency),
     user: payment.user_id,
@@ -427,7 +433,7 @@ async function refresh() {
     const tr = document.createElement('tr');
     const td = document.createElement('td');
     td.colSpan = 6;
-    td.textContent = 'No coming sessions.';
+    td.textContent = phrase('no-sessions');
     tr.append(td);
     rows.push(tr);
   }

@@ -4,6 +4,7 @@
 import './account.js';
 import { get } from './api.js';
 import { cents, money } from './money.js';
+import { phrase } from './phrases.js';
 import { dayBounds, isoZ, showTime } from './when.js';
 
 const $ = (id) => document.getElementById(id);
@@ -65,16 +66,16 @@ function card(session) {
   bar.min = 0;
   bar.max = session.seat_count;
   bar.value = session.available;
-  bar.setAttribute('aria-label', 'Seats free');
+  bar.setAttribute('aria-label', phrase('seats-free-label'));
   const count = document.createElement('span');
-  count.textContent = `${session.available} of ${session.seat_count} seats free`;
+  count.textContent = phrase('seats-free', { free: session.available, count: session.seat_count });
   seats.append(bar, count);
   const price = document.createElement('p');
   price.className = 'price';
   const prices = Object.values(session.prices ?? { one: session.price }).map(cents);
   const low = Math.min(...prices);
-  const from = prices.some((p) => p !== low) ? 'from ' : '';
-  price.textContent = `${from}${money(low, session.currency)}`;
+  const amount = money(low, session.currency);
+  price.textContent = prices.some((p) => p !== low) ? phrase('price-from', { amount }) : amount;
   item.append(title, where, seats, price);
   return item;
 }
@@ -88,7 +89,7 @@ async function load(reset) {
     list.replaceChildren();
   }
   if (cursor) params.set('cursor', cursor);
-  $('list-status').textContent = 'Loading…';
+  $('list-status').textContent = phrase('loading');
   let page;
   try {
     page = await get(`/sessions?${params}`);
@@ -103,8 +104,8 @@ async function load(reset) {
   more.hidden = !cursor;
   cinemas(page.items);
   $('list-status').textContent = shown
-    ? `${shown} session${shown > 1 ? 's' : ''}${cursor ? ' so far' : ''}.`
-    : 'No coming sessions match.';
+    ? phrase(cursor ? 'sessions-so-far' : 'sessions-shown', { count: shown })
+    : phrase('no-match');
 }
 
 function cinemas(items) {

@@ -1,6 +1,8 @@
 // A room's layout as the admin types it (one row a line, front row first), read by the same
 // rules as the server's, so the preview and its counts are right before anything is sent.
 
+import { phrase } from './phrases.js';
+
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const CATEGORY = { s: 'standard', p: 'premium', c: 'couple', w: 'accessible', x: 'standard' };
 export const MIN_SEATS = 16;
@@ -12,16 +14,16 @@ export function readLayout(text) {
   const seats = [];
   const categories = {};
   let blocked = 0;
-  if (!rows.length) errors.push('Type at least one row.');
-  if (rows.length > LETTERS.length) errors.push(`At most 26 rows; this has ${rows.length}.`);
+  if (!rows.length) errors.push(phrase('layout-no-rows'));
+  if (rows.length > LETTERS.length) errors.push(phrase('layout-too-many-rows', { count: rows.length }));
   rows.slice(0, LETTERS.length).forEach((line, index) => {
     const letter = LETTERS[index];
-    if (!line) errors.push(`Row ${letter} is empty.`);
-    if (line.length > 100) errors.push(`Row ${letter} has ${line.length} cells; at most 100.`);
+    if (!line) errors.push(phrase('layout-empty-row', { row: letter }));
+    if (line.length > 100) errors.push(phrase('layout-long-row', { row: letter, count: line.length }));
     const runStart = [];
     for (const run of line.matchAll(/c+/g)) {
       if (run[0].length % 2) {
-        errors.push(`Row ${letter}: couple seats (c) come in pairs, but cells ${run.index + 1}–${run.index + run[0].length} are ${run[0].length}.`);
+        errors.push(phrase('layout-odd-couple', { row: letter, first: run.index + 1, last: run.index + run[0].length, count: run[0].length }));
       }
       for (let i = 0; i < run[0].length; i += 1) runStart[run.index + i] = run.index;
     }
@@ -29,7 +31,7 @@ export function readLayout(text) {
     [...line].forEach((cell, i) => {
       if (cell === '_') return;
       if (!(cell in CATEGORY)) {
-        errors.push(`Row ${letter}, cell ${i + 1}: “${cell}” is not a cell (use s, p, c, w, x or _).`);
+        errors.push(phrase('layout-bad-cell', { row: letter, column: i + 1, cell }));
         return;
       }
       number += 1;
@@ -52,7 +54,7 @@ export function readLayout(text) {
   });
   const seatCount = seats.length - blocked;
   if (rows.length && seatCount < MIN_SEATS) {
-    errors.push(`A room needs at least ${MIN_SEATS} seats for sale; this has ${seatCount}.`);
+    errors.push(phrase('layout-too-few', { least: MIN_SEATS, count: seatCount }));
   }
   const columns = Math.max(0, ...rows.map((line) => line.length));
   return { rows, map: { rows: rows.length, columns, seats }, seatCount, categories, blocked, errors };

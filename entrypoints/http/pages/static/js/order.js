@@ -3,9 +3,10 @@
 // are the session's first type; a type's price is its percent of the seat's, rounded half up).
 
 import { money, percentOf } from './money.js';
+import { phrase } from './phrases.js';
 import { KIND } from './words.js';
 
-export const FIRST_VERSION_TYPES = [{ code: 'full', name: 'Full price', percent: 100 }];
+export const FIRST_VERSION_TYPES = [{ code: 'full', name: phrase('full-price'), percent: 100 }];
 
 export class TicketChoice {
   constructor(fieldset, onChange) {

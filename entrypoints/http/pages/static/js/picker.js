@@ -25,14 +25,9 @@ const WARN_AT = 10_000;
 // sold never comes (it is the fast path): and how often at most the payment is re-read.
 const POLL_MS = 5000;
 const RECHECK_MS = 500;
-const WORD = {
-  available: 'available',
-  chosen: 'chosen',
-  mine: 'held for you',
-  held: 'held by someone else',
-  sold: 'sold',
-  blocked: 'not for sale',
-};
+const WORD = Object.fromEntries(
+  ['available', 'chosen', 'mine', 'held', 'sold', 'blocked'].map((state) => [state, phrase(`state-${state}`)]),
+);
 const PRICED = new Set(['available', 'chosen', 'mine']);
 
 const state = {
@@ -85,7 +80,7 @@ function currency() {
 function look(seat) {
   const now = stateOf(seat);
   const kind = KIND[seat.category] ?? seat.category;
-  const pair = seat.pair ? ` with ${seat.pair}` : '';
+  const pair = seat.pair ? ` ${phrase('with-pair', { pair: seat.pair })}` : '';
   const price = PRICED.has(now) ? `, ${money(priceOf(seat), currency())}` : '';
   return { state: now, name: `${seat.label}, ${kind}${pair}, ${WORD[now]}${price}` };
 }
@@ -185,7 +180,7 @@ async function refreshMap() {
 function live(on) {
   const mark = $('live');
   mark.dataset.live = on ? 'on' : 'off';
-  mark.textContent = on ? 'live' : 'reconnecting…';
+  mark.textContent = on ? phrase('live') : phrase('reconnecting');
 }
 
 function changed(changes) {
@@ -198,7 +193,7 @@ function changed(changes) {
     }
   }
   if (lost.length) {
-    info(`${listed(lost)} ${lost.length > 1 ? 'were' : 'was'} just taken by someone else.`);
+    info(phrase('lost', { count: lost.length, seats: listed(lost) }));
     order();
   }
   free();
@@ -211,7 +206,7 @@ function changed(changes) {
 function free() {
   const open = view.count((s) => s.status === 'available');
   const all = view.count((s) => s.status !== 'blocked');
-  $('live').title = `${open} of ${all} seats free`;
+  $('live').title = phrase('seats-free', { free: open, count: all });
 }
 
 function legend() {
@@ -220,12 +215,12 @@ function legend() {
   for (const category of Object.keys(KIND)) {
     const sample = seats.find((s) => s.category === category && s.status !== 'blocked');
     if (!sample) continue;
-    const each = category === 'couple' ? ' each' : '';
-    items.push([category, 'available', `${KIND[category]} ${money(priceOf(sample), currency())}${each}`]);
+    const price = { kind: KIND[category], price: money(priceOf(sample), currency()) };
+    items.push([category, 'available', phrase(category === 'couple' ? 'legend-each' : 'legend-price', price)]);
   }
-  items.push(['standard', 'chosen', 'chosen'], ['standard', 'mine', 'held for you']);
-  items.push(['standard', 'held', 'held'], ['standard', 'sold', 'sold']);
-  if (seats.some((s) => s.status === 'blocked')) items.push(['standard', 'blocked', 'not for sale']);
+  items.push(['standard', 'chosen', WORD.chosen], ['standard', 'mine', WORD.mine]);
+  items.push(['standard', 'held', phrase('legend-held')], ['standard', 'sold', WORD.sold]);
+  if (seats.some((s) => s.status === 'blocked')) items.push(['standard', 'blocked', WORD.blocked]);
   $('legend').replaceChildren(
     ...items.map(([category, shown, text]) => {
       const item = document.createElement('li');
@@ -257,7 +252,7 @@ function unchoose(label) {
 function choose(seat) {
   if (state.closed) return;
   if (state.reservation) {
-    info('Your seats are held: pay, or cancel to choose others.');
+    info(phrase('already-held'));
     return;
   }
   if (state.busy) return;
@@ -268,18 +263,18 @@ function choose(seat) {
     unchoose(seat.label);
   } else if (now === 'available') {
     if (seats.some((label) => view.seat(label)?.status !== 'available')) {
-      problem(`${listed(seats)} form one couple seat, and its other half is taken.`, 'couple_seat_split');
+      problem(phrase('couple-taken', { seats: listed(seats) }), 'couple_seat_split');
       return;
     }
     if (state.chosen.size + seats.length > MAX_SEATS) {
-      info(`At most ${MAX_SEATS} seats in one hold.`);
+      info(phrase('at-most', { count: MAX_SEATS }));
       return;
     }
     for (const label of seats) state.chosen.add(label);
     view.paint(...seats);
-    if (seats.length > 1) info(`${listed(seats)} form one couple seat: both are chosen.`);
+    if (seats.length > 1) info(phrase('couple-chosen', { seats: listed(seats) }));
   } else {
-    info(`${seat.label} is ${WORD[now]}.`);
+    info(phrase('seat-is', { seat: seat.label, state: WORD[now] }));
     return;
   }
   order();
@@ -298,13 +293,13 @@ function order() {
   $('total').textContent = money(lines.reduce((sum, line) => sum + line.price, 0), currency());
   const hold = button('hold');
   hold.disabled = state.busy || lines.length === 0;
-  hold.textContent = lines.length > 1 ? `Hold ${lines.length} seats` : 'Hold seat';
+  hold.textContent = phrase('hold-seats', { count: Math.max(1, lines.length) });
 }
 
 function bestCategories() {
   const kinds = Object.keys(state.session?.prices ?? {});
   $('best-category-field').hidden = kinds.length < 2;
-  $('best-category').replaceChildren(new Option('Any', ''), ...kinds.map((k) => new Option(KIND[k] ?? k, k)));
+  $('best-category').replaceChildren(new Option(phrase('any-category'), ''), ...kinds.map((k) => new Option(KIND[k] ?? k, k)));
 }
 
 // -- holding, paying, cancelling --------------------------------------------------------------
@@ -326,7 +321,7 @@ function forget() {
 // POST /reservations with this body (seats, or best available), then the hold.
 async function reserve(body, context) {
   if (!token()) {
-    problem('Sign in to hold seats: paste your token in the form above.', 'unauthorized');
+    problem(phrase('sign-in-to-hold'), 'unauthorized');
     askToSignIn();
     return;
   }
@@ -337,7 +332,7 @@ async function reserve(body, context) {
     holding(data, null);
   } catch (error) {
     if (error.code === 'validation_error' && 'count' in body && 'seats' in (error.details?.fields ?? {})) {
-      problem('This box office does not pick seats yet: choose them on the map.', 'best_unsupported');
+      problem(phrase('best-unsupported'), 'best_unsupported');
     } else {
       refused(error, context);
     }
@@ -357,7 +352,7 @@ function best(event) {
   const count = Number($('best-count').value);
   const together = $('best-together').checked;
   if (!(count >= 1 && count <= MAX_SEATS)) {
-    problem(`Ask for 1 to ${MAX_SEATS} seats.`, 'validation_error');
+    problem(phrase('ask-for', { count: MAX_SEATS }), 'validation_error');
     return;
   }
   const body = { count, together };
@@ -389,9 +384,9 @@ function holding(reservation, served, until = null) {
   $('held-lines').replaceChildren(...lines.map((line) => tickets.item(line, currency())));
   const amount = money(cents(reservation.amount), reservation.currency);
   $('held-total').textContent = amount;
-  button('pay').textContent = `Pay ${amount}`;
+  button('pay').textContent = phrase('pay', { amount });
   show('hold');
-  info(`${listed(reservation.seats)} ${reservation.seats.length > 1 ? 'are' : 'is'} held for you. Pay before the time runs out.`);
+  info(phrase('held-for-you', { count: reservation.seats.length, seats: listed(reservation.seats) }));
   clearInterval(state.timer);
   state.timer = setInterval(tick, 200);
   tick();
@@ -406,7 +401,7 @@ function tick() {
   timer.classList.toggle('urgent', left <= WARN_AT);
   if (left <= WARN_AT && !state.warned && left > 0) {
     state.warned = true;
-    info(`${Math.ceil(left / 1000)} seconds left to pay.`);
+    info(phrase('seconds-left', { count: Math.ceil(left / 1000) }));
   }
   if (left <= 0) lapsed();
 }
@@ -458,7 +453,7 @@ async function cancel() {
     await call('DELETE', `/reservations/${reservation.id}`);
     tickets.reset();
     for (const label of released()) if (view.seat(label)?.status === 'held') view.update(label, 'available');
-    info('Hold cancelled: the seats are free again.');
+    info(phrase('hold-cancelled'));
     view.focus();
   } catch (error) {
     refused(error);
@@ -478,7 +473,7 @@ async function paid(sale, note = null) {
   for (const label of sale.seats) view.update(label, 'sold');
   view.paint();
   const paidNote = $('paid');
-  paidNote.textContent = note ?? `Paid ${money(cents(sale.amount), sale.currency)} for ${listed(sale.seats)}. Show these at the door.`;
+  paidNote.textContent = note ?? phrase('paid-for', { amount: money(cents(sale.amount), sale.currency), seats: listed(sale.seats) });
   show('tickets');
   info('');
   paidNote.setAttribute('tabindex', '-1');
@@ -620,7 +615,7 @@ async function settled(payment) {
   const words = {
     declined: phrase('expired'),
     expired: phrase('expired'),
-    refunded: phrase('refunded', { amount, seats: seats.length ? listed(seats) : 'a seat' }),
+    refunded: phrase('refunded', { amount, seats: seats.length ? listed(seats) : phrase('a-seat') }),
     review: phrase('review', { amount }),
   };
   released();
@@ -664,7 +659,7 @@ async function playBank(act) {
 async function refund() {
   const sale = state.sale;
   const left = sale ? sale.seats.filter((label) => !sale.refunded_seats.includes(label)) : [];
-  if (!left.length || !window.confirm(`Refund ${listed(left)}? The seats go back on sale.`)) return;
+  if (!left.length || !window.confirm(phrase('refund-confirm', { count: left.length, seats: listed(left) }))) return;
   clearMessages();
   busy(true);
   try {
@@ -672,7 +667,7 @@ async function refund() {
     for (const label of data.seats) if (view.seat(label)) view.update(label, 'available');
     view.paint();
     button('refund').hidden = true;
-    $('paid').textContent = `Refunded ${money(cents(data.amount), data.currency)} for ${listed(data.seats)}. The seats are for sale again.`;
+    $('paid').textContent = phrase('refund-done', { count: data.seats.length, amount: money(cents(data.amount), data.currency), seats: listed(data.seats) });
     await drawTickets(await get(`/sales/${sale.id}`));
   } catch (error) {
     refused(error);
@@ -703,7 +698,7 @@ function show(wanted) {
   $('order-title').textContent =
     panel === 'closed'
       ? phrase('title-closed')
-      : { choose: 'Your seats', hold: 'Your hold', paying: phrase('title-paying'), tickets: 'Your tickets' }[panel];
+      : phrase(`title-${panel}`);
   $('closed-panel').hidden = panel !== 'closed';
   $('choose-panel').hidden = panel !== 'choose';
   $('hold-panel').hidden = panel !== 'hold';

@@ -5,6 +5,8 @@
 // screen reader reads whole ("A5, premium, available, R$ 40,00"); its state shows as a shape
 // or mark as well as a colour.
 
+import { phrase } from './phrases.js';
+
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 // The contract's seat map, or the first version's (no column, category, pair, rows, columns).
@@ -115,7 +117,7 @@ export class SeatMapView {
     if (this.interactive) {
       row.setAttribute('role', 'row');
       head.setAttribute('role', 'rowheader');
-      head.setAttribute('aria-label', `Row ${letter}`);
+      head.setAttribute('aria-label', phrase('row-label', { row: letter }));
     }
     row.append(head);
     for (const seat of inRow) row.append(this.#cell(seat));
