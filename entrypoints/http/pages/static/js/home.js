@@ -4,6 +4,7 @@
 import './account.js';
 import { get } from './api.js';
 import { cents, money } from './money.js';
+import { ratingBadge } from './rating.js';
 import { dayBounds, isoZ, showTime } from './when.js';
 
 const $ = (id) => document.getElementById(id);
@@ -52,7 +53,7 @@ function card(session) {
   const link = document.createElement('a');
   link.href = `/s/${session.id}`;
   link.textContent = session.movie;
-  title.append(link);
+  title.append(link, ' ', ratingBadge(session.rating));
   const where = document.createElement('p');
   where.className = 'where';
   const time = document.createElement('time');

@@ -8,6 +8,7 @@ import { identity, onIdentityChange, token } from './auth.js';
 import { features } from './features.js';
 import { cents, money } from './money.js';
 import { phrase } from './phrases.js';
+import { ratingBadge } from './rating.js';
 import { showTickets } from './tickets.js';
 import { showTime } from './when.js';
 import { refusal } from './words.js';
@@ -54,7 +55,7 @@ function heading(sale, show) {
     const link = document.createElement('a');
     link.href = `/s/${show.id}`;
     link.textContent = show.movie;
-    title.append(link);
+    title.append(link, ' ', ratingBadge(show.rating));
   } else {
     title.textContent = phrase('session-gone');
   }
