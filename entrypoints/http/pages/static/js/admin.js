@@ -316,7 +316,7 @@ function reportRow(session, figures) {
   const link = document.createElement('a');
   link.href = `/s/${session.id}`;
   link.textContent = session.movie;
-  title.append(link, ' ', ratingBadge(session.rating), ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`, ' ', statementLink(session));
+  title.append(link, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`, ' ', ratingBadge(session.rating), ' ', statementLink(session));
   const cells = [showTime(session.starts_at), figures.sold, figures.held, figures.available, figures.revenue];
   tr.append(title, ...cells.map((value, i) => {
     const td = document.createElement('td');

@@ -12,8 +12,10 @@ import { LOCALE, ZONE, isoZ, showTime } from './when.js';
 import { refusal } from './words.js';
 
 const $ = (id) => document.getElementById(id);
-// A session that started this long ago (minutes) may still be letting people in.
+// A session that started this long ago (minutes) may still be letting people in; the door
+// lists those, and every session starting within the day ahead (tonight's late ones too).
 const LONGEST = 600;
+const AHEAD_MS = 24 * 3600 * 1000;
 const sessions = new Map();
 const hour = new Intl.DateTimeFormat(LOCALE, { hour: '2-digit', minute: '2-digit', timeZone: ZONE });
 
@@ -42,16 +44,15 @@ function named(show) {
   return show ? `${show.movie} · ${showTime(show.starts_at)} · ${show.room}` : '';
 }
 
-// Today's sessions (and any still running from earlier), for the door to pick its own.
+// The day's sessions (starting within a day; for an admin, who may list past ones, those
+// still running too), for the door to pick its own.
 async function todays() {
-  const start = new Date();
-  start.setHours(0, 0, 0, 0);
-  const end = new Date(start);
-  end.setDate(end.getDate() + 1);
-  const from = new Date(Math.min(start, Date.now() - LONGEST * 60000));
+  const admin = identity()?.role === 'admin';
+  const from = new Date(admin ? Date.now() - LONGEST * 60000 : Date.now());
+  const end = new Date(Date.now() + AHEAD_MS);
   let page;
   try {
-    page = await get(`/sessions?past=true&limit=200&from=${isoZ(from)}&to=${isoZ(end)}`);
+    page = await get(`/sessions?${admin ? 'past=true&' : ''}limit=200&from=${isoZ(from)}&to=${isoZ(end)}`);
   } catch {
     return;
   }

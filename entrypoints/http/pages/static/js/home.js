@@ -53,13 +53,13 @@ function card(session) {
   const link = document.createElement('a');
   link.href = `/s/${session.id}`;
   link.textContent = session.movie;
-  title.append(link, ' ', ratingBadge(session.rating));
+  title.append(link);
   const where = document.createElement('p');
   where.className = 'where';
   const time = document.createElement('time');
   time.dateTime = session.starts_at;
   time.textContent = showTime(session.starts_at);
-  where.append(time, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`);
+  where.append(ratingBadge(session.rating), ' ', time, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`);
   const seats = document.createElement('p');
   seats.className = 'seats-left';
   const bar = document.createElement('meter');

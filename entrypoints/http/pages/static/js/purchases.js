@@ -55,7 +55,7 @@ function heading(sale, show) {
     const link = document.createElement('a');
     link.href = `/s/${show.id}`;
     link.textContent = show.movie;
-    title.append(link, ' ', ratingBadge(show.rating));
+    title.append(link);
   } else {
     title.textContent = phrase('session-gone');
   }
@@ -65,7 +65,7 @@ function heading(sale, show) {
     const time = document.createElement('time');
     time.dateTime = show.starts_at;
     time.textContent = showTime(show.starts_at);
-    where.append(`${show.room}${show.cinema ? ` · ${show.cinema}` : ''} · `, time);
+    where.append(ratingBadge(show.rating), ' ', `${show.room}${show.cinema ? ` · ${show.cinema}` : ''} · `, time);
   }
   return [title, where];
 }
