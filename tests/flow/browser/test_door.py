@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests import services
 from tests.flow.browser.conftest import PHONE, OpenPage
 from tests.flow.browser.site import Site
 from tests.flow.browser.test_accessibility import violations
@@ -25,7 +26,9 @@ def rated_session(site: Site, rating: str, movie: str = "Filme Proibido") -> str
     return session
 
 
-def bought_tickets(site: Site, user: str, session: str, seats: list[str], **kinds: int) -> list[Any]:
+def bought_tickets(
+    site: Site, user: str, session: str, seats: list[str], **kinds: int
+) -> list[Any]:
     """A sale of ``seats`` as the given ticket types; its tickets (code, seat, type)."""
     reservation = site.hold(user, session, seats, tickets=kinds or None)
     with site.api(user, "customer") as client:
@@ -54,7 +57,7 @@ def test_staff_check_a_half_price_ticket_of_a_16_session_in_at_phone_width(
     """The screen says the seat, Meia-entrada, the CIE and 16; the same code again says when
     it was checked in; nothing overflows at 375 px and axe finds nothing serious."""
     session = rated_session(site, "16")
-    (ticket,) = bought_tickets(site, "ana", session, ["B3"], half=1)
+    (ticket,) = bought_tickets(site, services.unique("ana"), session, ["B3"], half=1)
     page = open_page(site.page("/door", "porteiro", "staff"), viewport=PHONE)
     expect(page.locator(f'#door-session option[value="{session}"]')).to_have_count(1)
     page.locator("#door-session").select_option(session)
@@ -69,7 +72,9 @@ def test_staff_check_a_half_price_ticket_of_a_16_session_in_at_phone_width(
     expect(page.locator("#verdict-session [data-rating]")).to_have_text("16")
     expect(page.locator('[data-check="document"]')).to_have_text(f"Document: {CIE}")
     expect(page.locator('[data-check="age"]')).to_have_text("Age: 16 or older")
-    assert float(page.locator("#verdict-seat").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 32
+    # Large type: read at arm's length.
+    size = page.locator("#verdict-seat").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert float(size) >= 32
     assert fits_the_width(page)
     assert violations(page, axe_source) == []
 
@@ -88,11 +93,11 @@ def test_the_door_says_why_a_ticket_is_refused_in_words(
     a full-price ticket of an L session has nothing to check."""
     door_session = rated_session(memory_site, "L", "Filme da Porta")
     other = memory_site.new_session("Outro Filme")
-    a1, a2 = bought_tickets(memory_site, "bia", other, ["A1", "A2"])
-    with memory_site.api("bia", "customer") as client:
+    a1, a2 = bought_tickets(memory_site, "bia_door", other, ["A1", "A2"])
+    with memory_site.api("bia_door", "customer") as client:
         refunded = client.post(f"/sales/{a1['sale_id']}/refunds", json={"seats": ["A2"]})
     assert refunded.status_code == 201, refunded.text
-    (free_pass,) = bought_tickets(memory_site, "bia", door_session, ["C1"])
+    (free_pass,) = bought_tickets(memory_site, "bia_door", door_session, ["C1"])
     page = open_page(memory_site.page("/door", "porteiro", "staff"))
     why = page.locator("#verdict-why")
 
@@ -136,13 +141,14 @@ def test_every_page_shows_the_session_rating_as_its_badge(
     """The home list, the picker, the buyer's tickets and the admin table show "14" with its
     label; the admin's forms create a session rated 12 and change it to 18."""
     session = rated_session(memory_site, "14", "Filme Catorze")
-    bought_tickets(memory_site, "ana", session, ["A1"])
+    buyer = services.unique("ana")
+    bought_tickets(memory_site, buyer, session, ["A1"])
     label = "Rated 14: not recommended for under 14"
-    home = open_page(memory_site.page("/?movie=Catorze", "ana"))
+    home = open_page(memory_site.page("/?movie=Catorze", buyer))
     expect(home.locator(".card").first.get_by_role("img", name=label)).to_have_text("14")
-    picker = open_page(memory_site.page(f"/s/{session}", "ana"))
+    picker = open_page(memory_site.page(f"/s/{session}", buyer))
     expect(picker.locator(".where").get_by_role("img", name=label)).to_have_text("14")
-    mine = open_page(memory_site.page("/tickets", "ana"))
+    mine = open_page(memory_site.page("/tickets", buyer))
     expect(mine.locator(".purchase").first.get_by_role("img", name=label)).to_have_text("14")
 
     admin = open_page(memory_site.page("/admin", "boss", "admin"))
