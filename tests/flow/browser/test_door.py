@@ -170,3 +170,26 @@ def test_every_page_shows_the_session_rating_as_its_badge(
     with memory_site.api() as api:
         assert api.get(f"/sessions/{created}").json()["rating"] == "18"
     expect(admin.locator(f'tr[data-session="{created}"] [data-rating]')).to_have_text("18")
+
+
+def test_the_door_speaks_portuguese(memory_site: Site, open_page: OpenPage) -> None:
+    """In pt-BR the door says what to check and why not in Portuguese, the badge too."""
+    session = rated_session(memory_site, "12", "Filme Doze Anos")
+    (ticket,) = bought_tickets(memory_site, services.unique("ana"), session, ["D2"], senior=1)
+    page = open_page(memory_site.page("/door?lang=pt-BR", "porteiro", "staff"))
+    expect(page.locator("h1")).to_have_text("Portaria")
+    page.locator("#code").focus()
+    scan(page, ticket["code"])
+    expect(page.locator("#verdict-title")).to_have_text("Confira e deixe entrar")
+    expect(page.locator('[data-check="age"]')).to_have_text("Idade: 12 anos ou mais")
+    expect(page.locator('[data-check="document"]')).to_have_text(
+        "Documento: Documento de identidade com foto"
+    )
+    badge = page.locator("#verdict-session").get_by_role(
+        "img", name="Classificação 12: não recomendado para menores de 12 anos"
+    )
+    expect(badge).to_have_text("12")
+    scan(page, "nada")
+    expect(page.locator("#verdict-why")).to_have_text(
+        "Código desconhecido: nenhum ingresso tem este código."
+    )
