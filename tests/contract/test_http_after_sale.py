@@ -244,7 +244,7 @@ def expected_modules(code: str) -> set[tuple[int, int]]:
 
 
 def test_a_ticket_checks_in_once_and_then_is_used(api: Api) -> None:
-    """201 with ticket, session, seat and instant; again 409 already_checked_in with it."""
+    """201 with ticket, session, seat, type and instant; again 409 already_checked_in with it."""
     sale = bought(api, ["C3"])
     ticket = tickets(api, sale)[0]
     first = scan(api, ticket["code"], session_id=sale["session_id"])
@@ -253,6 +253,7 @@ def test_a_ticket_checks_in_once_and_then_is_used(api: Api) -> None:
         "ticket_id": ticket["id"],
         "session_id": sale["session_id"],
         "seat": "C3",
+        "ticket": "full",
         "checked_in_at": first.json()["checked_in_at"],
         "checks": {"document": None, "age": None},
     }

@@ -14,6 +14,7 @@ JS = Path(__file__).resolve().parents[2] / "entrypoints" / "http" / "pages" / "s
 NOT_SHOWN = {"Bearer ", "Content-Type", "Idempotency-Key", "Date", "unauthorized"}
 NOT_SHOWN |= {"field inline", "seat mini cat-", "seat cat-"}  # class names
 NOT_SHOWN |= {"ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"}  # keys
+NOT_SHOWN |= {"ok", "check", "refused"}  # the door's verdicts, a data attribute the CSS colours
 _COMMENT = re.compile(r"(?m)^\s*//[^\n]*$|/\*(?:.|\n)*?\*/|(?<=[;,{}()])\s*//[^\n'\"`]*$")
 _LITERAL = re.compile(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"|`((?:[^`\\]|\\.)*)`")
 _PROSE = re.compile(r"[A-Za-z]{2,}[,.:;!?…]? +[A-Za-z]{2,}|^[A-Z][a-z]+|…")

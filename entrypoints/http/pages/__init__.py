@@ -1,5 +1,5 @@
 """The web pages: the coming sessions (``/``), the seat picker (``/s/{id}``), a buyer's tickets
-(``/tickets``), the admin screen.
+(``/tickets``), the admin screen, the door screen (``/door``).
 
 Each page is an HTML shell rendered with Jinja2 from the package's ``templates/``; its script, a
 plain ES module under ``static/``, draws it from the JSON API with the bearer token the browser
@@ -127,6 +127,10 @@ def admin(call: Call) -> Response:
     return _page(call, "admin.html", title=_("Admin"), script="admin", nav="admin")
 
 
+def door(call: Call) -> Response:
+    return _page(call, "door.html", title=_("Door"), script="door", nav="door")
+
+
 def _(message: str) -> str:
     """A page's title in the request's language (and marked for ``pybabel extract``)."""
     return languages.translate(message)
@@ -168,6 +172,15 @@ OPERATIONS = (
         admin,
         "Web page: create rooms and sessions, watch their reports",
         {200: Reply(_HTML + " The page asks for an admin token.", media="text/html")},
+        tag="pages",
+        blocking=False,
+    ),
+    Operation(
+        "GET",
+        "/door",
+        door,
+        "Web page: the door screen, where staff scan or type a ticket's code and see what to check",
+        {200: Reply(_HTML + " The page asks for a staff or admin token.", media="text/html")},
         tag="pages",
         blocking=False,
     ),

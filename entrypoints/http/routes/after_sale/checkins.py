@@ -55,6 +55,10 @@ class CheckedIn(Answer):
     ticket_id: UUID = out(lambda admission: admission.ticket.id)
     session_id: UUID = out(lambda admission: admission.ticket.session_id)
     seat: str = out(lambda admission: str(admission.ticket.seat), example="A1")
+    # The door screen says the type ("Meia-entrada") beside the document it asks for.
+    ticket: str = out(
+        "ticket.ticket", example="half", description="The ticket type's code the seat was sold as."
+    )
     checked_in_at: datetime = out(_checked_in_at)
     checks: DoorChecks = out()
 

@@ -21,6 +21,9 @@ function show() {
     const role = me.role === 'customer' ? '' : ` (${me.role})`;
     who.textContent = me.expired ? phrase('expired-user', { user: `${me.user}${role}` }) : `${me.user}${role}`;
   }
+  // The door screen's link is for those who may check tickets in.
+  const staff = me !== null && !me.expired && me.role !== 'customer';
+  for (const link of document.querySelectorAll('a[data-staff]:not([aria-current])')) link.hidden = !staff;
   leave.hidden = me === null;
   open.hidden = me !== null;
   if (me !== null) form.hidden = true;

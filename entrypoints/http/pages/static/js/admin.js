@@ -9,6 +9,7 @@ import { features } from './features.js';
 import { readLayout } from './layout.js';
 import { cents, money } from './money.js';
 import { phrase } from './phrases.js';
+import { ratingBadge } from './rating.js';
 import { SeatMapView } from './seatmap.js';
 import { LOCALE, ZONE, isoZ, showTime } from './when.js';
 
@@ -155,6 +156,7 @@ function sessionBody() {
     starts_at: $('s-starts').value ? isoZ(new Date($('s-starts').value)) : '',
     duration_minutes: Number($('s-duration').value),
     forbid_single_gaps: $('s-gaps').checked,
+    rating: $('s-rating').value,
   };
   const prices = Object.fromEntries([...$('price-fields').querySelectorAll('input')].map((i) => [i.name, i.value.trim().replace(',', '.')]));
   if ($('s-room').value) {
@@ -231,6 +233,7 @@ function fillChange() {
   $('c-movie').value = s?.movie ?? '';
   $('c-starts').value = s ? localInput(s.starts_at) : '';
   $('c-duration').value = s ? String(s.duration_minutes) : '';
+  $('c-rating').value = s?.rating ?? 'L';
 }
 
 function named(s) {
@@ -246,6 +249,7 @@ async function changeSession(event) {
   if (movie !== s.movie) body.movie = movie;
   if ($('c-starts').value && $('c-starts').value !== localInput(s.starts_at)) body.starts_at = isoZ(new Date($('c-starts').value));
   if (Number($('c-duration').value) !== s.duration_minutes) body.duration_minutes = Number($('c-duration').value);
+  if ($('c-rating').value !== (s.rating ?? 'L')) body.rating = $('c-rating').value;
   if (!Object.keys(body).length) return say('change', phrase('nothing-changed'));
   try {
     const { data } = await call('PATCH', `/sessions/${s.id}`, { body });
@@ -318,7 +322,7 @@ function reportRow(session, figures) {
   const link = document.createElement('a');
   link.href = `/s/${session.id}`;
   link.textContent = session.movie;
-  title.append(link, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`, ' ', statementLink(session));
+  title.append(link, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`, ' ', ratingBadge(session.rating), ' ', statementLink(session));
   const cells = [showTime(session.starts_at), figures.sold, figures.held, figures.available, figures.revenue];
   tr.append(title, ...cells.map((value, i) => {
     const td = document.createElement('td');

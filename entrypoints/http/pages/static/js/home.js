@@ -5,6 +5,7 @@ import './account.js';
 import { get } from './api.js';
 import { cents, money } from './money.js';
 import { phrase } from './phrases.js';
+import { ratingBadge } from './rating.js';
 import { dayBounds, isoZ, showTime } from './when.js';
 
 const $ = (id) => document.getElementById(id);
@@ -59,7 +60,7 @@ function card(session) {
   const time = document.createElement('time');
   time.dateTime = session.starts_at;
   time.textContent = showTime(session.starts_at);
-  where.append(time, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`);
+  where.append(ratingBadge(session.rating), ' ', time, ` · ${session.room}${session.cinema ? ` · ${session.cinema}` : ''}`);
   const seats = document.createElement('p');
   seats.className = 'seats-left';
   const bar = document.createElement('meter');

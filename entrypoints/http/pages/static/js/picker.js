@@ -29,6 +29,9 @@ const WORD = Object.fromEntries(
   ['available', 'chosen', 'mine', 'held', 'sold', 'blocked'].map((state) => [state, phrase(`state-${state}`)]),
 );
 const PRICED = new Set(['available', 'chosen', 'mine']);
+// After the stream says seats changed, the quotas are read again at most this often (a burst
+// of changes is one read).
+const QUOTAS_MS = 300;
 
 const state = {
   session: null,
@@ -143,6 +146,7 @@ async function loadSession() {
   if (s.cinema) $('room').textContent = `${s.room} · ${s.cinema}`;
   if (s.status && s.status !== 'on_sale') closeSales(s.status);
   tickets.setTypes(s.ticket_types);
+  showQuotas(s.quotas);
   bestCategories();
   $('best').hidden = !(await features()).best;
   if (view.seats.size) {
@@ -164,7 +168,48 @@ function drawMap(map) {
   legend();
   order();
   free();
+  showQuotas(map.quotas);
   drawn();
+}
+
+// -- what is left of each quota group ---------------------------------------------------------
+
+let quotasDue = 0;
+let quotasRead = 0;
+
+// "12 meias-entradas left": each group's ``left`` as the seat map (or the session) tells it.
+function showQuotas(quotas) {
+  if (!quotas) return;
+  const types = state.session?.ticket_types ?? [];
+  const items = Object.entries(quotas).map(([group, quota]) => {
+    const item = document.createElement('span');
+    item.dataset.quota = group;
+    item.dataset.left = String(quota.left);
+    if (group === 'meia') {
+      const count = quota.left === 0 ? 'none' : quota.left === 1 ? 'one' : 'many';
+      item.textContent = phrase(`quota-meia-${count}`, { left: quota.left });
+    } else {
+      const names = types.filter((t) => (t.quota_group ?? t.code) === group).map((t) => t.name);
+      item.textContent = phrase('quota-other', { names: listed(names.length ? names : [group]), left: quota.left });
+    }
+    return item;
+  });
+  $('quotas').replaceChildren(...items.flatMap((item, i) => (i ? [' · ', item] : [item])));
+}
+
+// Seats changed somewhere: a hold or a sale may have used (or freed) a quota. The seat map says.
+function quotasChanged() {
+  if (quotasDue) return;
+  quotasDue = setTimeout(async () => {
+    quotasDue = 0;
+    const round = ++quotasRead;
+    try {
+      const map = await get(`/sessions/${sessionId}/seats`);
+      if (round === quotasRead) showQuotas(map.quotas);
+    } catch {
+      // The next change, or the stream's next snapshot, brings them.
+    }
+  }, QUOTAS_MS);
 }
 
 async function refreshMap() {
@@ -197,6 +242,7 @@ function changed(changes) {
     order();
   }
   free();
+  quotasChanged();
   // The hold's seats turning sold (or free) means the payment was decided, in whichever
   // process heard of the money: read it now.
   const held = state.reservation?.seats ?? [];

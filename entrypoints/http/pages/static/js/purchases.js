@@ -8,6 +8,7 @@ import { identity, onIdentityChange, token } from './auth.js';
 import { features } from './features.js';
 import { cents, money } from './money.js';
 import { phrase } from './phrases.js';
+import { ratingBadge } from './rating.js';
 import { showTickets } from './tickets.js';
 import { showTime } from './when.js';
 import { refusal } from './words.js';
@@ -64,7 +65,7 @@ function heading(sale, show) {
     const time = document.createElement('time');
     time.dateTime = show.starts_at;
     time.textContent = showTime(show.starts_at);
-    where.append(`${show.room}${show.cinema ? ` · ${show.cinema}` : ''} · `, time);
+    where.append(ratingBadge(show.rating), ' ', `${show.room}${show.cinema ? ` · ${show.cinema}` : ''} · `, time);
   }
   return [title, where];
 }
