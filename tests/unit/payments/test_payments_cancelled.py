@@ -7,39 +7,11 @@ from __future__ import annotations
 import pytest
 
 from cinema_core import BoxOffice, ManualClock, Money, Reservation, SessionView
-from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
+from cinema_core.memory import InMemoryReservationRepo
 from cinema_core.payments import SandboxProvider
 from cinema_core.payments.payment import Payment, PaymentStatus
-from tests.unit.conftest import HOLD
-from tests.unit.test_payments import PAYMENT_HOLD, Switchable, charge_id, current, events
-
-
-@pytest.fixture
-def sandbox(clock: ManualClock) -> SandboxProvider:
-    return SandboxProvider(clock)
-
-
-@pytest.fixture
-def provider(sandbox: SandboxProvider) -> Switchable:
-    return Switchable(sandbox)
-
-
-@pytest.fixture
-def box(
-    repo: InMemoryReservationRepo,
-    seat_lock: InMemorySeatLock,
-    clock: ManualClock,
-    provider: Switchable,
-    sandbox: SandboxProvider,
-) -> BoxOffice:
-    box = BoxOffice(repo, seat_lock, clock, HOLD, provider=provider, payment_hold=PAYMENT_HOLD)
-    sandbox.subscribe(lambda charge: box.settle_payment(charge.charge_id))
-    return box
-
-
-@pytest.fixture
-def reservation(box: BoxOffice, session: SessionView) -> Reservation:
-    return box.reserve("u1", session.session.id, ["A1", "A2"])
+from tests.unit.payments.conftest import Switchable
+from tests.unit.payments.test_payments import charge_id, current, events
 
 
 @pytest.fixture
