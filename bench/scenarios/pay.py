@@ -26,13 +26,12 @@ import attrs
 import orjson
 
 from ..admin import Admin
-from ..api import User, token
 from ..generator import Context, Outcome
 from ..invariant import Check, check_session
 from ..options import Options
 from ..results import Figure, ScenarioResult, merge
 from ..samples import Percentiles
-from .steady import SESSION_ROWS, SESSION_SEATS_PER_ROW, _Supply
+from .steady import SESSION_ROWS, SESSION_SEATS_PER_ROW, share, user_name
 
 RESERVE = "POST /reservations"
 PAY = "POST /reservations/{id}/payment"
@@ -85,20 +84,11 @@ async def prepare(admin: Admin, options: Options) -> Plan:
     )
 
 
-def user_name(plan: Plan, index: int) -> str:
-    return f"{plan.name}-{index}"
-
-
 async def drive(context: Context) -> dict[str, Any]:
     plan: Plan = context.part.plan
-    part, parts = context.part.index, context.part.parts
+    part = context.part.index
     samples, pool = context.samples, context.pool
-    users = [
-        User(user_name(plan, i), token(plan.secret, user_name(plan, i)))
-        for i in range(part, plan.users, parts)
-    ]
-    admin = User("bench-admin", token(plan.secret, "bench-admin", "admin"))
-    supply = _Supply(list(plan.session_ids[part::parts]), plan, pool, admin, samples)
+    users, admin, supply = share(context)
     sales: list[dict[str, Any]] = []
     payments: list[dict[str, Any]] = []
     steps: list[int] = []

@@ -81,16 +81,26 @@ def user_name(plan: Plan, index: int) -> str:
     return f"{plan.name}-{index}"
 
 
-async def drive(context: Context) -> dict[str, Any]:
-    plan: Plan = context.part.plan
+def share(context: Context) -> tuple[list[User], User, _Supply]:
+    """This generator part's share of the plan's buyers and sessions, and the admin that makes
+    more of them (a plan with ``users``, ``session_ids`` and ``secret``, as this module's and
+    ``pay``'s are)."""
+    plan = context.part.plan
     part, parts = context.part.index, context.part.parts
-    samples, pool = context.samples, context.pool
     users = [
         User(user_name(plan, i), token(plan.secret, user_name(plan, i)))
         for i in range(part, plan.users, parts)
     ]
     admin = User("bench-admin", token(plan.secret, "bench-admin", "admin"))
-    supply = _Supply(list(plan.session_ids[part::parts]), plan, pool, admin, samples)
+    sessions = list(plan.session_ids[part::parts])
+    return users, admin, _Supply(sessions, plan, context.pool, admin, context.samples)
+
+
+async def drive(context: Context) -> dict[str, Any]:
+    plan: Plan = context.part.plan
+    part = context.part.index
+    samples, pool = context.samples, context.pool
+    users, _, supply = share(context)
     sales: list[dict[str, Any]] = []
     deadline = context.started + plan.seconds
     rng = random.Random(plan.seed * 7919 + part)
