@@ -14,7 +14,7 @@ import pytest
 
 from tests.contract.http_app import Api, error_code
 
-PAGES = ["/", "/admin", "/tickets", "/s/{session}"]
+PAGES = ["/", "/admin", "/tickets", "/door", "/s/{session}"]
 # These pages are read in English (test_http_languages.py reads them in Portuguese).
 HTML = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "en"}
 _IMPORT = re.compile(r"""^import\s+(?:[^'"]+\s+from\s+)?['"](\./[a-z_]+\.js)['"];""", re.M)

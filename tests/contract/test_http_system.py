@@ -56,6 +56,7 @@ CONTRACT_ROUTES = {
     ("get", "/s/{session_id}"),
     ("get", "/admin"),
     ("get", "/tickets"),
+    ("get", "/door"),
 }
 
 
