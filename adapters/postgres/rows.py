@@ -111,13 +111,15 @@ def _ticket_type_json(kind: TicketType) -> dict[str, Any]:
     return found
 
 
-def seat_from_row(row: Row) -> Seat:
+def seat_from_row(row: Row, prefix: str = "") -> Seat:
+    """The seat in ``row``, whose columns carry ``prefix`` where a statement returns a seat
+    beside another row (``seat_row``, ``seat_held_by``, … beside a reservation's)."""
     return Seat(
-        SeatLabel(row["row"], row["number"]),
-        held_by=row["held_by"],
-        hold_expires_at=row["hold_expires_at"],
-        sale_id=row["sale_id"],
-        ticket=row["ticket"],
+        SeatLabel(row[f"{prefix}row"], row[f"{prefix}number"]),
+        held_by=row[f"{prefix}held_by"],
+        hold_expires_at=row[f"{prefix}hold_expires_at"],
+        sale_id=row[f"{prefix}sale_id"],
+        ticket=row[f"{prefix}ticket"],
     )
 
 

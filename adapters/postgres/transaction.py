@@ -127,17 +127,7 @@ class PostgresTransaction:
         ).fetchall()
         if not found:
             raise SessionNotFound()
-        seats_ = [
-            Seat(
-                SeatLabel(row["row"], row["number"]),
-                row["held_by"],
-                row["hold_expires_at"],
-                row["sale_id"],
-                row["ticket"],
-            )
-            for row in found
-            if row["row"] is not None
-        ]
+        seats_ = [rows.seat_from_row(row) for row in found if row["row"] is not None]
         return _current(session, found[0]), seats_
 
     def lock_session_reservation_and_seats(
@@ -407,15 +397,5 @@ def _current(session: Session, row: dict[str, Any]) -> Session:
 
 def _reservation_with_seats(found: Sequence[dict[str, Any]]) -> tuple[Reservation, list[Seat]]:
     """A reservation and its seats from the rows of sql.reservations.reservation_and_seats."""
-    seats_ = [
-        Seat(
-            SeatLabel(row["seat_row"], row["seat_number"]),
-            row["seat_held_by"],
-            row["seat_hold_expires_at"],
-            row["seat_sale_id"],
-            row["seat_ticket"],
-        )
-        for row in found
-        if row["seat_row"] is not None
-    ]
+    seats_ = [rows.seat_from_row(row, "seat_") for row in found if row["seat_row"] is not None]
     return rows.reservation_from_row(found[0]), seats_

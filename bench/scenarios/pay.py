@@ -31,7 +31,7 @@ from ..invariant import Check, check_session
 from ..options import Options
 from ..results import Figure, ScenarioResult, merge
 from ..samples import Percentiles
-from .steady import SESSION_ROWS, SESSION_SEATS_PER_ROW, share, user_name
+from .steady import Plan, planned, share, user_name
 
 RESERVE = "POST /reservations"
 PAY = "POST /reservations/{id}/payment"
@@ -39,20 +39,8 @@ APPROVE = "POST /sandbox/payments/{id}/approve"
 SALE = "GET /sales/{id}"
 # A paid sale is four requests here against steady's two: fewer sessions are made beforehand.
 PLANNED_FLOWS_PER_SECOND = {"postgres": 800, "memory": 1600}
-MEAN_SEATS_PER_FLOW = 2.5
 # The stack's CPU kinds a paid sale is charged with (the generator's own CPU is the bench's).
 SERVER_KINDS = ("API", "worker", "PostgreSQL", "RabbitMQ", "Redis")
-
-
-@attrs.frozen
-class Plan:
-    name: str
-    session_ids: list[str]
-    price: str
-    users: int
-    seconds: float
-    secret: str
-    seed: int
 
 
 def stack(options: Options) -> tuple[Options, dict[str, str], str]:
@@ -68,20 +56,7 @@ def stack(options: Options) -> tuple[Options, dict[str, str], str]:
 
 
 async def prepare(admin: Admin, options: Options) -> Plan:
-    seats = options.duration * PLANNED_FLOWS_PER_SECOND[options.backend] * MEAN_SEATS_PER_FLOW
-    count = max(options.generators, -(-int(seats) // (SESSION_ROWS * SESSION_SEATS_PER_ROW)))
-    ids = await admin.create_sessions(
-        count, SESSION_ROWS, SESSION_SEATS_PER_ROW, options.price, "Pay"
-    )
-    return Plan(
-        "pay",
-        ids,
-        options.price,
-        options.steady_users,
-        options.duration,
-        admin.secret,
-        options.seed,
-    )
+    return await planned(admin, options, "pay", PLANNED_FLOWS_PER_SECOND[options.backend])
 
 
 async def drive(context: Context) -> dict[str, Any]:

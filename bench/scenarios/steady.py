@@ -46,13 +46,19 @@ class Plan:
 
 
 async def prepare(admin: Admin, options: Options) -> Plan:
-    seats = options.duration * PLANNED_FLOWS_PER_SECOND[options.backend] * MEAN_SEATS_PER_FLOW
+    return await planned(admin, options, "steady", PLANNED_FLOWS_PER_SECOND[options.backend])
+
+
+async def planned(admin: Admin, options: Options, name: str, flows_per_second: float) -> Plan:
+    """A plan of ``--duration`` s for ``name``, with sessions made beforehand for this many
+    flows a second (``pay`` plans for fewer: a paid sale is four requests there)."""
+    seats = options.duration * flows_per_second * MEAN_SEATS_PER_FLOW
     count = max(options.generators, -(-int(seats) // (SESSION_ROWS * SESSION_SEATS_PER_ROW)))
     ids = await admin.create_sessions(
-        count, SESSION_ROWS, SESSION_SEATS_PER_ROW, options.price, "Steady"
+        count, SESSION_ROWS, SESSION_SEATS_PER_ROW, options.price, name.capitalize()
     )
     return Plan(
-        "steady",
+        name,
         ids,
         options.price,
         options.steady_users,
