@@ -344,13 +344,15 @@ def test_waiting_duplicate_gets_the_answer_when_it_comes(stores):
 
 def test_claim_of_a_crashed_process_is_taken_over_after_its_lease(clients, prefix):
     """A claim whose process died stops blocking the key once its lease runs out."""
-    lease = timedelta(milliseconds=150)
+    # The lease is long enough that a slow machine's first cluster round trips (slot discovery
+    # on a fresh client) cannot outlast it before the duplicate is refused.
+    lease = timedelta(seconds=1.5)
     crashed = RedisIdempotencyStore(clients[0], prefix, wait=0.05, lease=lease, renew_every=None)
     other = RedisIdempotencyStore(clients[1], prefix, wait=0.05, lease=lease)
     assert crashed.begin("u1", "key-1", "fp") is None
     with pytest.raises(IdempotencyInProgress):
         other.begin("u1", "key-1", "fp")
-    time.sleep(0.2)
+    time.sleep(1.6)
     assert other.begin("u1", "key-1", "fp") is None
 
 
