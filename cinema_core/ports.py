@@ -167,8 +167,8 @@ class Transaction(Protocol):
         ...
 
     def restock(self, code: str, units: int) -> Product | None:
-        """Add ``units`` to the product's stock (a product without stock gets one of
-        ``units``); ``None`` for an unknown code."""
+        """Add ``units`` to the product's stock (a product without stock is left as it is);
+        ``None`` for an unknown code."""
         ...
 
     def add_promo_code(self, promo: PromoCode) -> None:

@@ -38,6 +38,8 @@ class Catalogue:
         found = self.holding.repo.atomic(lambda tx: tx.restock(code, units))
         if found is None:
             raise NotFound("No such product.")
+        if found.left is None:
+            raise ValidationFailed({"add": "this product keeps no stock"})
         return found
 
     def add_promo_code(

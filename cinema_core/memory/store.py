@@ -316,9 +316,9 @@ class _Transaction:
 
     def restock(self, code: str, units: int) -> Product | None:
         product = self._product(code)
-        if product is None:
-            return None
-        product = attrs.evolve(product, left=(product.left or 0) + units)
+        if product is None or product.left is None:
+            return product
+        product = attrs.evolve(product, left=product.left + units)
         self.new_products[code] = product
         return product
 

@@ -1,10 +1,12 @@
-"""Products and promo codes on online holds: priced lines, stock held and given back, a
-discount held as a use, and every refusal naming why."""
+"""The ReservationRepo port with the counter's goods, held to one contract: products priced on
+holds, stock taken and given back (never below zero), a promo code's use held with its hold
+and counted by one rule in every store, and every refusal naming why."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,20 @@ from cinema_core.errors import (
     PromoCodeInvalid,
     UnknownProduct,
 )
-from tests.unit.conftest import HOLD
+from tests.conftest import new_session
+from tests.contract.test_repo_port import NoSeatLock
+
+HOLD = timedelta(seconds=30)
+
+
+@pytest.fixture
+def box(repo: Any, clock: ManualClock) -> BoxOffice:
+    return BoxOffice(repo, NoSeatLock(), clock, HOLD)
+
+
+@pytest.fixture
+def session(box: BoxOffice) -> SessionView:
+    return new_session(box, days=1)
 
 
 def hold(
