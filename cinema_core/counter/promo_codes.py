@@ -55,6 +55,22 @@ class Discount:
 
 
 @attrs.frozen
+class DiscountLine:
+    """A discount as a claim shows it: the code, its terms, and the money it took off."""
+
+    code: str
+    percent_off: int | None
+    amount_off: Money | None
+    amount: Money
+
+    @classmethod
+    def of(cls, discount: Discount | None, subtotal: Money) -> DiscountLine | None:
+        if discount is None:
+            return None
+        return cls(discount.code, discount.percent_off, discount.amount_off, discount.of(subtotal))
+
+
+@attrs.frozen
 class PromoCode:
     """A code a buyer types for a discount, with its limits and where it applies."""
 

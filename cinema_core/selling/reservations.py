@@ -11,7 +11,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core.counter.products import ProductLine
-from cinema_core.counter.promo_codes import Discount
+from cinema_core.counter.promo_codes import Discount, DiscountLine
 from cinema_core.errors import (
     CoupleSeatSplit,
     ReservationCancelled,
@@ -120,6 +120,10 @@ class Reservation:
     @property
     def discount_amount(self) -> Money:
         return discounted(self.subtotal, self.discount)
+
+    @property
+    def discount_line(self) -> DiscountLine | None:
+        return DiscountLine.of(self.discount, self.subtotal)
 
     @property
     def amount(self) -> Money:
@@ -329,6 +333,10 @@ class Sale:
     @property
     def discount_amount(self) -> Money:
         return discounted(self.subtotal, self.discount)
+
+    @property
+    def discount_line(self) -> DiscountLine | None:
+        return DiscountLine.of(self.discount, self.subtotal)
 
     @property
     def amount(self) -> Money:
