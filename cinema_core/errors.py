@@ -139,13 +139,12 @@ class ProductExists(CinemaError):
 
 
 class UnknownProduct(ValidationFailed):
-    code = "unknown_product"
+    code, default_message = "unknown_product", "Some products are not sold here."
 
     def __init__(self, codes: Iterable[str]):
         self.codes = sorted(set(codes))
         super().__init__(
-            {"products": f"no such product: {', '.join(self.codes)}"},
-            "Some products are not sold here.",
+            {"products": f"no such product: {', '.join(self.codes)}"}, self.default_message
         )
         self.details["products"] = self.codes
 

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from cinema_core.events.envelopes import Event
 from cinema_core.counter.products import Product, ProductLine
 from cinema_core.counter.promo_codes import Discount, PromoCode
+from cinema_core.events.envelopes import Event
 from cinema_core.kernel.money import DEFAULT_CURRENCY, Money
 from cinema_core.payments.charges import Pix
 from cinema_core.payments.payment import Payment, PaymentStatus
@@ -223,7 +223,10 @@ def promo_code_values(promo: PromoCode) -> dict[str, Any]:
 
 def product_from_row(row: Row) -> Product:
     return Product(
-        row["code"], row["name"], Money(row["price_cents"], row["currency"]), row["stock_left"],
+        row["code"],
+        row["name"],
+        Money(row["price_cents"], row["currency"]),
+        row["stock_left"],
         row["created_at"],
     )
 

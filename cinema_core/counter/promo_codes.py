@@ -122,9 +122,7 @@ class PromoCode:
         if bad:
             raise ValidationFailed(bad)
         discount = Discount(code, percent_off, amount_off)
-        return cls(
-            code, discount, now, max_uses, per_user, valid_from, valid_to, movie, cinema
-        )
+        return cls(code, discount, now, max_uses, per_user, valid_from, valid_to, movie, cinema)
 
     def check(self, session: Session, now: datetime) -> None:
         """Refuse (``PromoCodeInvalid``) the code for ``session`` at ``now``, its use counts

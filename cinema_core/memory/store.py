@@ -27,12 +27,12 @@ from cinema_core.errors import (
     ProductExists,
     ProductSoldOut,
     PromoCodeExists,
-    UnknownProduct,
     RoomBusy,
     RoomExists,
     SeatsUnavailable,
     SessionNotFound,
     TicketRefunded,
+    UnknownProduct,
 )
 from cinema_core.events.envelopes import Event
 from cinema_core.kernel.money import Money

@@ -145,9 +145,7 @@ class Holding:
             )
             tx.take_stock(quantities(reservation.products))
         if extras.promo_code is not None:
-            found = tx.promo_code_uses(
-                extras.promo_code, reservation.user_id, at, reservation.id
-            )
+            found = tx.promo_code_uses(extras.promo_code, reservation.user_id, at, reservation.id)
             if found is None:
                 raise PromoCodeInvalid(extras.promo_code, UNKNOWN)
             promo, uses, user_uses = found

@@ -68,9 +68,7 @@ def test_a_reservation_with_combos_and_a_promo_code_shows_every_line(
     )
     assert promo.status_code == 201, promo.text
     assert promo.json()["code"] == "PIPOCA10"
-    response = hold(
-        api, session_id, ["A1"], products={"combo-pipoca": 2}, promo_code="Pipoca10"
-    )
+    response = hold(api, session_id, ["A1"], products={"combo-pipoca": 2}, promo_code="Pipoca10")
     assert response.status_code == 201, response.text
     made = response.json()
     assert made["products"] == [

@@ -14,9 +14,11 @@ ON CONFLICT (code) DO NOTHING
 RETURNING code
 """
 
-PRODUCTS: Final = f"SELECT {COLUMNS} FROM products WHERE code = ANY(%(codes)s::text[]) ORDER BY code"
+PRODUCTS: Final = (
+    f"SELECT {COLUMNS} FROM products WHERE code = ANY(%(codes)s::text[]) ORDER BY code"
+)
 
-ALL_PRODUCTS: Final = f"SELECT {COLUMNS} FROM products ORDER BY code COLLATE \"C\""
+ALL_PRODUCTS: Final = f'SELECT {COLUMNS} FROM products ORDER BY code COLLATE "C"'
 
 # The judge of "never below zero": the row is locked by the update and the condition is
 # evaluated again on the row as the previous holder committed it, so two buyers of the last

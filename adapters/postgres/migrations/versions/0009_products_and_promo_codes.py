@@ -65,9 +65,7 @@ def upgrade() -> None:
     for table in _CLAIMS:
         op.add_column(
             table,
-            sa.Column(
-                "products", pg.JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")
-            ),
+            sa.Column("products", pg.JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
         )
         op.add_column(table, sa.Column("promo_code", sa.Text))
         op.add_column(table, sa.Column("percent_off", sa.Integer))

@@ -49,14 +49,14 @@ class CreatePromoCode:
         default=None,
         max_length=MAX_SCOPE,
         pattern=NOT_BLANK,
-        example=None,
+        example="Filme X",
         description="Only sessions of this movie (case aside).",
     )
     cinema: str | None = field(
         default=None,
         max_length=MAX_SCOPE,
         pattern=NOT_BLANK,
-        example=None,
+        example="Centro",
         description="Only sessions of this cinema.",
     )
 

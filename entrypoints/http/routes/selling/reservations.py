@@ -46,9 +46,9 @@ def _products_field() -> Any:
         each=Rules(minimum=0, maximum=MAX_QUANTITY),
         description=(
             "Products to add (GET /products), by code: units of each, taken from its stock "
-            "with the hold."
+            'with the hold (e.g. {"combo-pipoca": 2}).'
         ),
-        example={"combo-pipoca": 2},
+        example={},
     )
 
 
@@ -56,8 +56,11 @@ def _promo_code_field() -> Any:
     return field(
         default=None,
         max_length=40,
-        example=None,
-        description="A promo code (case aside): its discount is a line of the reservation.",
+        example="",
+        description=(
+            "A promo code (case aside; empty: none), e.g. PIPOCA10: its discount is a line of "
+            "the reservation."
+        ),
     )
 
 
@@ -102,7 +105,7 @@ class CreateReservation:
         description="Best available: adjacent seats of one row (default true).",
     )
     products: dict[str, int] | None = _products_field()  # noqa: RUF009 (a shapes.field)
-    promo_code: str | None = _promo_code_field()  # noqa: RUF009 (a shapes.field)
+    promo_code: str | None = _promo_code_field()
 
 
 @attrs.frozen
@@ -338,8 +341,9 @@ OPERATIONS = (
             "sale (scoring in the README) and holds them; count, category and together go "
             "with count only. products (by code) are added to the hold, all or none, and "
             "unknown_product (422, details.products) names codes not sold; promo_code takes "
-            "its discount off the total (a discount line). In a session with forbid_single_gaps a hold that would leave a "
-            "seat alone in its row is 409 single_seat_gap. With Idempotency-Key, a retry with "
+            "its discount off the total (a discount line). In a session with "
+            "forbid_single_gaps a hold that would leave a seat alone in its row is 409 "
+            "single_seat_gap. With Idempotency-Key, a retry with "
             "the same body gets the first answer again; another body with that key is 422 "
             "idempotency_key_reused."
         ),
