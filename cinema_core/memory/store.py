@@ -409,6 +409,8 @@ class _Transaction:
                 reservation is not None
                 and reservation.status is ReservationStatus.PENDING
                 and reservation.expires_at <= now
+                # A hold kept longer is queued twice (see commit): both entries may be due.
+                and all(r.id != reservation.id for r in due)
             ):
                 due.append(_copy_reservation(reservation))
                 skipped.append(entry)
