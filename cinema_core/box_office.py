@@ -23,10 +23,10 @@ import attrs
 from cinema_core.after_sale.admissions import Admission, Ticket, new_code
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.after_sale.use_cases import AfterSale
-from cinema_core.counter.extras import NO_EXTRAS, Extras
-from cinema_core.counter.products import Product
-from cinema_core.counter.promo_codes import PromoCode
-from cinema_core.counter.use_cases import Catalogue
+from cinema_core.goods.extras import NO_EXTRAS, Extras
+from cinema_core.goods.products import Product
+from cinema_core.goods.promo_codes import PromoCode
+from cinema_core.goods.use_cases import Catalogue
 from cinema_core.kernel.clock import Clock, SystemClock
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Page

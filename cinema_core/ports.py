@@ -15,9 +15,9 @@ import attrs
 
 from cinema_core.after_sale.admissions import Ticket
 from cinema_core.after_sale.refunds import Refund
-from cinema_core.counter.products import Product
-from cinema_core.counter.promo_codes import PromoCode
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product
+from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.kernel.clock import Clock
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment

@@ -22,7 +22,7 @@ from cinema_core import (
     SeatStatus,
     SeatsUnavailable,
 )
-from cinema_core.counter.extras import Extras
+from cinema_core.goods.extras import Extras
 
 from .bootstrap import Services, bootstrap
 from .config import Settings

@@ -15,7 +15,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core import BoxOffice, NotEnoughSeats, Reservation, Session, SingleSeatGap
-from cinema_core.counter.extras import NO_EXTRAS, Extras
+from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat
 from cinema_core.selling.best_available import Wish, available_at, choices, suitable

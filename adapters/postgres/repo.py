@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cinema_core.after_sale.admissions import Ticket
-from cinema_core.counter.products import Product
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally

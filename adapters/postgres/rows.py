@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from cinema_core.counter.products import Product, ProductLine
-from cinema_core.counter.promo_codes import Discount, PromoCode
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product, ProductLine
+from cinema_core.goods.promo_codes import Discount, PromoCode
 from cinema_core.kernel.money import DEFAULT_CURRENCY, Money
 from cinema_core.payments.charges import Pix
 from cinema_core.payments.payment import Payment, PaymentStatus

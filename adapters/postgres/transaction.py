@@ -23,8 +23,6 @@ from sqlalchemy.engine import Connection
 
 from cinema_core.after_sale.admissions import Ticket
 from cinema_core.after_sale.refunds import Refund
-from cinema_core.counter.products import Product
-from cinema_core.counter.promo_codes import PromoCode
 from cinema_core.errors import (
     ProductExists,
     ProductSoldOut,
@@ -36,6 +34,8 @@ from cinema_core.errors import (
     UnknownProduct,
 )
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product
+from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.payments.payment import Payment
 from cinema_core.ports import SessionLockMode
 from cinema_core.rooms.layout import Room

@@ -16,8 +16,8 @@ from uuid import UUID
 import attrs
 
 from cinema_core.after_sale.admissions import Ticket, refuse_refund
-from cinema_core.counter.products import ProductLine
 from cinema_core.errors import AlreadyRefunded, CoupleSeatSplit, RefundWindowClosed, UnknownSeat
+from cinema_core.goods.products import ProductLine
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.times import iso
 from cinema_core.rooms.seats import SeatLabel

@@ -15,9 +15,9 @@ import attrs
 
 from cinema_core.after_sale.admissions import MAX_CODE, Admission, DoorChecks, Ticket
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
-from cinema_core.counter.products import quantities
 from cinema_core.errors import SaleNotFound, TicketNotFound
 from cinema_core.events import envelopes as events
+from cinema_core.goods.products import quantities
 from cinema_core.kernel.pagination import Cursor, Page, check_limit
 from cinema_core.kernel.users import check_user_id
 from cinema_core.ports import Transaction

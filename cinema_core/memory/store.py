@@ -19,8 +19,6 @@ import attrs
 
 from cinema_core.after_sale.admissions import Ticket, refuse_refund
 from cinema_core.after_sale.refunds import Refund
-from cinema_core.counter.products import Product
-from cinema_core.counter.promo_codes import PromoCode
 from cinema_core.errors import (
     AlreadyCheckedIn,
     AlreadyRefunded,
@@ -35,6 +33,8 @@ from cinema_core.errors import (
     UnknownProduct,
 )
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product
+from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.kernel.times import iso

@@ -22,8 +22,8 @@ from uuid import UUID
 
 import attrs
 
-from cinema_core.counter.extras import NO_EXTRAS, Extras
 from cinema_core.errors import NotEnoughSeats, SeatsUnavailable
+from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.best_available import Choice, Wish, available_at, choices, suitable

@@ -21,11 +21,11 @@ from uuid import UUID
 
 import attrs
 
-from cinema_core.counter.extras import NO_EXTRAS, Extras
-from cinema_core.counter.products import product_lines, quantities
-from cinema_core.counter.promo_codes import UNKNOWN
 from cinema_core.errors import ProductSoldOut, PromoCodeInvalid, SessionNotFound
 from cinema_core.events import envelopes as events
+from cinema_core.goods.extras import NO_EXTRAS, Extras
+from cinema_core.goods.products import product_lines, quantities
+from cinema_core.goods.promo_codes import UNKNOWN
 from cinema_core.kernel.clock import Clock
 from cinema_core.ports import ReservationRepo, SeatLock, Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel

@@ -25,10 +25,10 @@ from uuid import UUID
 import attrs
 
 from cinema_core.after_sale.admissions import issue_tickets, new_code
-from cinema_core.counter.extras import NO_EXTRAS, Extras
-from cinema_core.counter.products import quantities
 from cinema_core.errors import ReservationNotFound, SingleSeatGap
 from cinema_core.events import envelopes as events
+from cinema_core.goods.extras import NO_EXTRAS, Extras
+from cinema_core.goods.products import quantities
 from cinema_core.kernel.users import check_user_id
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel

@@ -10,8 +10,6 @@ from uuid import UUID
 
 import attrs
 
-from cinema_core.counter.products import ProductLine
-from cinema_core.counter.promo_codes import Discount, DiscountLine
 from cinema_core.errors import (
     CoupleSeatSplit,
     ReservationCancelled,
@@ -21,6 +19,8 @@ from cinema_core.errors import (
     UnknownSeat,
     ValidationFailed,
 )
+from cinema_core.goods.products import ProductLine
+from cinema_core.goods.promo_codes import Discount, DiscountLine
 from cinema_core.kernel.money import Money
 from cinema_core.rooms.seats import Seat, SeatLabel, SeatStatus
 from cinema_core.selling.ticket_types import Line, assign_tickets, price_lines

@@ -34,8 +34,8 @@ from uuid import UUID
 import attrs
 
 from cinema_core.after_sale.refunds import Refund
-from cinema_core.counter.products import quantities
 from cinema_core.events import envelopes as events
+from cinema_core.goods.products import quantities
 from cinema_core.payments.payment import Payment
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import SeatLabel

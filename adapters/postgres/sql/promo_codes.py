@@ -25,7 +25,7 @@ LOCK_PROMO_CODE: Final = f"SELECT {COLUMNS} FROM promo_codes WHERE code = %(code
 
 # The uses, in a statement of their own after the lock (see PostgresTransaction._lock_quotas
 # for why under READ COMMITTED). The rule is PromoCode's, written once more in
-# memory.store._uses_promo; tests/contract/test_repo_port_counter.py pins that both agree: a use
+# memory.store._uses_promo; tests/contract/test_repo_port_goods.py pins that both agree: a use
 # is a reservation carrying the code, pending and unlapsed at now, or paid and not refunded in
 # full.
 PROMO_CODE_USES: Final = """

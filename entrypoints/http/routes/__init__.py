@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from entrypoints.http import pages
 
-from . import after_sale, counter, events, payments, reports, rooms, selling, sessions, system
+from . import after_sale, events, goods, payments, reports, rooms, selling, sessions, system
 
 CAPABILITIES = (
     system,
     rooms,
     sessions,
     selling,
-    counter,
+    goods,
     payments,
     after_sale,
     reports,

@@ -5,7 +5,7 @@ sold to someone else in the meantime goes back whole."""
 from __future__ import annotations
 
 from cinema_core import BoxOffice, ManualClock, Money, SessionView
-from cinema_core.counter.extras import Extras
+from cinema_core.goods.extras import Extras
 from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
 from cinema_core.payments import SandboxProvider
 from cinema_core.payments.payment import PaymentStatus

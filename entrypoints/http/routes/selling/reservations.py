@@ -10,8 +10,8 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import Category, Money, ReservationNotFound, ValidationFailed
-from cinema_core.counter.extras import Extras
-from cinema_core.counter.products import MAX_QUANTITY
+from cinema_core.goods.extras import Extras
+from cinema_core.goods.products import MAX_QUANTITY
 from cinema_core.selling.reservations import (
     MAX_SEATS_PER_RESERVATION,
     MIN_SEATS_PER_RESERVATION,

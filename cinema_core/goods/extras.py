@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import attrs
 
-from cinema_core.counter.products import wanted_products
-from cinema_core.counter.promo_codes import normal_code
+from cinema_core.goods.products import wanted_products
+from cinema_core.goods.promo_codes import normal_code
 
 
 @attrs.frozen

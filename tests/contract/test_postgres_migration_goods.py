@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from adapters.postgres import PostgresReservationRepo, upgrade
 from adapters.postgres.migrations import downgrade
 from cinema_core import BoxOffice, ManualClock, Money
-from cinema_core.counter.extras import Extras
+from cinema_core.goods.extras import Extras
 from tests.contract.test_repo_port import NoSeatLock
 
 pytestmark = pytest.mark.postgres

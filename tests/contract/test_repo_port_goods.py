@@ -19,7 +19,6 @@ from cinema_core import (
     SessionView,
     ValidationFailed,
 )
-from cinema_core.counter.extras import Extras
 from cinema_core.errors import (
     ProductExists,
     ProductSoldOut,
@@ -27,6 +26,7 @@ from cinema_core.errors import (
     PromoCodeInvalid,
     UnknownProduct,
 )
+from cinema_core.goods.extras import Extras
 from tests.conftest import new_session
 from tests.contract.test_repo_port import NoSeatLock
 

@@ -1,4 +1,4 @@
-"""The counter's catalogue: products and promo codes, added by an admin and read by anyone."""
+"""The catalogue of goods: products and promo codes, added by an admin and read by anyone."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import datetime
 
 import attrs
 
-from cinema_core.counter.products import MAX_STOCK, Product
-from cinema_core.counter.promo_codes import PromoCode
 from cinema_core.errors import NotFound, ValidationFailed
+from cinema_core.goods.products import MAX_STOCK, Product
+from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.kernel.money import Money
 from cinema_core.selling.holding import Holding
 

@@ -8,7 +8,7 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import Money
-from cinema_core.counter.promo_codes import MAX_SCOPE, REASONS
+from cinema_core.goods.promo_codes import MAX_SCOPE, REASONS
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.operations import Call, Operation, Reply
 from entrypoints.http.framework.shapes import NOT_BLANK, days_from_now, field

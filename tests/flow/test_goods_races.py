@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from adapters.postgres import PostgresReservationRepo, create_engine
 from adapters.postgres.transaction import PostgresTransaction
 from cinema_core import BoxOffice, ManualClock, Money, Reservation
-from cinema_core.counter.extras import Extras
 from cinema_core.errors import ProductSoldOut, PromoCodeInvalid
+from cinema_core.goods.extras import Extras
 from cinema_core.memory import InMemoryReservationRepo
 from tests.concurrency import run_together
 from tests.conftest import new_session

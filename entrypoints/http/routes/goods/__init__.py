@@ -1,4 +1,4 @@
-"""The counter's goods: products (combos, snacks) with their stock, and promo codes."""
+"""Goods sold beside the seats: products (combos, snacks) with their stock, and promo codes."""
 
 from . import products, promo_codes
 
