@@ -23,6 +23,10 @@ import attrs
 from cinema_core.after_sale.admissions import Admission, Ticket, new_code
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.after_sale.use_cases import AfterSale
+from cinema_core.goods.extras import NO_EXTRAS, Extras
+from cinema_core.goods.products import Product
+from cinema_core.goods.promo_codes import PromoCode
+from cinema_core.goods.use_cases import Catalogue
 from cinema_core.kernel.clock import Clock, SystemClock
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Page
@@ -98,6 +102,7 @@ class BoxOffice:
     after_sale: AfterSale = attrs.field(init=False, repr=False)
     reports: Reports = attrs.field(init=False, repr=False)
     session_life: SessionLife = attrs.field(init=False, repr=False)
+    catalogue: Catalogue = attrs.field(init=False, repr=False)
 
     @holding.default
     def _holding(self) -> Holding:
@@ -147,6 +152,50 @@ class BoxOffice:
     @session_life.default
     def _session_life(self) -> SessionLife:
         return SessionLife(self.holding, self.payments)
+
+    @catalogue.default
+    def _catalogue(self) -> Catalogue:
+        return Catalogue(self.holding)
+
+    # -- the counter's catalogue ------------------------------------------------------------
+
+    def add_product(self, *, code: str, name: str, price: Money, stock: int | None) -> Product:
+        """A new product (see ``Catalogue.add_product``)."""
+        return self.catalogue.add_product(code=code, name=name, price=price, stock=stock)
+
+    def products(self) -> list[Product]:
+        """Every product with what is left of it (see ``Catalogue.products``)."""
+        return self.catalogue.products()
+
+    def restock(self, code: str, units: int) -> Product:
+        """Add units to a product's stock (see ``Catalogue.restock``)."""
+        return self.catalogue.restock(code, units)
+
+    def add_promo_code(
+        self,
+        *,
+        code: str,
+        percent_off: int | None = None,
+        amount_off: Money | None = None,
+        max_uses: int | None = None,
+        per_user: int | None = None,
+        valid_from: datetime | None = None,
+        valid_to: datetime | None = None,
+        movie: str | None = None,
+        cinema: str | None = None,
+    ) -> PromoCode:
+        """A new promo code (see ``Catalogue.add_promo_code``)."""
+        return self.catalogue.add_promo_code(
+            code=code,
+            percent_off=percent_off,
+            amount_off=amount_off,
+            max_uses=max_uses,
+            per_user=per_user,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            movie=movie,
+            cinema=cinema,
+        )
 
     # -- rooms and sessions -----------------------------------------------------------------
 
@@ -222,9 +271,10 @@ class BoxOffice:
         session_id: UUID,
         seats: Sequence[str],
         tickets: Mapping[str, int] | None = None,
+        extras: Extras = NO_EXTRAS,
     ) -> Reservation:
         """Hold all the seats for ``hold``, or none (see ``Holds.reserve``)."""
-        return self.holds.reserve(user_id, session_id, seats, tickets)
+        return self.holds.reserve(user_id, session_id, seats, tickets, extras)
 
     def reserve_best(
         self,
@@ -235,10 +285,17 @@ class BoxOffice:
         category: str | None = None,
         together: bool = True,
         tickets: Mapping[str, int] | None = None,
+        extras: Extras = NO_EXTRAS,
     ) -> Reservation:
         """Hold the best ``count`` seats for sale (see ``BestAvailable.reserve_best``)."""
         return self.best.reserve_best(
-            user_id, session_id, count, category=category, together=together, tickets=tickets
+            user_id,
+            session_id,
+            count,
+            category=category,
+            together=together,
+            tickets=tickets,
+            extras=extras,
         )
 
     def change(

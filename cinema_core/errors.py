@@ -134,6 +134,45 @@ class CoupleSeatSplit(_SeatsError):
     default_message = "A couple seat is sold only whole: add its other half."
 
 
+class ProductExists(CinemaError):
+    code, status, default_message = "product_exists", 409, "A product with this code exists."
+
+
+class UnknownProduct(ValidationFailed):
+    code, default_message = "unknown_product", "Some products are not sold here."
+
+    def __init__(self, codes: Iterable[str]):
+        self.codes = sorted(set(codes))
+        super().__init__(
+            {"products": f"no such product: {', '.join(self.codes)}"}, self.default_message
+        )
+        self.details["products"] = self.codes
+
+
+class ProductSoldOut(CinemaError):
+    code, status, default_message = "product_sold_out", 409, "This product is sold out."
+
+    def __init__(self, product: str, left: int):
+        self.product, self.left = product, left
+        super().__init__(None, {"product": product, "left": left})
+
+
+class PromoCodeExists(CinemaError):
+    code, status, default_message = "promo_code_exists", 409, "A promo code with this code exists."
+
+
+class PromoCodeInvalid(CinemaError):
+    """A promo code that cannot be used on this claim; ``reason`` says why (one of
+    ``counter.promo_codes.REASONS``)."""
+
+    code, status = "promo_code_invalid", 409
+    default_message = "This promo code cannot be used here."
+
+    def __init__(self, promo_code: str, reason: str):
+        self.promo_code, self.reason = promo_code, reason
+        super().__init__(None, {"promo_code": promo_code, "reason": reason})
+
+
 class SaleNotFound(NotFound):
     code, default_message = "sale_not_found", "No such sale."
 

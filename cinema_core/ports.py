@@ -6,7 +6,7 @@ in ``adapters``; ``tests/contract`` holds both to the same behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 from uuid import UUID
@@ -16,6 +16,8 @@ import attrs
 from cinema_core.after_sale.admissions import Ticket
 from cinema_core.after_sale.refunds import Refund
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product
+from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.kernel.clock import Clock
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
@@ -139,6 +141,48 @@ class Transaction(Protocol):
         The lock serializes every hold that could take a quota; it is taken after the seats,
         the last lock of a transaction, so it never closes a cycle of waits.
         """
+        ...
+
+    # -- the counter's goods: products and promo codes ---------------------------------
+
+    def add_product(self, product: Product) -> None:
+        """Store a new product; another with its code raises ``ProductExists``."""
+        ...
+
+    def products(self, codes: Sequence[str]) -> list[Product]:
+        """Those of the named products that exist, as stored now (no lock), by code."""
+        ...
+
+    def take_stock(self, wanted: Mapping[str, int]) -> None:
+        """Take ``wanted`` units (by code) of each product from its stock, all or none;
+        judged by the store itself, each product's row locked in code order until the
+        transaction ends (after every seat, before any promo code or quota). A product with
+        fewer units left than wanted raises ``ProductSoldOut`` and takes nothing: stock
+        never goes below zero, whatever the interleaving. Products without stock always
+        give."""
+        ...
+
+    def give_back_stock(self, wanted: Mapping[str, int]) -> None:
+        """Put ``wanted`` units back in their products' stock (rows locked in code order)."""
+        ...
+
+    def restock(self, code: str, units: int) -> Product | None:
+        """Add ``units`` to the product's stock (a product without stock is left as it is);
+        ``None`` for an unknown code."""
+        ...
+
+    def add_promo_code(self, promo: PromoCode) -> None:
+        """Store a new promo code; another with its code raises ``PromoCodeExists``."""
+        ...
+
+    def promo_code_uses(
+        self, code: str, user_id: str, now: datetime, excluding: UUID
+    ) -> tuple[PromoCode, int, int] | None:
+        """Lock the promo code until the transaction ends (after the products, before the
+        quotas), then count its uses at ``now``: everyone's and ``user_id``'s, the
+        reservation ``excluding`` left out. A use is a reservation carrying the code that is
+        pending and unlapsed at ``now``, or paid and not refunded in full. ``None`` for an
+        unknown code. What keeps ``max_uses`` and ``per_user`` exact across processes."""
         ...
 
     def add_reservation(self, reservation: Reservation) -> None: ...
@@ -273,6 +317,10 @@ class ReservationRepo(Protocol):
         ...
 
     def get_room(self, room_id: UUID) -> Room | None: ...
+
+    def list_products(self) -> list[Product]:
+        """Every product with what is left of it, by code."""
+        ...
 
     def list_rooms(self, cinema: str | None) -> list[Room]:
         """The rooms that are not private (of ``cinema`` if given), by cinema and name."""

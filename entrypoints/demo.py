@@ -22,6 +22,7 @@ from cinema_core import (
     SeatStatus,
     SeatsUnavailable,
 )
+from cinema_core.goods.extras import Extras
 
 from .bootstrap import Services, bootstrap
 from .config import Settings
@@ -150,9 +151,16 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
         return 1
     except CinemaError as error:
         say(f"   D1 alone is refused: {error.code} (missing {_labels(error.details['seats'])}).")
-    pair = box.reserve("casal", session.id, ["D1", "D2"])
+    # The counter's goods ride on the same hold: a combo from stock, a promo code's discount.
+    box.add_product(code="combo-casal", name="Combo casal", price=Money.parse("45.00"), stock=10)
+    box.add_promo_code(code="NAMORADOS", percent_off=20, max_uses=100)
+    extras = Extras.asked({"combo-casal": 1}, "namorados")
+    pair = box.reserve("casal", session.id, ["D1", "D2"], None, extras)
     box.pay(pair.id, "casal")
-    say(f"   D1 + D2 sold for R$ {pair.amount}.")
+    say(
+        f"   D1 + D2 and a combo casal (R$ {pair.products[0].amount}), 20 % off with NAMORADOS:"
+        f" R$ {pair.subtotal} − R$ {pair.discount_amount} = R$ {pair.amount}, sold."
+    )
 
     quota = session.ticket_types[1].quota(session.seat_count)
     say(

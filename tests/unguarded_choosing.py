@@ -15,6 +15,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core import BoxOffice, NotEnoughSeats, Reservation, Session, SingleSeatGap
+from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat
 from cinema_core.selling.best_available import Wish, available_at, choices, suitable
@@ -37,6 +38,7 @@ class NaiveBestAvailable(BestAvailable):
         category: str | None = None,
         together: bool = True,
         tickets: Mapping[str, int] | None = None,
+        extras: Extras = NO_EXTRAS,
     ) -> Reservation:
         holding = self.holding
         session = holding.session(session_id)
@@ -45,7 +47,7 @@ class NaiveBestAvailable(BestAvailable):
         found = choices(session, available, wish)
         if found:
             outcome = self.attempt(
-                session, user_id, holding.new_id(), found[0], dict(tickets or {}), False
+                session, user_id, holding.new_id(), found[0], dict(tickets or {}), False, extras
             )
             if isinstance(outcome, Reservation):
                 return outcome

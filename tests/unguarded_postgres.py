@@ -9,14 +9,25 @@ keeps a subquery that no longer locks from being flattened into the join).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from typing import Any, Final
 
 from sqlalchemy.engine import Engine
 
 from adapters.postgres import PostgresReservationRepo
 from adapters.postgres.after_sale import AfterSaleStatements
-from adapters.postgres.sql import refunds, reservations, seats, sessions, tickets
+from adapters.postgres.sql import (
+    products,
+    promo_codes,
+    refunds,
+    reservations,
+    seats,
+    sessions,
+    tickets,
+)
 from adapters.postgres.transaction import PostgresTransaction
+from cinema_core.errors import ProductSoldOut
 
 READ_SEATS_UNLOCKED: Final = seats.by_label("OFFSET 0")
 LOCK_SESSION_READ_SEATS: Final = sessions.session_and_seats("OFFSET 0")
@@ -81,3 +92,44 @@ class UnguardedRepo(PostgresReservationRepo):
     ):
         super().__init__(engine_or_url, **options)
         self.transaction = _TRANSACTIONS[(row_locks, quota_locks)]
+
+
+# -- the counter's goods ---------------------------------------------------------------------
+
+STOCK_PAUSE: Final = 0.05
+
+
+class NoStockGuardTransaction(PostgresTransaction):
+    """A product's stock read without a lock, judged in Python, and written back as read less
+    the units: the read-then-write a conditional update exists to avoid (the pause between
+    the two holds the window open)."""
+
+    def take_stock(self, wanted: Mapping[str, int]) -> None:
+        for code in sorted(wanted):
+            left = self._db.execute(products.STOCK_LEFT, {"code": code}).fetchone()
+            if left is None or left[0] is None:
+                continue
+            if left[0] < wanted[code]:
+                raise ProductSoldOut(code, int(left[0]))
+            time.sleep(STOCK_PAUSE)
+            self._db.execute(
+                "UPDATE products SET stock_left = %(left)s WHERE code = %(code)s",
+                {"left": left[0] - wanted[code], "code": code},
+            )
+
+
+class NoPromoLockTransaction(PostgresTransaction):
+    """A promo code's uses counted without the code's row lock."""
+
+    LOCK_PROMO_CODE = f"SELECT {promo_codes.COLUMNS} FROM promo_codes WHERE code = %(code)s"
+
+
+class UnguardedCounterRepo(PostgresReservationRepo):
+    """``PostgresReservationRepo`` whose transactions take stock or count promo code uses
+    unguarded (``transaction``: one of the classes above)."""
+
+    def __init__(
+        self, engine_or_url: Engine | str, transaction: type[PostgresTransaction], **options: Any
+    ):
+        super().__init__(engine_or_url, **options)
+        self.transaction = transaction

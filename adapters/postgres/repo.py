@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from cinema_core.after_sale.admissions import Ticket
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
@@ -32,6 +33,7 @@ from .engine import engine_for, probing
 from .executor import Executor
 from .payments import PaymentStatements
 from .sql import outbox as outbox_sql
+from .sql import products as product_sql
 from .sql import quotas as quota_sql
 from .sql import seats as seat_sql
 from .sql import sessions as session_sql
@@ -164,6 +166,13 @@ class PostgresReservationRepo:
         query = sa.select(rooms).where(rooms.c.id == room_id)
         row = self._read("reading a room", lambda db: db.core(query).mappings().first())
         return rows.room_from_row(row) if row else None
+
+    def list_products(self) -> list[Product]:
+        found = self._read(
+            "reading the products",
+            lambda db: db.execute(product_sql.ALL_PRODUCTS, {}, mapped=True).fetchall(),
+        )
+        return [rows.product_from_row(row) for row in found]
 
     def list_rooms(self, cinema: str | None) -> list[Room]:
         # Code-point order, as Python sorts strings (and the in-memory store lists rooms),

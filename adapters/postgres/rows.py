@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from cinema_core.events.envelopes import Event
-from cinema_core.kernel.money import Money
+from cinema_core.goods.products import Product, ProductLine
+from cinema_core.goods.promo_codes import Discount, PromoCode
+from cinema_core.kernel.money import DEFAULT_CURRENCY, Money
 from cinema_core.payments.charges import Pix
 from cinema_core.payments.payment import Payment, PaymentStatus
 from cinema_core.rooms.layout import Category, Room
@@ -144,17 +146,107 @@ def lines_from_row(row: Row) -> tuple[Line, ...]:
     )
 
 
-def lines_values(lines: Sequence[Line]) -> dict[str, Any]:
-    """The lines as the parallel array parameters (and their total) the statements take."""
-    amount = sum(line.price.cents for line in lines)
+def claim_values(claim: Reservation | Sale) -> dict[str, Any]:
+    """A reservation's or sale's lines as the parallel array parameters the statements take,
+    with its products, its discount and what it costs."""
+    lines, discount = claim.lines, claim.discount
     return {
         "seats": array([str(line.seat) for line in lines]),
         "categories": array([line.category.value for line in lines]),
         "tickets": array([line.ticket for line in lines]),
         "line_cents": array([line.price.cents for line in lines]),
-        "amount_cents": amount,
+        "amount_cents": claim.amount.cents,
         "currency": lines[0].price.currency,
+        "products": json.dumps(
+            [
+                {
+                    "code": p.code,
+                    "name": p.name,
+                    "quantity": p.quantity,
+                    "unit_cents": p.unit_price.cents,
+                }
+                for p in claim.products
+            ]
+        ),
+        "promo_code": None if discount is None else discount.code,
+        "percent_off": None if discount is None else discount.percent_off,
+        "amount_off_cents": (
+            None if discount is None or discount.amount_off is None else discount.amount_off.cents
+        ),
     }
+
+
+def products_from_row(row: Row) -> tuple[ProductLine, ...]:
+    currency = row["currency"]
+    return tuple(
+        ProductLine(p["code"], p["name"], p["quantity"], Money(p["unit_cents"], currency))
+        for p in row["products"]
+    )
+
+
+def discount_from_row(row: Row) -> Discount | None:
+    if row["promo_code"] is None:
+        return None
+    off = row["amount_off_cents"]
+    return Discount(
+        row["promo_code"], row["percent_off"], None if off is None else Money(off, row["currency"])
+    )
+
+
+def product_values(product: Product) -> dict[str, Any]:
+    return {
+        "code": product.code,
+        "name": product.name,
+        "price_cents": product.price.cents,
+        "currency": product.price.currency,
+        "stock_left": product.left,
+        "created_at": product.created_at,
+    }
+
+
+def promo_code_values(promo: PromoCode) -> dict[str, Any]:
+    off = promo.discount.amount_off
+    return {
+        "code": promo.code,
+        "percent_off": promo.discount.percent_off,
+        "amount_off_cents": None if off is None else off.cents,
+        "currency": DEFAULT_CURRENCY if off is None else off.currency,
+        "max_uses": promo.max_uses,
+        "per_user": promo.per_user,
+        "valid_from": promo.valid_from,
+        "valid_to": promo.valid_to,
+        "movie": promo.movie,
+        "cinema": promo.cinema,
+        "created_at": promo.created_at,
+    }
+
+
+def product_from_row(row: Row) -> Product:
+    return Product(
+        row["code"],
+        row["name"],
+        Money(row["price_cents"], row["currency"]),
+        row["stock_left"],
+        row["created_at"],
+    )
+
+
+def promo_code_from_row(row: Row) -> PromoCode:
+    off = row["amount_off_cents"]
+    discount = Discount(
+        row["code"], row["percent_off"], None if off is None else Money(off, row["currency"])
+    )
+    return PromoCode(
+        code=row["code"],
+        discount=discount,
+        created_at=row["created_at"],
+        max_uses=row["max_uses"],
+        per_user=row["per_user"],
+        valid_from=row["valid_from"],
+        valid_to=row["valid_to"],
+        movie=row["movie"],
+        cinema=row["cinema"],
+    )
 
 
 def reservation_from_row(row: Row) -> Reservation:
@@ -167,6 +259,8 @@ def reservation_from_row(row: Row) -> Reservation:
         expires_at=row["expires_at"],
         status=ReservationStatus(row["status"]),
         sale_id=row["sale_id"],
+        products=products_from_row(row),
+        discount=discount_from_row(row),
     )
 
 
@@ -175,7 +269,7 @@ def reservation_values(reservation: Reservation) -> dict[str, Any]:
         "id": reservation.id,
         "session_id": reservation.session_id,
         "user_id": reservation.user_id,
-        **lines_values(reservation.lines),
+        **claim_values(reservation),
         "status": reservation.status.value,
         "created_at": reservation.created_at,
         "expires_at": reservation.expires_at,
@@ -192,6 +286,8 @@ def sale_from_row(row: Row) -> Sale:
         lines=lines_from_row(row),
         paid_at=row["paid_at"],
         refunded=tuple(sorted(labels_from_text(row["refunded_seats"]))),
+        products=products_from_row(row),
+        discount=discount_from_row(row),
     )
 
 
@@ -201,7 +297,7 @@ def sale_values(sale: Sale) -> dict[str, Any]:
         "reservation_id": sale.reservation_id,
         "session_id": sale.session_id,
         "user_id": sale.user_id,
-        **lines_values(sale.lines),
+        **claim_values(sale),
         "paid_at": sale.paid_at,
     }
 

@@ -88,6 +88,11 @@ reservations = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sale_id", pg.UUID(as_uuid=True)),
+    # The counter's goods on the claim (migration 0009): product lines as JSON, the discount.
+    sa.Column("products", pg.JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("promo_code", sa.Text),
+    sa.Column("percent_off", sa.Integer),
+    sa.Column("amount_off_cents", sa.BigInteger),
 )
 
 sales = sa.Table(
@@ -106,6 +111,42 @@ sales = sa.Table(
     sa.Column("paid_at", sa.DateTime(timezone=True), nullable=False),
     # The seats given back since (migration 0005), kept by the refund's statement.
     sa.Column("refunded_seats", pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
+    # The counter's goods on the claim (migration 0009): product lines as JSON, the discount.
+    sa.Column("products", pg.JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("promo_code", sa.Text),
+    sa.Column("percent_off", sa.Integer),
+    sa.Column("amount_off_cents", sa.BigInteger),
+)
+
+# Products sold beside seats (migration 0009; statements in sql/products.py). stock_left null:
+# no stock kept; products_stock_not_negative keeps it at zero or more.
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("price_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("stock_left", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Promo codes (migration 0009; statements in sql/promo_codes.py): exactly one of percent_off
+# and amount_off_cents (promo_codes_one_discount).
+promo_codes = sa.Table(
+    "promo_codes",
+    metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("percent_off", sa.Integer),
+    sa.Column("amount_off_cents", sa.BigInteger),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("max_uses", sa.Integer),
+    sa.Column("per_user", sa.Integer),
+    sa.Column("valid_from", sa.DateTime(timezone=True)),
+    sa.Column("valid_to", sa.DateTime(timezone=True)),
+    sa.Column("movie", sa.Text),
+    sa.Column("cinema", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # Seats of a sale given back (migration 0005; statements in sql/refunds.py).

@@ -12,7 +12,7 @@ nothing reads back ride along with the next statement (riders.Riders).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -23,8 +23,19 @@ from sqlalchemy.engine import Connection
 
 from cinema_core.after_sale.admissions import Ticket
 from cinema_core.after_sale.refunds import Refund
-from cinema_core.errors import RoomBusy, RoomExists, SeatsUnavailable, SessionNotFound
+from cinema_core.errors import (
+    ProductExists,
+    ProductSoldOut,
+    PromoCodeExists,
+    RoomBusy,
+    RoomExists,
+    SeatsUnavailable,
+    SessionNotFound,
+    UnknownProduct,
+)
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product
+from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.payments.payment import Payment
 from cinema_core.ports import SessionLockMode
 from cinema_core.rooms.layout import Room
@@ -37,7 +48,7 @@ from .after_sale import AfterSaleStatements
 from .driver_errors import constraint_name
 from .executor import Executor
 from .payments import PaymentStatements
-from .sql import outbox, quotas, reservations, rooms, sales, seats, sessions
+from .sql import outbox, products, promo_codes, quotas, reservations, rooms, sales, seats, sessions
 
 
 class PostgresTransaction:
@@ -56,6 +67,8 @@ class PostgresTransaction:
     LOCK_SESSION_RESERVATION_AND_SEATS: ClassVar[str] = (
         reservations.LOCK_SESSION_RESERVATION_AND_SEATS
     )
+    TAKE_STOCK: ClassVar[str] = products.TAKE_STOCK
+    LOCK_PROMO_CODE: ClassVar[str] = promo_codes.LOCK_PROMO_CODE
     after_sale: ClassVar[type[AfterSaleStatements]] = AfterSaleStatements
     payments: ClassVar[type[PaymentStatements]] = PaymentStatements
 
@@ -261,6 +274,65 @@ class PostgresTransaction:
                 "tickets": rows.array(seat.ticket for seat in seats_),
             },
         )
+
+    # -- the counter's goods ------------------------------------------------------------------
+
+    def add_product(self, product: Product) -> None:
+        if self._db.execute(products.ADD_PRODUCT, rows.product_values(product)).fetchone() is None:
+            raise ProductExists()
+
+    def products(self, codes: Sequence[str]) -> list[Product]:
+        found = self._db.execute(
+            products.PRODUCTS, {"codes": rows.array(sorted(set(codes)))}, mapped=True
+        )
+        return [rows.product_from_row(row) for row in found]
+
+    def take_stock(self, wanted: Mapping[str, int]) -> None:
+        # One product a statement, in code order: the row locks are taken in one global
+        # order, which a single UPDATE over many rows would not promise.
+        taken: dict[str, int] = {}
+        for code in sorted(wanted):
+            units = wanted[code]
+            params = {"code": code, "units": units}
+            if self._db.execute(self.TAKE_STOCK, params).fetchone() is not None:
+                taken[code] = units
+                continue
+            left = self._db.execute(products.STOCK_LEFT, {"code": code}).fetchone()
+            if left is None:
+                self.give_back_stock(taken)
+                raise UnknownProduct([code])
+            if left[0] is not None:
+                self.give_back_stock(taken)
+                raise ProductSoldOut(code, int(left[0]))
+
+    def give_back_stock(self, wanted: Mapping[str, int]) -> None:
+        for code in sorted(wanted):
+            self._db.execute(products.GIVE_BACK_STOCK, {"code": code, "units": wanted[code]})
+
+    def restock(self, code: str, units: int) -> Product | None:
+        row = self._db.execute(
+            products.RESTOCK, {"code": code, "units": units}, mapped=True
+        ).fetchone()
+        if row is not None:
+            return rows.product_from_row(row)
+        found = self.products([code])
+        return found[0] if found else None
+
+    def add_promo_code(self, promo: PromoCode) -> None:
+        values = rows.promo_code_values(promo)
+        if self._db.execute(promo_codes.ADD_PROMO_CODE, values).fetchone() is None:
+            raise PromoCodeExists()
+
+    def promo_code_uses(
+        self, code: str, user_id: str, now: datetime, excluding: UUID
+    ) -> tuple[PromoCode, int, int] | None:
+        row = self._db.execute(self.LOCK_PROMO_CODE, {"code": code}, mapped=True).fetchone()
+        if row is None:
+            return None
+        params = {"code": code, "user_id": user_id, "now": now, "excluding": excluding}
+        counted = self._db.execute(promo_codes.PROMO_CODE_USES, params).fetchone()
+        assert counted is not None  # an aggregate always returns its one row
+        return rows.promo_code_from_row(row), int(counted[0]), int(counted[1])
 
     def add_reservation(self, reservation: Reservation) -> None:
         # A second reservation with this id is refused by reservations_pkey, as ValueError

@@ -17,6 +17,7 @@ import attrs
 
 from cinema_core.after_sale.admissions import Ticket, refuse_refund
 from cinema_core.errors import AlreadyRefunded, CoupleSeatSplit, RefundWindowClosed, UnknownSeat
+from cinema_core.goods.products import ProductLine
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.times import iso
 from cinema_core.rooms.seats import SeatLabel
@@ -45,6 +46,10 @@ class Refund:
     lines: tuple[Line, ...]
     refunded_at: datetime
     by: str
+    # What it gives back (``Sale.refund_value``); the seats' prices when not given.
+    value: Money | None = None
+    # The sale's products, given back with its last seat (their stock is for sale again).
+    products: tuple[ProductLine, ...] = ()
 
     @classmethod
     def of(
@@ -80,7 +85,17 @@ class Refund:
         refuse_refund(chosen)
         _refuse_half_couples(session, tickets, {t.seat for t in chosen})
         lines = tuple(line for line in sale.lines if line.seat in set(wanted))
-        return cls(id, sale.id, sale.session_id, sale.user_id, lines, now, by)
+        return cls.of_lines(id, sale, lines, now, by)
+
+    @classmethod
+    def of_lines(
+        cls, id: UUID, sale: Sale, lines: tuple[Line, ...], now: datetime, by: str
+    ) -> Refund:
+        """The refund of ``lines`` of ``sale``, with the money and products it gives back."""
+        seats = [line.seat for line in lines]
+        products = sale.products if sale.settles(seats) else ()
+        value = sale.refund_value(seats)
+        return cls(id, sale.id, sale.session_id, sale.user_id, lines, now, by, value, products)
 
     @classmethod
     def in_full(
@@ -93,7 +108,7 @@ class Refund:
         lines = tuple(line for line in sale.lines if line.seat in left)
         if not lines:
             return None
-        return cls(id, sale.id, sale.session_id, sale.user_id, lines, now, by)
+        return cls.of_lines(id, sale, lines, now, by)
 
     @property
     def seats(self) -> tuple[SeatLabel, ...]:
@@ -101,7 +116,7 @@ class Refund:
 
     @property
     def amount(self) -> Money:
-        return total(self.lines)
+        return total(self.lines) if self.value is None else self.value
 
 
 def _refuse_half_couples(

@@ -17,6 +17,7 @@ from cinema_core.after_sale.admissions import MAX_CODE, Admission, DoorChecks, T
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.errors import SaleNotFound, TicketNotFound
 from cinema_core.events import envelopes as events
+from cinema_core.goods.products import quantities
 from cinema_core.kernel.pagination import Cursor, Page, check_limit
 from cinema_core.kernel.users import check_user_id
 from cinema_core.ports import Transaction
@@ -97,6 +98,10 @@ class AfterSale:
                 payment = tx.lock_payment_of_sale(sale.id)
                 if payment is not None:
                     tx.save_payment(payment.refunded_in_part(refund.amount))
+            if refund.products:
+                # The sale's last seats: its products' stock is for sale again (after the
+                # seats, the tickets and the payment: product rows come after them all).
+                tx.give_back_stock(quantities(refund.products))
             tx.emit(events.sale_refunded(self.holding.new_id(), refund))
             tx.emit(events.seats_refunded(self.holding.new_id(), refund, sale.reservation_id))
             return refund, sale.reservation_id

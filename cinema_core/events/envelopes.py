@@ -141,8 +141,28 @@ def reservation_created(id: UUID, reservation: Reservation, at: datetime) -> Eve
         id,
         RESERVATION_CREATED,
         at,
-        {**_who(reservation), "expires_at": iso(reservation.expires_at)},
+        {**_who(reservation), "expires_at": iso(reservation.expires_at), **_goods(reservation)},
     )
+
+
+def _goods(claim: Reservation | Sale) -> dict[str, Any]:
+    """The counter's goods on a claim, only when it carries some (the fields are additive:
+    a claim of seats alone is announced as before)."""
+    found: dict[str, Any] = {}
+    if claim.products:
+        found["products"] = [
+            {
+                "code": line.code,
+                "quantity": line.quantity,
+                "unit_price": str(line.unit_price),
+                "amount": str(line.amount),
+            }
+            for line in claim.products
+        ]
+    discount = claim.discount_line
+    if discount is not None:
+        found["discount"] = {"code": discount.code, "amount": str(discount.amount)}
+    return found
 
 
 def reservation_changed(
@@ -206,6 +226,7 @@ def payment_confirmed(id: UUID, sale: Sale, at: datetime) -> Event:
             "seats": [str(label) for label in sale.seats],
             "amount": str(sale.amount),
             "currency": sale.amount.currency,
+            **_goods(sale),
         },
     )
 

@@ -77,3 +77,8 @@ class Money:
         if other.currency != self.currency:
             raise ValueError(f"cannot add {other.currency} to {self.currency}")
         return Money(self.cents + other.cents, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot take {other.currency} from {self.currency}")
+        return Money(self.cents - other.cents, self.currency)

@@ -10,7 +10,7 @@ import bisect
 import heapq
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -22,13 +22,19 @@ from cinema_core.after_sale.refunds import Refund
 from cinema_core.errors import (
     AlreadyCheckedIn,
     AlreadyRefunded,
+    ProductExists,
+    ProductSoldOut,
+    PromoCodeExists,
     RoomBusy,
     RoomExists,
     SeatsUnavailable,
     SessionNotFound,
     TicketRefunded,
+    UnknownProduct,
 )
 from cinema_core.events.envelopes import Event
+from cinema_core.goods.products import Product
+from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.kernel.times import iso
@@ -87,6 +93,10 @@ class _State:
     attempt_keys: dict[str, UUID] = attrs.Factory(dict)
     open_payments: set[UUID] = attrs.Factory(set)
     notices: set[tuple[str, str]] = attrs.Factory(set)
+    products: dict[str, Product] = attrs.Factory(dict)
+    promo_codes: dict[str, PromoCode] = attrs.Factory(dict)
+    # The reservations carrying each promo code: what its uses are counted among.
+    promo_reservations: dict[str, set[UUID]] = attrs.Factory(dict)
 
 
 # The payments reconciliation looks at once they went unheard of for its interval: pending
@@ -107,6 +117,8 @@ _RESERVATION_FIELDS = (
     "expires_at",
     "status",
     "sale_id",
+    "products",
+    "discount",
 )
 if tuple(f.name for f in attrs.fields(Seat)) != _SEAT_FIELDS or (
     tuple(f.name for f in attrs.fields(Reservation)) != _RESERVATION_FIELDS
@@ -132,6 +144,8 @@ def _copy_reservation(r: Reservation) -> Reservation:
         r.expires_at,
         r.status,
         r.sale_id,
+        r.products,
+        r.discount,
     )
 
 
@@ -150,6 +164,8 @@ class _Transaction:
         self.refunds: list[Refund] = []
         self.payments: dict[UUID, Payment] = {}
         self.notices: set[tuple[str, str]] = set()
+        self.new_products: dict[str, Product] = {}
+        self.promo_codes: dict[str, PromoCode] = {}
 
     def add_room(self, room: Room) -> None:
         # The same rule as the database's unique index: one name per cinema, private rooms apart.
@@ -265,6 +281,79 @@ class _Transaction:
         for seat in seats:
             self.seats[(session_id, seat.label)] = _copy_seat(seat)
 
+    # -- the counter's goods ------------------------------------------------------------------
+
+    def _product(self, code: str) -> Product | None:
+        return self.new_products.get(code) or self._state.products.get(code)
+
+    def add_product(self, product: Product) -> None:
+        if self._product(product.code) is not None:
+            raise ProductExists()
+        self.new_products[product.code] = product
+
+    def products(self, codes: Sequence[str]) -> list[Product]:
+        found = (self._product(code) for code in sorted(set(codes)))
+        return [product for product in found if product is not None]
+
+    def take_stock(self, wanted: Mapping[str, int]) -> None:
+        # Transactions are serialized on the store's lock: that is each product's lock. All
+        # judged before any is taken, so a refusal takes nothing.
+        found = {code: self._product(code) for code in sorted(wanted)}
+        for code, product in found.items():
+            if product is None:
+                raise UnknownProduct([code])
+            if product.left is not None and product.left < wanted[code]:
+                raise ProductSoldOut(code, product.left)
+        for code, product in found.items():
+            if product is not None and product.left is not None:
+                self.new_products[code] = attrs.evolve(product, left=product.left - wanted[code])
+
+    def give_back_stock(self, wanted: Mapping[str, int]) -> None:
+        for code in sorted(wanted):
+            product = self._product(code)
+            if product is not None and product.left is not None:
+                self.new_products[code] = attrs.evolve(product, left=product.left + wanted[code])
+
+    def restock(self, code: str, units: int) -> Product | None:
+        product = self._product(code)
+        if product is None or product.left is None:
+            return product
+        product = attrs.evolve(product, left=product.left + units)
+        self.new_products[code] = product
+        return product
+
+    def add_promo_code(self, promo: PromoCode) -> None:
+        if promo.code in self._state.promo_codes or promo.code in self.promo_codes:
+            raise PromoCodeExists()
+        self.promo_codes[promo.code] = promo
+
+    def promo_code_uses(
+        self, code: str, user_id: str, now: datetime, excluding: UUID
+    ) -> tuple[PromoCode, int, int] | None:
+        promo = self.promo_codes.get(code) or self._state.promo_codes.get(code)
+        if promo is None:
+            return None
+        ids = set(self._state.promo_reservations.get(code, set()))
+        ids.update(
+            r.id for r in self.reservations.values() if r.discount and r.discount.code == code
+        )
+        uses = user_uses = 0
+        for id in ids - {excluding}:
+            reservation = self.reservations.get(id) or self._state.reservations[id]
+            if self._uses_promo(reservation, now):
+                uses += 1
+                user_uses += reservation.user_id == user_id
+        return promo, uses, user_uses
+
+    def _uses_promo(self, reservation: Reservation, now: datetime) -> bool:
+        # The same rule as sql.promo_codes.PROMO_CODE_USES.
+        if reservation.status_at(now) is ReservationStatus.PENDING:
+            return True
+        if reservation.status is not ReservationStatus.CONFIRMED or reservation.sale_id is None:
+            return False
+        sale = self.get_sale(reservation.sale_id)
+        return sale is not None and len(set(sale.refunded)) < len(sale.lines)
+
     def add_reservation(self, reservation: Reservation) -> None:
         if reservation.id in self._state.reservations:
             raise ValueError(f"reservation {reservation.id} exists")
@@ -320,6 +409,8 @@ class _Transaction:
                 reservation is not None
                 and reservation.status is ReservationStatus.PENDING
                 and reservation.expires_at <= now
+                # A hold kept longer is queued twice (see commit): both entries may be due.
+                and all(r.id != reservation.id for r in due)
             ):
                 due.append(_copy_reservation(reservation))
                 skipped.append(entry)
@@ -576,6 +667,13 @@ class _Transaction:
             else:
                 state.open_payments.discard(payment.id)
         state.notices |= self.notices
+        state.products.update(self.new_products)
+        state.promo_codes.update(self.promo_codes)
+        for reservation in self.reservations.values():
+            if reservation.discount is not None:
+                state.promo_reservations.setdefault(reservation.discount.code, set()).add(
+                    reservation.id
+                )
         state.events.extend(self.events)
 
 
@@ -597,6 +695,10 @@ class InMemoryReservationRepo:
             for callback in self.on_commit:
                 callback()
         return result
+
+    def list_products(self) -> list[Product]:
+        with self._lock:
+            return [self._state.products[code] for code in sorted(self._state.products)]
 
     def get_room(self, room_id: UUID) -> Room | None:
         with self._lock:

@@ -223,6 +223,14 @@ class Payments:
         now = self.holding.clock.now()
         chance = Chance.of(reservation, seats, session, now, self.holding.sales_close)
         decision = payment.decide(charge, chance, now)
+        if (
+            decision.outcome is Outcome.SALE
+            and chance is Chance.LATE
+            and not self.holding.retake_extras(tx, reservation, now)
+        ):
+            # The lapse gave back its products or its promo code's use, and they are gone
+            # since: the money goes back whole, as when a seat is gone.
+            decision = payment.decide(charge, Chance.GONE, now)
         payment = decision.payment
         if decision.outcome is Outcome.SALE:
             sale = self._sell(tx, reservation, seats, late=payment.late, now=now)
@@ -249,14 +257,7 @@ class Payments:
         late: bool,
         now: datetime,
     ) -> Sale:
-        sale = Sale(
-            id=self.holding.new_id(),
-            reservation_id=reservation.id,
-            session_id=reservation.session_id,
-            user_id=reservation.user_id,
-            lines=reservation.lines,
-            paid_at=now,
-        )
+        sale = Sale.of(self.holding.new_id(), reservation, now)
         if late:
             reservation.confirm_late(sale.id, seats, now)
         else:

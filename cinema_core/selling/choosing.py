@@ -23,6 +23,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core.errors import NotEnoughSeats, SeatsUnavailable
+from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.best_available import Choice, Wish, available_at, choices, suitable
@@ -181,8 +182,10 @@ class BestAvailable:
         category: str | None = None,
         together: bool = True,
         tickets: Mapping[str, int] | None = None,
+        extras: Extras = NO_EXTRAS,
     ) -> Reservation:
-        """Hold the best ``count`` seats for sale (``best_available`` says which are best).
+        """Hold the best ``count`` seats for sale (``best_available`` says which are best),
+        with ``extras`` as ``Holds.reserve`` takes them.
 
         ``NotEnoughSeats`` only when no suitable seats are free: the choice is made on the
         store's current view, then tried under SKIP LOCKED, so buyers asking at once take
@@ -234,7 +237,9 @@ class BestAvailable:
                 raise NotEnoughSeats(suitable(session.room, available, wish))
             outcome: Reservation | _Missed = _Missed()
             try:
-                outcome = self.attempt(session, user_id, reservation_id, pick, tickets, wait)
+                outcome = self.attempt(
+                    session, user_id, reservation_id, pick, tickets, wait, extras
+                )
             finally:
                 self.claims.release(session.id, pick, held=isinstance(outcome, Reservation))
             if isinstance(outcome, Reservation):
@@ -267,6 +272,7 @@ class BestAvailable:
         pick: Choice,
         tickets: Mapping[str, int],
         wait: bool,
+        extras: Extras = NO_EXTRAS,
     ) -> Reservation | _Missed:
         """Try to hold one candidate: the reservation, or why not (a refusal the buyer must
         hear, such as a quota, raises)."""
@@ -308,7 +314,7 @@ class BestAvailable:
             own = set(labels)
             mine = [seat for seat in seats if seat.label in own]
             hold_seats(reservation.id, mine, reservation.lines, reservation.expires_at, at)
-            return self.holding.commit_hold(tx, session, reservation, mine, at)
+            return self.holding.commit_hold(tx, session, reservation, mine, at, extras)
 
         return self.holding.behind_lock(
             session.id,

@@ -21,12 +21,15 @@ from uuid import UUID
 
 import attrs
 
-from cinema_core.errors import SessionNotFound
+from cinema_core.errors import ProductSoldOut, PromoCodeInvalid, SessionNotFound
 from cinema_core.events import envelopes as events
+from cinema_core.goods.extras import NO_EXTRAS, Extras
+from cinema_core.goods.products import product_lines, quantities
+from cinema_core.goods.promo_codes import UNKNOWN
 from cinema_core.kernel.clock import Clock
 from cinema_core.ports import ReservationRepo, SeatLock, Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel
-from cinema_core.selling.reservations import Reservation
+from cinema_core.selling.reservations import Reservation, ReservationStatus
 from cinema_core.selling.ticket_types import check_quotas, with_quota
 from cinema_core.sessions.session import Session, SessionView
 
@@ -114,14 +117,74 @@ class Holding:
         reservation: Reservation,
         seats: Sequence[Seat],
         at: datetime,
+        extras: Extras = NO_EXTRAS,
     ) -> Reservation:
-        """The end of every new hold's unit of work, once its ``seats`` are held: the quotas
-        checked at ``at``, then the seats and the reservation saved and announced."""
+        """The end of every new hold's unit of work, once its ``seats`` are held: its
+        ``extras`` taken, the quotas checked at ``at``, then the seats and the reservation
+        saved and announced."""
+        self.take_extras(tx, session, reservation, extras, at)
         self.check_quotas(tx, session, reservation.tickets(), at)
         tx.save_seats(session.id, seats)
         tx.add_reservation(reservation)
         tx.emit(events.reservation_created(self.new_id(), reservation, reservation.created_at))
         return reservation
+
+    @staticmethod
+    def take_extras(
+        tx: Transaction, session: Session, reservation: Reservation, extras: Extras, at: datetime
+    ) -> None:
+        """Put the ``extras`` on the reservation: its products priced and their stock taken
+        (``ProductSoldOut``), its promo code's use judged and held (``PromoCodeInvalid``)."""
+        # After the seats, before the quotas: every transaction takes product rows in code
+        # order after all its seats, then a promo code's row, then the quota lock last, so
+        # no wait can close a cycle (see holds).
+        reservation.products, reservation.discount = (), None
+        if extras.products:
+            reservation.products = product_lines(
+                extras.products, tx.products(list(extras.products))
+            )
+            tx.take_stock(quantities(reservation.products))
+        if extras.promo_code is not None:
+            found = tx.promo_code_uses(extras.promo_code, reservation.user_id, at, reservation.id)
+            if found is None:
+                raise PromoCodeInvalid(extras.promo_code, UNKNOWN)
+            promo, uses, user_uses = found
+            promo.check(session, at)
+            promo.check_uses(uses, user_uses)
+            reservation.discount = promo.discount
+
+    @staticmethod
+    def retake_extras(tx: Transaction, reservation: Reservation, now: datetime) -> bool:
+        """Take again what a lapsed hold gave back, for money that arrived late: its stock
+        (once the sweeper gave it back) and its promo code's use. ``False``, taking
+        nothing, when either is gone."""
+        swept = reservation.status is ReservationStatus.EXPIRED
+        wanted = quantities(reservation.products)
+        try:
+            if swept and wanted:
+                tx.take_stock(wanted)
+        except ProductSoldOut:
+            return False
+        if reservation.discount is None:
+            return True
+        found = tx.promo_code_uses(
+            reservation.discount.code, reservation.user_id, now, reservation.id
+        )
+        try:
+            if found is not None:
+                found[0].check_uses(found[1], found[2])
+        except PromoCodeInvalid:
+            if swept and wanted:
+                tx.give_back_stock(wanted)
+            return False
+        return True
+
+    @staticmethod
+    def give_back_extras(tx: Transaction, reservation: Reservation) -> None:
+        """Give back the stock of a hold that ends unpaid (its promo code's use is given back
+        by the hold's end itself: only live holds and sales count)."""
+        if reservation.products:
+            tx.give_back_stock(quantities(reservation.products))
 
     @staticmethod
     def check_quotas(

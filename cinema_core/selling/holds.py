@@ -9,7 +9,10 @@ session's seats in label order, all in one statement; a session's ticket quotas 
 last. A hold in a session that forbids single gaps locks every seat of the rows it touches, not
 only its own, because the rule reads the neighbours: those rows are a larger set of seats of the
 same session, locked in the same label order in the same one statement, so the order stays
-global. Best available tries its candidates without waiting (see ``choosing``).
+global. Best available tries its candidates without waiting (see ``choosing``). The counter's
+goods come after every seat and before the quotas: products' rows in code order, then a promo
+code's row (``Holding.take_extras``); a sweeper gives stock back only once it has locked every
+seat of its batch.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import attrs
 from cinema_core.after_sale.admissions import issue_tickets, new_code
 from cinema_core.errors import ReservationNotFound, SingleSeatGap
 from cinema_core.events import envelopes as events
+from cinema_core.goods.extras import NO_EXTRAS, Extras
+from cinema_core.goods.products import quantities
 from cinema_core.kernel.users import check_user_id
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel
@@ -60,8 +65,12 @@ class Holds:
         session_id: UUID,
         seats: Sequence[str],
         tickets: Mapping[str, int] | None = None,
+        extras: Extras = NO_EXTRAS,
     ) -> Reservation:
         """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones).
+
+        ``extras`` (products, a promo code) are taken with the seats, all or none
+        (``ProductSoldOut``, ``UnknownProduct``, ``PromoCodeInvalid``).
 
         ``tickets`` counts seats by ticket type (the rest are the session's first type); a type
         with a quota is never held or sold past it (``TicketQuotaExhausted``). In a session
@@ -92,7 +101,7 @@ class Holds:
                 held = self.holding.on_sale(tx, session, labels)
                 at = self.holding.clock.now()
                 hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
-            return self.holding.commit_hold(tx, session, reservation, held, at)
+            return self.holding.commit_hold(tx, session, reservation, held, at, extras)
 
         return self.holding.behind_lock(session.id, labels, reservation.id, work)
 
@@ -201,6 +210,7 @@ class Holds:
             reservation, seats = _owned_with_seats(tx, reservation_id, user_id)
             if not reservation.cancel(seats, now):
                 return reservation, False
+            self.holding.give_back_extras(tx, reservation)
             tx.save_seats(reservation.session_id, seats)
             tx.save_reservation(reservation)
             tx.emit(
@@ -238,14 +248,7 @@ class Holds:
                     return sale, False
             if reservation.status_at(now) is ReservationStatus.PENDING:
                 session.check_on_sale(now, self.holding.sales_close)
-            sale = Sale(
-                id=self.holding.new_id(),
-                reservation_id=reservation.id,
-                session_id=reservation.session_id,
-                user_id=reservation.user_id,
-                lines=reservation.lines,
-                paid_at=now,
-            )
+            sale = Sale.of(self.holding.new_id(), reservation, now)
             reservation.confirm(sale.id, seats, now)
             tx.save_seats(reservation.session_id, seats)
             tx.save_reservation(reservation)
@@ -283,6 +286,7 @@ class Holds:
         by_session: dict[UUID, list[Reservation]] = {}
         for reservation in due:
             by_session.setdefault(reservation.session_id, []).append(reservation)
+        stock: dict[str, int] = {}
         for session_id in sorted(by_session):
             reservations = by_session[session_id]
             wanted = sorted({label for reservation in reservations for label in reservation.seats})
@@ -291,6 +295,8 @@ class Holds:
             for reservation in reservations:
                 own = [by_label[label] for label in reservation.seats if label in by_label]
                 released = reservation.expire(own, now)
+                for code, units in quantities(reservation.products).items():
+                    stock[code] = stock.get(code, 0) + units
                 tx.save_reservation(reservation)
                 tx.emit(
                     events.reservation_ended(
@@ -303,6 +309,9 @@ class Holds:
                     )
                 )
             tx.save_seats(session_id, seats)
+        if stock:
+            # Once every seat of the batch is locked: product rows come after seats.
+            tx.give_back_stock(dict(sorted(stock.items())))
         return len(due)
 
 

@@ -19,6 +19,8 @@ from cinema_core.errors import (
     UnknownSeat,
     ValidationFailed,
 )
+from cinema_core.goods.products import ProductLine
+from cinema_core.goods.promo_codes import Discount, DiscountLine
 from cinema_core.kernel.money import Money
 from cinema_core.rooms.seats import Seat, SeatLabel, SeatStatus
 from cinema_core.selling.ticket_types import Line, assign_tickets, price_lines
@@ -85,6 +87,10 @@ class Reservation:
     expires_at: datetime
     status: ReservationStatus = ReservationStatus.PENDING
     sale_id: UUID | None = None
+    # What the claim carries beside its seats (see ``counter``): set by the unit of work that
+    # holds the seats, which takes the stock and the promo code's use with them.
+    products: tuple[ProductLine, ...] = ()
+    discount: Discount | None = None
 
     @classmethod
     def claim(
@@ -107,8 +113,22 @@ class Reservation:
         return tuple([line.seat for line in self.lines])
 
     @property
+    def subtotal(self) -> Money:
+        """The seats and products, before the discount."""
+        return subtotal(self.lines, self.products)
+
+    @property
+    def discount_amount(self) -> Money:
+        return discounted(self.subtotal, self.discount)
+
+    @property
+    def discount_line(self) -> DiscountLine | None:
+        return DiscountLine.of(self.discount, self.subtotal)
+
+    @property
     def amount(self) -> Money:
-        return total(self.lines)
+        """What the claim costs: its seats and products, less its discount."""
+        return self.subtotal - self.discount_amount
 
     def tickets(self) -> Counter[str]:
         """How many seats of each ticket type the claim covers."""
@@ -254,6 +274,19 @@ def total(lines: Sequence[Line]) -> Money:
     return amount
 
 
+def subtotal(lines: Sequence[Line], products: Sequence[ProductLine]) -> Money:
+    """What seats and products cost together, before any discount."""
+    amount = total(lines)
+    for line in products:
+        amount = amount + line.amount
+    return amount
+
+
+def discounted(amount: Money, discount: Discount | None) -> Money:
+    """What ``discount`` takes off ``amount`` (zero without one)."""
+    return Money(0, amount.currency) if discount is None else discount.of(amount)
+
+
 class SaleStatus(enum.StrEnum):
     PAID = "paid"
     PARTIALLY_REFUNDED = "partially_refunded"
@@ -272,20 +305,67 @@ class Sale:
     lines: tuple[Line, ...]
     paid_at: datetime
     refunded: tuple[SeatLabel, ...] = ()
+    products: tuple[ProductLine, ...] = ()
+    discount: Discount | None = None
+
+    @classmethod
+    def of(cls, id: UUID, reservation: Reservation, paid_at: datetime) -> Sale:
+        """The sale of ``reservation``: its seats, products and discount as held."""
+        return cls(
+            id=id,
+            reservation_id=reservation.id,
+            session_id=reservation.session_id,
+            user_id=reservation.user_id,
+            lines=reservation.lines,
+            paid_at=paid_at,
+            products=reservation.products,
+            discount=reservation.discount,
+        )
 
     @property
     def seats(self) -> tuple[SeatLabel, ...]:
         return tuple([line.seat for line in self.lines])
 
     @property
+    def subtotal(self) -> Money:
+        return subtotal(self.lines, self.products)
+
+    @property
+    def discount_amount(self) -> Money:
+        return discounted(self.subtotal, self.discount)
+
+    @property
+    def discount_line(self) -> DiscountLine | None:
+        return DiscountLine.of(self.discount, self.subtotal)
+
+    @property
     def amount(self) -> Money:
         """What was paid (refunds do not change it; ``refunded_amount`` says what went back)."""
-        return total(self.lines)
+        return self.subtotal - self.discount_amount
 
     @property
     def refunded_amount(self) -> Money:
-        given_back = set(self.refunded)
-        return sum_of([line for line in self.lines if line.seat in given_back], self.amount)
+        return self.refunded_for(self.refunded)
+
+    def refunded_for(self, seats: Iterable[SeatLabel]) -> Money:
+        """What refunding ``seats`` (in all) gives back: their seats' prices, never more than
+        was paid; all of it once every seat is given back (the products and the discount
+        are settled with the last seat), so the refunds of a sale add up to what it cost."""
+        given_back = set(seats)
+        if self.lines and given_back >= set(self.seats):
+            return self.amount
+        seats_part = sum_of([line for line in self.lines if line.seat in given_back], self.amount)
+        return min(seats_part, self.amount)
+
+    def refund_value(self, seats: Iterable[SeatLabel]) -> Money:
+        """What a refund of ``seats`` gives back now, after the sale's earlier refunds."""
+        after = self.refunded_for({*self.refunded, *seats})
+        return after - self.refunded_amount
+
+    def settles(self, seats: Iterable[SeatLabel]) -> bool:
+        """Whether a refund of ``seats`` gives back the sale's last seats (and so its
+        products' stock and its promo code's use)."""
+        return set(self.seats) <= {*self.refunded, *seats}
 
     @property
     def status(self) -> SaleStatus:

@@ -35,6 +35,7 @@ import attrs
 
 from cinema_core.after_sale.refunds import Refund
 from cinema_core.events import envelopes as events
+from cinema_core.goods.products import quantities
 from cinema_core.payments.payment import Payment
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import SeatLabel
@@ -113,6 +114,7 @@ class SessionLife:
             seats = tx.lock_seats(session.id, session.labels())
             by_label = {seat.label: seat for seat in seats}
             touched: set[SeatLabel] = set()
+            stock: dict[str, int] = {}
             for reservation in pending:
                 own = [by_label[label] for label in reservation.seats if label in by_label]
                 if reservation.status_at(now) is ReservationStatus.PENDING:
@@ -123,6 +125,8 @@ class SessionLife:
                     freed = reservation.expire(own, now)
                     kind, reason = events.RESERVATION_EXPIRED, "expired"
                 touched.update(reservation.seats)
+                for code, units in quantities(reservation.products).items():
+                    stock[code] = stock.get(code, 0) + units
                 tx.save_reservation(reservation)
                 tx.emit(events.reservation_ended(self.holding.new_id(), kind, reservation, now))
                 tx.emit(
@@ -144,6 +148,8 @@ class SessionLife:
                     if label in by_label and by_label[label].give_back(sale.id):
                         touched.add(label)
                 tx.add_refund(refund, used_too=True)
+                for code, units in quantities(refund.products).items():
+                    stock[code] = stock.get(code, 0) + units
                 tx.emit(events.sale_refunded(self.holding.new_id(), refund))
                 tx.emit(events.seats_refunded(self.holding.new_id(), refund, sale.reservation_id))
                 refunds.append((refund, sale.reservation_id))
@@ -152,6 +158,9 @@ class SessionLife:
                 if owing is not None and owing != paid:
                     tx.save_payment(owing)
                     owed.append(owing)
+            if stock:
+                # After every seat, ticket and payment of the session: product rows last.
+                tx.give_back_stock(dict(sorted(stock.items())))
             tx.save_seats(session.id, [by_label[label] for label in sorted(touched)])
             tx.save_session(session)
             tx.emit(

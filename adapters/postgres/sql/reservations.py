@@ -85,7 +85,9 @@ SAVE_RESERVATION: Final = (
     session_id = EXCLUDED.session_id, user_id = EXCLUDED.user_id, seats = EXCLUDED.seats,
     categories = EXCLUDED.categories, tickets = EXCLUDED.tickets,
     line_cents = EXCLUDED.line_cents, amount_cents = EXCLUDED.amount_cents,
-    currency = EXCLUDED.currency,
+    currency = EXCLUDED.currency, products = EXCLUDED.products,
+    promo_code = EXCLUDED.promo_code, percent_off = EXCLUDED.percent_off,
+    amount_off_cents = EXCLUDED.amount_off_cents,
     status = EXCLUDED.status, created_at = EXCLUDED.created_at,
     expires_at = EXCLUDED.expires_at, sale_id = EXCLUDED.sale_id
 """

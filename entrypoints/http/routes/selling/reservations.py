@@ -10,6 +10,8 @@ import attrs
 from starlette.responses import Response
 
 from cinema_core import Category, Money, ReservationNotFound, ValidationFailed
+from cinema_core.goods.extras import Extras
+from cinema_core.goods.products import MAX_QUANTITY
 from cinema_core.selling.reservations import (
     MAX_SEATS_PER_RESERVATION,
     MIN_SEATS_PER_RESERVATION,
@@ -35,6 +37,30 @@ def _tickets_field() -> Any:
             "session's first type."
         ),
         example={"half": 1},
+    )
+
+
+def _products_field() -> Any:
+    return field(
+        default=None,
+        each=Rules(minimum=0, maximum=MAX_QUANTITY),
+        description=(
+            "Products to add (GET /products), by code: units of each, taken from its stock "
+            'with the hold (e.g. {"combo-pipoca": 2}).'
+        ),
+        example={},
+    )
+
+
+def _promo_code_field() -> Any:
+    return field(
+        default=None,
+        max_length=40,
+        example="",
+        description=(
+            "A promo code (case aside; empty: none), e.g. PIPOCA10: its discount is a line of "
+            "the reservation."
+        ),
     )
 
 
@@ -78,6 +104,8 @@ class CreateReservation:
         example=None,
         description="Best available: adjacent seats of one row (default true).",
     )
+    products: dict[str, int] | None = _products_field()  # noqa: RUF009 (a shapes.field)
+    promo_code: str | None = _promo_code_field()
 
 
 @attrs.frozen
@@ -105,6 +133,30 @@ class Line(Answer):
 
 
 @attrs.frozen
+class ProductLine(Answer):
+    """Units of one product on a reservation or sale."""
+
+    code: str = out(example="combo-pipoca")
+    name: str = out(example="Combo pipoca + refri")
+    quantity: int = out(example=2)
+    unit_price: Money = out(example="32.00")
+    amount: Money = out(example="64.00")
+
+
+@attrs.frozen
+class Discount(Answer):
+    """A promo code's discount on a reservation or sale, and the money it takes off."""
+
+    code: str = out(example="PIPOCA10")
+    percent_off: int | None = out(example=10)
+    amount_off: Money | None = out(example=None)
+    amount: Money = out(
+        description="Taken off the subtotal (percentages rounded half up to the cent).",
+        example="10.15",
+    )
+
+
+@attrs.frozen
 class Reservation(Answer):
     """A hold on seats of one session, pending until paid, cancelled or lapsed."""
 
@@ -119,6 +171,9 @@ class Reservation(Answer):
     expires_at: datetime = out(example=days_from_now(0, hour=18))
     sale_id: UUID | None = out()
     lines: list[Line] = out()
+    products: list[ProductLine] = out(example=[])
+    subtotal: Money = out(description="Seats and products before the discount.", example="37.50")
+    discount: Discount | None = out("discount_line", example=None)
 
 
 @attrs.frozen
@@ -137,6 +192,9 @@ class Sale(Answer):
     status: SaleStatus = out()
     refunded_seats: list[str] = out("refunded", example=[])
     refunded_amount: Money = out(example="0.00")
+    products: list[ProductLine] = out(example=[])
+    subtotal: Money = out(description="Seats and products before the discount.", example="37.50")
+    discount: Discount | None = out("discount_line", example=None)
 
 
 def _tickets(raw: dict[str, int] | None) -> dict[str, int]:
@@ -155,7 +213,7 @@ def _reserve_identity(call: Call) -> str:
     """What identifies a hold: its session, its seats in any order (or what best available is
     asked for), its tickets; a body mixing seats with best available's fields is refused."""
     body: CreateReservation = call.body
-    tickets = _ticket_parts(_tickets(body.tickets))
+    tickets = _ticket_parts(_tickets(body.tickets)) + _extra_parts(body)
     if body.seats is None:
         if body.count is None:
             raise ValidationFailed({"seats": "is required (or count, for best available)"})
@@ -170,6 +228,16 @@ def _reserve_identity(call: Call) -> str:
     if extra:
         raise ValidationFailed(extra)
     return fingerprint(str(body.session_id), *_seat_parts(body.seats), *tickets)
+
+
+def _extra_parts(body: CreateReservation) -> list[str]:
+    extras = _extras(body)
+    parts = [f"product:{code}={count}" for code, count in extras.products.items()]
+    return parts + ([f"promo:{extras.promo_code}"] if extras.promo_code else [])
+
+
+def _extras(body: CreateReservation) -> Extras:
+    return Extras.asked(body.products, body.promo_code)
 
 
 def _together(body: CreateReservation) -> bool:
@@ -188,9 +256,10 @@ def reserve(call: Call) -> Response:
             category=body.category,
             together=_together(body),
             tickets=tickets,
+            extras=_extras(body),
         )
     else:
-        made = box.reserve(user_id, body.session_id, body.seats, tickets)
+        made = box.reserve(user_id, body.session_id, body.seats, tickets, _extras(body))
     return Reservation.response(made, 201)
 
 
@@ -253,6 +322,8 @@ OPERATIONS = (
                 "single_seat_gap (details.seats: the seats the hold would leave alone), "
                 "not_enough_seats (best available; details.available), "
                 "ticket_quota_exhausted (details.ticket, details.remaining), "
+                "product_sold_out (details.product, details.left), "
+                "promo_code_invalid (details.reason), "
                 "sales_closed (details.sales_close_at), session_cancelled or "
                 "idempotency_in_progress",
                 "Error",
@@ -268,8 +339,11 @@ OPERATIONS = (
             "of a couple seat; unknown_ticket_type (422) a ticket type the session lacks. "
             "Give either seats or count: with count the box office picks the best seats for "
             "sale (scoring in the README) and holds them; count, category and together go "
-            "with count only. In a session with forbid_single_gaps a hold that would leave a "
-            "seat alone in its row is 409 single_seat_gap. With Idempotency-Key, a retry with "
+            "with count only. products (by code) are added to the hold, all or none, and "
+            "unknown_product (422, details.products) names codes not sold; promo_code takes "
+            "its discount off the total (a discount line). In a session with "
+            "forbid_single_gaps a hold that would leave a seat alone in its row is 409 "
+            "single_seat_gap. With Idempotency-Key, a retry with "
             "the same body gets the first answer again; another body with that key is 422 "
             "idempotency_key_reused."
         ),

@@ -1,0 +1,132 @@
+"""Products and promo codes through HTTP: added by an admin, listed with their stock, carried
+by a reservation as product lines and a discount, in its total and its sale, and refused by
+the reasons the contract names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.contract.http_app import Api, bad_fields, error_code
+
+COMBO = {"code": "combo-pipoca", "name": "Combo pipoca", "price": "32.00", "stock": 2}
+
+
+@pytest.fixture
+def session_id(api: Api) -> str:
+    return str(api.create_session()["id"])
+
+
+def hold(api: Api, session_id: str, seats: list[str], user: str = "alice", **more: Any) -> Any:
+    body = {"session_id": session_id, "seats": seats, **more}
+    return api.post("/reservations", json=body, headers=api.auth(user))
+
+
+def test_an_admin_adds_a_product_and_anyone_lists_it(api: Api) -> None:
+    """POST /products is admin only (customer 403); GET /products is open, with left."""
+    assert api.post("/products", json=COMBO, headers=api.auth()).status_code == 403
+    response = api.post("/products", json=COMBO, headers=api.admin)
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert {k: made[k] for k in ("code", "name", "price", "currency", "left")} == {
+        "code": "combo-pipoca",
+        "name": "Combo pipoca",
+        "price": "32.00",
+        "currency": "BRL",
+        "left": 2,
+    }
+    again = api.post("/products", json=COMBO, headers=api.admin)
+    assert (again.status_code, error_code(again)) == (409, "product_exists")
+    listed = api.get("/products")
+    assert listed.status_code == 200
+    assert [p["code"] for p in listed.json()["items"]] == ["combo-pipoca"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**COMBO, "code": "Combo Pipoca"}, "code"),
+        ({**COMBO, "price": "-1.00"}, "price"),
+        ({**COMBO, "price": "1.001"}, "price"),
+        ({**COMBO, "stock": -1}, "stock"),
+        ({**COMBO, "stock": "10"}, "stock"),
+        ({**COMBO, "name": " "}, "name"),
+    ],
+)
+def test_bad_products_are_422_naming_the_field(api: Api, body: dict[str, Any], field: str) -> None:
+    assert field in bad_fields(api.post("/products", json=body, headers=api.admin))
+
+
+def test_a_reservation_with_combos_and_a_promo_code_shows_every_line(
+    api: Api, session_id: str
+) -> None:
+    """A 25.00 seat with two 32.00 combos, 10 % off: subtotal 89.00, 8.90 off, 80.10."""
+    api.post("/products", json=COMBO, headers=api.admin)
+    promo = api.post(
+        "/promo-codes", json={"code": "pipoca10", "percent_off": 10}, headers=api.admin
+    )
+    assert promo.status_code == 201, promo.text
+    assert promo.json()["code"] == "PIPOCA10"
+    response = hold(api, session_id, ["A1"], products={"combo-pipoca": 2}, promo_code="Pipoca10")
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert made["products"] == [
+        {
+            "code": "combo-pipoca",
+            "name": "Combo pipoca",
+            "quantity": 2,
+            "unit_price": "32.00",
+            "amount": "64.00",
+        }
+    ]
+    assert made["subtotal"] == "89.00"
+    assert made["discount"] == {
+        "code": "PIPOCA10",
+        "percent_off": 10,
+        "amount_off": None,
+        "amount": "8.90",
+    }
+    assert made["amount"] == "80.10"
+    assert api.get("/products").json()["items"][0]["left"] == 0
+    sale = api.pay(made["id"]).json()
+    assert (sale["amount"], sale["products"], sale["discount"]) == (
+        "80.10",
+        made["products"],
+        made["discount"],
+    )
+
+
+def test_stock_and_promo_refusals_name_what_and_why(api: Api, session_id: str) -> None:
+    api.post("/products", json=COMBO, headers=api.admin)
+    api.post(
+        "/promo-codes",
+        json={"code": "UMA", "amount_off": "5.00", "max_uses": 1},
+        headers=api.admin,
+    )
+    sold_out = hold(api, session_id, ["A1"], products={"combo-pipoca": 3})
+    assert (sold_out.status_code, error_code(sold_out)) == (409, "product_sold_out")
+    assert sold_out.json()["error"]["details"]["product"] == "combo-pipoca"
+    unknown = hold(api, session_id, ["A1"], products={"nada": 1})
+    assert (unknown.status_code, error_code(unknown)) == (422, "unknown_product")
+    assert hold(api, session_id, ["A1"], promo_code="uma").status_code == 201
+    used = hold(api, session_id, ["A2"], user="bob", promo_code="uma")
+    assert (used.status_code, error_code(used)) == (409, "promo_code_invalid")
+    assert used.json()["error"]["details"]["reason"] == "used_up"
+    nothing = hold(api, session_id, ["A2"], user="bob", promo_code="NADA")
+    assert nothing.json()["error"]["details"]["reason"] == "unknown"
+    # Nothing was held by the refusals: A2 is still for sale.
+    assert hold(api, session_id, ["A2"], user="bob").status_code == 201
+
+
+def test_promo_codes_are_admin_only_unique_and_checked(api: Api) -> None:
+    body = {"code": "DEZ", "percent_off": 10}
+    assert api.post("/promo-codes", json=body, headers=api.auth()).status_code == 403
+    assert api.post("/promo-codes", json=body, headers=api.admin).status_code == 201
+    again = api.post("/promo-codes", json={**body, "code": "dez"}, headers=api.admin)
+    assert (again.status_code, error_code(again)) == (409, "promo_code_exists")
+    both = {"code": "AMBOS", "percent_off": 10, "amount_off": "1.00"}
+    assert "percent_off" in bad_fields(api.post("/promo-codes", json=both, headers=api.admin))
+    assert "percent_off" in bad_fields(
+        api.post("/promo-codes", json={"code": "X1", "percent_off": 0}, headers=api.admin)
+    )
