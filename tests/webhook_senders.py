@@ -17,10 +17,13 @@ class Sent:
     headers: dict[str, str]
 
 
+OK = Outcome(status=200)
+
+
 class ScriptedSender:
     """Answers each send with the next outcome of ``script`` (then with ``then``)."""
 
-    def __init__(self, script: Iterable[Outcome] = (), then: Outcome = Outcome(status=200)):
+    def __init__(self, script: Iterable[Outcome] = (), then: Outcome = OK):
         self.script = list(script)
         self.then = then
         self.sent: list[Sent] = []

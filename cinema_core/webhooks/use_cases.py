@@ -110,11 +110,16 @@ class Webhooks:
         now = self.clock.now()
         lease = timedelta(seconds=self.timeout * limit + LEASE_MARGIN)
         claimed = self.store.claim_due(now, now + lease, limit)
+        gone: set[UUID] = set()
         for delivery, webhook in claimed:
-            self._send(delivery, webhook)
+            # The rest of a batch is not sent to a receiver that has just said 410 (they read
+            # disabled already); another sender's claim in flight may still reach it once.
+            if webhook.id not in gone and self._send(delivery, webhook):
+                gone.add(webhook.id)
         return len(claimed)
 
-    def _send(self, delivery: Delivery, webhook: Webhook) -> None:
+    def _send(self, delivery: Delivery, webhook: Webhook) -> bool:
+        """Send one delivery and record the attempt; True if the receiver said 410."""
         sent_at = int(self.clock.now().timestamp())
         headers = {
             "Content-Type": "application/json",
@@ -127,7 +132,7 @@ class Webhooks:
         before = delivery.attempts
         delivery.attempted(outcome, self.clock.now(), self.backoff)
         if not self.store.save_attempt(delivery, before):
-            return
+            return outcome.gone
         if outcome.gone:
             log.warning("webhook disabled: its receiver answered 410", extra={"url": webhook.url})
             self.store.disable_webhook(webhook.id, self.clock.now(), "gone")
@@ -142,6 +147,7 @@ class Webhooks:
                     "reason": delivery.last_error,
                 },
             )
+        return outcome.gone
 
 
 def webhook_consumer(webhooks: Webhooks) -> Consumer:

@@ -30,7 +30,8 @@ def test_the_secret_is_shown_when_registered_and_never_listed(any_api: Api) -> N
     assert str(made["secret"]).startswith("whsec_")
     listed = any_api.get("/webhooks", headers=any_api.admin).json()["items"]
     assert listed == [{k: v for k, v in made.items() if k != "secret"}]
-    assert listed[0]["status"] == "active" and listed[0]["disabled_at"] is None
+    assert listed[0]["status"] == "active"
+    assert listed[0]["disabled_at"] is None
 
 
 @pytest.mark.parametrize(
@@ -108,7 +109,8 @@ def test_a_sale_is_owed_and_logged_with_its_attempts(any_api: Api) -> None:
     assert api.services.webhooks.send_due(limit=10) == 3
     path = f"/webhooks/{made['id']}/deliveries"
     first = api.get(path + "?limit=2", headers=api.admin).json()
-    assert len(first["items"]) == 2 and first["next_cursor"]
+    assert len(first["items"]) == 2
+    assert first["next_cursor"]
     rest = api.get(f"{path}?limit=2&cursor={first['next_cursor']}", headers=api.admin).json()
     assert rest["next_cursor"] is None
     items = first["items"] + rest["items"]

@@ -51,13 +51,12 @@ def test_a_webhook_is_kept_whole_and_listed_oldest_first(store: Any, clock: Manu
     rotated = webhooks.rotate_secret(first.id)
     assert store.get_webhook(first.id).secret == rotated.secret != first.secret
     assert not store.set_secret(uuid4(), "x")
-    assert store.remove_webhook(first.id) and not store.remove_webhook(first.id)
+    assert store.remove_webhook(first.id)
+    assert not store.remove_webhook(first.id)
     assert [w.id for w in webhooks.all()] == [second.id]
 
 
-def test_an_event_is_owed_once_per_webhook_and_sent_as_kept(
-    store: Any, clock: ManualClock
-) -> None:
+def test_an_event_is_owed_once_per_webhook_and_sent_as_kept(store: Any, clock: ManualClock) -> None:
     """Fanning an event out again adds nothing; what is sent is the stored envelope, signed."""
     sender = ScriptedSender()
     webhooks = Webhooks(store, sender, clock)
@@ -92,7 +91,8 @@ def test_attempts_and_errors_are_logged_and_due_again_on_schedule(
         None,
         "timed out after 5 s",
     )
-    assert delivery.next_attempt_at is not None and delivery.next_attempt_at > clock.now()
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at > clock.now()
     assert webhooks.send_due() == 0
     clock.advance(2)
     assert webhooks.send_due() == 1
@@ -101,7 +101,8 @@ def test_attempts_and_errors_are_logged_and_due_again_on_schedule(
     clock.advance(4)
     webhooks.send_due()
     [delivery] = webhooks.deliveries(hook.id, None, 5)
-    assert delivery.status == "delivered" and delivery.last_error is None
+    assert delivery.status == "delivered"
+    assert delivery.last_error is None
 
 
 def test_a_claim_is_taken_once_and_a_stale_attempt_is_not_written(

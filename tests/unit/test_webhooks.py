@@ -35,7 +35,8 @@ def test_backoff_doubles_from_two_seconds_up_to_an_hour() -> None:
     assert backoff.delay(10_000, jitter=1.0) == 3600.0
     assert backoff.delay(3, jitter=0.5) == 4.0
     delays = {backoff.delay(5) for _ in range(50)}
-    assert all(16.0 <= d < 32.0 for d in delays) and len(delays) > 1
+    assert all(16.0 <= d < 32.0 for d in delays)
+    assert len(delays) > 1
 
 
 def test_backoff_gives_up_after_a_day(clock: ManualClock) -> None:
@@ -53,7 +54,8 @@ def test_a_signature_verifies_with_its_secret_only_and_not_when_stale() -> None:
     body = b'{"id":"1"}'
     header = sign("secret", body, 1_800_000_000)
     timestamp, v1 = header.split(",")
-    assert timestamp == "t=1800000000" and len(v1) == len("v1=") + 64
+    assert timestamp == "t=1800000000"
+    assert len(v1) == len("v1=") + 64
     assert verify("secret", header, body, now=1_800_000_100)
     assert not verify("other", header, body, now=1_800_000_100)
     assert not verify("secret", header, body + b" ", now=1_800_000_100)
@@ -116,7 +118,8 @@ def test_each_event_goes_to_the_webhooks_that_want_it_signed(clock: ManualClock)
         assert verify(secrets[sent.url], sent.headers["Cinema-Signature"], sent.body, now=now)
         assert json.loads(sent.body)["id"] == sent.headers["Cinema-Event-Id"]
     log = webhooks.deliveries(every.id, None, 10)
-    assert {d.status for d in log} == {"delivered"} and {d.attempts for d in log} == {1}
+    assert {d.status for d in log} == {"delivered"}
+    assert {d.attempts for d in log} == {1}
 
 
 def test_failures_are_retried_on_the_backoff_schedule_until_a_2xx(clock: ManualClock) -> None:
@@ -155,7 +158,8 @@ def test_a_delivery_failing_for_a_day_is_given_up(clock: ManualClock) -> None:
         attempts += 1
         clock.advance(3600)
     [delivery] = webhooks.deliveries(hook.id, None, 10)
-    assert delivery.status == "failed" and delivery.next_attempt_at is None
+    assert delivery.status == "failed"
+    assert delivery.next_attempt_at is None
     assert delivery.attempts == attempts
     assert delivery.last_attempt_at is not None
     assert delivery.last_attempt_at - delivery.created_at <= timedelta(hours=24)
@@ -206,7 +210,7 @@ def test_a_sender_that_died_holding_a_claim_gives_it_back_after_the_lease(
     webhooks = Webhooks(store, ScriptedSender(), clock, timeout=5)
     webhooks.register(URL, ["*"])
     webhooks.fan_out([event(clock)])
-    [(claimed, _)] = store.claim_due(clock.now(), clock.now() + timedelta(seconds=55), 5)
+    [_] = store.claim_due(clock.now(), clock.now() + timedelta(seconds=55), 5)
     assert webhooks.send_due() == 0
     clock.advance(56)
     assert webhooks.send_due() == 1
