@@ -2,7 +2,8 @@
 
 ``UnguardedRepo(engine, row_locks=False)`` reads seats, reservations' seats and tickets without
 locking them and writes refunds and check-ins without their "still untouched" conditions;
-``quota_locks=False`` counts ticket quotas without the session's lock. Each is a subclass of the
+``quota_locks=False`` counts ticket quotas without the session's lock. ``UnguardedWebhookStore``
+claims due webhook deliveries without locking them. Each is a subclass of the
 product's transaction that overrides the guarded statements, on the same plans (``OFFSET 0``
 keeps a subquery that no longer locks from being flattened into the join).
 """
@@ -15,8 +16,9 @@ from sqlalchemy.engine import Engine
 
 from adapters.postgres import PostgresReservationRepo
 from adapters.postgres.after_sale import AfterSaleStatements
-from adapters.postgres.sql import refunds, reservations, seats, sessions, tickets
+from adapters.postgres.sql import refunds, reservations, seats, sessions, tickets, webhooks
 from adapters.postgres.transaction import PostgresTransaction
+from adapters.postgres.webhooks import PostgresWebhookStore
 
 READ_SEATS_UNLOCKED: Final = seats.by_label("OFFSET 0")
 LOCK_SESSION_READ_SEATS: Final = sessions.session_and_seats("OFFSET 0")
@@ -81,3 +83,14 @@ class UnguardedRepo(PostgresReservationRepo):
     ):
         super().__init__(engine_or_url, **options)
         self.transaction = _TRANSACTIONS[(row_locks, quota_locks)]
+
+
+# The webhook senders' claim without its row locks: two claims read the same due deliveries
+# and both take them (the UPDATE re-checks only the id).
+CLAIM_DUE_UNLOCKED: Final = webhooks.CLAIM_DUE.replace("FOR UPDATE OF d SKIP LOCKED", "")
+
+
+class UnguardedWebhookStore(PostgresWebhookStore):
+    """Claims due deliveries without locking them (CONTROL ONLY)."""
+
+    claim_sql = CLAIM_DUE_UNLOCKED
