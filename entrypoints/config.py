@@ -164,6 +164,16 @@ VARIABLES = {
             "60",
         ),
         Variable(
+            "CINEMA_WEBHOOK_TIMEOUT_SECONDS",
+            "seconds a webhook's receiver has to connect, take the body and answer, per attempt",
+            "5",
+        ),
+        Variable(
+            "CINEMA_WEBHOOK_ALLOW_PRIVATE",
+            "true lets webhooks point to this machine or a private network",
+            "false",
+        ),
+        Variable(
             "CINEMA_DEFAULT_LOCALE",
             "the pages' and error messages' language when Accept-Language names none of "
             "pt-BR or en",
