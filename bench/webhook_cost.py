@@ -69,9 +69,8 @@ def main() -> None:
             events = _events(options.events, clock)
             fanned = _fan_out(webhooks, events)
             started, wall = time.thread_time(), time.perf_counter()
-            sent = 0
             while webhooks.send_due(5):
-                sent += 5
+                pass
             sending = time.thread_time() - started
             wall = time.perf_counter() - wall
             log = webhooks.deliveries(hook.id, None, 200)
@@ -80,9 +79,8 @@ def main() -> None:
         sender.close()
         store.close()
     per = 1000 / options.events
-    print(
-        f"events: {options.events}, delivered: {sum(d.status == 'delivered' for d in log)} of the last 200 read"
-    )
+    delivered = sum(d.status == "delivered" for d in log)
+    print(f"events: {options.events}, delivered: {delivered} of the last {len(log)} read")
     print(f"fan-out, no webhook registered : {idle * per:.3f} ms CPU per event")
     print(f"fan-out, one webhook           : {fanned * per:.3f} ms CPU per event")
     print(
