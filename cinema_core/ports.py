@@ -27,6 +27,8 @@ from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.reservations import Reservation, Sale
 from cinema_core.sessions.session import Session, SessionFilter
+from cinema_core.webhooks.deliveries import Delivery, Outcome
+from cinema_core.webhooks.webhook import Webhook
 
 T = TypeVar("T")
 # How ``Transaction.lock_session`` locks the session's row (see there).
@@ -45,6 +47,8 @@ __all__ = [
     "SessionLockMode",
     "StoredAnswer",
     "Transaction",
+    "WebhookSender",
+    "WebhookStore",
 ]
 
 
@@ -525,4 +529,60 @@ class ProcessedEvents(Protocol):
 
     def mark(self, consumer: str, event_ids: Sequence[UUID]) -> None:
         """Record that ``consumer`` has handled these events (again is harmless)."""
+        ...
+
+
+class WebhookStore(Protocol):
+    """Webhooks and their deliveries: the delivery log, and the schedule of what is due."""
+
+    def add_webhook(self, webhook: Webhook) -> None: ...
+
+    def webhooks(self) -> list[Webhook]:
+        """Every webhook, disabled ones too, oldest first."""
+        ...
+
+    def get_webhook(self, webhook_id: UUID) -> Webhook | None: ...
+
+    def remove_webhook(self, webhook_id: UUID) -> bool:
+        """Forget the webhook and its deliveries; False if there was none."""
+        ...
+
+    def set_secret(self, webhook_id: UUID, secret: str) -> bool:
+        """Sign with ``secret`` from now on; False if there is no such webhook."""
+        ...
+
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> int:
+        """Keep the new deliveries; one for a (webhook, event) already kept is skipped, so an
+        event handed over twice is owed once. Returns how many were new."""
+        ...
+
+    def deliveries(self, webhook_id: UUID, before: Cursor | None, limit: int) -> list[Delivery]:
+        """The webhook's deliveries, newest first (by ``created_at``, then id), strictly after
+        ``before`` in that order."""
+        ...
+
+    def claim_due(
+        self, now: datetime, until: datetime, limit: int
+    ) -> list[tuple[Delivery, Webhook]]:
+        """Up to ``limit`` pending deliveries due by ``now`` of active webhooks, oldest due
+        first, each with its webhook; each is due again only at ``until``, so no other claim
+        takes it meanwhile (and a sender that dies holding it only delays it)."""
+        ...
+
+    def save_attempt(self, delivery: Delivery, attempts_before: int) -> bool:
+        """Write the delivery as its attempt left it, unless another attempt was recorded since
+        it was claimed (its attempts are no longer ``attempts_before``): False then."""
+        ...
+
+    def disable_webhook(self, webhook_id: UUID, now: datetime, reason: str) -> None:
+        """Disable the webhook; its pending deliveries read ``disabled``."""
+        ...
+
+
+class WebhookSender(Protocol):
+    """POSTs a delivery to its receiver."""
+
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+        """The receiver's answer, or the error that kept one from coming (refused, timed out,
+        a redirect not followed); never raises for anything the receiver does."""
         ...

@@ -16,10 +16,18 @@ from cinema_core.memory import (
     InMemoryRateLimiter,
     InMemoryReservationRepo,
     InMemorySeatLock,
+    InMemoryWebhookStore,
 )
 from cinema_core.payments import Charge, PaymentProvider, SandboxProvider
 from cinema_core.payments.instant import InstantProvider
-from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo, SeatLock
+from cinema_core.ports import (
+    EventBus,
+    IdempotencyStore,
+    RateLimiter,
+    ReservationRepo,
+    SeatLock,
+    WebhookStore,
+)
 from cinema_core.resilience.fallbacks import (
     ForgivingSeatLock,
     IdempotencyWithFallback,
@@ -27,6 +35,7 @@ from cinema_core.resilience.fallbacks import (
     SeatLockWithPause,
 )
 from cinema_core.resilience.supervision import Supervisor
+from cinema_core.webhooks.use_cases import Webhooks, webhook_consumer
 
 from .config import Settings
 from .events import BrokerEvents, Events, build_events
@@ -64,6 +73,8 @@ class Services:
     notices: NoticeVerifier | None = None
     # The sandbox provider when it is the one taking money (its admin routes play the bank).
     sandbox: SandboxProvider | None = None
+    # Webhooks: the admin's registrations, fed by the ``webhooks`` consumer, sent by the worker.
+    webhooks: Webhooks | None = None
     _probes: dict[str, Probe] = attrs.Factory(dict)
 
     @property
@@ -193,6 +204,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
 
         sandbox.subscribe(heard)
     relay = Relay(repo, LoggedBus(bus), outages)
+    webhooks = _webhooks(settings, clock, getattr(repo, "engine", None), closers)
+    # Registered before anything runs it: on a broker its queue is declared at once, so the
+    # events published before a worker first runs wait for it there.
+    events.register(webhook_consumer(webhooks))
     services = Services(
         settings,
         box,
@@ -207,6 +222,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         supervisor=supervisor,
         notices=notices,
         sandbox=sandbox,
+        webhooks=webhooks,
     )
     if settings.database_url:
         services.pings["database"] = repo.ping
@@ -215,6 +231,26 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if redis_ping is not None:
         services.pings["redis"] = redis_ping
     return services
+
+
+def _webhooks(settings: Settings, clock: Clock, engine: object, closers: list[object]) -> Webhooks:
+    """Webhooks kept where the box office keeps its data, sent over HTTP by the worker."""
+    from adapters.webhooks import HttpWebhookSender
+
+    store: WebhookStore = InMemoryWebhookStore()
+    if engine is not None:
+        from adapters.postgres.webhooks import PostgresWebhookStore
+
+        store = PostgresWebhookStore(engine)  # type: ignore[arg-type]
+    sender = HttpWebhookSender(settings.webhook_timeout_seconds)
+    closers.append(sender)
+    return Webhooks(
+        store,
+        sender,
+        clock,
+        timeout=settings.webhook_timeout_seconds,
+        allow_private=settings.webhook_allow_private,
+    )
 
 
 def _payment_provider(

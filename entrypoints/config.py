@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import attrs
@@ -164,6 +164,16 @@ VARIABLES = {
             "60",
         ),
         Variable(
+            "CINEMA_WEBHOOK_TIMEOUT_SECONDS",
+            "seconds a webhook's receiver has to connect, take the body and answer, per attempt",
+            "5",
+        ),
+        Variable(
+            "CINEMA_WEBHOOK_ALLOW_PRIVATE",
+            "true lets webhooks point to this machine or a private network",
+            "false",
+        ),
+        Variable(
             "CINEMA_DEFAULT_LOCALE",
             "the pages' and error messages' language when Accept-Language names none of "
             "pt-BR or en",
@@ -235,6 +245,17 @@ def terminal_log_format() -> str:
     return "text" if isatty is not None and isatty() else "json"
 
 
+def _flag(name: str, text: Callable[[str], str | None], default: bool) -> bool:
+    raw = text(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
 @attrs.frozen
 class Settings:
     database_url: str | None = None
@@ -274,6 +295,10 @@ class Settings:
     # The pages' language unless the browser asks for another we speak; the cinemas' zone.
     default_locale: str = "pt-BR"
     time_zone: str = "America/Sao_Paulo"
+    # Seconds a webhook's receiver has to connect, take the body and answer, per attempt.
+    webhook_timeout_seconds: float = 5.0
+    # Whether webhooks may point to this machine or a private network (refused by default).
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -316,6 +341,8 @@ class Settings:
             )
         reconcile = number("CINEMA_PAYMENT_RECONCILE_SECONDS", 60.0, minimum=0.1)
         return cls(
+            webhook_timeout_seconds=number("CINEMA_WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+            webhook_allow_private=_flag("CINEMA_WEBHOOK_ALLOW_PRIVATE", text, False),
             default_locale=_locale(text("CINEMA_DEFAULT_LOCALE")),
             time_zone=_time_zone(text("CINEMA_TIME_ZONE")),
             payment_provider=provider,

@@ -1,4 +1,5 @@
-"""The background worker: the expiry sweeper and the outbox relay, each on its own thread."""
+"""The background worker: the expiry sweeper, the outbox relay and the webhook senders, each on
+its own thread."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ RELAY_EVERY = 0.2
 # one pass (one outbox transaction) instead of one pass each; delivery may take seconds.
 RELAY_COALESCE = 0.05
 _BACKOFF = 1.0
+# Webhook senders: each sends its claims one after another, so a receiver that takes the whole
+# timeout holds up one sender, not the others. Idle, each looks for due deliveries this often.
+WEBHOOK_SENDERS = 2
+WEBHOOK_POLL = 0.25
+WEBHOOK_BATCH = 5
 
 
 class BackgroundWorker:
@@ -57,6 +63,8 @@ class BackgroundWorker:
         if self.services.box.pays_later():
             # Lost notices, lapsed holds' charges and refunds owed: read from the provider.
             bodies.append(("reconciler", self._reconcile))
+        if self.services.webhooks is not None:
+            bodies += [(f"webhooks-{n}", self._send_webhooks) for n in range(WEBHOOK_SENDERS)]
         for name, body in bodies:
             loop = supervisor.loop(
                 f"cinema-{name}",
@@ -121,6 +129,11 @@ class BackgroundWorker:
             # (never longer than a tenth of it, so a lapsed hold's charge is cancelled soon).
             every = self.services.settings.payment_reconcile_seconds
             self._stopping.wait(min(every / 10, 5.0))
+
+    def _send_webhooks(self) -> None:
+        assert self.services.webhooks is not None
+        if self.services.webhooks.send_due(WEBHOOK_BATCH) < WEBHOOK_BATCH:
+            self._stopping.wait(WEBHOOK_POLL)
 
     def _relay(self) -> None:
         if self._wake.wait(self.relay_every) and self.relay_coalesce > 0:

@@ -2,7 +2,8 @@
 
 ``UnguardedRepo(engine, row_locks=False)`` reads seats, reservations' seats and tickets without
 locking them and writes refunds and check-ins without their "still untouched" conditions;
-``quota_locks=False`` counts ticket quotas without the session's lock. Each is a subclass of the
+``quota_locks=False`` counts ticket quotas without the session's lock. ``UnguardedWebhookStore``
+claims due webhook deliveries without locking them. Each is a subclass of the
 product's transaction that overrides the guarded statements, on the same plans (``OFFSET 0``
 keeps a subquery that no longer locks from being flattened into the join).
 """
@@ -25,8 +26,10 @@ from adapters.postgres.sql import (
     seats,
     sessions,
     tickets,
+    webhooks,
 )
 from adapters.postgres.transaction import PostgresTransaction
+from adapters.postgres.webhooks import PostgresWebhookStore
 from cinema_core.errors import ProductSoldOut
 
 READ_SEATS_UNLOCKED: Final = seats.by_label("OFFSET 0")
@@ -133,3 +136,14 @@ class UnguardedCounterRepo(PostgresReservationRepo):
     ):
         super().__init__(engine_or_url, **options)
         self.transaction = transaction
+
+
+# The webhook senders' claim without its row locks: two claims read the same due deliveries
+# and both take them (the UPDATE re-checks only the id).
+CLAIM_DUE_UNLOCKED: Final = webhooks.CLAIM_DUE.replace("FOR UPDATE OF d SKIP LOCKED", "")
+
+
+class UnguardedWebhookStore(PostgresWebhookStore):
+    """Claims due deliveries without locking them (CONTROL ONLY)."""
+
+    claim_sql = CLAIM_DUE_UNLOCKED

@@ -298,3 +298,40 @@ def newest_events(
     if before is not None:
         query = query.where(table.c.seq < before)
     return query
+
+
+# Webhooks and their delivery log (migration 0011; statements in sql/webhooks.py).
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("events", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True)),
+    sa.Column("disabled_reason", sa.Text),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "webhook_id",
+        pg.UUID(as_uuid=True),
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("last_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+)

@@ -7,6 +7,7 @@ from cinema_core.memory.processed import InMemoryProcessedEvents
 from cinema_core.memory.rate_limit import InMemoryRateLimiter
 from cinema_core.memory.seat_lock import InMemorySeatLock
 from cinema_core.memory.store import InMemoryReservationRepo
+from cinema_core.memory.webhooks import InMemoryWebhookStore
 
 __all__ = [
     "InMemoryAuditTrail",
@@ -16,4 +17,5 @@ __all__ = [
     "InMemoryRateLimiter",
     "InMemoryReservationRepo",
     "InMemorySeatLock",
+    "InMemoryWebhookStore",
 ]

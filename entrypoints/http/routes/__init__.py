@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from entrypoints.http import pages
 
-from . import after_sale, events, goods, payments, reports, rooms, selling, sessions, system
+from . import (
+    after_sale,
+    events,
+    goods,
+    integrations,
+    payments,
+    reports,
+    rooms,
+    selling,
+    sessions,
+    system,
+)
 
 CAPABILITIES = (
     system,
@@ -21,5 +32,6 @@ CAPABILITIES = (
     after_sale,
     reports,
     events,
+    integrations,
     pages,
 )
