@@ -23,6 +23,8 @@ import attrs
 from cinema_core.after_sale.admissions import Admission, Ticket, new_code
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.after_sale.use_cases import AfterSale
+from cinema_core.counter.shifts import Shift, ShiftStatement
+from cinema_core.counter.use_cases import Counter, CounterOrder
 from cinema_core.kernel.clock import Clock, SystemClock
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Page
@@ -98,6 +100,7 @@ class BoxOffice:
     after_sale: AfterSale = attrs.field(init=False, repr=False)
     reports: Reports = attrs.field(init=False, repr=False)
     session_life: SessionLife = attrs.field(init=False, repr=False)
+    counter: Counter = attrs.field(init=False, repr=False)
 
     @holding.default
     def _holding(self) -> Holding:
@@ -147,6 +150,10 @@ class BoxOffice:
     @session_life.default
     def _session_life(self) -> SessionLife:
         return SessionLife(self.holding, self.payments)
+
+    @counter.default
+    def _counter(self) -> Counter:
+        return Counter(self.holding, self.holds, self.best)
 
     # -- rooms and sessions -----------------------------------------------------------------
 
@@ -382,3 +389,29 @@ class BoxOffice:
     def cancel_session(self, session_id: UUID, by: str) -> SessionView:
         """Cancel the session, its holds released and sales refunded (see ``SessionLife``)."""
         return self.session_life.cancel_session(session_id, by)
+
+    # -- the counter --------------------------------------------------------------------------
+
+    def open_shift(self, operator: str, float_: Money) -> Shift:
+        """A new open shift of ``operator``, one at a time (see ``Counter.open_shift``)."""
+        return self.counter.open_shift(operator, float_)
+
+    def shift(
+        self, shift_id: UUID, user_id: str, *, admin: bool = False
+    ) -> tuple[Shift, ShiftStatement]:
+        """The shift and its statement, to its operator or an admin (see ``Counter.shift``)."""
+        return self.counter.shift(shift_id, user_id, admin=admin)
+
+    def open_shifts(self, operator: str) -> list[Shift]:
+        """The operator's open shift, as a list (empty or one)."""
+        return self.counter.open_shifts(operator)
+
+    def close_shift(
+        self, shift_id: UUID, user_id: str, counted: Money, *, admin: bool = False
+    ) -> tuple[Shift, ShiftStatement]:
+        """Close the shift with the cash counted: its final statement (``Counter.close_shift``)."""
+        return self.counter.close_shift(shift_id, user_id, counted, admin=admin)
+
+    def counter_sale(self, operator: str, order: CounterOrder) -> Sale:
+        """Sell at the till of the operator's open shift (see ``Counter.sell``)."""
+        return self.counter.sell(operator, order)

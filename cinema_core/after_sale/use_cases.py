@@ -92,6 +92,12 @@ class AfterSale:
             given_back = [s for s in seats_ if s.label in freed and s.give_back(sale.id)]
             tx.save_seats(sale.session_id, given_back)
             tx.add_refund(refund)
+            if sale.counter is not None:
+                # Back to the shift that sold it, and only while it is open: a closed shift's
+                # statement is final. Its row is the last lock, shared (see counter.use_cases).
+                till = tx.lock_shift(sale.counter.shift_id, shared=True)
+                if till is not None:
+                    till.require_open()
             if paid is not None:
                 # After the tickets, as a cancellation takes it.
                 payment = tx.lock_payment_of_sale(sale.id)

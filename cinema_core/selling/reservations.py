@@ -10,6 +10,7 @@ from uuid import UUID
 
 import attrs
 
+from cinema_core.counter.till import CounterPayment
 from cinema_core.errors import (
     CoupleSeatSplit,
     ReservationCancelled,
@@ -272,10 +273,22 @@ class Sale:
     lines: tuple[Line, ...]
     paid_at: datetime
     refunded: tuple[SeatLabel, ...] = ()
+    # How it was paid at the counter (its shift, method, cash tendered); ``None`` online.
+    counter: CounterPayment | None = None
 
     @property
     def seats(self) -> tuple[SeatLabel, ...]:
         return tuple([line.seat for line in self.lines])
+
+    @property
+    def channel(self) -> str:
+        """``counter`` for a sale made by staff at a till, ``online`` otherwise."""
+        return "online" if self.counter is None else "counter"
+
+    @property
+    def change(self) -> Money | None:
+        """The cash handed back at the counter (``None`` unless paid in cash)."""
+        return None if self.counter is None else self.counter.change(self.amount)
 
     @property
     def amount(self) -> Money:
