@@ -51,7 +51,8 @@ def test_a_count_takes_the_best_seats(box: BoxOffice, session: SessionView) -> N
     """``count`` sells the best available seats, as best available holds them."""
     box.open_shift("ana", _m("0.00"))
     sale = box.counter_sale("ana", CounterOrder(session.session.id, CARD, count=2))
-    assert len(sale.seats) == 2 and sale.change is None
+    assert len(sale.seats) == 2
+    assert sale.change is None
 
 
 def test_payment_shapes_are_checked(box: BoxOffice, session: SessionView) -> None:
@@ -102,7 +103,8 @@ def test_the_statement_counts_the_shift_to_the_cent(box: BoxOffice, session: Ses
     _, running = box.shift(shift.id, "ana")
     assert running.counted_cash is None
     _, closed = box.close_shift(shift.id, "ana", _m("120.00"))
-    assert closed.sales == 3 and closed.refunds == 1
+    assert closed.sales == 3
+    assert closed.refunds == 1
     assert {m.value: str(v) for m, v in closed.by_method.items()} == {
         "cash": "25.00",
         "card": "25.00",
