@@ -106,6 +106,25 @@ sales = sa.Table(
     sa.Column("paid_at", sa.DateTime(timezone=True), nullable=False),
     # The seats given back since (migration 0005), kept by the refund's statement.
     sa.Column("refunded_seats", pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
+    # Where it was sold (migration 0010): online, or at the counter in a shift, by a method.
+    sa.Column("channel", sa.Text, nullable=False, server_default="online"),
+    sa.Column("shift_id", pg.UUID(as_uuid=True), sa.ForeignKey("shifts.id")),
+    sa.Column("payment_method", sa.Text),
+    sa.Column("tendered_cents", sa.BigInteger),
+)
+
+# Operators' shifts at the counter (migration 0010; statements in sql/shifts.py).
+shifts = sa.Table(
+    "shifts",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("operator", sa.Text, nullable=False),
+    sa.Column("float_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    # The final statement, set when it closes (ShiftStatement's figures, in cents).
+    sa.Column("statement", pg.JSONB),
 )
 
 # Seats of a sale given back (migration 0005; statements in sql/refunds.py).
