@@ -137,6 +137,30 @@ class Sale(Answer):
     status: SaleStatus = out()
     refunded_seats: list[str] = out("refunded", example=[])
     refunded_amount: Money = out(example="0.00")
+    channel: str = out(
+        example="online", description="online, or counter for a sale made by staff at a till."
+    )
+    # A counter sale's till; left out of an online sale.
+    shift_id: UUID | None = out(
+        lambda sale: None if sale.counter is None else sale.counter.shift_id,
+        omit_none=True,
+        description="Counter sales: the shift it was sold in.",
+    )
+    payment_method: str | None = out(
+        lambda sale: None if sale.counter is None else sale.counter.method.value,
+        omit_none=True,
+        example="cash",
+        description="Counter sales: cash, card or pix.",
+    )
+    tendered: Money | None = out(
+        lambda sale: None if sale.counter is None else sale.counter.tendered,
+        omit_none=True,
+        example="50.00",
+        description="Counter sales in cash: the money handed over.",
+    )
+    change: Money | None = out(
+        omit_none=True, example="12.50", description="Counter sales in cash: the change given."
+    )
 
 
 def _tickets(raw: dict[str, int] | None) -> dict[str, int]:
