@@ -83,12 +83,12 @@ def race_close(box: BoxOffice, counter: Counter) -> list[tuple[int, int, int]]:
     for round_ in range(ROUNDS):
         session_id = new_session(box, days=1).session.id
         shift = box.open_shift(f"racer{round_}", Money(0))
-        operator = shift.operator
 
-        def act(index: int) -> Any:
+        def act(index: int, shift: Shift = shift, session_id: Any = session_id) -> Any:
             if index == SELLERS:
-                return box.close_shift(shift.id, operator, Money(0))[1]
-            return counter.sell(operator, _cash(session_id, f"{'AB'[index // 4]}{index % 4 + 1}"))
+                return box.close_shift(shift.id, shift.operator, Money(0))[1]
+            seat = f"{'AB'[index // 4]}{index % 4 + 1}"
+            return counter.sell(shift.operator, _cash(session_id, seat))
 
         results = run_together(SELLERS + 1, act)
         statement = results[SELLERS]
