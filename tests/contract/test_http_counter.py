@@ -61,9 +61,7 @@ def test_a_cash_sale_gives_change_and_the_close_counts_it(api: Api) -> None:
     card = sell(api, session_id=session_id, count=1, payment_method="card")
     assert card.status_code == 201, card.text
     assert "change" not in card.json()
-    refunded = api.post(
-        f"/sales/{sale['id']}/refunds", json={"seats": ["A1"]}, headers=staff(api)
-    )
+    refunded = api.post(f"/sales/{sale['id']}/refunds", json={"seats": ["A1"]}, headers=staff(api))
     assert refunded.status_code == 201, refunded.text
     running = api.get(f"/shifts/{shift['id']}", headers=staff(api)).json()
     assert running["expected_cash"] == "125.00"
