@@ -21,6 +21,7 @@ from uuid import UUID, uuid4
 import attrs
 
 from cinema_core.after_sale.admissions import Admission, Ticket, new_code
+from cinema_core.after_sale.printouts import Printout
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.after_sale.use_cases import AfterSale
 from cinema_core.counter.shifts import Shift, ShiftStatement
@@ -333,6 +334,10 @@ class BoxOffice:
     def tickets(self, sale_id: UUID, user_id: str, *, admin: bool = False) -> list[Ticket]:
         """The sale's tickets, one per seat, to its buyer or an admin."""
         return self.after_sale.tickets(sale_id, user_id, admin=admin)
+
+    def printout(self, sale_id: UUID) -> Printout:
+        """The sale with its tickets and session, to print (see ``AfterSale.printout``)."""
+        return self.after_sale.printout(sale_id)
 
     def ticket(self, ticket_id: UUID, user_id: str, *, admin: bool = False) -> Ticket:
         """One ticket, to the buyer of its sale or an admin."""

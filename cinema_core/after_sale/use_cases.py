@@ -14,8 +14,9 @@ from uuid import UUID
 import attrs
 
 from cinema_core.after_sale.admissions import MAX_CODE, Admission, DoorChecks, Ticket
+from cinema_core.after_sale.printouts import Printout
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
-from cinema_core.errors import SaleNotFound, TicketNotFound
+from cinema_core.errors import SaleNotFound, SessionNotFound, TicketNotFound
 from cinema_core.events import envelopes as events
 from cinema_core.kernel.pagination import Cursor, Page, check_limit
 from cinema_core.kernel.users import check_user_id
@@ -149,6 +150,21 @@ class AfterSale:
         if sale is None or not (admin or sale.user_id == user_id):
             raise SaleNotFound()
         return sale
+
+    def printout(self, sale_id: UUID) -> Printout:
+        """The sale with its tickets (in the sale's seat order) and its session as they stand
+        now, to print; to anyone (the counter's staff print any sale, online ones too)."""
+        repo = self.holding.repo
+        sale = repo.get_sale(sale_id)
+        if sale is None:
+            raise SaleNotFound()
+        # Read afresh rather than from the cache: a changed time must print as changed.
+        session = repo.get_session(sale.session_id)
+        if session is None:
+            raise SessionNotFound()
+        order = {seat: index for index, seat in enumerate(sale.seats)}
+        tickets = sorted(repo.tickets(sale_id), key=lambda t: order.get(t.seat, len(order)))
+        return Printout(sale, tuple(tickets), session)
 
     # -- tickets and the door -------------------------------------------------------------
 

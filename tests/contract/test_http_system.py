@@ -62,6 +62,8 @@ CONTRACT_ROUTES = {
     ("get", "/admin"),
     ("get", "/tickets"),
     ("get", "/door"),
+    ("get", "/counter"),
+    ("get", "/sales/{sale_id}/print"),
 }
 
 
