@@ -21,8 +21,11 @@ from uuid import UUID, uuid4
 import attrs
 
 from cinema_core.after_sale.admissions import Admission, Ticket, new_code
+from cinema_core.after_sale.printouts import Printout
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.after_sale.use_cases import AfterSale
+from cinema_core.counter.shifts import Shift, ShiftStatement
+from cinema_core.counter.use_cases import Counter, CounterOrder
 from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.goods.products import Product
 from cinema_core.goods.promo_codes import PromoCode
@@ -103,6 +106,7 @@ class BoxOffice:
     reports: Reports = attrs.field(init=False, repr=False)
     session_life: SessionLife = attrs.field(init=False, repr=False)
     catalogue: Catalogue = attrs.field(init=False, repr=False)
+    counter: Counter = attrs.field(init=False, repr=False)
 
     @holding.default
     def _holding(self) -> Holding:
@@ -196,6 +200,10 @@ class BoxOffice:
             movie=movie,
             cinema=cinema,
         )
+
+    @counter.default
+    def _counter(self) -> Counter:
+        return Counter(self.holding, self.holds, self.best)
 
     # -- rooms and sessions -----------------------------------------------------------------
 
@@ -384,6 +392,10 @@ class BoxOffice:
         """The sale's tickets, one per seat, to its buyer or an admin."""
         return self.after_sale.tickets(sale_id, user_id, admin=admin)
 
+    def printout(self, sale_id: UUID) -> Printout:
+        """The sale with its tickets and session, to print (see ``AfterSale.printout``)."""
+        return self.after_sale.printout(sale_id)
+
     def ticket(self, ticket_id: UUID, user_id: str, *, admin: bool = False) -> Ticket:
         """One ticket, to the buyer of its sale or an admin."""
         return self.after_sale.ticket(ticket_id, user_id, admin=admin)
@@ -439,3 +451,29 @@ class BoxOffice:
     def cancel_session(self, session_id: UUID, by: str) -> SessionView:
         """Cancel the session, its holds released and sales refunded (see ``SessionLife``)."""
         return self.session_life.cancel_session(session_id, by)
+
+    # -- the counter --------------------------------------------------------------------------
+
+    def open_shift(self, operator: str, float_: Money) -> Shift:
+        """A new open shift of ``operator``, one at a time (see ``Counter.open_shift``)."""
+        return self.counter.open_shift(operator, float_)
+
+    def shift(
+        self, shift_id: UUID, user_id: str, *, admin: bool = False
+    ) -> tuple[Shift, ShiftStatement]:
+        """The shift and its statement, to its operator or an admin (see ``Counter.shift``)."""
+        return self.counter.shift(shift_id, user_id, admin=admin)
+
+    def open_shifts(self, operator: str) -> list[Shift]:
+        """The operator's open shift, as a list (empty or one)."""
+        return self.counter.open_shifts(operator)
+
+    def close_shift(
+        self, shift_id: UUID, user_id: str, counted: Money, *, admin: bool = False
+    ) -> tuple[Shift, ShiftStatement]:
+        """Close the shift with the cash counted: its final statement (``Counter.close_shift``)."""
+        return self.counter.close_shift(shift_id, user_id, counted, admin=admin)
+
+    def counter_sale(self, operator: str, order: CounterOrder) -> Sale:
+        """Sell at the till of the operator's open shift (see ``Counter.sell``)."""
+        return self.counter.sell(operator, order)

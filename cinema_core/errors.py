@@ -241,6 +241,31 @@ class ReservationConfirmed(CinemaError):
     code, status, default_message = "reservation_confirmed", 409, "The reservation is already paid."
 
 
+class ShiftNotFound(NotFound):
+    code, default_message = "shift_not_found", "No such shift."
+
+
+class ShiftOpen(CinemaError):
+    code, status = "shift_open", 409
+    default_message = "This operator already has an open shift; close it first."
+
+    def __init__(self, shift_id: object | None = None):
+        super().__init__(None, {} if shift_id is None else {"shift_id": str(shift_id)})
+
+
+class NoOpenShift(CinemaError):
+    code, status = "no_open_shift", 409
+    default_message = "Open a shift before selling at the counter."
+
+
+class ShiftClosed(CinemaError):
+    code, status = "shift_closed", 409
+    default_message = "The shift is closed; its statement is final."
+
+    def __init__(self, shift_id: object):
+        super().__init__(None, {"shift_id": str(shift_id)})
+
+
 class IdempotencyKeyReused(CinemaError):
     code, status = "idempotency_key_reused", 422
     default_message = "This Idempotency-Key was used with a different request."

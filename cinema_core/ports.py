@@ -15,6 +15,7 @@ import attrs
 
 from cinema_core.after_sale.admissions import Ticket
 from cinema_core.after_sale.refunds import Refund
+from cinema_core.counter.shifts import Shift
 from cinema_core.events.envelopes import Event
 from cinema_core.goods.products import Product
 from cinema_core.goods.promo_codes import PromoCode
@@ -258,6 +259,29 @@ class Transaction(Protocol):
         refunded (``TicketRefunded``): a ticket checks in once, never after a refund."""
         ...
 
+    # -- the counter's shifts ---------------------------------------------------------------
+
+    def add_shift(self, shift: Shift) -> None:
+        """Store a new open shift. Another open shift of its operator raises ``ShiftOpen``,
+        judged by the store itself: two opens at once in different processes cannot both
+        be stored."""
+        ...
+
+    def lock_shift(self, shift_id: UUID, *, shared: bool = False) -> Shift | None:
+        """The shift as stored now, its row locked until the transaction ends: ``shared`` by a
+        sale or refund taken into it (the last lock they take), exclusively by its close, so a
+        close waits for the sales in flight and later ones see it closed."""
+        ...
+
+    def save_shift(self, shift: Shift) -> None:
+        """Store a shift locked in this transaction (closed, with its final statement)."""
+        ...
+
+    def shift_sales(self, shift_id: UUID) -> list[Sale]:
+        """Every counter sale of the shift, refunds included, in id order, as this
+        transaction sees them."""
+        ...
+
     # -- payments through a provider ------------------------------------------------------
 
     def add_payment(self, payment: Payment) -> None:
@@ -369,6 +393,16 @@ class ReservationRepo(Protocol):
     def get_ticket(self, ticket_id: UUID) -> Ticket | None: ...
 
     def get_payment(self, payment_id: UUID) -> Payment | None: ...
+
+    def get_shift(self, shift_id: UUID) -> Shift | None: ...
+
+    def open_shift(self, operator: str) -> Shift | None:
+        """The operator's open shift, if any (at most one)."""
+        ...
+
+    def shift_sales(self, shift_id: UUID) -> list[Sale]:
+        """Every counter sale of the shift, refunds included, in id order."""
+        ...
 
     def payment_of_sale(self, sale_id: UUID) -> Payment | None:
         """The payment that made the sale (approved when it did; a refund of its seats may

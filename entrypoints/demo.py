@@ -22,6 +22,8 @@ from cinema_core import (
     SeatStatus,
     SeatsUnavailable,
 )
+from cinema_core.counter.till import PaymentMethod
+from cinema_core.counter.use_cases import CounterOrder
 from cinema_core.goods.extras import Extras
 
 from .bootstrap import Services, bootstrap
@@ -204,11 +206,14 @@ def _story(services: Services, published: list[Event], out: TextIO) -> int:
     if not _after_the_sale(box, session.id, payer, sale, say):
         return 1
 
+    if not _at_the_counter(box, session.id, say):
+        return 1
+
     if not _end_of_the_session(box, session.id, say):
         return 1
 
     _wait_for(lambda: services.relay.run_once() == 0, 1.0)
-    say(f"\n12. Events published ({len(published)}):")
+    say(f"\n13. Events published ({len(published)}):")
     for event in published:
         data = event.data
         who = data.get("user_id") or data.get("reason", "")
@@ -257,12 +262,42 @@ def _after_the_sale(
     return refused == ["already_checked_in", "ticket_refunded"]
 
 
+def _at_the_counter(box: BoxOffice, session_id: UUID, say: Callable[[str], None]) -> bool:
+    """Ana opens a shift, sells for cash with change and by Pix, and closes the shift with the
+    cash counted: its statement, printed. Says whether it all went as it must."""
+    say("\n11. At the counter, ana opens her shift with R$ 50.00 in the drawer:")
+    shift = box.open_shift("ana", Money.parse("50.00"))
+    cash = box.counter_sale(
+        "ana",
+        CounterOrder(
+            session_id, PaymentMethod.CASH, seats=["A7", "A8"], tendered=Money.parse("60.00")
+        ),
+    )
+    tendered = None if cash.counter is None else cash.counter.tendered
+    say(
+        f"    A7, A8 for R$ {cash.amount} in cash: R$ {tendered} tendered, R$ {cash.change} change;"
+    )
+    say(f"    their tickets and receipt print at /sales/{cash.id}/print.")
+    pix = box.counter_sale("ana", CounterOrder(session_id, PaymentMethod.PIX, seats=["C7"]))
+    say(f"    C7 for R$ {pix.amount} by Pix.")
+    _, statement = box.close_shift(shift.id, "ana", Money.parse("100.00"))
+    methods = {method.value: money for method, money in statement.by_method.items()}
+    say("    She counts R$ 100.00 in the drawer and closes the shift. Its statement:")
+    say(f"      sales          {statement.sales}")
+    for method in ("cash", "card", "pix"):
+        say(f"      {method:<14} R$ {methods[method]}")
+    say(f"      expected cash  R$ {statement.expected_cash}")
+    say(f"      counted cash   R$ {statement.counted_cash}")
+    say(f"      difference     R$ {statement.difference}")
+    return (str(cash.change), statement.sales, str(statement.difference)) == ("10.00", 2, "0.00")
+
+
 def _end_of_the_session(box: BoxOffice, session_id: UUID, say: Callable[[str], None]) -> bool:
     """The manager moves the session, then cancels it: every sale refunded in full, the used
     ticket too, and nothing left sold or held. Says whether it all went as it must."""
     before = box.session(session_id).session.starts_at
     moved = box.change_session(session_id, starts_at=before + timedelta(minutes=30)).session
-    say(f"\n11. The manager moves the session 30 minutes later, to {moved.starts_at:%H:%M} UTC,")
+    say(f"\n12. The manager moves the session 30 minutes later, to {moved.starts_at:%H:%M} UTC,")
     say("    then the projector breaks and the session is cancelled:")
     cancelled = box.cancel_session(session_id, "manager")
     seat_map = box.seat_map(session_id)

@@ -15,6 +15,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core import BoxOffice, NotEnoughSeats, Reservation, Session, SingleSeatGap
+from cinema_core.counter.use_cases import Counter
 from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat
@@ -82,6 +83,13 @@ class _WithoutRetry(BoxOffice):
     def _naive_best(self) -> BestAvailable:
         return NaiveBestAvailable(self.holding)
 
+    # Declared again after ``best`` (attrs orders a redeclared field last), so it is built on it.
+    counter: Counter = attrs.field(init=False, repr=False)
+
+    @counter.default
+    def _counter(self) -> Counter:
+        return Counter(self.holding, self.holds, self.best)
+
 
 @attrs.frozen
 class _WithoutGapRows(BoxOffice):
@@ -90,6 +98,12 @@ class _WithoutGapRows(BoxOffice):
     @holds.default
     def _naive_holds(self) -> Holds:
         return NaiveGapRows(self.holding, self.new_code)
+
+    counter: Counter = attrs.field(init=False, repr=False)
+
+    @counter.default
+    def _counter(self) -> Counter:
+        return Counter(self.holding, self.holds, self.best)
 
 
 def _like(kind: type[BoxOffice], box: BoxOffice) -> BoxOffice:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cinema_core.after_sale.admissions import Ticket
+from cinema_core.counter.shifts import Shift
 from cinema_core.events.envelopes import Event
 from cinema_core.goods.products import Product
 from cinema_core.kernel.pagination import Cursor
@@ -35,8 +36,10 @@ from .payments import PaymentStatements
 from .sql import outbox as outbox_sql
 from .sql import products as product_sql
 from .sql import quotas as quota_sql
+from .sql import sales as sales_sql
 from .sql import seats as seat_sql
 from .sql import sessions as session_sql
+from .sql import shifts
 from .tables import newest_events, outbox, reservations, rooms, sales, sessions
 from .transaction import PostgresTransaction
 
@@ -340,6 +343,27 @@ class PostgresReservationRepo:
         return self._read(
             "reading a payment", lambda db: PaymentStatements(db).get_payment(payment_id)
         )
+
+    def get_shift(self, shift_id: UUID) -> Shift | None:
+        def read(db: Executor) -> Shift | None:
+            row = db.execute(shifts.GET_SHIFT, {"id": shift_id}, mapped=True).fetchone()
+            return rows.shift_from_row(row) if row else None
+
+        return self._read("reading a shift", read)
+
+    def open_shift(self, operator: str) -> Shift | None:
+        def read(db: Executor) -> Shift | None:
+            row = db.execute(shifts.OPEN_SHIFT, {"operator": operator}, mapped=True).fetchone()
+            return rows.shift_from_row(row) if row else None
+
+        return self._read("reading an operator's open shift", read)
+
+    def shift_sales(self, shift_id: UUID) -> list[Sale]:
+        def read(db: Executor) -> list[Sale]:
+            found = db.execute(sales_sql.SHIFT_SALES, {"shift_id": shift_id}, mapped=True)
+            return [rows.sale_from_row(row) for row in found]
+
+        return self._read("reading a shift's sales", read)
 
     def payment_of_sale(self, sale_id: UUID) -> Payment | None:
         return self._read(

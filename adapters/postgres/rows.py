@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from cinema_core.counter.shifts import Shift, ShiftStatement
+from cinema_core.counter.till import CounterPayment, PaymentMethod
 from cinema_core.events.envelopes import Event
 from cinema_core.goods.products import Product, ProductLine
 from cinema_core.goods.promo_codes import Discount, PromoCode
@@ -278,6 +280,14 @@ def reservation_values(reservation: Reservation) -> dict[str, Any]:
 
 
 def sale_from_row(row: Row) -> Sale:
+    counter = None
+    if row["shift_id"] is not None:
+        tendered = row["tendered_cents"]
+        counter = CounterPayment(
+            row["shift_id"],
+            PaymentMethod(row["payment_method"]),
+            None if tendered is None else Money(tendered, row["currency"]),
+        )
     return Sale(
         id=row["id"],
         reservation_id=row["reservation_id"],
@@ -288,10 +298,12 @@ def sale_from_row(row: Row) -> Sale:
         refunded=tuple(sorted(labels_from_text(row["refunded_seats"]))),
         products=products_from_row(row),
         discount=discount_from_row(row),
+        counter=counter,
     )
 
 
 def sale_values(sale: Sale) -> dict[str, Any]:
+    till = sale.counter
     return {
         "id": sale.id,
         "reservation_id": sale.reservation_id,
@@ -299,7 +311,71 @@ def sale_values(sale: Sale) -> dict[str, Any]:
         "user_id": sale.user_id,
         **claim_values(sale),
         "paid_at": sale.paid_at,
+        "channel": sale.channel,
+        "shift_id": None if till is None else till.shift_id,
+        "payment_method": None if till is None else till.method.value,
+        "tendered_cents": None if till is None or till.tendered is None else till.tendered.cents,
     }
+
+
+def shift_values(shift: Shift) -> dict[str, Any]:
+    return {
+        "id": shift.id,
+        "operator": shift.operator,
+        "float_cents": shift.float_.cents,
+        "currency": shift.float_.currency,
+        "opened_at": shift.opened_at,
+        "closed_at": shift.closed_at,
+        "statement": None if shift.statement is None else statement_json(shift.statement),
+    }
+
+
+def statement_json(statement: ShiftStatement) -> str:
+    """The final statement as stored (``shifts.statement``): its figures in cents."""
+    counted, difference = statement.counted_cash, statement.difference
+    return json.dumps(
+        {
+            "sales": statement.sales,
+            "gross": statement.gross.cents,
+            "refunds": statement.refunds,
+            "refunded": statement.refunded.cents,
+            "by_method": {m.value: v.cents for m, v in statement.by_method.items()},
+            "expected_cash": statement.expected_cash.cents,
+            "counted_cash": None if counted is None else counted.cents,
+            "difference": None if difference is None else difference.cents,
+        }
+    )
+
+
+def shift_from_row(row: Row) -> Shift:
+    currency = row["currency"]
+    kept = row["statement"]
+    statement = None
+    if kept is not None:
+
+        def money(cents: int | None) -> Money | None:
+            return None if cents is None else Money(cents, currency)
+
+        statement = ShiftStatement(
+            sales=kept["sales"],
+            gross=Money(kept["gross"], currency),
+            refunds=kept["refunds"],
+            refunded=Money(kept["refunded"], currency),
+            by_method={
+                PaymentMethod(m): Money(cents, currency) for m, cents in kept["by_method"].items()
+            },
+            expected_cash=Money(kept["expected_cash"], currency),
+            counted_cash=money(kept["counted_cash"]),
+            difference=money(kept["difference"]),
+        )
+    return Shift(
+        id=row["id"],
+        operator=row["operator"],
+        float_=Money(row["float_cents"], currency),
+        opened_at=row["opened_at"],
+        closed_at=row["closed_at"],
+        statement=statement,
+    )
 
 
 def payment_from_row(row: Row) -> Payment:

@@ -116,6 +116,11 @@ sales = sa.Table(
     sa.Column("promo_code", sa.Text),
     sa.Column("percent_off", sa.Integer),
     sa.Column("amount_off_cents", sa.BigInteger),
+    # Where it was sold (migration 0010): online, or at the counter in a shift, by a method.
+    sa.Column("channel", sa.Text, nullable=False, server_default="online"),
+    sa.Column("shift_id", pg.UUID(as_uuid=True), sa.ForeignKey("shifts.id")),
+    sa.Column("payment_method", sa.Text),
+    sa.Column("tendered_cents", sa.BigInteger),
 )
 
 # Products sold beside seats (migration 0009; statements in sql/products.py). stock_left null:
@@ -147,6 +152,20 @@ promo_codes = sa.Table(
     sa.Column("movie", sa.Text),
     sa.Column("cinema", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Operators' shifts at the counter (migration 0010; statements in sql/shifts.py).
+shifts = sa.Table(
+    "shifts",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("operator", sa.Text, nullable=False),
+    sa.Column("float_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    # The final statement, set when it closes (ShiftStatement's figures, in cents).
+    sa.Column("statement", pg.JSONB),
 )
 
 # Seats of a sale given back (migration 0005; statements in sql/refunds.py).

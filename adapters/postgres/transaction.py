@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from cinema_core.after_sale.admissions import Ticket
 from cinema_core.after_sale.refunds import Refund
+from cinema_core.counter.shifts import Shift
 from cinema_core.errors import (
     ProductExists,
     ProductSoldOut,
@@ -31,6 +32,7 @@ from cinema_core.errors import (
     RoomExists,
     SeatsUnavailable,
     SessionNotFound,
+    ShiftOpen,
     UnknownProduct,
 )
 from cinema_core.events.envelopes import Event
@@ -48,7 +50,18 @@ from .after_sale import AfterSaleStatements
 from .driver_errors import constraint_name
 from .executor import Executor
 from .payments import PaymentStatements
-from .sql import outbox, products, promo_codes, quotas, reservations, rooms, sales, seats, sessions
+from .sql import (
+    outbox,
+    products,
+    promo_codes,
+    quotas,
+    reservations,
+    rooms,
+    sales,
+    seats,
+    sessions,
+    shifts,
+)
 
 
 class PostgresTransaction:
@@ -69,6 +82,8 @@ class PostgresTransaction:
     )
     TAKE_STOCK: ClassVar[str] = products.TAKE_STOCK
     LOCK_PROMO_CODE: ClassVar[str] = promo_codes.LOCK_PROMO_CODE
+    LOCK_SHIFT: ClassVar[str] = shifts.LOCK_SHIFT
+    LOCK_SHIFT_SHARED: ClassVar[str] = shifts.LOCK_SHIFT_SHARED
     after_sale: ClassVar[type[AfterSaleStatements]] = AfterSaleStatements
     payments: ClassVar[type[PaymentStatements]] = PaymentStatements
 
@@ -383,6 +398,28 @@ class PostgresTransaction:
     def get_sale(self, sale_id: UUID) -> Sale | None:
         row = self._db.execute(sales.GET_SALE, {"id": sale_id}, mapped=True).fetchone()
         return rows.sale_from_row(row) if row else None
+
+    # -- the counter's shifts ---------------------------------------------------------------
+
+    def add_shift(self, shift: Shift) -> None:
+        values = rows.shift_values(shift)
+        if self._db.execute(shifts.ADD_SHIFT, values).fetchone() is None:
+            # shifts_one_open_per_operator skipped it (sql.shifts.ADD_SHIFT).
+            other = self._db.execute(shifts.OPEN_SHIFT, values).fetchone()
+            raise ShiftOpen(None if other is None else other[0])
+
+    def lock_shift(self, shift_id: UUID, *, shared: bool = False) -> Shift | None:
+        lock = self.LOCK_SHIFT_SHARED if shared else self.LOCK_SHIFT
+        row = self._db.execute(lock, {"id": shift_id}, mapped=True).fetchone()
+        return rows.shift_from_row(row) if row else None
+
+    def save_shift(self, shift: Shift) -> None:
+        values = rows.shift_values(shift)
+        self._db.execute(shifts.CLOSE_SHIFT, values)
+
+    def shift_sales(self, shift_id: UUID) -> list[Sale]:
+        found = self._db.execute(sales.SHIFT_SALES, {"shift_id": shift_id}, mapped=True)
+        return [rows.sale_from_row(row) for row in found]
 
     # -- after the sale (after_sale.AfterSaleStatements) ----------------------------------------
 

@@ -14,8 +14,9 @@ from uuid import UUID
 import attrs
 
 from cinema_core.after_sale.admissions import MAX_CODE, Admission, DoorChecks, Ticket
+from cinema_core.after_sale.printouts import Printout
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
-from cinema_core.errors import SaleNotFound, TicketNotFound
+from cinema_core.errors import SaleNotFound, SessionNotFound, TicketNotFound
 from cinema_core.events import envelopes as events
 from cinema_core.goods.products import quantities
 from cinema_core.kernel.pagination import Cursor, Page, check_limit
@@ -93,6 +94,12 @@ class AfterSale:
             given_back = [s for s in seats_ if s.label in freed and s.give_back(sale.id)]
             tx.save_seats(sale.session_id, given_back)
             tx.add_refund(refund)
+            if sale.counter is not None:
+                # Back to the shift that sold it, and only while it is open: a closed shift's
+                # statement is final. Its row is the last lock, shared (see counter.use_cases).
+                till = tx.lock_shift(sale.counter.shift_id, shared=True)
+                if till is not None:
+                    till.require_open()
             if paid is not None:
                 # After the tickets, as a cancellation takes it.
                 payment = tx.lock_payment_of_sale(sale.id)
@@ -148,6 +155,21 @@ class AfterSale:
         if sale is None or not (admin or sale.user_id == user_id):
             raise SaleNotFound()
         return sale
+
+    def printout(self, sale_id: UUID) -> Printout:
+        """The sale with its tickets (in the sale's seat order) and its session as they stand
+        now, to print; to anyone (the counter's staff print any sale, online ones too)."""
+        repo = self.holding.repo
+        sale = repo.get_sale(sale_id)
+        if sale is None:
+            raise SaleNotFound()
+        # Read afresh rather than from the cache: a changed time must print as changed.
+        session = repo.get_session(sale.session_id)
+        if session is None:
+            raise SessionNotFound()
+        order = {seat: index for index, seat in enumerate(sale.seats)}
+        tickets = sorted(repo.tickets(sale_id), key=lambda t: order.get(t.seat, len(order)))
+        return Printout(sale, tuple(tickets), session)
 
     # -- tickets and the door -------------------------------------------------------------
 

@@ -213,7 +213,11 @@ def seat_released(
     )
 
 
-def payment_confirmed(id: UUID, sale: Sale, at: datetime) -> Event:
+def payment_confirmed(id: UUID, sale: Sale, at: datetime, method: str = "instant") -> Event:
+    """A sale made; ``method`` is who took the money online (``instant``, a provider's name);
+    a counter sale names its own (``cash``, ``card``, ``pix``)."""
+    if sale.counter is not None:
+        method = sale.counter.method.value
     return Event(
         id,
         PAYMENT_CONFIRMED,
@@ -227,6 +231,7 @@ def payment_confirmed(id: UUID, sale: Sale, at: datetime) -> Event:
             "amount": str(sale.amount),
             "currency": sale.amount.currency,
             **_goods(sale),
+            "method": method,
         },
     )
 

@@ -19,6 +19,7 @@ import attrs
 
 from cinema_core.after_sale.admissions import Ticket, refuse_refund
 from cinema_core.after_sale.refunds import Refund
+from cinema_core.counter.shifts import Shift
 from cinema_core.errors import (
     AlreadyCheckedIn,
     AlreadyRefunded,
@@ -29,6 +30,7 @@ from cinema_core.errors import (
     RoomExists,
     SeatsUnavailable,
     SessionNotFound,
+    ShiftOpen,
     TicketRefunded,
     UnknownProduct,
 )
@@ -97,6 +99,10 @@ class _State:
     promo_codes: dict[str, PromoCode] = attrs.Factory(dict)
     # The reservations carrying each promo code: what its uses are counted among.
     promo_reservations: dict[str, set[UUID]] = attrs.Factory(dict)
+    shifts: dict[UUID, Shift] = attrs.Factory(dict)
+    # The open shift of each operator: the same rule as the database's partial unique index.
+    open_shifts: dict[str, UUID] = attrs.Factory(dict)
+    shift_sales: dict[UUID, list[UUID]] = attrs.Factory(dict)
 
 
 # The payments reconciliation looks at once they went unheard of for its interval: pending
@@ -128,6 +134,10 @@ if tuple(f.name for f in attrs.fields(Seat)) != _SEAT_FIELDS or (
 
 def _copy_seat(seat: Seat) -> Seat:
     return Seat(seat.label, seat.held_by, seat.hold_expires_at, seat.sale_id, seat.ticket)
+
+
+def _copy_shift(shift: Shift) -> Shift:
+    return attrs.evolve(shift)
 
 
 def _copy_ticket(t: Ticket) -> Ticket:
@@ -166,6 +176,7 @@ class _Transaction:
         self.notices: set[tuple[str, str]] = set()
         self.new_products: dict[str, Product] = {}
         self.promo_codes: dict[str, PromoCode] = {}
+        self.shifts: dict[UUID, Shift] = {}
 
     def add_room(self, room: Room) -> None:
         # The same rule as the database's unique index: one name per cinema, private rooms apart.
@@ -590,6 +601,28 @@ class _Transaction:
         due.sort(key=lambda p: (p.heard_at, p.id))
         return due[:limit]
 
+    def add_shift(self, shift: Shift) -> None:
+        taken = self._state.open_shifts.get(shift.operator)
+        here = [s for s in self.shifts.values() if s.operator == shift.operator and s.is_open]
+        if taken is not None or here:
+            raise ShiftOpen(taken)
+        self.shifts[shift.id] = _copy_shift(shift)
+
+    def lock_shift(self, shift_id: UUID, *, shared: bool = False) -> Shift | None:
+        found = self.shifts.get(shift_id) or self._state.shifts.get(shift_id)
+        return None if found is None else _copy_shift(found)
+
+    def save_shift(self, shift: Shift) -> None:
+        self.shifts[shift.id] = _copy_shift(shift)
+
+    def shift_sales(self, shift_id: UUID) -> list[Sale]:
+        state = self._state
+        found = {id: state.sales[id] for id in state.shift_sales.get(shift_id, [])}
+        for sale in self.sales:
+            if sale.counter is not None and sale.counter.shift_id == shift_id:
+                found[sale.id] = sale
+        return [found[id] for id in sorted(found)]
+
     def note_notice(self, provider: str, notice: str) -> bool:
         key = (provider, notice)
         if key in self._state.notices or key in self.notices:
@@ -625,8 +658,16 @@ class _Transaction:
             moved = stored is None or stored.expires_at != reservation.expires_at
             if moved and reservation.status is ReservationStatus.PENDING:
                 heapq.heappush(state.expiry_queue, (reservation.expires_at, reservation.id))
+        for shift in self.shifts.values():
+            state.shifts[shift.id] = shift
+            if shift.is_open:
+                state.open_shifts[shift.operator] = shift.id
+            elif state.open_shifts.get(shift.operator) == shift.id:
+                del state.open_shifts[shift.operator]
         for sale in self.sales:
             state.sales[sale.id] = sale
+            if sale.counter is not None:
+                state.shift_sales.setdefault(sale.counter.shift_id, []).append(sale.id)
             state.sold_reservations.add(sale.reservation_id)
             for label in sale.seats:
                 state.sold[(sale.session_id, label)] = sale.id
@@ -797,6 +838,21 @@ class InMemoryReservationRepo:
         with self._lock:
             return self._state.payments.get(payment_id)
 
+    def get_shift(self, shift_id: UUID) -> Shift | None:
+        with self._lock:
+            found = self._state.shifts.get(shift_id)
+            return None if found is None else _copy_shift(found)
+
+    def open_shift(self, operator: str) -> Shift | None:
+        with self._lock:
+            shift_id = self._state.open_shifts.get(operator)
+            return None if shift_id is None else _copy_shift(self._state.shifts[shift_id])
+
+    def shift_sales(self, shift_id: UUID) -> list[Sale]:
+        with self._lock:
+            state = self._state
+            return [state.sales[id] for id in sorted(state.shift_sales.get(shift_id, []))]
+
     def payment_of_sale(self, sale_id: UUID) -> Payment | None:
         with self._lock:
             id = self._state.sale_payments.get(sale_id)
@@ -839,8 +895,13 @@ class InMemoryReservationRepo:
             methods: dict[UUID, str] = {}
             for t in tickets:
                 paid_by = state.sale_payments.get(t.sale_id)
-                paid_through = INSTANT if paid_by is None else state.payments[paid_by].provider
-                methods[t.sale_id] = paid_through
+                till = state.sales[t.sale_id].counter
+                if till is not None:
+                    methods[t.sale_id] = till.method.value
+                else:
+                    methods[t.sale_id] = (
+                        INSTANT if paid_by is None else state.payments[paid_by].provider
+                    )
         groups: dict[tuple[Category, str, str], list[int]] = {}
         for t in tickets:
             tally = groups.setdefault((t.category, t.ticket, methods[t.sale_id]), [0, 0, 0, 0, 0])

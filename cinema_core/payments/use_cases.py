@@ -266,7 +266,7 @@ class Payments:
         tx.save_reservation(reservation)
         tx.add_sale(sale)
         tx.add_tickets(issue_tickets(sale, self.holding.new_id, self.new_code))
-        tx.emit(events.payment_confirmed(self.holding.new_id(), sale, now))
+        tx.emit(events.payment_confirmed(self.holding.new_id(), sale, now, self.provider.name))
         return sale
 
     # -- money owed back ------------------------------------------------------------------

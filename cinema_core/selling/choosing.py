@@ -28,7 +28,7 @@ from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.best_available import Choice, Wish, available_at, choices, suitable
 from cinema_core.selling.gaps import row_labels, stranded
-from cinema_core.selling.holding import Holding
+from cinema_core.selling.holding import Holding, HoldStep
 from cinema_core.selling.reservations import Reservation, hold_seats, priced_lines
 from cinema_core.selling.ticket_types import assign_tickets
 from cinema_core.sessions.session import Session
@@ -183,9 +183,11 @@ class BestAvailable:
         together: bool = True,
         tickets: Mapping[str, int] | None = None,
         extras: Extras = NO_EXTRAS,
+        then: HoldStep | None = None,
     ) -> Reservation:
         """Hold the best ``count`` seats for sale (``best_available`` says which are best),
-        with ``extras`` as ``Holds.reserve`` takes them.
+        with ``extras`` as ``Holds.reserve`` takes them; ``then`` runs in the hold's unit of
+        work once it is made (see ``HoldStep``).
 
         ``NotEnoughSeats`` only when no suitable seats are free: the choice is made on the
         store's current view, then tried under SKIP LOCKED, so buyers asking at once take
@@ -238,7 +240,7 @@ class BestAvailable:
             outcome: Reservation | _Missed = _Missed()
             try:
                 outcome = self.attempt(
-                    session, user_id, reservation_id, pick, tickets, wait, extras
+                    session, user_id, reservation_id, pick, tickets, wait, extras, then
                 )
             finally:
                 self.claims.release(session.id, pick, held=isinstance(outcome, Reservation))
@@ -273,6 +275,7 @@ class BestAvailable:
         tickets: Mapping[str, int],
         wait: bool,
         extras: Extras = NO_EXTRAS,
+        then: HoldStep | None = None,
     ) -> Reservation | _Missed:
         """Try to hold one candidate: the reservation, or why not (a refusal the buyer must
         hear, such as a quota, raises)."""
@@ -314,7 +317,7 @@ class BestAvailable:
             own = set(labels)
             mine = [seat for seat in seats if seat.label in own]
             hold_seats(reservation.id, mine, reservation.lines, reservation.expires_at, at)
-            return self.holding.commit_hold(tx, session, reservation, mine, at, extras)
+            return self.holding.commit_hold(tx, session, reservation, mine, at, extras, then)
 
         return self.holding.behind_lock(
             session.id,

@@ -37,6 +37,11 @@ T = TypeVar("T")
 
 SESSION_CACHE_SIZE = 10_000
 
+# What a use case does with a new hold inside the hold's own unit of work, once it is made
+# (its seats locked and held, its quotas checked): the counter sells it there and then. Handed
+# the transaction, the session, the reservation, its seats as locked and the instant.
+HoldStep = Callable[[Transaction, Session, Reservation, list[Seat], datetime], None]
+
 
 def _never(outcome: object) -> bool:
     return False
@@ -118,15 +123,18 @@ class Holding:
         seats: Sequence[Seat],
         at: datetime,
         extras: Extras = NO_EXTRAS,
+        then: HoldStep | None = None,
     ) -> Reservation:
         """The end of every new hold's unit of work, once its ``seats`` are held: its
         ``extras`` taken, the quotas checked at ``at``, then the seats and the reservation
-        saved and announced."""
+        saved and announced, then ``then`` (if any) in the same unit of work."""
         self.take_extras(tx, session, reservation, extras, at)
         self.check_quotas(tx, session, reservation.tickets(), at)
         tx.save_seats(session.id, seats)
         tx.add_reservation(reservation)
         tx.emit(events.reservation_created(self.new_id(), reservation, reservation.created_at))
+        if then is not None:
+            then(tx, session, reservation, list(seats), at)
         return reservation
 
     @staticmethod

@@ -25,6 +25,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core.after_sale.admissions import issue_tickets, new_code
+from cinema_core.counter.till import CounterPayment
 from cinema_core.errors import ReservationNotFound, SingleSeatGap
 from cinema_core.events import envelopes as events
 from cinema_core.goods.extras import NO_EXTRAS, Extras
@@ -34,7 +35,7 @@ from cinema_core.ports import Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.best_available import available_at
 from cinema_core.selling.gaps import row_labels, stranded
-from cinema_core.selling.holding import Holding
+from cinema_core.selling.holding import Holding, HoldStep
 from cinema_core.selling.reservations import (
     Reservation,
     ReservationStatus,
@@ -66,6 +67,8 @@ class Holds:
         seats: Sequence[str],
         tickets: Mapping[str, int] | None = None,
         extras: Extras = NO_EXTRAS,
+        *,
+        then: HoldStep | None = None,
     ) -> Reservation:
         """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones).
 
@@ -75,7 +78,8 @@ class Holds:
         ``tickets`` counts seats by ticket type (the rest are the session's first type); a type
         with a quota is never held or sold past it (``TicketQuotaExhausted``). In a session
         that forbids single gaps, a hold that would leave a seat alone in its row is refused
-        (``SingleSeatGap``), judged on the rows as they stand at commit.
+        (``SingleSeatGap``), judged on the rows as they stand at commit. ``then`` runs in the
+        hold's unit of work once it is made (see ``HoldStep``).
         """
         check_user_id(user_id)
         session = self.holding.session(session_id)
@@ -101,7 +105,7 @@ class Holds:
                 held = self.holding.on_sale(tx, session, labels)
                 at = self.holding.clock.now()
                 hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
-            return self.holding.commit_hold(tx, session, reservation, held, at, extras)
+            return self.holding.commit_hold(tx, session, reservation, held, at, extras, then)
 
         return self.holding.behind_lock(session.id, labels, reservation.id, work)
 
@@ -248,17 +252,30 @@ class Holds:
                     return sale, False
             if reservation.status_at(now) is ReservationStatus.PENDING:
                 session.check_on_sale(now, self.holding.sales_close)
-            sale = Sale.of(self.holding.new_id(), reservation, now)
-            reservation.confirm(sale.id, seats, now)
-            tx.save_seats(reservation.session_id, seats)
-            tx.save_reservation(reservation)
-            tx.add_sale(sale)
-            # The tickets are made with the sale: a paid seat always has its ticket.
-            tx.add_tickets(issue_tickets(sale, self.holding.new_id, self.new_code))
-            tx.emit(events.payment_confirmed(self.holding.new_id(), sale, now))
-            return sale, True
+            return self.sell(tx, reservation, seats, now), True
 
         return self.holding.repo.atomic(work)
+
+    def sell(
+        self,
+        tx: Transaction,
+        reservation: Reservation,
+        seats: list[Seat],
+        now: datetime,
+        counter: CounterPayment | None = None,
+    ) -> Sale:
+        """Turn the pending hold into its sale, in ``tx`` where its ``seats`` are locked:
+        what paying a hold and a counter sale (``counter``: how the till took the money) both
+        end with."""
+        sale = Sale.of(self.holding.new_id(), reservation, now, counter)
+        reservation.confirm(sale.id, seats, now)
+        tx.save_seats(reservation.session_id, seats)
+        tx.save_reservation(reservation)
+        tx.add_sale(sale)
+        # The tickets are made with the sale: a paid seat always has its ticket.
+        tx.add_tickets(issue_tickets(sale, self.holding.new_id, self.new_code))
+        tx.emit(events.payment_confirmed(self.holding.new_id(), sale, now))
+        return sale
 
     # -- lapsing -------------------------------------------------------------------------
 

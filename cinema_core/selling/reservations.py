@@ -10,6 +10,7 @@ from uuid import UUID
 
 import attrs
 
+from cinema_core.counter.till import CounterPayment
 from cinema_core.errors import (
     CoupleSeatSplit,
     ReservationCancelled,
@@ -307,10 +308,19 @@ class Sale:
     refunded: tuple[SeatLabel, ...] = ()
     products: tuple[ProductLine, ...] = ()
     discount: Discount | None = None
+    # How it was paid at the counter (its shift, method, cash tendered); ``None`` online.
+    counter: CounterPayment | None = None
 
     @classmethod
-    def of(cls, id: UUID, reservation: Reservation, paid_at: datetime) -> Sale:
-        """The sale of ``reservation``: its seats, products and discount as held."""
+    def of(
+        cls,
+        id: UUID,
+        reservation: Reservation,
+        paid_at: datetime,
+        counter: CounterPayment | None = None,
+    ) -> Sale:
+        """The sale of ``reservation``: its seats, products and discount as held, paid online
+        or at the counter (``counter``)."""
         return cls(
             id=id,
             reservation_id=reservation.id,
@@ -320,6 +330,7 @@ class Sale:
             paid_at=paid_at,
             products=reservation.products,
             discount=reservation.discount,
+            counter=counter,
         )
 
     @property
@@ -337,6 +348,16 @@ class Sale:
     @property
     def discount_line(self) -> DiscountLine | None:
         return DiscountLine.of(self.discount, self.subtotal)
+
+    @property
+    def channel(self) -> str:
+        """``counter`` for a sale made by staff at a till, ``online`` otherwise."""
+        return "online" if self.counter is None else "counter"
+
+    @property
+    def change(self) -> Money | None:
+        """The cash handed back at the counter (``None`` unless paid in cash)."""
+        return None if self.counter is None else self.counter.change(self.amount)
 
     @property
     def amount(self) -> Money:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.contract.http_app import Api, error_code
 
-PAGES = ["/", "/admin", "/tickets", "/door", "/s/{session}"]
+PAGES = ["/", "/admin", "/tickets", "/door", "/counter", "/s/{session}", "/sales/{sale}/print"]
 # These pages are read in English (test_http_languages.py reads them in Portuguese).
 HTML = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "en"}
 _IMPORT = re.compile(r"""^import\s+(?:[^'"]+\s+from\s+)?['"](\./[a-z_]+\.js)['"];""", re.M)
@@ -38,7 +38,16 @@ def _assets(api: Api, html: str) -> set[str]:
 @pytest.mark.parametrize("page", PAGES)
 def test_a_page_is_html_whose_assets_all_come_from_the_app(api: Api, page: str) -> None:
     session = api.create_session()["id"]
-    answer = api.get(page.format(session=session), headers=HTML)
+    # A staff token: the printed sale is for staff; every other page ignores it.
+    staff = api.auth("till", "staff")
+    sale = ""
+    if "{sale}" in page:
+        api.post("/shifts", json={"float": "0.00"}, headers=staff)
+        body = {"session_id": session, "seats": ["A1"], "payment_method": "pix"}
+        sold = api.post("/counter/sales", json=body, headers=staff)
+        assert sold.status_code == 201, sold.text
+        sale = sold.json()["id"]
+    answer = api.get(page.format(session=session, sale=sale), headers={**HTML, **staff})
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/html; charset=utf-8"
     policy = answer.headers["content-security-policy"]

@@ -58,6 +58,11 @@ CONTRACT_ROUTES = {
     ("get", "/sales/{sale_id}/tickets"),
     ("get", "/tickets/{ticket_id}/qr.svg"),
     ("post", "/checkins"),
+    ("post", "/shifts"),
+    ("get", "/shifts"),
+    ("get", "/shifts/{shift_id}"),
+    ("post", "/shifts/{shift_id}/close"),
+    ("post", "/counter/sales"),
     ("get", "/sessions/{session_id}/report"),
     ("get", "/reports/sales"),
     ("get", "/"),
@@ -65,6 +70,8 @@ CONTRACT_ROUTES = {
     ("get", "/admin"),
     ("get", "/tickets"),
     ("get", "/door"),
+    ("get", "/counter"),
+    ("get", "/sales/{sale_id}/print"),
 }
 
 

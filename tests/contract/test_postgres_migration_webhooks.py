@@ -1,8 +1,8 @@
-"""Migration 0011 (webhooks) applies on a database of revision 0009 holding sales: every
+"""Migration 0011 (webhooks) applies on a database of revision 0010 holding sales: every
 session, sale and event stays as it was, and the webhook tables start empty and work. The way
 back drops the webhooks and their log, and leaves the rest as it found it.
 
-The data is stored by this code at the newest revision, then taken back to 0009 (whose schema
+The data is stored by this code at the newest revision, then taken back to 0010 (whose schema
 then holds exactly that data) and brought up again.
 """
 
@@ -50,7 +50,7 @@ def counts(url: str) -> dict[str, int]:
 def test_0011_keeps_the_sales_and_adds_empty_webhook_tables(
     migrated_postgres_url: str, clock: ManualClock
 ) -> None:
-    """Down to 0009 and up again: the sales and events are kept; webhooks start empty and the
+    """Down to 0010 and up again: the sales and events are kept; webhooks start empty and the
     store works on them; down again drops only them."""
     url = migrated_postgres_url
     repo = PostgresReservationRepo(url)
@@ -61,7 +61,7 @@ def test_0011_keeps_the_sales_and_adds_empty_webhook_tables(
             box.pay(box.reserve("alice", session.session.id, [seat]).id, "alice")
     finally:
         repo.close()
-    downgrade(url, "0009")
+    downgrade(url, "0010")
     before = counts(url)
     assert before["webhook tables"] == 0
     assert before["sales"] == 2
@@ -79,5 +79,5 @@ def test_0011_keeps_the_sales_and_adds_empty_webhook_tables(
         assert webhooks.deliveries(hook.id, None, 5)[0].status == "delivered"
     finally:
         store.close()
-    downgrade(url, "0009")
+    downgrade(url, "0010")
     assert counts(url) == before

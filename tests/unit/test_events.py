@@ -69,7 +69,8 @@ def test_a_refused_reservation_emits_nothing(
 def test_paying_emits_payment_confirmed(
     box: BoxOffice, repo: InMemoryReservationRepo, session: SessionView
 ) -> None:
-    """payment.confirmed carries the sale, its amount as a decimal string and the currency."""
+    """payment.confirmed carries the sale, its amount as a decimal string, the currency and
+    the method (instant: paying the hold sold it at once)."""
     reservation = box.reserve("u1", session.session.id, ["A1", "A2"])
     sale, _ = box.pay(reservation.id, "u1")
     box.pay(reservation.id, "u1")  # a repeat makes no new event
@@ -83,6 +84,7 @@ def test_paying_emits_payment_confirmed(
         "seats": ["A1", "A2"],
         "amount": "50.00",
         "currency": "BRL",
+        "method": "instant",
     }
 
 

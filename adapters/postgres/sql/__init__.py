@@ -9,6 +9,8 @@
   saved, and the lapsed or pending ones locked;
 - ``lines``: the columns a reservation and a sale share (their lines as parallel arrays);
 - ``sales``: a sale inserted with its seats' live-sale rows, undone, read;
+- ``shifts``: an operator's shift inserted, locked (shared by its sales, exclusively by its close),
+  closed, read;
 - ``tickets``: tickets inserted, locked, read, checked in;
 - ``refunds``: a refund with its tickets marked, and its undoing;
 - ``reports``: the session tally and the sales by day;

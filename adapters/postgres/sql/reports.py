@@ -27,17 +27,19 @@ SELECT held.n AS held, g.* FROM held LEFT JOIN groups AS g ON true
 ORDER BY g.category, g.ticket
 """
 
-# Every ticket of the session ever sold, by category, type and the provider of the payment that
-# made its sale (payments_sale_id_key: at most one per sale, so the join adds no rows; none: the
-# sale was paid at once), refunded or not (tickets_session_idx).
+# Every ticket of the session ever sold, by category, type and method: the counter's (cash,
+# card, pix) for a counter sale, else the provider of the payment that made its sale
+# (payments_sale_id_key: at most one per sale, so the join adds no rows; none: the sale was paid
+# at once), refunded or not (tickets_session_idx).
 STATEMENT_GROUPS: Final = """
-SELECT t.category, t.ticket, coalesce(p.provider, %(instant)s) AS method,
+SELECT t.category, t.ticket, coalesce(s.payment_method, p.provider, %(instant)s) AS method,
     count(*) AS sold,
     sum(t.price_cents) AS sold_cents,
     count(*) FILTER (WHERE t.refund_id IS NOT NULL) AS refunded,
     coalesce(sum(t.price_cents) FILTER (WHERE t.refund_id IS NOT NULL), 0) AS refunded_cents,
     count(*) FILTER (WHERE t.checked_in_at IS NOT NULL) AS checked_in
-FROM tickets AS t LEFT JOIN payments AS p ON p.sale_id = t.sale_id
+FROM tickets AS t JOIN sales AS s ON s.id = t.sale_id
+    LEFT JOIN payments AS p ON p.sale_id = t.sale_id
 WHERE t.session_id = %(session_id)s
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3

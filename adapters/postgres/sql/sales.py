@@ -1,4 +1,4 @@
-"""A sale: inserted with its seats' live-sale rows, undone, read."""
+"""A sale: inserted with its seats' live-sale rows, undone, read (alone, by session, by shift)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Final
 from .lines import LINE_VALUES, LINES
 from .seats import LABELS
 
-COLUMNS: Final = f"id, reservation_id, session_id, user_id, {LINES}, paid_at"
+COLUMNS: Final = (
+    f"id, reservation_id, session_id, user_id, {LINES}, paid_at,"
+    " channel, shift_id, payment_method, tendered_cents"
+)
 
 # The sale and its seats in one statement. The database stays the judge of "never sold twice":
 # sales.reservation_id is UNIQUE and sale_seats' primary key admits one sale per seat. Instead
@@ -19,7 +22,8 @@ ADD_SALE: Final = f"""
 WITH sale AS (
     INSERT INTO sales ({COLUMNS})
     VALUES (
-        %(id)s, %(reservation_id)s, %(session_id)s, %(user_id)s, {LINE_VALUES}, %(paid_at)s
+        %(id)s, %(reservation_id)s, %(session_id)s, %(user_id)s, {LINE_VALUES}, %(paid_at)s,
+        %(channel)s, %(shift_id)s, %(payment_method)s, %(tendered_cents)s
     )
     ON CONFLICT (reservation_id) DO NOTHING
     RETURNING id
@@ -41,4 +45,9 @@ GET_SALE: Final = f"SELECT {COLUMNS}, refunded_seats FROM sales WHERE id = %(id)
 
 SESSION_SALES: Final = f"""
 SELECT {COLUMNS}, refunded_seats FROM sales WHERE session_id = %(session_id)s ORDER BY id
+"""
+
+# A shift's counter sales (sales_shift_idx), for its statement.
+SHIFT_SALES: Final = f"""
+SELECT {COLUMNS}, refunded_seats FROM sales WHERE shift_id = %(shift_id)s ORDER BY id
 """

@@ -1,5 +1,6 @@
 """The web pages: the coming sessions (``/``), the seat picker (``/s/{id}``), a buyer's tickets
-(``/tickets``), the admin screen, the door screen (``/door``).
+(``/tickets``), the admin screen, the door screen (``/door``), the counter (``/counter``) and a
+sale printed (``/sales/{id}/print``).
 
 Each page is an HTML shell rendered with Jinja2 from the package's ``templates/``; its script, a
 plain ES module under ``static/``, draws it from the JSON API with the bearer token the browser
@@ -10,18 +11,21 @@ Their Content-Security-Policy allows nothing from outside the app.
 
 from __future__ import annotations
 
+import enum
 import functools
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from cinema_core import SessionNotFound
+from cinema_core import SaleNotFound, SessionNotFound
 from entrypoints.config import LOCALES
 from entrypoints.http.framework import languages
-from entrypoints.http.framework.operations import Call, Operation, Reply
+from entrypoints.http.framework.operations import Call, Operation, Param, Reply
+from entrypoints.http.routes.after_sale.sales import ticket_qr_code
 from entrypoints.http.routes.sessions.sessions import Session
 
 STATIC = "/static"
@@ -131,6 +135,54 @@ def door(call: Call) -> Response:
     return _page(call, "door.html", title=_("Door"), script="door", nav="door")
 
 
+def counter(call: Call) -> Response:
+    return _page(call, "counter.html", title=_("Counter"), script="counter", nav="counter")
+
+
+class Paper(enum.StrEnum):
+    """What a sale is printed on: an A4 sheet, or an 80 mm receipt roll."""
+
+    A4 = "a4"
+    RECEIPT = "receipt"
+
+
+PAPER = Param.of(
+    "paper",
+    "a4 (default): a sheet of tickets; receipt: an 80 mm receipt roll, one ticket under another.",
+    Paper,
+)
+
+
+def printout(call: Call) -> Response:
+    paper = call.params(PAPER)["paper"] or Paper.A4
+    try:
+        found = call.services.box.printout(call.path_uuid("sale_id", SaleNotFound))
+    except SaleNotFound:
+        if not _wants_html(call):
+            raise
+        return _page(
+            call, "missing_sale.html", 404, title=_("No such sale"), script="account", nav=""
+        )
+    # segno writes the SVG from the code alone: paths and sizes, no text of ours to escape.
+    codes = {
+        t.id: Markup(ticket_qr_code(t.code).svg_inline(scale=3, border=4, omitsize=False))
+        for t in found.tickets
+        if t.refund_id is None
+    }
+    return _page(
+        call,
+        "printout.html",
+        title=_("Sale {sale}").replace("{sale}", str(found.sale.id)[:8]),
+        script="printout",
+        nav="counter",
+        printout=found,
+        sale=found.sale,
+        session=found.session,
+        codes=codes,
+        paper=paper.value,
+    )
+
+
 def _(message: str) -> str:
     """A page's title in the request's language (and marked for ``pybabel extract``)."""
     return languages.translate(message)
@@ -159,6 +211,30 @@ OPERATIONS = (
     ),
     Operation(
         "GET",
+        "/sales/{sale_id}/print",
+        printout,
+        "Web page: a sale printed, its tickets with QR codes and its receipt (staff or admin)",
+        {
+            200: Reply(
+                "An HTML page to print: the tickets (session, seat, type, price, age rating, QR "
+                "code) and the receipt (total, method; cash tendered and change at the counter).",
+                media="text/html",
+            ),
+            404: Reply("sale_not_found: an HTML page for a browser, else JSON.", "Error"),
+            422: Reply("validation_error: paper is neither a4 nor receipt.", "Error"),
+        },
+        tag="pages",
+        access="staff",
+        query=(PAPER,),
+        description=(
+            "Any sale, online or at the counter, for staff and admins (a customer is 403). "
+            "Its print CSS lays the page out for an A4 sheet or, with paper=receipt, an 80 mm "
+            "receipt roll (@page sizes); the page's own buttons switch between the two. The "
+            "counter screen fetches it with the bearer token and opens it in a new window."
+        ),
+    ),
+    Operation(
+        "GET",
         "/tickets",
         my_tickets,
         "Web page: the signed-in buyer's purchases, their tickets, refunds seat by seat",
@@ -180,6 +256,16 @@ OPERATIONS = (
         "/door",
         door,
         "Web page: the door screen, where staff scan or type a ticket's code and see what to check",
+        {200: Reply(_HTML + " The page asks for a staff or admin token.", media="text/html")},
+        tag="pages",
+        blocking=False,
+    ),
+    Operation(
+        "GET",
+        "/counter",
+        counter,
+        "Web page: the counter, where staff open a shift, sell seats from the live map, print "
+        "and close the shift",
         {200: Reply(_HTML + " The page asks for a staff or admin token.", media="text/html")},
         tag="pages",
         blocking=False,

@@ -11,6 +11,7 @@ from entrypoints.http import pages
 
 from . import (
     after_sale,
+    counter,
     events,
     goods,
     integrations,
@@ -28,6 +29,7 @@ CAPABILITIES = (
     sessions,
     selling,
     goods,
+    counter,
     payments,
     after_sale,
     reports,

@@ -5,10 +5,12 @@ sideways scrolling; and no page fetches anything from outside the app."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests import services
 from tests.flow.browser.conftest import DESKTOP, PHONE, OpenPage
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import Site
@@ -59,9 +61,10 @@ def test_no_page_has_a_serious_accessibility_violation(
     memory_site: Site, open_page: OpenPage, axe_source: str
 ) -> None:
     """axe-core, at desktop and phone width, on the sessions list, the picker while choosing,
-    holding and paid (its tickets shown), the admin screen, a buyer's tickets and the
-    missing-session page."""
+    holding and paid (its tickets shown), the admin screen, a buyer's tickets, the
+    missing-session page, the counter selling and a sale it printed."""
     memory_site.new_session("Filme para todos")
+    soon = memory_site.new_session(starts_at=datetime.now(UTC) + timedelta(hours=2))
     found: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
     home = open_page(memory_site.page("/"))
@@ -90,6 +93,18 @@ def test_no_page_has_a_serious_accessibility_violation(
 
     missing = open_page(memory_site.page("/s/nope"))
     found["missing"] = at_both_widths(missing, axe_source)
+
+    counter = open_page(memory_site.page("/counter", services.unique("till"), "staff"))
+    counter.locator("[data-action=open-shift]").click()
+    counter.locator("#counter-session").select_option(soon)
+    counter.locator('[data-seat="A1"]').click()
+    counter.locator("#tendered").fill("30")
+    found["counter"] = at_both_widths(counter, axe_source)
+    counter.locator("[data-action=sell]").click()
+    with counter.expect_popup() as printed:
+        counter.locator("[data-action=print]").click()
+    expect(printed.value.locator(".printed-ticket")).to_have_count(1)
+    found["printout"] = at_both_widths(printed.value, axe_source)
     clean = {"desktop": [], "phone": []}
     assert found == dict.fromkeys(found, clean)
 

@@ -109,13 +109,18 @@ def tickets(call: Call) -> Response:
     return TicketList.response(found)
 
 
+def ticket_qr_code(code: str) -> segno.QRCode:
+    """A ticket's code as the QR code shown on screen and printed at the counter."""
+    # Medium error correction: a printed or on-screen code still scans a little smudged.
+    return segno.make(code, error="m", micro=False)
+
+
 def ticket_qr(call: Call) -> Response:
     ticket_id = call.path_uuid("ticket_id", TicketNotFound)
     user = call.user
     ticket = call.services.box.ticket(ticket_id, user.user_id, admin=user.is_admin)
     svg = io.BytesIO()
-    # Medium error correction: a printed or on-screen code still scans a little smudged.
-    segno.make(ticket.code, error="m", micro=False).save(svg, kind="svg", scale=4, border=4)
+    ticket_qr_code(ticket.code).save(svg, kind="svg", scale=4, border=4)
     # The code admits someone: no shared cache may keep it.
     return Response(svg.getvalue(), 200, {"Cache-Control": "private, no-store"}, "image/svg+xml")
 

@@ -40,7 +40,7 @@ def _tickets_field() -> Any:
     )
 
 
-def _products_field() -> Any:
+def products_field() -> Any:
     return field(
         default=None,
         each=Rules(minimum=0, maximum=MAX_QUANTITY),
@@ -52,7 +52,7 @@ def _products_field() -> Any:
     )
 
 
-def _promo_code_field() -> Any:
+def promo_code_field() -> Any:
     return field(
         default=None,
         max_length=40,
@@ -104,8 +104,8 @@ class CreateReservation:
         example=None,
         description="Best available: adjacent seats of one row (default true).",
     )
-    products: dict[str, int] | None = _products_field()  # noqa: RUF009 (a shapes.field)
-    promo_code: str | None = _promo_code_field()
+    products: dict[str, int] | None = products_field()  # noqa: RUF009 (a shapes.field)
+    promo_code: str | None = promo_code_field()
 
 
 @attrs.frozen
@@ -195,6 +195,30 @@ class Sale(Answer):
     products: list[ProductLine] = out(example=[])
     subtotal: Money = out(description="Seats and products before the discount.", example="37.50")
     discount: Discount | None = out("discount_line", example=None)
+    channel: str = out(
+        example="online", description="online, or counter for a sale made by staff at a till."
+    )
+    # A counter sale's till; left out of an online sale.
+    shift_id: UUID | None = out(
+        lambda sale: None if sale.counter is None else sale.counter.shift_id,
+        omit_none=True,
+        description="Counter sales: the shift it was sold in.",
+    )
+    payment_method: str | None = out(
+        lambda sale: None if sale.counter is None else sale.counter.method.value,
+        omit_none=True,
+        example="cash",
+        description="Counter sales: cash, card or pix.",
+    )
+    tendered: Money | None = out(
+        lambda sale: None if sale.counter is None else sale.counter.tendered,
+        omit_none=True,
+        example="50.00",
+        description="Counter sales in cash: the money handed over.",
+    )
+    change: Money | None = out(
+        omit_none=True, example="12.50", description="Counter sales in cash: the change given."
+    )
 
 
 def _tickets(raw: dict[str, int] | None) -> dict[str, int]:
@@ -231,7 +255,11 @@ def _reserve_identity(call: Call) -> str:
 
 
 def _extra_parts(body: CreateReservation) -> list[str]:
-    extras = _extras(body)
+    return extra_parts(_extras(body))
+
+
+def extra_parts(extras: Extras) -> list[str]:
+    """What identifies a claim's extras in an idempotency fingerprint."""
     parts = [f"product:{code}={count}" for code, count in extras.products.items()]
     return parts + ([f"promo:{extras.promo_code}"] if extras.promo_code else [])
 

@@ -72,6 +72,11 @@ export async function post(path, body, options = {}) {
   return (await call('POST', path, { body, ...options })).data;
 }
 
+// A page of the app that needs the token (the pages' own links cannot carry it), as its HTML.
+export async function html(path) {
+  return (await send('GET', path, { accept: 'text/html' })).text();
+}
+
 export async function blob(path, accept) {
   return (await send('GET', path, { accept })).blob();
 }
