@@ -17,16 +17,26 @@ from cinema_core.memory import (
     InMemoryReservationRepo,
     InMemorySeatLock,
 )
+from cinema_core.memory.waiting import InMemoryWaitingLines
 from cinema_core.payments import Charge, PaymentProvider, SandboxProvider
 from cinema_core.payments.instant import InstantProvider
-from cinema_core.ports import EventBus, IdempotencyStore, RateLimiter, ReservationRepo, SeatLock
+from cinema_core.ports import (
+    EventBus,
+    IdempotencyStore,
+    RateLimiter,
+    ReservationRepo,
+    SeatLock,
+    WaitingLines,
+)
 from cinema_core.resilience.fallbacks import (
     ForgivingSeatLock,
     IdempotencyWithFallback,
     RateLimiterWithFallback,
     SeatLockWithPause,
+    WaitingLinesFailingClosed,
 )
 from cinema_core.resilience.supervision import Supervisor
+from cinema_core.waiting.tokens import admission_key
 
 from .config import Settings
 from .events import BrokerEvents, Events, build_events
@@ -126,6 +136,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if settings.database_url:
         repo, idempotency = _postgres(settings, clock, closers)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
+    waiting_lines: WaitingLines = InMemoryWaitingLines()
     events = build_events(
         settings, clock, outages, local_events, getattr(repo, "engine", None), supervisor
     )
@@ -141,6 +152,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             RedisIdempotencyStore,
             RedisRateLimiter,
             RedisSeatLock,
+            RedisWaitingLines,
             connect,
             ping,
         )
@@ -167,6 +179,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         rate_limiter = RateLimiterWithFallback(
             RedisRateLimiter(redis_client, settings.namespace), rate_limiter, outages
         )
+        # The queue has no stand-in: one process's memory cannot keep every process's order,
+        # so while Redis is down admissions stop (503) rather than go unchecked.
+        waiting_lines = WaitingLinesFailingClosed(
+            RedisWaitingLines(redis_client, settings.namespace), outages
+        )
 
     provider, notices, sandbox = _payment_provider(settings, clock, closers)
     public_url = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
@@ -184,6 +201,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             f"{public_url}/payments/mercadopago/notifications" if notices is not None else None
         ),
         reconcile_quiet=timedelta(seconds=settings.payment_reconcile_seconds),
+        waiting_lines=waiting_lines,
+        admission=timedelta(seconds=settings.admission_seconds),
+        **_admission_key(settings),
     )
     if sandbox is not None:
         # In place of a webhook: every change of a sandbox charge reaches the one settle path
@@ -215,6 +235,13 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if redis_ping is not None:
         services.pings["redis"] = redis_ping
     return services
+
+
+def _admission_key(settings: Settings) -> dict[str, bytes]:
+    # Without a secret each box office draws a key of its own (as it does for JWTs).
+    if settings.auth_secret is None:
+        return {}
+    return {"admission_key": admission_key(settings.auth_secret)}
 
 
 def _payment_provider(

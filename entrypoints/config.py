@@ -274,6 +274,8 @@ class Settings:
     # The pages' language unless the browser asks for another we speak; the cinemas' zone.
     default_locale: str = "pt-BR"
     time_zone: str = "America/Sao_Paulo"
+    # How long an admission from a session's waiting room lets its buyer reserve.
+    admission_seconds: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -315,6 +317,7 @@ class Settings:
                 "CINEMA_PAYMENT_PROVIDER=mercadopago needs CINEMA_MERCADOPAGO_ACCESS_TOKEN"
             )
         reconcile = number("CINEMA_PAYMENT_RECONCILE_SECONDS", 60.0, minimum=0.1)
+        admission = number("CINEMA_ADMISSION_SECONDS", 600.0, minimum=1.0)
         return cls(
             default_locale=_locale(text("CINEMA_DEFAULT_LOCALE")),
             time_zone=_time_zone(text("CINEMA_TIME_ZONE")),
@@ -326,6 +329,7 @@ class Settings:
             public_url=text("CINEMA_PUBLIC_URL"),
             payment_hold_seconds=number("CINEMA_PAYMENT_HOLD_SECONDS", 600.0),
             payment_reconcile_seconds=reconcile,
+            admission_seconds=admission,
             refund_cutoff_minutes=number("CINEMA_REFUND_CUTOFF_MINUTES", 60.0),
             sales_close_minutes=number("CINEMA_SALES_CLOSE_MINUTES", 15.0),
             database_url=_url("CINEMA_DATABASE_URL", text("CINEMA_DATABASE_URL")),

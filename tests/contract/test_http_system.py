@@ -57,6 +57,11 @@ CONTRACT_ROUTES = {
     ("get", "/admin"),
     ("get", "/tickets"),
     ("get", "/door"),
+    ("put", "/sessions/{session_id}/waiting-room"),
+    ("get", "/sessions/{session_id}/waiting-room"),
+    ("post", "/sessions/{session_id}/queue"),
+    ("get", "/queue/{ticket}"),
+    ("delete", "/queue/{ticket}"),
 }
 
 

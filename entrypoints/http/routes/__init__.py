@@ -9,6 +9,17 @@ from __future__ import annotations
 
 from entrypoints.http import pages
 
-from . import after_sale, events, payments, reports, rooms, selling, sessions, system
+from . import after_sale, events, payments, reports, rooms, selling, sessions, system, waiting
 
-CAPABILITIES = (system, rooms, sessions, selling, payments, after_sale, reports, events, pages)
+CAPABILITIES = (
+    system,
+    rooms,
+    sessions,
+    selling,
+    waiting,
+    payments,
+    after_sale,
+    reports,
+    events,
+    pages,
+)
