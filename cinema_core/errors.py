@@ -261,7 +261,7 @@ class WaitingRoomOff(CinemaError):
     default_message = "This session has no waiting room on: reserve seats directly."
 
 
-class WaitingRoomUnavailable(CinemaError):
+class WaitingRoomUnavailable(StoreUnavailable):
     """The queue's shared store cannot be reached: admissions stop rather than go unchecked."""
 
     code, status = "waiting_room_unavailable", 503

@@ -164,6 +164,11 @@ VARIABLES = {
             "60",
         ),
         Variable(
+            "CINEMA_ADMISSION_SECONDS",
+            "how long an admission from a session's waiting room lets its buyer reserve",
+            "600",
+        ),
+        Variable(
             "CINEMA_DEFAULT_LOCALE",
             "the pages' and error messages' language when Accept-Language names none of "
             "pt-BR or en",
