@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from datetime import timedelta
@@ -203,7 +204,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         reconcile_quiet=timedelta(seconds=settings.payment_reconcile_seconds),
         waiting_lines=waiting_lines,
         admission=timedelta(seconds=settings.admission_seconds),
-        **_admission_key(settings),
+        # Without a secret no token is accepted anyway: a key of this process's own.
+        admission_key=admission_key(settings.auth_secret or secrets.token_hex(32)),
     )
     if sandbox is not None:
         # In place of a webhook: every change of a sandbox charge reaches the one settle path
@@ -235,13 +237,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if redis_ping is not None:
         services.pings["redis"] = redis_ping
     return services
-
-
-def _admission_key(settings: Settings) -> dict[str, bytes]:
-    # Without a secret each box office draws a key of its own (as it does for JWTs).
-    if settings.auth_secret is None:
-        return {}
-    return {"admission_key": admission_key(settings.auth_secret)}
 
 
 def _payment_provider(

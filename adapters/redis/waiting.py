@@ -18,6 +18,7 @@ much but never changes who is next.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from cinema_core.waiting.room import Place, PlaceStatus, RoomFigures, RoomSettings, ms
@@ -215,7 +216,9 @@ class RedisWaitingLines:
 
     def settings(self, session_id: UUID) -> RoomSettings | None:
         with translated("waiting room"):
-            found = self._client.hmget(self._keys(session_id)[0], "enabled", "rate", "max")
+            found: list[Any] = self._client.hmget(
+                self._keys(session_id)[0], "enabled", "rate", "max"
+            )
         if found[0] is None:
             return None
         return RoomSettings(found[0] == b"1", int(found[1]), int(found[2]))
@@ -223,7 +226,12 @@ class RedisWaitingLines:
     def join(
         self, session_id: UUID, user_id: str, ticket: str, now: datetime, lasts: timedelta
     ) -> Place | None:
-        args = [_bytes(user_id), ticket, _number(now), repr(lasts.total_seconds() * 1000)]
+        args: list[bytes | str] = [
+            _bytes(user_id),
+            ticket,
+            _number(now),
+            repr(lasts.total_seconds() * 1000),
+        ]
         with translated("waiting room"):
             found = self._join(keys=self._keys(session_id), args=args)
         return None if found is None else self._place(session_id, found)
@@ -241,7 +249,7 @@ class RedisWaitingLines:
     def active_until(
         self, session_id: UUID, ticket: str, user_id: str, now: datetime
     ) -> datetime | None:
-        args = [ticket, _bytes(user_id), _number(now)]
+        args: list[bytes | str] = [ticket, _bytes(user_id), _number(now)]
         with translated("waiting room"):
             found = self._active_until(keys=self._keys(session_id), args=args)
         return None if found is None else _instant(found)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 import attrs
@@ -33,7 +35,7 @@ class SetWaitingRoom:
     )
 
 
-def _setting(name: str) -> object:
+def _setting(name: str) -> Callable[[Any], Any]:
     return lambda figures: None if figures.settings is None else getattr(figures.settings, name)
 
 
