@@ -38,6 +38,10 @@ class Options:
     map_rows: int = 26
     map_seats_per_row: int = 100
     soak_seconds: float = 0.0
+    queue_arrivals: int = 100_000
+    queue_burst: int = 5_000
+    queue_per_minute: int = 30_000
+    queue_window: float = 10.0
     price: str = "25.00"
     seed: int = 1
     profile: Path | None = None
@@ -144,6 +148,24 @@ def parse(names: Sequence[str], argv: Sequence[str] | None = None) -> Options:
         type=int,
         default=d.map_seats_per_row,
         help="seat map seats a row (100)",
+    )
+    load.add_argument(
+        "--queue-arrivals", type=int, default=d.queue_arrivals, help="queue's arrivals (100000)"
+    )
+    load.add_argument(
+        "--queue-burst", type=int, default=d.queue_burst, help="queue's arrivals a burst (5000)"
+    )
+    load.add_argument(
+        "--queue-per-minute",
+        type=int,
+        default=d.queue_per_minute,
+        help="queue's admissions a minute (30000)",
+    )
+    load.add_argument(
+        "--queue-window",
+        type=float,
+        default=d.queue_window,
+        help="seconds of each window the queue's rate is counted over, a shortened minute (10)",
     )
     load.add_argument("--soak", action="store_true", help="add a 10-minute soak (RSS growth)")
     load.add_argument("--soak-seconds", type=float, default=0.0, help="add a soak this long")

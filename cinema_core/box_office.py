@@ -14,6 +14,7 @@ another box office, ``attrs.evolve(box, hold=...)``, whose use cases are compose
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -33,11 +34,12 @@ from cinema_core.goods.use_cases import Catalogue
 from cinema_core.kernel.clock import Clock, SystemClock
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Page
+from cinema_core.memory.waiting import InMemoryWaitingLines
 from cinema_core.payments.charges import PaymentProvider
 from cinema_core.payments.instant import InstantProvider
 from cinema_core.payments.payment import Payment
 from cinema_core.payments.use_cases import DEFAULT_PAYMENT_HOLD, DEFAULT_RECONCILE, Payments
-from cinema_core.ports import ReservationRepo, SeatLock
+from cinema_core.ports import ReservationRepo, SeatLock, WaitingLines
 from cinema_core.reports.figures import DailySales, SessionReport
 from cinema_core.reports.statement import SessionStatement
 from cinema_core.reports.use_cases import Reports
@@ -59,8 +61,16 @@ from cinema_core.sessions.session import (
     SessionView,
 )
 from cinema_core.sessions.use_cases import Sessions
+from cinema_core.waiting.room import DEFAULT_ADMISSION, Place, RoomFigures, RoomSettings
+from cinema_core.waiting.tokens import AdmissionTokens, admission_key
+from cinema_core.waiting.use_cases import Standing, WaitingRooms
 
 DEFAULT_HOLD = timedelta(seconds=30)
+
+
+def _random_key() -> bytes:
+    # A library user who names no secret still gets tokens no one else can sign.
+    return admission_key(secrets.token_hex(32))
 
 
 @attrs.frozen
@@ -94,6 +104,11 @@ class BoxOffice:
     notification_url: str | None = None
     # How long a pending payment goes unheard of before reconciliation reads it.
     reconcile_quiet: timedelta = DEFAULT_RECONCILE
+    # The waiting rooms' queues (shared by every process when Redis is configured), how long an
+    # admission lasts, and the key admission tokens are signed with.
+    waiting_lines: WaitingLines = attrs.field(factory=InMemoryWaitingLines)
+    admission: timedelta = DEFAULT_ADMISSION
+    admission_key: bytes = attrs.field(factory=_random_key, repr=False)
     # The use cases, composed once from the fields above.
     holding: Holding = attrs.field(init=False, repr=False)
     venues: Rooms = attrs.field(init=False, repr=False)
@@ -107,6 +122,7 @@ class BoxOffice:
     session_life: SessionLife = attrs.field(init=False, repr=False)
     catalogue: Catalogue = attrs.field(init=False, repr=False)
     counter: Counter = attrs.field(init=False, repr=False)
+    waiting: WaitingRooms = attrs.field(init=False, repr=False)
 
     @holding.default
     def _holding(self) -> Holding:
@@ -204,6 +220,12 @@ class BoxOffice:
     @counter.default
     def _counter(self) -> Counter:
         return Counter(self.holding, self.holds, self.best)
+
+    @waiting.default
+    def _waiting(self) -> WaitingRooms:
+        return WaitingRooms(
+            self.holding, self.waiting_lines, AdmissionTokens(self.admission_key), self.admission
+        )
 
     # -- rooms and sessions -----------------------------------------------------------------
 
@@ -477,3 +499,31 @@ class BoxOffice:
     def counter_sale(self, operator: str, order: CounterOrder) -> Sale:
         """Sell at the till of the operator's open shift (see ``Counter.sell``)."""
         return self.counter.sell(operator, order)
+
+    # -- waiting rooms ------------------------------------------------------------------------
+
+    def set_waiting_room(self, session_id: UUID, settings: RoomSettings) -> RoomFigures:
+        """Turn a session's waiting room on or off, at a rate and a cap of active buyers."""
+        return self.waiting.set_room(session_id, settings)
+
+    def waiting_room(self, session_id: UUID) -> RoomFigures:
+        """The room's settings, how many wait and how many are admitted now."""
+        return self.waiting.room_figures(session_id)
+
+    def join_queue(self, session_id: UUID, user_id: str) -> Standing:
+        """A place in the session's queue (the same one again for a user already in it)."""
+        return self.waiting.join(session_id, user_id)
+
+    def queue_standing(self, ticket: str, user_id: str) -> Standing:
+        """Where the user's ticket stands now: waiting, admitted (with its token) or lapsed."""
+        return self.waiting.standing(ticket, user_id)
+
+    def leave_queue(self, ticket: str, user_id: str) -> Place:
+        """Give up a place in the queue, or an admission: it frees a place for the next."""
+        return self.waiting.leave(ticket, user_id)
+
+    def check_admission(
+        self, session_id: UUID, user_id: str, token: str | None, *, staff: bool = False
+    ) -> None:
+        """Refuse a reservation the session's waiting room does not admit (see WaitingRooms)."""
+        return self.waiting.check_admission(session_id, user_id, token, staff=staff)

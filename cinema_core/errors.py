@@ -299,3 +299,34 @@ class StoreUnavailable(CinemaError):
     """The source of truth cannot serve; nothing was changed."""
 
     code, status, default_message = "unavailable", 503, "The box office cannot serve right now."
+
+
+class AdmissionRequired(CinemaError):
+    code, status = "admission_required", 403
+    default_message = "This session is behind a waiting room: join its queue to be admitted."
+
+
+class AdmissionInvalid(CinemaError):
+    code, status = "admission_invalid", 403
+    default_message = "This admission token is not valid for you and this session."
+
+
+class AdmissionExpired(CinemaError):
+    code, status = "admission_expired", 403
+    default_message = "This admission has lapsed or was given up: join the queue again."
+
+
+class QueueTicketNotFound(NotFound):
+    code, default_message = "queue_ticket_not_found", "No such place in a queue."
+
+
+class WaitingRoomOff(CinemaError):
+    code, status = "waiting_room_off", 409
+    default_message = "This session has no waiting room on: reserve seats directly."
+
+
+class WaitingRoomUnavailable(StoreUnavailable):
+    """The queue's shared store cannot be reached: admissions stop rather than go unchecked."""
+
+    code, status = "waiting_room_unavailable", 503
+    default_message = "The waiting room cannot admit anyone right now; try again shortly."

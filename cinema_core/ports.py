@@ -7,7 +7,7 @@ in ``adapters``; ``tests/contract`` holds both to the same behaviour.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 from uuid import UUID
 
@@ -28,6 +28,7 @@ from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.reservations import Reservation, Sale
 from cinema_core.sessions.session import Session, SessionFilter
+from cinema_core.waiting.room import Place, RoomFigures, RoomSettings
 from cinema_core.webhooks.deliveries import Delivery, Outcome
 from cinema_core.webhooks.webhook import Webhook
 
@@ -48,6 +49,7 @@ __all__ = [
     "SessionLockMode",
     "StoredAnswer",
     "Transaction",
+    "WaitingLines",
     "WebhookSender",
     "WebhookStore",
 ]
@@ -619,4 +621,46 @@ class WebhookSender(Protocol):
     def send(self, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         """The receiver's answer, or the error that kept one from coming (refused, timed out,
         a redirect not followed); never raises for anything the receiver does."""
+        ...
+
+
+class WaitingLines(Protocol):
+    """The queues of sessions' waiting rooms, shared by every process (see waiting/room.py).
+
+    Every method that reads a queue first admits whoever the schedule says is due at ``now``
+    (``admissions_due``) and lets lapsed admissions go, in the same atomic step: what one
+    process reads, every other agrees with. Arrival numbers come from the store.
+    """
+
+    def configure(self, session_id: UUID, settings: RoomSettings, now: datetime) -> None:
+        """Set a session's waiting room; switching it on starts the schedule at ``now``."""
+        ...
+
+    def settings(self, session_id: UUID) -> RoomSettings | None:
+        """The session's waiting room as last set, or ``None`` if it never had one."""
+        ...
+
+    def join(
+        self, session_id: UUID, user_id: str, ticket: str, now: datetime, lasts: timedelta
+    ) -> Place | None:
+        """Queue ``user_id`` under the new ``ticket`` (at the back); a user already waiting or
+        admitted gets that place again (``new`` false). ``None`` when the room is not on."""
+        ...
+
+    def look(self, session_id: UUID, ticket: str, now: datetime, lasts: timedelta) -> Place | None:
+        """The place of ``ticket`` now, or ``None`` if it left or never was."""
+        ...
+
+    def leave(self, session_id: UUID, ticket: str) -> bool:
+        """Give up the place (waiting or admitted); False if there was none."""
+        ...
+
+    def active_until(
+        self, session_id: UUID, ticket: str, user_id: str, now: datetime
+    ) -> datetime | None:
+        """When ``user_id``'s admission under ``ticket`` lapses, or ``None`` if it is not active."""
+        ...
+
+    def figures(self, session_id: UUID, now: datetime, lasts: timedelta) -> RoomFigures:
+        """The room's settings, how many wait and how many are admitted now."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from datetime import timedelta
@@ -18,6 +19,7 @@ from cinema_core.memory import (
     InMemorySeatLock,
     InMemoryWebhookStore,
 )
+from cinema_core.memory.waiting import InMemoryWaitingLines
 from cinema_core.payments import Charge, PaymentProvider, SandboxProvider
 from cinema_core.payments.instant import InstantProvider
 from cinema_core.ports import (
@@ -26,6 +28,7 @@ from cinema_core.ports import (
     RateLimiter,
     ReservationRepo,
     SeatLock,
+    WaitingLines,
     WebhookStore,
 )
 from cinema_core.resilience.fallbacks import (
@@ -33,8 +36,10 @@ from cinema_core.resilience.fallbacks import (
     IdempotencyWithFallback,
     RateLimiterWithFallback,
     SeatLockWithPause,
+    WaitingLinesFailingClosed,
 )
 from cinema_core.resilience.supervision import Supervisor
+from cinema_core.waiting.tokens import admission_key
 from cinema_core.webhooks.use_cases import Webhooks, webhook_consumer
 
 from .config import Settings
@@ -137,6 +142,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if settings.database_url:
         repo, idempotency = _postgres(settings, clock, closers)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
+    waiting_lines: WaitingLines = InMemoryWaitingLines()
     events = build_events(
         settings, clock, outages, local_events, getattr(repo, "engine", None), supervisor
     )
@@ -152,6 +158,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             RedisIdempotencyStore,
             RedisRateLimiter,
             RedisSeatLock,
+            RedisWaitingLines,
             connect,
             ping,
         )
@@ -178,6 +185,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         rate_limiter = RateLimiterWithFallback(
             RedisRateLimiter(redis_client, settings.namespace), rate_limiter, outages
         )
+        # The queue has no stand-in: one process's memory cannot keep every process's order,
+        # so while Redis is down admissions stop (503) rather than go unchecked.
+        waiting_lines = WaitingLinesFailingClosed(
+            RedisWaitingLines(redis_client, settings.namespace), outages
+        )
 
     provider, notices, sandbox = _payment_provider(settings, clock, closers)
     public_url = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
@@ -195,6 +207,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             f"{public_url}/payments/mercadopago/notifications" if notices is not None else None
         ),
         reconcile_quiet=timedelta(seconds=settings.payment_reconcile_seconds),
+        waiting_lines=waiting_lines,
+        admission=timedelta(seconds=settings.admission_seconds),
+        # Without a secret no token is accepted anyway: a key of this process's own.
+        admission_key=admission_key(settings.auth_secret or secrets.token_hex(32)),
     )
     if sandbox is not None:
         # In place of a webhook: every change of a sandbox charge reaches the one settle path

@@ -174,6 +174,11 @@ VARIABLES = {
             "false",
         ),
         Variable(
+            "CINEMA_ADMISSION_SECONDS",
+            "how long an admission from a session's waiting room lets its buyer reserve",
+            "600",
+        ),
+        Variable(
             "CINEMA_DEFAULT_LOCALE",
             "the pages' and error messages' language when Accept-Language names none of "
             "pt-BR or en",
@@ -299,6 +304,8 @@ class Settings:
     webhook_timeout_seconds: float = 5.0
     # Whether webhooks may point to this machine or a private network (refused by default).
     webhook_allow_private: bool = False
+    # How long an admission from a session's waiting room lets its buyer reserve.
+    admission_seconds: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -340,6 +347,7 @@ class Settings:
                 "CINEMA_PAYMENT_PROVIDER=mercadopago needs CINEMA_MERCADOPAGO_ACCESS_TOKEN"
             )
         reconcile = number("CINEMA_PAYMENT_RECONCILE_SECONDS", 60.0, minimum=0.1)
+        admission = number("CINEMA_ADMISSION_SECONDS", 600.0, minimum=1.0)
         return cls(
             webhook_timeout_seconds=number("CINEMA_WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1),
             webhook_allow_private=_flag("CINEMA_WEBHOOK_ALLOW_PRIVATE", text, False),
@@ -353,6 +361,7 @@ class Settings:
             public_url=text("CINEMA_PUBLIC_URL"),
             payment_hold_seconds=number("CINEMA_PAYMENT_HOLD_SECONDS", 600.0),
             payment_reconcile_seconds=reconcile,
+            admission_seconds=admission,
             refund_cutoff_minutes=number("CINEMA_REFUND_CUTOFF_MINUTES", 60.0),
             sales_close_minutes=number("CINEMA_SALES_CLOSE_MINUTES", 15.0),
             database_url=_url("CINEMA_DATABASE_URL", text("CINEMA_DATABASE_URL")),

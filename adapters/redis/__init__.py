@@ -1,4 +1,4 @@
-"""The Redis adapters: seat locks, idempotency keys and rate limits shared by every process.
+"""The Redis adapters shared by every process: seat locks, idempotency keys, rate limits, queues.
 
 Redis is an accelerator, never the judge: each adapter raises ``BackendUnavailable`` when Redis
 cannot be reached, and the box office carries on without it (see
@@ -9,5 +9,13 @@ from .client import connect, ping
 from .idempotency import RedisIdempotencyStore
 from .rate_limit import RedisRateLimiter
 from .seat_lock import RedisSeatLock
+from .waiting import RedisWaitingLines
 
-__all__ = ["RedisIdempotencyStore", "RedisRateLimiter", "RedisSeatLock", "connect", "ping"]
+__all__ = [
+    "RedisIdempotencyStore",
+    "RedisRateLimiter",
+    "RedisSeatLock",
+    "RedisWaitingLines",
+    "connect",
+    "ping",
+]

@@ -27,7 +27,7 @@ import attrs
 from ..generator import Context
 from ..options import Options
 from ..results import ScenarioResult
-from . import ceiling, pay, race, seat_map, sellout, sellout_best, steady
+from . import ceiling, pay, queue, race, seat_map, sellout, sellout_best, steady
 
 
 @attrs.frozen
@@ -75,6 +75,12 @@ SCENARIOS: dict[str, Scenario] = {
     "seatmap": Scenario.of(seat_map),
     # On a stack of its own (the sandbox provider, one process); its CPU reads against steady's.
     "pay": Scenario.of(pay, stack=pay.stack, compare=pay.costs),
+    # Until every arrival is admitted at the set rate, and a minute for the buying after.
+    "queue": Scenario.of(
+        queue,
+        limit=lambda options: options.queue_arrivals / options.queue_per_minute * 60 * 1.5 + 60,
+        compare=queue.costs,
+    ),
 }
 
 # The soak is steady's flows for longer; it is not chosen with --scenarios but with --soak.

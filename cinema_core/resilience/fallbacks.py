@@ -23,11 +23,20 @@ from cinema_core.errors import (
     CinemaError,
     IdempotencyInProgress,
     IdempotencyKeyReused,
+    WaitingRoomUnavailable,
 )
 from cinema_core.kernel.clock import Clock, SystemClock
-from cinema_core.ports import Bucket, IdempotencyStore, RateLimiter, SeatLock, StoredAnswer
+from cinema_core.ports import (
+    Bucket,
+    IdempotencyStore,
+    RateLimiter,
+    SeatLock,
+    StoredAnswer,
+    WaitingLines,
+)
 from cinema_core.resilience.outages import Outages
 from cinema_core.rooms.seats import SeatLabel
+from cinema_core.waiting.room import Place, RoomFigures, RoomSettings
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -45,6 +54,7 @@ __all__ = [
     "IdempotencyWithFallback",
     "RateLimiterWithFallback",
     "SeatLockWithPause",
+    "WaitingLinesFailingClosed",
 ]
 
 
@@ -348,3 +358,76 @@ class ForgivingSeatLock:
         except BackendUnavailable as error:
             self._outages.failed(self._backend, error)
             return set()
+
+
+class WaitingLinesFailingClosed:
+    """The ``WaitingLines`` port over a shared store that fails closed while it is down.
+
+    No process may keep a queue of its own (the order would be its own), so while the store is
+    away nobody joins or is admitted: ``WaitingRoomUnavailable`` (503). A reservation is let
+    through only if this process last saw its session with no room on; one it last saw with
+    the room on is refused the same way, so an outage never opens the doors.
+    """
+
+    def __init__(
+        self,
+        primary: WaitingLines,
+        outages: Outages,
+        *,
+        backend: str = "redis",
+        clock: Clock | None = None,
+        pause: timedelta = PAUSE,
+    ):
+        self._primary = primary
+        self._probe = _Probe(outages, backend, clock, pause)
+        self._seen: dict[UUID, RoomSettings | None] = {}
+        self._mutex = threading.Lock()
+
+    def _on_primary(self, action: Callable[[WaitingLines], T]) -> T:
+        if self._probe.resting():
+            raise WaitingRoomUnavailable()
+        try:
+            return self._probe.attempt(lambda: action(self._primary))
+        except BackendUnavailable as error:
+            raise WaitingRoomUnavailable() from error
+
+    def configure(self, session_id: UUID, settings: RoomSettings, now: datetime) -> None:
+        self._on_primary(lambda lines: lines.configure(session_id, settings, now))
+        self._saw(session_id, settings)
+
+    def settings(self, session_id: UUID) -> RoomSettings | None:
+        try:
+            found = self._on_primary(lambda lines: lines.settings(session_id))
+        except WaitingRoomUnavailable:
+            with self._mutex:
+                last = self._seen.get(session_id)
+            if last is not None and last.enabled:
+                raise
+            return last
+        self._saw(session_id, found)
+        return found
+
+    def join(
+        self, session_id: UUID, user_id: str, ticket: str, now: datetime, lasts: timedelta
+    ) -> Place | None:
+        return self._on_primary(lambda lines: lines.join(session_id, user_id, ticket, now, lasts))
+
+    def look(self, session_id: UUID, ticket: str, now: datetime, lasts: timedelta) -> Place | None:
+        return self._on_primary(lambda lines: lines.look(session_id, ticket, now, lasts))
+
+    def leave(self, session_id: UUID, ticket: str) -> bool:
+        return self._on_primary(lambda lines: lines.leave(session_id, ticket))
+
+    def active_until(
+        self, session_id: UUID, ticket: str, user_id: str, now: datetime
+    ) -> datetime | None:
+        return self._on_primary(lambda lines: lines.active_until(session_id, ticket, user_id, now))
+
+    def figures(self, session_id: UUID, now: datetime, lasts: timedelta) -> RoomFigures:
+        return self._on_primary(lambda lines: lines.figures(session_id, now, lasts))
+
+    def _saw(self, session_id: UUID, settings: RoomSettings | None) -> None:
+        with self._mutex:
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            self._seen[session_id] = settings

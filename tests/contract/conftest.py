@@ -55,6 +55,7 @@ from cinema_core.memory import (
     InMemoryReservationRepo,
     InMemorySeatLock,
 )
+from cinema_core.memory.waiting import InMemoryWaitingLines
 from cinema_core.ports import EventBus
 
 IDEMPOTENCY_WAIT = 0.5
@@ -123,6 +124,14 @@ def make_redis_rate_limiter(
     return RedisRateLimiter(*_redis(request, cluster))
 
 
+def make_redis_waiting_lines(
+    request: pytest.FixtureRequest, clock: ManualClock, cluster: bool = False
+) -> Any:
+    from adapters.redis import RedisWaitingLines
+
+    return RedisWaitingLines(*_redis(request, cluster))
+
+
 def _on_cluster(make: Callable[..., Any]) -> Factory:
     return lambda request, clock: make(request, clock, cluster=True)
 
@@ -174,6 +183,13 @@ RATE_LIMITER_FACTORIES: dict[str, Impl | Factory] = {
     "memory": lambda request, clock: InMemoryRateLimiter(clock),
     "redis": Impl(make_redis_rate_limiter, **_ON_REDIS),
     "redis-cluster": Impl(_on_cluster(make_redis_rate_limiter), **_ON_REDIS),
+}
+# The queues are timed by the clock their callers pass: the manual clock serves Redis too.
+_QUEUE_ON_REDIS = {"manual_clock": True, "marks": (pytest.mark.redis,)}
+WAITING_LINES_FACTORIES: dict[str, Impl | Factory] = {
+    "memory": lambda request, clock: InMemoryWaitingLines(),
+    "redis": Impl(make_redis_waiting_lines, **_QUEUE_ON_REDIS),
+    "redis-cluster": Impl(_on_cluster(make_redis_waiting_lines), **_QUEUE_ON_REDIS),
 }
 EVENT_BUS_FACTORIES: dict[str, Impl | Factory] = {
     "memory": _memory_bus,
@@ -254,6 +270,13 @@ def rate_limiter(
     request: pytest.FixtureRequest, clock: ManualClock, time_passes: TimePasses
 ) -> Any:
     return _build(RATE_LIMITER_FACTORIES, request, clock, time_passes)
+
+
+@pytest.fixture(params=_params(WAITING_LINES_FACTORIES))
+def waiting_lines(
+    request: pytest.FixtureRequest, clock: ManualClock, time_passes: TimePasses
+) -> Any:
+    return _build(WAITING_LINES_FACTORIES, request, clock, time_passes)
 
 
 @pytest.fixture(params=_params(EVENT_BUS_FACTORIES))

@@ -72,6 +72,11 @@ CONTRACT_ROUTES = {
     ("get", "/door"),
     ("get", "/counter"),
     ("get", "/sales/{sale_id}/print"),
+    ("put", "/sessions/{session_id}/waiting-room"),
+    ("get", "/sessions/{session_id}/waiting-room"),
+    ("post", "/sessions/{session_id}/queue"),
+    ("get", "/queue/{ticket}"),
+    ("delete", "/queue/{ticket}"),
 }
 
 

@@ -39,6 +39,10 @@ TINY = [
     "--map-seats-per-row", "10",
     "--steady-users", "10",
     "--soak-seconds", "1",
+    "--queue-arrivals", "300",
+    "--queue-burst", "100",
+    "--queue-per-minute", "6000",
+    "--queue-window", "1",
 ]  # fmt: skip
 
 
@@ -67,6 +71,7 @@ def test_tiny_bench_run_passes_its_invariant_check_and_prints_the_table(tmp_path
         "seat map",
         "soak",
         "pay",
+        "queue",
     ):
         assert f"  {scenario}: passed" in text
     assert text.count("all 19 seats sold") == 3  # 4 rows of 5, one seat broken; each sell-out

@@ -106,6 +106,16 @@ def _operation(op: Operation) -> dict[str, Any]:
         }
         for p in op.query
     ]
+    parameters += [
+        {
+            "name": p.name,
+            "in": "header",
+            "required": False,
+            "description": p.description,
+            "schema": dict(p.schema),
+        }
+        for p in op.headers
+    ]
     if op.idempotent:
         parameters.append(
             {
@@ -136,6 +146,8 @@ def _operation(op: Operation) -> dict[str, Any]:
 def _path_schema(name: str) -> dict[str, Any]:
     if name == "user_id":
         return {"type": "string", "minLength": 1, "maxLength": MAX_USER_ID}
+    if name == "ticket":
+        return {"type": "string", "minLength": 1, "maxLength": 200}
     # Ids are UUIDs; a malformed one is answered 404 like an unknown one.
     return {"type": "string", "format": "uuid"}
 

@@ -104,6 +104,8 @@ class Operation:
     # False: the body may be left out altogether (the handler then sees ``None``).
     body_required: bool = True
     query: tuple[Param, ...] = ()
+    # Request headers the route reads, as OpenAPI describes them (the handler reads them).
+    headers: tuple[Param, ...] = ()
     # What identifies a request (a canonical fingerprint of its body and path), for an
     # operation that honours Idempotency-Key: the routing then runs the handler once per
     # (user, operation, key) and replays its answer to every retry. It may refuse the request

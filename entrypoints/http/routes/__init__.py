@@ -21,6 +21,7 @@ from . import (
     selling,
     sessions,
     system,
+    waiting,
 )
 
 CAPABILITIES = (
@@ -28,6 +29,7 @@ CAPABILITIES = (
     rooms,
     sessions,
     selling,
+    waiting,
     goods,
     counter,
     payments,

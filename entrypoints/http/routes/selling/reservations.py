@@ -20,7 +20,7 @@ from cinema_core.selling.reservations import (
 )
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.idempotency import fingerprint
-from entrypoints.http.framework.operations import Call, Operation, Reply
+from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 from entrypoints.http.framework.shapes import Rules, days_from_now, field
 from entrypoints.http.routes.payments.payments import Started
 
@@ -276,6 +276,8 @@ def reserve(call: Call) -> Response:
     body: CreateReservation = call.body
     tickets = _tickets(body.tickets)
     box, user_id = call.services.box, call.user.user_id
+    admission = call.request.headers.get("x-admission")
+    box.check_admission(body.session_id, user_id, admission, staff=call.user.is_staff)
     if body.seats is None:
         made = box.reserve_best(
             user_id,
@@ -344,6 +346,12 @@ OPERATIONS = (
         "Hold seats for a while (all or none)",
         {
             201: Reply("The pending reservation.", Reservation),
+            403: Reply(
+                "admission_required (the session's waiting room is on: join its queue), "
+                "admission_invalid (the X-Admission token is forged, another user's or another "
+                "session's) or admission_expired (lapsed, or its place given up)",
+                "Error",
+            ),
             404: Reply("session_not_found", "Error"),
             409: Reply(
                 "seats_unavailable (details.seats: held, sold or blocked), "
@@ -360,6 +368,14 @@ OPERATIONS = (
         tag="reservations",
         access="user",
         body=CreateReservation,
+        headers=(
+            Param(
+                "X-Admission",
+                "The admission token from GET /queue/{ticket}, while the session's waiting "
+                "room is on.",
+                {"type": "string", "maxLength": 1024},
+            ),
+        ),
         idempotent=_reserve_identity,
         description=(
             "Holds every seat or none. Seat order does not matter. unknown_seat (422) names "
@@ -373,7 +389,9 @@ OPERATIONS = (
             "forbid_single_gaps a hold that would leave a seat alone in its row is 409 "
             "single_seat_gap. With Idempotency-Key, a retry with "
             "the same body gets the first answer again; another body with that key is 422 "
-            "idempotency_key_reused."
+            "idempotency_key_reused. While the session's waiting room is on, a customer "
+            "sends X-Admission: the token GET /queue/{ticket} gave on admission (staff and "
+            "admins are not queued)."
         ),
     ),
     Operation(

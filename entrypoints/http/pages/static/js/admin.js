@@ -217,11 +217,57 @@ async function loadChangeable() {
 }
 
 function sessionOptions() {
-  const select = $('c-session');
-  const current = select.value;
-  const options = changeable.map((s) => new Option(`${s.movie} · ${showTime(s.starts_at)} · ${s.room}`, s.id));
-  select.replaceChildren(select.options[0], ...options);
-  select.value = changeable.some((s) => s.id === current) ? current : '';
+  for (const id of ['c-session', 'w-session']) {
+    const select = $(id);
+    const current = select.value;
+    const options = changeable.map((s) => new Option(`${s.movie} · ${showTime(s.starts_at)} · ${s.room}`, s.id));
+    select.replaceChildren(select.options[0], ...options);
+    select.value = changeable.some((s) => s.id === current) ? current : '';
+  }
+}
+
+// -- waiting rooms ------------------------------------------------------------------------------
+
+function showWaiting(room) {
+  const now = $('waiting-now');
+  now.dataset.waiting = room?.enabled ? String(room.waiting) : '';
+  now.textContent = room?.enabled
+    ? phrase('waiting-now', { waiting: room.waiting, active: room.active, rate: room.admit_per_minute })
+    : phrase('waiting-off');
+}
+
+async function readWaiting(fill = false) {
+  const id = $('w-session').value;
+  if (!id) {
+    $('waiting-now').textContent = '';
+    return;
+  }
+  const room = await get(`/sessions/${id}/waiting-room`);
+  if (fill && room.admit_per_minute) {
+    $('w-rate').value = String(room.admit_per_minute);
+    $('w-active').value = String(room.max_active);
+    $('w-enabled').checked = room.enabled;
+  }
+  showWaiting(room);
+}
+
+async function saveWaiting(event) {
+  event.preventDefault();
+  const id = $('w-session').value;
+  if (!id) return say('waiting', phrase('choose-session'), 'validation_error');
+  const body = {
+    enabled: $('w-enabled').checked,
+    admit_per_minute: Number($('w-rate').value),
+    max_active: Number($('w-active').value),
+  };
+  try {
+    const { data } = await call('PUT', `/sessions/${id}/waiting-room`, { body });
+    say('waiting', phrase('waiting-saved'));
+    showWaiting(data);
+  } catch (error) {
+    say('waiting', fieldProblems(error), error.code);
+  }
+  return undefined;
 }
 
 function chosenSession() {
@@ -432,6 +478,7 @@ async function refresh() {
   sessionOptions();
   const rows = [];
   for (const session of coming) rows.push(reportRow(session, await report(session)));
+  await readWaiting();
   const body = $('reports').tBodies[0];
   if (!rows.length) {
     const tr = document.createElement('tr');
@@ -467,6 +514,11 @@ $('c-session').addEventListener('change', () => {
   fillChange();
 });
 $('cancel-session').addEventListener('click', cancelSession);
+$('waiting-form').addEventListener('submit', saveWaiting);
+$('w-session').addEventListener('change', () => {
+  say('waiting', '');
+  readWaiting(true);
+});
 $('s-starts').value = tomorrowEvening();
 onIdentityChange(guard);
 previewLayout();

@@ -22,8 +22,8 @@ export function newKey() {
 
 const UNREACHABLE = phrase('unreachable');
 
-async function send(method, path, { body, idempotent = false, accept = 'application/json' } = {}) {
-  const headers = { Accept: accept };
+async function send(method, path, { body, idempotent = false, accept = 'application/json', headers: extra = {} } = {}) {
+  const headers = { Accept: accept, ...extra };
   const bearer = token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';

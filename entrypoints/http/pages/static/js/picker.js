@@ -12,6 +12,7 @@ import { cents, money } from './money.js';
 import { TicketChoice } from './order.js';
 import { SeatMapView, byLabelOrder } from './seatmap.js';
 import { phrase } from './phrases.js';
+import { WaitingRoom } from './queue.js';
 import { follow } from './stream.js';
 import { showTickets } from './tickets.js';
 import { clock, showTime } from './when.js';
@@ -33,6 +34,7 @@ const PRICED = new Set(['available', 'chosen', 'mine']);
 // of changes is one read).
 const QUOTAS_MS = 300;
 
+const room = new WaitingRoom(sessionId);
 const state = {
   session: null,
   chosen: new Set(),
@@ -374,10 +376,16 @@ async function reserve(body, context) {
   clearMessages();
   busy(true);
   try {
-    const { data } = await call('POST', '/reservations', { body: { session_id: sessionId, ...body }, idempotent: true });
+    const { data } = await call('POST', '/reservations', {
+      body: { session_id: sessionId, ...body },
+      idempotent: true,
+      headers: room.headers(),
+    });
     holding(data, null);
   } catch (error) {
-    if (error.code === 'validation_error' && 'count' in body && 'seats' in (error.details?.fields ?? {})) {
+    if (['admission_required', 'admission_expired', 'admission_invalid'].includes(error.code)) {
+      queueUp();
+    } else if (error.code === 'validation_error' && 'count' in body && 'seats' in (error.details?.fields ?? {})) {
       problem(phrase('best-unsupported'), 'best_unsupported');
     } else {
       refused(error, context);
@@ -750,6 +758,20 @@ function show(wanted) {
   $('hold-panel').hidden = panel !== 'hold';
   $('paying-panel').hidden = panel !== 'paying';
   $('tickets-panel').hidden = panel !== 'tickets';
+  $('queue-panel').hidden = panel !== 'queue';
+}
+
+// Behind a waiting room the buyer queues first; the picker opens by itself once admitted.
+async function queueUp() {
+  if (!token() || state.closed) return;
+  show('queue');
+  try {
+    await room.enter();
+  } catch (error) {
+    refused(error);
+  }
+  show('choose');
+  order();
 }
 
 // A hold or a sale made in this tab before a reload.
@@ -791,7 +813,10 @@ $('again').addEventListener('click', () => {
   show('choose');
   order();
 });
-onIdentityChange(() => clearMessages());
+onIdentityChange(() => {
+  clearMessages();
+  if (!room.admission && !state.reservation && !state.sale) queueUp();
+});
 
 follow(sessionId, {
   snapshot(map) {
@@ -811,3 +836,4 @@ await loadSession();
 // A hold is shown on the map, with its seats' kinds and prices: the map comes first.
 await mapDrawn;
 await restore();
+if (!state.reservation && !state.sale) await queueUp();
