@@ -22,6 +22,7 @@ from adapters.webhooks import HttpWebhookSender
 from cinema_core import SystemClock
 from cinema_core.events.envelopes import Event
 from cinema_core.webhooks.use_cases import Webhooks
+from entrypoints.worker import WEBHOOK_BATCH
 
 from .null_server import NullServer
 
@@ -69,7 +70,7 @@ def main() -> None:
             events = _events(options.events, clock)
             fanned = _fan_out(webhooks, events)
             started, wall = time.thread_time(), time.perf_counter()
-            while webhooks.send_due(5):
+            while webhooks.send_due(WEBHOOK_BATCH):
                 pass
             sending = time.thread_time() - started
             wall = time.perf_counter() - wall

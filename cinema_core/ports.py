@@ -605,9 +605,10 @@ class WebhookStore(Protocol):
         takes it meanwhile (and a sender that dies holding it only delays it)."""
         ...
 
-    def save_attempt(self, delivery: Delivery, attempts_before: int) -> bool:
-        """Write the delivery as its attempt left it, unless another attempt was recorded since
-        it was claimed (its attempts are no longer ``attempts_before``): False then."""
+    def save_attempts(self, attempts: Sequence[tuple[Delivery, int]]) -> set[UUID]:
+        """Write each delivery as its attempt left it, unless another attempt was recorded since
+        it was claimed (its attempts are no longer the number paired with it), all at once;
+        returns the ids written."""
         ...
 
     def disable_webhook(self, webhook_id: UUID, now: datetime, reason: str) -> None:

@@ -22,7 +22,9 @@ _BACKOFF = 1.0
 # timeout holds up one sender, not the others. Idle, each looks for due deliveries this often.
 WEBHOOK_SENDERS = 2
 WEBHOOK_POLL = 0.25
-WEBHOOK_BATCH = 5
+# A batch's claim and the write of its attempts are one statement each, whatever its size; a
+# receiver that times out holds the rest of its batch back by up to timeout × batch.
+WEBHOOK_BATCH = 20
 
 
 class BackgroundWorker:

@@ -133,19 +133,25 @@ class PostgresWebhookStore:
         claimed.sort(key=lambda pair: (pair[0].created_at, pair[0].id))
         return claimed
 
-    def save_attempt(self, delivery: Delivery, attempts_before: int) -> bool:
+    def save_attempts(self, attempts: Sequence[tuple[Delivery, int]]) -> set[UUID]:
+        if not attempts:
+            return set()
         params = {
-            "id": delivery.id,
-            "attempts_before": attempts_before,
-            "status": delivery.status,
-            "attempts": delivery.attempts,
-            "next_attempt_at": delivery.next_attempt_at,
-            "last_attempt_at": delivery.last_attempt_at,
-            "last_status": delivery.last_status,
-            "last_error": delivery.last_error,
-            "delivered_at": delivery.delivered_at,
+            "ids": [d.id for d, _ in attempts],
+            "before": [before for _, before in attempts],
+            "statuses": [d.status for d, _ in attempts],
+            "attempts": [d.attempts for d, _ in attempts],
+            "next": [d.next_attempt_at for d, _ in attempts],
+            "last": [d.last_attempt_at for d, _ in attempts],
+            "codes": [d.last_status for d, _ in attempts],
+            "errors": [d.last_error for d, _ in attempts],
+            "delivered": [d.delivered_at for d, _ in attempts],
         }
-        return self._count("recording a webhook attempt", sql.SAVE_ATTEMPT, params) > 0
+        rows = self._run(
+            "recording webhook attempts",
+            lambda db: db.execute(sql.SAVE_ATTEMPTS, params).fetchall(),
+        )
+        return {row[0] for row in rows}
 
     def disable_webhook(self, webhook_id: UUID, now: datetime, reason: str) -> None:
         def disable(db: Executor) -> None:

@@ -96,13 +96,16 @@ class InMemoryWebhookStore:
                 claimed.append((attrs.evolve(delivery), attrs.evolve(webhook)))
             return claimed
 
-    def save_attempt(self, delivery: Delivery, attempts_before: int) -> bool:
+    def save_attempts(self, attempts: Sequence[tuple[Delivery, int]]) -> set[UUID]:
+        saved = set()
         with self._mutex:
-            kept = self._deliveries.get(delivery.id)
-            if kept is None or kept.attempts != attempts_before or kept.status != "pending":
-                return False
-            self._deliveries[delivery.id] = attrs.evolve(delivery)
-            return True
+            for delivery, before in attempts:
+                kept = self._deliveries.get(delivery.id)
+                if kept is None or kept.attempts != before or kept.status != "pending":
+                    continue
+                self._deliveries[delivery.id] = attrs.evolve(delivery)
+                saved.add(delivery.id)
+        return saved
 
     def disable_webhook(self, webhook_id: UUID, now: datetime, reason: str) -> None:
         with self._mutex:

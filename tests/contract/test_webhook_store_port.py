@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
+import attrs
 import pytest
 
 from cinema_core import ManualClock
@@ -120,10 +121,37 @@ def test_a_claim_is_taken_once_and_a_stale_attempt_is_not_written(
     later = now + timedelta(seconds=31)
     [(second, _)] = store.claim_due(later, later + timedelta(seconds=30), 5)
     second.attempted(Outcome(status=200), later, webhooks.backoff)
-    assert store.save_attempt(second, 0)
+    assert store.save_attempts([(second, 0)]) == {second.id}
     first.attempted(Outcome(status=500), later, webhooks.backoff)
-    assert not store.save_attempt(first, 0)
+    assert store.save_attempts([(first, 0)]) == set()
     assert store.deliveries(hook.id, None, 5)[0].status == "delivered"
+
+
+def test_a_batch_of_attempts_is_written_at_once_but_the_stale_ones(
+    store: Any, clock: ManualClock
+) -> None:
+    """One write records a sender's whole batch: each delivery as its attempt left it, except
+    one whose attempts moved on since (another claim's), which is left as that claim wrote it."""
+    webhooks = Webhooks(store, ScriptedSender(), clock)
+    hook = webhooks.register(URL, ["*"])
+    webhooks.fan_out([event(clock) for _ in range(3)])
+    now = clock.now()
+    claimed = [d for d, _ in store.claim_due(now, now + timedelta(seconds=30), 5)]
+    assert len(claimed) == 3
+    stale = claimed[2]
+    stale.attempted(Outcome(status=200), now, webhooks.backoff)
+    assert store.save_attempts([(stale, 0)]) == {stale.id}
+    claimed[0].attempted(Outcome(status=200), now, webhooks.backoff)
+    claimed[1].attempted(Outcome(status=503), now, webhooks.backoff)
+    retried = attrs.evolve(stale, attempts=1, status="pending")
+    retried.attempted(Outcome(status=500), now, webhooks.backoff)
+    saved = store.save_attempts([(claimed[0], 0), (claimed[1], 0), (retried, 0)])
+    assert saved == {claimed[0].id, claimed[1].id}
+    log = {d.id: d for d in store.deliveries(hook.id, None, 5)}
+    assert log[claimed[0].id].status == "delivered"
+    assert (log[claimed[1].id].status, log[claimed[1].id].last_status) == ("pending", 503)
+    assert (log[stale.id].status, log[stale.id].attempts) == ("delivered", 1)
+    assert store.save_attempts([]) == set()
 
 
 def test_disabling_stops_every_pending_delivery(store: Any, clock: ManualClock) -> None:

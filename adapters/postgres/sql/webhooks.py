@@ -75,12 +75,19 @@ RETURNING d.id, d.webhook_id, d.event_id, d.event_type, d.body, d.created_at, d.
           w.disabled_reason AS w_disabled_reason
 """
 
-# Only the claim that made the attempt writes it: a lapsed lease's second sender finds the
-# attempts moved on and leaves the log as the first one wrote it.
-SAVE_ATTEMPT: Final = """
-UPDATE webhook_deliveries
-SET status = %(status)s, attempts = %(attempts)s, next_attempt_at = %(next_attempt_at)s,
-    last_attempt_at = %(last_attempt_at)s, last_status = %(last_status)s,
-    last_error = %(last_error)s, delivered_at = %(delivered_at)s
-WHERE id = %(id)s AND attempts = %(attempts_before)s AND status = 'pending'
+# A sender's batch of attempts in one statement. Only the claim that made an attempt writes it:
+# a lapsed lease's second sender finds the attempts moved on and leaves the log as the first one
+# wrote it.
+SAVE_ATTEMPTS: Final = """
+UPDATE webhook_deliveries d
+SET status = a.status, attempts = a.attempts, next_attempt_at = a.next_attempt_at,
+    last_attempt_at = a.last_attempt_at, last_status = a.last_status,
+    last_error = a.last_error, delivered_at = a.delivered_at
+FROM unnest(%(ids)s::uuid[], %(before)s::int[], %(statuses)s::text[], %(attempts)s::int[],
+            %(next)s::timestamptz[], %(last)s::timestamptz[], %(codes)s::int[],
+            %(errors)s::text[], %(delivered)s::timestamptz[])
+     AS a(id, attempts_before, status, attempts, next_attempt_at, last_attempt_at, last_status,
+          last_error, delivered_at)
+WHERE d.id = a.id AND d.attempts = a.attempts_before AND d.status = 'pending'
+RETURNING d.id
 """

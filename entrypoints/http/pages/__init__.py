@@ -22,6 +22,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from cinema_core import SaleNotFound, SessionNotFound
+from cinema_core.events.envelopes import EVENT_TYPES
 from entrypoints.config import LOCALES
 from entrypoints.http.framework import languages
 from entrypoints.http.framework.operations import Call, Operation, Param, Reply
@@ -128,7 +129,9 @@ def my_tickets(call: Call) -> Response:
 
 
 def admin(call: Call) -> Response:
-    return _page(call, "admin.html", title=_("Admin"), script="admin", nav="admin")
+    return _page(
+        call, "admin.html", title=_("Admin"), script="admin", nav="admin", event_types=EVENT_TYPES
+    )
 
 
 def door(call: Call) -> Response:

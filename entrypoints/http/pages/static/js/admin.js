@@ -1,6 +1,7 @@
 // The admin screen: rooms from a text layout with a live preview, sessions in a room (or in a
 // plain room made for them), every coming session's report, refreshed as sales come in, and,
-// when the box office takes money through the sandbox, the bank's approve and decline.
+// when the box office takes money through the sandbox, the bank's approve and decline; the
+// webhooks' section is webhooks.js.
 
 import './account.js';
 import { ApiError, blob, call, get, post, unsupported } from './api.js';
@@ -11,6 +12,7 @@ import { cents, money } from './money.js';
 import { phrase } from './phrases.js';
 import { ratingBadge } from './rating.js';
 import { SeatMapView } from './seatmap.js';
+import { startWebhooks } from './webhooks.js';
 import { LOCALE, ZONE, isoZ, showTime } from './when.js';
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +42,7 @@ function guard() {
       $('rooms-panel').hidden = !offered.rooms;
       if (offered.rooms) loadRooms();
     });
+    startWebhooks();
     watch();
   }
 }
