@@ -24,13 +24,14 @@ from cinema_core.after_sale.admissions import Admission, Ticket, new_code
 from cinema_core.after_sale.refunds import DEFAULT_REFUND_CUTOFF, Refund
 from cinema_core.after_sale.use_cases import AfterSale
 from cinema_core.kernel.clock import Clock, SystemClock
+from cinema_core.kernel.metrics import NO_METRICS
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Page
 from cinema_core.payments.charges import PaymentProvider
 from cinema_core.payments.instant import InstantProvider
 from cinema_core.payments.payment import Payment
 from cinema_core.payments.use_cases import DEFAULT_PAYMENT_HOLD, DEFAULT_RECONCILE, Payments
-from cinema_core.ports import ReservationRepo, SeatLock
+from cinema_core.ports import Metrics, ReservationRepo, SeatLock
 from cinema_core.reports.figures import DailySales, SessionReport
 from cinema_core.reports.statement import SessionStatement
 from cinema_core.reports.use_cases import Reports
@@ -87,6 +88,8 @@ class BoxOffice:
     notification_url: str | None = None
     # How long a pending payment goes unheard of before reconciliation reads it.
     reconcile_quiet: timedelta = DEFAULT_RECONCILE
+    # What the use cases count (holds, sales, refunds, check-ins, payments by status).
+    metrics: Metrics = NO_METRICS
     # The use cases, composed once from the fields above.
     holding: Holding = attrs.field(init=False, repr=False)
     venues: Rooms = attrs.field(init=False, repr=False)
@@ -102,7 +105,13 @@ class BoxOffice:
     @holding.default
     def _holding(self) -> Holding:
         return Holding(
-            self.repo, self.seat_lock, self.clock, self.hold, self.new_id, self.sales_close
+            self.repo,
+            self.seat_lock,
+            self.clock,
+            self.hold,
+            self.new_id,
+            self.sales_close,
+            self.metrics,
         )
 
     @venues.default

@@ -36,6 +36,8 @@ __all__ = [
     "Clock",
     "EventBus",
     "IdempotencyStore",
+    "Metrics",
+    "OutboxBacklog",
     "ProcessedEvents",
     "RateLimiter",
     "ReservationRepo",
@@ -357,9 +359,22 @@ class ReservationRepo(Protocol):
         order is kept and nothing goes out twice in the ordinary course."""
         ...
 
+    def outbox_backlog(self) -> OutboxBacklog:
+        """How many recorded events the relay has not published yet, and when the oldest of
+        them occurred (``None`` with none waiting)."""
+        ...
+
     def ping(self) -> None:
         """Raise ``StoreUnavailable`` if the store cannot serve."""
         ...
+
+
+@attrs.frozen
+class OutboxBacklog:
+    """The events waiting in the outbox for the relay."""
+
+    count: int
+    oldest_at: datetime | None
 
 
 class SeatLock(Protocol):
@@ -477,4 +492,29 @@ class ProcessedEvents(Protocol):
 
     def mark(self, consumer: str, event_ids: Sequence[UUID]) -> None:
         """Record that ``consumer`` has handled these events (again is harmless)."""
+        ...
+
+
+class Metrics(Protocol):
+    """What the use cases count, each once its unit of work has committed: the operators'
+    view of the business (``cinema_core.memory.metrics`` has a no-op and a tally)."""
+
+    def held(self, seats: int) -> None:
+        """A new hold of ``seats`` seats."""
+        ...
+
+    def sold(self, seats: int) -> None:
+        """A new sale of ``seats`` seats."""
+        ...
+
+    def refunded(self, seats: int) -> None:
+        """A refund of ``seats`` seats."""
+        ...
+
+    def checked_in(self) -> None:
+        """A ticket let in at the door."""
+        ...
+
+    def payment(self, status: str) -> None:
+        """A payment through a provider came to ``status`` (``pending`` when started)."""
         ...

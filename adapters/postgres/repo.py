@@ -18,6 +18,7 @@ from cinema_core.after_sale.admissions import Ticket
 from cinema_core.events.envelopes import Event
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
+from cinema_core.ports import OutboxBacklog
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
 from cinema_core.reports.statement import StatementGroup
 from cinema_core.rooms.layout import Room, plan
@@ -378,6 +379,13 @@ class PostgresReservationRepo:
                 return len(batch)
         except sa.exc.SQLAlchemyError as error:
             raise self._failed(error, "relaying the outbox") from error
+
+    def outbox_backlog(self) -> OutboxBacklog:
+        row = self._read(
+            "reading the outbox backlog",
+            lambda db: db.execute(outbox_sql.BACKLOG, {}, mapped=True).fetchone(),
+        )
+        return OutboxBacklog(int(row["count"]), row["oldest_at"])
 
     def ping(self) -> None:
         with probing():

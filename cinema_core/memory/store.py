@@ -35,7 +35,7 @@ from cinema_core.kernel.times import iso
 from cinema_core.memory.audit import newest_first
 from cinema_core.payments.errors import PaymentInProgress
 from cinema_core.payments.payment import Payment, PaymentStatus
-from cinema_core.ports import SessionLockMode
+from cinema_core.ports import OutboxBacklog, SessionLockMode
 from cinema_core.reports.figures import (
     DailySales,
     SalesFilter,
@@ -794,6 +794,11 @@ class InMemoryReservationRepo:
             with self._lock:
                 self._state.published = start + len(batch)
             return len(batch)
+
+    def outbox_backlog(self) -> OutboxBacklog:
+        with self._lock:
+            waiting = self._state.events[self._state.published :]
+        return OutboxBacklog(len(waiting), waiting[0].occurred_at if waiting else None)
 
     def ping(self) -> None:
         return None

@@ -94,7 +94,9 @@ class Holds:
                 hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
             return self.holding.commit_hold(tx, session, reservation, held, at)
 
-        return self.holding.behind_lock(session.id, labels, reservation.id, work)
+        made = self.holding.behind_lock(session.id, labels, reservation.id, work)
+        self.holding.metrics.held(len(made.seats))
+        return made
 
     def _take_judging_rows(
         self, tx: Transaction, session: Session, reservation: Reservation
@@ -255,7 +257,10 @@ class Holds:
             tx.emit(events.payment_confirmed(self.holding.new_id(), sale, now))
             return sale, True
 
-        return self.holding.repo.atomic(work)
+        sale, new = self.holding.repo.atomic(work)
+        if new:
+            self.holding.metrics.sold(len(sale.seats))
+        return sale, new
 
     # -- lapsing -------------------------------------------------------------------------
 

@@ -29,3 +29,9 @@ ORDER BY seq
 LIMIT %(limit)s
 """
 MARK_PUBLISHED: Final = "UPDATE outbox SET published_at = now() WHERE seq = ANY(%(seqs)s::bigint[])"
+
+# What GET /metrics reports of the relay's queue: the partial index on unpublished rows keeps it
+# to the rows waiting, however long the outbox grows.
+BACKLOG: Final = """
+SELECT count(*) AS count, min(occurred_at) AS oldest_at FROM outbox WHERE published_at IS NULL
+"""
