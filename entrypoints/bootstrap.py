@@ -6,10 +6,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import attrs
 
 from cinema_core import BoxOffice, Clock, Outages, Relay, SystemClock
+from cinema_core.kernel.metrics import NO_METRICS
 from cinema_core.memory import (
     InMemoryEventBus,
     InMemoryIdempotencyStore,
@@ -32,6 +34,9 @@ from .config import Settings
 from .events import BrokerEvents, Events, build_events
 from .logs import LoggedBus
 from .readiness import CHECK_TIMEOUT, CHECKS, Probe, verdict
+
+if TYPE_CHECKING:
+    from adapters.prometheus import PrometheusMetrics
 
 NoticeVerifier = Callable[[Mapping[str, str], Mapping[str, str]], str | None]
 
@@ -64,6 +69,8 @@ class Services:
     notices: NoticeVerifier | None = None
     # The sandbox provider when it is the one taking money (its admin routes play the bank).
     sandbox: SandboxProvider | None = None
+    # What GET /metrics answers with (None: metrics switched off, CINEMA_METRICS=0).
+    metrics: PrometheusMetrics | None = None
     _probes: dict[str, Probe] = attrs.Factory(dict)
 
     @property
@@ -168,6 +175,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             RedisRateLimiter(redis_client, settings.namespace), rate_limiter, outages
         )
 
+    metrics = _metrics(settings) if settings.metrics else None
+    if metrics is not None:
+        closers.append(metrics)
     provider, notices, sandbox = _payment_provider(settings, clock, closers)
     public_url = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
     box = BoxOffice(
@@ -184,6 +194,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             f"{public_url}/payments/mercadopago/notifications" if notices is not None else None
         ),
         reconcile_quiet=timedelta(seconds=settings.payment_reconcile_seconds),
+        metrics=metrics or NO_METRICS,
     )
     if sandbox is not None:
         # In place of a webhook: every change of a sandbox charge reaches the one settle path
@@ -207,7 +218,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         supervisor=supervisor,
         notices=notices,
         sandbox=sandbox,
+        metrics=metrics,
     )
+    if metrics is not None:
+        _read_at_scrape(metrics, repo, events, clock)
     if settings.database_url:
         services.pings["database"] = repo.ping
     if isinstance(events, BrokerEvents):
@@ -215,6 +229,46 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if redis_ping is not None:
         services.pings["redis"] = redis_ping
     return services
+
+
+def _metrics(settings: Settings) -> PrometheusMetrics:
+    # Imported here: prometheus-client picks its multiprocess mode when first imported, which
+    # must be after `cinema serve` has set PROMETHEUS_MULTIPROC_DIR for its workers.
+    from adapters.prometheus import PrometheusMetrics, forget_dead_processes
+
+    if settings.metrics_dir is not None:
+        forget_dead_processes(settings.metrics_dir)
+    return PrometheusMetrics(settings.metrics_dir)
+
+
+def _read_at_scrape(
+    metrics: PrometheusMetrics, repo: ReservationRepo, events: Events, clock: Clock
+) -> None:
+    """The gauges of shared state, read by whichever process is scraped."""
+
+    def backlog() -> dict[tuple[str, ...], float]:
+        return {(): repo.outbox_backlog().count}
+
+    def oldest() -> dict[tuple[str, ...], float]:
+        waiting = repo.outbox_backlog().oldest_at
+        age = 0.0 if waiting is None else (clock.now() - waiting).total_seconds()
+        return {(): max(0.0, age)}
+
+    def lag() -> dict[tuple[str, ...], float]:
+        return {(name,): count for name, count in events.lag().items()}
+
+    metrics.gauge("cinema_outbox_backlog", "Events recorded and not yet published.", backlog)
+    metrics.gauge(
+        "cinema_outbox_oldest_age_seconds",
+        "How long the oldest unpublished event has waited (0: none waits).",
+        oldest,
+    )
+    metrics.gauge(
+        "cinema_consumer_lag_messages",
+        "Events waiting in each consumer's queue on the broker.",
+        lag,
+        ("consumer",),
+    )
 
 
 def _payment_provider(

@@ -56,6 +56,20 @@ def _namespace(namespace: str | None) -> str:
     return namespace
 
 
+# prometheus-client's own variable: it reads it on import to choose its multiprocess mode.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _otel_endpoint(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if urlsplit(value).scheme not in ("http", "https"):
+        raise ConfigError(
+            f"CINEMA_OTEL_ENDPOINT must be an http:// or https:// address, not {value!r}"
+        )
+    return value.rstrip("/")
+
+
 PAYMENT_PROVIDERS = ("instant", "sandbox", "mercadopago")
 # The languages the pages and error messages speak (BCP 47 tags, as Accept-Language writes them).
 LOCALES = ("pt-BR", "en")
@@ -204,6 +218,22 @@ VARIABLES = {
             "cinema",
         ),
         Variable(
+            "CINEMA_METRICS",
+            "0 switches the Prometheus metrics off (no GET /metrics, nothing counted)",
+            "1",
+        ),
+        Variable(
+            "CINEMA_METRICS_TOKEN",
+            "the bearer token GET /metrics asks for",
+            "— (GET /metrics is open)",
+        ),
+        Variable(
+            "CINEMA_OTEL_ENDPOINT",
+            "an OpenTelemetry collector's OTLP/HTTP address, e.g. http://127.0.0.1:4318: one "
+            "trace per request and per consumed event (needs the otel extra)",
+            "— (no tracing)",
+        ),
+        Variable(
             "CINEMA_RUN_WORKER",
             "0 keeps the sweeper and relay out of the API processes (cinema serve --no-worker "
             "sets it for its worker processes)",
@@ -274,6 +304,14 @@ class Settings:
     # The pages' language unless the browser asks for another we speak; the cinemas' zone.
     default_locale: str = "pt-BR"
     time_zone: str = "America/Sao_Paulo"
+    # Prometheus metrics (GET /metrics), and the bearer token it asks for when set.
+    metrics: bool = True
+    metrics_token: str | None = None
+    # Where each process of ``cinema serve --workers N`` writes its metrics for the others to
+    # sum (prometheus-client's multiprocess mode; the CLI makes and sets it, not an operator).
+    metrics_dir: str | None = None
+    # The OTLP/HTTP collector traces go to (None: no tracing, and no OpenTelemetry imported).
+    otel_endpoint: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -343,6 +381,10 @@ class Settings:
             ),
             namespace=_namespace(text("CINEMA_NAMESPACE")),
             run_worker=(text("CINEMA_RUN_WORKER") or "1").lower() not in ("0", "false", "no"),
+            metrics=(text("CINEMA_METRICS") or "1").lower() not in ("0", "false", "no"),
+            metrics_token=text("CINEMA_METRICS_TOKEN"),
+            metrics_dir=text(MULTIPROCESS_DIR),
+            otel_endpoint=_otel_endpoint(text("CINEMA_OTEL_ENDPOINT")),
             database_pool_size=int(
                 number("CINEMA_DATABASE_POOL_SIZE", DATABASE_POOL_SIZE, minimum=1)
             ),

@@ -65,6 +65,11 @@ class InProcessEvents:
     def dead_letters(self, consumer: str) -> list[DeadLetter]:
         return [d for d in self.dispatcher.dead_letters if d.consumer == consumer]
 
+    def lag(self) -> dict[str, int]:
+        """Events waiting for each consumer: none, each is handed its events as they are
+        published."""
+        return {}
+
     def start_consumers(self) -> None:
         """Drive retries that come due (first attempts run as the relay publishes)."""
         if self._retries is None:
@@ -117,6 +122,12 @@ class BrokerEvents:
         from adapters.rabbitmq import peek_dead_letters
 
         return peek_dead_letters(self.url, consumer, self.topology)
+
+    def lag(self) -> dict[str, int]:
+        """Events waiting in each consumer's queue."""
+        from adapters.rabbitmq import queue_depths
+
+        return queue_depths(self.url, [c.name for c in self.consumers], self.topology)
 
     def start_consumers(self) -> None:
         from adapters.rabbitmq import ConsumerRunner

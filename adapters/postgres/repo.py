@@ -385,6 +385,7 @@ class PostgresReservationRepo:
             "reading the outbox backlog",
             lambda db: db.execute(outbox_sql.BACKLOG, {}, mapped=True).fetchone(),
         )
+        assert row is not None  # an aggregate always has its one row
         return OutboxBacklog(int(row["count"]), row["oldest_at"])
 
     def ping(self) -> None:

@@ -80,7 +80,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         middleware=[
             # Outermost: even the last net's 500 speaks the request's language.
             Middleware(Languages, default=services.settings.default_locale),
-            Middleware(RequestContext),
+            Middleware(RequestContext, metrics=services.metrics),
         ],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,

@@ -43,6 +43,7 @@ CONTRACT_ROUTES = {
     ("get", "/admin/events"),
     ("get", "/health"),
     ("get", "/ready"),
+    ("get", "/metrics"),
     ("get", "/openapi.json"),
     ("get", "/api-docs"),
     ("get", "/sales/{sale_id}"),
