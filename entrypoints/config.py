@@ -60,16 +60,6 @@ def _namespace(namespace: str | None) -> str:
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def _otel_endpoint(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if urlsplit(value).scheme not in ("http", "https"):
-        raise ConfigError(
-            f"CINEMA_OTEL_ENDPOINT must be an http:// or https:// address, not {value!r}"
-        )
-    return value.rstrip("/")
-
-
 PAYMENT_PROVIDERS = ("instant", "sandbox", "mercadopago")
 # The languages the pages and error messages speak (BCP 47 tags, as Accept-Language writes them).
 LOCALES = ("pt-BR", "en")
@@ -228,12 +218,6 @@ VARIABLES = {
             "— (GET /metrics is open)",
         ),
         Variable(
-            "CINEMA_OTEL_ENDPOINT",
-            "an OpenTelemetry collector's OTLP/HTTP address, e.g. http://127.0.0.1:4318: one "
-            "trace per request and per consumed event (needs the otel extra)",
-            "— (no tracing)",
-        ),
-        Variable(
             "CINEMA_RUN_WORKER",
             "0 keeps the sweeper and relay out of the API processes (cinema serve --no-worker "
             "sets it for its worker processes)",
@@ -310,8 +294,6 @@ class Settings:
     # Where each process of ``cinema serve --workers N`` writes its metrics for the others to
     # sum (prometheus-client's multiprocess mode; the CLI makes and sets it, not an operator).
     metrics_dir: str | None = None
-    # The OTLP/HTTP collector traces go to (None: no tracing, and no OpenTelemetry imported).
-    otel_endpoint: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -384,7 +366,6 @@ class Settings:
             metrics=(text("CINEMA_METRICS") or "1").lower() not in ("0", "false", "no"),
             metrics_token=text("CINEMA_METRICS_TOKEN"),
             metrics_dir=text(MULTIPROCESS_DIR),
-            otel_endpoint=_otel_endpoint(text("CINEMA_OTEL_ENDPOINT")),
             database_pool_size=int(
                 number("CINEMA_DATABASE_POOL_SIZE", DATABASE_POOL_SIZE, minimum=1)
             ),
