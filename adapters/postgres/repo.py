@@ -114,6 +114,9 @@ class PostgresReservationRepo:
         self._seat_reads: dict[UUID, tuple[str, list[Seat]]] = {}
         # Called after each commit that recorded events (e.g. to wake the relay at once).
         self.on_commit: list[Callable[[], None]] = []
+        # The current trace's W3C traceparent, stamped on the events a transaction records
+        # (bootstrap sets it when tracing is on; None: the outbox carries none).
+        self.traceparent: Callable[[], str | None] | None = None
 
     def atomic(self, work: Callable[[PostgresTransaction], T]) -> T:
         """Run ``work`` in one transaction on one connection; see ``ReservationRepo.atomic``.
@@ -133,7 +136,7 @@ class PostgresReservationRepo:
                 with self.engine.connect() as connection, connection.begin():
                     tx = self.transaction(connection)
                     result = work(tx)
-                    tx.flush()
+                    tx.flush(None if self.traceparent is None else self.traceparent())
                     committing = True
             except sa.exc.DBAPIError as error:
                 if error.connection_invalidated and not committing and not reconnected:

@@ -587,11 +587,18 @@ class InMemoryReservationRepo:
         self._lock = threading.RLock()
         self._relaying = threading.Lock()
         self.on_commit: list[Callable[[], None]] = []
+        # As PostgresReservationRepo's: the current trace's traceparent, stamped on the events
+        # a transaction records (None: tracing is off).
+        self.traceparent: Callable[[], str | None] | None = None
 
     def atomic(self, work: Callable[[_Transaction], T]) -> T:
         with self._lock:
             tx = _Transaction(self._state)
             result = work(tx)
+            if tx.events and self.traceparent is not None:
+                stamp = self.traceparent()
+                if stamp is not None:
+                    tx.events[:] = [attrs.evolve(e, traceparent=stamp) for e in tx.events]
             tx.commit()
         if tx.events:
             for callback in self.on_commit:
