@@ -266,6 +266,11 @@ class Transaction(Protocol):
 class ReservationRepo(Protocol):
     """The source of truth: sessions, seats, reservations, sales and the event outbox."""
 
+    # What the events a transaction records carry as ``Event.traceparent``: called once per
+    # commit that records any (None: they carry none). The composition root sets it when
+    # tracing is on.
+    traceparent: Callable[[], str | None] | None
+
     def atomic(self, work: Callable[[Transaction], T]) -> T:
         """Run ``work`` in one transaction and commit it, or roll it all back if it raises.
 

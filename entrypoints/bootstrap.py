@@ -30,12 +30,13 @@ from cinema_core.resilience.fallbacks import (
 )
 from cinema_core.resilience.supervision import Supervisor
 
-from .config import Settings
+from .config import ConfigError, Settings
 from .events import BrokerEvents, Events, build_events
 from .logs import LoggedBus
 from .readiness import CHECK_TIMEOUT, CHECKS, Probe, verdict
 
 if TYPE_CHECKING:
+    from adapters.otel import Tracing
     from adapters.prometheus import PrometheusMetrics
 
 NoticeVerifier = Callable[[Mapping[str, str], Mapping[str, str]], str | None]
@@ -71,6 +72,9 @@ class Services:
     sandbox: SandboxProvider | None = None
     # What GET /metrics answers with (None: metrics switched off, CINEMA_METRICS=0).
     metrics: PrometheusMetrics | None = None
+    # Where this process's spans go (None: tracing off, CINEMA_OTEL_ENDPOINT unset); the HTTP
+    # app wraps itself in its request spans.
+    tracing: Tracing | None = None
     _probes: dict[str, Probe] = attrs.Factory(dict)
 
     @property
@@ -117,8 +121,13 @@ def _redis_kind(url: str | None) -> str:
     return "redis-cluster" if url.split(":", 1)[0].endswith("+cluster") else "redis"
 
 
-def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
-    """Wire the adapters the settings name; whatever is not configured runs in memory."""
+def bootstrap(
+    settings: Settings, clock: Clock | None = None, tracing: Tracing | None = None
+) -> Services:
+    """Wire the adapters the settings name; whatever is not configured runs in memory.
+
+    ``tracing`` stands in for the one ``CINEMA_OTEL_ENDPOINT`` names (tests hand one that keeps
+    its spans in memory)."""
     clock = clock or SystemClock()
     outages = Outages()
     # Heartbeats on a monotonic clock of their own, not ``clock``: a test's manual clock moved
@@ -127,14 +136,35 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     local_events = InMemoryEventBus()
 
     closers: list[object] = []
+    if tracing is None and settings.otel_endpoint:
+        # Imported here so that a process without tracing never loads OpenTelemetry.
+        try:
+            from adapters.otel import Tracing
+        except ImportError as error:
+            raise ConfigError(
+                "CINEMA_OTEL_ENDPOINT needs OpenTelemetry: pip install 'cinema-box-office[otel]'"
+                f" ({error.name} is missing)"
+            ) from None
+
+        tracing = Tracing.to_collector(settings.otel_endpoint, settings.otel_service_name)
+    if tracing is not None:
+        closers.append(tracing)  # first: closed last, once nothing makes spans any more
     repo: ReservationRepo = InMemoryReservationRepo()
     seat_lock: SeatLock = InMemorySeatLock(clock)
     idempotency: IdempotencyStore = InMemoryIdempotencyStore(clock)
     if settings.database_url:
         repo, idempotency = _postgres(settings, clock, closers)
+    if tracing is not None:
+        _trace_store(repo, tracing)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
     events = build_events(
-        settings, clock, outages, local_events, getattr(repo, "engine", None), supervisor
+        settings,
+        clock,
+        outages,
+        local_events,
+        getattr(repo, "engine", None),
+        supervisor,
+        None if tracing is None else tracing.broker,
     )
     closers.append(events)
     # With a broker the relay publishes there only, and the live feed brings the seat events
@@ -157,6 +187,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         # degrades the process instead of stopping it, as with one server.
         redis_client = connect(settings.redis_url)
         closers.append(redis_client)
+        if tracing is not None:
+            tracing.commands(redis_client)
         redis_ping = partial(ping, redis_client)
         # Redis' outages stop here: while it is down the lock filters nothing (the store alone
         # judges), tells Outages (the WARNING, /ready), and rests between probes.
@@ -219,6 +251,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         notices=notices,
         sandbox=sandbox,
         metrics=metrics,
+        tracing=tracing,
     )
     if metrics is not None:
         _read_at_scrape(metrics, repo, events, clock)
@@ -229,6 +262,14 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     if redis_ping is not None:
         services.pings["redis"] = redis_ping
     return services
+
+
+def _trace_store(repo: ReservationRepo, tracing: Tracing) -> None:
+    """Spans for the database's statements; the events a transaction records carry its trace."""
+    engine = getattr(repo, "engine", None)
+    if engine is not None:
+        tracing.statements(engine)
+    repo.traceparent = tracing.traceparent
 
 
 def _metrics(settings: Settings) -> PrometheusMetrics:

@@ -218,6 +218,13 @@ VARIABLES = {
             "— (GET /metrics is open)",
         ),
         Variable(
+            "CINEMA_OTEL_ENDPOINT",
+            "OpenTelemetry collector (OTLP over HTTP, e.g. http://127.0.0.1:4318) that traces "
+            "go to: one per request, across PostgreSQL, Redis, the broker and the consumers",
+            "— (no tracing)",
+        ),
+        Variable("CINEMA_OTEL_SERVICE_NAME", "the service name the traces carry", "cinema"),
+        Variable(
             "CINEMA_RUN_WORKER",
             "0 keeps the sweeper and relay out of the API processes (cinema serve --no-worker "
             "sets it for its worker processes)",
@@ -241,6 +248,18 @@ def _url(name: str, value: str | None) -> str | None:
             f"not {scheme + '://' if scheme else repr(value)}"
         )
     return value
+
+
+def _otel_endpoint(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            "CINEMA_OTEL_ENDPOINT must be an OTLP/HTTP collector's address, "
+            "http://host:4318 or https://…"
+        )
+    return url
 
 
 def terminal_log_format() -> str:
@@ -294,6 +313,9 @@ class Settings:
     # Where each process of ``cinema serve --workers N`` writes its metrics for the others to
     # sum (prometheus-client's multiprocess mode; the CLI makes and sets it, not an operator).
     metrics_dir: str | None = None
+    # OpenTelemetry traces to this OTLP/HTTP collector (None: no tracing, nothing imported).
+    otel_endpoint: str | None = None
+    otel_service_name: str = "cinema"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -366,6 +388,8 @@ class Settings:
             metrics=(text("CINEMA_METRICS") or "1").lower() not in ("0", "false", "no"),
             metrics_token=text("CINEMA_METRICS_TOKEN"),
             metrics_dir=text(MULTIPROCESS_DIR),
+            otel_endpoint=_otel_endpoint(text("CINEMA_OTEL_ENDPOINT")),
+            otel_service_name=text("CINEMA_OTEL_SERVICE_NAME") or "cinema",
             database_pool_size=int(
                 number("CINEMA_DATABASE_POOL_SIZE", DATABASE_POOL_SIZE, minimum=1)
             ),

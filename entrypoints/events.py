@@ -108,6 +108,8 @@ class BrokerEvents:
     outages: Outages
     local_events: InMemoryEventBus
     supervisor: Supervisor = attrs.Factory(Supervisor)
+    # The consumers' spans (adapters.rabbitmq.tracing.MessageTracing; None: no tracing).
+    tracing: Any = None
     _runner: Any = None
     _feed: Any = None
 
@@ -140,6 +142,7 @@ class BrokerEvents:
                 processed=self.processed,
                 outages=self.outages,
                 supervisor=self.supervisor,
+                **({} if self.tracing is None else {"tracing": self.tracing}),
             )
             self._runner.start()
 
@@ -190,6 +193,7 @@ def build_events(
     local_events: InMemoryEventBus,
     engine: Any = None,
     supervisor: Supervisor | None = None,
+    tracing: Any = None,
 ) -> Events:
     """The events wiring for these settings; ``engine`` is the PostgreSQL engine, if any;
     the threads it runs are ``supervisor``'s loops."""
@@ -207,10 +211,14 @@ def build_events(
         return InProcessEvents(dispatcher, audit, processed, supervisor)
 
     from adapters.rabbitmq import RabbitEventBus, Topology
+    from adapters.rabbitmq.tracing import NO_TRACING
 
     topology = Topology(settings.namespace)
     consumers = [audit_consumer(audit)]
-    bus = RabbitEventBus(settings.amqp_url, topology, consumers, supervisor=supervisor)
+    tracing = tracing or NO_TRACING
+    bus = RabbitEventBus(
+        settings.amqp_url, topology, consumers, supervisor=supervisor, tracing=tracing
+    )
     return BrokerEvents(
         bus,
         audit,
@@ -221,4 +229,5 @@ def build_events(
         outages,
         local_events,
         supervisor,
+        tracing=tracing,
     )

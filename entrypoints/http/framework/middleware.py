@@ -7,6 +7,7 @@ Pure ASGI rather than ``BaseHTTPMiddleware``: no per-request task, and streaming
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -53,6 +54,18 @@ _TEMPLATE = re.compile(r"{([a-z_]+):[a-z]+}")
 def request_info(scope: Scope) -> RequestInfo | None:
     info: RequestInfo | None = scope.get("cinema")
     return info
+
+
+def route_template(scope: Scope) -> str | None:
+    """The template of the route that answered, as the metrics name it (``{user_id}``, no
+    converter); None when no operation did."""
+    info = request_info(scope)
+    return None if info is None or info.route is None else _plain_template(info.route)
+
+
+@functools.lru_cache(maxsize=512)  # as many as there are routes
+def _plain_template(route: str) -> str:
+    return _TEMPLATE.sub(r"{\1}", route)
 
 
 def _sane(value: bytes) -> bool:
