@@ -5,7 +5,7 @@ COPY pyproject.toml README.md LICENSE ./
 COPY cinema_core cinema_core
 COPY adapters adapters
 COPY entrypoints entrypoints
-RUN pip install --no-cache-dir . && useradd --system --no-create-home cinema
+RUN pip install --no-cache-dir '.[otel]' && useradd --system --no-create-home cinema
 USER cinema
 EXPOSE 8000
 CMD ["cinema", "serve", "--host", "0.0.0.0"]

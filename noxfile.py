@@ -68,7 +68,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy in strict mode on the packages pyproject names (the core, the adapters)."""
-    install(session)
+    install(session, "otel")
     session.install("mypy==2.4.1")
     session.run("mypy", *session.posargs)
 

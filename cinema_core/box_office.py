@@ -32,6 +32,7 @@ from cinema_core.goods.products import Product
 from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.goods.use_cases import Catalogue
 from cinema_core.kernel.clock import Clock, SystemClock
+from cinema_core.kernel.metrics import NO_METRICS
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Page
 from cinema_core.memory.waiting import InMemoryWaitingLines
@@ -39,7 +40,7 @@ from cinema_core.payments.charges import PaymentProvider
 from cinema_core.payments.instant import InstantProvider
 from cinema_core.payments.payment import Payment
 from cinema_core.payments.use_cases import DEFAULT_PAYMENT_HOLD, DEFAULT_RECONCILE, Payments
-from cinema_core.ports import ReservationRepo, SeatLock, WaitingLines
+from cinema_core.ports import Metrics, ReservationRepo, SeatLock, WaitingLines
 from cinema_core.reports.figures import DailySales, SessionReport
 from cinema_core.reports.statement import SessionStatement
 from cinema_core.reports.use_cases import Reports
@@ -109,6 +110,8 @@ class BoxOffice:
     waiting_lines: WaitingLines = attrs.field(factory=InMemoryWaitingLines)
     admission: timedelta = DEFAULT_ADMISSION
     admission_key: bytes = attrs.field(factory=_random_key, repr=False)
+    # What the use cases count (holds, sales, refunds, check-ins, payments by status).
+    metrics: Metrics = NO_METRICS
     # The use cases, composed once from the fields above.
     holding: Holding = attrs.field(init=False, repr=False)
     venues: Rooms = attrs.field(init=False, repr=False)
@@ -127,7 +130,13 @@ class BoxOffice:
     @holding.default
     def _holding(self) -> Holding:
         return Holding(
-            self.repo, self.seat_lock, self.clock, self.hold, self.new_id, self.sales_close
+            self.repo,
+            self.seat_lock,
+            self.clock,
+            self.hold,
+            self.new_id,
+            self.sales_close,
+            self.metrics,
         )
 
     @venues.default

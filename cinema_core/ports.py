@@ -42,6 +42,8 @@ __all__ = [
     "Clock",
     "EventBus",
     "IdempotencyStore",
+    "Metrics",
+    "OutboxBacklog",
     "ProcessedEvents",
     "RateLimiter",
     "ReservationRepo",
@@ -338,6 +340,11 @@ class Transaction(Protocol):
 class ReservationRepo(Protocol):
     """The source of truth: sessions, seats, reservations, sales and the event outbox."""
 
+    # What the events a transaction records carry as ``Event.traceparent``: called once per
+    # commit that records any (None: they carry none). The composition root sets it when
+    # tracing is on.
+    traceparent: Callable[[], str | None] | None
+
     def atomic(self, work: Callable[[Transaction], T]) -> T:
         """Run ``work`` in one transaction and commit it, or roll it all back if it raises.
 
@@ -445,9 +452,22 @@ class ReservationRepo(Protocol):
         order is kept and nothing goes out twice in the ordinary course."""
         ...
 
+    def outbox_backlog(self) -> OutboxBacklog:
+        """How many recorded events the relay has not published yet, and when the oldest of
+        them occurred (``None`` with none waiting)."""
+        ...
+
     def ping(self) -> None:
         """Raise ``StoreUnavailable`` if the store cannot serve."""
         ...
+
+
+@attrs.frozen
+class OutboxBacklog:
+    """The events waiting in the outbox for the relay."""
+
+    count: int
+    oldest_at: datetime | None
 
 
 class SeatLock(Protocol):
@@ -664,4 +684,29 @@ class WaitingLines(Protocol):
 
     def figures(self, session_id: UUID, now: datetime, lasts: timedelta) -> RoomFigures:
         """The room's settings, how many wait and how many are admitted now."""
+        ...
+
+
+class Metrics(Protocol):
+    """What the use cases count, each once its unit of work has committed: the operators'
+    view of the business (``cinema_core.memory.metrics`` has a no-op and a tally)."""
+
+    def held(self, seats: int) -> None:
+        """A new hold of ``seats`` seats."""
+        ...
+
+    def sold(self, seats: int) -> None:
+        """A new sale of ``seats`` seats."""
+        ...
+
+    def refunded(self, seats: int) -> None:
+        """A refund of ``seats`` seats."""
+        ...
+
+    def checked_in(self) -> None:
+        """A ticket let in at the door."""
+        ...
+
+    def payment(self, status: str) -> None:
+        """A payment through a provider came to ``status`` (``pending`` when started)."""
         ...

@@ -7,10 +7,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import attrs
 
 from cinema_core import BoxOffice, Clock, Outages, Relay, SystemClock
+from cinema_core.kernel.metrics import NO_METRICS
 from cinema_core.memory import (
     InMemoryEventBus,
     InMemoryIdempotencyStore,
@@ -42,10 +44,14 @@ from cinema_core.resilience.supervision import Supervisor
 from cinema_core.waiting.tokens import admission_key
 from cinema_core.webhooks.use_cases import Webhooks, webhook_consumer
 
-from .config import Settings
+from .config import ConfigError, Settings
 from .events import BrokerEvents, Events, build_events
 from .logs import LoggedBus
 from .readiness import CHECK_TIMEOUT, CHECKS, Probe, verdict
+
+if TYPE_CHECKING:
+    from adapters.otel import Tracing
+    from adapters.prometheus import PrometheusMetrics
 
 NoticeVerifier = Callable[[Mapping[str, str], Mapping[str, str]], str | None]
 
@@ -80,6 +86,11 @@ class Services:
     sandbox: SandboxProvider | None = None
     # Webhooks: the admin's registrations, fed by the ``webhooks`` consumer, sent by the worker.
     webhooks: Webhooks | None = None
+    # What GET /metrics answers with (None: metrics switched off, CINEMA_METRICS=0).
+    metrics: PrometheusMetrics | None = None
+    # Where this process's spans go (None: tracing off, CINEMA_OTEL_ENDPOINT unset); the HTTP
+    # app wraps itself in its request spans.
+    tracing: Tracing | None = None
     _probes: dict[str, Probe] = attrs.Factory(dict)
 
     @property
@@ -126,8 +137,13 @@ def _redis_kind(url: str | None) -> str:
     return "redis-cluster" if url.split(":", 1)[0].endswith("+cluster") else "redis"
 
 
-def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
-    """Wire the adapters the settings name; whatever is not configured runs in memory."""
+def bootstrap(
+    settings: Settings, clock: Clock | None = None, tracing: Tracing | None = None
+) -> Services:
+    """Wire the adapters the settings name; whatever is not configured runs in memory.
+
+    ``tracing`` stands in for the one ``CINEMA_OTEL_ENDPOINT`` names (tests hand one that keeps
+    its spans in memory)."""
     clock = clock or SystemClock()
     outages = Outages()
     # Heartbeats on a monotonic clock of their own, not ``clock``: a test's manual clock moved
@@ -136,15 +152,36 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     local_events = InMemoryEventBus()
 
     closers: list[object] = []
+    if tracing is None and settings.otel_endpoint:
+        # Imported here so that a process without tracing never loads OpenTelemetry.
+        try:
+            from adapters.otel import Tracing
+        except ImportError as error:
+            raise ConfigError(
+                "CINEMA_OTEL_ENDPOINT needs OpenTelemetry: pip install 'cinema-box-office[otel]'"
+                f" ({error.name} is missing)"
+            ) from None
+
+        tracing = Tracing.to_collector(settings.otel_endpoint, settings.otel_service_name)
+    if tracing is not None:
+        closers.append(tracing)  # first: closed last, once nothing makes spans any more
     repo: ReservationRepo = InMemoryReservationRepo()
     seat_lock: SeatLock = InMemorySeatLock(clock)
     idempotency: IdempotencyStore = InMemoryIdempotencyStore(clock)
     if settings.database_url:
         repo, idempotency = _postgres(settings, clock, closers)
+    if tracing is not None:
+        _trace_store(repo, tracing)
     rate_limiter: RateLimiter = InMemoryRateLimiter(clock)
     waiting_lines: WaitingLines = InMemoryWaitingLines()
     events = build_events(
-        settings, clock, outages, local_events, getattr(repo, "engine", None), supervisor
+        settings,
+        clock,
+        outages,
+        local_events,
+        getattr(repo, "engine", None),
+        supervisor,
+        None if tracing is None else tracing.broker,
     )
     closers.append(events)
     # With a broker the relay publishes there only, and the live feed brings the seat events
@@ -168,6 +205,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         # degrades the process instead of stopping it, as with one server.
         redis_client = connect(settings.redis_url)
         closers.append(redis_client)
+        if tracing is not None:
+            tracing.commands(redis_client)
         redis_ping = partial(ping, redis_client)
         # Redis' outages stop here: while it is down the lock filters nothing (the store alone
         # judges), tells Outages (the WARNING, /ready), and rests between probes.
@@ -191,6 +230,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
             RedisWaitingLines(redis_client, settings.namespace), outages
         )
 
+    metrics = _metrics(settings) if settings.metrics else None
+    if metrics is not None:
+        closers.append(metrics)
     provider, notices, sandbox = _payment_provider(settings, clock, closers)
     public_url = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
     box = BoxOffice(
@@ -211,6 +253,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         admission=timedelta(seconds=settings.admission_seconds),
         # Without a secret no token is accepted anyway: a key of this process's own.
         admission_key=admission_key(settings.auth_secret or secrets.token_hex(32)),
+        metrics=metrics or NO_METRICS,
     )
     if sandbox is not None:
         # In place of a webhook: every change of a sandbox charge reaches the one settle path
@@ -239,7 +282,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         notices=notices,
         sandbox=sandbox,
         webhooks=webhooks,
+        metrics=metrics,
+        tracing=tracing,
     )
+    if metrics is not None:
+        _read_at_scrape(metrics, repo, events, clock)
     if settings.database_url:
         services.pings["database"] = repo.ping
     if isinstance(events, BrokerEvents):
@@ -266,6 +313,54 @@ def _webhooks(settings: Settings, clock: Clock, engine: object, closers: list[ob
         clock,
         timeout=settings.webhook_timeout_seconds,
         allow_private=settings.webhook_allow_private,
+    )
+
+
+def _trace_store(repo: ReservationRepo, tracing: Tracing) -> None:
+    """Spans for the database's statements; the events a transaction records carry its trace."""
+    engine = getattr(repo, "engine", None)
+    if engine is not None:
+        tracing.statements(engine)
+    repo.traceparent = tracing.traceparent
+
+
+def _metrics(settings: Settings) -> PrometheusMetrics:
+    # Imported here: prometheus-client picks its multiprocess mode when first imported, which
+    # must be after `cinema serve` has set PROMETHEUS_MULTIPROC_DIR for its workers.
+    from adapters.prometheus import PrometheusMetrics, forget_dead_processes
+
+    if settings.metrics_dir is not None:
+        forget_dead_processes(settings.metrics_dir)
+    return PrometheusMetrics(settings.metrics_dir)
+
+
+def _read_at_scrape(
+    metrics: PrometheusMetrics, repo: ReservationRepo, events: Events, clock: Clock
+) -> None:
+    """The gauges of shared state, read by whichever process is scraped."""
+
+    def backlog() -> dict[tuple[str, ...], float]:
+        return {(): repo.outbox_backlog().count}
+
+    def oldest() -> dict[tuple[str, ...], float]:
+        waiting = repo.outbox_backlog().oldest_at
+        age = 0.0 if waiting is None else (clock.now() - waiting).total_seconds()
+        return {(): max(0.0, age)}
+
+    def lag() -> dict[tuple[str, ...], float]:
+        return {(name,): count for name, count in events.lag().items()}
+
+    metrics.gauge("cinema_outbox_backlog", "Events recorded and not yet published.", backlog)
+    metrics.gauge(
+        "cinema_outbox_oldest_age_seconds",
+        "How long the oldest unpublished event has waited (0: none waits).",
+        oldest,
+    )
+    metrics.gauge(
+        "cinema_consumer_lag_messages",
+        "Events waiting in each consumer's queue on the broker.",
+        lag,
+        ("consumer",),
     )
 
 

@@ -8,19 +8,22 @@ backend that is not there or not ready.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import attrs
 
-from .config import VARIABLES, ConfigError, Settings
+from .config import MULTIPROCESS_DIR, VARIABLES, ConfigError, Settings
 
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 1
@@ -263,6 +266,22 @@ def _require_database(settings: Settings) -> None:
         engine.dispose()
 
 
+@contextlib.contextmanager
+def _metrics_directory(settings: Settings) -> Iterator[None]:
+    """A fresh directory for the workers' metrics, for this serve only: a previous run's
+    files would be summed into this one's counts. Removed when the serve ends."""
+    if not settings.metrics:
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="cinema-metrics-")
+    os.environ[MULTIPROCESS_DIR] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROCESS_DIR, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -313,9 +332,10 @@ def _serve(args: argparse.Namespace) -> int:
         if secret is not None:
             _print_tokens(secret, args.host, args.port)
         os.environ["CINEMA_RUN_WORKER"] = "0" if args.no_worker else "1"
-        uvicorn.run(
-            "entrypoints.http.app:app_from_env", factory=True, workers=args.workers, **options
-        )
+        with _metrics_directory(settings):
+            uvicorn.run(
+                "entrypoints.http.app:app_from_env", factory=True, workers=args.workers, **options
+            )
         return 0
     from .bootstrap import bootstrap
     from .garbage_collector import tune_for_serving

@@ -56,6 +56,10 @@ def _namespace(namespace: str | None) -> str:
     return namespace
 
 
+# prometheus-client's own variable: it reads it on import to choose its multiprocess mode.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
 PAYMENT_PROVIDERS = ("instant", "sandbox", "mercadopago")
 # The languages the pages and error messages speak (BCP 47 tags, as Accept-Language writes them).
 LOCALES = ("pt-BR", "en")
@@ -219,6 +223,23 @@ VARIABLES = {
             "cinema",
         ),
         Variable(
+            "CINEMA_METRICS",
+            "0 switches the Prometheus metrics off (no GET /metrics, nothing counted)",
+            "1",
+        ),
+        Variable(
+            "CINEMA_METRICS_TOKEN",
+            "the bearer token GET /metrics asks for",
+            "— (GET /metrics is open)",
+        ),
+        Variable(
+            "CINEMA_OTEL_ENDPOINT",
+            "OpenTelemetry collector (OTLP over HTTP, e.g. http://127.0.0.1:4318) that traces "
+            "go to: one per request, across PostgreSQL, Redis, the broker and the consumers",
+            "— (no tracing)",
+        ),
+        Variable("CINEMA_OTEL_SERVICE_NAME", "the service name the traces carry", "cinema"),
+        Variable(
             "CINEMA_RUN_WORKER",
             "0 keeps the sweeper and relay out of the API processes (cinema serve --no-worker "
             "sets it for its worker processes)",
@@ -242,6 +263,18 @@ def _url(name: str, value: str | None) -> str | None:
             f"not {scheme + '://' if scheme else repr(value)}"
         )
     return value
+
+
+def _otel_endpoint(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            "CINEMA_OTEL_ENDPOINT must be an OTLP/HTTP collector's address, "
+            "http://host:4318 or https://…"
+        )
+    return url
 
 
 def terminal_log_format() -> str:
@@ -306,6 +339,15 @@ class Settings:
     webhook_allow_private: bool = False
     # How long an admission from a session's waiting room lets its buyer reserve.
     admission_seconds: float = 600.0
+    # Prometheus metrics (GET /metrics), and the bearer token it asks for when set.
+    metrics: bool = True
+    metrics_token: str | None = None
+    # Where each process of ``cinema serve --workers N`` writes its metrics for the others to
+    # sum (prometheus-client's multiprocess mode; the CLI makes and sets it, not an operator).
+    metrics_dir: str | None = None
+    # OpenTelemetry traces to this OTLP/HTTP collector (None: no tracing, nothing imported).
+    otel_endpoint: str | None = None
+    otel_service_name: str = "cinema"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -379,6 +421,11 @@ class Settings:
             ),
             namespace=_namespace(text("CINEMA_NAMESPACE")),
             run_worker=(text("CINEMA_RUN_WORKER") or "1").lower() not in ("0", "false", "no"),
+            metrics=(text("CINEMA_METRICS") or "1").lower() not in ("0", "false", "no"),
+            metrics_token=text("CINEMA_METRICS_TOKEN"),
+            metrics_dir=text(MULTIPROCESS_DIR),
+            otel_endpoint=_otel_endpoint(text("CINEMA_OTEL_ENDPOINT")),
+            otel_service_name=text("CINEMA_OTEL_SERVICE_NAME") or "cinema",
             database_pool_size=int(
                 number("CINEMA_DATABASE_POOL_SIZE", DATABASE_POOL_SIZE, minimum=1)
             ),

@@ -65,6 +65,11 @@ class InProcessEvents:
     def dead_letters(self, consumer: str) -> list[DeadLetter]:
         return [d for d in self.dispatcher.dead_letters if d.consumer == consumer]
 
+    def lag(self) -> dict[str, int]:
+        """Events waiting for each consumer: none, each is handed its events as they are
+        published."""
+        return {}
+
     def start_consumers(self) -> None:
         """Drive retries that come due (first attempts run as the relay publishes)."""
         if self._retries is None:
@@ -103,6 +108,8 @@ class BrokerEvents:
     outages: Outages
     local_events: InMemoryEventBus
     supervisor: Supervisor = attrs.Factory(Supervisor)
+    # The consumers' spans (adapters.rabbitmq.tracing.MessageTracing; None: no tracing).
+    tracing: Any = None
     _runner: Any = None
     _feed: Any = None
 
@@ -118,6 +125,12 @@ class BrokerEvents:
 
         return peek_dead_letters(self.url, consumer, self.topology)
 
+    def lag(self) -> dict[str, int]:
+        """Events waiting in each consumer's queue."""
+        from adapters.rabbitmq import queue_depths
+
+        return queue_depths(self.url, [c.name for c in self.consumers], self.topology)
+
     def start_consumers(self) -> None:
         from adapters.rabbitmq import ConsumerRunner
 
@@ -129,6 +142,7 @@ class BrokerEvents:
                 processed=self.processed,
                 outages=self.outages,
                 supervisor=self.supervisor,
+                **({} if self.tracing is None else {"tracing": self.tracing}),
             )
             self._runner.start()
 
@@ -179,6 +193,7 @@ def build_events(
     local_events: InMemoryEventBus,
     engine: Any = None,
     supervisor: Supervisor | None = None,
+    tracing: Any = None,
 ) -> Events:
     """The events wiring for these settings; ``engine`` is the PostgreSQL engine, if any;
     the threads it runs are ``supervisor``'s loops."""
@@ -196,10 +211,14 @@ def build_events(
         return InProcessEvents(dispatcher, audit, processed, supervisor)
 
     from adapters.rabbitmq import RabbitEventBus, Topology
+    from adapters.rabbitmq.tracing import NO_TRACING
 
     topology = Topology(settings.namespace)
     consumers = [audit_consumer(audit)]
-    bus = RabbitEventBus(settings.amqp_url, topology, consumers, supervisor=supervisor)
+    tracing = tracing or NO_TRACING
+    bus = RabbitEventBus(
+        settings.amqp_url, topology, consumers, supervisor=supervisor, tracing=tracing
+    )
     return BrokerEvents(
         bus,
         audit,
@@ -210,4 +229,5 @@ def build_events(
         outages,
         local_events,
         supervisor,
+        tracing=tracing,
     )

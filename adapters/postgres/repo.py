@@ -20,6 +20,7 @@ from cinema_core.events.envelopes import Event
 from cinema_core.goods.products import Product
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
+from cinema_core.ports import OutboxBacklog
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
 from cinema_core.reports.statement import StatementGroup
 from cinema_core.rooms.layout import Room, plan
@@ -118,6 +119,9 @@ class PostgresReservationRepo:
         self._seat_reads: dict[UUID, tuple[str, list[Seat]]] = {}
         # Called after each commit that recorded events (e.g. to wake the relay at once).
         self.on_commit: list[Callable[[], None]] = []
+        # The current trace's W3C traceparent, stamped on the events a transaction records
+        # (bootstrap sets it when tracing is on; None: the outbox carries none).
+        self.traceparent: Callable[[], str | None] | None = None
 
     def atomic(self, work: Callable[[PostgresTransaction], T]) -> T:
         """Run ``work`` in one transaction on one connection; see ``ReservationRepo.atomic``.
@@ -137,7 +141,7 @@ class PostgresReservationRepo:
                 with self.engine.connect() as connection, connection.begin():
                     tx = self.transaction(connection)
                     result = work(tx)
-                    tx.flush()
+                    tx.flush(None if self.traceparent is None else self.traceparent())
                     committing = True
             except sa.exc.DBAPIError as error:
                 if error.connection_invalidated and not committing and not reconnected:
@@ -411,6 +415,14 @@ class PostgresReservationRepo:
                 return len(batch)
         except sa.exc.SQLAlchemyError as error:
             raise self._failed(error, "relaying the outbox") from error
+
+    def outbox_backlog(self) -> OutboxBacklog:
+        row = self._read(
+            "reading the outbox backlog",
+            lambda db: db.execute(outbox_sql.BACKLOG, {}, mapped=True).fetchone(),
+        )
+        assert row is not None  # an aggregate always has its one row
+        return OutboxBacklog(int(row["count"]), row["oldest_at"])
 
     def ping(self) -> None:
         with probing():

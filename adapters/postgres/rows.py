@@ -435,7 +435,10 @@ def payment_values(payment: Payment) -> dict[str, Any]:
 
 
 def event_from_row(row: Row) -> Event:
-    return Event(row["id"], row["type"], row["occurred_at"], row["data"])
+    # Only the outbox has a traceparent (the audit trail's rows have none).
+    return Event(
+        row["id"], row["type"], row["occurred_at"], row["data"], traceparent=row.get("traceparent")
+    )
 
 
 def events_json(events: Sequence[Event]) -> str:
@@ -448,6 +451,7 @@ def events_json(events: Sequence[Event]) -> str:
                 "occurred_at": event.occurred_at.isoformat(),
                 "session_id": event.session_id,
                 "data": dict(event.data),
+                "traceparent": event.traceparent,
             }
             for event in events
         ]

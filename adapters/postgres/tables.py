@@ -267,6 +267,9 @@ outbox = sa.Table(
     sa.Column("session_id", sa.Text),
     sa.Column("data", pg.JSONB, nullable=False),
     sa.Column("published_at", sa.DateTime(timezone=True)),
+    # The W3C traceparent of the request that recorded the event (migration 0012): the relay
+    # publishes it as the message's header, so the consumers continue that request's trace.
+    sa.Column("traceparent", sa.Text),
 )
 
 idempotency_keys = sa.Table(

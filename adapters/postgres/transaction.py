@@ -481,9 +481,12 @@ class PostgresTransaction:
     def emitted(self) -> int:
         return self._emitted
 
-    def flush(self) -> None:
-        """Write the emitted events to the outbox; ``atomic`` calls it right before committing."""
+    def flush(self, traceparent: str | None = None) -> None:
+        """Write the emitted events to the outbox; ``atomic`` calls it right before committing,
+        with the traceparent of the trace they belong to (None: tracing is off)."""
         if self._events:
+            if traceparent is not None:
+                self._events[:] = [attrs.evolve(e, traceparent=traceparent) for e in self._events]
             # One INSERT for all of them, whatever their number: the events as one JSON array.
             self._db.execute(
                 outbox.ADD_EVENTS, {"events": rows.events_json(self._events)}, carries=True

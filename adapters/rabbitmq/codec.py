@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,8 @@ import pika
 
 from cinema_core.events.envelopes import Event
 from cinema_core.kernel.times import parse_iso
+
+from .tracing import TRACEPARENT_HEADER
 
 CONTENT_TYPE = "application/json"
 PERSISTENT = 2
@@ -31,8 +34,12 @@ def encode(
     return body.encode(), properties
 
 
-def decode(body: bytes) -> Event:
-    """The event in a message body; ``ValueError`` if it is not a well-formed envelope."""
+def decode(body: bytes, headers: Mapping[str, Any] | None = None) -> Event:
+    """The event in a message body, with the traceparent its headers carry; ``ValueError`` if
+    the body is not a well-formed envelope."""
+    traceparent = (headers or {}).get(TRACEPARENT_HEADER)
+    if isinstance(traceparent, bytes):
+        traceparent = traceparent.decode("ascii", "replace")
     try:
         envelope = json.loads(body)
         return Event(
@@ -40,6 +47,7 @@ def decode(body: bytes) -> Event:
             type=str(envelope["type"]),
             occurred_at=parse_iso(envelope["occurred_at"]),
             data=dict(envelope["data"]),
+            traceparent=traceparent if isinstance(traceparent, str) else None,
         )
     except (KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
         raise ValueError(f"not an event envelope: {error!r}") from error

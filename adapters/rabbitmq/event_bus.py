@@ -17,6 +17,7 @@ from cinema_core.resilience.supervision import Supervisor
 from .codec import encode
 from .connection import HEARTBEAT, close_quietly, connect, translated
 from .topology import Topology
+from .tracing import NO_TRACING, MessageTracing
 
 log = logging.getLogger("cinema.rabbitmq")
 
@@ -41,8 +42,10 @@ class RabbitEventBus:
         consumers: Iterable[Consumer] = (),
         *,
         supervisor: Supervisor | None = None,
+        tracing: MessageTracing = NO_TRACING,
     ):
         self._url = url
+        self._tracing = tracing
         self.topology = topology or Topology()
         self._consumers = list(consumers)
         self._lock = threading.Lock()
@@ -119,12 +122,13 @@ class RabbitEventBus:
         with translated("cannot publish to RabbitMQ"):
             channel = self._open()
             for event in events:
-                body, properties = encode(event)
-                # In confirm mode this returns once the broker has taken the message (persisted
-                # for durable queues), and raises NackError if it refused it.
-                channel.basic_publish(
-                    self.topology.exchange, event.type, body, properties=properties
-                )
+                with self._tracing.publishing(event, self.topology.exchange) as headers:
+                    body, properties = encode(event, headers)
+                    # In confirm mode this returns once the broker has taken the message
+                    # (persisted for durable queues), and raises NackError if it refused it.
+                    channel.basic_publish(
+                        self.topology.exchange, event.type, body, properties=properties
+                    )
 
     def _open(self) -> BlockingChannel:
         if self._channel is not None and self._channel.is_open:

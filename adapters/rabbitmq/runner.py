@@ -41,6 +41,7 @@ from cinema_core.resilience.supervision import Supervisor
 from .codec import PERSISTENT, decode
 from .connection import DRIVER_ERRORS, close_quietly, connect, translated
 from .topology import ATTEMPTS_HEADER, CONSUMER_HEADER, REASON_HEADER, Topology
+from .tracing import NO_TRACING, MessageTracing
 
 log = logging.getLogger("cinema.consumers")
 
@@ -111,8 +112,10 @@ class ConsumerRunner:
         poll: float = 0.2,
         linger: float = LINGER,
         reconnect_delay: float = 1.0,
+        tracing: MessageTracing = NO_TRACING,
     ):
         self._url = url
+        self._tracing = tracing
         self.consumers = list(consumers)
         self.topology = topology or Topology()
         self._processed = processed
@@ -210,7 +213,7 @@ class ConsumerRunner:
             good: list[_Message] = []
             for message in batch:
                 try:
-                    message.event = decode(message.body)
+                    message.event = decode(message.body, message.properties.headers)
                 except ValueError as error:
                     self._dead(publisher, consumer, message, f"undecodable: {error}", 1)
                     continue
@@ -253,7 +256,8 @@ class ConsumerRunner:
     def _run(self, consumer: Consumer, messages: Sequence[_Message]) -> None:
         events = [m.event for m in messages if m.event is not None]
         try:
-            consumer.run(events)
+            with self._tracing.consuming(consumer.name, events):
+                consumer.run(events)
         except _INFRASTRUCTURE as error:
             log.warning(
                 "consumer paused: a backend it needs is down",

@@ -114,6 +114,7 @@ class AfterSale:
             return refund, sale.reservation_id
 
         refund, reservation_id = self.holding.repo.atomic(work)
+        self.holding.metrics.refunded(len(refund.seats))
         # The seat lock of the paid hold outlives the sale until the hold's TTL; left alone it
         # would turn buyers of a refunded seat away for up to that long.
         self.holding.unlock(refund.session_id, refund.seats, reservation_id)
@@ -204,7 +205,9 @@ class AfterSale:
             tx.emit(events.ticket_checked_in(self.holding.new_id(), ticket))
             return ticket
 
-        return self.holding.repo.atomic(work)
+        ticket = self.holding.repo.atomic(work)
+        self.holding.metrics.checked_in()
+        return ticket
 
     def admit(self, code: str, session_id: UUID | None = None) -> Admission:
         """Check the ticket of ``code`` in (as ``check_in``), with what the door must check:

@@ -61,6 +61,9 @@ class Event:
     type: str
     occurred_at: datetime
     data: Mapping[str, Any]
+    # The W3C traceparent of the request that emitted it, when tracing is on: carried beside
+    # the event (outbox row, message header), never in its envelope. Opaque to the core.
+    traceparent: str | None = attrs.field(default=None, kw_only=True, eq=False)
 
     @property
     def session_id(self) -> str | None:

@@ -3,6 +3,7 @@
 from cinema_core.memory.audit import InMemoryAuditTrail
 from cinema_core.memory.event_bus import InMemoryEventBus
 from cinema_core.memory.idempotency import InMemoryIdempotencyStore
+from cinema_core.memory.metrics import TalliedMetrics
 from cinema_core.memory.processed import InMemoryProcessedEvents
 from cinema_core.memory.rate_limit import InMemoryRateLimiter
 from cinema_core.memory.seat_lock import InMemorySeatLock
@@ -18,4 +19,5 @@ __all__ = [
     "InMemoryReservationRepo",
     "InMemorySeatLock",
     "InMemoryWebhookStore",
+    "TalliedMetrics",
 ]

@@ -43,7 +43,7 @@ from cinema_core.kernel.times import iso
 from cinema_core.memory.audit import newest_first
 from cinema_core.payments.errors import PaymentInProgress
 from cinema_core.payments.payment import Payment, PaymentStatus
-from cinema_core.ports import SessionLockMode
+from cinema_core.ports import OutboxBacklog, SessionLockMode
 from cinema_core.reports.figures import (
     DailySales,
     SalesFilter,
@@ -726,11 +726,18 @@ class InMemoryReservationRepo:
         self._lock = threading.RLock()
         self._relaying = threading.Lock()
         self.on_commit: list[Callable[[], None]] = []
+        # As PostgresReservationRepo's: the current trace's traceparent, stamped on the events
+        # a transaction records (None: tracing is off).
+        self.traceparent: Callable[[], str | None] | None = None
 
     def atomic(self, work: Callable[[_Transaction], T]) -> T:
         with self._lock:
             tx = _Transaction(self._state)
             result = work(tx)
+            if tx.events and self.traceparent is not None:
+                stamp = self.traceparent()
+                if stamp is not None:
+                    tx.events[:] = [attrs.evolve(e, traceparent=stamp) for e in tx.events]
             tx.commit()
         if tx.events:
             for callback in self.on_commit:
@@ -957,6 +964,11 @@ class InMemoryReservationRepo:
             with self._lock:
                 self._state.published = start + len(batch)
             return len(batch)
+
+    def outbox_backlog(self) -> OutboxBacklog:
+        with self._lock:
+            waiting = self._state.events[self._state.published :]
+        return OutboxBacklog(len(waiting), waiting[0].occurred_at if waiting else None)
 
     def ping(self) -> None:
         return None

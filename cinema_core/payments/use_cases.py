@@ -161,6 +161,7 @@ class Payments:
 
         try:
             stored = repo.atomic(work)
+            self.holding.metrics.payment(stored.status)
         except PaymentInProgress:
             # Another request of the same buyer started it a moment ago: that is the answer.
             for other in repo.payments_of_reservation(reservation_id):
@@ -209,16 +210,21 @@ class Payments:
             return None
         if known.settled:
             return known
-        payment = self.holding.repo.atomic(lambda tx: self._decide(tx, known, charge))
+        payment, sold = self.holding.repo.atomic(lambda tx: self._decide(tx, known, charge))
+        if payment.status is not known.status:
+            self.holding.metrics.payment(payment.status)
+        if sold:
+            self.holding.metrics.sold(sold)
         if payment.status is PaymentStatus.REVIEW:
             payment = self.refund_owed(payment)
         return payment
 
-    def _decide(self, tx: Transaction, known: Payment, charge: Charge) -> Payment:
+    def _decide(self, tx: Transaction, known: Payment, charge: Charge) -> tuple[Payment, int]:
+        """The payment as the charge leaves it, and how many seats that sold (0: no sale)."""
         found = tx.lock_session_reservation_and_seats(known.reservation_id, self.holding.session)
         payment = tx.lock_payment(known.id)
         if found is None or payment is None:
-            return known
+            return known, 0
         session, reservation, seats = found
         now = self.holding.clock.now()
         chance = Chance.of(reservation, seats, session, now, self.holding.sales_close)
@@ -237,13 +243,13 @@ class Payments:
             payment = payment.sold(sale.id, now)
             tx.save_payment(payment)
             self._emit(tx, events.PAYMENT_APPROVED, payment, now)
-            return payment
+            return payment, len(sale.seats)
         if decision.payment != known:
             tx.save_payment(payment)
         kind = _OUTCOME_EVENTS.get(decision.outcome)
         if kind is not None:
             self._emit(tx, kind, payment, now)
-        return payment
+        return payment, 0
 
     def _emit(self, tx: Transaction, kind: str, payment: Payment, at: datetime) -> None:
         tx.emit(events.payment_event(self.holding.new_id(), kind, payment, at))
@@ -313,7 +319,10 @@ class Payments:
             return payment
         if charge.refundable.cents > 0:
             return payment
-        return self.holding.repo.atomic(lambda tx: self._refunded(tx, payment.id, charge))
+        refunded = self.holding.repo.atomic(lambda tx: self._refunded(tx, payment.id, charge))
+        if refunded.status is not payment.status:
+            self.holding.metrics.payment(refunded.status)
+        return refunded
 
     def _refunded(self, tx: Transaction, payment_id: UUID, charge: Charge) -> Payment:
         payment = tx.lock_payment(payment_id)

@@ -245,6 +245,7 @@ class BestAvailable:
             finally:
                 self.claims.release(session.id, pick, held=isinstance(outcome, Reservation))
             if isinstance(outcome, Reservation):
+                self.holding.metrics.held(len(outcome.seats))
                 return outcome
             fresh = False
             if wait:

@@ -27,7 +27,8 @@ from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.goods.products import product_lines, quantities
 from cinema_core.goods.promo_codes import UNKNOWN
 from cinema_core.kernel.clock import Clock
-from cinema_core.ports import ReservationRepo, SeatLock, Transaction
+from cinema_core.kernel.metrics import NO_METRICS
+from cinema_core.ports import Metrics, ReservationRepo, SeatLock, Transaction
 from cinema_core.rooms.seats import Seat, SeatLabel
 from cinema_core.selling.reservations import Reservation, ReservationStatus
 from cinema_core.selling.ticket_types import check_quotas, with_quota
@@ -59,6 +60,8 @@ class Holding:
     new_id: Callable[[], UUID]
     # How long after its start a session is still sold (never after it ends).
     sales_close: timedelta
+    # What every use case counts once its unit of work has committed (GET /metrics).
+    metrics: Metrics = NO_METRICS
     # A session's room, prices and ticket types never change, so every process may keep them:
     # it saves the store a round trip on each reservation. What may change (movie, times,
     # cancellation) is read again under lock wherever a rule depends on it (``on_sale``).

@@ -107,7 +107,9 @@ class Holds:
                 hold_seats(reservation.id, held, reservation.lines, reservation.expires_at, at)
             return self.holding.commit_hold(tx, session, reservation, held, at, extras, then)
 
-        return self.holding.behind_lock(session.id, labels, reservation.id, work)
+        made = self.holding.behind_lock(session.id, labels, reservation.id, work)
+        self.holding.metrics.held(len(made.seats))
+        return made
 
     def _take_judging_rows(
         self, tx: Transaction, session: Session, reservation: Reservation
@@ -254,7 +256,10 @@ class Holds:
                 session.check_on_sale(now, self.holding.sales_close)
             return self.sell(tx, reservation, seats, now), True
 
-        return self.holding.repo.atomic(work)
+        sale, new = self.holding.repo.atomic(work)
+        if new:
+            self.holding.metrics.sold(len(sale.seats))
+        return sale, new
 
     def sell(
         self,

@@ -172,6 +172,8 @@ class SessionLife:
 
         session, released, refunds, owed = self.holding.repo.atomic(work)
         self.holding.keep(session)
+        for refund, _ in refunds:
+            self.holding.metrics.refunded(len(refund.seats))
         # The seat locks mirror the holds and paid holds just ended; left alone they would
         # only lapse with their TTL (the session sells nothing more anyway).
         owners = [(r.id, r.seats) for r in released]

@@ -23,7 +23,7 @@ from .framework.auth import Authenticator
 from .framework.docs import assets, doc_operations
 from .framework.errors import http_exception
 from .framework.languages import Languages
-from .framework.middleware import RequestContext
+from .framework.middleware import RequestContext, route_template
 from .framework.openapi import document
 from .framework.operations import Gate, Operation, routes
 from .framework.threads import RequestThreads
@@ -80,7 +80,13 @@ def create_app(services: Services, *, run_worker: bool = True) -> Starlette:
         middleware=[
             # Outermost: even the last net's 500 speaks the request's language.
             Middleware(Languages, default=services.settings.default_locale),
-            Middleware(RequestContext),
+            Middleware(RequestContext, metrics=services.metrics),
+            # Inside RequestContext: the route that answered is known when the span ends.
+            *(
+                [Middleware(services.tracing.requests, route_of=route_template)]
+                if services.tracing is not None
+                else []
+            ),
         ],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,

@@ -51,6 +51,7 @@ CONTRACT_ROUTES = {
     ("get", "/webhooks/{webhook_id}/deliveries"),
     ("get", "/health"),
     ("get", "/ready"),
+    ("get", "/metrics"),
     ("get", "/openapi.json"),
     ("get", "/api-docs"),
     ("get", "/sales/{sale_id}"),

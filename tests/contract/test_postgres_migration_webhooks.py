@@ -65,8 +65,9 @@ def test_0011_keeps_the_sales_and_adds_empty_webhook_tables(
     before = counts(url)
     assert before["webhook tables"] == 0
     assert before["sales"] == 2
-    applied = upgrade(url)
+    applied = upgrade(url, "0011")
     assert [revision for revision, _ in applied.revisions] == ["0011"]
+    upgrade(url)
     after = counts(url)
     assert after == {**before, "webhook tables": 2}
     store = PostgresWebhookStore(url)

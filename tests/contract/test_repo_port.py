@@ -32,7 +32,7 @@ from cinema_core import (
     SessionFilter,
 )
 from cinema_core.kernel.pagination import Cursor
-from cinema_core.ports import Transaction
+from cinema_core.ports import OutboxBacklog, Transaction
 from cinema_core.selling.reservations import hold_seats, priced_lines
 from tests.concurrency import run_together
 
@@ -486,6 +486,22 @@ def test_relay_hands_out_events_in_order_once(repo: Any, clock: ManualClock) -> 
     assert repo.relay_outbox(lambda events: batches.append(list(events)), 3) == 0
     assert [len(b) for b in batches] == [3, 2]
     assert [e for batch in batches for e in batch] == made
+
+
+def test_the_outbox_backlog_counts_what_waits_and_dates_the_oldest(
+    repo: Any, clock: ManualClock
+) -> None:
+    """What GET /metrics reports: the unpublished events and when the oldest occurred."""
+    session = new_session(repo, clock)
+    while repo.relay_outbox(lambda events: None, 100):
+        pass
+    assert repo.outbox_backlog() == OutboxBacklog(0, None)
+    made = [an_event(session, at=clock.advance(1)) for _ in range(3)]
+    for event in made:
+        repo.atomic(lambda tx, e=event: tx.emit(e))
+    assert repo.outbox_backlog() == OutboxBacklog(3, made[0].occurred_at)
+    repo.relay_outbox(lambda events: None, 2)
+    assert repo.outbox_backlog() == OutboxBacklog(1, made[2].occurred_at)
 
 
 def test_events_stay_in_the_outbox_when_publishing_fails(repo: Any, clock: ManualClock) -> None:

@@ -8,12 +8,13 @@ from typing import Final
 # The events as one JSON array (rows.events_json), inserted in the order they were emitted, which
 # is the order of their seq and so of publication.
 ADD_EVENTS: Final = """
-INSERT INTO outbox (id, type, occurred_at, session_id, data)
-SELECT e.id, e.type, e.occurred_at, e.session_id, e.data
+INSERT INTO outbox (id, type, occurred_at, session_id, data, traceparent)
+SELECT e.id, e.type, e.occurred_at, e.session_id, e.data, e.traceparent
 FROM ROWS FROM (
     jsonb_to_recordset(%(events)s::jsonb)
-        AS (id uuid, type text, occurred_at timestamptz, session_id text, data jsonb)
-) WITH ORDINALITY AS e(id, type, occurred_at, session_id, data, emitted)
+        AS (id uuid, type text, occurred_at timestamptz, session_id text, data jsonb,
+            traceparent text)
+) WITH ORDINALITY AS e(id, type, occurred_at, session_id, data, traceparent, emitted)
 ORDER BY e.emitted
 """
 
@@ -23,9 +24,15 @@ ORDER BY e.emitted
 # marked published.
 TRY_RELAY_LOCK: Final = "SELECT pg_try_advisory_xact_lock(%(key)s)"
 UNPUBLISHED_EVENTS: Final = """
-SELECT seq, id, type, occurred_at, data FROM outbox
+SELECT seq, id, type, occurred_at, data, traceparent FROM outbox
 WHERE published_at IS NULL
 ORDER BY seq
 LIMIT %(limit)s
 """
 MARK_PUBLISHED: Final = "UPDATE outbox SET published_at = now() WHERE seq = ANY(%(seqs)s::bigint[])"
+
+# What GET /metrics reports of the relay's queue: the partial index on unpublished rows keeps it
+# to the rows waiting, however long the outbox grows.
+BACKLOG: Final = """
+SELECT count(*) AS count, min(occurred_at) AS oldest_at FROM outbox WHERE published_at IS NULL
+"""

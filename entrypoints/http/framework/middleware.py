@@ -1,16 +1,18 @@
-"""The one pure ASGI middleware: request id, one access-log line per request, and the last net
-that turns any unexpected exception into the contract's 500 answer (logged with its traceback).
+"""The one pure ASGI middleware: request id, one access-log line per request, its metrics
+(count and latency by route template and status), and the last net that turns any unexpected
+exception into the contract's 500 answer (logged with its traceback).
 
 Pure ASGI rather than ``BaseHTTPMiddleware``: no per-request task, and streaming passes through.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 from starlette.requests import ClientDisconnect
@@ -33,9 +35,37 @@ class RequestInfo:
     user: str | None = None
 
 
+class RequestMetrics(Protocol):
+    """Where the middleware records each request (adapters.prometheus.PrometheusMetrics)."""
+
+    def request_started(self) -> None: ...
+
+    def request(self, method: str, route: str, status: int, seconds: float) -> None: ...
+
+
+# The label of requests no operation answered (static assets, unknown paths): one label for
+# all of them, so that scanning for paths cannot create a series per path.
+UNROUTED = "unrouted"
+# Methods as labels; any other a client makes up is "other", for the same reason.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_TEMPLATE = re.compile(r"{([a-z_]+):[a-z]+}")
+
+
 def request_info(scope: Scope) -> RequestInfo | None:
     info: RequestInfo | None = scope.get("cinema")
     return info
+
+
+def route_template(scope: Scope) -> str | None:
+    """The template of the route that answered, as the metrics name it (``{user_id}``, no
+    converter); None when no operation did."""
+    info = request_info(scope)
+    return None if info is None or info.route is None else _plain_template(info.route)
+
+
+@functools.lru_cache(maxsize=512)  # as many as there are routes
+def _plain_template(route: str) -> str:
+    return _TEMPLATE.sub(r"{\1}", route)
 
 
 def _sane(value: bytes) -> bool:
@@ -45,8 +75,11 @@ def _sane(value: bytes) -> bool:
 class RequestContext:
     """Gives each request an ``X-Request-Id`` (the client's when sane) and logs its outcome."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None):
         self.app = app
+        self.metrics = metrics
+        # Route templates as the metrics name them (``{user_id:path}`` is ``{user_id}``).
+        self._labels: dict[str, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,6 +97,8 @@ class RequestContext:
         scope["cinema"] = info
         id_header = (b"x-request-id", request_id.encode("latin-1"))
         status = 0
+        if self.metrics is not None:
+            self.metrics.request_started()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -84,6 +119,20 @@ class RequestContext:
                 await _send_500(send_with_id)
         finally:
             _log_access(scope, info, status, started)
+            if self.metrics is not None:
+                self._measure(scope["method"], info.route, status, started)
+
+    def _measure(self, method: str, route: str | None, status: int, started: float) -> None:
+        assert self.metrics is not None
+        if route is None:
+            label = UNROUTED
+        else:
+            label = self._labels.get(route) or self._labels.setdefault(
+                route, _TEMPLATE.sub(r"{\1}", route)
+            )
+        if method not in _METHODS:
+            method = "other"
+        self.metrics.request(method, label, status, time.perf_counter() - started)
 
 
 async def _send_500(send: Send) -> None:

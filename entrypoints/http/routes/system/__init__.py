@@ -1,5 +1,5 @@
-"""System: liveness and readiness probes."""
+"""System: liveness and readiness probes, and the Prometheus metrics."""
 
-from . import probes
+from . import metrics, probes
 
-OPERATIONS = probes.OPERATIONS
+OPERATIONS = probes.OPERATIONS + metrics.OPERATIONS
