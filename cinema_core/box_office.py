@@ -519,6 +519,10 @@ class BoxOffice:
         """The room's settings, how many wait and how many are admitted now."""
         return self.waiting.room_figures(session_id)
 
+    def open_waiting_rooms(self) -> list[RoomFigures]:
+        """The figures of every waiting room that is on now."""
+        return self.waiting.open_rooms()
+
     def join_queue(self, session_id: UUID, user_id: str) -> Standing:
         """A place in the session's queue (the same one again for a user already in it)."""
         return self.waiting.join(session_id, user_id)

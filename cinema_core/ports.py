@@ -686,6 +686,10 @@ class WaitingLines(Protocol):
         """The room's settings, how many wait and how many are admitted now."""
         ...
 
+    def rooms(self) -> list[UUID]:
+        """Every session whose waiting room was ever set, in no particular order."""
+        ...
+
 
 class Metrics(Protocol):
     """What the use cases count, each once its unit of work has committed: the operators'

@@ -41,6 +41,7 @@ from cinema_core.resilience.fallbacks import (
     WaitingLinesFailingClosed,
 )
 from cinema_core.resilience.supervision import Supervisor
+from cinema_core.waiting.room import RoomFigures
 from cinema_core.waiting.tokens import admission_key
 from cinema_core.webhooks.use_cases import Webhooks, webhook_consumer
 
@@ -286,7 +287,7 @@ def bootstrap(
         tracing=tracing,
     )
     if metrics is not None:
-        _read_at_scrape(metrics, repo, events, clock)
+        _read_at_scrape(metrics, box, events, clock)
     if settings.database_url:
         services.pings["database"] = repo.ping
     if isinstance(events, BrokerEvents):
@@ -335,9 +336,10 @@ def _metrics(settings: Settings) -> PrometheusMetrics:
 
 
 def _read_at_scrape(
-    metrics: PrometheusMetrics, repo: ReservationRepo, events: Events, clock: Clock
+    metrics: PrometheusMetrics, box: BoxOffice, events: Events, clock: Clock
 ) -> None:
     """The gauges of shared state, read by whichever process is scraped."""
+    repo = box.repo
 
     def backlog() -> dict[tuple[str, ...], float]:
         return {(): repo.outbox_backlog().count}
@@ -361,6 +363,24 @@ def _read_at_scrape(
         "Events waiting in each consumer's queue on the broker.",
         lag,
         ("consumer",),
+    )
+
+    def rooms(
+        count: Callable[[RoomFigures], int],
+    ) -> Callable[[], dict[tuple[str, ...], float]]:
+        return lambda: {(str(r.session_id),): count(r) for r in box.open_waiting_rooms()}
+
+    metrics.gauge(
+        "cinema_waiting_room_waiting",
+        "Buyers waiting in each session's waiting room that is on.",
+        rooms(lambda room: room.waiting),
+        ("session_id",),
+    )
+    metrics.gauge(
+        "cinema_waiting_room_active",
+        "Buyers admitted and not yet lapsed in each session's waiting room that is on.",
+        rooms(lambda room: room.active),
+        ("session_id",),
     )
 
 

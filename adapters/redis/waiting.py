@@ -202,6 +202,7 @@ class RedisWaitingLines:
     def __init__(self, client: Client, namespace: str = "cinema"):
         self._client = client
         self._prefix = f"{namespaced(namespace)}:wait"
+        self._rooms = f"{self._prefix}:rooms"
         self._configure = client.register_script(_CONFIGURE)
         self._join = client.register_script(_JOIN)
         self._look = client.register_script(_LOOK)
@@ -213,6 +214,14 @@ class RedisWaitingLines:
         args = ["1" if settings.enabled else "0", settings.admit_per_minute, settings.max_active]
         with translated("waiting room"):
             self._configure(keys=self._keys(session_id), args=[*args, _number(now)])
+            # The rooms' index is a key of its own (its own hash slot on a cluster): it only
+            # tells the metrics which rooms to read, so it need not change with the room.
+            self._client.sadd(self._rooms, str(session_id))
+
+    def rooms(self) -> list[UUID]:
+        with translated("waiting room"):
+            found: set[bytes] = self._client.smembers(self._rooms)  # type: ignore[assignment]
+        return [UUID(_text(member)) for member in found]
 
     def settings(self, session_id: UUID) -> RoomSettings | None:
         with translated("waiting room"):

@@ -51,6 +51,10 @@ class InMemoryWaitingLines:
                 line.next_at = ms(now)
             line.settings = settings
 
+    def rooms(self) -> list[UUID]:
+        with self._mutex:
+            return list(self._lines)
+
     def settings(self, session_id: UUID) -> RoomSettings | None:
         with self._mutex:
             line = self._lines.get(session_id)

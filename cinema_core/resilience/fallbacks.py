@@ -426,6 +426,9 @@ class WaitingLinesFailingClosed:
     def figures(self, session_id: UUID, now: datetime, lasts: timedelta) -> RoomFigures:
         return self._on_primary(lambda lines: lines.figures(session_id, now, lasts))
 
+    def rooms(self) -> list[UUID]:
+        return self._on_primary(lambda lines: lines.rooms())
+
     def _saw(self, session_id: UUID, settings: RoomSettings | None) -> None:
         with self._mutex:
             if len(self._seen) > 100_000:

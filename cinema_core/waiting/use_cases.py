@@ -72,6 +72,12 @@ class WaitingRooms:
         self.holding.session(session_id)
         return self.lines.figures(session_id, self._clock.now(), self.lasts)
 
+    def open_rooms(self) -> list[RoomFigures]:
+        """The figures of every waiting room that is on now (what the metrics report)."""
+        now = self._clock.now()
+        figures = [self.lines.figures(room, now, self.lasts) for room in self.lines.rooms()]
+        return [room for room in figures if room.settings is not None and room.settings.enabled]
+
     def join(self, session_id: UUID, user_id: str) -> Standing:
         self.holding.session(session_id)
         ticket = session_id.hex + secrets.token_hex(16)

@@ -15,7 +15,7 @@ from tests.contract.http_app import Api
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 # Names in a PromQL expression that are not metrics: functions, keywords, labels.
 _NOT_METRICS = {"sum", "by", "rate", "histogram_quantile", "max", "le", "route", "status"}
-_NOT_METRICS |= {"consumer", "without", "on", "irate", "increase", "avg"}
+_NOT_METRICS |= {"consumer", "session_id", "without", "on", "irate", "increase", "avg"}
 
 
 def exported(api: Api) -> set[str]:
@@ -23,6 +23,8 @@ def exported(api: Api) -> set[str]:
     session_id = api.create_session()["id"]
     api.reserve(session_id, ["A1"])
     api.services.box.metrics.payment("pending")
+    room = {"enabled": True, "admit_per_minute": 1, "max_active": 10}
+    api.request("PUT", f"/sessions/{session_id}/waiting-room", json=room, headers=api.admin)
     text = api.get("/metrics").text
     names = {s.name for f in text_string_to_metric_families(text) for s in f.samples}
     # The consumer-lag gauge has samples only with a broker; its name is declared all the same.
@@ -55,6 +57,8 @@ def test_every_dashboard_expression_names_exported_metrics(api: Api) -> None:
         "cinema_outbox_backlog",
         "cinema_outbox_oldest_age_seconds",
         "cinema_consumer_lag_messages",
+        "cinema_waiting_room_waiting",
+        "cinema_waiting_room_active",
     }
     assert wanted <= used
 

@@ -107,6 +107,25 @@ def test_the_outbox_backlog_and_its_oldest_event_are_read_when_scraped(any_api: 
     assert value(samples, "cinema_outbox_oldest_age_seconds") == 0
 
 
+def test_each_open_waiting_room_reports_who_waits_and_who_is_in(api: Api) -> None:
+    """A room on at one admission a minute: the first of three buyers is admitted, two wait;
+    a room switched off is not reported."""
+    session_id = api.create_session()["id"]
+    room = {"enabled": True, "admit_per_minute": 1, "max_active": 10}
+    url = f"/sessions/{session_id}/waiting-room"
+    assert api.request("PUT", url, json=room, headers=api.admin).status_code == 200
+    for user in ("ana", "bia", "caio"):
+        joined = api.post(f"/sessions/{session_id}/queue", headers=api.auth(user))
+        assert joined.status_code == 201, joined.text
+    samples = scraped(api)
+    assert value(samples, "cinema_waiting_room_waiting", session_id=session_id) == 2
+    assert value(samples, "cinema_waiting_room_active", session_id=session_id) == 1
+    off = {**room, "enabled": False}
+    assert api.request("PUT", url, json=off, headers=api.admin).status_code == 200
+    samples = scraped(api)
+    assert ("cinema_waiting_room_waiting", (("session_id", session_id),)) not in samples
+
+
 def test_the_metrics_token_is_required_when_set(open_http_api: Any) -> None:
     """With CINEMA_METRICS_TOKEN set, no token or another one is 401 in the error shape;
     the token is 200."""

@@ -55,6 +55,15 @@ def test_settings_read_back_as_set(waiting_lines: Any, clock: ManualClock) -> No
     assert join(waiting_lines, clock, session_id, "u") is None
 
 
+def test_every_room_ever_set_is_listed(waiting_lines: Any, clock: ManualClock) -> None:
+    """rooms() names each session whose room was set, on or off, once however often set."""
+    assert waiting_lines.rooms() == []
+    first = opened(waiting_lines, clock)
+    second = opened(waiting_lines, clock, RoomSettings(False, 600, 200))
+    waiting_lines.configure(first, RoomSettings(True, 60, 10), clock.now())
+    assert sorted(waiting_lines.rooms()) == sorted([first, second])
+
+
 def test_the_first_arrival_is_admitted_at_once_the_rest_at_the_rate(
     waiting_lines: Any, clock: ManualClock
 ) -> None:
