@@ -22,6 +22,7 @@ from cinema_core.kernel.clock import Clock
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
+from cinema_core.reports.goods import SoldGoods
 from cinema_core.reports.statement import StatementGroup
 from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel
@@ -391,6 +392,12 @@ class ReservationRepo(Protocol):
         """Tickets sold, grouped by the day (UTC) they were paid, the session's cinema and
         movie: sessions they were for, tickets not refunded and their revenue; in
         ``reports.in_report_order``. Only groups with a ticket paid in the window appear."""
+        ...
+
+    def sales_with_goods(self, where: SalesFilter) -> list[SoldGoods]:
+        """The sales that ``where`` admits (by payment, cinema, session) and that carry products
+        or a promo code, as stored (refunded seats included), with their session's cinema and
+        movie; by ``(paid_at, id)``."""
         ...
 
     def events(

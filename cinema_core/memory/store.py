@@ -49,6 +49,7 @@ from cinema_core.reports.figures import (
     TicketGroup,
     in_report_order,
 )
+from cinema_core.reports.goods import SoldGoods
 from cinema_core.reports.statement import INSTANT, StatementGroup
 from cinema_core.rooms.layout import Category, Room
 from cinema_core.rooms.seats import Seat, SeatLabel, count_available
@@ -875,6 +876,20 @@ class InMemoryReservationRepo:
             DailySales(day, cinema, movie, len(ids), count, Money(cents, currency))
             for (day, cinema, movie), (ids, (count, cents), currency) in rows.items()
         )
+
+    def sales_with_goods(self, where: SalesFilter) -> list[SoldGoods]:
+        with self._lock:
+            sales = list(self._state.sales.values())
+            sessions = self._state.sessions
+        found = [
+            SoldGoods(sale, session.room.cinema, session.movie)
+            for sale in sales
+            if (sale.products or sale.discount is not None)
+            and where.admits_sale(
+                sale.paid_at, (session := sessions[sale.session_id]).room.cinema, session.id
+            )
+        ]
+        return sorted(found, key=lambda one: (one.sale.paid_at, one.sale.id))
 
     def events(
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
