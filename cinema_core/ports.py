@@ -19,6 +19,7 @@ from cinema_core.events.envelopes import Event
 from cinema_core.goods.products import Product
 from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.kernel.clock import Clock
+from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
@@ -170,6 +171,11 @@ class Transaction(Protocol):
     def restock(self, code: str, units: int) -> Product | None:
         """Add ``units`` to the product's stock (a product without stock is left as it is);
         ``None`` for an unknown code."""
+        ...
+
+    def edit_product(self, code: str, name: str | None, price: Money | None) -> Product | None:
+        """Give the product a new name and/or price (``None``: kept), its stock untouched;
+        ``None`` for an unknown code. Holds made before keep the price they were made at."""
         ...
 
     def add_promo_code(self, promo: PromoCode) -> None:

@@ -323,6 +323,18 @@ class _Transaction:
         self.new_products[code] = product
         return product
 
+    def edit_product(self, code: str, name: str | None, price: Money | None) -> Product | None:
+        product = self._product(code)
+        if product is None:
+            return None
+        product = attrs.evolve(
+            product,
+            name=product.name if name is None else name,
+            price=product.price if price is None else price,
+        )
+        self.new_products[code] = product
+        return product
+
     def add_promo_code(self, promo: PromoCode) -> None:
         if promo.code in self._state.promo_codes or promo.code in self.promo_codes:
             raise PromoCodeExists()

@@ -130,3 +130,50 @@ def test_promo_codes_are_admin_only_unique_and_checked(api: Api) -> None:
     assert "percent_off" in bad_fields(
         api.post("/promo-codes", json={"code": "X1", "percent_off": 0}, headers=api.admin)
     )
+
+
+def test_an_admin_restocks_renames_and_reprices_a_product(api: Api, session_id: str) -> None:
+    """PATCH /products/{code} adds units on top of what is left (a hold's units stay taken),
+    and a new name or price is for holds made afterwards; admin only."""
+    api.post("/products", json=COMBO, headers=api.admin)
+    first = hold(api, session_id, ["A1"], products={"combo-pipoca": 2})
+    assert first.status_code == 201, first.text
+    url = "/products/combo-pipoca"
+    assert api.patch(url, json={"add": 1}, headers=api.auth()).status_code == 403
+    answer = api.patch(url, json={"add": 3, "price": "30.00"}, headers=api.admin)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["left"], answer.json()["price"]) == (3, "30.00")
+    renamed = api.patch(url, json={"name": "Combo grande"}, headers=api.admin).json()
+    assert (renamed["name"], renamed["left"], renamed["price"]) == ("Combo grande", 3, "30.00")
+    held = api.get(f"/reservations/{first.json()['id']}", headers=api.auth("alice")).json()
+    assert held["products"][0]["unit_price"] == "32.00"
+    second = hold(api, session_id, ["A2"], user="bob", products={"combo-pipoca": 3}).json()
+    assert second["products"][0]["unit_price"] == "30.00"
+    assert api.get("/products").json()["items"][0]["left"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "add"),
+        ({"add": 0}, "add"),
+        ({"add": "3"}, "add"),
+        ({"stock": 5}, "stock"),
+        ({"name": " "}, "name"),
+        ({"price": "-1.00"}, "price"),
+    ],
+)
+def test_bad_product_changes_are_422_and_change_nothing(
+    api: Api, body: dict[str, Any], field: str
+) -> None:
+    api.post("/products", json=COMBO, headers=api.admin)
+    assert field in bad_fields(api.patch("/products/combo-pipoca", json=body, headers=api.admin))
+    assert api.get("/products").json()["items"][0]["left"] == 2
+
+
+def test_restocking_an_unknown_product_or_one_without_stock(api: Api) -> None:
+    """An unknown code is 404; a product that keeps no stock cannot be restocked (422)."""
+    missing = api.patch("/products/nada", json={"add": 1}, headers=api.admin)
+    assert (missing.status_code, error_code(missing)) == (404, "not_found")
+    api.post("/products", json={**COMBO, "code": "agua", "stock": None}, headers=api.admin)
+    assert "add" in bad_fields(api.patch("/products/agua", json={"add": 1}, headers=api.admin))
