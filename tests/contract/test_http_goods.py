@@ -177,3 +177,54 @@ def test_restocking_an_unknown_product_or_one_without_stock(api: Api) -> None:
     assert (missing.status_code, error_code(missing)) == (404, "not_found")
     api.post("/products", json={**COMBO, "code": "agua", "stock": None}, headers=api.admin)
     assert "add" in bad_fields(api.patch("/products/agua", json={"add": 1}, headers=api.admin))
+
+
+def test_the_reports_break_out_products_and_discounts(api: Api, session_id: str) -> None:
+    """A sale of A1 (25.00) with two combos (64.00) and 10 % off (8.90), and another of A2
+    refunded in full with its combo: the sales report's row and the borderô count the standing
+    combos and discount by code, and their money adds up to what was kept, in JSON and CSV."""
+    api.post("/products", json={**COMBO, "stock": 10}, headers=api.admin)
+    api.post("/promo-codes", json={"code": "PIPOCA10", "percent_off": 10}, headers=api.admin)
+    kept = hold(api, session_id, ["A1"], products={"combo-pipoca": 2}, promo_code="pipoca10")
+    assert api.pay(kept.json()["id"]).status_code == 201
+    back = hold(api, session_id, ["A2"], user="bob", products={"combo-pipoca": 1}).json()
+    sale = api.pay(back["id"], "bob").json()
+    refunded = api.post(f"/sales/{sale['id']}/refunds", json={}, headers=api.auth("bob"))
+    assert refunded.status_code == 201, refunded.text
+    (row,) = api.get("/reports/sales", headers=api.admin).json()["items"]
+    assert {k: v for k, v in row.items() if k not in ("date", "cinema", "movie")} == {
+        "sessions": 1,
+        "tickets": 1,
+        "revenue": "80.10",
+        "ticket_revenue": "25.00",
+        "products_sold": 2,
+        "products_revenue": "64.00",
+        "discounts_used": 1,
+        "discounts_amount": "8.90",
+        "products": {"combo-pipoca": {"units": 2, "revenue": "64.00"}},
+        "discounts": {"PIPOCA10": {"uses": 1, "amount": "8.90"}},
+    }
+    sheet = api.get("/reports/sales", headers={**api.admin, "Accept": "text/csv"}).text
+    assert sheet.splitlines()[0].endswith(
+        "revenue,ticket_revenue,products_sold,products_revenue,discounts_used,discounts_amount"
+    )
+    assert sheet.splitlines()[1].endswith(",1,1,80.10,25.00,2,64.00,1,8.90")
+    statement = api.get(f"/sessions/{session_id}/statement", headers=api.admin).json()
+    assert statement["products"] == {
+        "combo-pipoca": {
+            "count": 3,
+            "gross": "96.00",
+            "refunds": 1,
+            "refunded": "32.00",
+            "net": "64.00",
+        }
+    }
+    assert statement["discounts"] == {
+        "PIPOCA10": {"count": 1, "gross": "8.90", "refunds": 0, "refunded": "0.00", "net": "8.90"}
+    }
+    assert statement["takings"] == {"gross": "137.10", "refunded": "57.00", "net": "80.10"}
+    sheet = api.get(
+        f"/sessions/{session_id}/statement", headers={**api.admin, "Accept": "text/csv"}
+    ).text
+    assert ",product,combo-pipoca,3,96.00,1,32.00,64.00," in sheet
+    assert ",discount,PIPOCA10,1,8.90,0,0.00,8.90," in sheet
