@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.flow.browser.conftest import DESKTOP, PHONE, NewContext, OpenPage
 from tests.flow.browser.picker import SeatPicker
 from tests.flow.browser.site import Site
+from tests.flow.browser.test_accessibility import violations
 from tests.flow.browser.test_portuguese import fits_the_width
 
 NBSP = "\u00a0"
@@ -53,7 +54,11 @@ def picker(
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_a_buyer_adds_a_combo_and_a_promo_code_and_pays_in_portuguese(
-    memory_site: Site, new_context: NewContext, open_page: OpenPage, viewport: dict[str, int]
+    memory_site: Site,
+    new_context: NewContext,
+    open_page: OpenPage,
+    viewport: dict[str, int],
+    axe_source: str,
 ) -> None:
     """Two combos of R$ 30,00 with seat B3 (R$ 25,00) and 10 % off: R$ 85,00 before the hold,
     then the discount line −R$ 8,50 and R$ 76,50 to pay; the tickets and the purchase on My
@@ -76,6 +81,7 @@ def test_a_buyer_adds_a_combo_and_a_promo_code_and_pays_in_portuguese(
     expect(buyer_picker.total).to_have_text(f"R${NBSP}85,00")
     page.get_by_label("Cupom de desconto").fill(code.lower())
     fits_the_width(page)
+    assert violations(page, axe_source) == []
 
     buyer_picker.hold()
     buyer_picker.expect_held("B3")
@@ -87,6 +93,7 @@ def test_a_buyer_adds_a_combo_and_a_promo_code_and_pays_in_portuguese(
     expect(page.locator("#held-total")).to_have_text(f"R${NBSP}76,50")
     expect(buyer_picker.action("pay")).to_have_text(f"Pagar R${NBSP}76,50")
     fits_the_width(page)
+    assert violations(page, axe_source) == []
 
     buyer_picker.pay()
     expect(page.locator("#paid")).to_contain_text(f"Pago R${NBSP}76,50 por B3")
