@@ -166,3 +166,35 @@ def test_a_sold_out_combo_is_shown_as_such_and_a_refusal_names_it(
     expect(combo).to_have_attribute("data-sold-out", "true")
     buyer.hold()
     buyer.expect_held("D4")
+
+
+def test_an_admin_adds_a_product_restocks_it_and_adds_a_promo_code(
+    memory_site: Site, new_context: NewContext, open_page: OpenPage, axe_source: str
+) -> None:
+    """On the admin screen (pt-BR): a product with a stock of 5, restocked by 3 (8 left), and a
+    promo code, each confirmed in words; the panel has no serious axe finding."""
+    page = open_page(
+        memory_site.page("/admin", "boss", "admin"), new_context(DESKTOP, locale="pt-BR")
+    )
+    code = f"balde-{tag()}"
+    name = f"Balde {tag()}"
+    form = page.locator("#product-form")
+    form.get_by_label("Código").fill(code)
+    form.get_by_label("Nome").fill(name)
+    form.get_by_label("Preço (R$)").fill("42,50")
+    form.get_by_label("Estoque (vazio: sem controle)").fill("5")
+    form.get_by_role("button", name="Adicionar produto").click()
+    expect(page.locator("#goods-info")).to_have_text(f"{name} está à venda.")
+    product = page.locator("#admin-products li", has_text=name)
+    expect(product).to_contain_text(f"R${NBSP}42,50 · restam 5")
+    product.get_by_label(f"Unidades a repor de {name}").fill("3")
+    product.get_by_role("button", name="Repor estoque").click()
+    expect(page.locator("#goods-info")).to_have_text(f"{name}: restam 8 agora.")
+    expect(page.locator("#admin-products li", has_text=name)).to_contain_text("restam 8")
+    promo = page.locator("#promo-form")
+    coupon = f"ADM{tag()}"
+    promo.get_by_label("Código").fill(coupon.lower())
+    promo.get_by_label("Porcentagem de desconto").fill("15")
+    promo.get_by_role("button", name="Adicionar cupom").click()
+    expect(page.locator("#goods-info")).to_have_text(f"Cupom {coupon} adicionado.")
+    assert violations(page, axe_source) == []

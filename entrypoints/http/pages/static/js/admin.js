@@ -3,6 +3,7 @@
 // when the box office takes money through the sandbox, the bank's approve and decline.
 
 import './account.js';
+import { loadProducts } from './admin_goods.js';
 import { ApiError, blob, call, get, post, unsupported } from './api.js';
 import { identity, onIdentityChange } from './auth.js';
 import { features } from './features.js';
@@ -40,6 +41,7 @@ function guard() {
       $('rooms-panel').hidden = !offered.rooms;
       if (offered.rooms) loadRooms();
     });
+    loadProducts();
     watch();
   }
 }
