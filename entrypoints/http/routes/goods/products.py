@@ -56,10 +56,10 @@ class ChangeProduct:
         description="Units added to what is left (never set: holds racing it keep theirs).",
     )
     name: str | None = field(
-        default=None, min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example=None
+        default=None, min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example="Combo grande"
     )
     price: Money | None = field(
-        default=None, example=None, description="For holds made from now on; 0.00 is free."
+        default=None, example="30.00", description="For holds made from now on; 0.00 is free."
     )
 
 
