@@ -200,6 +200,17 @@ class BoxOffice:
         """Add units to a product's stock (see ``Catalogue.restock``)."""
         return self.catalogue.restock(code, units)
 
+    def change_product(
+        self,
+        code: str,
+        *,
+        add: int | None = None,
+        name: str | None = None,
+        price: Money | None = None,
+    ) -> Product:
+        """Restock, rename or reprice a product (see ``Catalogue.change_product``)."""
+        return self.catalogue.change_product(code, add=add, name=name, price=price)
+
     def add_promo_code(
         self,
         *,

@@ -20,9 +20,11 @@ from cinema_core.events.envelopes import Event
 from cinema_core.goods.products import Product
 from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.kernel.clock import Clock
+from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
+from cinema_core.reports.goods import SoldGoods
 from cinema_core.reports.statement import StatementGroup
 from cinema_core.rooms.layout import Room
 from cinema_core.rooms.seats import Seat, SeatLabel
@@ -178,6 +180,11 @@ class Transaction(Protocol):
     def restock(self, code: str, units: int) -> Product | None:
         """Add ``units`` to the product's stock (a product without stock is left as it is);
         ``None`` for an unknown code."""
+        ...
+
+    def edit_product(self, code: str, name: str | None, price: Money | None) -> Product | None:
+        """Give the product a new name and/or price (``None``: kept), its stock untouched;
+        ``None`` for an unknown code. Holds made before keep the price they were made at."""
         ...
 
     def add_promo_code(self, promo: PromoCode) -> None:
@@ -438,6 +445,12 @@ class ReservationRepo(Protocol):
         """Tickets sold, grouped by the day (UTC) they were paid, the session's cinema and
         movie: sessions they were for, tickets not refunded and their revenue; in
         ``reports.in_report_order``. Only groups with a ticket paid in the window appear."""
+        ...
+
+    def sales_with_goods(self, where: SalesFilter) -> list[SoldGoods]:
+        """The sales that ``where`` admits (by payment, cinema, session) and that carry products
+        or a promo code, as stored (refunded seats included), with their session's cinema and
+        movie; by ``(paid_at, id)``."""
         ...
 
     def events(

@@ -31,6 +31,7 @@ from adapters.postgres.sql import (
 from adapters.postgres.transaction import PostgresTransaction
 from adapters.postgres.webhooks import PostgresWebhookStore
 from cinema_core.errors import ProductSoldOut
+from cinema_core.goods.products import Product
 
 READ_SEATS_UNLOCKED: Final = seats.by_label("OFFSET 0")
 LOCK_SESSION_READ_SEATS: Final = sessions.session_and_seats("OFFSET 0")
@@ -119,6 +120,23 @@ class NoStockGuardTransaction(PostgresTransaction):
                 "UPDATE products SET stock_left = %(left)s WHERE code = %(code)s",
                 {"left": left[0] - wanted[code], "code": code},
             )
+
+
+class SettingRestockTransaction(PostgresTransaction):
+    """A restock that reads what is left and sets it to that plus the units: the
+    read-then-set an added restock exists to avoid (a hold taking units in between is undone,
+    its units made up)."""
+
+    def restock(self, code: str, units: int) -> Product | None:
+        left = self._db.execute(products.STOCK_LEFT, {"code": code}).fetchone()
+        if left is None or left[0] is None:
+            return super().restock(code, 0) if left else None
+        time.sleep(STOCK_PAUSE)
+        self._db.execute(
+            "UPDATE products SET stock_left = %(left)s WHERE code = %(code)s",
+            {"left": left[0] + units, "code": code},
+        )
+        return self.products([code])[0]
 
 
 class NoPromoLockTransaction(PostgresTransaction):

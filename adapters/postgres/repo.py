@@ -22,6 +22,7 @@ from cinema_core.kernel.pagination import Cursor
 from cinema_core.payments.payment import Payment
 from cinema_core.ports import OutboxBacklog
 from cinema_core.reports.figures import DailySales, SalesFilter, SessionTally
+from cinema_core.reports.goods import SoldGoods
 from cinema_core.reports.statement import StatementGroup
 from cinema_core.rooms.layout import Room, plan
 from cinema_core.rooms.seats import Seat
@@ -342,6 +343,27 @@ class PostgresReservationRepo:
         return self._read(
             "counting sales by day", lambda db: AfterSaleStatements(db).sales_by_day(where)
         )
+
+    def sales_with_goods(self, where: SalesFilter) -> list[SoldGoods]:
+        carrying = sa.or_(
+            sales.c.products != sa.text("'[]'::jsonb"), sales.c.promo_code.is_not(None)
+        )
+        query = (
+            sa.select(sales, sessions.c.cinema, sessions.c.movie)
+            .join(sessions, sessions.c.id == sales.c.session_id)
+            .where(carrying)
+            .order_by(sales.c.paid_at, sales.c.id)
+        )
+        if where.paid_from is not None:
+            query = query.where(sales.c.paid_at >= where.paid_from)
+        if where.paid_before is not None:
+            query = query.where(sales.c.paid_at < where.paid_before)
+        if where.cinema is not None:
+            query = query.where(sessions.c.cinema == where.cinema)
+        if where.session_id is not None:
+            query = query.where(sales.c.session_id == where.session_id)
+        found = self._read("reading the goods of sales", lambda db: db.core(query).mappings().all())
+        return [SoldGoods(rows.sale_from_row(row), row["cinema"], row["movie"]) for row in found]
 
     def get_payment(self, payment_id: UUID) -> Payment | None:
         return self._read(

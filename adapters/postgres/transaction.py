@@ -38,6 +38,7 @@ from cinema_core.errors import (
 from cinema_core.events.envelopes import Event
 from cinema_core.goods.products import Product
 from cinema_core.goods.promo_codes import PromoCode
+from cinema_core.kernel.money import Money
 from cinema_core.payments.payment import Payment
 from cinema_core.ports import SessionLockMode
 from cinema_core.rooms.layout import Room
@@ -332,6 +333,16 @@ class PostgresTransaction:
             return rows.product_from_row(row)
         found = self.products([code])
         return found[0] if found else None
+
+    def edit_product(self, code: str, name: str | None, price: Money | None) -> Product | None:
+        params = {
+            "code": code,
+            "name": name,
+            "price_cents": None if price is None else price.cents,
+            "currency": None if price is None else price.currency,
+        }
+        row = self._db.execute(products.EDIT_PRODUCT, params, mapped=True).fetchone()
+        return None if row is None else rows.product_from_row(row)
 
     def add_promo_code(self, promo: PromoCode) -> None:
         values = rows.promo_code_values(promo)

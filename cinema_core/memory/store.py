@@ -51,6 +51,7 @@ from cinema_core.reports.figures import (
     TicketGroup,
     in_report_order,
 )
+from cinema_core.reports.goods import SoldGoods
 from cinema_core.reports.statement import INSTANT, StatementGroup
 from cinema_core.rooms.layout import Category, Room
 from cinema_core.rooms.seats import Seat, SeatLabel, count_available
@@ -330,6 +331,18 @@ class _Transaction:
         if product is None or product.left is None:
             return product
         product = attrs.evolve(product, left=product.left + units)
+        self.new_products[code] = product
+        return product
+
+    def edit_product(self, code: str, name: str | None, price: Money | None) -> Product | None:
+        product = self._product(code)
+        if product is None:
+            return None
+        product = attrs.evolve(
+            product,
+            name=product.name if name is None else name,
+            price=product.price if price is None else price,
+        )
         self.new_products[code] = product
         return product
 
@@ -943,6 +956,20 @@ class InMemoryReservationRepo:
             DailySales(day, cinema, movie, len(ids), count, Money(cents, currency))
             for (day, cinema, movie), (ids, (count, cents), currency) in rows.items()
         )
+
+    def sales_with_goods(self, where: SalesFilter) -> list[SoldGoods]:
+        with self._lock:
+            sales = list(self._state.sales.values())
+            sessions = self._state.sessions
+        found = [
+            SoldGoods(sale, session.room.cinema, session.movie)
+            for sale in sales
+            if (sale.products or sale.discount is not None)
+            and where.admits_sale(
+                sale.paid_at, (session := sessions[sale.session_id]).room.cinema, session.id
+            )
+        ]
+        return sorted(found, key=lambda one: (one.sale.paid_at, one.sale.id))
 
     def events(
         self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int

@@ -15,6 +15,7 @@ from uuid import UUID
 import attrs
 
 from cinema_core.kernel.money import Money
+from cinema_core.reports.goods import NO_GOODS, GoodsFigures, GoodsTally
 from cinema_core.rooms.layout import Category
 from cinema_core.sessions.session import Session
 
@@ -118,6 +119,8 @@ class SalesFilter:
     paid_from: datetime | None = None
     paid_before: datetime | None = None
     cinema: str | None = None
+    # Only sales of this session (the statement's goods), when set.
+    session_id: UUID | None = None
 
     def admits(self, paid_at: datetime, cinema: str) -> bool:
         return (
@@ -126,11 +129,17 @@ class SalesFilter:
             and (self.cinema is None or cinema == self.cinema)
         )
 
+    def admits_sale(self, paid_at: datetime, cinema: str, session_id: UUID) -> bool:
+        return self.admits(paid_at, cinema) and self.session_id in (None, session_id)
+
 
 @attrs.frozen
 class DailySales:
     """Sales paid on one day (UTC) for sessions of one movie in one cinema: how many sessions
-    they were for, and the tickets and revenue that still stand (refunds taken out)."""
+    they were for, and the tickets and revenue that still stand (refunds taken out).
+
+    The store counts tickets only (``revenue`` their prices); ``with_goods`` adds the products
+    and discounts of those sales, and ``revenue`` becomes the money kept (``reports.goods``)."""
 
     date: date
     cinema: str
@@ -138,6 +147,26 @@ class DailySales:
     sessions: int
     tickets: int
     revenue: Money
+    # What the tickets alone earned, when goods changed ``revenue`` (None: they did not).
+    tickets_only: Money | None = None
+    products: Mapping[str, GoodsFigures] = attrs.field(factory=dict)
+    discounts: Mapping[str, GoodsFigures] = attrs.field(factory=dict)
+
+    @property
+    def ticket_revenue(self) -> Money:
+        return self.revenue if self.tickets_only is None else self.tickets_only
+
+    def with_goods(self, goods: GoodsTally = NO_GOODS) -> DailySales:
+        if goods == NO_GOODS:
+            return self
+        tickets = self.ticket_revenue
+        return attrs.evolve(
+            self,
+            revenue=tickets + Money(goods.net_cents(), tickets.currency),
+            tickets_only=tickets,
+            products=goods.products,
+            discounts=goods.discounts,
+        )
 
 
 def in_report_order(rows: Iterable[DailySales]) -> list[DailySales]:

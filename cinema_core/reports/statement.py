@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
 
 from cinema_core.kernel.money import Money
+from cinema_core.reports.goods import GoodsFigures, GoodsTally
 from cinema_core.rooms.layout import Category
 from cinema_core.sessions.session import Session
 
@@ -71,6 +72,30 @@ class StatementFigures:
 
 
 @attrs.frozen
+class Takings:
+    """The money of a session's sales, goods and discounts included: ``gross`` what was paid,
+    ``refunded`` what went back, ``net`` what was kept."""
+
+    gross: Money
+    refunded: Money
+    net: Money
+
+    @classmethod
+    def of(cls, tickets: StatementFigures, goods: GoodsTally) -> Takings:
+        def cents(pick: Callable[[Any], Money]) -> int:
+            products = sum(pick(f).cents for f in goods.products.values())
+            discounts = sum(pick(f).cents for f in goods.discounts.values())
+            return pick(tickets).cents + products - discounts
+
+        currency = tickets.gross.currency
+        return cls(
+            Money(cents(lambda f: f.gross), currency),
+            Money(cents(lambda f: f.refunded), currency),
+            Money(cents(lambda f: f.net), currency),
+        )
+
+
+@attrs.frozen
 class SessionStatement:
     """The borderô of a session: who it was (movie, room, cinema, start, age rating when the
     session has one), and its figures in all and by ticket type, seat category and payment
@@ -88,9 +113,16 @@ class SessionStatement:
     by_ticket: Mapping[str, StatementFigures]
     by_category: Mapping[Category, StatementFigures]
     by_method: Mapping[str, StatementFigures]
+    # Products sold by code, discounts by promo code (``reports.goods``); the tickets' figures
+    # above stay at the tickets' prices, and ``takings`` puts all of it together.
+    products: Mapping[str, GoodsFigures]
+    discounts: Mapping[str, GoodsFigures]
+    takings: Takings
 
     @classmethod
-    def of(cls, session: Session, groups: Iterable[StatementGroup]) -> SessionStatement:
+    def of(
+        cls, session: Session, groups: Iterable[StatementGroup], goods: GoodsTally
+    ) -> SessionStatement:
         counted = list(groups)
         currency = session.price.currency
 
@@ -102,6 +134,7 @@ class SessionStatement:
         tickets = [kind.code for kind in session.ticket_types]
         # A type a sale used that the session no longer lists still counts, after the rest.
         tickets += sorted({g.ticket for g in counted} - set(tickets))
+        total = StatementFigures.of(counted, currency)
         return cls(
             session_id=session.id,
             movie=session.movie,
@@ -110,10 +143,13 @@ class SessionStatement:
             starts_at=session.starts_at,
             rating=_rating(session),
             currency=currency,
-            total=StatementFigures.of(counted, currency),
+            total=total,
             by_ticket=by(lambda g: g.ticket, tickets),
             by_category=by(lambda g: g.category, session.room.categories),
             by_method=by(lambda g: g.method, sorted({g.method for g in counted})),
+            products=goods.products,
+            discounts=goods.discounts,
+            takings=Takings.of(total, goods),
         )
 
 

@@ -67,6 +67,9 @@ def test_a_session_statement_has_every_figure_of_the_sales(api: Api) -> None:
         | {code: ZERO for code in body["by_ticket"] if code not in ("full", "half")},
         "by_category": {"standard": total},
         "by_method": {"instant": total},
+        "products": {},
+        "discounts": {},
+        "takings": {"gross": "87.50", "refunded": "25.00", "net": "62.50"},
     }
 
 
@@ -87,6 +90,7 @@ def test_a_session_statement_as_csv_has_the_json_figures(api: Api) -> None:
         for part in ("ticket", "category", "method")
         for key, figures in as_json[f"by_{part}"].items()
     ]
+    rows, last = rows[:-1], rows[-1:]
     assert rows == [
         {
             "session_id": session_id,
@@ -100,6 +104,17 @@ def test_a_session_statement_as_csv_has_the_json_figures(api: Api) -> None:
         }
         for part, key, figures in parts
     ]
+    takings = {name: "" for name in last[0] if name not in ("gross", "refunded", "net")}
+    assert last[0] == {
+        **takings,
+        "session_id": session_id,
+        "movie": "'=HYPERLINK(1)",
+        "room": as_json["room"],
+        "cinema": as_json["cinema"],
+        "starts_at": as_json["starts_at"],
+        "part": "takings",
+        **as_json["takings"],
+    }
     assert rows[0]["net"] == "25.00"
 
 

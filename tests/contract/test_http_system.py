@@ -42,6 +42,7 @@ CONTRACT_ROUTES = {
     ("get", "/rooms/{room_id}"),
     ("post", "/products"),
     ("get", "/products"),
+    ("patch", "/products/{code}"),
     ("post", "/promo-codes"),
     ("get", "/admin/events"),
     ("post", "/webhooks"),

@@ -33,6 +33,7 @@ from cinema_core import (
     TicketUsed,
     WrongSession,
 )
+from tests.contract.goods_ledger import Sold, expected_goods, goods_history
 from tests.contract.test_repo_port import NoSeatLock
 
 STEPS = 70
@@ -297,3 +298,40 @@ def test_every_report_figure_agrees_with_the_ledger(
         assert actual_session_report(box, session) == expected_session_report(
             session, ledger, clock.now()
         )
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_sales_report_counts_goods_as_the_ledger_does(
+    repo: Any, clock: ManualClock, seed: int
+) -> None:
+    """After random sales carrying products and promo codes, with partial and full refunds,
+    each row of the sales report (whole and per cinema) has the products and discounts of its
+    sales by code, and its revenue is what they kept (paid minus refunded), to the cent:
+    the tickets' revenue plus the products' less the discounts'."""
+    box = BoxOffice(repo, NoSeatLock(), clock, timedelta(seconds=30))
+    sold, _ = goods_history(box, clock, random.Random(seed))
+    assert len({one.paid for one in sold}) >= 2
+    for cinema in (None, "Norte"):
+        groups: dict[tuple[date, str, str], list[Sold]] = {}
+        for one in sold:
+            if cinema in (None, one.session.room.cinema):
+                key = (one.paid, one.session.room.cinema, one.session.movie)
+                groups.setdefault(key, []).append(one)
+        rows = box.sales_report(cinema=cinema)
+        assert [(r.date, r.cinema, r.movie) for r in rows] == sorted(groups)
+        for row in rows:
+            mine = groups[(row.date, row.cinema, row.movie)]
+            want = expected_goods(mine)
+            assert {c: f.standing for c, f in row.products.items()} == {
+                c: units - back for c, (units, _, back, _) in want["products"].items()
+            }
+            assert {c: f.net.cents for c, f in row.products.items()} == {
+                c: gross - back for c, (_, gross, _, back) in want["products"].items()
+            }
+            assert {c: (f.standing, f.net.cents) for c, f in row.discounts.items()} == {
+                c: (uses - back, gross - given)
+                for c, (uses, gross, back, given) in want["discounts"].items()
+            }
+            assert row.revenue.cents == want["gross"] - want["refunded"]
+            assert row.ticket_revenue.cents == sum(one.tickets_net for one in mine)
+            assert row.tickets == sum(len(one.prices) - len(one.refunded_seats) for one in mine)

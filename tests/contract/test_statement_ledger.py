@@ -26,6 +26,7 @@ from cinema_core import (
     StatementFigures,
 )
 from cinema_core.payments import SandboxProvider
+from tests.contract.goods_ledger import as_tuples, expected_goods, goods_history
 from tests.contract.test_repo_port import NoSeatLock
 
 STEPS = 60
@@ -208,3 +209,27 @@ def test_a_session_without_sales_has_a_statement_of_zeros(repo: Any, clock: Manu
     assert actual(statement) == expected(session, [])
     assert statement.by_method == {}
     assert statement.total.net == Money(0)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_every_goods_figure_of_the_statement_agrees_with_the_sales(
+    repo: Any, clock: ManualClock, seed: int
+) -> None:
+    """After random sales carrying products and promo codes (a percentage, an amount off
+    larger than some sales, everything off), with partial and full refunds, each session's
+    products and discounts by code equal what the ledger adds up, and its takings are what
+    the sales cost and what their refunds gave back, to the cent."""
+    box = BoxOffice(repo, NoSeatLock(), clock, timedelta(seconds=30))
+    sold, sessions = goods_history(box, clock, random.Random(seed))
+    # The history is rich: products and codes on sales standing and refunded in full.
+    assert any(one.settled and one.products for one in sold)
+    assert any(one.code and not one.settled and one.refunded_seats for one in sold)
+    for session in sessions:
+        mine = [one for one in sold if one.session.id == session.id]
+        want = expected_goods(mine)
+        statement = box.session_statement(session.id)
+        assert as_tuples(statement.products) == want["products"]
+        assert as_tuples(statement.discounts) == want["discounts"]
+        takings = statement.takings
+        assert (takings.gross.cents, takings.refunded.cents) == (want["gross"], want["refunded"])
+        assert takings.net.cents == want["gross"] - want["refunded"]

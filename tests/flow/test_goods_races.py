@@ -33,6 +33,7 @@ from tests.flow.test_database_invariant import PausingRepo
 from tests.unguarded_postgres import (
     NoPromoLockTransaction,
     NoStockGuardTransaction,
+    SettingRestockTransaction,
     UnguardedCounterRepo,
 )
 
@@ -178,6 +179,56 @@ def test_with_the_code_lock_exactly_max_uses_are_held(
     assert uses_held(engine, "POUCOS") == LIMIT
 
 
+def restock_race(box: BoxOffice) -> Round:
+    """BUYERS threads released together: half add one combo to the stock (an admin's PATCH
+    /products/{code}), half hold a seat of their own with one combo."""
+    session = new_session(box, days=1).session
+    labels = [str(label) for label in session.labels()]
+
+    def act(i: int) -> Any:
+        if i % 2:
+            return box.change_product("combo", add=1)
+        return box.reserve(f"buyer-{i}", session.id, [labels[i]], None, Extras.asked({"combo": 1}))
+
+    results = run_together(BUYERS, act)
+    return Round(
+        winners=sum(isinstance(r, Reservation) for r in results),
+        refused=sum(isinstance(r, ProductSoldOut) for r in results),
+        unexpected=[
+            r for r in results if isinstance(r, BaseException) and not isinstance(r, ProductSoldOut)
+        ],
+    )
+
+
+RESTOCKS = BUYERS // 2
+
+
+@pytest.mark.postgres
+def test_control_a_restock_that_sets_the_stock_undoes_racing_holds(
+    engine: sa.Engine, clock: ManualClock
+) -> None:
+    """CONTROL: a restock that reads what is left and sets it plus one: holds taking a combo
+    in between are written over, and units are made up (held + left passes stock + restocks)."""
+    box = box_on(UnguardedCounterRepo(engine, SettingRestockTransaction), clock)
+    outcome = restock_race(box)
+    assert outcome.unexpected == []
+    held, left = units_held(engine, "combo")
+    assert held + left != LIMIT + RESTOCKS, (outcome, held, left)
+
+
+@pytest.mark.postgres
+def test_an_added_restock_racing_holds_loses_and_makes_up_no_unit(
+    engine: sa.Engine, clock: ManualClock
+) -> None:
+    """The same race with the restock added under the row lock (PATCH /products/{code}
+    "add"): every unit is held or left, exactly the stock plus the restocks."""
+    box = box_on(PostgresReservationRepo(engine), clock)
+    outcome = restock_race(box)
+    assert outcome.unexpected == []
+    held, left = units_held(engine, "combo")
+    assert (held, held + left) == (outcome.winners, LIMIT + RESTOCKS), outcome
+
+
 def test_the_memory_store_is_exact_too(clock: ManualClock) -> None:
     """Threads on the in-memory store: exactly 5 combos and 5 uses, whatever the interleaving."""
     box = BoxOffice(InMemoryReservationRepo(), NoSeatLock(), clock, HOLD)
@@ -189,3 +240,6 @@ def test_the_memory_store_is_exact_too(clock: ManualClock) -> None:
         (LIMIT, BUYERS - LIMIT, [])
     ] * 2
     assert box.products()[0].left == 0
+    restocked = restock_race(box)
+    assert restocked.unexpected == []
+    assert box.products()[0].left == RESTOCKS - restocked.winners

@@ -43,3 +43,14 @@ UPDATE products SET stock_left = stock_left + %(units)s
 WHERE code = %(code)s AND stock_left IS NOT NULL
 RETURNING {COLUMNS}
 """
+
+# A name or price left NULL is kept. The row lock it takes is the one TAKE_STOCK takes: a hold
+# racing the change is priced before or after it, wholly (its price is read before its stock is
+# taken, so a hold may carry the old price a moment after the change commits).
+EDIT_PRODUCT: Final = f"""
+UPDATE products SET name = coalesce(%(name)s::text, name),
+    price_cents = coalesce(%(price_cents)s::bigint, price_cents),
+    currency = coalesce(%(currency)s::text, currency)
+WHERE code = %(code)s
+RETURNING {COLUMNS}
+"""

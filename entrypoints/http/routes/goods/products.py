@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 import attrs
 from starlette.responses import Response
@@ -41,6 +42,28 @@ class CreateProduct:
 
 
 @attrs.frozen
+class ChangeProduct:
+    """Body of ``PATCH /products/{code}``: units to add to the stock, a new name or price; at
+    least one, any other field refused."""
+
+    CLOSED: ClassVar[bool] = True
+
+    add: int | None = field(
+        default=None,
+        minimum=1,
+        maximum=MAX_STOCK,
+        example=50,
+        description="Units added to what is left (never set: holds racing it keep theirs).",
+    )
+    name: str | None = field(
+        default=None, min_length=1, max_length=MAX_NAME, pattern=NOT_BLANK, example="Combo grande"
+    )
+    price: Money | None = field(
+        default=None, example="30.00", description="For holds made from now on; 0.00 is free."
+    )
+
+
+@attrs.frozen
 class Product(Answer):
     """A product and what is left of it."""
 
@@ -70,6 +93,14 @@ def create_product(call: Call) -> Response:
     return Product.response(product, 201)
 
 
+def change_product(call: Call) -> Response:
+    body: ChangeProduct = call.body
+    product = call.services.box.change_product(
+        call.request.path_params["code"], add=body.add, name=body.name, price=body.price
+    )
+    return Product.response(product)
+
+
 def list_products(call: Call) -> Response:
     return ProductList.response(call.services.box.products())
 
@@ -92,6 +123,27 @@ OPERATIONS = (
             "from the stock when the hold is made and given back when it is cancelled or "
             "lapses, or when its sale is refunded to the last seat; a hold asking for more "
             f"than is left is 409 product_sold_out (details.product). Stock 0–{MAX_STOCK}."
+        ),
+    ),
+    Operation(
+        "PATCH",
+        "/products/{code}",
+        change_product,
+        "Restock, rename or reprice a product (admin)",
+        {
+            200: Reply("The product as changed, with what is left.", Product),
+            404: Reply("not_found: no product has this code", "Error"),
+        },
+        tag="counter",
+        access="admin",
+        body=ChangeProduct,
+        description=(
+            "At least one of add, name and price. add puts units on top of what is left, in "
+            "one statement under the product's row lock, so holds taking units at the same "
+            "time are never undone (the stock is added to, never set); a product without "
+            "stock cannot be restocked (422), and the stock never passes "
+            f"{MAX_STOCK} (422). A new price is for holds made from then on: holds and sales "
+            "keep the price they were made at."
         ),
     ),
     Operation(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -26,8 +27,8 @@ _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 Day = date
 
 
-def _count(**more: Any) -> Any:
-    return out(minimum=0, **more)
+def _count(source: Any = None, **more: Any) -> Any:
+    return out(source, minimum=0, **more)
 
 
 @attrs.frozen
@@ -69,6 +70,34 @@ class SessionReport(Answer):
 
 
 @attrs.frozen
+class ProductSales(Answer):
+    """Units of one product sold on sales not refunded in full, and their money."""
+
+    units: int = _count("standing", example=2)
+    revenue: Money = out("net", example="64.00")
+
+
+@attrs.frozen
+class DiscountsGiven(Answer):
+    """Sales carrying one promo code (not refunded in full), and the money it took off them."""
+
+    uses: int = _count("standing", example=1)
+    amount: Money = out("net", example="11.40")
+
+
+def _total(pick: str, figures: str) -> Callable[[Any], Any]:
+    return lambda row: sum(getattr(f, pick) for f in getattr(row, figures).values())
+
+
+def _total_money(figures: str) -> Callable[[Any], Money]:
+    def total(row: Any) -> Money:
+        cents = sum(f.net.cents for f in getattr(row, figures).values())
+        return Money(cents, row.revenue.currency)
+
+    return total
+
+
+@attrs.frozen
 class DailySales(Answer):
     """Sales of one day of payment (UTC), cinema and movie."""
 
@@ -77,14 +106,38 @@ class DailySales(Answer):
     movie: str = out(example="Filme X")
     sessions: int = _count(description="Sessions these sales were for.")
     tickets: int = _count(description="Tickets sold and not refunded.")
-    revenue: Money = out(description="Paid minus refunded.", example="250.00")
+    revenue: Money = out(
+        description=("Paid minus refunded: ticket_revenue + products_revenue - discounts_amount."),
+        example="302.60",
+    )
+    ticket_revenue: Money = out(
+        description="The prices of the tickets not refunded.", example="250.00"
+    )
+    products_sold: int = _count(_total("standing", "products"), example=2)
+    products_revenue: Money = out(_total_money("products"), example="64.00")
+    discounts_used: int = _count(_total("standing", "discounts"), example=1)
+    discounts_amount: Money = out(_total_money("discounts"), example="11.40")
+
+
+@attrs.frozen
+class DailyGoods(DailySales):
+    """Sales of one day of payment (UTC), cinema and movie, with their goods by code."""
+
+    products: dict[str, ProductSales] = out(
+        description="Each product sold on these sales, by code.",
+        example={"combo-pipoca": {"units": 2, "revenue": "64.00"}},
+    )
+    discounts: dict[str, DiscountsGiven] = out(
+        description="Each promo code used on these sales.",
+        example={"PIPOCA10": {"uses": 1, "amount": "11.40"}},
+    )
 
 
 @attrs.frozen
 class SalesReport(Answer):
     """The rows of the sales report."""
 
-    items: list[DailySales] = out(lambda rows: rows)
+    items: list[DailyGoods] = out(lambda rows: rows)
 
 
 def session_report(call: Call) -> Response:
@@ -170,8 +223,11 @@ OPERATIONS = (
         description=(
             "One row per day of payment (UTC), cinema and movie with a sale: the sessions those "
             "sales were for, and the tickets and revenue still standing (a later refund takes "
-            "its seats out of the day they were paid). With Accept: text/csv, the same rows as "
-            "CSV with a header line (date,cinema,movie,sessions,tickets,revenue)."
+            "its seats out of the day they were paid), with the products sold and the discounts "
+            "given on them (by code in JSON; a refund of a sale's last seat takes its products "
+            "and its discount out). revenue = ticket_revenue + products_revenue - "
+            "discounts_amount, to the cent. With Accept: text/csv, the same rows as CSV with a "
+            "header line (" + ",".join(names(DailySales)) + ")."
         ),
     ),
 )

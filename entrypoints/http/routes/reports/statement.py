@@ -37,6 +37,26 @@ class StatementFigures(Answer):
 
 
 @attrs.frozen
+class GoodsFigures(Answer):
+    """Units of one product, or uses of one promo code, and their money."""
+
+    count: int = _count(description="Units sold (a product) or sales carrying it (a code).")
+    gross: Money = out(description="As sold: the units' price, or the discount given.")
+    refunds: int = _count(description="Of them, on sales refunded in full.")
+    refunded: Money = out(description="What went back of gross.", example="0.00")
+    net: Money = out(description="Gross minus refunded.")
+
+
+@attrs.frozen
+class Takings(Answer):
+    """The money of the session's sales: tickets and products, less discounts."""
+
+    gross: Money = out(description="What the sales cost.", example="302.60")
+    refunded: Money = out(description="What their refunds gave back.", example="0.00")
+    net: Money = out(description="What was kept.", example="302.60")
+
+
+@attrs.frozen
 class SessionStatement(Answer):
     """The borderô of a session."""
 
@@ -63,6 +83,17 @@ class SessionStatement(Answer):
         ),
         example={},
     )
+    products: dict[str, GoodsFigures] = out(
+        description="Each product sold with the session's seats, by code.", example={}
+    )
+    discounts: dict[str, GoodsFigures] = out(
+        description="Each promo code used on the session's sales.", example={}
+    )
+    takings: Takings = out(
+        description=(
+            "Tickets (total) plus products less discounts: gross, refunded and net, to the cent."
+        )
+    )
 
 
 # The CSV: one row for the whole session, then one per ticket type, category and method, each
@@ -77,6 +108,10 @@ def _csv(statement: model.SessionStatement) -> str:
     parts: list[tuple[str, str, dict[str, Any]]] = [("total", "", whole["total"])]
     for part in ("ticket", "category", "method"):
         parts += [(part, key, figures) for key, figures in whole[f"by_{part}"].items()]
+    # Goods count units (a product) or uses (a promo code) in the tickets column.
+    for part, key in (("product", "products"), ("discount", "discounts")):
+        parts += [(part, code, {"tickets": f.pop("count"), **f}) for code, f in whole[key].items()]
+    parts.append(("takings", "", whole["takings"]))
     text = io.StringIO()
     writer = csv.DictWriter(text, COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -113,9 +148,14 @@ OPERATIONS = (
         description=(
             "Every ticket ever sold for the session: in all and by ticket type, seat category "
             "and payment method, the tickets and their gross, the refunds and their amount, "
-            "net (gross minus refunded) and check-ins. Money as decimal strings. With Accept: "
+            "net (gross minus refunded) and check-ins (at the tickets' prices); the products "
+            "sold and the discounts given, by code (a sale refunded in full gives them back); "
+            "and the takings: tickets plus products less discounts, what was paid, refunded "
+            "and kept. Money as decimal strings. With Accept: "
             "text/csv, one row for the whole session (part total) then one per ticket type, "
-            "category and method (part ticket, category, method; key names it), columns "
+            "category and method (part ticket, category, method; key names it), one per "
+            "product and promo code (part product, discount; tickets holds the units or uses) "
+            "and the takings (part takings: gross, refunded, net), columns "
             + ",".join(COLUMNS)
             + "."
         ),

@@ -4,6 +4,7 @@
 // webhooks' section is webhooks.js.
 
 import './account.js';
+import { loadProducts } from './admin_goods.js';
 import { ApiError, blob, call, get, post, unsupported } from './api.js';
 import { identity, onIdentityChange } from './auth.js';
 import { features } from './features.js';
@@ -43,6 +44,7 @@ function guard() {
       if (offered.rooms) loadRooms();
     });
     startWebhooks();
+    loadProducts();
     watch();
   }
 }

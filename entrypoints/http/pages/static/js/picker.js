@@ -8,6 +8,7 @@ import { askToSignIn } from './account.js';
 import { blob, call, get, post } from './api.js';
 import { onIdentityChange, token } from './auth.js';
 import { features } from './features.js';
+import { ProductPicker, claimItems, productItem } from './goods.js';
 import { cents, money } from './money.js';
 import { TicketChoice } from './order.js';
 import { SeatMapView, byLabelOrder } from './seatmap.js';
@@ -61,6 +62,7 @@ const mapDrawn = new Promise((resolve) => {
   drawn = resolve;
 });
 const tickets = new TicketChoice($('ticket-types'), () => order());
+const goods = new ProductPicker($('product-list'), () => order());
 const button = (action) => document.querySelector(`[data-action="${action}"]`);
 
 // -- what each seat looks like ---------------------------------------------------------------
@@ -124,12 +126,15 @@ function refused(error, { seats = [], together = true } = {}) {
     refreshMap();
   }
   if (error.code === 'reservation_cancelled') released();
+  if (error.code === 'product_sold_out') goods.soldOut(error.details.product, error.details.left ?? 0);
+  if (error.code === 'promo_code_invalid') $('promo-code').setAttribute('aria-invalid', 'true');
   if (error.code === 'sales_closed' || error.code === 'session_cancelled') {
     closeSales(error.code === 'session_cancelled' ? 'cancelled' : 'sales_closed');
     problem(phrase(error.code), error.code);
     return undefined;
   }
-  problem(refusal(error, { typeName: (c) => tickets.name(c), together, stillChosen: state.chosen.size }), error.code);
+  const words = { typeName: (c) => tickets.name(c), productName: (c) => goods.name(c), together, stillChosen: state.chosen.size };
+  problem(refusal(error, words), error.code);
   if (error.code === 'unauthorized') askToSignIn();
   return undefined;
 }
@@ -148,6 +153,7 @@ async function loadSession() {
   if (s.cinema) $('room').textContent = `${s.room} · ${s.cinema}`;
   if (s.status && s.status !== 'on_sale') closeSales(s.status);
   tickets.setTypes(s.ticket_types);
+  await goods.load(get);
   showQuotas(s.quotas);
   bestCategories();
   $('best').hidden = !(await features()).best;
@@ -338,7 +344,10 @@ function order() {
   const lines = tickets.lines(seats, priceOf);
   $('chosen-lines').replaceChildren(...lines.map((line) => tickets.item(line, currency())));
   $('chosen-empty').hidden = lines.length > 0;
-  $('total').textContent = money(lines.reduce((sum, line) => sum + line.price, 0), currency());
+  const products = goods.lines();
+  $('chosen-products').replaceChildren(...products.map((p) => productItem(p, currency())));
+  const sum = lines.reduce((all, line) => all + line.price, 0) + products.reduce((all, p) => all + p.amount, 0);
+  $('total').textContent = money(sum, currency());
   const hold = button('hold');
   hold.disabled = state.busy || lines.length === 0;
   hold.textContent = phrase('hold-seats', { count: Math.max(1, lines.length) });
@@ -366,6 +375,16 @@ function forget() {
   sessionStorage.removeItem(`cinema.order.${sessionId}`);
 }
 
+// The products and the promo code the buyer added, for the hold's body.
+function extras() {
+  const out = {};
+  const products = goods.asked();
+  if (Object.keys(products).length) out.products = products;
+  const code = $('promo-code').value.trim();
+  if (code) out.promo_code = code;
+  return out;
+}
+
 // POST /reservations with this body (seats, or best available), then the hold.
 async function reserve(body, context) {
   if (!token()) {
@@ -377,10 +396,11 @@ async function reserve(body, context) {
   busy(true);
   try {
     const { data } = await call('POST', '/reservations', {
-      body: { session_id: sessionId, ...body },
+      body: { session_id: sessionId, ...body, ...extras() },
       idempotent: true,
       headers: room.headers(),
     });
+    $('promo-code').removeAttribute('aria-invalid');
     holding(data, null);
   } catch (error) {
     if (['admission_required', 'admission_expired', 'admission_invalid'].includes(error.code)) {
@@ -436,6 +456,7 @@ function holding(reservation, served, until = null) {
     ? reservation.lines.map((line) => ({ ...line, price: cents(line.price) }))
     : tickets.lines(reservation.seats.map((l) => view.seat(l) ?? { label: l, category: 'standard' }), priceOf);
   $('held-lines').replaceChildren(...lines.map((line) => tickets.item(line, currency())));
+  $('held-goods').replaceChildren(...claimItems(reservation));
   const amount = money(cents(reservation.amount), reservation.currency);
   $('held-total').textContent = amount;
   button('pay').textContent = phrase('pay', { amount });
@@ -506,6 +527,7 @@ async function cancel() {
   try {
     await call('DELETE', `/reservations/${reservation.id}`);
     tickets.reset();
+    await goods.load(get);
     for (const label of released()) if (view.seat(label)?.status === 'held') view.update(label, 'available');
     info(phrase('hold-cancelled'));
     view.focus();
@@ -522,6 +544,11 @@ async function paid(sale, note = null) {
   state.reservation = null;
   state.sale = sale;
   tickets.reset();
+  goods.reset();
+  // The stock moved with this sale (and maybe others'): what is left now.
+  goods.load(get);
+  $('promo-code').value = '';
+  $('sale-goods').replaceChildren(...claimItems(sale));
   button('refund').hidden = sale.refunded_seats.length === sale.seats.length;
   remember('sale', sale.id);
   for (const label of sale.seats) view.update(label, 'sold');

@@ -6,6 +6,7 @@ import { askToSignIn } from './account.js';
 import { call, get } from './api.js';
 import { identity, onIdentityChange, token } from './auth.js';
 import { features } from './features.js';
+import { claimItems } from './goods.js';
 import { cents, money } from './money.js';
 import { phrase } from './phrases.js';
 import { ratingBadge } from './rating.js';
@@ -100,7 +101,11 @@ async function draw(item, sale) {
     button.addEventListener('click', () => refund(item, sale, show, ticket.seat));
     box.append(button);
   };
-  item.replaceChildren(...heading(sale, show), summary(sale, show), list);
+  const goods = document.createElement('ul');
+  goods.className = 'lines';
+  goods.setAttribute('aria-label', phrase('goods'));
+  goods.replaceChildren(...claimItems(sale));
+  item.replaceChildren(...heading(sale, show), summary(sale, show), ...(goods.children.length ? [goods] : []), list);
   try {
     await showTickets(list, sale, typeNamer(show), (await features()).tickets, addRefund);
   } catch (error) {

@@ -24,7 +24,10 @@ function counted(key, seats) {
 // The message for a refused request (an ApiError). ``typeName`` names a ticket type by code;
 // ``together`` says whether best available was asked for adjacent seats; ``stillChosen`` how
 // many seats remain chosen after the refused ones are let go.
-export function refusal(error, { typeName = (code) => code, together = true, stillChosen = 0 } = {}) {
+export function refusal(
+  error,
+  { typeName = (code) => code, productName = (code) => code, together = true, stillChosen = 0 } = {},
+) {
   const d = error.details ?? {};
   const seats = d.seats ?? [];
   switch (error.code) {
@@ -42,6 +45,12 @@ export function refusal(error, { typeName = (code) => code, together = true, sti
       return counted('refunded', seats);
     case 'ticket_used':
       return counted('used', seats);
+    case 'promo_code_invalid':
+      return phrase(`promo-${d.reason ?? 'unknown'}`, { code: d.promo_code ?? '' });
+    case 'product_sold_out':
+      return phrase('product_sold_out', { name: productName(d.product), left: d.left ?? 0 });
+    case 'unknown_product':
+      return phrase('unknown_product', { names: listed((d.products ?? []).map(productName)) });
     case 'reservation_cancelled':
     case 'refund_window_closed':
     case 'unauthorized':
