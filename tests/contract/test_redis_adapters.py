@@ -472,7 +472,9 @@ def test_bucket_is_shared_by_every_process(limiters):
     """Takes from several processes drain one bucket."""
     a, b, c = limiters
     assert [a.take("u1", 0.001, 2), b.take("u1", 0.001, 2)] == [0.0, 0.0]
-    assert c.take("u1", 0.001, 2) > 999
+    # 1000 s to the next token, less the time since the first take: a bucket of c's own would
+    # answer 0. Loose by seconds, for a loaded machine's first round trips of a cluster client.
+    assert c.take("u1", 0.001, 2) > 990
 
 
 def test_buckets_are_per_key(limiters):
