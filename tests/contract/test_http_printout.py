@@ -105,3 +105,37 @@ def test_who_may_print_and_what_is_refused(api: Api) -> None:
         assert "No such sale" in page.text
     bad = api.get(f"{url}?paper=letter", headers=staff)
     assert (bad.status_code, error_code(bad)) == (422, "validation_error")
+
+
+def test_the_receipt_lists_the_combos_and_the_discount_in_both_languages(api: Api) -> None:
+    """A 25.00 seat and two 12.00 combos, 10 % off: the receipt's combo line (2 × its name,
+    24.00), the discount line (-4.90) and the total 44.10; the product's name escaped."""
+    product = {"code": "combo-recibo", "name": "Pipoca <b>grande</b>", "price": "12.00"}
+    assert api.post("/products", json=product, headers=api.admin).status_code == 201
+    promo = {"code": "RECIBO10", "percent_off": 10}
+    assert api.post("/promo-codes", json=promo, headers=api.admin).status_code == 201
+    staff = api.auth("eva", "staff")
+    session = api.create_session()
+    assert api.post("/shifts", json={"float": "0.00"}, headers=staff).status_code == 201
+    body = {
+        "session_id": session["id"],
+        "seats": ["A1"],
+        "products": {"combo-recibo": 2},
+        "promo_code": "RECIBO10",
+        "payment_method": "card",
+    }
+    sold = api.post("/counter/sales", json=body, headers=staff)
+    assert sold.status_code == 201, sold.text
+    url = f"/sales/{sold.json()['id']}/print"
+    for language, discount in (("en", "Discount"), ("pt-BR", "Desconto")):
+        text = api.get(url, headers={**staff, "Accept-Language": language}).text
+        combo = re.search(r'data-receipt="product" data-product="combo-recibo">(.*?)</tr>', text)
+        assert combo is not None, language
+        assert "2 × Pipoca &lt;b&gt;grande&lt;/b&gt;" in combo.group(1)
+        assert "R$\xa024,00" in combo.group(1)
+        line = re.search(r'<tr data-receipt="discount">(.*?)</tr>', text)
+        assert line is not None, language
+        assert f"{discount} (RECIBO10)" in line.group(1)
+        assert "-R$\xa04,90" in line.group(1)
+        assert re.search(r'data-receipt="total">R\$\xa044,10<', text)
+        assert "<b>grande" not in text

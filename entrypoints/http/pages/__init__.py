@@ -220,7 +220,8 @@ OPERATIONS = (
         {
             200: Reply(
                 "An HTML page to print: the tickets (session, seat, type, price, age rating, QR "
-                "code) and the receipt (total, method; cash tendered and change at the counter).",
+                "code) and the receipt (its seats, combos and discount lines, total, method; cash "
+                "tendered and change at the counter).",
                 media="text/html",
             ),
             404: Reply("sale_not_found: an HTML page for a browser, else JSON.", "Error"),

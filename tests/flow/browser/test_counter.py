@@ -1,7 +1,9 @@
 """The counter screen: a staff member opens a shift with a float, sells two seats picked on the
 live map for cash with the change shown before confirming, prints the sale (its QR codes and
 seats, on A4 or an 80 mm receipt), closes the shift and reads a statement that matches; in
-Portuguese (the whole story) and in English; usable at phone width."""
+Portuguese (the whole story) and in English; usable at phone width. Combos sell with the seats:
+the change counts them, the sale and its printout list them, a sold-out one is named, and a
+promo code's discount is the server's (refused in words by its reason)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from tests import services
 from tests.flow.browser.conftest import PHONE, NewContext, OpenPage
 from tests.flow.browser.site import Site
 from tests.flow.browser.test_accessibility import violations
+from tests.flow.browser.test_goods import new_code, new_product, tag
 
 NBSP = "\u00a0"
 
@@ -160,3 +163,97 @@ def test_the_counter_at_phone_width_and_for_a_customer(
     customer = open_page(memory_site.page("/counter", services.unique("buyer")))
     expect(customer.locator("#counter-guard")).to_be_visible()
     expect(customer.locator("#counter")).to_be_hidden()
+
+
+def test_a_seat_and_a_combo_sold_for_cash_and_printed_in_portuguese(
+    site: Site, new_context: NewContext, open_page: OpenPage
+) -> None:
+    """C2 (R$ 25,00) and one combo of R$ 30,00 for R$ 60,00 in cash: total R$ 55,00 and change
+    R$ 5,00 before confirming; the sale lists the combo, and so does the printed receipt."""
+    name = f"Combo Caixa {tag()}"
+    code = new_product(site, name, "30.00", stock=10)
+    user = services.unique("caixa")
+    session = soon_session(site, services.unique("Filme com Combo"))
+    page = counter_page(open_page, site, user, context=new_context(locale="pt-BR"))
+    open_shift(page, "50,00")
+    pick_session(page, session)
+    page.locator('[data-seat="C2"]').click()
+    combo = page.locator(f'#product-list li[data-product="{code}"]')
+    expect(combo).to_contain_text(brl("30,00"))
+    combo.get_by_role("button", name=f"Mais um {name}").click()
+    expect(combo.locator("output")).to_have_text("1")
+    expect(page.locator("#chosen-products")).to_contain_text(f"1 × {name}")
+    expect(page.locator("#total")).to_have_text(brl("55,00"))
+    page.locator("#tendered").fill("50")
+    expect(page.locator("#change")).to_have_text(f"faltam {brl('5,00')}")
+    page.locator("#tendered").fill("60")
+    expect(page.locator("#change")).to_have_text(brl("5,00"))
+    page.locator("[data-action=sell]").click()
+    expect(page.locator("#sold-summary")).to_have_text(
+        f"Vendidas C2 por {brl('55,00')}, em dinheiro: recebido {brl('60,00')}, "
+        f"troco {brl('5,00')}."
+    )
+    expect(page.locator(f'#sold-goods [data-product="{code}"]')).to_contain_text(f"1 × {name}")
+    expect(combo.locator("output")).to_have_text("0")
+    expect(page.locator("#chosen-products li")).to_have_count(0)
+
+    with page.expect_popup() as opened:
+        page.locator("[data-action=print-receipt]").click()
+    sheet = opened.value
+    line = sheet.locator(f'[data-receipt="product"][data-product="{code}"]')
+    expect(line).to_contain_text(f"1 × {name}")
+    expect(line).to_contain_text(brl("30,00"))
+    expect(sheet.locator('[data-receipt="total"]')).to_have_text(brl("55,00"))
+    expect(sheet.locator('[data-receipt="change"]')).to_have_text(brl("5,00"))
+    sheet.close()
+
+
+def test_a_sold_out_combo_is_named_and_a_promo_code_priced_by_the_sale_in_english(
+    memory_site: Site, open_page: OpenPage
+) -> None:
+    """A combo with one unit left goes to another buyer first: the sale is refused naming it,
+    and it reads sold out. An unknown code is refused by its reason; a 10 % code shows the
+    total as before the discount, and the sale's answer the discounted amount and change."""
+    name = f"Nachos Caixa {tag()}"
+    code = new_product(memory_site, name, "20.00", stock=1)
+    promo = new_code(memory_site, percent_off=10)
+    user = services.unique("till")
+    session = soon_session(memory_site, services.unique("Combo Movie"))
+    page = counter_page(open_page, memory_site, user)
+    open_shift(page, "0")
+    pick_session(page, session)
+    combo = page.locator(f'#product-list li[data-product="{code}"]')
+    combo.get_by_role("button", name=f"One more {name}").click()
+    with memory_site.api(services.unique("other"), "customer") as other:
+        taken = other.post(
+            "/reservations", json={"session_id": session, "seats": ["A1"], "products": {code: 1}}
+        )
+    assert taken.status_code == 201, taken.text
+    page.locator('[data-seat="D5"]').click()
+    page.locator("#method-card").check()
+    page.locator("[data-action=sell]").click()
+    expect(page.locator("#problem")).to_contain_text(
+        f"{name} is sold out: only 0 left. Sell fewer, or the seats without it. Nothing was sold."
+    )
+    expect(combo).to_have_attribute("data-sold-out", "true")
+    expect(combo).to_contain_text("sold out")
+
+    page.locator("#promo-code").fill("NOSUCHCODE")
+    expect(page.locator("#total")).to_have_text(f"{brl('25,00')} before the discount")
+    page.locator("[data-action=sell]").click()
+    expect(page.locator("#problem")).to_have_text(
+        "The promo code NOSUCHCODE does not exist: check how it is written, or sell without "
+        "it. Nothing was sold."
+    )
+    expect(page.locator("#promo-code")).to_have_attribute("aria-invalid", "true")
+
+    page.locator("#promo-code").fill(promo)
+    page.locator("#method-cash").check()
+    page.locator("#tendered").fill("30")
+    expect(page.locator("#change")).to_have_text(f"{brl('5,00')} or more")
+    page.locator("[data-action=sell]").click()
+    expect(page.locator("#sold-summary")).to_have_text(
+        f"Sold D5 for {brl('22,50')}, in cash: {brl('30,00')} tendered, change {brl('7,50')}."
+    )
+    expect(page.locator('#sold-goods [data-line="discount"]')).to_contain_text(promo)
+    expect(page.locator("#promo-code")).to_have_value("")

@@ -1,11 +1,13 @@
 // The counter: a staff member opens a shift with a float, sells seats of a session chosen on
 // the live seat map (or the best ones available) for cash, card or Pix with the change shown
 // before confirming, prints the sale, and closes the shift with the cash counted to see its
-// statement. The map is the picker's own module (seatmap.js), fed by the same seat stream.
+// statement. The map is the picker's own module (seatmap.js), fed by the same seat stream; the
+// combos are the picker's own steppers (goods.js), sold with the seats with a promo code.
 
 import { askToSignIn } from './account.js';
 import { ApiError, call, get, html } from './api.js';
 import { identity, onIdentityChange } from './auth.js';
+import { ProductPicker, claimItems, productItem } from './goods.js';
 import { cents, money } from './money.js';
 import { TicketChoice } from './order.js';
 import { phrase } from './phrases.js';
@@ -25,6 +27,7 @@ const WORD = Object.fromEntries(
 const state = { shift: null, session: null, chosen: new Set(), stream: null, sale: null, busy: false };
 const view = new SeatMapView($('seat-map'), { look, onChoose: choose });
 const tickets = new TicketChoice($('ticket-types'), () => order());
+const goods = new ProductPicker($('product-list'), () => order());
 const button = (action) => document.querySelector(`[data-action="${action}"]`);
 
 // -- money typed by a person: 100 · 100,00 · 100.00 ----------------------------------------------
@@ -58,9 +61,11 @@ function info(text) {
 
 function refused(error) {
   if (error.code === 'unauthorized') askToSignIn();
+  if (error.code === 'product_sold_out') goods.soldOut(error.details.product, error.details.left ?? 0);
+  if (error.code === 'promo_code_invalid') $('promo-code').setAttribute('aria-invalid', 'true');
   const own = ['no_open_shift', 'shift_open', 'shift_closed', 'sales_closed', 'session_cancelled'];
   if (own.includes(error.code)) problem(phrase(error.code), error.code);
-  else problem(refusal(error, { typeName: (c) => tickets.name(c) }), error.code);
+  else problem(refusal(error, { typeName: (c) => tickets.name(c), productName: (c) => goods.name(c) }), error.code);
 }
 
 // -- who may use the screen --------------------------------------------------------------------
@@ -103,6 +108,7 @@ function showShift(shift) {
       cash: money(cents(shift.expected_cash), shift.currency),
     });
     loadSessions();
+    goods.load(get);
   }
 }
 
@@ -290,9 +296,9 @@ function method() {
   return document.querySelector('input[name="method"]:checked').value;
 }
 
-// The sale's total in cents, or null when the server alone can price it (best available over
+// The seats' total in cents, or null when the server alone can price it (best available over
 // categories of different prices).
-function total() {
+function seatsTotal() {
   const seats = chosenSeats();
   if (seats.length) return tickets.lines(seats, priceOf).reduce((sum, line) => sum + line.price, 0);
   const n = bestCount();
@@ -304,20 +310,40 @@ function total() {
     .reduce((sum, line) => sum + line.price, 0);
 }
 
+// Seats and combos, before any discount: the server alone judges a promo code.
+function total() {
+  const seats = seatsTotal();
+  return seats === null ? null : seats + goods.lines().reduce((sum, p) => sum + p.amount, 0);
+}
+
+function promoCode() {
+  return $('promo-code').value.trim();
+}
+
 function order() {
   const seats = chosenSeats();
   const n = seats.length || bestCount();
   tickets.show(n);
   $('chosen-lines').replaceChildren(...tickets.lines(seats, priceOf).map((line) => tickets.item(line, currency())));
+  $('chosen-products').replaceChildren(...goods.lines().map((p) => productItem(p, currency())));
   const amount = total();
-  $('total').textContent = amount === null ? phrase('unpriced') : money(amount, currency());
+  const discounted = promoCode() !== '';
+  const shown = (cash) => (discounted ? phrase('before-discount', { amount: money(cash, currency()) }) : money(cash, currency()));
+  $('total').textContent = amount === null ? phrase('unpriced') : shown(amount);
   const cash = method() === 'cash';
   $('tendered-field').hidden = !cash;
   $('change-line').hidden = !cash;
   const tendered = typed($('tendered').value);
   let change = '';
   let enough = !cash;
-  if (cash && !Number.isNaN(tendered) && amount !== null) {
+  if (cash && !Number.isNaN(tendered) && amount !== null && discounted) {
+    // The discount can only lower the amount: the change is at least this, and cash short of
+    // the full price may still cover it (the sale's answer says).
+    enough = true;
+    change = tendered >= amount
+      ? phrase('change-at-least', { amount: money(tendered - amount, currency()) })
+      : phrase('short-before-discount', { amount: money(amount - tendered, currency()) });
+  } else if (cash && !Number.isNaN(tendered) && amount !== null) {
     enough = tendered >= amount;
     change = enough ? money(tendered - amount, currency()) : phrase('short', { amount: money(amount - tendered, currency()) });
   } else if (cash && !Number.isNaN(tendered)) {
@@ -339,10 +365,14 @@ async function sell(event) {
   if (seats.length) body.seats = seats;
   else body.count = n;
   if (body.payment_method === 'cash') body.tendered = decimal(typed($('tendered').value));
+  const products = goods.asked();
+  if (Object.keys(products).length) body.products = products;
+  if (promoCode()) body.promo_code = promoCode();
   state.busy = true;
   order();
   try {
     const { data } = await call('POST', '/counter/sales', { body, idempotent: true });
+    $('promo-code').removeAttribute('aria-invalid');
     sold(data);
   } catch (error) {
     if (error instanceof ApiError && error.code === 'seats_unavailable') {
@@ -367,6 +397,10 @@ function sold(sale) {
   $('best-count').value = '0';
   $('tendered').value = '';
   tickets.reset();
+  $('promo-code').value = '';
+  $('sold-goods').replaceChildren(...claimItems(sale));
+  // What is left of each product comes with the shift's figures, read again below.
+  goods.reset();
   const amount = money(cents(sale.amount), sale.currency);
   const seats = listed(sale.seats);
   $('sold-summary').textContent =
