@@ -11,6 +11,7 @@ database's own account in SQL. The in-memory store is held to the same exact cou
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -209,7 +210,11 @@ def test_control_a_restock_that_sets_the_stock_undoes_racing_holds(
 ) -> None:
     """CONTROL: a restock that reads what is left and sets it plus one: holds taking a combo
     in between are written over, and units are made up (held + left passes stock + restocks)."""
-    box = box_on(UnguardedCounterRepo(engine, SettingRestockTransaction), clock)
+
+    class Gathered(SettingRestockTransaction):
+        readers = threading.Barrier(RESTOCKS, timeout=10)
+
+    box = box_on(UnguardedCounterRepo(engine, Gathered), clock)
     outcome = restock_race(box)
     assert outcome.unexpected == []
     held, left = units_held(engine, "combo")
