@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 SECRET = "metrics-cost-secret-long-enough-for-hs256"
 SALES = 400
@@ -24,12 +25,9 @@ ROUNDS = 6
 
 
 def cpu_per_sale(metrics: bool) -> float:
-    from starlette.testclient import TestClient
-
     from entrypoints.bootstrap import bootstrap
     from entrypoints.config import Settings
     from entrypoints.http.app import create_app
-    from entrypoints.http.framework.auth import issue_token
 
     settings = Settings(
         auth_secret=SECRET,
@@ -39,11 +37,20 @@ def cpu_per_sale(metrics: bool) -> float:
         metrics_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR"),
         log_level="WARNING",
     )
-    app = create_app(bootstrap(settings), run_worker=False)
-    admin = {"Authorization": f"Bearer {issue_token(SECRET, 'admin', 'admin')}"}
+    return cpu_of_sales(create_app(bootstrap(settings), run_worker=False), SECRET, SALES)
+
+
+def cpu_of_sales(app: Any, secret: str, sales: int, room: str = "Sala") -> float:
+    """The process's CPU per sale of ``sales`` sales through ``app`` (signed with ``secret``):
+    each a seat map read, a hold of one seat of a new session in ``room``, and its payment."""
+    from starlette.testclient import TestClient
+
+    from entrypoints.http.framework.auth import issue_token
+
+    admin = {"Authorization": f"Bearer {issue_token(secret, 'admin', 'admin')}"}
     users = [
-        {"Authorization": f"Bearer {issue_token(SECRET, f'b{n}', 'customer')}"}
-        for n in range(SALES)
+        {"Authorization": f"Bearer {issue_token(secret, f'b{n}', 'customer')}"}
+        for n in range(sales)
     ]
     starts = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
     with TestClient(app) as client:
@@ -51,7 +58,7 @@ def cpu_per_sale(metrics: bool) -> float:
             "/sessions",
             json={
                 "movie": "X",
-                "room": "Sala",
+                "room": room,
                 "starts_at": starts,
                 "price": "25.00",
                 "rows": 20,
@@ -67,7 +74,7 @@ def cpu_per_sale(metrics: bool) -> float:
                 "/reservations", json={"session_id": session, "seats": [seats[n]]}, headers=user
             ).json()
             client.post(f"/reservations/{held['id']}/payment", headers=user)
-        return (time.process_time() - started) / SALES
+        return (time.process_time() - started) / sales
 
 
 def calls_per_sale(n: int = 50_000) -> float:
