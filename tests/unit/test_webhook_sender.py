@@ -4,6 +4,7 @@ it, and a silent or absent receiver is an error with its reason, never an except
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 from collections.abc import Iterator
@@ -25,15 +26,22 @@ class Receiver:
         self.body = b""
         self.chunked = False
         self.connections: set[int] = set()
+        self.accepted = itertools.count()
         self.got: list[tuple[str, bytes, dict[str, str]]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                # A number per accepted connection: an id() of its socket could be reused once
+                # the first one is closed and collected.
+                super().setup()
+                self.number = next(receiver.accepted)
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.connections.add(id(self.connection))
+                receiver.connections.add(self.number)
                 receiver.got.append((self.path, body, dict(self.headers)))
                 self.send_response(receiver.status)
                 if receiver.chunked:
