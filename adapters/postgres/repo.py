@@ -286,10 +286,26 @@ class PostgresReservationRepo:
         # room's seats for sale, so this is every seat of the session, in label order, as stored.
         free, position = _seats_for_sale(tuple(head[0]))
         every = list(free)
+        # A seat read as it was last time is handed over as the same object: the seat map is
+        # then patched at the few seats a sale changed, not at every seat ever touched.
+        before = last[1] if last is not None and len(last[1]) == len(free) else None
         for first, _, row, number, held_by, hold_expires_at, sale_id, ticket in found:
             if first is None:
                 index = position[(row, number)]
-                every[index] = Seat(free[index].label, held_by, hold_expires_at, sale_id, ticket)
+                was = before[index] if before is not None else None
+                if (
+                    was is not None
+                    and was.sale_id == sale_id
+                    and was.held_by == held_by
+                    and was.hold_expires_at == hold_expires_at
+                    and was.ticket == ticket
+                    and was.label is free[index].label
+                ):
+                    every[index] = was
+                else:
+                    every[index] = Seat(
+                        free[index].label, held_by, hold_expires_at, sale_id, ticket
+                    )
         if session_id not in self._seat_reads and len(self._seat_reads) >= SEAT_READS_KEPT:
             self._seat_reads.clear()  # atomic, unlike evicting one while other threads write
         self._seat_reads[session_id] = (head[1], every)

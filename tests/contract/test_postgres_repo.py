@@ -3,6 +3,8 @@ rule written in SQL agreeing with Seat.status_at, row locks, retries, the outbox
 
 from __future__ import annotations
 
+import contextlib
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from adapters.postgres.sql import reservations
 from adapters.postgres.transaction import PostgresTransaction
 from cinema_core import (
     BoxOffice,
+    CinemaError,
     Event,
     ManualClock,
     Money,
@@ -29,6 +32,7 @@ from cinema_core import (
     Sale,
     Seat,
     SeatLabel,
+    SeatMap,
     SeatStatus,
     SeatsUnavailable,
     Session,
@@ -399,6 +403,40 @@ def test_a_seat_read_hands_back_the_same_seats_until_another_process_changes_one
         other.close()
     assert again is not held
     assert {s.label: s.ticket for s in again if s.held_by} == {A2: "half"}
+
+
+def test_a_changed_read_shares_the_seats_that_did_not_change_and_maps_as_a_fresh_one(
+    repo: PostgresReservationRepo, clean_postgres_url: str, clock: ManualClock
+) -> None:
+    """After a sale, a read hands back every other touched seat as the very object it handed
+    before (so the seat map is patched at the sale's seats alone), and the map this process
+    patches is always the one another process makes from scratch."""
+    session = add_session(repo, clock, rows=6, seats_per_row=8)
+    box = BoxOffice(repo=repo, seat_lock=InMemorySeatLock(), clock=clock)
+    box.pay(box.reserve("u1", session.id, ["A1", "A2"]).id, "u1")
+    before = {seat.label: seat for seat in repo.seats(session.id)}
+    box.reserve("u2", session.id, ["C3"])
+    after = {seat.label: seat for seat in repo.seats(session.id)}
+    assert after[A1] is before[A1]
+    assert after[A2] is before[A2]
+    assert after[SeatLabel("C", 3)] is not before[SeatLabel("C", 3)]
+    chooser = random.Random(5)
+    labels = [str(label) for label in before]
+    for n in range(40):
+        with contextlib.suppress(CinemaError):
+            hold = box.reserve(f"b{n}", session.id, chooser.sample(labels, chooser.randint(1, 3)))
+            if chooser.random() < 0.5:
+                box.pay(hold.id, hold.user_id)
+            elif chooser.random() < 0.3:
+                box.cancel(hold.id, hold.user_id)
+        if chooser.random() < 0.2:
+            clock.advance(chooser.choice([30, 700]))
+        fresh = PostgresReservationRepo(clean_postgres_url)
+        try:
+            whole = SeatMap.at(session.id, session.room, fresh.seats(session.id), clock.now())
+        finally:
+            fresh.close()
+        assert box.seat_map(session.id).seats == whole.seats
 
 
 def test_a_row_lock_makes_the_second_transaction_wait_and_see_the_first_ones_hold(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import orjson
 
-from cinema_core import Room, Seat
+from cinema_core import BoxOffice, CinemaError, ManualClock, Room, Seat
 from cinema_core import SeatMap as DomainSeatMap
 from entrypoints.http.routes.sessions.seat_maps import SeatMap, seat_map_json
+from tests.unit.conftest import session_in
 
 
 def test_seat_map_json_is_byte_for_byte_the_encoded_view() -> None:
@@ -55,3 +58,23 @@ def test_the_entity_tag_changes_with_the_map() -> None:
     seats[3].sell(uuid4())
     _, after = seat_map_json(DomainSeatMap.at(session_id, room, seats, now))
     assert before != after
+
+
+def test_the_body_of_a_map_patched_after_sales_is_the_encoded_view(
+    box: BoxOffice, clock: ManualClock
+) -> None:
+    """Maps read between holds, payments and lapses, each sharing the pairs that did not change
+    with the one before, make the bytes of their whole encoding."""
+    session = session_in(box, ["cc_ssxs_pp", "sxss_ss_ss", "ssss_ss_ss"])
+    id = session.session.id
+    free = [str(label) for label, status in box.seat_map(id).seats if status.value == "available"]
+    chooser = random.Random(3)
+    for n in range(120):
+        with contextlib.suppress(CinemaError):
+            hold = box.reserve(f"u{n}", id, chooser.sample(free, chooser.randint(1, 3)))
+            if chooser.random() < 0.5:
+                box.pay(hold.id, hold.user_id)
+        if chooser.random() < 0.2:
+            clock.advance(chooser.choice([30, 300]))
+        seat_map = box.seat_map(id)
+        assert seat_map_json(seat_map)[0] == orjson.dumps(SeatMap.encode(seat_map))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from cinema_core import BoxOffice, ManualClock, SeatStatus, SessionView
+import contextlib
+import random
+
+from cinema_core import BoxOffice, CinemaError, ManualClock, SeatMap, SeatStatus, SessionView
+from cinema_core.memory import InMemoryReservationRepo
+from tests.unit.conftest import session_in
 
 
 def statuses(box: BoxOffice, session: SessionView) -> dict[str, SeatStatus]:
@@ -53,3 +58,33 @@ def test_a_clock_set_back_is_not_answered_from_a_later_map(
     assert statuses(box, session)["A1"] is SeatStatus.AVAILABLE
     clock.set(start)
     assert statuses(box, session)["A1"] is SeatStatus.HELD
+
+
+def test_a_map_patched_after_writes_is_the_map_made_whole(
+    box: BoxOffice, repo: InMemoryReservationRepo, clock: ManualClock
+) -> None:
+    """After each of 300 random holds, payments, cancellations and lapses on a room with
+    blocked seats and gaps, the map read is the one made from scratch from the stored seats."""
+    session = session_in(box, ["ss_ssxs", "sxss_ss", "ssss_ss", "pppp_pp", "cc_ss_cc"])
+    id = session.session.id
+    room = box.session(id).session.room
+    free = [label for label, status in box.seat_map(id).seats if status is SeatStatus.AVAILABLE]
+    chooser, holds = random.Random(7), []
+    for _ in range(300):
+        move = chooser.random()
+        if move < 0.5:
+            seats = chooser.sample(free, chooser.randint(1, 3))
+            with contextlib.suppress(CinemaError):
+                holds.append(box.reserve(f"u{len(holds)}", id, [str(s) for s in seats]))
+        elif move < 0.7 and holds:
+            hold = holds.pop(chooser.randrange(len(holds)))
+            with contextlib.suppress(CinemaError):
+                box.pay(hold.id, hold.user_id)
+        elif move < 0.85 and holds:
+            hold = holds.pop(chooser.randrange(len(holds)))
+            with contextlib.suppress(CinemaError):
+                box.cancel(hold.id, hold.user_id)
+        else:
+            clock.advance(chooser.choice([1, 30, 200]))
+        whole = SeatMap.at(id, room, repo.seats(id), clock.now())
+        assert box.seat_map(id).seats == whole.seats

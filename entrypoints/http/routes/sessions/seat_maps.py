@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -118,9 +120,11 @@ def _plan_fragments(plan: Plan) -> tuple[tuple[bytes, ...], ...]:
 _INDEX = {status: index for index, status in enumerate(_COUNTED)}
 
 
-# The last body made of each session's seat map, with its ETag: the box office hands out the
-# same SeatMap object while nothing in it changed, and then its body is the same too.
-_BODIES: dict[UUID, tuple[cinema_core.SeatMap, bytes, str]] = {}
+# The last body made of each session's seat map, with its ETag and the seats' fragments it was
+# spliced from: the box office hands out the same SeatMap object while nothing in it changed,
+# and then its body is the same too; after a sale it hands out a map sharing every (label,
+# status) pair that did not change, and only those that did are looked up again.
+_BODIES: dict[UUID, tuple[cinema_core.SeatMap, bytes, str, list[bytes]]] = {}
 _BODIES_SIZE = 16
 
 
@@ -134,32 +138,46 @@ def seat_map_json(m: cinema_core.SeatMap) -> tuple[bytes, str]:
     last = _BODIES.get(m.session_id)
     if last is not None and last[0] is m:
         return last[1], last[2]
-    body = _encode_seat_map(m)
+    parts = _parts(m, last[0] if last is not None else None, last[3] if last is not None else None)
+    body = _encode_seat_map(m, parts)
     tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     if m.session_id not in _BODIES and len(_BODIES) >= _BODIES_SIZE:
         _BODIES.clear()
-    _BODIES[m.session_id] = (m, body, tag)
+    _BODIES[m.session_id] = (m, body, tag, parts)
     return body, tag
 
 
-def _encode_seat_map(m: cinema_core.SeatMap) -> bytes:
+def _parts(
+    m: cinema_core.SeatMap, last: cinema_core.SeatMap | None, parts: list[bytes] | None
+) -> list[bytes]:
+    """Each seat's fragment for its status, in the map's order."""
     index = _INDEX
-    statuses = [status for _, status in m.seats]
-    seats = b",".join(
-        [
-            fragments[index[status]]
-            for status, fragments in zip(statuses, _plan_fragments(m.room.plan), strict=True)
+    plan = _plan_fragments(m.room.plan)
+    if last is None or parts is None or last.room.plan is not m.room.plan:
+        return [
+            fragments[index[status]] for (_, status), fragments in zip(m.seats, plan, strict=True)
         ]
-    )
+    parts = parts.copy()
+    old = last.seats
+    for at in [
+        i for i, (pair, was) in enumerate(zip(m.seats, old, strict=True)) if pair is not was
+    ]:
+        parts[at] = plan[at][index[m.seats[at][1]]]
+    return parts
+
+
+def _encode_seat_map(m: cinema_core.SeatMap, parts: list[bytes]) -> bytes:
+    counts = Counter(map(itemgetter(1), m.seats))
+    seats = b",".join(parts)
     head = (
         b'{"session_id":"%s","available":%d,"held":%d,"sold":%d,"blocked":%d,'
         b'"rows":%d,"columns":%d,"seats":['
         % (
             str(m.session_id).encode(),
-            statuses.count(SeatStatus.AVAILABLE),
-            statuses.count(SeatStatus.HELD),
-            statuses.count(SeatStatus.SOLD),
-            statuses.count(SeatStatus.BLOCKED),
+            counts[SeatStatus.AVAILABLE],
+            counts[SeatStatus.HELD],
+            counts[SeatStatus.SOLD],
+            counts[SeatStatus.BLOCKED],
             m.room.rows,
             m.room.columns,
         )
