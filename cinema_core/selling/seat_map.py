@@ -177,15 +177,14 @@ def _patched(
     """
     if len(seats) != len(seen):
         return None
+    changed = [i for i, (seat, old) in enumerate(zip(seats, seen, strict=True)) if seat is not old]
     statuses = list(last.seats)
-    for index in [
-        i for i, (seat, old) in enumerate(zip(seats, seen, strict=True)) if seat is not old
-    ]:
+    for index in changed:
         seat = seats[index]
         if seat.label is not seen[index].label:
             return None
         statuses[positions[index]] = (seat.label, seat.status_at(now))
-        if seat.hold_expires_at is not None and seat.is_held_at(now):
-            lapse = seat.hold_expires_at
-            until = lapse if until is None or lapse < until else until
+    lapse = _next_lapse([seats[index] for index in changed], now)
+    if lapse is not None and (until is None or lapse < until):
+        until = lapse
     return SeatMap(last.session_id, room, tuple(statuses)), until

@@ -138,7 +138,7 @@ def seat_map_json(m: cinema_core.SeatMap) -> tuple[bytes, str]:
     last = _BODIES.get(m.session_id)
     if last is not None and last[0] is m:
         return last[1], last[2]
-    parts = _parts(m, last[0] if last is not None else None, last[3] if last is not None else None)
+    parts = _parts(m, last)
     body = _encode_seat_map(m, parts)
     tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     if m.session_id not in _BODIES and len(_BODIES) >= _BODIES_SIZE:
@@ -148,21 +148,20 @@ def seat_map_json(m: cinema_core.SeatMap) -> tuple[bytes, str]:
 
 
 def _parts(
-    m: cinema_core.SeatMap, last: cinema_core.SeatMap | None, parts: list[bytes] | None
+    m: cinema_core.SeatMap, last: tuple[cinema_core.SeatMap, bytes, str, list[bytes]] | None
 ) -> list[bytes]:
-    """Each seat's fragment for its status, in the map's order."""
+    """Each seat's fragment for its status, in the map's order: ``last``'s fragments again
+    where its map had the very same (label, status) pair."""
     index = _INDEX
     plan = _plan_fragments(m.room.plan)
-    if last is None or parts is None or last.room.plan is not m.room.plan:
+    if last is None or last[0].room.plan is not m.room.plan:
         return [
             fragments[index[status]] for (_, status), fragments in zip(m.seats, plan, strict=True)
         ]
-    parts = parts.copy()
-    old = last.seats
-    for at in [
-        i for i, (pair, was) in enumerate(zip(m.seats, old, strict=True)) if pair is not was
-    ]:
-        parts[at] = plan[at][index[m.seats[at][1]]]
+    old, parts = last[0].seats, last[3].copy()
+    for at, (pair, was) in enumerate(zip(m.seats, old, strict=True)):
+        if pair is not was:
+            parts[at] = plan[at][index[pair[1]]]
     return parts
 
 
