@@ -443,7 +443,9 @@ def _print_tokens(
         # The secret is shown because the admin token beside it can do as much while this
         # process lives; set CINEMA_AUTH_SECRET for a server whose tokens must outlive it.
         "More tokens for this server (any --user, --role customer, staff or admin):",
-        f"  cinema token --secret {secret} --user bob",
+        # "=" keeps a secret that starts with "-" (one made-up secret in 64) from reading as
+        # an option.
+        f"  cinema token --secret={secret} --user bob",
         "",
         *(line for line in pages if line),
         "",
