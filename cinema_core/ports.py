@@ -39,7 +39,6 @@ T = TypeVar("T")
 SessionLockMode = Literal["purchase", "change", "cancel"]
 
 __all__ = [
-    "AuditTrail",
     "Bucket",
     "Clock",
     "EventBus",
@@ -454,9 +453,17 @@ class ReservationRepo(Protocol):
         ...
 
     def events(
-        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+        self,
+        *,
+        type: str | None,
+        session_id: UUID | None,
+        before: int | None,
+        limit: int,
+        published_only: bool = False,
     ) -> list[tuple[int, Event]]:
-        """The audit trail: recorded events with their sequence number, newest first."""
+        """Recorded events (the outbox) with their sequence number, newest first, strictly
+        before ``before``; ``published_only``: those the relay has published, which is the
+        audit trail admins read."""
         ...
 
     def relay_outbox(self, publish: Callable[[Sequence[Event]], None], limit: int) -> int:
@@ -572,20 +579,6 @@ class EventBus(Protocol):
 
     def publish(self, events: Sequence[Event]) -> None:
         """Deliver the events durably, in order, or raise ``BackendUnavailable``."""
-        ...
-
-
-class AuditTrail(Protocol):
-    """Every published event, kept for admins to read; fed by the ``audit`` consumer."""
-
-    def record(self, events: Sequence[Event]) -> None:
-        """Keep the events; one already kept (same id) is left as it is."""
-        ...
-
-    def events(
-        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
-    ) -> list[tuple[int, Event]]:
-        """Kept events with their sequence number, newest first, strictly before ``before``."""
         ...
 
 

@@ -75,7 +75,7 @@ class Services:
     # backend: each raises if its backend cannot answer. A check without one is in-process.
     pings: dict[str, Callable[[], None]] = attrs.Factory(dict)
     # The consumers and what runs them (entrypoints/events.py): the worker starts them, each
-    # API process starts its live feed; ``events.audit`` is what GET /admin/events reads.
+    # API process starts its live feed. GET /admin/events reads the outbox (``box.repo``).
     events: Events | None = None
     # This process's background loops (sweeper, relay, consumers, live feed …): readiness
     # names those that are dead, stuck or failing.

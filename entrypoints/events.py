@@ -1,10 +1,12 @@
 """The events wiring: where the relay publishes, which consumers run, and what runs them.
 
-Without a broker, an in-process ``Dispatcher`` is the bus: the audit consumer and this process's
-live seat maps are fed as the relay publishes, with the same retry and dead-letter rules as on
+Without a broker, an in-process ``Dispatcher`` is the bus: the consumers and this process's live
+seat maps are fed as the relay publishes, with the same retry and dead-letter rules as on
 RabbitMQ. With ``CINEMA_AMQP_URL``, the relay publishes to RabbitMQ only; the worker's
 ``ConsumerRunner`` runs the durable consumers, and each API process's ``LiveFeed`` brings every
 process's seat events into its own ``local_events`` (so SSE clients never see one twice).
+
+The audit trail is no consumer: it is the outbox's published rows (``ReservationRepo.events``).
 
 A library user adds a consumer in a line, before the worker starts::
 
@@ -19,9 +21,9 @@ from typing import Any
 import attrs
 
 from cinema_core import Clock, Outages
-from cinema_core.events.consumers import Consumer, DeadLetter, Dispatcher, audit_consumer
-from cinema_core.memory import InMemoryAuditTrail, InMemoryEventBus, InMemoryProcessedEvents
-from cinema_core.ports import AuditTrail, EventBus, ProcessedEvents
+from cinema_core.events.consumers import Consumer, DeadLetter, Dispatcher
+from cinema_core.memory import InMemoryEventBus, InMemoryProcessedEvents
+from cinema_core.ports import EventBus, ProcessedEvents
 from cinema_core.resilience.supervision import Loop, Supervisor
 
 from .config import Settings
@@ -45,7 +47,6 @@ class InProcessEvents:
     """Events in this process: the ``Dispatcher`` is the bus."""
 
     dispatcher: Dispatcher
-    audit: AuditTrail
     processed: ProcessedEvents
     supervisor: Supervisor = attrs.Factory(Supervisor)
     _retries: Loop | None = None
@@ -100,7 +101,6 @@ class BrokerEvents:
     """Events through RabbitMQ."""
 
     bus: Any  # adapters.rabbitmq.RabbitEventBus
-    audit: AuditTrail
     consumers: list[Consumer]
     url: str
     topology: Any  # adapters.rabbitmq.Topology
@@ -198,31 +198,24 @@ def build_events(
     """The events wiring for these settings; ``engine`` is the PostgreSQL engine, if any;
     the threads it runs are ``supervisor``'s loops."""
     supervisor = supervisor or Supervisor(outages=outages)
-    audit: AuditTrail = InMemoryAuditTrail()
     processed: ProcessedEvents = InMemoryProcessedEvents()
     if engine is not None:
-        from adapters.postgres.audit import PostgresAuditTrail, PostgresProcessedEvents
+        from adapters.postgres.processed import PostgresProcessedEvents
 
-        audit, processed = PostgresAuditTrail(engine), PostgresProcessedEvents(engine)
+        processed = PostgresProcessedEvents(engine)
     if not settings.amqp_url:
-        dispatcher = Dispatcher(
-            clock, [audit_consumer(audit), _forward_to(local_events)], processed
-        )
-        return InProcessEvents(dispatcher, audit, processed, supervisor)
+        dispatcher = Dispatcher(clock, [_forward_to(local_events)], processed)
+        return InProcessEvents(dispatcher, processed, supervisor)
 
     from adapters.rabbitmq import RabbitEventBus, Topology
     from adapters.rabbitmq.tracing import NO_TRACING
 
     topology = Topology(settings.namespace)
-    consumers = [audit_consumer(audit)]
     tracing = tracing or NO_TRACING
-    bus = RabbitEventBus(
-        settings.amqp_url, topology, consumers, supervisor=supervisor, tracing=tracing
-    )
+    bus = RabbitEventBus(settings.amqp_url, topology, supervisor=supervisor, tracing=tracing)
     return BrokerEvents(
         bus,
-        audit,
-        list(consumers),
+        [],
         settings.amqp_url,
         topology,
         processed,

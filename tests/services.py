@@ -92,13 +92,12 @@ def database(prefix: str, template: str | None = None) -> Iterator[tuple[str, st
 
 
 def drop_amqp_namespace(url: str, name: str) -> None:
-    """Delete the exchange and the audit and webhooks consumers' queues a run made under
-    ``name``."""
+    """Delete the exchange and the webhooks consumer's queues a run made under ``name``."""
     import pika
 
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
-    for consumer in ("audit", "webhooks"):
+    for consumer in ("webhooks",):
         for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
             channel.queue_delete(f"{name}.{consumer}{suffix}")
     channel.exchange_delete(f"{name}.events")

@@ -419,14 +419,20 @@ class PostgresReservationRepo:
         )
 
     def events(
-        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+        self,
+        *,
+        type: str | None,
+        session_id: UUID | None,
+        before: int | None,
+        limit: int,
+        published_only: bool = False,
     ) -> list[tuple[int, Event]]:
         query = newest_events(
-            outbox,
             type=type,
             session_id=None if session_id is None else str(session_id),
             before=before,
             limit=limit,
+            published_only=published_only,
         )
         found = self._read("reading events", lambda db: db.core(query).mappings().all())
         return [(row["seq"], rows.event_from_row(row)) for row in found]

@@ -263,7 +263,8 @@ outbox = sa.Table(
     sa.Column("id", pg.UUID(as_uuid=True), nullable=False, unique=True),
     sa.Column("type", sa.Text, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-    # Copied out of ``data`` so the audit trail can be filtered by session on an index.
+    # Copied out of ``data`` so the audit trail (the published rows) can be filtered by session
+    # on an index.
     sa.Column("session_id", sa.Text),
     sa.Column("data", pg.JSONB, nullable=False),
     sa.Column("published_at", sa.DateTime(timezone=True)),
@@ -284,19 +285,6 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# The audit trail, fed by the ``audit`` consumer (migration 0002; queries in audit.py).
-audit_events = sa.Table(
-    "audit_events",
-    metadata,
-    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=True),
-    sa.Column("id", pg.UUID(as_uuid=True), nullable=False, unique=True),
-    sa.Column("type", sa.Text, nullable=False),
-    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("session_id", sa.Text),
-    sa.Column("data", pg.JSONB, nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 # The event ids each consumer has handled: what makes a redelivery harmless (migration 0002).
 processed_events = sa.Table(
     "processed_events",
@@ -308,11 +296,19 @@ processed_events = sa.Table(
 
 
 def newest_events(
-    table: sa.Table, *, type: str | None, session_id: str | None, before: int | None, limit: int
+    *,
+    type: str | None,
+    session_id: str | None,
+    before: int | None,
+    limit: int,
+    published_only: bool,
 ) -> sa.Select[tuple[object, ...]]:
-    """Events of ``outbox`` or ``audit_events`` (same columns for this), newest first by
-    ``seq``, filtered as the audit trail's readers ask; each filter is on an index."""
+    """Events of the outbox, newest first by ``seq``, filtered as the audit trail's readers
+    ask; each filter is on an index (the published ones are all but the relay's few waiting)."""
+    table = outbox
     query = sa.select(table).order_by(table.c.seq.desc()).limit(limit)
+    if published_only:
+        query = query.where(table.c.published_at.is_not(None))
     if type is not None:
         query = query.where(table.c.type == type)
     if session_id is not None:

@@ -172,6 +172,7 @@ class ConsumerRunner:
                 publisher = connection.channel()
                 publisher.confirm_delivery()
                 lanes = [self._subscribe(connection, consumer) for consumer in self.consumers]
+                self.topology.retire(publisher, keep={c.name for c in self.consumers})
             self._loop.beat()
             self.consuming.set()
             while not self._stopping():

@@ -29,6 +29,10 @@ QUORUM = {"x-queue-type": "quorum"}
 # (quorum queues only; it needs ``reject-publish`` overflow). The default, at-most-once, would
 # drop a message that expired from a retry queue while the work queue could not take it.
 AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+# Consumers the box office once ran and runs no more (``audit``: the audit trail is the outbox's
+# published rows since migration 0013). Their work queues are still bound to the exchange, so
+# left alone they would keep a copy of every event forever.
+RETIRED_CONSUMERS = (Consumer("audit", ["#"], handle=print),)
 
 
 def _delay_name(seconds: float) -> str:
@@ -110,6 +114,20 @@ class Topology:
     def declare_dead_queue(self, channel: BlockingChannel, consumer: str) -> None:
         """The queue of messages ``consumer`` gave up on (kept until someone looks)."""
         channel.queue_declare(self.dead_queue(consumer), durable=True, arguments=QUORUM)
+
+    def retire(self, channel: BlockingChannel, keep: Iterable[str] = ()) -> None:
+        """Delete the work and retry queues of ``RETIRED_CONSUMERS`` but those named in
+        ``keep`` (a library user's own consumer of that name); a no-op where there are none.
+        Their dead queues stay: bound to nothing, they keep what an operator may still want to
+        read, until deleted by hand (TOPOLOGY.md). The consumer runner calls this: it knows
+        every consumer of its process, which the publishers of an API process do not."""
+        kept = set(keep)
+        for consumer in RETIRED_CONSUMERS:
+            if consumer.name in kept:
+                continue
+            channel.queue_delete(self.queue(consumer.name))
+            for _, retry in self.retry_queues(consumer):
+                channel.queue_delete(retry)
 
     def delete(self, channel: BlockingChannel, consumers: Iterable[Consumer]) -> None:
         """Remove the consumers' queues and the exchange (tests clean up with this)."""

@@ -32,7 +32,7 @@ import attrs
 
 from cinema_core.events.envelopes import Event
 from cinema_core.kernel.clock import Clock
-from cinema_core.ports import AuditTrail, ProcessedEvents
+from cinema_core.ports import ProcessedEvents
 
 log = logging.getLogger("cinema.consumers")
 
@@ -313,8 +313,3 @@ class Dispatcher:
         with self._mutex:
             delivery.seq = next(self._seq)
             heapq.heappush(self._queue, delivery)
-
-
-def audit_consumer(trail: AuditTrail) -> Consumer:
-    """The consumer that keeps every event in the audit trail (idempotent by event id)."""
-    return Consumer("audit", ["#"], handle_batch=trail.record, idempotent=True)

@@ -1,6 +1,5 @@
 """In-memory implementations of every port: the in-memory mode of the product, not test doubles."""
 
-from cinema_core.memory.audit import InMemoryAuditTrail
 from cinema_core.memory.event_bus import InMemoryEventBus
 from cinema_core.memory.idempotency import InMemoryIdempotencyStore
 from cinema_core.memory.metrics import TalliedMetrics
@@ -11,7 +10,6 @@ from cinema_core.memory.store import InMemoryReservationRepo
 from cinema_core.memory.webhooks import InMemoryWebhookStore
 
 __all__ = [
-    "InMemoryAuditTrail",
     "InMemoryEventBus",
     "InMemoryIdempotencyStore",
     "InMemoryProcessedEvents",

@@ -40,7 +40,6 @@ from cinema_core.goods.promo_codes import PromoCode
 from cinema_core.kernel.money import Money
 from cinema_core.kernel.pagination import Cursor
 from cinema_core.kernel.times import iso
-from cinema_core.memory.audit import newest_first
 from cinema_core.payments.errors import PaymentInProgress
 from cinema_core.payments.payment import Payment, PaymentStatus
 from cinema_core.ports import OutboxBacklog, SessionLockMode
@@ -972,10 +971,19 @@ class InMemoryReservationRepo:
         return sorted(found, key=lambda one: (one.sale.paid_at, one.sale.id))
 
     def events(
-        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
+        self,
+        *,
+        type: str | None,
+        session_id: UUID | None,
+        before: int | None,
+        limit: int,
+        published_only: bool = False,
     ) -> list[tuple[int, Event]]:
         with self._lock:
-            return newest_first(
+            if published_only:
+                published = self._state.published
+                before = published if before is None else min(before, published)
+            return _newest_first(
                 self._state.events, type=type, session_id=session_id, before=before, limit=limit
             )
 
@@ -1003,3 +1011,27 @@ class InMemoryReservationRepo:
     def unpublished(self) -> int:
         with self._lock:
             return len(self._state.events) - self._state.published
+
+
+def _newest_first(
+    events: Sequence[Event],
+    *,
+    type: str | None,
+    session_id: UUID | None,
+    before: int | None,
+    limit: int,
+) -> list[tuple[int, Event]]:
+    """Events (with their index as sequence number) matching the filters, newest first,
+    strictly before ``before``: what the audit trail's readers ask of the in-memory outbox."""
+    end = len(events) if before is None else min(before, len(events))
+    found: list[tuple[int, Event]] = []
+    for seq in range(end - 1, -1, -1):
+        event = events[seq]
+        if type is not None and event.type != type:
+            continue
+        if session_id is not None and event.session_id != str(session_id):
+            continue
+        found.append((seq, event))
+        if len(found) == limit:
+            break
+    return found

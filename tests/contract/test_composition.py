@@ -124,8 +124,8 @@ def _runs_on_an_executor(receiver: ast.expr) -> bool:
 
 def test_every_postgresql_statement_goes_through_the_executor() -> None:
     """Outside executor.py (and the migrations), no PostgreSQL adapter runs a statement on a
-    connection of its own: the store, idempotency keys and the audit trail all send theirs
-    through one ``Executor``."""
+    connection of its own: the store, idempotency keys and the consumers' handled ids all send
+    theirs through one ``Executor``."""
     folder = ROOT / "adapters" / "postgres"
     found = []
     for path in sorted(folder.rglob("*.py")):

@@ -1,4 +1,4 @@
-"""The consumers' stores: the audit trail and the handled event ids, in memory and PostgreSQL."""
+"""The consumers' handled event ids, in memory and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from cinema_core import Event
-from cinema_core.memory import InMemoryAuditTrail, InMemoryProcessedEvents
+from cinema_core.memory import InMemoryProcessedEvents
 
 SESSION = uuid4()
 
@@ -32,69 +32,27 @@ def _params() -> list[Any]:
 
 
 @pytest.fixture(params=_params())
-def audit(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "memory":
-        yield InMemoryAuditTrail()
-        return
-    from adapters.postgres.audit import PostgresAuditTrail
-
-    trail = PostgresAuditTrail(request.getfixturevalue("migrated_postgres_url"))
-    yield trail
-    trail.close()
-
-
-@pytest.fixture(params=_params())
 def processed(request: pytest.FixtureRequest) -> Iterator[Any]:
     if request.param == "memory":
         yield InMemoryProcessedEvents()
         return
-    from adapters.postgres.audit import PostgresProcessedEvents
+    from adapters.postgres.processed import PostgresProcessedEvents
 
     store = PostgresProcessedEvents(request.getfixturevalue("migrated_postgres_url"))
     yield store
     store.close()
 
 
-def test_audit_keeps_each_event_once_newest_first(audit: Any) -> None:
-    """Recording an event again (a redelivery) adds nothing; the trail reads newest first."""
-    first, second = event(n=1), event("payment.confirmed", n=2)
-    audit.record([first, second])
-    audit.record([second])
-    audit.record([])
-    found = audit.events(type=None, session_id=None, before=None, limit=10)
-    assert [e.envelope() for _, e in found] == [second.envelope(), first.envelope()]
-    assert found[0][0] > found[1][0]
-
-
-def test_audit_filters_by_type_and_session_and_pages_by_cursor(audit: Any) -> None:
-    """type and session_id filter; ``before`` (the last seq seen) gives the next page."""
-    other = uuid4()
-    events = [event(n=n) for n in range(5)]
-    events += [event("seat.released", n=5), event(session=other, n=6)]
-    audit.record(events)
-
-    by_type = audit.events(type="seat.released", session_id=None, before=None, limit=10)
-    assert [e.id for _, e in by_type] == [events[5].id]
-    by_session = audit.events(type=None, session_id=other, before=None, limit=10)
-    assert [e.id for _, e in by_session] == [events[6].id]
-
-    page = audit.events(type="reservation.created", session_id=SESSION, before=None, limit=2)
-    rest = audit.events(
-        type="reservation.created", session_id=SESSION, before=page[-1][0], limit=10
-    )
-    assert [e.data["n"] for _, e in page + rest] == [4, 3, 2, 1, 0]
-
-
 def test_processed_ids_are_per_consumer_and_marking_twice_is_harmless(processed: Any) -> None:
     """What one consumer handled says nothing about another; marking again changes nothing."""
     a, b, c = uuid4(), uuid4(), uuid4()
-    assert processed.seen("audit", [a, b]) == set()
-    processed.mark("audit", [a, b])
-    processed.mark("audit", [a, a])
+    assert processed.seen("webhooks", [a, b]) == set()
+    processed.mark("webhooks", [a, b])
+    processed.mark("webhooks", [a, a])
     processed.mark("mailer", [])
-    assert processed.seen("audit", [a, b, c]) == {a, b}
+    assert processed.seen("webhooks", [a, b, c]) == {a, b}
     assert processed.seen("mailer", [a, b, c]) == set()
-    assert processed.seen("audit", []) == set()
+    assert processed.seen("webhooks", []) == set()
 
 
 @pytest.mark.postgres
@@ -104,7 +62,7 @@ def test_exactly_once_applies_each_event_once_in_the_marking_transaction(
     """A redelivered batch has no second effect; an effect that fails marks nothing."""
     import sqlalchemy as sa
 
-    from adapters.postgres.audit import PostgresProcessedEvents
+    from adapters.postgres.processed import PostgresProcessedEvents
 
     store = PostgresProcessedEvents(migrated_postgres_url)
     try:

@@ -247,3 +247,47 @@ def test_consumer_queues_declared_by_the_bus_keep_events_before_any_worker_runs(
         bus.close()
         connection.close()
         _delete(amqp_url, topology, [consumer])
+
+
+def test_a_consumer_runner_deletes_the_retired_audit_consumers_queues(
+    amqp_url: str, topology: Any
+) -> None:
+    """The audit trail is the outbox now: the queues a former ``audit`` consumer left bound to
+    the exchange (which would keep every event forever) go when a consumer runner connects;
+    its dead letters stay, and a runner that has a consumer of that name of its own keeps it."""
+    import pika
+
+    from adapters.rabbitmq import ConsumerRunner
+
+    retired = Consumer("audit", ["#"], handle=print)
+    names = [topology.queue("audit")] + [q for _, q in topology.retry_queues(retired)]
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+
+    def exists(queue: str) -> bool:
+        channel = connection.channel()
+        try:
+            channel.queue_declare(queue, passive=True)
+        except pika.exceptions.ChannelClosedByBroker:
+            return False
+        channel.close()
+        return True
+
+    def run(consumer: Consumer) -> None:
+        runner = ConsumerRunner(amqp_url, [consumer], topology=topology)
+        runner.start()
+        try:
+            assert runner.consuming.wait(10)
+        finally:
+            runner.stop()
+
+    mailer = Consumer("mailer", ["payment.confirmed"], handle=print)
+    try:
+        topology.declare_consumer(connection.channel(), retired)
+        run(retired)
+        assert all(exists(name) for name in names), "a runner's own consumer was retired"
+        run(mailer)
+        assert [name for name in names if exists(name)] == []
+        assert exists(topology.dead_queue("audit"))
+    finally:
+        topology.delete(connection.channel(), [retired, mailer])
+        connection.close()

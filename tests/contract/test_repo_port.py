@@ -471,6 +471,31 @@ def test_events_are_listed_newest_first_with_filters(repo: Any, clock: ManualClo
     assert repo.events(type="payment.confirmed", session_id=None, before=None, limit=10) == []
 
 
+def test_the_audit_trail_is_the_published_events(repo: Any, clock: ManualClock) -> None:
+    """``published_only`` lists what the relay has published, with the same filters and
+    cursors: the events still waiting in the outbox are not in the audit trail yet."""
+    session = new_session(repo, clock)
+    repo.relay_outbox(lambda events: None, 500)  # the session's own events
+    first = [an_event(session, "reservation.created"), an_event(session, "seat.released")]
+    for event in first:
+        repo.atomic(lambda tx, e=event: tx.emit(e))
+    repo.relay_outbox(lambda events: None, 500)
+    waiting = an_event(session, "reservation.created")
+    repo.atomic(lambda tx: tx.emit(waiting))
+
+    def trail(**filters: Any) -> list[Any]:
+        query = {"type": None, "session_id": session.id, "before": None, "limit": 10} | filters
+        return [e for _, e in repo.events(published_only=True, **query)]
+
+    assert trail() == first[::-1]
+    assert trail(type="reservation.created") == [first[0]]
+    newest = repo.events(type=None, session_id=session.id, before=None, limit=1)
+    assert [e for _, e in newest] == [waiting]
+    assert trail(before=newest[0][0]) == first[::-1]
+    repo.relay_outbox(lambda events: None, 500)
+    assert trail() == [waiting, *first[::-1]]
+
+
 # -- the outbox ------------------------------------------------------------------------------
 
 

@@ -175,7 +175,7 @@ def serve_with() -> Iterator[Callable[..., LiveServer]]:
 
 @pytest.fixture
 def namespace(amqp_url: str) -> Iterator[str]:
-    """A namespace for this test's exchange and the audit consumer's queues, deleted after."""
+    """A namespace for this test's exchange and the webhooks consumer's queues, deleted after."""
     name = test_services.unique("cinema_test")
     yield name
     test_services.drop_amqp_namespace(amqp_url, name)

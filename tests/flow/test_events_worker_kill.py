@@ -80,7 +80,7 @@ def namespace(amqp_url: str) -> Iterator[str]:
     yield name
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = connection.channel()
-    for consumer in ("audit", "ledger"):
+    for consumer in ("webhooks", "ledger"):
         for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
             channel.queue_delete(f"{name}.{consumer}{suffix}")
     channel.exchange_delete(f"{name}.events")

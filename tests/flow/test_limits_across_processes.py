@@ -177,7 +177,7 @@ def _forget_namespace(namespace: str) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(services.AMQP_URL))
     channel = connection.channel()
     for suffix in ("", ".dead", ".retry.1s", ".retry.5s", ".retry.25s", ".retry.125s"):
-        channel.queue_delete(f"{namespace}.audit{suffix}")
+        channel.queue_delete(f"{namespace}.webhooks{suffix}")
     channel.exchange_delete(f"{namespace}.events")
     connection.close()
     client = redis.Redis.from_url(services.REDIS_URL)

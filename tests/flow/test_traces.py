@@ -57,7 +57,7 @@ def test_a_payment_is_one_trace_from_the_handler_to_the_consumer(
     traced: tuple[Services, InMemorySpanExporter],
 ) -> None:
     """The payment's trace: its server span named by route, PostgreSQL and Redis spans under
-    it, the publish of payment.confirmed, and the audit consumer's span after it."""
+    it, the publish of payment.confirmed, and the webhooks consumer's span after it."""
     services, exporter = traced
     token = issue_token(SECRET, "alice", "customer")
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "pay-once"}
@@ -83,9 +83,9 @@ def test_a_payment_is_one_trace_from_the_handler_to_the_consumer(
         services.events.start_consumers()
         deadline = time.monotonic() + 15
         while not any(
-            s.name == "process audit" for s in of_trace(exporter.get_finished_spans(), trace_id)
+            s.name == "process webhooks" for s in of_trace(exporter.get_finished_spans(), trace_id)
         ):
-            assert time.monotonic() < deadline, "the audit consumer never continued the trace"
+            assert time.monotonic() < deadline, "the webhooks consumer never continued the trace"
             time.sleep(0.05)
 
     spans = of_trace(exporter.get_finished_spans(), trace_id)
@@ -101,7 +101,7 @@ def test_a_payment_is_one_trace_from_the_handler_to_the_consumer(
     assert {"postgresql", "redis"} <= children, "the statements and commands are the handler's"
     publish = by_name["publish payment.confirmed"]
     assert publish.kind is SpanKind.PRODUCER
-    consumer = by_name["process audit"]
+    consumer = by_name["process webhooks"]
     assert consumer.kind is SpanKind.CONSUMER
     assert consumer.parent is not None
     assert consumer.parent.span_id in {

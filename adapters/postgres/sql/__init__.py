@@ -14,8 +14,9 @@
 - ``tickets``: tickets inserted, locked, read, checked in;
 - ``refunds``: a refund with its tickets marked, and its undoing;
 - ``reports``: the session tally and the sales by day;
-- ``outbox``: events recorded, and the relay's lock, read and mark;
-- ``audit``: the audit trail and the consumers' handled event ids.
+- ``outbox``: events recorded (the audit trail is its published rows), and the relay's lock,
+  read and mark;
+- ``processed``: the consumers' handled event ids.
 
 Each statement is one fixed text whatever the number of seats: lists travel as array
 parameters (``unnest(%(rows)s, %(numbers)s)``), so psycopg prepares a statement on the server

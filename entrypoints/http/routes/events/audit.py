@@ -1,4 +1,4 @@
-"""The audit trail for admins: every recorded event, newest first."""
+"""The audit trail for admins: every published event (the outbox's published rows), newest first."""
 
 from __future__ import annotations
 
@@ -61,10 +61,10 @@ def events(call: Call) -> Response:
             fields["cursor"] = "is not a cursor this API gave out"
     if fields:
         raise ValidationFailed(fields)
-    # The audit consumer's trail: every event the relay has published (any process's).
-    events = call.services.events
-    trail = events.audit if events is not None else call.services.box.repo
-    found = trail.events(type=type_, session_id=session_id, before=before, limit=limit + 1)
+    # The outbox's published rows: every event the relay has published (any process's).
+    found = call.services.box.repo.events(
+        type=type_, session_id=session_id, before=before, limit=limit + 1, published_only=True
+    )
     page = found[:limit]
     more = str(page[-1][0]) if len(found) > limit else None
     return EventPage.response(([event.envelope() for _, event in page], more))

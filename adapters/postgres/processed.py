@@ -1,13 +1,13 @@
-"""The audit trail and the consumers' handled event ids, in PostgreSQL.
+"""The consumers' handled event ids, in PostgreSQL.
 
-Both are idempotent by event id through their keys: recording an event twice, or marking it
-handled twice, leaves one row, so a redelivery has no second effect.
+Idempotent by event id through the table's key: marking an event handled twice leaves one row,
+so a redelivery has no second effect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -20,28 +20,22 @@ from . import rows
 from .driver_errors import unavailable
 from .engine import engine_for
 from .executor import Executor
-from .sql.audit import MARK_EVENTS, RECORD_EVENTS, SEEN_EVENTS
-from .tables import audit_events, newest_events, processed_events
-
-T = TypeVar("T")
+from .sql.processed import MARK_EVENTS, SEEN_EVENTS
+from .tables import processed_events
 
 
-class _Database:
+class PostgresProcessedEvents:
+    """The ``ProcessedEvents`` port on the ``processed_events`` table."""
+
     def __init__(self, engine_or_url: Engine | str):
         self.engine, self._owns_engine = engine_for(engine_or_url)
         # For work that is one statement: atomic by itself, so no BEGIN and COMMIT round trips.
         self._single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def _run(self, doing: str, work: Callable[[Executor], T]) -> T:
-        try:
-            with self.engine.begin() as connection:
-                return work(Executor(connection))
-        except sa.exc.SQLAlchemyError as error:
-            raise unavailable(error, doing) from error
-
     def _one(self, doing: str, sql: str, params: dict[str, Any]) -> list[Any]:
         """Run one statement on its own (autocommit); its rows' first column, if it returns
-        any. The statements (sql.audit) are fixed texts, prepared by psycopg after a few uses."""
+        any. The statements (sql.processed) are fixed texts, prepared by psycopg after a few
+        uses."""
         try:
             with self._single.connect() as connection:
                 cursor = Executor(connection).execute(sql, params)
@@ -52,34 +46,6 @@ class _Database:
     def close(self) -> None:
         if self._owns_engine:
             self.engine.dispose()
-
-
-class PostgresAuditTrail(_Database):
-    """The ``AuditTrail`` port on the ``audit_events`` table."""
-
-    def record(self, events: Sequence[Event]) -> None:
-        if not events:
-            return
-        # The event id is recorded in the same statement as the effect (it is the row's key),
-        # so a redelivered batch inserts nothing new. Order within the batch is kept in seq.
-        self._one("recording the audit trail", RECORD_EVENTS, {"events": rows.events_json(events)})
-
-    def events(
-        self, *, type: str | None, session_id: UUID | None, before: int | None, limit: int
-    ) -> list[tuple[int, Event]]:
-        query = newest_events(
-            audit_events,
-            type=type,
-            session_id=None if session_id is None else str(session_id),
-            before=before,
-            limit=limit,
-        )
-        found = self._run("reading the audit trail", lambda db: db.core(query).mappings().all())
-        return [(row["seq"], rows.event_from_row(row)) for row in found]
-
-
-class PostgresProcessedEvents(_Database):
-    """The ``ProcessedEvents`` port on the ``processed_events`` table."""
 
     def seen(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
         if not event_ids:
