@@ -1,4 +1,4 @@
-"""RabbitMQ adapters: the event bus (publisher confirms), the topology, the consumer runner
+"""RabbitMQ adapters: the event bus (a batch in one transaction), the topology, the consumer runner
 with retries and dead letters, and each API process's live feed of seat events."""
 
 from .dead_letters import peek_dead_letters

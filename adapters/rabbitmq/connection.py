@@ -18,7 +18,7 @@ from cinema_core.errors import BackendUnavailable
 
 CONNECT_TIMEOUT = 2.0
 # Seconds between heartbeats: a silent, half-open connection is found dead within about twice
-# this, even while waiting for a publisher confirm.
+# this, even while waiting for the commit of a batch.
 HEARTBEAT = 10
 
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (
