@@ -138,6 +138,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds (default 2)")
     parser.add_argument("--seconds", type=float, default=5.0, help="of each kind (default 5)")
+    parser.add_argument(
+        "--servers", default="uvicorn,granian", help="comma-separated (default uvicorn,granian)"
+    )
     options = parser.parse_args()
     env = {
         **os.environ,
@@ -154,7 +157,7 @@ def main() -> None:
 
     uvloop.install()
     for round in range(1, options.rounds + 1):
-        for server in ("uvicorn", "granian"):
+        for server in options.servers.split(","):
             namespace = f"bench_{uuid.uuid4().hex[:10]}"
             run_env = dict(env)
             if not options.memory:
