@@ -31,7 +31,8 @@ QUORUM = {"x-queue-type": "quorum"}
 AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 # Consumers the box office once ran and runs no more (``audit``: the audit trail is the outbox's
 # published rows since migration 0013). Their work queues are still bound to the exchange, so
-# left alone they would keep a copy of every event forever.
+# left alone they would keep a copy of every event forever. Only their names are used (the queues'
+# names follow from the name and the default backoff); the handler is never called.
 RETIRED_CONSUMERS = (Consumer("audit", ["#"], handle=print),)
 
 
