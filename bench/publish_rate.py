@@ -19,22 +19,10 @@ from uuid import uuid4
 from adapters.rabbitmq import RabbitEventBus, Topology
 from cinema_core import SystemClock
 from cinema_core.events.consumers import Consumer
-from cinema_core.events.envelopes import Event
+
+from .webhook_cost import payment_events
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-
-
-def _events(count: int, clock: SystemClock) -> list[Event]:
-    data = {
-        "sale_id": str(uuid4()),
-        "reservation_id": str(uuid4()),
-        "session_id": str(uuid4()),
-        "user_id": "bench-buyer",
-        "seats": ["A1", "A2"],
-        "amount": "50.00",
-        "currency": "BRL",
-    }
-    return [Event(uuid4(), "payment.confirmed", clock.now(), data) for _ in range(count)]
 
 
 def main() -> None:
@@ -49,9 +37,9 @@ def main() -> None:
     consumer = Consumer("webhooks", ["#"], handle_batch=lambda events: None, idempotent=True)
     bus = RabbitEventBus(options.amqp_url, topology, [consumer])
     try:
-        bus.publish(_events(1, clock))  # connects and declares, outside the figures
+        bus.publish(payment_events(1, clock))  # connects and declares, outside the figures
         for round in range(1, options.rounds + 1):
-            batches = [_events(options.batch, clock) for _ in range(options.batches)]
+            batches = [payment_events(options.batch, clock) for _ in range(options.batches)]
             count = options.batch * options.batches
             wall, cpu = time.perf_counter(), time.thread_time()
             for batch in batches:

@@ -29,7 +29,8 @@ from .null_server import NullServer
 BATCH = 50
 
 
-def _events(count: int, clock: SystemClock) -> list[Event]:
+def payment_events(count: int, clock: SystemClock) -> list[Event]:
+    """``count`` ``payment.confirmed`` events of one sale's shape, as the relay hands them over."""
     data = {
         "sale_id": str(uuid4()),
         "reservation_id": str(uuid4()),
@@ -64,10 +65,10 @@ def main() -> None:
     try:
         for webhook in webhooks.all():
             webhooks.remove(webhook.id)
-        idle = _fan_out(webhooks, _events(options.events, clock))
+        idle = _fan_out(webhooks, payment_events(options.events, clock))
         with NullServer() as port:
             hook = webhooks.register(f"http://127.0.0.1:{port}/hook", ["payment.confirmed"])
-            events = _events(options.events, clock)
+            events = payment_events(options.events, clock)
             fanned = _fan_out(webhooks, events)
             started, wall = time.thread_time(), time.perf_counter()
             while webhooks.send_due(WEBHOOK_BATCH):
