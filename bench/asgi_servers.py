@@ -5,7 +5,7 @@ Each server runs ``entrypoints.http.app:app_from_env`` with ``--workers`` proces
 database (PostgreSQL + Redis + RabbitMQ, the default; ``--memory`` for the in-memory box office
 in one process), the servers alternating for ``--rounds`` rounds. Three kinds of request, each
 from 32 keep-alive connections for ``--seconds``: ``GET /health``; the seat map of a 26 × 100
-session no one is buying (the process's cached body, after its version check); and a
+session no one is buying (the process's cached body, after its delta read); and a
 reservation of a seat another buyer holds (refused with 409 at the Redis seat lock, the commonest
 request of a sell-out). Printed: requests/s, p99, and the server processes' CPU per request.
 """

@@ -87,6 +87,28 @@ def _seats_for_sale(layout: tuple[str, ...]) -> tuple[tuple[Seat, ...], dict[Any
     return free, {(seat.label.row, seat.label.number): index for index, seat in enumerate(free)}
 
 
+# A kept read of a session's seats: its snapshot, the seats, and its layout's free seats and
+# positions (_seats_for_sale).
+_SeatRead = tuple[str, list[Seat], tuple[Seat, ...], dict[Any, int]]
+
+
+def _changed(
+    seats: list[Seat],
+    free: tuple[Seat, ...],
+    position: dict[Any, int],
+    found: Sequence[Any],
+) -> list[Seat]:
+    """``seats`` with each seat of ``found`` (rows ending in sql.seats.COLUMNS) put in its
+    place: a free one as the layout's free seat, the others as read."""
+    for *_, row, number, held_by, hold_expires_at, sale_id, ticket in found:
+        index = position[(row, number)]
+        if held_by is None and sale_id is None and ticket is None and hold_expires_at is None:
+            seats[index] = free[index]
+        else:
+            seats[index] = Seat(free[index].label, held_by, hold_expires_at, sale_id, ticket)
+    return seats
+
+
 def _like_pattern(text: str) -> str:
     """A LIKE pattern for ``text`` anywhere in a string, its own % and _ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -115,9 +137,10 @@ class PostgresReservationRepo:
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._attempts = attempts
         self._backoff = backoff
-        # The last read of each session's seats: their version (sql.seats.SEAT_VERSION) and the
-        # seats (see seats()). Callers never change the list they are handed.
-        self._seat_reads: dict[UUID, tuple[str, list[Seat]]] = {}
+        # The last read of each session's seats: the snapshot it was taken at (sql.seats
+        # CHANGED_SEATS) and the seats (see seats()). Callers never change the list they are
+        # handed.
+        self._seat_reads: dict[UUID, _SeatRead] = {}
         # Called after each commit that recorded events (e.g. to wake the relay at once).
         self.on_commit: list[Callable[[], None]] = []
         # The current trace's W3C traceparent, stamped on the events a transaction records
@@ -265,51 +288,49 @@ class PostgresReservationRepo:
     def seats(self, session_id: UUID) -> list[Seat]:
         last = self._seat_reads.get(session_id)
         if last is not None:
-            version = self._read(
-                "checking the seat map",
-                lambda db: db.scalar(seat_sql.SEAT_VERSION, {"session_id": session_id}),
-            )
-            if version == last[0]:
-                # Nothing in the session changed since this process last read it: the same
-                # list of the same seats, which lets SeatMaps.seat_map hand out its last map
-                # (and the HTTP layer its encoded body) instead of rebuilding 2,600 seats.
-                return last[1]
+            return self._seats_since(session_id, *last)
         found = self._read(
             "reading the seat map",
             lambda db: db.execute(seat_sql.TOUCHED_SEATS, {"session_id": session_id}).fetchall(),
         )
-        head = next((row for row in found if row[0] is not None), None)
-        if head is None:
+        if not found:
             return []
+        layout, snapshot = found[0][:2]
+        free, position = _seats_for_sale(tuple(layout))
         # Only the seats that are not plainly free come from the database, with the room's
         # layout; every other seat for sale is a free seat. add_session stores exactly the
         # room's seats for sale, so this is every seat of the session, in label order, as stored.
-        free, position = _seats_for_sale(tuple(head[0]))
-        every = list(free)
-        # A seat read as it was last time is handed over as the same object: the seat map is
-        # then patched at the few seats a sale changed, not at every seat ever touched.
-        before = last[1] if last is not None and len(last[1]) == len(free) else None
-        for first, _, row, number, held_by, hold_expires_at, sale_id, ticket in found:
-            if first is None:
-                index = position[(row, number)]
-                was = before[index] if before is not None else None
-                if (
-                    was is not None
-                    and was.sale_id == sale_id
-                    and was.held_by == held_by
-                    and was.hold_expires_at == hold_expires_at
-                    and was.ticket == ticket
-                    and was.label is free[index].label
-                ):
-                    every[index] = was
-                else:
-                    every[index] = Seat(
-                        free[index].label, held_by, hold_expires_at, sale_id, ticket
-                    )
+        every = _changed(list(free), free, position, found[1:])
+        self._keep_seats(session_id, (snapshot, every, free, position))
+        return every
+
+    def _seats_since(
+        self,
+        session_id: UUID,
+        since: str,
+        kept: list[Seat],
+        free: tuple[Seat, ...],
+        position: dict[Any, int],
+    ) -> list[Seat]:
+        found = self._read(
+            "checking the seat map",
+            lambda db: db.execute(
+                seat_sql.CHANGED_SEATS, {"session_id": session_id, "since": since}
+            ).fetchall(),
+        )
+        snapshot = found[0][0]
+        # Nothing changed: the same list of the same seats, which lets SeatMaps.seat_map hand
+        # out its last map (and the HTTP layer its encoded body) instead of rebuilding it. A
+        # change hands back every other seat as the very object it handed before, so the map
+        # is patched at the changed seats alone.
+        every = _changed(kept.copy(), free, position, found[1:]) if len(found) > 1 else kept
+        self._keep_seats(session_id, (snapshot, every, free, position))
+        return every
+
+    def _keep_seats(self, session_id: UUID, read: _SeatRead) -> None:
         if session_id not in self._seat_reads and len(self._seat_reads) >= SEAT_READS_KEPT:
             self._seat_reads.clear()  # atomic, unlike evicting one while other threads write
-        self._seat_reads[session_id] = (head[1], every)
-        return every
+        self._seat_reads[session_id] = read
 
     def get_reservation(self, reservation_id: UUID) -> Reservation | None:
         query = sa.select(reservations).where(reservations.c.id == reservation_id)

@@ -68,6 +68,9 @@ seats = sa.Table(
     sa.Column("sale_id", pg.UUID(as_uuid=True)),
     # The ticket type it is held or sold as: what a quota counts.
     sa.Column("ticket", sa.Text),
+    # The transaction that last wrote the row (its xid8), stamped by a trigger (migration
+    # 0014): what a seat map's delta read (sql.seats.CHANGED_SEATS) looks up.
+    sa.Column("changed_by", sa.BigInteger),
 )
 
 # A reservation's and a sale's lines are parallel arrays, one element per seat in label order:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from adapters.postgres import PostgresReservationRepo, rows
 from adapters.postgres.sql import reservations
+from adapters.postgres.sql import seats as seat_sql
 from adapters.postgres.transaction import PostgresTransaction
 from cinema_core import (
     BoxOffice,
@@ -403,6 +404,66 @@ def test_a_seat_read_hands_back_the_same_seats_until_another_process_changes_one
         other.close()
     assert again is not held
     assert {s.label: s.ticket for s in again if s.held_by} == {A2: "half"}
+
+
+# The control run's rule: only the writers that began after the last read's snapshot, which
+# is what a change counter or a "changed since" timestamp gives. It misses a write whose
+# transaction began before the read and committed after it.
+NEWER_WRITERS_ONLY = seat_sql.CHANGED_SEATS.replace(
+    "AND NOT pg_visible_in_snapshot(s.changed_by::text::xid8, %(since)s::pg_snapshot)", ""
+).replace("pg_snapshot_xmin", "pg_snapshot_xmax")
+
+
+@pytest.mark.parametrize("rule", ["visible in the snapshot", "control: newer writers only"])
+def test_a_seat_read_sees_a_write_that_began_before_the_last_read_and_committed_after(
+    repo: PostgresReservationRepo,
+    clean_postgres_url: str,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    rule: str,
+) -> None:
+    """A delta read finds every write since the last read, whatever order the writers began
+    and committed in: a hold written before a read but committed after it (another writer
+    having begun and committed in between) is in the next read. The control run, reading
+    only the writers newer than the last snapshot, misses it."""
+    if rule.startswith("control"):
+        monkeypatch.setattr(seat_sql, "CHANGED_SEATS", NEWER_WRITERS_ONLY)
+    session = add_session(repo, clock)
+    repo.seats(session.id)
+    engine = sa.create_engine(clean_postgres_url, poolclass=sa.pool.NullPool)
+    until = clock.now() + timedelta(minutes=5)
+
+    def hold(connection: sa.Connection, owner: UUID, label: SeatLabel) -> None:
+        connection.execute(
+            sa.text(
+                "UPDATE seats SET held_by = :owner, hold_expires_at = :until "
+                'WHERE session_id = :session AND "row" = :row AND number = :number'
+            ),
+            {
+                "owner": owner,
+                "until": until,
+                "session": session.id,
+                "row": label.row,
+                "number": label.number,
+            },
+        )
+
+    early, late = uuid4(), uuid4()
+    try:
+        with engine.connect() as slow, engine.connect() as quick:
+            hold(slow, early, A1)
+            hold(quick, late, B2)
+            quick.commit()
+            between = {s.label: s.held_by for s in repo.seats(session.id) if s.held_by}
+            slow.commit()
+    finally:
+        engine.dispose()
+    after = {s.label: s.held_by for s in repo.seats(session.id) if s.held_by}
+    assert between == {B2: late}
+    if rule.startswith("control"):
+        assert after == {B2: late}
+    else:
+        assert after == {A1: early, B2: late}
 
 
 def test_a_changed_read_shares_the_seats_that_did_not_change_and_maps_as_a_fresh_one(

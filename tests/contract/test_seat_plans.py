@@ -152,3 +152,14 @@ def test_saving_two_seats_of_a_big_session_goes_through_two_rows(
 def test_control_a_plain_join_reads_the_whole_session(big_session: tuple[str, UUID]) -> None:
     url, session = big_session
     assert rows_gone_through(url, PLAIN_JOIN, _labels(session)) > 1000
+
+
+def test_reading_what_changed_in_a_big_session_since_a_read_goes_through_two_rows(
+    big_session: tuple[str, UUID],
+) -> None:
+    """A kept seat map's check, with nothing changed since its snapshot, reads no seat."""
+    url, session = big_session
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        (since,) = conn.execute("SELECT pg_current_snapshot()::text").fetchone()  # type: ignore[misc]
+    params = {"session_id": session, "since": since}
+    assert rows_gone_through(url, seats.CHANGED_SEATS, params) <= FEW_ROWS

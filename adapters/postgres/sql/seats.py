@@ -82,38 +82,42 @@ SELECT %(session_id)s, v."row", v.number
 FROM unnest(%(rows)s::char(1)[], %(numbers)s::int[]) AS v("row", number)
 """
 
-# What a session's seats are now, in one short text: how many are touched, and the sum of a
-# 64-bit hash of each one's label and of the transaction that last wrote it (xmin: any change to
-# a row makes a new version of it, written by another transaction). A sum needs no sort, and
-# two states of the seats share a text only by a 64-bit accident. Equal texts mean the same
-# stored seats, so a process that kept the seats of its last read needs only this
-# (SEAT_VERSION) to know they are still the session's. Written once, for both statements below.
-_VERSION = (
-    "count(*) || ':' || coalesce(sum(hashtextextended("
-    "t.\"row\" || t.number || ':' || t.xmin::text, 0)), 0)"
-)
-SEAT_VERSION: Final = f"""
-SELECT {_VERSION} FROM seats AS t WHERE t.session_id = %(session_id)s AND {touched("t")}
-"""
+# A process keeps the seats of its last read of each session with the snapshot that read was
+# taken at (pg_current_snapshot(), as text), and then reads only what changed since: the rows
+# whose last writer (changed_by, stamped by a trigger: migration 0014) is not visible in that
+# snapshot. No writer visible in it can have been after it, and every writer that was still
+# running or yet to come is not visible in it, so none is missed, whatever order transactions
+# commit in; a transaction still running now is in neither and is seen by a later read. Such
+# writers have ids from the snapshot's xmin on, which seats_changed_idx finds: a read costs the
+# seats changed since, not the session's touched seats. Reads are autocommit statements, whose
+# snapshot never includes an uncommitted write of their own.
+_SNAPSHOT = "pg_current_snapshot()::text"
 
-# The room's layout and the seats' version (one row), then the seats that are not plainly free:
-# the free ones are every other seat for sale, which the caller fills in from the layout (a
-# 2,600-seat map is then a few rows, not 2,600). One statement, so the version is that of the
+# The room's layout and the snapshot (one row), then the seats that are not plainly free: the
+# free ones are every other seat for sale, which the caller fills in from the layout (a
+# 2,600-seat map is then a few rows, not 2,600). One statement, so the snapshot is that of the
 # seats read. An unknown session returns no row at all. held_by alone (no expiry) is no hold,
 # but the port hands seats over as stored, so it is read; a hold time always has a holder
 # (seats_hold_has_holder). The seats come from seats_touched_idx (see TOUCHED).
 TOUCHED_SEATS: Final = f"""
-WITH t AS (
-    SELECT s.xmin, {COLUMNS}
-    FROM seats AS s
-    WHERE s.session_id = %(session_id)s AND {TOUCHED}
-)
-SELECT r.layout, (SELECT {_VERSION} FROM t),
+SELECT r.layout, {_SNAPSHOT},
     NULL::char(1), NULL::int, NULL::uuid, NULL::timestamptz, NULL::uuid, NULL::text
 FROM sessions AS se JOIN rooms AS r ON r.id = se.room_id
 WHERE se.id = %(session_id)s
 UNION ALL
-SELECT NULL, NULL, t."row", t.number, t.held_by, t.hold_expires_at, t.sale_id, t.ticket FROM t
+SELECT NULL, NULL, {COLUMNS} FROM seats AS s WHERE s.session_id = %(session_id)s AND {TOUCHED}
+"""
+
+# The snapshot now (one row), then every seat of the session written since the snapshot
+# ``since`` (touched or not: a seat that became free again is one of them).
+CHANGED_SEATS: Final = f"""
+SELECT {_SNAPSHOT},
+    NULL::char(1), NULL::int, NULL::uuid, NULL::timestamptz, NULL::uuid, NULL::text
+UNION ALL
+SELECT NULL, {COLUMNS} FROM seats AS s
+WHERE s.session_id = %(session_id)s
+    AND s.changed_by >= pg_snapshot_xmin(%(since)s::pg_snapshot)::text::bigint
+    AND NOT pg_visible_in_snapshot(s.changed_by::text::xid8, %(since)s::pg_snapshot)
 """
 
 # The availability rule in SQL; Seat.status_at is the same rule in Python, and
