@@ -20,9 +20,11 @@ def token(secret: str, user: str, role: str = "customer", ttl: float = 24 * 3600
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def get(path: str, bearer: str | None = None) -> bytes:
+def get(path: str, bearer: str | None = None, *, gzip: bool = False) -> bytes:
+    """A GET; ``gzip`` sends ``Accept-Encoding: gzip``, as a browser's fetch does."""
     auth = f"Authorization: Bearer {bearer}\r\n".encode() if bearer else b""
-    return b"GET " + path.encode() + b" HTTP/1.1\r\n" + _HOST + auth + b"\r\n"
+    coding = b"Accept-Encoding: gzip\r\n" if gzip else b""
+    return b"GET " + path.encode() + b" HTTP/1.1\r\n" + _HOST + auth + coding + b"\r\n"
 
 
 class User:

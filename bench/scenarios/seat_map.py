@@ -1,7 +1,8 @@
 """Seat map: buyers read a big session's seat map over and over while sales go on in it.
 
-Most connections read ``GET /sessions/{id}/seats``; a few sell the session's seats (reserve →
-pay) at a steady pace chosen so the seats last the whole run.
+Most connections read ``GET /sessions/{id}/seats`` (with ``Accept-Encoding: gzip``, as browsers
+send it); a few sell the session's seats (reserve → pay) at a steady pace chosen so the seats
+last the whole run.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ async def drive(context: Context) -> dict[str, Any]:
     sellers = SELLERS_PER_PART * parts
     sales: list[dict[str, Any]] = []
     reads = 0
-    read = get(f"/sessions/{plan.session_id}/seats")
+    # As the seat picker's fetch asks for it: gzip-coded when the server offers that.
+    read = get(f"/sessions/{plan.session_id}/seats", gzip=True)
 
     async def reader() -> None:
         nonlocal reads

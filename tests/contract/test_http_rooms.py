@@ -223,6 +223,29 @@ def test_the_seat_map_answers_304_while_unchanged(api: Api) -> None:
     assert changed.headers["etag"] != tag
 
 
+def test_the_seat_map_is_gzip_coded_for_a_client_that_accepts_it(api: Api) -> None:
+    """Accept-Encoding with gzip: the same JSON, gzip-coded, with a tag of its own; without
+    it, the plain body. Either form's tag makes If-None-Match 304 until a seat changes."""
+    session = api.create_session(rows=26, seats_per_row=100)
+    url = f"/sessions/{session['id']}/seats"
+    plain = api.get(url, headers={"Accept-Encoding": "identity"})
+    coded = api.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    assert "content-encoding" not in plain.headers
+    assert coded.headers["content-encoding"] == "gzip"
+    assert plain.headers["vary"] == coded.headers["vary"] == "Accept-Encoding"
+    assert coded.content == plain.content  # decoded by the client
+    assert int(coded.headers["content-length"]) < len(plain.content) // 5
+    assert coded.headers["etag"] != plain.headers["etag"]
+    for tag in (plain.headers["etag"], coded.headers["etag"]):
+        for accepted in ("identity", "gzip"):
+            again = api.get(url, headers={"If-None-Match": tag, "Accept-Encoding": accepted})
+            assert again.status_code == 304
+    hold(api, session["id"], ["A1"])
+    changed = api.get(url, headers={"If-None-Match": coded.headers["etag"]})
+    assert changed.status_code == 200
+    assert changed.json()["held"] == 1
+
+
 def test_a_reservation_prices_each_line(api: Api) -> None:
     """tickets counts seats by type, given in label order; amount is the lines' sum."""
     session = session_in(api, new_room(api))

@@ -36,6 +36,14 @@ _HEADERS = {
     "Location": {"description": "Where the new resource lives.", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
     "ETag": {"description": "The entity tag of this version.", "schema": {"type": "string"}},
+    "Vary": {
+        "description": "The request headers the answer depends on.",
+        "schema": {"type": "string"},
+    },
+    "Content-Encoding": {
+        "description": "gzip when the body is gzip-coded (Accept-Encoding allowed it).",
+        "schema": {"type": "string"},
+    },
 }
 
 

@@ -31,3 +31,31 @@ def raw_json_response(
 ) -> Response:
     """An answer already encoded (a replayed idempotent answer: byte for byte the first)."""
     return Response(body, status, headers, JSON)
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header lets the answer be gzip-coded: gzip listed with a
+    weight above 0, or ``*`` above 0 with gzip not listed. A weight that is no number makes its
+    entry not count."""
+    if not header:
+        return False
+    star: bool | None = None
+    for entry in header.split(","):
+        name, _, params = entry.partition(";")
+        coding = name.strip().lower()
+        if coding not in ("gzip", "x-gzip", "*"):
+            continue
+        weight = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = -1.0
+        if weight < 0:
+            continue
+        if coding != "*":
+            return weight > 0
+        star = weight > 0
+    return bool(star)

@@ -25,10 +25,10 @@ from cinema_core.selling.ticket_types import MAX_DOCUMENT, MAX_TYPE_NAME, MAX_TY
 from cinema_core.sessions.session import DEFAULT_DURATION, DEFAULT_RATING, MAX_DURATION
 from entrypoints.http.framework.answers import Answer, out
 from entrypoints.http.framework.operations import Call, Operation, Param, Reply
-from entrypoints.http.framework.responses import raw_json_response
+from entrypoints.http.framework.responses import accepts_gzip, raw_json_response
 from entrypoints.http.framework.shapes import NOT_BLANK, Rules, days_from_now, field
 
-from .seat_maps import Quota, SeatMap, seat_map_json
+from .seat_maps import Quota, SeatMap, gzip_tag, seat_map_gzip, seat_map_json
 
 # A session's age rating (sessions.session.RATINGS): L (for all) or the least age.
 Rating = Literal["L", "10", "12", "14", "16", "18"]
@@ -308,11 +308,22 @@ def _tags(header: str) -> set[str]:
 
 def get_seats(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
-    body, tag = seat_map_json(call.services.box.seat_map(session_id))
-    headers = {"ETag": tag, "Cache-Control": "no-cache"}
+    seat_map = call.services.box.seat_map(session_id)
+    body, tag = seat_map_json(seat_map)
+    coded = accepts_gzip(call.request.headers.get("accept-encoding"))
+    # Either form's tag names the same seats: a client that switched encodings is as current.
+    current = {tag, gzip_tag(tag)}
+    headers = {
+        "ETag": gzip_tag(tag) if coded else tag,
+        "Cache-Control": "no-cache",
+        "Vary": "Accept-Encoding",
+    }
     wanted = call.request.headers.get("if-none-match")
-    if wanted is not None and (wanted.strip() == "*" or tag in _tags(wanted)):
+    if wanted is not None and (wanted.strip() == "*" or current & _tags(wanted)):
         return Response(status_code=304, headers=headers)
+    if coded:
+        body, _ = seat_map_gzip(seat_map)
+        headers["Content-Encoding"] = "gzip"
     return raw_json_response(body, headers=headers)
 
 
@@ -416,8 +427,15 @@ OPERATIONS = (
         get_seats,
         "The seat map, as it is now",
         {
-            200: Reply("Every seat with its status.", SeatMap, headers=("ETag",)),
-            304: Reply("Not modified: If-None-Match named the current ETag.", headers=("ETag",)),
+            200: Reply(
+                "Every seat with its status; gzip-coded when Accept-Encoding allows it.",
+                SeatMap,
+                headers=("ETag", "Vary", "Content-Encoding"),
+            ),
+            304: Reply(
+                "Not modified: If-None-Match named the current ETag (of either coding).",
+                headers=("ETag", "Vary"),
+            ),
         },
         tag="sessions",
         description=(
