@@ -98,9 +98,12 @@ def _changed(
     position: dict[Any, int],
     found: Sequence[Any],
 ) -> list[Seat]:
-    """``seats`` with each seat of ``found`` (rows ending in sql.seats.COLUMNS) put in its
-    place: a free one as the layout's free seat, the others as read."""
-    for *_, row, number, held_by, hold_expires_at, sale_id, ticket in found:
+    """``seats`` with each seat of ``found`` put in its place: a free one as the layout's free
+    seat, the others as read. Seat rows are those whose first column is NULL (the head row of
+    the statement, wherever it comes, is not), and end in sql.seats.COLUMNS."""
+    for head, *_, row, number, held_by, hold_expires_at, sale_id, ticket in found:
+        if head is not None:
+            continue
         index = position[(row, number)]
         if held_by is None and sale_id is None and ticket is None and hold_expires_at is None:
             seats[index] = free[index]
@@ -293,14 +296,15 @@ class PostgresReservationRepo:
             "reading the seat map",
             lambda db: db.execute(seat_sql.TOUCHED_SEATS, {"session_id": session_id}).fetchall(),
         )
-        if not found:
+        head = next((row for row in found if row[0] is not None), None)
+        if head is None:
             return []
-        layout, snapshot = found[0][:2]
+        layout, snapshot = head[:2]
         free, position = _seats_for_sale(tuple(layout))
         # Only the seats that are not plainly free come from the database, with the room's
         # layout; every other seat for sale is a free seat. add_session stores exactly the
         # room's seats for sale, so this is every seat of the session, in label order, as stored.
-        every = _changed(list(free), free, position, found[1:])
+        every = _changed(list(free), free, position, found)
         self._keep_seats(session_id, (snapshot, every, free, position))
         return every
 
@@ -318,12 +322,12 @@ class PostgresReservationRepo:
                 seat_sql.CHANGED_SEATS, {"session_id": session_id, "since": since}
             ).fetchall(),
         )
-        snapshot = found[0][0]
+        snapshot = next(row[0] for row in found if row[0] is not None)
         # Nothing changed: the same list of the same seats, which lets SeatMaps.seat_map hand
         # out its last map (and the HTTP layer its encoded body) instead of rebuilding it. A
         # change hands back every other seat as the very object it handed before, so the map
         # is patched at the changed seats alone.
-        every = _changed(kept.copy(), free, position, found[1:]) if len(found) > 1 else kept
+        every = _changed(kept.copy(), free, position, found) if len(found) > 1 else kept
         self._keep_seats(session_id, (snapshot, every, free, position))
         return every
 
