@@ -10,11 +10,9 @@ keeps a subquery that no longer locks from being flattened into the join).
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 from sqlalchemy.engine import Engine
 
@@ -127,24 +125,19 @@ class NoStockGuardTransaction(PostgresTransaction):
 class SettingRestockTransaction(PostgresTransaction):
     """A restock that reads what is left and sets it to that plus the units: the
     read-then-set an added restock exists to avoid (a hold taking units in between is undone,
-    its units made up).
+    its units made up; two such restocks write over each other).
 
-    ``readers``, when a subclass sets it, holds every racing restock between its read and its
-    write until all have read, so the lost update fires however the threads are scheduled (a
+    ``between_read_and_write`` is where a control run forces the order that shows it (a
     pause alone let a loaded machine run them one after another)."""
 
-    readers: ClassVar[threading.Barrier | None] = None
+    def between_read_and_write(self) -> None:
+        time.sleep(STOCK_PAUSE)
 
     def restock(self, code: str, units: int) -> Product | None:
         left = self._db.execute(products.STOCK_LEFT, {"code": code}).fetchone()
         if left is None or left[0] is None:
             return super().restock(code, 0) if left else None
-        if self.readers is None:
-            time.sleep(STOCK_PAUSE)
-        else:
-            # A straggler breaks the barrier: the others' lost updates already show the race.
-            with contextlib.suppress(threading.BrokenBarrierError):
-                self.readers.wait()
+        self.between_read_and_write()
         self._db.execute(
             "UPDATE products SET stock_left = %(left)s WHERE code = %(code)s",
             {"left": left[0] + units, "code": code},

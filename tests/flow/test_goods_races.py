@@ -5,8 +5,10 @@ As in test_database_limits.py, a seat lock that grants everything leaves the dat
 between the racers (real threads, each on a connection of its own, released together), every
 racer on a seat of its own. Each control run switches the guard off (the conditional update
 of the stock; the promo code's row lock) with a pause holding the window open, and shows the
-race firing; the guarded run, paused the same way, shows it never does. Each ends with the
-database's own account in SQL. The in-memory store is held to the same exact counts.
+race firing; the guarded run, paused the same way, shows it never does. The restock's control
+forces its order instead (Schedule): with a pause, the two ways it goes wrong could cancel
+out, and once under CI's load they did. Each ends with the database's own account in SQL.
+The in-memory store is held to the same exact counts.
 """
 
 from __future__ import annotations
@@ -180,16 +182,50 @@ def test_with_the_code_lock_exactly_max_uses_are_held(
     assert uses_held(engine, "POUCOS") == LIMIT
 
 
-def restock_race(box: BoxOffice) -> Round:
+class Schedule:
+    """The control's order, forced: every restock reads what is left before any buyer holds,
+    and writes only once every buyer is done, so both ways the read-then-set goes wrong fire
+    every time (the restocks write over each other, and over every hold), whatever the
+    scheduler does."""
+
+    def __init__(self) -> None:
+        self._read = threading.Barrier(RESTOCKS, timeout=10)
+        self.all_read = threading.Event()
+        self._bought = 0
+        self._all_bought = threading.Event()
+        self._mutex = threading.Lock()
+
+    def after_reading(self) -> None:
+        if self._read.wait() == 0:
+            self.all_read.set()
+        assert self._all_bought.wait(10), "the buyers did not all finish"
+
+    def bought(self) -> None:
+        with self._mutex:
+            self._bought += 1
+            if self._bought == BUYERS - RESTOCKS:
+                self._all_bought.set()
+
+
+def restock_race(box: BoxOffice, schedule: Schedule | None = None) -> Round:
     """BUYERS threads released together: half add one combo to the stock (an admin's PATCH
     /products/{code}), half hold a seat of their own with one combo."""
     session = new_session(box, days=1).session
     labels = [str(label) for label in session.labels()]
 
+    def buy(i: int) -> Reservation:
+        return box.reserve(f"buyer-{i}", session.id, [labels[i]], None, Extras.asked({"combo": 1}))
+
     def act(i: int) -> Any:
         if i % 2:
             return box.change_product("combo", add=1)
-        return box.reserve(f"buyer-{i}", session.id, [labels[i]], None, Extras.asked({"combo": 1}))
+        if schedule is None:
+            return buy(i)
+        assert schedule.all_read.wait(10), "the restocks did not all read"
+        try:
+            return buy(i)
+        finally:
+            schedule.bought()
 
     results = run_together(BUYERS, act)
     return Round(
@@ -208,17 +244,21 @@ RESTOCKS = BUYERS // 2
 def test_control_a_restock_that_sets_the_stock_undoes_racing_holds(
     engine: sa.Engine, clock: ManualClock
 ) -> None:
-    """CONTROL: a restock that reads what is left and sets it plus one: holds taking a combo
-    in between are written over, and units are made up (held + left passes stock + restocks)."""
+    """CONTROL: a restock that reads what is left and sets it plus one, in the order that
+    shows it (Schedule): all eight read 5, the buyers hold the 5 there are, and every restock
+    sets 6, writing over the holds and over each other. Units are made up and lost:
+    held + left is 5 + 6, not the stock plus the restocks (13)."""
+    schedule = Schedule()
 
-    class Gathered(SettingRestockTransaction):
-        readers = threading.Barrier(RESTOCKS, timeout=10)
+    class Scheduled(SettingRestockTransaction):
+        def between_read_and_write(self) -> None:
+            schedule.after_reading()
 
-    box = box_on(UnguardedCounterRepo(engine, Gathered), clock)
-    outcome = restock_race(box)
+    box = box_on(UnguardedCounterRepo(engine, Scheduled), clock)
+    outcome = restock_race(box, schedule)
     assert outcome.unexpected == []
-    held, left = units_held(engine, "combo")
-    assert held + left != LIMIT + RESTOCKS, (outcome, held, left)
+    assert (outcome.winners, outcome.refused) == (LIMIT, BUYERS - RESTOCKS - LIMIT)
+    assert units_held(engine, "combo") == (LIMIT, LIMIT + 1)
 
 
 @pytest.mark.postgres
