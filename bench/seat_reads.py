@@ -24,10 +24,9 @@ from adapters.postgres import PostgresReservationRepo, upgrade
 from cinema_core import BoxOffice, Money, SystemClock
 from cinema_core.memory import InMemorySeatLock
 
+from .options import Options
 from .process_cpu import cpu_seconds, database_backends
 from .resources import create_database, drop_database, server_url
-
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def _backends_cpu(admin_url: str, database: str) -> float:
@@ -73,7 +72,8 @@ def _writes(url: str, admin_url: str, database: str, session_id: object, count: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--postgres-url", default=os.environ.get("CINEMA_BENCH_POSTGRES_URL", ADMIN_URL)
+        "--postgres-url",
+        default=os.environ.get("CINEMA_BENCH_POSTGRES_URL", Options().postgres_url),
     )
     parser.add_argument("--touched", default="0,500,2600", help="comma-separated counts")
     parser.add_argument("--reads", type=int, default=2000)

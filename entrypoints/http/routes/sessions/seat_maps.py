@@ -159,16 +159,16 @@ def gzip_tag(tag: str) -> str:
     return tag[:-1] + '-gzip"'
 
 
-def seat_map_gzip(m: cinema_core.SeatMap) -> tuple[bytes, str]:
-    """``seat_map_json(m)`` gzip-coded, with its own entity tag (``gzip_tag``)."""
-    body, tag = seat_map_json(m)
-    kept = _GZIPPED.get(m.session_id)
+def gzipped(session_id: UUID, body: bytes, tag: str) -> bytes:
+    """A session's seat-map ``body`` (of entity tag ``tag``, from ``seat_map_json``)
+    gzip-coded, made once for each version."""
+    kept = _GZIPPED.get(session_id)
     if kept is None or kept[0] != tag:
         kept = (tag, gzip.compress(body, compresslevel=1, mtime=0))
-        if m.session_id not in _GZIPPED and len(_GZIPPED) >= _BODIES_SIZE:
+        if session_id not in _GZIPPED and len(_GZIPPED) >= _BODIES_SIZE:
             _GZIPPED.clear()
-        _GZIPPED[m.session_id] = kept
-    return kept[1], gzip_tag(tag)
+        _GZIPPED[session_id] = kept
+    return kept[1]
 
 
 def _parts(
