@@ -106,11 +106,11 @@ def test_a_signed_in_request_takes_both_limits_in_one_redis_call(
     open_http_api: OpenApi, own_redis: RedisServer
 ) -> None:
     """Over Redis, the client's and the user's buckets cost a request one script call, and the
-    user's limit is told from inside it."""
+    user's limit is told from inside it (bursts under ten: nothing is leased ahead)."""
     api = open_http_api(
         redis_url=own_redis.url,
         rate_per_client=1000,
-        burst_per_client=1000,
+        burst_per_client=9,
         rate_per_user=0.001,
         burst_per_user=3,
     )
@@ -123,3 +123,22 @@ def test_a_signed_in_request_takes_both_limits_in_one_redis_call(
     # One script call a request (the INFO is the count's own), which reads Redis' clock once
     # and reads, writes and sets the expiry of both buckets.
     assert ran == Counter(evalsha=3, time=3, hmget=6, hset=6, pexpire=6, info=1)
+
+
+@pytest.mark.redis
+def test_a_busy_clients_tokens_are_leased_a_tenth_of_its_burst_at_a_time(
+    open_http_api: OpenApi, own_redis: RedisServer
+) -> None:
+    """A process takes a tenth of a bucket's burst from Redis at once and spends it without a
+    round trip: twenty requests of one client cost two script calls, and the limit holds."""
+    api = open_http_api(
+        redis_url=own_redis.url, rate_per_client=0.001, burst_per_client=100, rate_per_user=0
+    )
+    assert api.get("/sessions").status_code == 200  # Redis learns the script; 9 tokens left
+    before = Counter(own_redis.commands())
+    statuses = [api.get("/sessions").status_code for _ in range(20)]
+    ran = Counter(own_redis.commands()) - before
+    assert statuses == [200] * 20
+    assert ran["evalsha"] == 2
+    statuses = [api.get("/sessions").status_code for _ in range(80)]
+    assert statuses == [200] * 79 + [429]

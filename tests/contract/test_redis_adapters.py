@@ -519,3 +519,71 @@ def test_client_text_of_any_characters_is_a_valid_key(limiters, stores):
     assert stores[0].begin(odd, odd, "fp") is None
     stores[0].finish(odd, odd, "fp", ANSWER)
     assert stores[1].begin(odd, odd, "fp") == ANSWER
+
+
+# -- leases: a tenth of a burst taken at once, spent by one process ----------------------------
+
+
+@pytest.fixture
+def still_limiters(clients: list[Client], prefix: str) -> list[RedisRateLimiter]:
+    """Limiters whose leases never lapse by themselves: a loaded machine's pause cannot."""
+    return [RedisRateLimiter(c, prefix, monotonic=lambda: 100.0) for c in clients]
+
+
+def test_processes_spending_leases_pass_the_burst_and_no_more(still_limiters):
+    """Two processes taking in turn from a bucket of 20 (leases of 2): 20 pass between them,
+    then both are refused."""
+    a, b = still_limiters[:2]
+    passed = [limiter.take("u1", 0.001, 20) == 0 for _ in range(11) for limiter in (a, b)]
+    assert passed == [True] * 20 + [False] * 2
+
+
+def test_a_lease_not_spent_within_its_second_lapses(clients, prefix):
+    """A process's leftover token is not spent once its second is over (the bucket may have
+    refilled meanwhile): of a bucket of 20, 19 pass."""
+    now = [100.0]
+    limiter = RedisRateLimiter(clients[0], prefix, monotonic=lambda: now[0])
+    assert limiter.take("u1", 0.001, 20) == 0  # one spent, one leased
+    now[0] += 1.0
+    passed = [limiter.take("u1", 0.001, 20) == 0 for _ in range(20)]
+    assert passed == [True] * 18 + [False] * 2
+
+
+def test_a_lease_is_spent_until_its_second_is_over(clients, prefix):
+    """Just before its second is over the leased token still passes: of a bucket of 20, 20
+    pass."""
+    now = [100.0]
+    limiter = RedisRateLimiter(clients[0], prefix, monotonic=lambda: now[0])
+    assert limiter.take("u1", 0.001, 20) == 0
+    now[0] += 0.999
+    passed = [limiter.take("u1", 0.001, 20) == 0 for _ in range(20)]
+    assert passed == [True] * 19 + [False]
+
+
+def test_a_refused_take_all_gives_back_what_it_spent_from_later_leases(still_limiters):
+    """Refused at its first bucket, take_all leaves the second bucket as it was, the token it
+    had spent from that bucket's lease included."""
+    limiter = still_limiters[0]
+    limiter.take("second", 0.001, 20)  # one spent, one leased
+    limiter.take("first", 0.001, 1)
+    assert limiter.take_all([("first", 0.001, 1), ("second", 0.001, 20)]) > 0
+    assert [limiter.take("second", 0.001, 20) == 0 for _ in range(20)] == [True] * 19 + [False]
+
+
+@pytest.mark.parametrize("guarded", [False, True], ids=["control-unguarded", "guarded"])
+def test_takers_racing_on_one_lease_spend_each_token_once(still_limiters, guarded):
+    """Twenty takers at once on one process's lease of a bucket of 20: with the lock, 20 pass
+    in all. The control run, its lock off and two takers made to read the lease together,
+    spends one token twice."""
+    from tests.unguarded_leases import unguarded
+
+    limiter = still_limiters[0]
+    assert limiter.take("u1", 0.001, 20) == 0  # one spent, one leased
+    racing = limiter if guarded else unguarded(limiter, 2)
+    waits = run_together(2 if not guarded else 20, lambda _: racing.take("u1", 0.001, 20))
+    later = [racing.take("u1", 0.001, 20) == 0 for _ in range(20)]
+    passed = 1 + sum(1 for wait in waits if wait == 0) + sum(later)
+    if guarded:
+        assert passed == 20
+    else:
+        assert passed == 21, "the control run did not race"
