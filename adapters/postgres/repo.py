@@ -34,6 +34,7 @@ from .after_sale import AfterSaleStatements
 from .driver_errors import is_transient, sqlstate, unavailable
 from .engine import engine_for, probing
 from .executor import Executor
+from .fresh_reads import FreshReads
 from .payments import PaymentStatements
 from .sql import outbox as outbox_sql
 from .sql import products as product_sql
@@ -144,6 +145,7 @@ class PostgresReservationRepo:
         # CHANGED_SEATS) and the seats (see seats()). Callers never change the list they are
         # handed.
         self._seat_reads: dict[UUID, _SeatRead] = {}
+        self._fresh_seats: FreshReads[UUID, list[Seat]] = FreshReads()
         # Called after each commit that recorded events (e.g. to wake the relay at once).
         self.on_commit: list[Callable[[], None]] = []
         # The current trace's W3C traceparent, stamped on the events a transaction records
@@ -289,6 +291,10 @@ class PostgresReservationRepo:
         return counts
 
     def seats(self, session_id: UUID) -> list[Seat]:
+        # The readers of one session that ask while its read runs share the next one.
+        return self._fresh_seats.read(session_id, lambda: self._read_seats(session_id))
+
+    def _read_seats(self, session_id: UUID) -> list[Seat]:
         last = self._seat_reads.get(session_id)
         if last is not None:
             return self._seats_since(session_id, *last)
