@@ -53,6 +53,16 @@ class _Database:
         self.hold.set()
         self.holding = threading.Event()
 
+    def held_read(
+        self, reads: FreshReads[str, str], key: str = "s"
+    ) -> tuple[threading.Thread, list[Any]]:
+        """A read of ``key`` under way, held after its snapshot; then the value changes."""
+        self.hold.clear()
+        started = _in_thread(lambda: reads.read(key, self.read))
+        assert self.holding.wait(5)
+        self.value = "after"  # committed while the read is under way
+        return started
+
     def read(self) -> str:
         seen = self.value  # the snapshot: what the run answers, whatever changes after
         self.runs += 1
@@ -69,10 +79,7 @@ def test_a_caller_that_asks_after_a_write_sees_it_though_a_read_was_under_way(
     the write must see it. Joining the read under way (the control) answers the old value."""
     reads: FreshReads[str, str] = FreshReads() if guarded else JoinsTheRunningRead()
     db = _Database()
-    db.hold.clear()
-    first, first_out = _in_thread(lambda: reads.read("s", db.read))
-    assert db.holding.wait(5)
-    db.value = "after"  # committed before the second caller asks
+    first, first_out = db.held_read(reads)
     second, second_out = _in_thread(lambda: reads.read("s", db.read))
     _until_inside(reads, "s", 2)
     db.hold.set()
@@ -89,10 +96,7 @@ def test_the_callers_that_ask_during_a_read_share_the_next_one() -> None:
     """Ten callers asking while a read runs cost one more read between them, not ten."""
     reads: FreshReads[str, str] = FreshReads()
     db = _Database()
-    db.hold.clear()
-    first, _ = _in_thread(lambda: reads.read("s", db.read))
-    assert db.holding.wait(5)
-    db.value = "after"
+    first, _ = db.held_read(reads)
     waiting = [_in_thread(lambda: reads.read("s", db.read)) for _ in range(10)]
     _until_inside(reads, "s", 11)
     db.hold.set()
@@ -106,9 +110,7 @@ def test_keys_do_not_wait_for_each_other() -> None:
     """A read of one key held up does not hold up another key's."""
     reads: FreshReads[str, str] = FreshReads()
     db = _Database()
-    db.hold.clear()
-    held, _ = _in_thread(lambda: reads.read("a", db.read))
-    assert db.holding.wait(5)
+    held, _ = db.held_read(reads, "a")
     assert reads.read("b", lambda: "b's") == "b's"
     db.hold.set()
     held.join(5)
