@@ -184,7 +184,7 @@ def running(
     stack = Stack(options, free_port(), secret, namespace, workers, env, workdir / "server.log")
     stack.notes.append(
         f"rate limits on at {int(UNREACHABLE_RATE):,} requests/s per user and per client "
-        "(each request pays for the check, none is refused)"
+        "(each request goes through the limiter and its leases, none is refused)"
         if options.rate_limits
         else "rate limits switched off (--no-rate-limits)"
     )
