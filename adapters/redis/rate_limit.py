@@ -19,7 +19,8 @@ from .cluster import ClusterClient
 # limit is then as exact as with no leases.
 LEASE_SHARE = 10
 LEASE_SECONDS = 1.0
-# Past this many keys leased, the ones whose second is over are swept from memory.
+# Past this many keys leased, the ones whose second is over are swept from memory, at most
+# once a second (a sweep on every lease would cost each request all the keys of the second).
 LEASES_KEPT = 10_000
 
 # One script takes tokens from each bucket in KEYS, in order, with ARGV holding each one's
@@ -90,6 +91,7 @@ class RedisRateLimiter:
         self._monotonic = monotonic
         # key → (tokens leased and not yet spent, the monotonic time they lapse at)
         self._leases: dict[str, tuple[int, float]] = {}
+        self._swept_at = monotonic()
         self._mutex = threading.Lock()
 
     def take(self, key: str, rate: float, burst: int) -> float:
@@ -149,8 +151,9 @@ class RedisRateLimiter:
             self._leases[key] = (held + tokens, min(lapses, lapsed))
         else:
             self._leases[key] = (tokens, lapses)
-        if len(self._leases) > LEASES_KEPT:
+        if len(self._leases) > LEASES_KEPT and now - self._swept_at >= LEASE_SECONDS:
             self._leases = {k: lease for k, lease in self._leases.items() if lease[1] > now}
+            self._swept_at = now
 
     def _lease(self, buckets: Sequence[Bucket]) -> tuple[float, list[int]]:
         """The wait (0 if every bucket had a token) and the tokens each bucket gave, up to

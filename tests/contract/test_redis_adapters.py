@@ -587,3 +587,20 @@ def test_takers_racing_on_one_lease_spend_each_token_once(still_limiters, guarde
         assert passed == 20
     else:
         assert passed == 21, "the control run did not race"
+
+
+def test_leases_of_many_keys_are_swept_once_their_second_is_over(clients, prefix, monkeypatch):
+    """Leases of keys no longer asked for do not pile up in a process: past the bound, those
+    whose second is over are dropped, and a live lease is still spent."""
+    import adapters.redis.rate_limit as rate_limit
+
+    monkeypatch.setattr(rate_limit, "LEASES_KEPT", 5)
+    now = [100.0]
+    limiter = RedisRateLimiter(clients[0], prefix, monotonic=lambda: now[0])
+    for n in range(6):
+        limiter.take(f"old{n}", 0.001, 20)
+    now[0] += 1.5
+    assert limiter.take("live", 0.001, 20) == 0  # leases one more, sweeps the six old ones
+    assert len(limiter._leases) == 1
+    passed = [limiter.take("live", 0.001, 20) == 0 for _ in range(20)]
+    assert passed == [True] * 19 + [False]
