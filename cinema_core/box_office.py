@@ -244,7 +244,11 @@ class BoxOffice:
     @waiting.default
     def _waiting(self) -> WaitingRooms:
         return WaitingRooms(
-            self.holding, self.waiting_lines, AdmissionTokens(self.admission_key), self.admission
+            self.holding,
+            self.waiting_lines,
+            AdmissionTokens(self.admission_key),
+            self.admission,
+            self.holds,
         )
 
     # -- rooms and sessions -----------------------------------------------------------------
@@ -325,6 +329,18 @@ class BoxOffice:
     ) -> Reservation:
         """Hold all the seats for ``hold``, or none (see ``Holds.reserve``)."""
         return self.holds.reserve(user_id, session_id, seats, tickets, extras)
+
+    def reserve_unadmitted(
+        self,
+        user_id: str,
+        session_id: UUID,
+        seats: Sequence[str],
+        tickets: Mapping[str, int] | None = None,
+        extras: Extras = NO_EXTRAS,
+    ) -> Reservation:
+        """``reserve`` for a buyer who brought no admission, with no ``check_admission``
+        before: the seat lock reads the waiting room (see ``WaitingRooms.reserve_unadmitted``)."""
+        return self.waiting.reserve_unadmitted(user_id, session_id, seats, tickets, extras)
 
     def reserve_best(
         self,

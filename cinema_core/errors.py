@@ -301,6 +301,15 @@ class StoreUnavailable(CinemaError):
     code, status, default_message = "unavailable", 503, "The box office cannot serve right now."
 
 
+class WaitingRoomMayBeOn(Exception):
+    """The seat lock took nothing: the session's waiting room is on, or the lock cannot tell.
+
+    Raised only to a caller that asked the lock to check the room with the seats
+    (``SeatLock.acquire(..., unless_waiting=True)``), which then checks the admission itself;
+    never an answer to a client.
+    """
+
+
 class AdmissionRequired(CinemaError):
     code, status = "admission_required", 403
     default_message = "This session is behind a waiting room: join its queue to be admitted."

@@ -498,12 +498,20 @@ class SeatLock(Protocol):
     """
 
     def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: str,
+        ttl: float,
+        *,
+        unless_waiting: bool = False,
     ) -> None:
         """Take every seat for ``owner`` for ``ttl`` seconds, in one atomic step, or none.
 
         Raises ``SeatsUnavailable`` naming the seats another owner has, or
-        ``BackendUnavailable``.
+        ``BackendUnavailable``. With ``unless_waiting`` the session's waiting room is read in
+        the same step: on, or not known to this lock, it takes nothing and raises
+        ``WaitingRoomMayBeOn``, so that a buyer with no admission costs one round trip.
         """
         ...
 

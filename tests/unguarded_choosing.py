@@ -24,6 +24,7 @@ from cinema_core.selling.choosing import BestAvailable
 from cinema_core.selling.gaps import stranded
 from cinema_core.selling.holds import Holds
 from cinema_core.selling.reservations import hold_seats
+from cinema_core.waiting.use_cases import WaitingRooms
 
 
 class NaiveBestAvailable(BestAvailable):
@@ -104,6 +105,13 @@ class _WithoutGapRows(BoxOffice):
     @counter.default
     def _counter(self) -> Counter:
         return Counter(self.holding, self.holds, self.best)
+
+    # After holds too: the waiting rooms hold for buyers with no admission.
+    waiting: WaitingRooms = attrs.field(init=False, repr=False)
+
+    @waiting.default
+    def _waiting_rooms(self) -> WaitingRooms:
+        return BoxOffice._waiting(self)
 
 
 def _like(kind: type[BoxOffice], box: BoxOffice) -> BoxOffice:

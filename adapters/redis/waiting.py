@@ -287,5 +287,14 @@ class RedisWaitingLines:
         )
 
     def _keys(self, session_id: UUID) -> list[str]:
-        tag = f"{self._prefix}:{{{session_id}}}"
-        return [f"{tag}:{part}" for part in ("room", "waiting", "active", "users", "tickets")]
+        return _queue_keys(self._prefix, session_id)
+
+
+def _queue_keys(prefix: str, session_id: UUID) -> list[str]:
+    tag = f"{prefix}:{{{session_id}}}"
+    return [f"{tag}:{part}" for part in ("room", "waiting", "active", "users", "tickets")]
+
+
+def room_key(namespace: str, session_id: UUID) -> str:
+    """The key of the session's room settings (the seat lock reads them in its own script)."""
+    return _queue_keys(f"{namespaced(namespace)}:wait", session_id)[0]

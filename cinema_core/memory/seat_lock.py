@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from cinema_core.errors import SeatsUnavailable
+from cinema_core.errors import SeatsUnavailable, WaitingRoomMayBeOn
 from cinema_core.kernel.clock import Clock, SystemClock
 from cinema_core.rooms.seats import SeatLabel
 
@@ -30,8 +30,17 @@ class InMemorySeatLock:
         self._mutex = threading.Lock()
 
     def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: str,
+        ttl: float,
+        *,
+        unless_waiting: bool = False,
     ) -> None:
+        if unless_waiting:
+            # The waiting rooms live elsewhere in memory: asking them costs no round trip.
+            raise WaitingRoomMayBeOn()
         now = self._clock.now()
         with self._mutex:
             self._forget_lapsed(now)

@@ -23,6 +23,7 @@ from cinema_core.errors import (
     CinemaError,
     IdempotencyInProgress,
     IdempotencyKeyReused,
+    WaitingRoomMayBeOn,
     WaitingRoomUnavailable,
 )
 from cinema_core.kernel.clock import Clock, SystemClock
@@ -282,13 +283,23 @@ class SeatLockWithPause:
         self._probe = _Probe(outages, backend, clock, pause)
 
     def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: str,
+        ttl: float,
+        *,
+        unless_waiting: bool = False,
     ) -> None:
         """Take the seats in the lock service, or raise ``BackendUnavailable`` at once while
         it rests after a failure."""
         if self._probe.resting():
             raise BackendUnavailable(f"{self._backend}: not asked for a while after failing")
-        self._probe.attempt(lambda: self._primary.acquire(session_id, labels, owner, ttl))
+        self._probe.attempt(
+            lambda: self._primary.acquire(
+                session_id, labels, owner, ttl, unless_waiting=unless_waiting
+            )
+        )
 
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         """Drop the owner's locks in the lock service."""
@@ -323,13 +334,24 @@ class ForgivingSeatLock:
         self._mutex = threading.Lock()
 
     def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: str,
+        ttl: float,
+        *,
+        unless_waiting: bool = False,
     ) -> None:
-        """Take the seats in the lock service; while it is down, take nothing and say so."""
+        """Take the seats in the lock service; while it is down, take nothing and say so.
+
+        Asked to read the waiting room too, a lock service that is down cannot tell:
+        ``WaitingRoomMayBeOn``, and the caller's own check (which fails closed) decides."""
         try:
-            self._primary.acquire(session_id, labels, owner, ttl)
+            self._primary.acquire(session_id, labels, owner, ttl, unless_waiting=unless_waiting)
         except BackendUnavailable as error:
             self._outages.failed(self._backend, error)
+            if unless_waiting:
+                raise WaitingRoomMayBeOn() from error
             with self._mutex:
                 if len(self._untaken) >= UNTAKEN_REMEMBERED:
                     self._untaken.clear()  # forgetting one costs only a release tried in vain

@@ -21,7 +21,12 @@ from uuid import UUID
 
 import attrs
 
-from cinema_core.errors import ProductSoldOut, PromoCodeInvalid, SessionNotFound
+from cinema_core.errors import (
+    ProductSoldOut,
+    PromoCodeInvalid,
+    SessionNotFound,
+    WaitingRoomMayBeOn,
+)
 from cinema_core.events import envelopes as events
 from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.goods.products import product_lines, quantities
@@ -241,10 +246,22 @@ class Holding:
         labels: Sequence[SeatLabel],
         owner: UUID,
         ttl: float | None = None,
+        *,
+        admit: Callable[[], None] | None = None,
     ) -> None:
         """Take the seat lock for ``owner`` for ``ttl`` seconds (a hold's length if ``None``);
-        ``SeatsUnavailable`` names the seats someone else holds (the lock mirrors holds)."""
+        ``SeatsUnavailable`` names the seats someone else holds (the lock mirrors holds).
+
+        ``admit`` is a waiting-room check not made yet: the lock reads the session's room in
+        the same round trip, and ``admit`` runs (raising for a buyer the room does not admit)
+        only if the room may be on."""
         seconds = self.hold.total_seconds() if ttl is None else ttl
+        if admit is not None:
+            try:
+                self.seat_lock.acquire(session_id, labels, str(owner), seconds, unless_waiting=True)
+                return
+            except WaitingRoomMayBeOn:
+                admit()
         self.seat_lock.acquire(session_id, labels, str(owner), seconds)
 
     def unlock(self, session_id: UUID, labels: Sequence[SeatLabel], owner: UUID) -> None:

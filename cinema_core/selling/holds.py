@@ -69,8 +69,12 @@ class Holds:
         extras: Extras = NO_EXTRAS,
         *,
         then: HoldStep | None = None,
+        admit: Callable[[], None] | None = None,
     ) -> Reservation:
         """Hold all the seats for ``hold``, or none (``SeatsUnavailable`` names the taken ones).
+
+        ``admit`` is the session's waiting-room check, left to the seat lock's round trip
+        (``Holding.lock``).
 
         ``extras`` (products, a promo code) are taken with the seats, all or none
         (``ProductSoldOut``, ``UnknownProduct``, ``PromoCodeInvalid``).
@@ -96,7 +100,7 @@ class Holds:
         labels = reservation.seats
         # The lock mirrors the hold and lapses with it, so later requests for these seats are
         # turned away before they reach the store. It only filters: the store decides.
-        self.holding.lock(session.id, labels, reservation.id)
+        self.holding.lock(session.id, labels, reservation.id, admit=admit)
 
         def work(tx: Transaction) -> Reservation:
             if session.forbid_single_gaps:

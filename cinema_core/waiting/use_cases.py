@@ -8,6 +8,7 @@ lasts; it stops serving once it lapses or its user leaves the queue, whatever it
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -20,9 +21,12 @@ from cinema_core.errors import (
     QueueTicketNotFound,
     WaitingRoomOff,
 )
+from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.kernel.clock import Clock
 from cinema_core.ports import WaitingLines
 from cinema_core.selling.holding import Holding
+from cinema_core.selling.holds import Holds
+from cinema_core.selling.reservations import Reservation
 from cinema_core.waiting.room import Place, PlaceStatus, RoomFigures, RoomSettings
 from cinema_core.waiting.tokens import AdmissionClaims, AdmissionTokens
 
@@ -58,6 +62,7 @@ class WaitingRooms:
     lines: WaitingLines
     tokens: AdmissionTokens
     lasts: timedelta
+    holds: Holds
 
     @property
     def _clock(self) -> Clock:
@@ -99,6 +104,23 @@ class WaitingRooms:
             raise QueueTicketNotFound()
         self.lines.leave(session_id, ticket)
         return place
+
+    def reserve_unadmitted(
+        self,
+        user_id: str,
+        session_id: UUID,
+        seats: Sequence[str],
+        tickets: Mapping[str, int] | None = None,
+        extras: Extras = NO_EXTRAS,
+    ) -> Reservation:
+        """A hold for a buyer who brought no admission. The seat lock reads the session's
+        room in the round trip that takes the seats; only if the room may be on does the
+        admission check run (``AdmissionRequired`` while it is on), before anything is held."""
+
+        def admit() -> None:
+            self.check_admission(session_id, user_id, None)
+
+        return self.holds.reserve(user_id, session_id, seats, tickets, extras, admit=admit)
 
     def check_admission(
         self, session_id: UUID, user_id: str, token: str | None, *, staff: bool = False

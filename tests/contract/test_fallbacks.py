@@ -355,10 +355,16 @@ class SwitchedSeatLock(InMemorySeatLock):
         self.calls = 0
 
     def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: str,
+        ttl: float,
+        *,
+        unless_waiting: bool = False,
     ) -> None:
         self._answering()
-        super().acquire(session_id, labels, owner, ttl)
+        super().acquire(session_id, labels, owner, ttl, unless_waiting=unless_waiting)
 
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         self._answering()

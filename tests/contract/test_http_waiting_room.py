@@ -3,6 +3,7 @@ admitted in arrival order at the rate, and POST /reservations asks for a valid a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx2 as httpx
@@ -11,6 +12,16 @@ import pytest
 from tests.contract.http_app import Api, bad_fields, error_code
 
 ON = {"enabled": True, "admit_per_minute": 60, "max_active": 200}
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def api(request: pytest.FixtureRequest, open_http_api: Callable[..., Api]) -> Api:
+    """In memory, and with the queues and seat locks in Redis (where the seat lock's own
+    script reads the room for a buyer with no admission)."""
+    if request.param == "memory":
+        return open_http_api()
+    redis_url = request.getfixturevalue("redis_url")
+    return open_http_api(redis_url=redis_url, namespace=request.getfixturevalue("redis_prefix"))
 
 
 def room_url(session_id: str) -> str:
@@ -241,3 +252,32 @@ def test_admission_errors_follow_accept_language(api: Api) -> None:
     )
     assert error_code(answer) == "admission_required"
     assert "fila" in answer.json()["error"]["message"]
+
+
+@pytest.mark.redis
+def test_a_buyer_with_no_admission_costs_one_redis_script_room_and_seats(
+    open_http_api: Callable[..., Api],
+) -> None:
+    """Over Redis, a reservation of chosen seats with no admission reads the session's room in
+    the seat lock's own script: one call and no other read of the room; with the room on,
+    the same call turns the buyer away (403) and a second read makes the answer."""
+    from collections import Counter
+
+    from tests.redis_cluster import RedisServer
+
+    with RedisServer(17211) as own_redis:
+        api = open_http_api(redis_url=own_redis.url)
+        session_id = api.create_session()["id"]
+        assert reserve(api, session_id, "alice", None, "A1").status_code == 201  # scripts learnt
+        before = Counter(own_redis.commands())
+        assert reserve(api, session_id, "bob", None, "A2").status_code == 201
+        ran = Counter(own_redis.commands()) - before
+        assert ran == Counter(evalsha=1, hget=1, get=1, set=1, info=1)
+        on = api.request("PUT", room_url(session_id), json=ON, headers=api.admin)
+        assert on.status_code == 200
+        before = Counter(own_redis.commands())
+        refused = reserve(api, session_id, "carol", None, "A3")
+        ran = Counter(own_redis.commands()) - before
+        assert (refused.status_code, error_code(refused)) == (403, "admission_required")
+        assert ran["evalsha"] == 1
+        assert ran["set"] == 0

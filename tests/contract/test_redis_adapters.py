@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -241,6 +241,137 @@ def test_exactly_one_of_many_racing_acquirers_wins(url, prefix, session_id):
             c.close()
     assert sum(result is None for result in results) == 1
     assert all(r is None or isinstance(r, SeatsUnavailable) for r in results)
+
+
+# -- the waiting room read by the seat lock's own script --------------------------------------
+
+
+def _room(client: Client, prefix: str, session_id: UUID, enabled: bool) -> None:
+    from datetime import UTC, datetime
+
+    from adapters.redis import RedisWaitingLines
+    from cinema_core.waiting.room import RoomSettings
+
+    lines = RedisWaitingLines(client, prefix)
+    lines.configure(session_id, RoomSettings(enabled, 600, 200), datetime.now(UTC))
+
+
+def test_a_lock_asked_unless_waiting_takes_the_seats_while_no_room_is_on(locks, session_id):
+    """No room, or a room switched off: the seats are taken as by a plain acquire."""
+    a, b, _ = locks
+    a.acquire(session_id, seats("A1"), "owner-a", 30, unless_waiting=True)
+    with pytest.raises(SeatsUnavailable):
+        b.acquire(session_id, seats("A1"), "owner-b", 30, unless_waiting=True)
+
+
+def test_a_lock_asked_unless_waiting_takes_nothing_while_the_room_is_on(
+    locks, client, prefix, session_id
+):
+    """The room switched on in any process: the lock says so and takes no seat; switched off
+    again, the seats are taken."""
+    from cinema_core.errors import WaitingRoomMayBeOn
+
+    a, b, _ = locks
+    _room(client, prefix, session_id, True)
+    with pytest.raises(WaitingRoomMayBeOn):
+        a.acquire(session_id, seats("A1", "A2"), "owner-a", 30, unless_waiting=True)
+    assert b.locked(session_id, seats("A1", "A2")) == set()
+    b.acquire(session_id, seats("A1"), "owner-b", 30)  # a buyer admitted by the room
+    _room(client, prefix, session_id, False)
+    with pytest.raises(SeatsUnavailable) as refused:
+        a.acquire(session_id, seats("A1", "A2"), "owner-a", 30, unless_waiting=True)
+    assert refused.value.seats == ["A1"]
+
+
+# Switches the session's room on and answers the seat keys there are at that instant, in one
+# step on the seats' node: what the race test below compares the end of the run with.
+_SWITCH_ON_AND_LIST_SEATS = """
+redis.call('HSET', KEYS[1], 'enabled', '1', 'rate', '600', 'max', '200')
+return redis.call('KEYS', ARGV[1])
+"""
+
+
+class CheckThenTakeSeatLock(RedisSeatLock):
+    """The control: the room read in a round trip of its own before the seats are taken (as a
+    box office that asks the waiting room, then the lock), with a pause in between."""
+
+    def __init__(self, client: Client, prefix: str, between: Callable[[], None]):
+        super().__init__(client, prefix)
+        self._room_client = client
+        self._room_prefix = prefix
+        self._between = between
+
+    def acquire(self, session_id, labels, owner, ttl, *, unless_waiting=False):
+        from adapters.redis.waiting import room_key
+        from cinema_core.errors import WaitingRoomMayBeOn
+
+        if unless_waiting:
+            if self._room_client.hget(room_key(self._room_prefix, session_id), "enabled") == b"1":
+                raise WaitingRoomMayBeOn()
+            self._between()
+        super().acquire(session_id, labels, owner, ttl)
+
+
+@pytest.mark.parametrize("guarded", [False, True], ids=["control-check-then-take", "one-script"])
+def test_no_seat_is_taken_unless_waiting_once_the_room_is_on(clients, prefix, session_id, guarded):
+    """Buyers with no admission take seats through two processes while an admin switches the
+    session's room on: every seat taken after that instant is a seat the room let through. In
+    one script, none is; the control, reading the room before taking in another round trip,
+    takes one after the room went on."""
+    from adapters.redis.waiting import room_key
+    from cinema_core.errors import WaitingRoomMayBeOn
+
+    room = room_key(prefix, session_id)
+    pattern = f"{prefix.rstrip(':')}:seat:{{{session_id}}}:*"
+    switch_on = clients[2].register_script(_SWITCH_ON_AND_LIST_SEATS)
+    at_switch: list[set[bytes]] = []
+    checked, switched = threading.Event(), threading.Event()
+
+    def switch() -> None:
+        at_switch.append(set(switch_on(keys=[room], args=[pattern])))
+        switched.set()
+
+    if guarded:
+        locks = [RedisSeatLock(c, prefix) for c in clients[:2]]
+    else:
+
+        def between() -> None:  # the first buyer's take waits for the switch
+            if not checked.is_set():
+                checked.set()
+                assert switched.wait(5)
+
+        locks = [CheckThenTakeSeatLock(c, prefix, between) for c in clients[:2]]
+    taken = [0, 0]
+
+    def buyer(index: int) -> None:
+        for n in range(1, 200):
+            label = seats(f"{'AB'[index]}{n}")
+            try:
+                locks[index].acquire(session_id, label, f"buyer-{index}", 30, unless_waiting=True)
+            except WaitingRoomMayBeOn:
+                return
+            taken[index] += 1
+            if index == 0 and n == 20 and guarded:
+                switch()
+
+    if guarded:
+        run_together(2, buyer)
+    else:
+        threads = [threading.Thread(target=buyer, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        assert checked.wait(5)
+        switch()
+        for thread in threads:
+            thread.join(10)
+    # KEYS in a script keyed by the room: on a Cluster it runs on the session's node.
+    after = set(clients[2].eval("return redis.call('KEYS', ARGV[1])", 1, room, pattern))
+    late = after - at_switch[0]
+    if guarded:
+        assert late == set()
+        assert taken[0] >= 20
+    else:
+        assert late, "the control run did not race"
 
 
 # -- idempotency keys -------------------------------------------------------------------------

@@ -47,7 +47,13 @@ class NoSeatLock:
     """A seat lock that grants everything: leaves the store alone to judge every race."""
 
     def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: str,
+        ttl: float,
+        *,
+        unless_waiting: bool = False,
     ) -> None:
         return None
 

@@ -17,8 +17,12 @@ from cinema_core import (
     SeatLabel,
     SeatsUnavailable,
 )
+from cinema_core.errors import AdmissionRequired, WaitingRoomUnavailable
 from cinema_core.memory import InMemoryReservationRepo, InMemorySeatLock
-from cinema_core.resilience.fallbacks import ForgivingSeatLock
+from cinema_core.memory.waiting import InMemoryWaitingLines
+from cinema_core.resilience.fallbacks import ForgivingSeatLock, WaitingLinesFailingClosed
+from cinema_core.rooms.seats import SeatStatus
+from cinema_core.waiting.room import RoomSettings
 from tests.conftest import new_session
 
 
@@ -30,11 +34,17 @@ class FlakySeatLock:
         self.down = False
 
     def acquire(
-        self, session_id: UUID, labels: Sequence[SeatLabel], owner: str, ttl: float
+        self,
+        session_id: UUID,
+        labels: Sequence[SeatLabel],
+        owner: str,
+        ttl: float,
+        *,
+        unless_waiting: bool = False,
     ) -> None:
         if self.down:
             raise BackendUnavailable("redis unreachable")
-        self.inner.acquire(session_id, labels, owner, ttl)
+        self.inner.acquire(session_id, labels, owner, ttl, unless_waiting=unless_waiting)
 
     def release(self, session_id: UUID, labels: Sequence[SeatLabel], owner: str) -> None:
         if self.down:
@@ -88,3 +98,41 @@ def test_selling_goes_on_with_the_seat_lock_down(
         "redis unreachable; carrying on without it",
         "redis reachable again",
     ]
+
+
+class FlakyWaitingLines(InMemoryWaitingLines):
+    """The in-memory queues behind a switch that makes their settings unreachable."""
+
+    down = False
+
+    def settings(self, session_id: UUID) -> RoomSettings | None:
+        if self.down:
+            raise BackendUnavailable("redis unreachable")
+        return super().settings(session_id)
+
+
+def test_a_buyer_with_no_admission_during_an_outage_meets_the_room_failing_closed(
+    clock: ManualClock,
+) -> None:
+    """The seat lock cannot say whether a room is on while Redis is down: the box office asks
+    the waiting room, which turns the buyer away for a room this process last saw on and lets
+    the store alone sell one it last saw off."""
+    lock, outages, lines = FlakySeatLock(clock), Outages(), FlakyWaitingLines()
+    box = BoxOffice(
+        InMemoryReservationRepo(),
+        ForgivingSeatLock(lock, outages),
+        clock,
+        timedelta(seconds=30),
+        outages,
+        waiting_lines=WaitingLinesFailingClosed(lines, outages, clock=clock),
+    )
+    queued, open_ = new_session(box, days=1).session.id, new_session(box, days=1).session.id
+    box.set_waiting_room(queued, RoomSettings(True, 60, 10))
+    with pytest.raises(AdmissionRequired):
+        box.reserve_unadmitted("u1", queued, ["A1"])
+    assert box.reserve_unadmitted("u1", open_, ["A1"]).seats
+    lock.down = lines.down = True
+    with pytest.raises(WaitingRoomUnavailable):
+        box.reserve_unadmitted("u2", queued, ["A2"])
+    assert box.reserve_unadmitted("u2", open_, ["A2"]).seats
+    assert {status for _, status in box.seat_map(queued).seats} == {SeatStatus.AVAILABLE}

@@ -277,6 +277,12 @@ def reserve(call: Call) -> Response:
     tickets = _tickets(body.tickets)
     box, user_id = call.services.box, call.user.user_id
     admission = call.request.headers.get("x-admission")
+    if body.seats is not None and not admission and not call.user.is_staff:
+        # The waiting room is read by the seat lock's own round trip; a 403 still comes
+        # before anything is held.
+        made = box.reserve_unadmitted(user_id, body.session_id, body.seats, tickets, _extras(body))
+        return Reservation.response(made, 201)
+    # Best available checks first: a buyer the room turns away costs no pick.
     box.check_admission(body.session_id, user_id, admission, staff=call.user.is_staff)
     if body.seats is None:
         made = box.reserve_best(
