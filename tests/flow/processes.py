@@ -5,6 +5,7 @@ test of them starts by creating over HTTP."""
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import time
@@ -44,12 +45,31 @@ def stop(processes: Iterable[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=10)
 
 
+# Below the kernel's ephemeral range (32768 on): a port the kernel picks there can be taken,
+# between the pick and the server's bind, by an outgoing connection of the processes around it
+# (it was once in CI: a server of seven failed to bind). This range also clears the fixed ports
+# the suites start their own servers on (17xxx, their cluster buses 27xxx).
+_PORTS = range(20000, 27000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, none handed out before."""
+    if len(_handed_out) > len(_PORTS) // 2:
+        _handed_out.clear()  # those servers are long gone
+    for _ in range(1000):
+        # At random: two runs on one machine (a developer's and CI's) rarely meet.
+        port = random.choice(_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
+    raise RuntimeError(f"no free port in {_PORTS}")
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
