@@ -9,7 +9,7 @@ from cinema_core.errors import SeatsUnavailable, WaitingRoomMayBeOn
 from cinema_core.rooms.seats import SeatLabel
 
 from .client import Client, namespaced, translated
-from .waiting import room_key
+from .waiting import queue_prefix, room_key
 
 # All the seats of a request in one script, so taking them is atomic: no other client runs
 # between the check and the sets, and there is no lock order to get wrong. Returns the
@@ -60,7 +60,7 @@ class RedisSeatLock:
 
     def __init__(self, client: Client, namespace: str = "cinema"):
         self._client = client
-        self._namespace = namespace
+        self._rooms = queue_prefix(namespace)
         self._prefix = f"{namespaced(namespace)}:seat"
         self._acquire = client.register_script(_ACQUIRE)
         self._acquire_unless_waiting = client.register_script(_ACQUIRE_UNLESS_WAITING)
@@ -88,7 +88,7 @@ class RedisSeatLock:
         keys = self._keys(session_id, labels)
         with translated("seat lock acquire"):
             if unless_waiting:
-                room = room_key(self._namespace, session_id)
+                room = room_key(self._rooms, session_id)
                 taken = self._acquire_unless_waiting(keys=[room, *keys], args=[owner, ttl_ms])
             else:
                 taken = self._acquire(keys=keys, args=[owner, ttl_ms])

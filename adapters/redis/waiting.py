@@ -201,7 +201,7 @@ class RedisWaitingLines:
 
     def __init__(self, client: Client, namespace: str = "cinema"):
         self._client = client
-        self._prefix = f"{namespaced(namespace)}:wait"
+        self._prefix = queue_prefix(namespace)
         self._rooms = f"{self._prefix}:rooms"
         self._configure = client.register_script(_CONFIGURE)
         self._join = client.register_script(_JOIN)
@@ -295,6 +295,12 @@ def _queue_keys(prefix: str, session_id: UUID) -> list[str]:
     return [f"{tag}:{part}" for part in ("room", "waiting", "active", "users", "tickets")]
 
 
-def room_key(namespace: str, session_id: UUID) -> str:
-    """The key of the session's room settings (the seat lock reads them in its own script)."""
-    return _queue_keys(f"{namespaced(namespace)}:wait", session_id)[0]
+def queue_prefix(namespace: str) -> str:
+    """What every key of the namespace's queues starts with."""
+    return f"{namespaced(namespace)}:wait"
+
+
+def room_key(prefix: str, session_id: UUID) -> str:
+    """The key of the session's room settings under ``queue_prefix`` (the seat lock reads
+    them in its own script)."""
+    return f"{prefix}:{{{session_id}}}:room"

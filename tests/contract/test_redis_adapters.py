@@ -25,6 +25,7 @@ from adapters.redis import (
     connect,
 )
 from adapters.redis.client import Client
+from adapters.redis.waiting import queue_prefix
 from cinema_core import IdempotencyInProgress, IdempotencyKeyReused, SeatLabel, SeatsUnavailable
 from cinema_core.ports import StoredAnswer
 from tests.concurrency import run_together
@@ -298,7 +299,7 @@ class CheckThenTakeSeatLock(RedisSeatLock):
     def __init__(self, client: Client, prefix: str, between: Callable[[], None]):
         super().__init__(client, prefix)
         self._room_client = client
-        self._room_prefix = prefix
+        self._room_prefix = queue_prefix(prefix)
         self._between = between
 
     def acquire(self, session_id, labels, owner, ttl, *, unless_waiting=False):
@@ -318,10 +319,10 @@ def test_no_seat_is_taken_unless_waiting_once_the_room_is_on(clients, prefix, se
     session's room on: every seat taken after that instant is a seat the room let through. In
     one script, none is; the control, reading the room before taking in another round trip,
     takes one after the room went on."""
-    from adapters.redis.waiting import room_key
+    from adapters.redis.waiting import queue_prefix, room_key
     from cinema_core.errors import WaitingRoomMayBeOn
 
-    room = room_key(prefix, session_id)
+    room = room_key(queue_prefix(prefix), session_id)
     pattern = f"{prefix.rstrip(':')}:seat:{{{session_id}}}:*"
     switch_on = clients[2].register_script(_SWITCH_ON_AND_LIST_SEATS)
     at_switch: list[set[bytes]] = []
