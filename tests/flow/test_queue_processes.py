@@ -25,7 +25,7 @@ from tests.proxy import Outage
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 SECRET = "queue-processes-secret-long-enough-for-hs256"
-BUYERS = 40
+BUYERS = 25  # admitted over ~10 s: past the kill (2 s) and the cut (4–7 s)
 PER_MINUTE = 150  # two and a half a second
 CUT_SECONDS = 3.0
 

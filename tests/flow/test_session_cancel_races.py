@@ -278,6 +278,8 @@ def test_control_without_the_session_lock_a_hold_survives_the_cancellation(
         session_id, _, _, _ = race_round(repo, Unguarded, clock, n)
         found = survivors(repo.engine, session_id)
         fired.append(bool(found.seats_taken and found.pending))
+        if fired[-1]:
+            break  # the race fired: the rounds left could only show it again
     assert any(fired), fired
 
 

@@ -92,7 +92,8 @@ def test_a_flaky_receiver_gets_each_event_once_across_a_killed_worker(
                 "CINEMA_LOG_LEVEL": "WARNING",
             }
         )
-        command = [sys.executable, "-m", "entrypoints.cli", "worker"]
+        # The killed worker's claims come back when their lease lapses: a short one (see there).
+        command = [sys.executable, "-m", "tests.flow.short_lease_worker"]
         first = spawn(command, env, tmp_path / "worker-1.log")
         processes.append(first)
         sell(services, SALES, "alice")
@@ -140,7 +141,8 @@ def test_nothing_is_lost_while_the_broker_is_cut(
         services = bootstrap(settings(clean_postgres_url, url, namespace))
         worker = BackgroundWorker(services)
         try:
-            register(services, receiver, "/flaky")
+            # A receiver that takes each event at once: what is tried here is the broker.
+            register(services, receiver, "/ok")
             worker.start()
             sell(services, 3, "bob")
             wait_for(lambda: len(receiver.accepted) == 3, 60, "the first sales' events")

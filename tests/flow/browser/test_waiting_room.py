@@ -26,10 +26,11 @@ def _room(site: Site, session: str, per_minute: int) -> None:
 def test_a_buyer_waits_in_the_queue_then_the_picker_opens_by_itself(
     site: Site, open_page: OpenPage
 ) -> None:
-    """At ten a minute, behind two others (the first in at once, the next six seconds later),
-    the buyer sees a place and a bar, then is let in and holds seats with the admission."""
+    """At twenty a minute, behind two others (the first in at once, the next three seconds
+    later), the buyer sees a place and a bar, then is let in and holds seats with the
+    admission."""
     session = site.new_session()
-    _room(site, session, 10)
+    _room(site, session, 20)
     for ahead in ("first", "second"):
         with site.api(services.unique(ahead), "customer") as buyer:
             assert buyer.post(f"/sessions/{session}/queue").status_code == 201
