@@ -291,8 +291,14 @@ class RedisWaitingLines:
 
 
 def _queue_keys(prefix: str, session_id: UUID) -> list[str]:
-    tag = f"{prefix}:{{{session_id}}}"
+    tag = _tag(prefix, session_id)
     return [f"{tag}:{part}" for part in ("room", "waiting", "active", "users", "tickets")]
+
+
+def _tag(prefix: str, session_id: UUID) -> str:
+    # One hash tag a session: its queue's keys (and the seat lock's read of its room) share a
+    # Cluster slot.
+    return f"{prefix}:{{{session_id}}}"
 
 
 def queue_prefix(namespace: str) -> str:
@@ -303,4 +309,4 @@ def queue_prefix(namespace: str) -> str:
 def room_key(prefix: str, session_id: UUID) -> str:
     """The key of the session's room settings under ``queue_prefix`` (the seat lock reads
     them in its own script)."""
-    return f"{prefix}:{{{session_id}}}:room"
+    return f"{_tag(prefix, session_id)}:room"
