@@ -28,7 +28,7 @@ from entrypoints.http.framework.operations import Call, Operation, Param, Reply
 from entrypoints.http.framework.responses import accepts_gzip, raw_json_response
 from entrypoints.http.framework.shapes import NOT_BLANK, Rules, days_from_now, field
 
-from .seat_maps import Quota, SeatMap, gzip_tag, gzipped, seat_map_json
+from .seat_maps import Quota, SeatMap, gzip_tag, seat_map_body
 
 # A session's age rating (sessions.session.RATINGS): L (for all) or the least age.
 Rating = Literal["L", "10", "12", "14", "16", "18"]
@@ -308,7 +308,8 @@ def _tags(header: str) -> set[str]:
 
 def get_seats(call: Call) -> Response:
     session_id = call.path_uuid("session_id", SessionNotFound)
-    body, tag = seat_map_json(call.services.box.seat_map(session_id))
+    made = seat_map_body(call.services.box.seat_map(session_id))
+    tag = made.tag
     coded = accepts_gzip(call.request.headers.get("accept-encoding"))
     # Either form's tag names the same seats: a client that switched encodings is as current.
     coded_tag = gzip_tag(tag)
@@ -321,9 +322,8 @@ def get_seats(call: Call) -> Response:
     if wanted is not None and (wanted.strip() == "*" or {tag, coded_tag} & _tags(wanted)):
         return Response(status_code=304, headers=headers)
     if coded:
-        body = gzipped(session_id, body, tag)
         headers["Content-Encoding"] = "gzip"
-    return raw_json_response(body, headers=headers)
+    return raw_json_response(made.gzipped if coded else made.plain, headers=headers)
 
 
 OPERATIONS = (
