@@ -61,9 +61,11 @@ class Plan:
     seats: tuple[RoomSeat, ...]
     by_label: Mapping[SeatLabel, RoomSeat]
     columns: int
+    # Made once: every changed seat map counts them and every best-available pick walks them.
+    for_sale: tuple[RoomSeat, ...] = attrs.field(init=False)
 
-    @property
-    def for_sale(self) -> tuple[RoomSeat, ...]:
+    @for_sale.default
+    def _not_blocked(self) -> tuple[RoomSeat, ...]:
         return tuple(seat for seat in self.seats if not seat.blocked)
 
 

@@ -63,8 +63,9 @@ def test_a_clock_set_back_is_not_answered_from_a_later_map(
 def test_a_map_patched_after_writes_is_the_map_made_whole(
     box: BoxOffice, repo: InMemoryReservationRepo, clock: ManualClock
 ) -> None:
-    """After each of 300 random holds, payments, cancellations and lapses on a room with
-    blocked seats and gaps, the map read is the one made from scratch from the stored seats."""
+    """After each of 300 random holds (some of them half price, under the meia quota),
+    payments, cancellations and lapses on a room with blocked seats and gaps, the map read is
+    the one made from scratch from the stored seats, and its quotas are the session's."""
     session = session_in(box, ["ss_ssxs", "sxss_ss", "ssss_ss", "pppp_pp", "cc_ss_cc"])
     id = session.session.id
     room = box.session(id).session.room
@@ -74,8 +75,10 @@ def test_a_map_patched_after_writes_is_the_map_made_whole(
         move = chooser.random()
         if move < 0.5:
             seats = chooser.sample(free, chooser.randint(1, 3))
+            half = chooser.randint(0, len(seats))
+            tickets = {"half": half, "full": len(seats) - half}
             with contextlib.suppress(CinemaError):
-                holds.append(box.reserve(f"u{len(holds)}", id, [str(s) for s in seats]))
+                holds.append(box.reserve(f"u{len(holds)}", id, [str(s) for s in seats], tickets))
         elif move < 0.7 and holds:
             hold = holds.pop(chooser.randrange(len(holds)))
             with contextlib.suppress(CinemaError):
@@ -87,4 +90,6 @@ def test_a_map_patched_after_writes_is_the_map_made_whole(
         else:
             clock.advance(chooser.choice([1, 30, 200]))
         whole = SeatMap.at(id, room, repo.seats(id), clock.now())
-        assert box.seat_map(id).seats == whole.seats
+        read = box.seat_map(id)
+        assert read.seats == whole.seats
+        assert read.quotas == box.session(id).quotas
