@@ -13,12 +13,12 @@ import orjson
 from cinema_core import BoxOffice, CinemaError, ManualClock, Room, Seat
 from cinema_core import SeatMap as DomainSeatMap
 from entrypoints.http.routes.sessions import seat_maps
-from entrypoints.http.routes.sessions.seat_maps import SeatMap, seat_map_body, seat_map_json
+from entrypoints.http.routes.sessions.seat_maps import SeatMap, seat_map_body
 from tests.unit.conftest import session_in
 
 
-def test_seat_map_json_is_byte_for_byte_the_encoded_view() -> None:
-    """seat_map_json gives exactly the bytes orjson makes of the seat map's dict view."""
+def test_seat_map_body_is_byte_for_byte_the_encoded_view() -> None:
+    """seat_map_body gives exactly the bytes orjson makes of the seat map's dict view."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
     room = Room(uuid4(), "C", "R", ("cc_" + "s" * 96 + "x_p",) * 26)
     seats = [Seat(label) for label in room.labels()]
@@ -27,7 +27,8 @@ def test_seat_map_json_is_byte_for_byte_the_encoded_view() -> None:
     for seat in seats[1::5]:
         seat.hold(uuid4(), now + timedelta(seconds=5), "full")
     seat_map = DomainSeatMap.at(uuid4(), room, seats, now)
-    body, tag = seat_map_json(seat_map)
+    made = seat_map_body(seat_map)
+    body, tag = made.plain, made.tag
     assert body == orjson.dumps(SeatMap.encode(seat_map))
     decoded = orjson.loads(body)
     assert (decoded["available"], decoded["held"], decoded["sold"], decoded["blocked"]) == (
@@ -47,7 +48,7 @@ def test_seat_map_json_is_byte_for_byte_the_encoded_view() -> None:
         "pair": "A2",
     }
     assert decoded["seats"][99]["column"] == 102
-    assert seat_map_json(seat_map) == (body, tag)
+    assert (seat_map_body(seat_map).plain, seat_map_body(seat_map).tag) == (body, tag)
 
 
 def test_the_entity_tag_changes_with_the_map() -> None:
@@ -56,9 +57,9 @@ def test_the_entity_tag_changes_with_the_map() -> None:
     room = Room.rectangle(id=uuid4(), name="R", rows=4, seats_per_row=4)
     seats = [Seat(label) for label in room.labels()]
     session_id = uuid4()
-    _, before = seat_map_json(DomainSeatMap.at(session_id, room, seats, now))
+    before = seat_map_body(DomainSeatMap.at(session_id, room, seats, now)).tag
     seats[3].sell(uuid4())
-    _, after = seat_map_json(DomainSeatMap.at(session_id, room, seats, now))
+    after = seat_map_body(DomainSeatMap.at(session_id, room, seats, now)).tag
     assert before != after
 
 

@@ -64,7 +64,7 @@ def _seats(m: cinema_core.SeatMap) -> Sequence[tuple[RoomSeat, SeatStatus]]:
 class SeatMap(Answer):
     """Every seat of a session with its status, and how many are in each status.
 
-    Declared for the document and the event stream's snapshots; ``seat_map_json`` writes the
+    Declared for the document and the event stream's snapshots; ``seat_map_body`` writes the
     same bytes from fragments, for GET .../seats."""
 
     session_id: UUID = out()
@@ -242,18 +242,14 @@ def seat_map_body(m: cinema_core.SeatMap) -> SeatMapBody:
     last = _BODIES.get(m.session_id)
     if last is not None and last.map is m:
         return last
-    same_plan = last is not None and last.map.room.plan is m.room.plan
-    body = _patched(m, last) if last is not None and same_plan else _whole(m)
+    if last is not None and last.map.room.plan is m.room.plan:
+        body = _patched(m, last)
+    else:
+        body = _whole(m)
     if m.session_id not in _BODIES and len(_BODIES) >= _BODIES_SIZE:
         _BODIES.clear()
     _BODIES[m.session_id] = body
     return body
-
-
-def seat_map_json(m: cinema_core.SeatMap) -> tuple[bytes, str]:
-    """The JSON of ``seat_map_body`` and its entity tag."""
-    body = seat_map_body(m)
-    return body.plain, body.tag
 
 
 def gzip_tag(tag: str) -> str:
