@@ -49,7 +49,7 @@ from cinema_core.rooms.layout import Category, Room
 from cinema_core.rooms.use_cases import Rooms
 from cinema_core.selling.choosing import BestAvailable
 from cinema_core.selling.holding import Holding
-from cinema_core.selling.holds import Claimed, Holds
+from cinema_core.selling.holds import Holds
 from cinema_core.selling.reservations import Reservation, Sale
 from cinema_core.selling.seat_map import SeatMap, SeatMaps
 from cinema_core.selling.ticket_types import DEFAULT_TICKET_TYPES, TicketType
@@ -341,26 +341,6 @@ class BoxOffice:
         """``reserve`` for a buyer who brought no admission, with no ``check_admission``
         before: the seat lock reads the waiting room (see ``WaitingRooms.reserve_unadmitted``)."""
         return self.waiting.reserve_unadmitted(user_id, session_id, seats, tickets, extras)
-
-    def claim_unadmitted(
-        self,
-        user_id: str,
-        session_id: UUID,
-        seats: Sequence[str],
-        tickets: Mapping[str, int] | None = None,
-    ) -> Claimed | None:
-        """``reserve_unadmitted`` up to its seat lock, nothing stored, for a session this
-        process keeps (else None): then ``hold_claimed`` or ``let_go`` (see
-        ``Holds.claim_kept``)."""
-        return self.waiting.claim_unadmitted(user_id, session_id, seats, tickets)
-
-    def hold_claimed(self, claimed: Claimed, extras: Extras = NO_EXTRAS) -> Reservation:
-        """The reservation of a claim, made as ``reserve`` makes it (see ``Holds.hold``)."""
-        return self.holds.hold(claimed, extras)
-
-    def let_go(self, claimed: Claimed) -> None:
-        """Give back the seat lock of a claim that will not be held."""
-        return self.holds.let_go(claimed)
 
     def reserve_best(
         self,

@@ -32,10 +32,6 @@ class Outages:
         if was_down:
             log.warning("%s reachable again", backend, extra={"backend": backend})
 
-    def is_down(self, backend: str) -> bool:
-        # A read of one key, atomic under the GIL: no lock on a request's hot path.
-        return backend in self._down
-
     def down(self) -> dict[str, str]:
         with self._lock:
             return dict(self._down)

@@ -84,10 +84,6 @@ class Holding:
             self.keep(session)
         return session
 
-    def kept(self, session_id: UUID) -> Session | None:
-        """The session if this process keeps it, without asking the store."""
-        return self._sessions.get(session_id)
-
     def keep(self, session: Session) -> None:
         """Keep the session as read or written now."""
         if len(self._sessions) >= SESSION_CACHE_SIZE:

@@ -50,15 +50,6 @@ from cinema_core.sessions.session import Session
 EXPIRY_BATCH = 100
 
 
-@attrs.frozen
-class Claimed:
-    """A claim checked and its seats locked for a reservation not stored yet (see
-    ``Holds.claim_kept``)."""
-
-    session: Session
-    reservation: Reservation
-
-
 @attrs.define
 class Holds:
     """Holding named seats, changing and cancelling a hold, paying for it, and its lapse."""
@@ -96,34 +87,20 @@ class Holds:
         """
         check_user_id(user_id)
         session = self.holding.session(session_id)
-        claimed = self._claim(user_id, session, seats, tickets, admit)
-        return self.hold(claimed, extras, then=then)
-
-    def claim_kept(
-        self,
-        user_id: str,
-        session_id: UUID,
-        seats: Sequence[str],
-        tickets: Mapping[str, int] | None = None,
-        *,
-        admit: Callable[[], None] | None = None,
-    ) -> Claimed | None:
-        """``reserve``'s first half, for a session this process keeps (None for one it would
-        have to read from the store): the claim checked and its seats locked, nothing stored.
-        ``hold`` makes the reservation; a claim that will not be held is ``let_go``."""
-        check_user_id(user_id)
-        session = self.holding.kept(session_id)
-        if session is None:
-            return None
-        return self._claim(user_id, session, seats, tickets, admit)
-
-    def hold(
-        self, claimed: Claimed, extras: Extras = NO_EXTRAS, *, then: HoldStep | None = None
-    ) -> Reservation:
-        """``reserve``'s second half: the claimed seats held in one unit of work behind their
-        lock, which is given back if it fails."""
-        session, reservation = claimed.session, claimed.reservation
+        now = self.holding.clock.now()
+        reservation = Reservation.claim(
+            id=self.holding.new_id(),
+            session=session,
+            user_id=user_id,
+            seats=seats,
+            tickets=tickets or {},
+            now=now,
+            hold=self.holding.hold,
+        )
         labels = reservation.seats
+        # The lock mirrors the hold and lapses with it, so later requests for these seats are
+        # turned away before they reach the store. It only filters: the store decides.
+        self.holding.lock(session.id, labels, reservation.id, admit=admit)
 
         def work(tx: Transaction) -> Reservation:
             if session.forbid_single_gaps:
@@ -137,33 +114,6 @@ class Holds:
         made = self.holding.behind_lock(session.id, labels, reservation.id, work)
         self.holding.metrics.held(len(made.seats))
         return made
-
-    def let_go(self, claimed: Claimed) -> None:
-        """Give back the seat lock of a claim that will not be held."""
-        reservation = claimed.reservation
-        self.holding.unlock(reservation.session_id, reservation.seats, reservation.id)
-
-    def _claim(
-        self,
-        user_id: str,
-        session: Session,
-        seats: Sequence[str],
-        tickets: Mapping[str, int] | None,
-        admit: Callable[[], None] | None,
-    ) -> Claimed:
-        reservation = Reservation.claim(
-            id=self.holding.new_id(),
-            session=session,
-            user_id=user_id,
-            seats=seats,
-            tickets=tickets or {},
-            now=self.holding.clock.now(),
-            hold=self.holding.hold,
-        )
-        # The lock mirrors the hold and lapses with it, so later requests for these seats are
-        # turned away before they reach the store. It only filters: the store decides.
-        self.holding.lock(session.id, reservation.seats, reservation.id, admit=admit)
-        return Claimed(session, reservation)
 
     def _take_judging_rows(
         self, tx: Transaction, session: Session, reservation: Reservation

@@ -8,7 +8,7 @@ lasts; it stops serving once it lapses or its user leaves the queue, whatever it
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -25,7 +25,7 @@ from cinema_core.goods.extras import NO_EXTRAS, Extras
 from cinema_core.kernel.clock import Clock
 from cinema_core.ports import WaitingLines
 from cinema_core.selling.holding import Holding
-from cinema_core.selling.holds import Claimed, Holds
+from cinema_core.selling.holds import Holds
 from cinema_core.selling.reservations import Reservation
 from cinema_core.waiting.room import Place, PlaceStatus, RoomFigures, RoomSettings
 from cinema_core.waiting.tokens import AdmissionClaims, AdmissionTokens
@@ -117,25 +117,10 @@ class WaitingRooms:
         room in the round trip that takes the seats; only if the room may be on does the
         admission check run (``AdmissionRequired`` while it is on), before anything is held."""
 
-        return self.holds.reserve(
-            user_id, session_id, seats, tickets, extras, admit=self._admit(session_id, user_id)
-        )
+        def admit() -> None:
+            self.check_admission(session_id, user_id, None)
 
-    def claim_unadmitted(
-        self,
-        user_id: str,
-        session_id: UUID,
-        seats: Sequence[str],
-        tickets: Mapping[str, int] | None = None,
-    ) -> Claimed | None:
-        """``reserve_unadmitted``'s first half: its claim and seat lock, with the room read
-        the same way, for a session this process keeps (see ``Holds.claim_kept``)."""
-        return self.holds.claim_kept(
-            user_id, session_id, seats, tickets, admit=self._admit(session_id, user_id)
-        )
-
-    def _admit(self, session_id: UUID, user_id: str) -> Callable[[], None]:
-        return lambda: self.check_admission(session_id, user_id, None)
+        return self.holds.reserve(user_id, session_id, seats, tickets, extras, admit=admit)
 
     def check_admission(
         self, session_id: UUID, user_id: str, token: str | None, *, staff: bool = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from uuid import UUID
 
 import attrs
@@ -34,7 +34,6 @@ from .auth import Authenticator, Identity
 from .bodies import parse_object, read_body
 from .body_schemas import schema_of
 from .errors import error_response
-from .idempotency import HEADER as IDEMPOTENCY_KEY
 from .idempotency import answer_once
 from .middleware import request_info
 from .shapes import NO_RULES, Rules, Unfit
@@ -89,18 +88,6 @@ class Reply:
     also: tuple[str, ...] = ()
 
 
-class Unfinished(Protocol):
-    """A request an operation's ``early`` step began on the event loop."""
-
-    def finish(self) -> Response:
-        """Its answer, made on a request thread."""
-        ...
-
-    def abandon(self) -> None:
-        """Undo what the early step did, when ``finish`` will never run."""
-        ...
-
-
 @attrs.frozen
 class Operation:
     """A route and method with everything the app and its documentation need to know."""
@@ -128,13 +115,6 @@ class Operation:
     # False for handlers that do no I/O (probes, docs): they run on the event loop, sparing
     # the hop to the thread pool that store and Redis calls need.
     blocking: bool = True
-    # A first step run on the event loop once the request is admitted, before the hop to a
-    # thread, for a request with no Idempotency-Key (one with a key goes to the thread, where
-    # its answer is remembered): a response (a refusal costs no hop, bench/FINDINGS.md 36),
-    # work for a thread to finish, or None to leave the request to ``handler``. It may wait
-    # on Redis only, and is skipped while Redis is failing: a server that hangs holds a
-    # process's loop for one read timeout (0.5 s) as an outage begins, not for each request.
-    early: Callable[[Call], Response | Unfinished | None] | None = None
     description: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -294,64 +274,21 @@ def routes(operations: Iterable[Operation], gate: Gate, threads: RequestThreads)
 def _endpoint(
     methods: dict[str, Operation], gate: Gate, threads: RequestThreads
 ) -> Callable[[Request], Awaitable[Response]]:
-    def admitted(op: Operation, request: Request, raw: bytes | None) -> tuple[Call, str | None]:
-        """The request admitted by the gate, its body structured, and (for an idempotent
-        operation) its fingerprint, which may refuse it."""
-        identity = gate.admit(request, op)
-        given = raw is not None and (op.body_required or raw.strip() != b"")
-        body = (
-            structure(parse_object(raw), op.body) if op.body and raw is not None and given else None
-        )
-        call = Call(request, gate.services, identity, body, gate.authenticator)
-        return call, None if op.idempotent is None else op.idempotent(call)
-
-    def respond(op: Operation, call: Call, fingerprint: str | None) -> Response:
-        try:
-            if fingerprint is None:
-                return answer(op, call)
-            return answer_once(call, op.key, fingerprint, lambda: answer(op, call))
-        except CinemaError as error:
-            return error_response(error)
-
     def run(op: Operation, request: Request, raw: bytes | None) -> Response:
         try:
-            call, fingerprint = admitted(op, request, raw)
+            identity = gate.admit(request, op)
+            given = raw is not None and (op.body_required or raw.strip() != b"")
+            body = (
+                structure(parse_object(raw), op.body)
+                if op.body and raw is not None and given
+                else None
+            )
+            call = Call(request, gate.services, identity, body, gate.authenticator)
+            if op.idempotent is None:
+                return answer(op, call)
+            return answer_once(call, op.key, op.idempotent(call), lambda: answer(op, call))
         except CinemaError as error:
             return error_response(error)
-        return respond(op, call, fingerprint)
-
-    async def early_or_run(op: Operation, request: Request, raw: bytes | None) -> Response:
-        assert op.early is not None
-        try:
-            call, fingerprint = admitted(op, request, raw)
-            first = op.early(call)
-        except CinemaError as error:
-            return error_response(error)
-        if first is None:
-            return await threads.run(respond, op, call, fingerprint)
-        if isinstance(first, Response):
-            return first
-        return await finish(first)
-
-    async def finish(unfinished: Unfinished) -> Response:
-        started = False
-
-        def work() -> Response:
-            nonlocal started
-            started = True
-            try:
-                return unfinished.finish()
-            except CinemaError as error:
-                return error_response(error)
-
-        try:
-            return await threads.run(work)
-        except BaseException:
-            # Cancelled before a thread took it (a shutdown): what the early step took would
-            # otherwise stay taken until it lapses.
-            if not started:
-                unfinished.abandon()
-            raise
 
     def answer(op: Operation, call: Call) -> Response:
         response = op.handler(call)
@@ -380,13 +317,6 @@ def _endpoint(
             return error_response(error)
         if not op.blocking or _in_process(gate.services):
             return run(op, request, raw)
-        if (
-            op.early is not None
-            and IDEMPOTENCY_KEY.lower() not in request.headers
-            # Not while Redis is failing: a hung server would hold the loop for a timeout.
-            and not gate.services.outages.is_down("redis")
-        ):
-            return await early_or_run(op, request, raw)
         return await threads.run(run, op, request, raw)
 
     return endpoint

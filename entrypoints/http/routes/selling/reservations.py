@@ -9,10 +9,9 @@ from uuid import UUID
 import attrs
 from starlette.responses import Response
 
-from cinema_core import BoxOffice, Category, Money, ReservationNotFound, ValidationFailed
+from cinema_core import Category, Money, ReservationNotFound, ValidationFailed
 from cinema_core.goods.extras import Extras
 from cinema_core.goods.products import MAX_QUANTITY
-from cinema_core.selling.holds import Claimed
 from cinema_core.selling.reservations import (
     MAX_SEATS_PER_RESERVATION,
     MIN_SEATS_PER_RESERVATION,
@@ -273,55 +272,15 @@ def _together(body: CreateReservation) -> bool:
     return True if body.together is None else body.together
 
 
-def _unadmitted(call: Call) -> list[str] | None:
-    """The chosen seats of a buyer who brought no admission (None for any other hold): the
-    seat lock's own round trip reads the waiting room for them."""
-    body: CreateReservation = call.body
-    if call.request.headers.get("x-admission") or call.user.is_staff:
-        return None
-    return body.seats
-
-
-def claim_first(call: Call) -> Claim | None:
-    """``reserve``'s claim and seat lock for a buyer with no admission, on the event loop:
-    the sell-out's commonest answer (seats someone holds, 409) is given there; a claim that
-    took its seats is held on a request thread. None (best available, an admission, a session
-    this process does not keep) leaves the whole request to ``reserve``."""
-    seats = _unadmitted(call)
-    if seats is None:
-        return None
-    body: CreateReservation = call.body
-    extras = _extras(body)
-    box = call.services.box
-    tickets = _tickets(body.tickets)
-    claimed = box.claim_unadmitted(call.user.user_id, body.session_id, seats, tickets)
-    return None if claimed is None else Claim(box, claimed, extras)
-
-
-@attrs.frozen
-class Claim:
-    """Seats claimed on the event loop, held on a request thread."""
-
-    box: BoxOffice
-    claimed: Claimed
-    extras: Extras
-
-    def finish(self) -> Response:
-        return Reservation.response(self.box.hold_claimed(self.claimed, self.extras), 201)
-
-    def abandon(self) -> None:
-        self.box.let_go(self.claimed)
-
-
 def reserve(call: Call) -> Response:
     body: CreateReservation = call.body
     tickets = _tickets(body.tickets)
     box, user_id = call.services.box, call.user.user_id
     admission = call.request.headers.get("x-admission")
-    seats = _unadmitted(call)
-    if seats is not None:
-        # A 403 still comes before anything is held.
-        made = box.reserve_unadmitted(user_id, body.session_id, seats, tickets, _extras(body))
+    if body.seats is not None and not admission and not call.user.is_staff:
+        # The waiting room is read by the seat lock's own round trip; a 403 still comes
+        # before anything is held.
+        made = box.reserve_unadmitted(user_id, body.session_id, body.seats, tickets, _extras(body))
         return Reservation.response(made, 201)
     # Best available checks first: a buyer the room turns away costs no pick.
     box.check_admission(body.session_id, user_id, admission, staff=call.user.is_staff)
@@ -424,7 +383,6 @@ OPERATIONS = (
             ),
         ),
         idempotent=_reserve_identity,
-        early=claim_first,
         description=(
             "Holds every seat or none. Seat order does not matter. unknown_seat (422) names "
             "labels the session does not have; couple_seat_split (422) names the missing half "
